@@ -1,0 +1,129 @@
+// Private declarations shared by the CBLAKE3 implementation files.
+#ifndef RC_BLAKE3_INTERNAL_H
+#define RC_BLAKE3_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "include/rc_blake3.h"
+
+#define RC_B3_MAX_SIMD_DEGREE 16
+// Degree used to size CV buffers: parents need at least two inputs.
+#define RC_B3_MAX_SIMD_DEGREE_OR_2 16
+
+// Shape of a "hash many" routine: num_inputs inputs, each `blocks` whole 64-byte blocks
+// long, all starting from `key`. Input i uses counter + i when increment_counter is set
+// (chunks), otherwise `counter` (parents). Block 0 gets flags|flags_start, the last block
+// flags|flags_end, every block has block_len 64. Writes num_inputs * 32 bytes to out.
+typedef void (*rc_b3_hash_many_fn)(const uint8_t *const *inputs, size_t num_inputs, size_t blocks,
+                                   const uint32_t key[8], uint64_t counter, bool increment_counter,
+                                   uint8_t flags, uint8_t flags_start, uint8_t flags_end,
+                                   uint8_t *out);
+
+// Shape of a single-block batch: count messages of len (<= 64) bytes at msgs + i*stride,
+// each hashed with one compression (counter 0, block_len len, flags as given, zero padding).
+// Every input of a SIMD group is read before any of its outputs is written, and groups
+// go in order, so out may alias msgs as long as out + 32*i <= msgs + stride*i.
+typedef void (*rc_b3_single_block_fn)(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+                                      const uint32_t key[8], uint8_t flags, uint8_t *out);
+
+static inline uint32_t rc_b3_load32(const void *src) {
+  const uint8_t *p = (const uint8_t *)src;
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline void rc_b3_store32(void *dst, uint32_t w) {
+  uint8_t *p = (uint8_t *)dst;
+  p[0] = (uint8_t)w;
+  p[1] = (uint8_t)(w >> 8);
+  p[2] = (uint8_t)(w >> 16);
+  p[3] = (uint8_t)(w >> 24);
+}
+
+static inline void rc_b3_load_words(uint32_t *dst, const uint8_t *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = rc_b3_load32(src + 4 * i);
+}
+
+static inline void rc_b3_store_words(uint8_t *dst, const uint32_t *src, size_t n) {
+  for (size_t i = 0; i < n; i++) rc_b3_store32(dst + 4 * i, src[i]);
+}
+
+static inline uint32_t rc_b3_counter_low(uint64_t c) { return (uint32_t)c; }
+static inline uint32_t rc_b3_counter_high(uint64_t c) { return (uint32_t)(c >> 32); }
+
+// The round function, written once for every lane width. A file that uses it defines
+// add_v, xor_v, rot16_v, rot12_v, rot8_v, rot7_v for its vector (or scalar) type; v is the
+// 16-word state, m the 16 message words. The message permutation is applied at compile
+// time: each round names its schedule indices directly.
+#define RC_B3_G(v, a, b, c, d, x, y)            \
+  do {                                          \
+    v[a] = add_v(add_v(v[a], v[b]), (x));       \
+    v[d] = rot16_v(xor_v(v[d], v[a]));          \
+    v[c] = add_v(v[c], v[d]);                   \
+    v[b] = rot12_v(xor_v(v[b], v[c]));          \
+    v[a] = add_v(add_v(v[a], v[b]), (y));       \
+    v[d] = rot8_v(xor_v(v[d], v[a]));           \
+    v[c] = add_v(v[c], v[d]);                   \
+    v[b] = rot7_v(xor_v(v[b], v[c]));           \
+  } while (0)
+
+#define RC_B3_ROUND(v, m, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) \
+  do {                                                                                          \
+    RC_B3_G(v, 0, 4, 8, 12, m[s0], m[s1]);                                                      \
+    RC_B3_G(v, 1, 5, 9, 13, m[s2], m[s3]);                                                      \
+    RC_B3_G(v, 2, 6, 10, 14, m[s4], m[s5]);                                                     \
+    RC_B3_G(v, 3, 7, 11, 15, m[s6], m[s7]);                                                     \
+    RC_B3_G(v, 0, 5, 10, 15, m[s8], m[s9]);                                                     \
+    RC_B3_G(v, 1, 6, 11, 12, m[s10], m[s11]);                                                   \
+    RC_B3_G(v, 2, 7, 8, 13, m[s12], m[s13]);                                                    \
+    RC_B3_G(v, 3, 4, 9, 14, m[s14], m[s15]);                                                    \
+  } while (0)
+
+#define RC_B3_ROUNDS(v, m)                                                   \
+  do {                                                                       \
+    RC_B3_ROUND(v, m, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    RC_B3_ROUND(v, m, 2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8); \
+    RC_B3_ROUND(v, m, 3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1); \
+    RC_B3_ROUND(v, m, 10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6); \
+    RC_B3_ROUND(v, m, 12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4); \
+    RC_B3_ROUND(v, m, 9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7); \
+    RC_B3_ROUND(v, m, 11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13); \
+  } while (0)
+
+// blake3_portable.c
+void rc_b3_compress_portable(const uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
+                             uint8_t block_len, uint64_t counter, uint8_t flags, uint32_t out[16]);
+void rc_b3_hash_many_portable(const uint8_t *const *inputs, size_t num_inputs, size_t blocks,
+                              const uint32_t key[8], uint64_t counter, bool increment_counter,
+                              uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t *out);
+void rc_b3_single_block_portable(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+                                 const uint32_t key[8], uint8_t flags, uint8_t *out);
+
+#if defined(__x86_64__)
+void rc_b3_hash_many_sse41(const uint8_t *const *inputs, size_t num_inputs, size_t blocks,
+                           const uint32_t key[8], uint64_t counter, bool increment_counter,
+                           uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t *out);
+void rc_b3_single_block_sse41(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+                              const uint32_t key[8], uint8_t flags, uint8_t *out);
+void rc_b3_hash_many_avx2(const uint8_t *const *inputs, size_t num_inputs, size_t blocks,
+                          const uint32_t key[8], uint64_t counter, bool increment_counter,
+                          uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t *out);
+void rc_b3_single_block_avx2(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+                             const uint32_t key[8], uint8_t flags, uint8_t *out);
+void rc_b3_hash_many_avx512(const uint8_t *const *inputs, size_t num_inputs, size_t blocks,
+                            const uint32_t key[8], uint64_t counter, bool increment_counter,
+                            uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t *out);
+void rc_b3_single_block_avx512(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+                               const uint32_t key[8], uint8_t flags, uint8_t *out);
+#endif
+
+// blake3_dispatch.c: route to the implementation of a (clamped) level.
+void rc_b3_hash_many(const uint8_t *const *inputs, size_t num_inputs, size_t blocks,
+                     const uint32_t key[8], uint64_t counter, bool increment_counter, uint8_t flags,
+                     uint8_t flags_start, uint8_t flags_end, uint8_t *out, rc_b3_level level);
+void rc_b3_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+                        const uint32_t key[8], uint8_t flags, uint8_t *out, rc_b3_level level);
+
+#endif
