@@ -1,0 +1,67 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "RustyCoin",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rusty", targets: ["RustyCLI"]),
+        .library(name: "BLAKE3", targets: ["BLAKE3"]),
+        .library(name: "Primitives", targets: ["Primitives"]),
+
+        .library(name: "ChainParams", targets: ["ChainParams"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages named in README and .ci/run).
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // libsodium: a test-only reference for differential Ed25519 tests.
+        .systemLibrary(
+            name: "CSodium",
+            path: "Sources/CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+
+        // Hot C code: portable reference, one file per ISA, run-time dispatch.
+        .target(name: "CBLAKE3", path: "Sources/CBLAKE3", cSettings: [.unsafeFlags(["-O3"])]),
+
+
+        // Swift layers.
+        .target(name: "BLAKE3", dependencies: ["CBLAKE3"]),
+
+        .target(name: "Primitives", dependencies: ["BLAKE3"]),
+        .target(
+            name: "ChainParams",
+            dependencies: ["Primitives"],
+            plugins: [.plugin(name: "EmbedConfigPlugin")]
+        ),
+
+        // Build-time embedding of Config/ (and later Kernels/) into the binary.
+        .executableTarget(name: "EmbedFiles", path: "Sources/EmbedFiles"),
+        .plugin(name: "EmbedConfigPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
+
+        .executableTarget(
+            name: "RustyCLI",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BLAKE3", "Primitives", "ChainParams",
+            ]
+        ),
+
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BLAKE3Tests", dependencies: ["BLAKE3", "Primitives", "TestSupport"]),
+
+        .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
+        .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
+        .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,186 @@
+import CBLAKE3
+
+/// The instruction-set level a BLAKE3 computation runs at. Every level gives
+/// bit-identical results; `scalar` is the portable reference the others are diffed against.
+public enum BLAKE3Level: Int, CaseIterable, Sendable, CustomStringConvertible {
+    case scalar = 0
+    case sse41 = 1
+    case avx2 = 2
+    case avx512 = 3
+
+    /// Best level this CPU supports.
+    public static var detected: BLAKE3Level { BLAKE3Level(c: rc_b3_detected_level()) }
+
+    /// Level used when a caller does not name one (the detected one unless lowered).
+    public static var `default`: BLAKE3Level {
+        get { BLAKE3Level(c: rc_b3_default_level()) }
+    }
+
+    /// Lowers (or restores) the process-wide default; clamped to `detected`.
+    public static func setDefault(_ level: BLAKE3Level) {
+        rc_b3_set_default_level(level.cValue)
+    }
+
+    /// Every level this CPU can run, scalar first.
+    public static var supported: [BLAKE3Level] { allCases.filter { $0.rawValue <= detected.rawValue } }
+
+    /// Messages processed side by side in one SIMD call at this level.
+    public var degree: Int { Int(rc_b3_level_degree(cValue)) }
+
+    public var description: String { String(cString: rc_b3_level_name(cValue)) }
+
+    /// Parses the names printed by `description` ("scalar", "sse4.1", "avx2", "avx512").
+    public init?(name: String) {
+        guard let level = BLAKE3Level.allCases.first(where: { $0.description == name.lowercased() }) else { return nil }
+        self = level
+    }
+
+    init(c: rc_b3_level) { self = BLAKE3Level(rawValue: Int(c.rawValue)) ?? .scalar }
+    var cValue: rc_b3_level { rc_b3_level(rawValue: UInt32(rawValue)) }
+}
+
+/// Incremental BLAKE3 in any of its three modes, with extendable output.
+public struct BLAKE3Hasher: Sendable {
+    private var state = rc_b3_hasher()
+
+    /// Plain hashing.
+    public init(level: BLAKE3Level = .default) {
+        rc_b3_hasher_init(&state, level.cValue)
+    }
+
+    /// Keyed hashing; `key` must be 32 bytes.
+    public init(key: some Collection<UInt8>, level: BLAKE3Level = .default) {
+        precondition(key.count == 32, "BLAKE3 key must be 32 bytes")
+        let bytes = Array(key)
+        rc_b3_hasher_init_keyed(&state, bytes, level.cValue)
+    }
+
+    /// Key derivation: the hasher absorbs key material under `context`.
+    public init(deriveKeyContext context: String, level: BLAKE3Level = .default) {
+        var context = context
+        context.withUTF8 { utf8 in
+            rc_b3_hasher_init_derive_key(&state, utf8.baseAddress, utf8.count, level.cValue)
+        }
+    }
+
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        rc_b3_hasher_update(&state, base, buffer.count)
+    }
+
+    public mutating func update(_ bytes: some Sequence<UInt8>) {
+        let handled: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+        if handled == nil { Array(bytes).withUnsafeBytes { update($0) } }
+    }
+
+    /// `count` bytes of output starting at byte `seek` of the output stream.
+    public func finalize(count: Int = 32, seek: UInt64 = 0) -> [UInt8] {
+        precondition(count >= 0)
+        var out = [UInt8](repeating: 0, count: count)
+        withUnsafePointer(to: state) { statePointer in
+            out.withUnsafeMutableBufferPointer { outBuffer in
+                rc_b3_hasher_finalize_seek(statePointer, seek, outBuffer.baseAddress, count)
+            }
+        }
+        return out
+    }
+
+    /// Writes the output into `buffer` (its whole length), starting at byte `seek`.
+    public func finalize(into buffer: UnsafeMutableRawBufferPointer, seek: UInt64 = 0) {
+        guard buffer.count > 0 else { return }
+        withUnsafePointer(to: state) { statePointer in
+            rc_b3_hasher_finalize_seek(statePointer, seek, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count)
+        }
+    }
+}
+
+/// One-shot BLAKE3 functions and the batch shapes the hot paths use.
+public enum BLAKE3 {
+    public static let outputLength = 32
+    public static let blockLength = 64
+    public static let chunkLength = 1024
+
+    public static func hash(_ bytes: some Sequence<UInt8>, level: BLAKE3Level = .default) -> [UInt8] {
+        var hasher = BLAKE3Hasher(level: level)
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    public static func keyedHash(key: some Collection<UInt8>, _ bytes: some Sequence<UInt8>, level: BLAKE3Level = .default) -> [UInt8] {
+        var hasher = BLAKE3Hasher(key: key, level: level)
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    public static func deriveKey(context: String, material: some Sequence<UInt8>, count: Int = 32, level: BLAKE3Level = .default) -> [UInt8] {
+        var hasher = BLAKE3Hasher(deriveKeyContext: context, level: level)
+        hasher.update(material)
+        return hasher.finalize(count: count)
+    }
+
+    /// Hashes `count` independent messages of `length` bytes (at most one 64-byte block
+    /// each), message i at `messages + i * stride`, each in a single compression. With a
+    /// `key` the messages are keyed-hashed. Writes `count * 32` bytes to `output`.
+    public static func hashManySingleBlock(
+        messages: UnsafeRawPointer, stride: Int, length: Int, count: Int,
+        key: [UInt8]? = nil, output: UnsafeMutableRawPointer, level: BLAKE3Level = .default
+    ) {
+        precondition(length >= 0 && length <= blockLength, "single-block messages are at most 64 bytes")
+        guard count > 0 else { return }
+        let keyWords = key.map(Self.words(of:)) ?? ivWords
+        let flags: UInt8 = key == nil ? 0 : UInt8(RC_B3_KEYED_HASH)
+        keyWords.withUnsafeBufferPointer { keyBuffer in
+            rc_b3_hash_many_single_block(
+                messages.assumingMemoryBound(to: UInt8.self), stride, length, count,
+                keyBuffer.baseAddress, flags,
+                output.assumingMemoryBound(to: UInt8.self), level.cValue)
+        }
+    }
+
+    /// One Merkle level: `nodeCount` 32-byte nodes in, `(nodeCount + 1) / 2` out; each
+    /// pair becomes keyed_hash(key, left || right), an odd last node is promoted.
+    /// `output` may equal `nodes`.
+    public static func merkleLevel(
+        nodes: UnsafeRawPointer, nodeCount: Int, key: UnsafeRawPointer,
+        output: UnsafeMutableRawPointer, level: BLAKE3Level = .default
+    ) {
+        guard nodeCount > 0 else { return }
+        rc_b3_merkle_level(
+            nodes.assumingMemoryBound(to: UInt8.self), nodeCount,
+            key.assumingMemoryBound(to: UInt8.self),
+            output.assumingMemoryBound(to: UInt8.self), level.cValue)
+    }
+
+    /// The compression function on one block (for the PoW midstate): updates `chainingValue`.
+    public static func compress(
+        chainingValue: inout [UInt32], block: UnsafeRawPointer, blockLength: UInt8, counter: UInt64, flags: UInt8
+    ) {
+        precondition(chainingValue.count == 8)
+        chainingValue.withUnsafeMutableBufferPointer { cv in
+            rc_b3_compress_in_place(cv.baseAddress!, block.assumingMemoryBound(to: UInt8.self), blockLength, counter, flags)
+        }
+    }
+
+    public static let ivWords: [UInt32] = [
+        0x6A09_E667, 0xBB67_AE85, 0x3C6E_F372, 0xA54F_F53A,
+        0x510E_527F, 0x9B05_688C, 0x1F83_D9AB, 0x5BE0_CD19,
+    ]
+
+    public enum Flag {
+        public static let chunkStart = UInt8(RC_B3_CHUNK_START)
+        public static let chunkEnd = UInt8(RC_B3_CHUNK_END)
+        public static let parent = UInt8(RC_B3_PARENT)
+        public static let root = UInt8(RC_B3_ROOT)
+        public static let keyedHash = UInt8(RC_B3_KEYED_HASH)
+    }
+
+    /// Little-endian words of a 32-byte key.
+    public static func words(of key: [UInt8]) -> [UInt32] {
+        precondition(key.count == 32, "BLAKE3 key must be 32 bytes")
+        return (0..<8).map { i -> UInt32 in
+            var word: UInt32 = 0
+            for j in 0..<4 { word |= UInt32(key[4 * i + j]) << UInt32(8 * j) }
+            return word
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Primitives
+
+/// Everything that differs between networks, read from the JSON files of `Config/`
+/// (embedded in the binary at build time; a file given at run time overrides them).
+public struct ChainParameters: Codable, Sendable, Equatable {
+    public var name: String
+    /// Four message-start bytes, hex; also the record marker of block files.
+    public var magic: String
+    public var ports: Ports
+    /// Easiest allowed target, compact form ("0x207fffff").
+    public var powLimitBits: String
+    public var targetSpacingSeconds: UInt64
+    public var asert: Asert
+    public var subsidy: Subsidy
+    public var coinbaseMaturity: UInt64
+    public var maxBlockBytes: Int
+    public var maxFutureBlockTimeSeconds: UInt64
+    public var medianTimeSpan: Int
+    public var genesis: Genesis
+    /// Parameters of later waves, kept as data so they land without a format change.
+    public var masternodes: Masternodes
+    public var governance: Governance
+    public var sidechains: Sidechains
+
+    public struct Ports: Codable, Sendable, Equatable {
+        public var p2p: UInt16
+        public var rpc: UInt16
+        public var stratum: UInt16
+    }
+
+    public struct Asert: Codable, Sendable, Equatable {
+        public var halfLifeSeconds: Int64
+    }
+
+    public struct Subsidy: Codable, Sendable, Equatable {
+        public var initialBaseUnits: UInt64
+        public var halvingInterval: UInt64
+    }
+
+    public struct Genesis: Codable, Sendable, Equatable {
+        public var version: UInt32
+        public var time: UInt64
+        public var bits: String
+        public var nonce: UInt64
+        public var message: String
+        /// Expected block hash, checked when the parameters are loaded.
+        public var hash: String
+    }
+
+    public struct Masternodes: Codable, Sendable, Equatable {
+        public var collateralBaseUnits: UInt64?
+        public var quorumSize: Int?
+        public var quorumThreshold: Int?
+    }
+
+    public struct Governance: Codable, Sendable, Equatable {
+        public var votingPeriodBlocks: UInt64?
+        public var superblockShare: Double?
+    }
+
+    public struct Sidechains: Codable, Sendable, Equatable {
+        public var pegConfirmations: UInt64?
+        public var fraudProofWindowBlocks: UInt64?
+    }
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case unknownNetwork(String, known: [String])
+        case malformed(String, String)
+        case invalid(String, String)
+
+        public var description: String {
+            switch self {
+            case let .unknownNetwork(name, known): return "unknown network '\(name)' (known: \(known.joined(separator: ", ")))"
+            case let .malformed(source, detail): return "\(source): malformed chain parameters: \(detail)"
+            case let .invalid(source, detail): return "\(source): invalid chain parameters: \(detail)"
+            }
+        }
+    }
+
+    /// Names of the networks built into the binary.
+    public static var builtInNetworks: [String] {
+        EmbeddedConfig.files.keys.map { String($0.dropLast(".json".count)) }.sorted()
+    }
+
+    /// The built-in parameters of `network`, validated.
+    public static func builtIn(_ network: String) throws -> ChainParameters {
+        guard let text = EmbeddedConfig.files["\(network).json"] else {
+            throw LoadError.unknownNetwork(network, known: builtInNetworks)
+        }
+        return try parse(Data(text.utf8), source: "Config/\(network).json")
+    }
+
+    /// Parameters from a JSON file, validated.
+    public static func load(contentsOf url: URL) throws -> ChainParameters {
+        try parse(try Data(contentsOf: url), source: url.path)
+    }
+
+    public static func parse(_ data: Data, source: String) throws -> ChainParameters {
+        let parameters = try decodeUnvalidated(data, source: source)
+        try parameters.validate(source: source)
+        return parameters
+    }
+
+    /// Decodes without the checks of `validate`, for building a new network's file.
+    public static func decodeUnvalidated(_ data: Data, source: String) throws -> ChainParameters {
+        do {
+            return try JSONDecoder().decode(ChainParameters.self, from: data)
+        } catch {
+            throw LoadError.malformed(source, "\(error)")
+        }
+    }
+
+    /// Searches nonces upwards from zero for the first genesis block meeting its target;
+    /// used once per network when its file is written.
+    public func mineGenesis() throws -> (nonce: UInt64, hash: Hash256) {
+        let target: UInt256
+        do { target = try genesisBits.target() } catch { throw LoadError.invalid(name, "genesis.bits: \(error)") }
+        var block = genesisBlock()
+        var header = block.header.encoded
+        let midstate = Midstate(header: header)
+        for nonce in UInt64(0)... {
+            for i in 0..<8 { header[BlockHeader.nonceOffset + i] = UInt8(truncatingIfNeeded: nonce >> (8 * UInt64(i))) }
+            let hash = header.withUnsafeBytes { midstate.hash(secondBlock: UnsafeRawBufferPointer(rebasing: $0[64..<128])) }
+            if ProofOfWork.meets(hash, target: target) {
+                block.header.nonce = nonce
+                return (nonce, hash)
+            }
+        }
+        throw LoadError.invalid(name, "no genesis nonce in 64 bits")
+    }
+
+    // MARK: Derived values
+
+    public var magicBytes: [UInt8] { HexCoding.decode(magic) ?? [] }
+    public var powLimit: CompactTarget { CompactTarget(bits: Self.parseBits(powLimitBits) ?? 0) }
+    public var genesisBits: CompactTarget { CompactTarget(bits: Self.parseBits(genesis.bits) ?? 0) }
+
+    static func parseBits(_ text: String) -> UInt32? {
+        let digits = text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
+        return UInt32(digits, radix: 16)
+    }
+
+    /// Block subsidy at `height`: the initial amount halved once per interval, zero after 64 halvings.
+    public func blockSubsidy(height: UInt64) -> Amount {
+        let halvings = height / subsidy.halvingInterval
+        guard halvings < 64 else { return .zero }
+        return Amount(baseUnits: subsidy.initialBaseUnits >> halvings) ?? .zero
+    }
+
+    /// The genesis block, built from the parameters: a coinbase paying the first subsidy to
+    /// an unspendable RETURN output that carries the message.
+    public func genesisBlock() -> Block {
+        let coinbase = Transaction.coinbase(
+            height: 0, extraNonce: 0,
+            outputs: [TxOut(value: blockSubsidy(height: 0), lockScript: Script.nullData(Array(genesis.message.utf8)))])
+        var block = Block(
+            header: BlockHeader(version: genesis.version, height: 0, previousHash: .zero, merkleRoot: .zero,
+                                stateRoot: .zero, time: genesis.time, bits: genesisBits.bits, nonce: genesis.nonce),
+            transactions: [coinbase])
+        block.header.merkleRoot = block.computeMerkleRoot()
+        block.header.stateRoot = block.computeStateRoot()
+        return block
+    }
+
+    func validate(source: String) throws {
+        func fail(_ detail: String) -> LoadError { .invalid(source, detail) }
+        guard magicBytes.count == 4 else { throw fail("magic must be 4 bytes of hex, got '\(magic)'") }
+        guard let limitBits = Self.parseBits(powLimitBits) else { throw fail("powLimitBits '\(powLimitBits)' is not hex") }
+        let limit: UInt256
+        do { limit = try CompactTarget(bits: limitBits).target() } catch { throw fail("powLimitBits: \(error)") }
+        guard let bits = Self.parseBits(genesis.bits) else { throw fail("genesis.bits '\(genesis.bits)' is not hex") }
+        let target: UInt256
+        do { target = try CompactTarget(bits: bits).target() } catch { throw fail("genesis.bits: \(error)") }
+        guard !(limit < target) else { throw fail("genesis target is easier than the PoW limit") }
+        guard targetSpacingSeconds > 0 else { throw fail("targetSpacingSeconds must be positive") }
+        guard asert.halfLifeSeconds > 0 else { throw fail("asert.halfLifeSeconds must be positive") }
+        guard subsidy.halvingInterval > 0 else { throw fail("subsidy.halvingInterval must be positive") }
+        guard Amount(baseUnits: subsidy.initialBaseUnits) != nil else { throw fail("subsidy above the money supply") }
+        guard maxBlockBytes > 0, maxBlockBytes <= EncodingLimits.maxBlockBytes else {
+            throw fail("maxBlockBytes must be in 1...\(EncodingLimits.maxBlockBytes)")
+        }
+        guard medianTimeSpan > 0, medianTimeSpan % 2 == 1 else { throw fail("medianTimeSpan must be odd and positive") }
+        let block = genesisBlock()
+        guard ProofOfWork.meets(block.hash, target: target) else {
+            throw fail("genesis block \(block.hash.hex) does not meet its own target \(target.hex)")
+        }
+        guard block.hash.hex == genesis.hash.lowercased() else {
+            throw fail("genesis block hashes to \(block.hash.hex), the file says \(genesis.hash)")
+        }
+    }
+}

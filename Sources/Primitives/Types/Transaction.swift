@@ -1,0 +1,176 @@
+import BLAKE3
+
+/// Limits that bound decoding before any rule runs; consensus limits proper come from chain parameters.
+public enum EncodingLimits {
+    public static let maxBlockBytes = 32 * 1024 * 1024
+    public static let maxScriptBytes = 10_000
+    public static let maxWitnessItemBytes = 10_000
+    public static let maxWitnessItems = 1_000
+    public static let maxInputs: UInt64 = 1_000_000
+    public static let maxOutputs: UInt64 = 1_000_000
+    public static let maxTransactions: UInt64 = 1_000_000
+}
+
+/// A reference to one output of an earlier transaction.
+public struct OutPoint: Hashable, Sendable, BinaryCodable, CustomStringConvertible {
+    public var txid: Hash256
+    public var index: UInt32
+
+    public static let encodedLength = 36
+    /// The outpoint of a coinbase input: it spends nothing.
+    public static let null = OutPoint(txid: .zero, index: .max)
+
+    public init(txid: Hash256, index: UInt32) {
+        self.txid = txid
+        self.index = index
+    }
+
+    public var isNull: Bool { self == .null }
+    public var description: String { "\(txid.hex):\(index)" }
+
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(txid)
+        writer.write(index)
+    }
+
+    public static func decode(from reader: inout ByteReader) throws -> OutPoint {
+        OutPoint(txid: try reader.readHash("txid"), index: try reader.readUInt32("index"))
+    }
+}
+
+/// An input: what it spends and its sequence number. Its unlocking data lives in the
+/// transaction's witnesses, outside the txid.
+public struct TxIn: Hashable, Sendable, BinaryCodable {
+    public var previousOutput: OutPoint
+    public var sequence: UInt32
+
+    public static let encodedLength = 40
+    public static let finalSequence = UInt32.max
+
+    public init(previousOutput: OutPoint, sequence: UInt32 = TxIn.finalSequence) {
+        self.previousOutput = previousOutput
+        self.sequence = sequence
+    }
+
+    public func encode(to writer: inout ByteWriter) {
+        previousOutput.encode(to: &writer)
+        writer.write(sequence)
+    }
+
+    public static func decode(from reader: inout ByteReader) throws -> TxIn {
+        let outpoint = try reader.within("prevout") { try OutPoint.decode(from: &$0) }
+        return TxIn(previousOutput: outpoint, sequence: try reader.readUInt32("sequence"))
+    }
+}
+
+/// An output: an amount locked by a FerrisScript.
+public struct TxOut: Hashable, Sendable, BinaryCodable {
+    public var value: Amount
+    public var lockScript: [UInt8]
+
+    /// value (8) + empty script length (1).
+    public static let minimumEncodedLength = 9
+
+    public init(value: Amount, lockScript: [UInt8]) {
+        self.value = value
+        self.lockScript = lockScript
+    }
+
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(value.baseUnits)
+        writer.writeVarBytes(lockScript)
+    }
+
+    public static func decode(from reader: inout ByteReader) throws -> TxOut {
+        let at = reader.offset
+        let units = try reader.readUInt64("value")
+        guard let value = Amount(baseUnits: units) else {
+            throw reader.invalid("value", at: at, "\(units) base units exceeds the money supply")
+        }
+        return TxOut(value: value, lockScript: try reader.readVarBytes("lock_script", limit: EncodingLimits.maxScriptBytes))
+    }
+}
+
+/// A transaction. Serialized as its witness-free part (hashed into the txid) followed by one
+/// witness stack per input (included only in the wtxid):
+///
+///     version u32 | n_in | inputs | n_out | outputs | lock_time u64 | witness stacks
+public struct Transaction: Hashable, Sendable, BinaryCodable {
+    public var version: UInt32
+    public var inputs: [TxIn]
+    public var outputs: [TxOut]
+    public var lockTime: UInt64
+    /// One stack of byte strings per input (same count as `inputs`).
+    public var witnesses: [[[UInt8]]]
+
+    public init(version: UInt32 = 1, inputs: [TxIn], outputs: [TxOut], lockTime: UInt64 = 0, witnesses: [[[UInt8]]]? = nil) {
+        self.version = version
+        self.inputs = inputs
+        self.outputs = outputs
+        self.lockTime = lockTime
+        self.witnesses = witnesses ?? Array(repeating: [], count: inputs.count)
+    }
+
+    /// A coinbase has exactly one input and it spends the null outpoint.
+    public var isCoinbase: Bool { inputs.count == 1 && inputs[0].previousOutput.isNull }
+
+    /// The witness-free encoding: what the txid commits to.
+    public var baseEncoding: [UInt8] {
+        var writer = ByteWriter()
+        encodeBase(to: &writer)
+        return writer.bytes
+    }
+
+    public var txid: Hash256 { Hash256(bytes: BLAKE3.hash(baseEncoding))! }
+    public var wtxid: Hash256 { Hash256(bytes: BLAKE3.hash(encoded))! }
+
+    func encodeBase(to writer: inout ByteWriter) {
+        writer.write(version)
+        writer.writeCompactSize(UInt64(inputs.count))
+        for input in inputs { input.encode(to: &writer) }
+        writer.writeCompactSize(UInt64(outputs.count))
+        for output in outputs { output.encode(to: &writer) }
+        writer.write(lockTime)
+    }
+
+    public func encode(to writer: inout ByteWriter) {
+        precondition(witnesses.count == inputs.count, "one witness stack per input")
+        encodeBase(to: &writer)
+        for stack in witnesses {
+            writer.writeCompactSize(UInt64(stack.count))
+            for item in stack { writer.writeVarBytes(item) }
+        }
+    }
+
+    public static func decode(from reader: inout ByteReader) throws -> Transaction {
+        let version = try reader.readUInt32("version")
+        let inputCount = try reader.readCount("input_count", limit: EncodingLimits.maxInputs, minimumItemSize: TxIn.encodedLength)
+        var inputs = [TxIn]()
+        inputs.reserveCapacity(inputCount)
+        for index in 0..<inputCount {
+            inputs.append(try reader.within("input[\(index)]") { try TxIn.decode(from: &$0) })
+        }
+        let outputCount = try reader.readCount("output_count", limit: EncodingLimits.maxOutputs, minimumItemSize: TxOut.minimumEncodedLength)
+        var outputs = [TxOut]()
+        outputs.reserveCapacity(outputCount)
+        for index in 0..<outputCount {
+            outputs.append(try reader.within("output[\(index)]") { try TxOut.decode(from: &$0) })
+        }
+        let lockTime = try reader.readUInt64("lock_time")
+        var witnesses = [[[UInt8]]]()
+        witnesses.reserveCapacity(inputCount)
+        for index in 0..<inputCount {
+            let stack = try reader.within("witness[\(index)]") { reader -> [[UInt8]] in
+                let itemCount = try reader.readCount("item_count", limit: UInt64(EncodingLimits.maxWitnessItems), minimumItemSize: 1)
+                var items = [[UInt8]]()
+                items.reserveCapacity(itemCount)
+                for item in 0..<itemCount {
+                    items.append(try reader.readVarBytes("item[\(item)]", limit: EncodingLimits.maxWitnessItemBytes))
+                }
+                return items
+            }
+            witnesses.append(stack)
+        }
+        return Transaction(version: version, inputs: inputs, outputs: outputs, lockTime: lockTime, witnesses: witnesses)
+    }
+}

@@ -1,0 +1,74 @@
+import ChainParams
+import Foundation
+import Primitives
+import Testing
+import TestSupport
+
+struct ChainParamsTests {
+    @Test("built-in networks: mainnet, testnet, regtest, each with a genesis block valid under its own parameters",
+          arguments: ["mainnet", "testnet", "regtest"])
+    func genesisIsValid(network: String) throws {
+        let parameters = try ChainParameters.builtIn(network)
+        #expect(parameters.name == network)
+        let genesis = parameters.genesisBlock()
+        let target = try parameters.genesisBits.target()
+        #expect(ProofOfWork.meets(genesis.hash, target: target))
+        #expect(!(try parameters.powLimit.target() < target))
+        #expect(genesis.header.height == 0 && genesis.header.previousHash == .zero)
+        #expect(genesis.transactions.count == 1 && genesis.transactions[0].isCoinbase)
+        #expect(genesis.transactions[0].lockTime == 0)
+        #expect(genesis.header.merkleRoot == genesis.transactions[0].txid)
+        #expect(genesis.header.stateRoot == genesis.computeStateRoot())
+        #expect(try Block(decoding: genesis.encoded) == genesis)
+        #expect(parameters.magicBytes.count == 4)
+        #expect(parameters.blockSubsidy(height: 0) == Amount.coins(500))
+    }
+
+    @Test("the Config/ files in the tree are the ones embedded in the binary")
+    func embeddedMatchesTree() throws {
+        for network in ["mainnet", "testnet", "regtest"] {
+            let file = TestPaths.packageRoot.appendingPathComponent("Config/\(network).json")
+            #expect(try ChainParameters.load(contentsOf: file) == ChainParameters.builtIn(network))
+        }
+        #expect(ChainParameters.builtInNetworks == ["mainnet", "regtest", "testnet"])
+    }
+
+    @Test("networks differ in magic and ports")
+    func distinctNetworks() throws {
+        let all = try ["mainnet", "testnet", "regtest"].map(ChainParameters.builtIn)
+        #expect(Set(all.map(\.magic)).count == 3)
+        #expect(Set(all.map(\.ports.p2p)).count == 3)
+        #expect(Set(all.map { $0.genesisBlock().hash }).count == 3)
+    }
+
+    @Test("subsidy halves every interval and reaches zero")
+    func subsidySchedule() throws {
+        let parameters = try ChainParameters.builtIn("mainnet")
+        #expect(parameters.blockSubsidy(height: 209_999) == Amount.coins(500))
+        #expect(parameters.blockSubsidy(height: 210_000) == Amount.coins(250))
+        #expect(parameters.blockSubsidy(height: 420_000) == Amount.coins(125))
+        #expect(parameters.blockSubsidy(height: 210_000 * 64) == .zero)
+        #expect(parameters.blockSubsidy(height: .max) == .zero)
+        // Total issuance stays within the money supply.
+        var total: UInt64 = 0
+        for era in 0..<64 { total += (parameters.subsidy.initialBaseUnits >> UInt64(era)) * parameters.subsidy.halvingInterval }
+        #expect(total <= Amount.maxMoney.baseUnits)
+    }
+
+    @Test("bad parameter files are rejected with a reason")
+    func badFiles() throws {
+        let good = try JSONEncoder().encode(try ChainParameters.builtIn("regtest"))
+        #expect(throws: ChainParameters.LoadError.self) { try ChainParameters.parse(Data("{".utf8), source: "x") }
+        #expect(throws: ChainParameters.LoadError.self) { try ChainParameters.builtIn("moonnet") }
+        for (key, value) in [("nonce", "1234567"), ("bits", "\"0x1d800000\""), ("hash", "\"00\"")] {
+            var object = try JSONSerialization.jsonObject(with: good) as! [String: Any]
+            var genesis = object["genesis"] as! [String: Any]
+            genesis[key] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
+            object["genesis"] = genesis
+            let data = try JSONSerialization.data(withJSONObject: object)
+            #expect(throws: ChainParameters.LoadError.self, "genesis.\(key) = \(value)") {
+                try ChainParameters.parse(data, source: "test")
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Shared by the test targets: where the external vectors are, and a seeded generator so
+/// every random test is reproducible (the seed is printed on failure by the caller).
+public enum TestPaths {
+    /// The package root (this file is Tests/TestSupport/TestSupport.swift).
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/vectors` beside the clone (as in CI), or RUSTY_VECTORS if set.
+    public static var vectors: URL {
+        if let override = ProcessInfo.processInfo.environment["RUSTY_VECTORS"] {
+            return URL(fileURLWithPath: override)
+        }
+        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+    }
+
+    public static func vector(_ name: String) throws -> Data {
+        try Data(contentsOf: vectors.appendingPathComponent(name))
+    }
+
+    /// The built `rusty` executable next to the test bundle.
+    public static var rustyExecutable: URL {
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("rusty"),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("rusty"),
+        ]
+        for url in candidates where FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        // swift test puts test bundles in .build/<config>/ beside the products.
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let url = directory.appendingPathComponent("rusty")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            directory = directory.deletingLastPathComponent()
+        }
+        return packageRoot.appendingPathComponent(".build/debug/rusty")
+    }
+}
+
+/// SplitMix64: tiny, fast, and good enough to drive property tests deterministically.
+public struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
+    }
+}
+
+/// Runs a command and returns its exit status and output.
+public struct ProcessResult {
+    public var status: Int32
+    public var stdout: Data
+    public var stderr: Data
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+public func runProcess(_ executable: URL, _ arguments: [String], stdin: Data? = nil,
+                       currentDirectory: URL? = nil) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+    let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+    process.standardOutput = outPipe
+    process.standardError = errPipe
+    process.standardInput = inPipe
+    try process.run()
+    // Drain both pipes concurrently so a chatty child never blocks.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var out = Data(), err = Data()
+    group.enter()
+    DispatchQueue.global().async { out = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    if let stdin { inPipe.fileHandleForWriting.write(stdin) }
+    try? inPipe.fileHandleForWriting.close()
+    process.waitUntilExit()
+    group.wait()
+    return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: system packages, then `swift test` (debug build, C targets at -O3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+swift build --product rusty
+swift test "$@"
