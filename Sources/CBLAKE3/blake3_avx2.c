@@ -69,6 +69,9 @@ static inline void hash8(const uint8_t *const *inputs, size_t blocks, const uint
   load_counters(counter, increment, &clo, &chi);
   const vec bl = set1(block_len);
   uint8_t block_flags = flags | flags_start;
+  // Inputs are usually contiguous (consecutive chunks), so the next group starts right after
+  // this one: fetch it one group ahead, one line per lane and block.
+  const size_t ahead = DEGREE * blocks * RC_B3_BLOCK_LEN;
   for (size_t b = 0; b < blocks; b++) {
     if (b + 1 == blocks) block_flags |= flags_end;
     size_t off = b * RC_B3_BLOCK_LEN;
@@ -78,7 +81,7 @@ static inline void hash8(const uint8_t *const *inputs, size_t blocks, const uint
       m[8 + i] = _mm256_loadu_si256((const __m256i *)(inputs[i] + off + 32));
     }
     if (prefetch) {
-      for (int i = 0; i < 8; i++) _mm_prefetch((const char *)(inputs[i] + off + 256), _MM_HINT_T0);
+      for (int i = 0; i < 8; i++) _mm_prefetch((const char *)(inputs[i] + off + ahead), _MM_HINT_T0);
     }
     transpose8(m);
     transpose8(m + 8);

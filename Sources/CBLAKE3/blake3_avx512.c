@@ -94,13 +94,16 @@ static inline void hash16(const uint8_t *const *inputs, size_t blocks, const uin
   load_counters(counter, increment, &clo, &chi);
   const vec bl = set1(block_len);
   uint8_t block_flags = flags | flags_start;
+  // Inputs are usually contiguous (consecutive chunks), so the next group starts right after
+  // this one: fetch it one group ahead, one line per lane and block.
+  const size_t ahead = DEGREE * blocks * RC_B3_BLOCK_LEN;
   for (size_t b = 0; b < blocks; b++) {
     if (b + 1 == blocks) block_flags |= flags_end;
     size_t off = b * RC_B3_BLOCK_LEN;
     vec m[16];
     for (int i = 0; i < 16; i++) m[i] = _mm512_loadu_si512((const void *)(inputs[i] + off));
     if (prefetch) {
-      for (int i = 0; i < 16; i++) _mm_prefetch((const char *)(inputs[i] + off + 256), _MM_HINT_T0);
+      for (int i = 0; i < 16; i++) _mm_prefetch((const char *)(inputs[i] + off + ahead), _MM_HINT_T0);
     }
     transpose16(m);
     vec v[16] = {h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],

@@ -55,30 +55,52 @@ static inline uint32_t rc_b3_counter_high(uint64_t c) { return (uint32_t)(c >> 3
 
 // The round function, written once for every lane width. A file that uses it defines
 // add_v, xor_v, rot16_v, rot12_v, rot8_v, rot7_v for its vector (or scalar) type; v is the
-// 16-word state, m the 16 message words. The message permutation is applied at compile
-// time: each round names its schedule indices directly.
-#define RC_B3_G(v, a, b, c, d, x, y)            \
-  do {                                          \
-    v[a] = add_v(add_v(v[a], v[b]), (x));       \
-    v[d] = rot16_v(xor_v(v[d], v[a]));          \
-    v[c] = add_v(v[c], v[d]);                   \
-    v[b] = rot12_v(xor_v(v[b], v[c]));          \
-    v[a] = add_v(add_v(v[a], v[b]), (y));       \
-    v[d] = rot8_v(xor_v(v[d], v[a]));           \
-    v[c] = add_v(v[c], v[d]);                   \
-    v[b] = rot7_v(xor_v(v[b], v[c]));           \
+// 16-word state, m the 16 message words. The four G functions of each half round are
+// independent, so every step is issued for all four before the next step (more
+// instruction-level parallelism for the out-of-order core). The message permutation is
+// applied at compile time: each round names its schedule indices directly.
+#define RC_B3_STEP4(op, v, t0, s0, t1, s1, t2, s2, t3, s3) \
+  do {                                                     \
+    v[t0] = op(v[t0], s0);                                 \
+    v[t1] = op(v[t1], s1);                                 \
+    v[t2] = op(v[t2], s2);                                 \
+    v[t3] = op(v[t3], s3);                                 \
+  } while (0)
+#define RC_B3_ROT4(rot, v, t0, t1, t2, t3) \
+  do {                                     \
+    v[t0] = rot(v[t0]);                    \
+    v[t1] = rot(v[t1]);                    \
+    v[t2] = rot(v[t2]);                    \
+    v[t3] = rot(v[t3]);                    \
   } while (0)
 
+// Four G functions G(a_i, b_i, c_i, d_i, x_i, y_i) side by side.
+#define RC_B3_G4(v, a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3, x0, y0, x1, y1, \
+                 x2, y2, x3, y3)                                                                  \
+  do {                                                                                            \
+    RC_B3_STEP4(add_v, v, a0, (x0), a1, (x1), a2, (x2), a3, (x3));                                \
+    RC_B3_STEP4(add_v, v, a0, v[b0], a1, v[b1], a2, v[b2], a3, v[b3]);                            \
+    RC_B3_STEP4(xor_v, v, d0, v[a0], d1, v[a1], d2, v[a2], d3, v[a3]);                            \
+    RC_B3_ROT4(rot16_v, v, d0, d1, d2, d3);                                                       \
+    RC_B3_STEP4(add_v, v, c0, v[d0], c1, v[d1], c2, v[d2], c3, v[d3]);                            \
+    RC_B3_STEP4(xor_v, v, b0, v[c0], b1, v[c1], b2, v[c2], b3, v[c3]);                            \
+    RC_B3_ROT4(rot12_v, v, b0, b1, b2, b3);                                                       \
+    RC_B3_STEP4(add_v, v, a0, (y0), a1, (y1), a2, (y2), a3, (y3));                                \
+    RC_B3_STEP4(add_v, v, a0, v[b0], a1, v[b1], a2, v[b2], a3, v[b3]);                            \
+    RC_B3_STEP4(xor_v, v, d0, v[a0], d1, v[a1], d2, v[a2], d3, v[a3]);                            \
+    RC_B3_ROT4(rot8_v, v, d0, d1, d2, d3);                                                        \
+    RC_B3_STEP4(add_v, v, c0, v[d0], c1, v[d1], c2, v[d2], c3, v[d3]);                            \
+    RC_B3_STEP4(xor_v, v, b0, v[c0], b1, v[c1], b2, v[c2], b3, v[c3]);                            \
+    RC_B3_ROT4(rot7_v, v, b0, b1, b2, b3);                                                        \
+  } while (0)
+
+// One round: columns, then diagonals; s0..s15 are this round's message schedule.
 #define RC_B3_ROUND(v, m, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) \
   do {                                                                                          \
-    RC_B3_G(v, 0, 4, 8, 12, m[s0], m[s1]);                                                      \
-    RC_B3_G(v, 1, 5, 9, 13, m[s2], m[s3]);                                                      \
-    RC_B3_G(v, 2, 6, 10, 14, m[s4], m[s5]);                                                     \
-    RC_B3_G(v, 3, 7, 11, 15, m[s6], m[s7]);                                                     \
-    RC_B3_G(v, 0, 5, 10, 15, m[s8], m[s9]);                                                     \
-    RC_B3_G(v, 1, 6, 11, 12, m[s10], m[s11]);                                                   \
-    RC_B3_G(v, 2, 7, 8, 13, m[s12], m[s13]);                                                    \
-    RC_B3_G(v, 3, 4, 9, 14, m[s14], m[s15]);                                                    \
+    RC_B3_G4(v, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, m[s0], m[s1], m[s2],     \
+             m[s3], m[s4], m[s5], m[s6], m[s7]);                                               \
+    RC_B3_G4(v, 0, 5, 10, 15, 1, 6, 11, 12, 2, 7, 8, 13, 3, 4, 9, 14, m[s8], m[s9], m[s10],    \
+             m[s11], m[s12], m[s13], m[s14], m[s15]);                                          \
   } while (0)
 
 #define RC_B3_ROUNDS(v, m)                                                   \

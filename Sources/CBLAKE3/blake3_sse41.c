@@ -56,6 +56,9 @@ static inline void hash4(const uint8_t *const *inputs, size_t blocks, const uint
   load_counters(counter, increment, &clo, &chi);
   const vec bl = set1(block_len);
   uint8_t block_flags = flags | flags_start;
+  // Inputs are usually contiguous (consecutive chunks), so the next group starts right after
+  // this one: fetch it one group ahead, one line per lane and block.
+  const size_t ahead = DEGREE * blocks * RC_B3_BLOCK_LEN;
   for (size_t b = 0; b < blocks; b++) {
     if (b + 1 == blocks) block_flags |= flags_end;
     size_t off = b * RC_B3_BLOCK_LEN;
@@ -65,7 +68,7 @@ static inline void hash4(const uint8_t *const *inputs, size_t blocks, const uint
       transpose4(m + 4 * q);
     }
     if (prefetch) {
-      for (int i = 0; i < 4; i++) _mm_prefetch((const char *)(inputs[i] + off + 256), _MM_HINT_T0);
+      for (int i = 0; i < 4; i++) _mm_prefetch((const char *)(inputs[i] + off + ahead), _MM_HINT_T0);
     }
     vec v[16] = {h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],
                  set1(RC_B3_IV[0]), set1(RC_B3_IV[1]), set1(RC_B3_IV[2]), set1(RC_B3_IV[3]),
