@@ -1,0 +1,146 @@
+// Rusty Coin proof-of-work search: BLAKE3-256 of the 128-byte block header.
+//
+// OpenCL C 1.2, no extensions. Self-contained (the BLAKE3 compression macros are
+// repeated verbatim in merkle.cl so each file builds on its own).
+//
+// The header is one BLAKE3 chunk of two 64-byte blocks. The host compresses
+// block 0 (header bytes 0..63) once into a midstate; each nonce then costs one
+// compression of block 1 (header bytes 64..127; the nonce is message words 14
+// and 15) with counter 0, block_len 64, flags CHUNK_END|ROOT, starting from the
+// midstate. See README.md for the host contract.
+
+// ---------------------------------------------------------------------------
+// BLAKE3 compression (shared text with merkle.cl)
+// ---------------------------------------------------------------------------
+
+#define B3_IV0 0x6A09E667u
+#define B3_IV1 0xBB67AE85u
+#define B3_IV2 0x3C6EF372u
+#define B3_IV3 0xA54FF53Au
+
+// rotate() is a left rotation: rotr 16/12/8/7 == rotl 16/20/24/25.
+#define B3_G(a, b, c, d, x, y)          \
+  do {                                  \
+    a += b + (x);                       \
+    d = rotate(d ^ a, 16u);             \
+    c += d;                             \
+    b = rotate(b ^ c, 20u);             \
+    a += b + (y);                       \
+    d = rotate(d ^ a, 24u);             \
+    c += d;                             \
+    b = rotate(b ^ c, 25u);             \
+  } while (0)
+
+// One round: four column G's then four diagonal G's. The arguments are the
+// message word indices for this round (the permuted schedule), pasted onto the
+// names m0..m15 so the schedule is resolved entirely at compile time.
+#define B3_ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) \
+  do {                                                                               \
+    B3_G(v0, v4, v8,  v12, m##s0,  m##s1);                                           \
+    B3_G(v1, v5, v9,  v13, m##s2,  m##s3);                                           \
+    B3_G(v2, v6, v10, v14, m##s4,  m##s5);                                           \
+    B3_G(v3, v7, v11, v15, m##s6,  m##s7);                                           \
+    B3_G(v0, v5, v10, v15, m##s8,  m##s9);                                           \
+    B3_G(v1, v6, v11, v12, m##s10, m##s11);                                          \
+    B3_G(v2, v7, v8,  v13, m##s12, m##s13);                                          \
+    B3_G(v3, v4, v9,  v14, m##s14, m##s15);                                          \
+  } while (0)
+
+// The 7 rounds, fully unrolled. Row r is the identity schedule permuted r times
+// by BLAKE3's MSG_PERMUTATION {2,6,3,10,7,0,4,13,1,11,12,5,9,14,15,8}.
+// Operates on local variables v0..v15 (state) and m0..m15 (message words).
+#define B3_ROUNDS                                                   \
+  do {                                                              \
+    B3_ROUND( 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15); \
+    B3_ROUND( 2,  6,  3, 10,  7,  0,  4, 13,  1, 11, 12,  5,  9, 14, 15,  8); \
+    B3_ROUND( 3,  4, 10, 12, 13,  2,  7, 14,  6,  5,  9,  0, 11, 15,  8,  1); \
+    B3_ROUND(10,  7, 12,  9, 14,  3, 13, 15,  4,  0, 11,  2,  5,  8,  1,  6); \
+    B3_ROUND(12, 13,  9, 11, 15, 10, 14,  8,  7,  2,  5,  3,  0,  1,  6,  4); \
+    B3_ROUND( 9, 14, 11,  5,  8, 12, 15,  1, 13,  3,  0, 10,  2,  6,  4,  7); \
+    B3_ROUND(11, 15,  5,  0,  1,  9,  8,  6, 14, 10,  2, 12,  3,  4,  7, 13); \
+  } while (0)
+
+// Byte swap without extensions: turns a little-endian output word into the
+// big-endian 32-bit digit used for the target comparison.
+#define B3_BSWAP32(x) (rotate((x) & 0x00FF00FFu, 24u) | rotate((x) & 0xFF00FF00u, 8u))
+
+// ---------------------------------------------------------------------------
+// PoW kernel
+// ---------------------------------------------------------------------------
+
+// Compile-time parameters of the per-nonce compression.
+#define POW_COUNTER_LO 0u
+#define POW_COUNTER_HI 0u
+#define POW_BLOCK_LEN 64u
+#define POW_FLAGS 10u /* CHUNK_END (2) | ROOT (8) */
+
+// midstate:     8 words, chaining value after header block 0 (CHUNK_START, counter 0, len 64).
+// block1:       16 words, header bytes 64..127 as little-endian u32; words 14/15 ignored.
+// start_nonce:  first nonce of the launch; item g tries start_nonce + g*nonces_per_item + i
+//               for i in [0, nonces_per_item), all with wrapping 64-bit arithmetic.
+// target_words: 8 words, the 256-bit target as big-endian digits, [0] most significant.
+// result_count: incremented once per hit (may exceed max_results: overflow signal).
+// results:      hit nonces, stored only at indices < max_results, in no particular order.
+__kernel void pow_search(__constant uint *midstate,
+                         __constant uint *block1,
+                         ulong start_nonce,
+                         uint nonces_per_item,
+                         __constant uint *target_words,
+                         __global uint *result_count,
+                         __global ulong *results,
+                         uint max_results)
+{
+  const uint cv0 = midstate[0], cv1 = midstate[1], cv2 = midstate[2], cv3 = midstate[3];
+  const uint cv4 = midstate[4], cv5 = midstate[5], cv6 = midstate[6], cv7 = midstate[7];
+
+  const uint m0 = block1[0], m1 = block1[1], m2 = block1[2], m3 = block1[3];
+  const uint m4 = block1[4], m5 = block1[5], m6 = block1[6], m7 = block1[7];
+  const uint m8 = block1[8], m9 = block1[9], m10 = block1[10], m11 = block1[11];
+  const uint m12 = block1[12], m13 = block1[13];
+
+  const uint t0 = target_words[0];
+
+  ulong nonce = start_nonce + (ulong)get_global_id(0) * (ulong)nonces_per_item;
+
+  for (uint i = 0; i < nonces_per_item; ++i, ++nonce) {
+    const uint m14 = (uint)nonce;
+    const uint m15 = (uint)(nonce >> 32);
+
+    uint v0 = cv0, v1 = cv1, v2 = cv2, v3 = cv3;
+    uint v4 = cv4, v5 = cv5, v6 = cv6, v7 = cv7;
+    uint v8 = B3_IV0, v9 = B3_IV1, v10 = B3_IV2, v11 = B3_IV3;
+    uint v12 = POW_COUNTER_LO, v13 = POW_COUNTER_HI, v14 = POW_BLOCK_LEN, v15 = POW_FLAGS;
+
+    B3_ROUNDS;
+
+    // Early reject on the most significant 32 bits of the hash.
+    const uint top = B3_BSWAP32(v0 ^ v8);
+    if (top > t0) {
+      continue;
+    }
+
+    // Full 256-bit big-endian compare: hash <= target.
+    const uint h[8] = {
+      top,
+      B3_BSWAP32(v1 ^ v9),
+      B3_BSWAP32(v2 ^ v10),
+      B3_BSWAP32(v3 ^ v11),
+      B3_BSWAP32(v4 ^ v12),
+      B3_BSWAP32(v5 ^ v13),
+      B3_BSWAP32(v6 ^ v14),
+      B3_BSWAP32(v7 ^ v15),
+    };
+    bool ok = true;
+    for (int k = 0; k < 8; ++k) {
+      const uint t = target_words[k];
+      if (h[k] < t) { ok = true; break; }
+      if (h[k] > t) { ok = false; break; }
+    }
+    if (ok) {
+      const uint idx = atomic_inc(result_count);
+      if (idx < max_results) {
+        results[idx] = nonce;
+      }
+    }
+  }
+}
