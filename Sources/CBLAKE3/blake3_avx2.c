@@ -60,9 +60,10 @@ static inline void load_counters(uint64_t counter, bool increment, vec *lo, vec 
   *hi = _mm256_sub_epi32(set1(rc_b3_counter_high(counter)), carry);
 }
 
-static inline void hash8(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
+static inline __attribute__((always_inline)) void hash8(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
                          uint64_t counter, bool increment, uint8_t flags, uint8_t flags_start,
-                         uint8_t flags_end, uint32_t block_len, bool prefetch, uint8_t *out) {
+                         uint8_t flags_end, uint32_t block_len, bool prefetch, bool masked,
+                         vec mask_lo, vec mask_hi, uint8_t *out) {
   vec h[8];
   for (int i = 0; i < 8; i++) h[i] = set1(key[i]);
   vec clo, chi;
@@ -76,9 +77,16 @@ static inline void hash8(const uint8_t *const *inputs, size_t blocks, const uint
     if (b + 1 == blocks) block_flags |= flags_end;
     size_t off = b * RC_B3_BLOCK_LEN;
     vec m[16];
-    for (int i = 0; i < 8; i++) {
-      m[i] = _mm256_loadu_si256((const __m256i *)(inputs[i] + off));
-      m[8 + i] = _mm256_loadu_si256((const __m256i *)(inputs[i] + off + 32));
+    if (masked) {  // only the words selected by the masks are read; the rest are zero
+      for (int i = 0; i < 8; i++) {
+        m[i] = _mm256_maskload_epi32((const int *)(inputs[i] + off), mask_lo);
+        m[8 + i] = _mm256_maskload_epi32((const int *)(inputs[i] + off + 32), mask_hi);
+      }
+    } else {
+      for (int i = 0; i < 8; i++) {
+        m[i] = _mm256_loadu_si256((const __m256i *)(inputs[i] + off));
+        m[8 + i] = _mm256_loadu_si256((const __m256i *)(inputs[i] + off + 32));
+      }
     }
     if (prefetch) {
       for (int i = 0; i < 8; i++) _mm_prefetch((const char *)(inputs[i] + off + ahead), _MM_HINT_T0);
@@ -99,9 +107,10 @@ static inline void hash8(const uint8_t *const *inputs, size_t blocks, const uint
 void rc_b3_hash_many_avx2(const uint8_t *const *inputs, size_t num_inputs, size_t blocks,
                           const uint32_t key[8], uint64_t counter, bool increment_counter,
                           uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t *out) {
+  const vec ones = set1(0xFFFFFFFFu);
   while (num_inputs >= DEGREE) {
     hash8(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end,
-          RC_B3_BLOCK_LEN, true, out);
+          RC_B3_BLOCK_LEN, true, false, ones, ones, out);
     if (increment_counter) counter += DEGREE;
     inputs += DEGREE;
     num_inputs -= DEGREE;
@@ -117,7 +126,13 @@ void rc_b3_single_block_avx2(const uint8_t *msgs, size_t stride, size_t len, siz
                              const uint32_t key[8], uint8_t flags, uint8_t *out) {
   const uint8_t *ptrs[DEGREE];
   _Alignas(64) uint8_t pad[DEGREE][RC_B3_BLOCK_LEN];
-  const bool padded = len < RC_B3_BLOCK_LEN;
+  // Whole-word lengths load directly with word masks; others go through a zeroed copy.
+  const bool padded = len % 4 != 0;
+  const bool masked = !padded && len < RC_B3_BLOCK_LEN;
+  const vec word_index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const vec words = set1((uint32_t)(len / 4));
+  const vec mask_lo = _mm256_cmpgt_epi32(words, word_index);
+  const vec mask_hi = _mm256_cmpgt_epi32(words, _mm256_add_epi32(word_index, set1(8)));
   if (padded) memset(pad, 0, sizeof(pad));
   while (count >= DEGREE) {
     for (int i = 0; i < DEGREE; i++) {
@@ -128,7 +143,7 @@ void rc_b3_single_block_avx2(const uint8_t *msgs, size_t stride, size_t len, siz
         ptrs[i] = msgs + i * stride;
       }
     }
-    hash8(ptrs, 1, key, 0, false, flags, 0, 0, (uint32_t)len, false, out);
+    hash8(ptrs, 1, key, 0, false, flags, 0, 0, (uint32_t)len, false, masked, mask_lo, mask_hi, out);
     msgs += DEGREE * stride;
     out += DEGREE * RC_B3_OUT_LEN;
     count -= DEGREE;
@@ -145,7 +160,7 @@ void rc_b3_single_block_avx2(const uint8_t *msgs, size_t stride, size_t len, siz
         ptrs[i] = msgs + src * stride;
       }
     }
-    hash8(ptrs, 1, key, 0, false, flags, 0, 0, (uint32_t)len, false, tmp);
+    hash8(ptrs, 1, key, 0, false, flags, 0, 0, (uint32_t)len, false, masked, mask_lo, mask_hi, tmp);
     memcpy(out, tmp, count * RC_B3_OUT_LEN);
   } else if (count > 0) {
     rc_b3_single_block_sse41(msgs, stride, len, count, key, flags, out);

@@ -85,9 +85,10 @@ static inline void load_counters(uint64_t counter, bool increment, vec *lo, vec 
   *hi = _mm512_mask_add_epi32(h, carry, h, set1(1));
 }
 
-static inline void hash16(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
+static inline __attribute__((always_inline)) void hash16(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
                           uint64_t counter, bool increment, uint8_t flags, uint8_t flags_start,
-                          uint8_t flags_end, uint32_t block_len, bool prefetch, uint8_t *out) {
+                          uint8_t flags_end, uint32_t block_len, bool prefetch,
+                          __mmask16 word_mask, uint8_t *out) {
   vec h[8];
   for (int i = 0; i < 8; i++) h[i] = set1(key[i]);
   vec clo, chi;
@@ -101,7 +102,9 @@ static inline void hash16(const uint8_t *const *inputs, size_t blocks, const uin
     if (b + 1 == blocks) block_flags |= flags_end;
     size_t off = b * RC_B3_BLOCK_LEN;
     vec m[16];
-    for (int i = 0; i < 16; i++) m[i] = _mm512_loadu_si512((const void *)(inputs[i] + off));
+    // word_mask selects the message words present; masked-off words read as zero and are
+    // never touched in memory (a constant all-ones mask becomes a plain load).
+    for (int i = 0; i < 16; i++) m[i] = _mm512_maskz_loadu_epi32(word_mask, (const void *)(inputs[i] + off));
     if (prefetch) {
       for (int i = 0; i < 16; i++) _mm_prefetch((const char *)(inputs[i] + off + ahead), _MM_HINT_T0);
     }
@@ -121,7 +124,7 @@ void rc_b3_hash_many_avx512(const uint8_t *const *inputs, size_t num_inputs, siz
                             uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t *out) {
   while (num_inputs >= DEGREE) {
     hash16(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end,
-           RC_B3_BLOCK_LEN, true, out);
+           RC_B3_BLOCK_LEN, true, 0xFFFF, out);
     if (increment_counter) counter += DEGREE;
     inputs += DEGREE;
     num_inputs -= DEGREE;
@@ -137,7 +140,9 @@ void rc_b3_single_block_avx512(const uint8_t *msgs, size_t stride, size_t len, s
                                const uint32_t key[8], uint8_t flags, uint8_t *out) {
   const uint8_t *ptrs[DEGREE];
   _Alignas(64) uint8_t pad[DEGREE][RC_B3_BLOCK_LEN];
-  const bool padded = len < RC_B3_BLOCK_LEN;
+  // Whole-word lengths load directly with a word mask; others go through a zeroed copy.
+  const bool padded = len % 4 != 0;
+  const __mmask16 word_mask = padded ? 0xFFFF : (__mmask16)((1u << (len / 4)) - 1u);
   if (padded) memset(pad, 0, sizeof(pad));
   while (count >= DEGREE) {
     for (int i = 0; i < DEGREE; i++) {
@@ -148,7 +153,7 @@ void rc_b3_single_block_avx512(const uint8_t *msgs, size_t stride, size_t len, s
         ptrs[i] = msgs + i * stride;
       }
     }
-    hash16(ptrs, 1, key, 0, false, flags, 0, 0, (uint32_t)len, false, out);
+    hash16(ptrs, 1, key, 0, false, flags, 0, 0, (uint32_t)len, false, word_mask, out);
     msgs += DEGREE * stride;
     out += DEGREE * RC_B3_OUT_LEN;
     count -= DEGREE;
@@ -165,7 +170,7 @@ void rc_b3_single_block_avx512(const uint8_t *msgs, size_t stride, size_t len, s
         ptrs[i] = msgs + src * stride;
       }
     }
-    hash16(ptrs, 1, key, 0, false, flags, 0, 0, (uint32_t)len, false, tmp);
+    hash16(ptrs, 1, key, 0, false, flags, 0, 0, (uint32_t)len, false, word_mask, tmp);
     memcpy(out, tmp, count * RC_B3_OUT_LEN);
   } else if (count > 0) {
     rc_b3_single_block_avx2(msgs, stride, len, count, key, flags, out);

@@ -47,7 +47,7 @@ static inline void load_counters(uint64_t counter, bool increment, vec *lo, vec 
   *hi = _mm_sub_epi32(set1(rc_b3_counter_high(counter)), carry);
 }
 
-static inline void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
+static inline __attribute__((always_inline)) void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
                          uint64_t counter, bool increment, uint8_t flags, uint8_t flags_start,
                          uint8_t flags_end, uint32_t block_len, bool prefetch, uint8_t *out) {
   vec h[8];
