@@ -74,6 +74,19 @@
 #define POW_BLOCK_LEN 64u
 #define POW_FLAGS 10u /* CHUNK_END (2) | ROOT (8) */
 
+// One step of the 256-bit compare hash <= target, most significant digit
+// first: the first differing digit decides; all digits equal is a hit. Uses the
+// locals ok/decided of pow_search. Written without an array so compilers do
+// not spill the digits to private (scratch) memory.
+#define POW_CMP_DIGIT(k, h_be)                          \
+  do {                                                  \
+    const uint hk = (h_be), tk = target_words[k];       \
+    if (!decided && hk != tk) {                         \
+      ok = (hk < tk) ? 1u : 0u;                         \
+      decided = 1u;                                     \
+    }                                                   \
+  } while (0)
+
 // midstate:     8 words, chaining value after header block 0 (CHUNK_START, counter 0, len 64).
 // block1:       16 words, header bytes 64..127 as little-endian u32; words 14/15 ignored.
 // start_nonce:  first nonce of the launch; item g tries start_nonce + g*nonces_per_item + i
@@ -119,23 +132,16 @@ __kernel void pow_search(__constant uint *midstate,
       continue;
     }
 
-    // Full 256-bit big-endian compare: hash <= target.
-    const uint h[8] = {
-      top,
-      B3_BSWAP32(v1 ^ v9),
-      B3_BSWAP32(v2 ^ v10),
-      B3_BSWAP32(v3 ^ v11),
-      B3_BSWAP32(v4 ^ v12),
-      B3_BSWAP32(v5 ^ v13),
-      B3_BSWAP32(v6 ^ v14),
-      B3_BSWAP32(v7 ^ v15),
-    };
-    bool ok = true;
-    for (int k = 0; k < 8; ++k) {
-      const uint t = target_words[k];
-      if (h[k] < t) { ok = true; break; }
-      if (h[k] > t) { ok = false; break; }
-    }
+    // Full 256-bit big-endian compare, hash <= target (see POW_CMP_DIGIT).
+    uint ok = 1u, decided = 0u;
+    POW_CMP_DIGIT(0, top);
+    POW_CMP_DIGIT(1, B3_BSWAP32(v1 ^ v9));
+    POW_CMP_DIGIT(2, B3_BSWAP32(v2 ^ v10));
+    POW_CMP_DIGIT(3, B3_BSWAP32(v3 ^ v11));
+    POW_CMP_DIGIT(4, B3_BSWAP32(v4 ^ v12));
+    POW_CMP_DIGIT(5, B3_BSWAP32(v5 ^ v13));
+    POW_CMP_DIGIT(6, B3_BSWAP32(v6 ^ v14));
+    POW_CMP_DIGIT(7, B3_BSWAP32(v7 ^ v15));
     if (ok) {
       const uint idx = atomic_inc(result_count);
       if (idx < max_results) {
