@@ -116,7 +116,16 @@ void rc_b3_hash_many_avx2(const uint8_t *const *inputs, size_t num_inputs, size_
     num_inputs -= DEGREE;
     out += DEGREE * RC_B3_OUT_LEN;
   }
-  if (num_inputs > 0) {
+  if (num_inputs > DEGREE / 2) {
+    // Tail: one full-width group with the last input repeated in the spare lanes beats
+    // several narrower calls; only the first num_inputs outputs are kept.
+    const uint8_t *ptrs[DEGREE];
+    _Alignas(64) uint8_t tmp[DEGREE * RC_B3_OUT_LEN];
+    for (size_t i = 0; i < DEGREE; i++) ptrs[i] = inputs[i < num_inputs ? i : num_inputs - 1];
+    hash8(ptrs, blocks, key, counter, increment_counter, flags, flags_start, flags_end,
+          RC_B3_BLOCK_LEN, false, false, ones, ones, tmp);
+    memcpy(out, tmp, num_inputs * RC_B3_OUT_LEN);
+  } else if (num_inputs > 0) {
     rc_b3_hash_many_sse41(inputs, num_inputs, blocks, key, counter, increment_counter, flags,
                           flags_start, flags_end, out);
   }

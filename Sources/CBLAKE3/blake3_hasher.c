@@ -294,6 +294,28 @@ void rc_b3_hasher_update(rc_b3_hasher *self, const void *input_v, size_t input_l
     uint64_t count_so_far = self->chunk.chunk_counter * RC_B3_CHUNK_LEN;
     while (((subtree_len - 1) & count_so_far) != 0) subtree_len /= 2;
     uint64_t subtree_chunks = subtree_len / RC_B3_CHUNK_LEN;
+    const size_t degree = degree_of(level);
+    if (degree > 1 && subtree_chunks < degree) {
+      // The aligned subtree is narrower than the SIMD width (input position not a multiple
+      // of degree chunks, or little input left). Hash whole chunks up to the next multiple
+      // of degree in one SIMD call and push their CVs one by one; keep >= 1 byte back.
+      size_t avail = (input_len - 1) / RC_B3_CHUNK_LEN;
+      size_t to_boundary = degree - (size_t)(self->chunk.chunk_counter % degree);
+      size_t k = avail < to_boundary ? avail : to_boundary;
+      const uint8_t *ptrs[RC_B3_MAX_SIMD_DEGREE];
+      uint8_t cvs[RC_B3_MAX_SIMD_DEGREE * RC_B3_OUT_LEN];
+      for (size_t i = 0; i < k; i++) ptrs[i] = input + i * RC_B3_CHUNK_LEN;
+      rc_b3_hash_many(ptrs, k, RC_B3_CHUNK_LEN / RC_B3_BLOCK_LEN, self->key,
+                      self->chunk.chunk_counter, true, self->chunk.flags, RC_B3_CHUNK_START,
+                      RC_B3_CHUNK_END, cvs, level);
+      for (size_t i = 0; i < k; i++) {
+        push_cv(self, cvs + i * RC_B3_OUT_LEN, self->chunk.chunk_counter + i);
+      }
+      self->chunk.chunk_counter += k;
+      input += k * RC_B3_CHUNK_LEN;
+      input_len -= k * RC_B3_CHUNK_LEN;
+      continue;
+    }
     if (subtree_len <= RC_B3_CHUNK_LEN) {
       rc_b3_chunk_state cs;
       chunk_state_init(&cs, self->key, self->chunk.flags);
@@ -354,6 +376,16 @@ void rc_b3_hasher_finalize(const rc_b3_hasher *self, uint8_t *out, size_t out_le
 
 void rc_b3_hash(const void *input, size_t input_len, uint8_t out[RC_B3_OUT_LEN],
                 rc_b3_level level) {
+  if (input_len > RC_B3_CHUNK_LEN) {
+    // The whole input is known, so the root is a parent node: hash every chunk (the last
+    // one included) with the wide subtree code, whatever the length.
+    rc_b3_level lv = rc_b3_clamp_level(level);
+    uint8_t pair[2 * RC_B3_OUT_LEN];
+    compress_subtree_to_parent_node((const uint8_t *)input, input_len, RC_B3_IV, 0, 0, pair, lv);
+    output_t root = parent_output(pair, RC_B3_IV, 0);
+    output_root_bytes(&root, 0, out, RC_B3_OUT_LEN);
+    return;
+  }
   rc_b3_hasher h;
   rc_b3_hasher_init(&h, level);
   rc_b3_hasher_update(&h, input, input_len);

@@ -96,7 +96,16 @@ void rc_b3_hash_many_sse41(const uint8_t *const *inputs, size_t num_inputs, size
     num_inputs -= DEGREE;
     out += DEGREE * RC_B3_OUT_LEN;
   }
-  if (num_inputs > 0) {
+  if (num_inputs > 1) {
+    // Tail: one full-width group with the last input repeated in the spare lanes beats
+    // several narrower calls; only the first num_inputs outputs are kept.
+    const uint8_t *ptrs[DEGREE];
+    _Alignas(64) uint8_t tmp[DEGREE * RC_B3_OUT_LEN];
+    for (size_t i = 0; i < DEGREE; i++) ptrs[i] = inputs[i < num_inputs ? i : num_inputs - 1];
+    hash4(ptrs, blocks, key, counter, increment_counter, flags, flags_start, flags_end,
+          RC_B3_BLOCK_LEN, false, tmp);
+    memcpy(out, tmp, num_inputs * RC_B3_OUT_LEN);
+  } else if (num_inputs > 0) {
     rc_b3_hash_many_portable(inputs, num_inputs, blocks, key, counter, increment_counter, flags,
                              flags_start, flags_end, out);
   }
