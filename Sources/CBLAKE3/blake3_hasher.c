@@ -298,8 +298,10 @@ void rc_b3_hasher_update(rc_b3_hasher *self, const void *input_v, size_t input_l
     if (degree > 1 && subtree_chunks < degree) {
       // The aligned subtree is narrower than the SIMD width (input position not a multiple
       // of degree chunks, or little input left). Hash whole chunks up to the next multiple
-      // of degree in one SIMD call and push their CVs one by one; keep >= 1 byte back.
-      size_t avail = (input_len - 1) / RC_B3_CHUNK_LEN;
+      // of degree in one SIMD call and push their CVs one by one. This may use up the input
+      // exactly, like a subtree push: with the chunk state empty, finalize treats the last
+      // pushed CV as the final node, and the lazily merged stack folds correctly.
+      size_t avail = input_len / RC_B3_CHUNK_LEN;
       size_t to_boundary = degree - (size_t)(self->chunk.chunk_counter % degree);
       size_t k = avail < to_boundary ? avail : to_boundary;
       const uint8_t *ptrs[RC_B3_MAX_SIMD_DEGREE];
