@@ -8,7 +8,7 @@ let package = Package(
         .executable(name: "rusty", targets: ["RustyCLI"]),
         .library(name: "BLAKE3", targets: ["BLAKE3"]),
         .library(name: "Primitives", targets: ["Primitives"]),
-
+        .library(name: "Ed25519", targets: ["Ed25519"]),
         .library(name: "ChainParams", targets: ["ChainParams"]),
     ],
     dependencies: [
@@ -33,11 +33,11 @@ let package = Package(
 
         // Hot C code: portable reference, one file per ISA, run-time dispatch.
         .target(name: "CBLAKE3", path: "Sources/CBLAKE3", cSettings: [.unsafeFlags(["-O3"])]),
-
+        .target(name: "CEd25519", path: "Sources/CEd25519", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Swift layers.
         .target(name: "BLAKE3", dependencies: ["CBLAKE3"]),
-
+        .target(name: "Ed25519", dependencies: ["CEd25519"]),
         .target(name: "Primitives", dependencies: ["BLAKE3"]),
         .target(
             name: "ChainParams",
@@ -53,13 +53,13 @@ let package = Package(
             name: "RustyCLI",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "BLAKE3", "Primitives", "ChainParams",
+                "BLAKE3", "Ed25519", "Primitives", "ChainParams",
             ]
         ),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BLAKE3Tests", dependencies: ["BLAKE3", "Primitives", "TestSupport"]),
-
+        .testTarget(name: "Ed25519Tests", dependencies: ["Ed25519", "COpenSSL", "CSodium", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "TestSupport"]),

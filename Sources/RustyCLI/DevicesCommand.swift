@@ -1,5 +1,6 @@
 import ArgumentParser
 import BLAKE3
+import Ed25519
 import Foundation
 
 /// `rusty devices`: what this machine offers the hot paths.
@@ -40,7 +41,7 @@ struct DeviceReport: Codable {
             blake3Level: BLAKE3Level.default.description,
             blake3Detected: BLAKE3Level.detected.description,
             blake3Supported: BLAKE3Level.supported.map(\.description),
-            ed25519Backend: "n/a")
+            ed25519Backend: Ed25519.Backend.detected.rawValue)
     }
 
     func jsonString() throws -> String {
