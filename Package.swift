@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "Ed25519Tests", dependencies: ["Ed25519", "COpenSSL", "CSodium", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
-        .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "TestSupport"]),
+        .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "Ed25519", "TestSupport"]),
     ]
 )
