@@ -72,7 +72,7 @@ const char *rc_ed25519_backend_name(rc_ed25519_backend backend) {
 }
 
 rc_pow22523_many_fn rc_ed25519_backend_pow22523_many(void) {
-#if defined(__x86_64__) && defined(RC_ED25519_HAVE_SIMD)
+#if defined(__x86_64__)
   switch (rc_ed25519_backend_get()) {
   case RC_ED25519_BACKEND_AVX512IFMA: return rc_pow22523_many_ifma;
   case RC_ED25519_BACKEND_AVX2: return rc_pow22523_many_avx2;
