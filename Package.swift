@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Test-only: the big-integer reference for field and scalar property tests.
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
     ],
     targets: [
         // System libraries (Debian packages named in README and .ci/run).
@@ -59,7 +61,9 @@ let package = Package(
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BLAKE3Tests", dependencies: ["BLAKE3", "Primitives", "TestSupport"]),
-        .testTarget(name: "Ed25519Tests", dependencies: ["Ed25519", "COpenSSL", "CSodium", "TestSupport"]),
+        .testTarget(name: "Ed25519Tests", dependencies: [
+            "Ed25519", "CEd25519", "COpenSSL", "CSodium", "TestSupport", .product(name: "BigInt", package: "BigInt"),
+        ]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "Ed25519", "TestSupport"]),
