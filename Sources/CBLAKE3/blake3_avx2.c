@@ -144,7 +144,7 @@ void rc_b3_single_block_avx2(const uint8_t *msgs, size_t stride, size_t len, siz
   const vec mask_hi = _mm256_cmpgt_epi32(words, _mm256_add_epi32(word_index, set1(8)));
   if (padded) memset(pad, 0, sizeof(pad));
   while (count >= DEGREE) {
-    for (int i = 0; i < DEGREE; i++) {
+    for (size_t i = 0; i < DEGREE; i++) {
       if (padded) {
         if (len) memcpy(pad[i], msgs + i * stride, len);
         ptrs[i] = pad[i];

@@ -360,7 +360,7 @@ void rc_b3_single_block_avx512(const uint8_t *msgs, size_t stride, size_t len, s
   const __mmask16 word_mask = padded ? 0xFFFF : (__mmask16)((1u << (len / 4)) - 1u);
   if (padded) memset(pad, 0, sizeof(pad));
   while (count >= DEGREE) {
-    for (int i = 0; i < DEGREE; i++) {
+    for (size_t i = 0; i < DEGREE; i++) {
       if (padded) {
         if (len) memcpy(pad[i], msgs + i * stride, len);
         ptrs[i] = pad[i];

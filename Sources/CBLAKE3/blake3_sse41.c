@@ -118,7 +118,7 @@ void rc_b3_single_block_sse41(const uint8_t *msgs, size_t stride, size_t len, si
   const bool padded = len < RC_B3_BLOCK_LEN;
   if (padded) memset(pad, 0, sizeof(pad));
   while (count >= DEGREE) {
-    for (int i = 0; i < DEGREE; i++) {
+    for (size_t i = 0; i < DEGREE; i++) {
       if (padded) {
         if (len) memcpy(pad[i], msgs + i * stride, len);
         ptrs[i] = pad[i];
