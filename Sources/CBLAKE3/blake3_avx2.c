@@ -5,7 +5,13 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// The target is baseline x86-64: enable the instruction set for every function here.
+#if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2,sse4.1"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,sse4.1")
+#endif
 
 #define DEGREE 8
 typedef __m256i vec;
@@ -176,5 +182,9 @@ void rc_b3_single_block_avx2(const uint8_t *msgs, size_t stride, size_t len, siz
   }
 }
 
+#if defined(__clang__)
 #pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
 #endif

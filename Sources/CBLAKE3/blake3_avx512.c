@@ -5,7 +5,13 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// The target is baseline x86-64: enable the instruction set for every function here.
+#if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx2,sse4.1"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx2,sse4.1")
+#endif
 
 #define DEGREE 16
 typedef __m512i vec;
@@ -399,5 +405,9 @@ void rc_b3_single_block_avx512(const uint8_t *msgs, size_t stride, size_t len, s
   memcpy(out, tmp, count * RC_B3_OUT_LEN);
 }
 
+#if defined(__clang__)
 #pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
 #endif

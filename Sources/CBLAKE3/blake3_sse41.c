@@ -5,7 +5,13 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// The target is baseline x86-64: enable the instruction set for every function here.
+#if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("sse4.1"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("sse4.1")
+#endif
 
 #define DEGREE 4
 typedef __m128i vec;
@@ -150,5 +156,9 @@ void rc_b3_single_block_sse41(const uint8_t *msgs, size_t stride, size_t len, si
   }
 }
 
+#if defined(__clang__)
 #pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
 #endif
