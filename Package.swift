@@ -51,11 +51,24 @@ let package = Package(
         .executableTarget(name: "EmbedFiles", path: "Sources/EmbedFiles"),
         .plugin(name: "EmbedConfigPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
 
+        // OpenCL: the ICD loader, the runtime layer, the embedded kernels, and the backends.
+        .systemLibrary(
+            name: "COpenCL",
+            path: "Sources/COpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-c-headers"])]
+        ),
+        .target(name: "OpenCLRuntime", dependencies: ["COpenCL", "BLAKE3"]),
+        .plugin(name: "EmbedKernelsPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
+        .target(name: "OpenCLKernels", plugins: [.plugin(name: "EmbedKernelsPlugin")]),
+        .target(name: "ProofOfWorkSearch", dependencies: ["BLAKE3", "Primitives", "OpenCLRuntime", "OpenCLKernels"]),
+        .target(name: "MerkleBackends", dependencies: ["BLAKE3", "Primitives", "OpenCLRuntime", "OpenCLKernels"]),
+
         .executableTarget(
             name: "RustyCLI",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "BLAKE3", "Ed25519", "Primitives", "ChainParams",
+                "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
             ]
         ),
 
@@ -67,5 +80,9 @@ let package = Package(
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "Ed25519", "TestSupport"]),
+        .testTarget(
+            name: "OpenCLTests",
+            dependencies: ["OpenCLRuntime", "OpenCLKernels", "ProofOfWorkSearch", "MerkleBackends", "Primitives", "BLAKE3", "TestSupport"]
+        ),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import BLAKE3
 import Ed25519
 import Foundation
+import OpenCLRuntime
 
 /// `rusty devices`: what this machine offers the hot paths.
 struct DevicesCommand: ParsableCommand {
@@ -21,7 +22,19 @@ struct DevicesCommand: ParsableCommand {
             print("CPU: \(report.cpuModel) (\(report.logicalCores) logical cores)")
             print("BLAKE3 SIMD: \(report.blake3Level) (detected \(report.blake3Detected); supported: \(report.blake3Supported.joined(separator: ", ")))")
             print("Ed25519 batch backend: \(report.ed25519Backend)")
-            print("OpenCL: not available in this build")
+            if let problem = report.openCLError { print("OpenCL: error: \(problem)") }
+            if report.openCL.isEmpty {
+                print("OpenCL: no platform found (no ICD loader configuration or driver installed)")
+            }
+            for platform in report.openCL {
+                print("OpenCL platform: \(platform.name) (\(platform.vendor); \(platform.version))")
+                if platform.devices.isEmpty { print("  no devices") }
+                for device in platform.devices {
+                    let memory = String(format: "%.1f GiB", Double(device.globalMemoryBytes) / 1_073_741_824)
+                    print("  \(device.type) \(device.name): vendor \(device.vendor), \(device.computeUnits) compute units, "
+                        + "\(memory) global memory, \(device.openCLCVersion), driver \(device.driverVersion)")
+                }
+            }
         }
     }
 }
@@ -33,15 +46,20 @@ struct DeviceReport: Codable {
     var blake3Detected: String
     var blake3Supported: [String]
     var ed25519Backend: String
+    var openCL: [OpenCLPlatformReport]
+    var openCLError: String?
 
     static func current() -> DeviceReport {
-        DeviceReport(
+        let openCL = OpenCLPlatformReport.all()
+        return DeviceReport(
             cpuModel: cpuModelName(),
             logicalCores: activeProcessorCount(),
             blake3Level: BLAKE3Level.default.description,
             blake3Detected: BLAKE3Level.detected.description,
             blake3Supported: BLAKE3Level.supported.map(\.description),
-            ed25519Backend: Ed25519.Backend.detected.rawValue)
+            ed25519Backend: Ed25519.Backend.detected.rawValue,
+            openCL: openCL.platforms,
+            openCLError: openCL.error)
     }
 
     func jsonString() throws -> String {
@@ -59,4 +77,47 @@ func cpuModelName() -> String {
         }
     }
     return "unknown CPU"
+}
+
+struct OpenCLPlatformReport: Codable {
+    var name: String
+    var vendor: String
+    var version: String
+    var devices: [OpenCLDeviceReport]
+
+    /// Every platform and device; an OpenCL failure is reported, not fatal.
+    static func all() -> (platforms: [OpenCLPlatformReport], error: String?) {
+        do {
+            let platforms = try OpenCL.platforms().map { platform in
+                OpenCLPlatformReport(
+                    name: platform.name, vendor: platform.vendor, version: platform.version,
+                    devices: platform.devices.map(OpenCLDeviceReport.init))
+            }
+            return (platforms, nil)
+        } catch {
+            return ([], "\(error)")
+        }
+    }
+}
+
+struct OpenCLDeviceReport: Codable {
+    var name: String
+    var vendor: String
+    var type: String
+    var computeUnits: Int
+    var globalMemoryBytes: UInt64
+    var openCLCVersion: String
+    var deviceVersion: String
+    var driverVersion: String
+
+    init(_ device: OpenCLDevice) {
+        name = device.name
+        vendor = device.vendor
+        type = device.type.rawValue
+        computeUnits = device.computeUnits
+        globalMemoryBytes = device.globalMemory
+        openCLCVersion = device.openCLCVersion
+        deviceVersion = device.deviceVersion
+        driverVersion = device.driverVersion
+    }
 }

@@ -1,0 +1,218 @@
+import Foundation
+import OpenCLKernels
+import OpenCLRuntime
+import Primitives
+
+/// PoW search with the `pow_search` kernel on one or more OpenCL devices. The devices take
+/// slices of the range from a shared cursor, each slice sized so one launch takes about
+/// `targetLaunchSeconds` on that device (calibrated from the launches themselves). Every
+/// candidate the kernel reports is re-hashed on the host and kept only if
+/// `ProofOfWork.meets`; the hits come back sorted by nonce.
+public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
+    public let devices: [OpenCLDevice]
+    let workers: [Worker]
+    private let lock = NSLock()
+    private var rejected = 0
+
+    public static let targetLaunchSeconds = 0.15
+    public static let noncesPerItem: UInt32 = 256
+
+    /// Builds (or loads from the binary cache) the kernel on every device.
+    public init(devices: [OpenCLDevice], cache: ProgramBinaryCache? = .standard) throws {
+        guard !devices.isEmpty else { throw BackendUnavailable.noOpenCLDevice }
+        self.devices = devices
+        workers = try devices.map { device in try Worker.shared(for: device, cache: cache) }
+    }
+
+    public var name: String {
+        "opencl(" + devices.map(\.name).joined(separator: ", ") + ")"
+    }
+
+    /// Candidates the kernel reported that failed the host's check (always 0 unless a
+    /// device miscomputes).
+    public var rejectedCandidates: Int { lock.locked { rejected } }
+
+    public func search(_ job: PoWJob, range: NonceRange, progress: (@Sendable (UInt64) -> Void)?) throws -> [PoWHit] {
+        guard range.count > 0 else { return [] }
+        let cursor = Cursor(range: range)
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: workers.count) { index in
+            do {
+                let candidates = try workers[index].run(job: job, cursor: cursor, progress: progress)
+                results.add(candidates)
+            } catch {
+                cursor.cancel()
+                results.fail(error)
+            }
+        }
+        if let error = results.error { throw error }
+        var hits = [PoWHit]()
+        var failed = 0
+        for nonce in Set(results.candidates).sorted() {
+            if range.contains(nonce), let hit = job.check(nonce: nonce) { hits.append(hit) } else { failed += 1 }
+        }
+        if failed > 0 { lock.locked { rejected += failed } }
+        return hits
+    }
+
+    /// Hands out consecutive slices of the range to the devices.
+    final class Cursor: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next: UInt64
+        private var remaining: UInt64
+        private var done: UInt64 = 0
+        private var cancelled = false
+
+        init(range: NonceRange) {
+            next = range.start
+            remaining = range.count
+        }
+
+        func take(_ wanted: UInt64) -> (start: UInt64, count: UInt64)? {
+            lock.locked {
+                guard !cancelled, remaining > 0 else { return nil }
+                let count = min(wanted, remaining)
+                let start = next
+                next &+= count
+                remaining -= count
+                return (start, count)
+            }
+        }
+
+        func finished(_ count: UInt64) -> UInt64 { lock.locked { done += count; return done } }
+        func cancel() { lock.locked { cancelled = true } }
+    }
+
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var candidates = [UInt64]()
+        private(set) var error: Error?
+        func add(_ more: [UInt64]) { lock.locked { candidates += more } }
+        func fail(_ error: Error) { lock.locked { if self.error == nil { self.error = error } } }
+    }
+
+    /// One device: its program, kernel, buffers and calibrated launch size. Shared per
+    /// process, so the calibration carries over between searches; one search at a time.
+    final class Worker: @unchecked Sendable {
+        let context: OpenCLContext
+        let kernel: OpenCLKernel
+        let midstateBuffer: OpenCLBuffer
+        let blockBuffer: OpenCLBuffer
+        let targetBuffer: OpenCLBuffer
+        let countBuffer: OpenCLBuffer
+        var resultsBuffer: OpenCLBuffer
+        var maxResults: Int
+        /// Work-items per full launch (calibrated).
+        var items: Int
+        /// The one local size every launch uses.
+        let localSize: Int
+        let busy = NSLock()
+
+        nonisolated(unsafe) private static var workers: [OpenCLDevice: Worker] = [:]
+        private static let workersLock = NSLock()
+
+        static func shared(for device: OpenCLDevice, cache: ProgramBinaryCache?) throws -> Worker {
+            try workersLock.locked {
+                if let worker = workers[device] { return worker }
+                let worker = try Worker(device: device, cache: cache)
+                workers[device] = worker
+                return worker
+            }
+        }
+
+        init(device: OpenCLDevice, cache: ProgramBinaryCache?) throws {
+            context = try OpenCLContext.shared(for: device)
+            let program = try context.program(source: KernelSources.powSearch, options: KernelSources.buildOptions, cache: cache)
+            kernel = try program.kernel(named: "pow_search")
+                        midstateBuffer = try context.buffer(size: 32, access: .readOnly)
+            blockBuffer = try context.buffer(size: 64, access: .readOnly)
+            targetBuffer = try context.buffer(size: 32, access: .readOnly)
+            countBuffer = try context.buffer(size: 4)
+            maxResults = 4096
+            resultsBuffer = try context.buffer(size: maxResults * 8)
+            // A short first launch; the calibration grows it towards targetLaunchSeconds.
+            localSize = max(1, min(64, device.maxWorkGroupSize))
+            items = max(1, device.computeUnits) * 4 * localSize
+        }
+
+        func run(job: PoWJob, cursor: Cursor, progress: (@Sendable (UInt64) -> Void)?) throws -> [UInt64] {
+            busy.lock()
+            defer { busy.unlock() }
+            try upload(job.midstate.words, to: midstateBuffer)
+            try upload(job.secondBlock, to: blockBuffer)
+            try upload(job.targetWords, to: targetBuffer)
+            try kernel.setArgument(0, midstateBuffer)
+            try kernel.setArgument(1, blockBuffer)
+            try kernel.setArgument(4, targetBuffer)
+            try kernel.setArgument(5, countBuffer)
+            var found = [UInt64]()
+            let perItem = OpenCLPoWSearch.noncesPerItem
+            while let slice = cursor.take(UInt64(items) * UInt64(perItem)) {
+                let began = DispatchTime.now().uptimeNanoseconds
+                // Whole work-groups of `perItem` nonces per item first, then the rest in one
+                // work-group with fewer nonces per item. Every launch uses the same local size
+                // (drivers such as PoCL compile one variant per local size); the last launch
+                // may run up to localSize - 1 nonces past the slice, and those candidates are
+                // dropped by the host's range check.
+                let groupNonces = UInt64(localSize) * UInt64(perItem)
+                let fullItems = slice.count / groupNonces * UInt64(localSize)
+                let rest = slice.count - fullItems * UInt64(perItem)
+                if fullItems > 0 { found += try launch(start: slice.start, items: Int(fullItems), perItem: perItem) }
+                if rest > 0 {
+                    let restPerItem = (rest + UInt64(localSize) - 1) / UInt64(localSize)
+                    found += try launch(start: slice.start &+ fullItems * UInt64(perItem), items: localSize,
+                                        perItem: UInt32(restPerItem))
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+                if fullItems == UInt64(items) { calibrate(seconds: seconds) }
+                progress?(cursor.finished(slice.count))
+            }
+            return found
+        }
+
+        private func calibrate(seconds: Double) {
+            let ratio = min(8, max(0.25, OpenCLPoWSearch.targetLaunchSeconds / max(seconds, 1e-4)))
+            let wanted = Double(items) * ratio
+            items = Int(min(Double(1 << 24), max(Double(localSize), wanted))) / localSize * localSize
+        }
+
+        private func launch(start: UInt64, items: Int, perItem: UInt32) throws -> [UInt64] {
+            while true {
+                var zero: UInt32 = 0
+                try withUnsafeBytes(of: &zero) { try context.write(countBuffer, from: $0) }
+                try kernel.setArgument(2, start)
+                try kernel.setArgument(3, perItem)
+                try kernel.setArgument(6, resultsBuffer)
+                try kernel.setArgument(7, UInt32(maxResults))
+                try context.enqueue(kernel, globalSize: items, localSize: localSize).wait()
+                var count: UInt32 = 0
+                try withUnsafeMutableBytes(of: &count) { try context.read(countBuffer, into: $0) }
+                if Int(count) > maxResults {
+                    // Some hits were dropped: grow the buffer and run this launch again.
+                    maxResults = Int(count).roundedUp(to: 4096)
+                    resultsBuffer = try context.buffer(size: maxResults * 8)
+                    continue
+                }
+                var nonces = [UInt64](repeating: 0, count: Int(count))
+                try nonces.withUnsafeMutableBytes { try context.read(resultsBuffer, into: $0) }
+                return nonces
+            }
+        }
+
+        private func upload<T>(_ array: [T], to buffer: OpenCLBuffer) throws {
+            try array.withUnsafeBytes { try context.write(buffer, from: $0) }
+        }
+    }
+}
+
+extension Int {
+    func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
+}
+
+extension NSLock {
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}

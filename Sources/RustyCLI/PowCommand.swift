@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import OpenCLRuntime
+import Primitives
+import ProofOfWorkSearch
+
+/// `rusty pow`: proof-of-work tools.
+struct PowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pow",
+        abstract: "Proof-of-work search over a header's nonce field.",
+        subcommands: [Search.self]
+    )
+
+    struct Search: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every nonce in a range whose header hash meets a target.",
+            discussion: """
+                Each nonce from --start (--count of them) is written into the header's nonce field \
+                (bytes 120..127, little-endian) and the header is hashed with BLAKE3. Standard output \
+                gets one line per hit, `NONCE HASHHEX`, in ascending nonce order, and nothing else; \
+                speed and progress go to standard error. Backends: opencl (the pow_search kernel on the \
+                GPUs, or on every OpenCL device when there is no GPU), simd (for now the CPU threads \
+                running the scalar compression), scalar (one thread, the reference), auto (opencl when \
+                a GPU exists, else simd).
+                """
+        )
+
+        @Option(help: "The 128-byte header as 256 hex digits (its nonce field is replaced).")
+        var header: String
+
+        @Option(help: "The 256-bit target as 64 hex digits, big-endian; a hash meets it when hash <= target.")
+        var target: String
+
+        @Option(help: "First nonce (decimal, or hex with 0x).")
+        var start: String = "0"
+
+        @Option(help: "Number of nonces to try (decimal, or hex with 0x).")
+        var count: String = "1048576"
+
+        @Option(help: "auto, opencl, simd or scalar.")
+        var backend: String = "auto"
+
+        func validate() throws {
+            _ = try parsed()
+        }
+
+        func parsed() throws -> (header: [UInt8], target: UInt256, range: NonceRange, backend: BackendChoice) {
+            guard let headerBytes = HexCoding.decode(header), headerBytes.count == BlockHeader.encodedLength else {
+                throw ValidationError("--header needs 128 bytes as 256 hex digits (got \(header.count) characters)")
+            }
+            guard target.count == 64, let targetBytes = HexCoding.decode(target), targetBytes.count == 32 else {
+                throw ValidationError("--target needs 32 bytes as 64 hex digits, big-endian (got \(target.count) characters)")
+            }
+            guard let first = parseUInt64(start) else { throw ValidationError("--start must be an integer in 0...2^64-1") }
+            guard let number = parseUInt64(count) else { throw ValidationError("--count must be an integer in 0...2^64-1") }
+            guard let range = NonceRange(start: first, count: number) else {
+                throw ValidationError("--start + --count runs past the last nonce, 2^64 - 1")
+            }
+            guard let choice = BackendChoice(rawValue: backend) else {
+                throw ValidationError("unknown --backend '\(backend)' (auto, opencl, simd, scalar)")
+            }
+            return (headerBytes, UInt256(bigEndian: targetBytes), range, choice)
+        }
+
+        func run() throws {
+            let (headerBytes, targetValue, range, choice) = try parsed()
+            let searcher: any PoWSearcher
+            do {
+                let resolved = try choice.resolve { printError("rusty pow search: \($0)") }
+                searcher = try PoWSearchBackends.make(resolved)
+            } catch {
+                printError("rusty pow search: \(error)")
+                throw ExitCode(1)
+            }
+            let job = PoWJob(header: headerBytes, target: targetValue)
+            let meter = ProgressMeter(total: range.count, label: searcher.name)
+            let began = DispatchTime.now().uptimeNanoseconds
+            let hits: [PoWHit]
+            do {
+                hits = try searcher.search(job, range: range, progress: meter.update)
+            } catch {
+                printError("rusty pow search: \(error)")
+                throw ExitCode(1)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+            meter.clear()
+            var output = ""
+            for hit in hits { output += "\(hit.nonce) \(hit.hash.hex)\n" }
+            print(output, terminator: "")
+            let rate = Double(range.count) / max(seconds, 1e-9)
+            printError(String(format: "rusty pow search: %llu nonces in %.3f s (%.2f MH/s), %d hits, backend ",
+                              range.count, seconds, rate / 1e6, hits.count) + searcher.name)
+            if let opencl = searcher as? OpenCLPoWSearch, opencl.rejectedCandidates > 0 {
+                printError("rusty pow search: warning: \(opencl.rejectedCandidates) kernel candidates failed the host check")
+            }
+        }
+    }
+}
+
+/// Decimal or 0x-prefixed hex.
+func parseUInt64(_ text: String) -> UInt64? {
+    let lowered = text.lowercased()
+    if lowered.hasPrefix("0x") { return UInt64(lowered.dropFirst(2), radix: 16) }
+    return UInt64(text)
+}
+
+/// Progress on standard error, at most twice a second, only when it is a terminal.
+final class ProgressMeter: @unchecked Sendable {
+    let total: UInt64
+    let label: String
+    let enabled = isTerminal(2)
+    private let lock = NSLock()
+    private var lastPrint: UInt64 = DispatchTime.now().uptimeNanoseconds
+    private var printed = false
+
+    init(total: UInt64, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    var update: @Sendable (UInt64) -> Void {
+        { [self] done in
+            guard enabled else { return }
+            lock.locked {
+                let now = DispatchTime.now().uptimeNanoseconds
+                guard now - lastPrint > 500_000_000 else { return }
+                lastPrint = now
+                printed = true
+                let percent = total == 0 ? 100 : Double(done) / Double(total) * 100
+                var stderr = StandardError()
+                print("\r\(label): " + String(format: "%.1f%% (%llu nonces)", percent, done), terminator: "", to: &stderr)
+            }
+        }
+    }
+
+    func clear() {
+        lock.locked {
+            if printed {
+                var stderr = StandardError()
+                print("\r\u{1B}[K", terminator: "", to: &stderr)
+            }
+        }
+    }
+}
