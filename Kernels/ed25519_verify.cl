@@ -607,52 +607,23 @@ static void load_niels(ge_niels *n, __constant const int *table, int idx) {
 
 /* ---------------------------------------------------------------- kernels */
 
-/*
- * public_keys: 32*n bytes. signatures: 64*n bytes (R || S).
- * messages / msg_offsets: if msg_offsets is NULL, message i is the 32 bytes at
- *   messages + 32*i. Otherwise msg_offsets holds n+1 entries and message i is the
- *   bytes messages[msg_offsets[i] .. msg_offsets[i+1]) (any length, 0 included).
- * base_table: ED_TABLE_ENTRIES affine Niels points, see README.
- * results[i]: 1 valid, 0 invalid.
- */
-__kernel void ed25519_verify(__global const uchar *public_keys,
-                             __global const uchar *signatures,
-                             __global const uchar *messages,
-                             __global const uint *msg_offsets,
-                             __constant int *base_table,
-                             uint n,
-                             __global uchar *results) {
-  uint gid = (uint)get_global_id(0);
-  if (gid >= n) return;
-  __global const uchar *pk = public_keys + (size_t)gid * 32u;
-  __global const uchar *sig = signatures + (size_t)gid * 64u;
-  __global const uchar *msg;
-  uint mlen;
-  if (msg_offsets) {
-    uint o0 = msg_offsets[gid], o1 = msg_offsets[gid + 1u];
-    msg = messages + o0;
-    mlen = o1 - o0;
-  } else {
-    msg = messages + (size_t)gid * 32u;
-    mlen = 32u;
-  }
-
+/* One ZIP-215 verification: 1 valid, 0 invalid. */
+static int ed25519_verify_one(__global const uchar *pk, __global const uchar *sig,
+                              __global const uchar *msg, uint mlen,
+                              __constant int *base_table) {
   uint w[8], Sw[8], kw[8];
   load_words_g(Sw, sig + 32);
   if (!sc_is_canonical(Sw)) {
-    results[gid] = 0;
-    return;
+    return 0;
   }
   ge_p3 A, R;
   load_words_g(w, pk);
   if (!ge_decode(&A, w)) {
-    results[gid] = 0;
-    return;
+    return 0;
   }
   load_words_g(w, sig);
   if (!ge_decode(&R, w)) {
-    results[gid] = 0;
-    return;
+    return 0;
   }
   ulong hd[8];
   sha512_ram(hd, sig, pk, msg, mlen);
@@ -714,7 +685,40 @@ __kernel void ed25519_verify(__global const uchar *public_keys,
   }
   fe d;
   fe_sub(&d, &r.Y, &r.Z);
-  results[gid] = (uchar)(fe_is_zero(&r.X) && fe_is_zero(&d));
+  return fe_is_zero(&r.X) && fe_is_zero(&d);
+}
+
+/*
+ * public_keys: 32*n bytes. signatures: 64*n bytes (R || S).
+ * messages / msg_offsets: if msg_offsets is NULL, message i is the 32 bytes at
+ *   messages + 32*i. Otherwise msg_offsets holds n+1 entries and message i is the
+ *   bytes messages[msg_offsets[i] .. msg_offsets[i+1]) (any length, 0 included).
+ * base_table: ED_TABLE_ENTRIES affine Niels points, see README.
+ * results[i]: 1 valid, 0 invalid.
+ */
+__kernel void ed25519_verify(__global const uchar *public_keys,
+                             __global const uchar *signatures,
+                             __global const uchar *messages,
+                             __global const uint *msg_offsets,
+                             __constant int *base_table,
+                             uint n,
+                             __global uchar *results) {
+  uint gid = (uint)get_global_id(0);
+  if (gid >= n) return;
+  __global const uchar *pk = public_keys + (size_t)gid * 32u;
+  __global const uchar *sig = signatures + (size_t)gid * 64u;
+  __global const uchar *msg;
+  uint mlen;
+  if (msg_offsets) {
+    uint o0 = msg_offsets[gid], o1 = msg_offsets[gid + 1u];
+    msg = messages + o0;
+    mlen = o1 - o0;
+  } else {
+    msg = messages + (size_t)gid * 32u;
+    mlen = 32u;
+  }
+
+  results[gid] = (uchar)ed25519_verify_one(pk, sig, msg, mlen, base_table);
 }
 
 /*
