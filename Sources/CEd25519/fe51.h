@@ -45,15 +45,17 @@ static inline void fe_neg(fe *h, const fe *f) {
   fe z; fe_zero(&z); fe_sub(h, &z, f);
 }
 
+// Carry five 128-bit column sums (inputs to fe_mul/fe_sq had limbs < 2^54, so
+// every column is < 2^115 and r4 >> 51 < 2^60, making 19 * carry fit in 64 bits).
 static inline void fe_reduce128(fe *h, rc_u128 r0, rc_u128 r1, rc_u128 r2, rc_u128 r3, rc_u128 r4) {
   r1 += (uint64_t)(r0 >> 51);
   r2 += (uint64_t)(r1 >> 51);
   r3 += (uint64_t)(r2 >> 51);
   r4 += (uint64_t)(r3 >> 51);
-  uint64_t c = (uint64_t)(r4 >> 51);
-  rc_u128 t = (rc_u128)c * 19 + ((uint64_t)r0 & FE_MASK51);
-  h->v[0] = (uint64_t)t & FE_MASK51;
-  h->v[1] = ((uint64_t)r1 & FE_MASK51) + (uint64_t)(t >> 51);
+  uint64_t h0 = ((uint64_t)r0 & FE_MASK51) + 19 * (uint64_t)(r4 >> 51);
+  uint64_t h1 = ((uint64_t)r1 & FE_MASK51) + (h0 >> 51);
+  h->v[0] = h0 & FE_MASK51;
+  h->v[1] = h1;
   h->v[2] = (uint64_t)r2 & FE_MASK51;
   h->v[3] = (uint64_t)r3 & FE_MASK51;
   h->v[4] = (uint64_t)r4 & FE_MASK51;

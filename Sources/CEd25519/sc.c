@@ -77,12 +77,7 @@ void sc_reduce64(uint8_t out[32], const uint8_t in[64]) {
 void sc_muladd(uint8_t out[32], const uint8_t a[32], const uint8_t b[32], const uint8_t c[32]) {
   uint64_t wa[4], wb[4], wc[4], x[8], o[4];
   load(wa, a, 4); load(wb, b, 4); load(wc, c, 4);
-  // reduce inputs first so that a*b + c < 2^512
-  uint64_t t[8] = {0};
-  for (int i = 0; i < 4; i++) t[i] = wa[i];
-  barrett(wa, t);
-  for (int i = 0; i < 4; i++) t[i] = wb[i];
-  barrett(wb, t);
+  // a, b, c < 2^256, so a*b + c <= (2^256-1)^2 + 2^256 - 1 < 2^512: no pre-reduction needed.
   mp_mul(x, wa, 4, wb, 4);
   uint64_t carry = 0;
   for (int i = 0; i < 8; i++) {
