@@ -598,11 +598,16 @@ static int sc_wnaf(char naf[256], const uint s[8], int w) {
   return top;
 }
 
-static void load_niels(ge_niels *n, __constant const int *table, int idx) {
-  __constant const int *e = table + idx * ED_TABLE_INTS_PER_ENTRY;
-  fe_load_c(&n->ypx, e);
-  fe_load_c(&n->ymx, e + 10);
-  fe_load_c(&n->xy2d, e + 20);
+/* __global rather than __constant: neighbouring work-items read different entries,
+   which a constant cache would serialise. */
+static void load_niels(ge_niels *n, __global const int *table, int idx) {
+  __global const int *e = table + idx * ED_TABLE_INTS_PER_ENTRY;
+#pragma unroll
+  for (int i = 0; i < 10; i++) {
+    n->ypx.v[i] = e[i];
+    n->ymx.v[i] = e[10 + i];
+    n->xy2d.v[i] = e[20 + i];
+  }
 }
 
 /* ---------------------------------------------------------------- kernels */
@@ -610,7 +615,7 @@ static void load_niels(ge_niels *n, __constant const int *table, int idx) {
 /* One ZIP-215 verification: 1 valid, 0 invalid. */
 static int ed25519_verify_one(__global const uchar *pk, __global const uchar *sig,
                               __global const uchar *msg, uint mlen,
-                              __constant int *base_table) {
+                              __global const int *base_table) {
   uint w[8], Sw[8], kw[8];
   load_words_g(Sw, sig + 32);
   if (!sc_is_canonical(Sw)) {
@@ -700,7 +705,7 @@ __kernel void ed25519_verify(__global const uchar *public_keys,
                              __global const uchar *signatures,
                              __global const uchar *messages,
                              __global const uint *msg_offsets,
-                             __constant int *base_table,
+                             __global const int *base_table,
                              uint n,
                              __global uchar *results) {
   uint gid = (uint)get_global_id(0);
