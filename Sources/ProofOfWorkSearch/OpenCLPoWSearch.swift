@@ -48,8 +48,10 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
         if let error = results.error { throw error }
         var hits = [PoWHit]()
         var failed = 0
-        for nonce in Set(results.candidates).sorted() {
-            if range.contains(nonce), let hit = job.check(nonce: nonce) { hits.append(hit) } else { failed += 1 }
+        // The last launch of a slice may run a few nonces past it (into another device's
+        // slice, or past the range): those are dropped or deduplicated here.
+        for nonce in Set(results.candidates).sorted() where range.contains(nonce) {
+            if let hit = job.check(nonce: nonce) { hits.append(hit) } else { failed += 1 }
         }
         if failed > 0 { lock.locked { rejected += failed } }
         return hits
