@@ -38,7 +38,7 @@ static inline void ge_p3_to_p2(ge_p2 *r, const ge_p3 *p) { r->X = p->X; r->Y = p
 
 static inline void ge_p3_to_cached(ge_cached *r, const ge_p3 *p) {
   fe_add(&r->ypx, &p->Y, &p->X);
-  fe_sub(&r->ymx, &p->Y, &p->X);
+  fe_sub_nc(&r->ymx, &p->Y, &p->X);
   r->Z = p->Z;
   fe_mul(&r->T2d, &p->T, &fe_d2);
 }
@@ -54,7 +54,7 @@ static inline void ge_p2_dbl(ge_p1p1 *r, const ge_p2 *p) {
   fe_add(&s, &p->X, &p->Y);
   fe_sq(&s, &s);
   fe_add(&r->H, &a, &b);
-  fe_sub(&r->E, &r->H, &s);
+  fe_sub_nc(&r->E, &r->H, &s);
   fe_sub(&r->G, &a, &b);
   fe_add(&r->F, &c, &r->G);
 }
@@ -67,60 +67,60 @@ static inline void ge_p3_dbl(ge_p1p1 *r, const ge_p3 *p) {
 
 static inline void ge_add_cached(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q) {
   fe a, b, c, d, t;
-  fe_sub(&t, &p->Y, &p->X);
+  fe_sub_nc(&t, &p->Y, &p->X);
   fe_mul(&a, &t, &q->ymx);
   fe_add(&t, &p->Y, &p->X);
   fe_mul(&b, &t, &q->ypx);
   fe_mul(&c, &p->T, &q->T2d);
   fe_mul(&d, &p->Z, &q->Z);
   fe_add(&d, &d, &d);
-  fe_sub(&r->E, &b, &a);
+  fe_sub_nc(&r->E, &b, &a);
   fe_add(&r->H, &b, &a);
-  fe_sub(&r->F, &d, &c);
+  fe_sub_nc(&r->F, &d, &c);
   fe_add(&r->G, &d, &c);
 }
 
 static inline void ge_sub_cached(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q) {
   fe a, b, c, d, t;
-  fe_sub(&t, &p->Y, &p->X);
+  fe_sub_nc(&t, &p->Y, &p->X);
   fe_mul(&a, &t, &q->ypx);
   fe_add(&t, &p->Y, &p->X);
   fe_mul(&b, &t, &q->ymx);
   fe_mul(&c, &p->T, &q->T2d);
   fe_mul(&d, &p->Z, &q->Z);
   fe_add(&d, &d, &d);
-  fe_sub(&r->E, &b, &a);
+  fe_sub_nc(&r->E, &b, &a);
   fe_add(&r->H, &b, &a);
   fe_add(&r->F, &d, &c);
-  fe_sub(&r->G, &d, &c);
+  fe_sub_nc(&r->G, &d, &c);
 }
 
 static inline void ge_madd(ge_p1p1 *r, const ge_p3 *p, const ge_niels *q) {
   fe a, b, c, d, t;
-  fe_sub(&t, &p->Y, &p->X);
+  fe_sub_nc(&t, &p->Y, &p->X);
   fe_mul(&a, &t, &q->ymx);
   fe_add(&t, &p->Y, &p->X);
   fe_mul(&b, &t, &q->ypx);
   fe_mul(&c, &p->T, &q->xy2d);
   fe_add(&d, &p->Z, &p->Z);
-  fe_sub(&r->E, &b, &a);
+  fe_sub_nc(&r->E, &b, &a);
   fe_add(&r->H, &b, &a);
-  fe_sub(&r->F, &d, &c);
+  fe_sub_nc(&r->F, &d, &c);
   fe_add(&r->G, &d, &c);
 }
 
 static inline void ge_msub(ge_p1p1 *r, const ge_p3 *p, const ge_niels *q) {
   fe a, b, c, d, t;
-  fe_sub(&t, &p->Y, &p->X);
+  fe_sub_nc(&t, &p->Y, &p->X);
   fe_mul(&a, &t, &q->ypx);
   fe_add(&t, &p->Y, &p->X);
   fe_mul(&b, &t, &q->ymx);
   fe_mul(&c, &p->T, &q->xy2d);
   fe_add(&d, &p->Z, &p->Z);
-  fe_sub(&r->E, &b, &a);
+  fe_sub_nc(&r->E, &b, &a);
   fe_add(&r->H, &b, &a);
   fe_add(&r->F, &d, &c);
-  fe_sub(&r->G, &d, &c);
+  fe_sub_nc(&r->G, &d, &c);
 }
 
 static inline void ge_p3_neg(ge_p3 *r, const ge_p3 *p) {
