@@ -156,3 +156,24 @@ void rc_b3_merkle_level(const uint8_t *nodes, size_t n_nodes, const uint8_t key[
     memmove(out + pairs * RC_B3_OUT_LEN, nodes + 2 * pairs * RC_B3_OUT_LEN, RC_B3_OUT_LEN);
   }
 }
+
+size_t rc_b3_pow_search(const uint32_t midstate[8], const uint8_t block1[64], uint64_t start,
+                        uint64_t count, const uint8_t target[32], uint64_t *results,
+                        size_t max_results, rc_b3_level level) {
+  if (count == 0) return 0;
+  if (results == NULL) max_results = 0;
+  rc_b3_pow_ctx ctx;
+  rc_b3_pow_prepare(&ctx, midstate, block1, target);
+  switch (rc_b3_clamp_level(level)) {
+#if defined(__x86_64__)
+    case RC_B3_LEVEL_AVX512:
+      return rc_b3_pow_search_avx512(&ctx, start, count, results, max_results);
+    case RC_B3_LEVEL_AVX2:
+      return rc_b3_pow_search_avx2(&ctx, start, count, results, max_results);
+    case RC_B3_LEVEL_SSE41:
+      return rc_b3_pow_search_sse41(&ctx, start, count, results, max_results);
+#endif
+    default:
+      return rc_b3_pow_search_portable(&ctx, start, count, results, max_results);
+  }
+}

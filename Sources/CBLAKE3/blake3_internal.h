@@ -148,4 +148,73 @@ void rc_b3_hash_many(const uint8_t *const *inputs, size_t num_inputs, size_t blo
 void rc_b3_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
                         const uint32_t key[8], uint8_t flags, uint8_t *out, rc_b3_level level);
 
+// ---- Proof-of-work nonce search (rc_b3_pow_search) ----
+// Block 1 of the 128-byte header holds the u64 nonce in message words 14 (low) and 15
+// (high). Everything in the first round that does not touch those two words is computed
+// once per call (rc_b3_pow_prepare) and shared by every level.
+typedef struct {
+  uint32_t midstate[8];  // chaining value after block 0
+  uint32_t m[16];        // block-1 message words (m[14], m[15] are replaced per trial)
+  uint32_t target[8];    // target as big-endian words, target[0] most significant
+  // State after round 1 minus its last G (the nonce G on words 3, 4, 9, 14), with the
+  // constant first step of that G folded in: v[3] holds v3 + v4.
+  uint32_t v[16];
+} rc_b3_pow_ctx;
+
+#define RC_B3_POW_FLAGS (RC_B3_CHUNK_END | RC_B3_ROOT)
+
+// The rest of the compression for one trial: v starts as ctx->v (broadcast), lo/hi are the
+// nonce words, m the message words (m[14] = lo, m[15] = hi). Only out word 0 = v[0] ^ v[8]
+// is needed for early rejection, so compilers drop the work that does not feed it.
+#define RC_B3_POW_ROUNDS(v, m, lo, hi)                                       \
+  do {                                                                       \
+    v[3] = add_v(v[3], lo);                                                  \
+    v[14] = rot16_v(xor_v(v[14], v[3]));                                     \
+    v[9] = add_v(v[9], v[14]);                                               \
+    v[4] = rot12_v(xor_v(v[4], v[9]));                                       \
+    v[3] = add_v(add_v(v[3], hi), v[4]);                                     \
+    v[14] = rot8_v(xor_v(v[14], v[3]));                                      \
+    v[9] = add_v(v[9], v[14]);                                               \
+    v[4] = rot7_v(xor_v(v[4], v[9]));                                        \
+    RC_B3_ROUND(v, m, 2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8); \
+    RC_B3_ROUND(v, m, 3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1); \
+    RC_B3_ROUND(v, m, 10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6); \
+    RC_B3_ROUND(v, m, 12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4); \
+    RC_B3_ROUND(v, m, 9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7); \
+    RC_B3_ROUND(v, m, 11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13); \
+  } while (0)
+
+// blake3_portable.c
+void rc_b3_pow_prepare(rc_b3_pow_ctx *ctx, const uint32_t midstate[8], const uint8_t block1[64],
+                       const uint8_t target[32]);
+// Full 256-bit check of one nonce with the reference compression.
+bool rc_b3_pow_check(const rc_b3_pow_ctx *ctx, uint64_t nonce);
+// Searches start .. start+count-1; shape shared by every level (results may be NULL when
+// max_results is 0). Returns the number of qualifying nonces, writes the first max_results.
+size_t rc_b3_pow_search_portable(const rc_b3_pow_ctx *ctx, uint64_t start, uint64_t count,
+                                 uint64_t *results, size_t max_results);
+#if defined(__x86_64__)
+size_t rc_b3_pow_search_sse41(const rc_b3_pow_ctx *ctx, uint64_t start, uint64_t count,
+                              uint64_t *results, size_t max_results);
+size_t rc_b3_pow_search_avx2(const rc_b3_pow_ctx *ctx, uint64_t start, uint64_t count,
+                             uint64_t *results, size_t max_results);
+size_t rc_b3_pow_search_avx512(const rc_b3_pow_ctx *ctx, uint64_t start, uint64_t count,
+                               uint64_t *results, size_t max_results);
+#endif
+
+// Records one qualifying nonce: *found counts all of them, the first max_results are kept.
+static inline void rc_b3_pow_record(uint64_t nonce, uint64_t *results, size_t max_results,
+                                    size_t *found) {
+  if (*found < max_results) results[*found] = nonce;
+  (*found)++;
+}
+
+// Hands the rest of a search to a narrower level, appending after what was found so far.
+#define RC_B3_POW_TAIL(fn, ctx, start, count, results, max_results, found)            \
+  do {                                                                                \
+    size_t kept_ = (found) < (max_results) ? (found) : (max_results);                 \
+    (found) += fn((ctx), (start), (count), (results) ? (results) + kept_ : (results), \
+                  (max_results) - kept_);                                             \
+  } while (0)
+
 #endif

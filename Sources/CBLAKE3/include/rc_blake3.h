@@ -102,6 +102,19 @@ void rc_b3_hash_many_single_block(const uint8_t *msgs, size_t stride, size_t len
 void rc_b3_merkle_level(const uint8_t *nodes, size_t n_nodes, const uint8_t key[RC_B3_KEY_LEN],
                         uint8_t *out, rc_b3_level level);
 
+// Proof-of-work nonce search. The block header is 128 bytes with the nonce as a u64
+// (little-endian) at bytes 120..127, i.e. bytes 56..63 of block 1; the PoW hash is
+// BLAKE3(header), read as a big-endian 256-bit integer, and a nonce qualifies iff
+// hash <= target.
+// Tries nonces start, start+1, ..., start+count-1 (wrapping modulo 2^64) in block 1 of a
+// header whose first-block chaining value is `midstate`; `block1` is the 64-byte second
+// block (its nonce bytes are ignored). `target` is 32 bytes, big-endian. Writes up to
+// `max_results` qualifying nonces (hash <= target) to `results` in ascending order of
+// trial, and returns how many qualified in total (may exceed max_results). `results` may
+// be NULL when max_results is 0. The level is clamped to what the CPU supports.
+size_t rc_b3_pow_search(const uint32_t midstate[8], const uint8_t block1[64], uint64_t start, uint64_t count,
+                        const uint8_t target[32], uint64_t *results, size_t max_results, rc_b3_level level);
+
 // The IV as words, for callers of rc_b3_hash_many_single_block.
 extern const uint32_t RC_B3_IV[8];
 

@@ -1,0 +1,81 @@
+// 4-lane proof-of-work nonce search with SSE4.1: lane i of a group tries nonce n + i.
+// Message words 0..13 are broadcast; the nonce-free part of round 1 comes precomputed in
+// the context (rc_b3_pow_prepare), and only output word 0 is computed here for the early
+// rejection; candidates get the full 256-bit check in scalar code.
+#include "blake3_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// The target is baseline x86-64: enable the instruction set for every function here.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("sse4.1"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("sse4.1")
+#endif
+
+#define DEGREE 4
+typedef __m128i vec;
+
+static inline vec set1(uint32_t x) { return _mm_set1_epi32((int)x); }
+static inline vec add_v(vec a, vec b) { return _mm_add_epi32(a, b); }
+static inline vec xor_v(vec a, vec b) { return _mm_xor_si128(a, b); }
+static inline vec rot16_v(vec x) {
+  const vec shuf = _mm_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+  return _mm_shuffle_epi8(x, shuf);
+}
+static inline vec rot8_v(vec x) {
+  const vec shuf = _mm_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12);
+  return _mm_shuffle_epi8(x, shuf);
+}
+static inline vec rot12_v(vec x) { return _mm_or_si128(_mm_srli_epi32(x, 12), _mm_slli_epi32(x, 20)); }
+static inline vec rot7_v(vec x) { return _mm_or_si128(_mm_srli_epi32(x, 7), _mm_slli_epi32(x, 25)); }
+static inline vec bswap_v(vec x) {
+  const vec shuf = _mm_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+  return _mm_shuffle_epi8(x, shuf);
+}
+
+size_t rc_b3_pow_search_sse41(const rc_b3_pow_ctx *ctx, uint64_t start, uint64_t count,
+                              uint64_t *results, size_t max_results) {
+  size_t found = 0;
+  vec m[16];
+  for (int i = 0; i < 14; i++) m[i] = set1(ctx->m[i]);
+  const vec lanes = _mm_setr_epi32(0, 1, 2, 3);
+  const vec sign = set1(0x80000000u);
+  const vec t0 = set1(ctx->target[0]);
+  while (count >= DEGREE) {
+    const vec base = set1((uint32_t)start);
+    const vec lo = add_v(base, lanes);
+    // Lanes whose low word wrapped (the group crosses a 2^32 boundary) carry into the high
+    // word: unsigned lo < base, as a signed compare of sign-flipped values (-1 = carry).
+    const vec carry = _mm_cmpgt_epi32(xor_v(base, sign), xor_v(lo, sign));
+    const vec hi = _mm_sub_epi32(set1((uint32_t)(start >> 32)), carry);
+    m[14] = lo;
+    m[15] = hi;
+    vec v[16];
+    for (int i = 0; i < 16; i++) v[i] = set1(ctx->v[i]);
+    RC_B3_POW_ROUNDS(v, m, lo, hi);
+    // Candidates: big-endian first hash word <= first target word (min(h, t) == h).
+    const vec h0 = bswap_v(xor_v(v[0], v[8]));
+    unsigned cand = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_min_epu32(h0, t0), h0)));
+    while (cand) {
+      const uint64_t nonce = start + (uint64_t)__builtin_ctz(cand);
+      cand &= cand - 1;
+      if (rc_b3_pow_check(ctx, nonce)) rc_b3_pow_record(nonce, results, max_results, &found);
+    }
+    start += DEGREE;
+    count -= DEGREE;
+  }
+  if (count > 0) {
+    RC_B3_POW_TAIL(rc_b3_pow_search_portable, ctx, start, count, results, max_results, found);
+  }
+  return found;
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif
