@@ -25,10 +25,8 @@ typedef struct { fe E, F, G, H; } ge_p1p1;     /* point (E*F : G*H : F*G : E*H) 
 typedef struct { fe ypx, ymx, Z2, T2d; } ge_cached; /* (Y+X, Y-X, 2Z, 2dT) */
 typedef struct { fe ypx, ymx, xy2d; } ge_niels;   /* affine (y+x, y-x, 2dxy) */
 
-#define ED_TABLE_ENTRIES 64        /* odd multiples 1B, 3B, ..., 127B */
+#define ED_TABLE_ENTRIES 129       /* jB for j = 0 (identity), 1, ..., 128 */
 #define ED_TABLE_INTS_PER_ENTRY 30 /* 3 field elements x 10 limbs */
-#define ED_WNAF_B 8                /* width of the base-point wNAF */
-#define ED_WNAF_A 5                /* width of the public-key wNAF: 8 odd multiples */
 
 __constant int FE_D[10] = {56195235, 13857412, 51736253, 6949390, 114729,
                            24766616, 60832955, 30306712, 48412415, 21499315};
@@ -568,45 +566,52 @@ static int sc_is_canonical(const uint s[8]) { /* s < l */
   return 0;
 }
 
-/* Width-w signed sliding-window NAF of a scalar < 2^253: odd digits, |d| < 2^(w-1).
-   Returns the index of the top nonzero digit, or -1. */
-static int sc_wnaf(char naf[256], const uint s[8], int w) {
-  ulong x[5];
-  for (int i = 0; i < 4; i++) x[i] = (ulong)s[2 * i] | ((ulong)s[2 * i + 1] << 32);
-  x[4] = 0;
-  for (int i = 0; i < 256; i++) naf[i] = 0;
-  int width = 1 << w, carry = 0, pos = 0, top = -1;
-  while (pos < 256) {
-    int idx = pos >> 6, b = pos & 63;
-    ulong buf = x[idx] >> b;
-    if (b > 64 - w) buf |= x[idx + 1] << (64 - b);
-    int win = carry + (int)(buf & (ulong)(width - 1));
-    if ((win & 1) == 0) {
-      pos++;
-      continue;
-    }
-    if (win < (width >> 1)) {
-      carry = 0;
-      naf[pos] = (char)win;
-    } else {
-      carry = 1;
-      naf[pos] = (char)(win - width);
-    }
-    top = pos;
-    pos += w;
+/* Signed radix-16 digits of a scalar < 2^253: e[i] in [-8, 7], sum e[i] 16^i. */
+static void sc_digits16(char e[64], const uint s[8]) {
+  int carry = 0;
+  for (int i = 0; i < 64; i++) {
+    int d = (int)((s[i >> 3] >> (4 * (i & 7))) & 15u) + carry;
+    carry = (d + 8) >> 4;
+    e[i] = (char)(d - carry * 16);
   }
-  return top;
+}
+
+/* Signed radix-256 digits of a scalar < 2^253: e[i] in [-128, 127], sum e[i] 256^i. */
+static void sc_digits256(char e[32], const uint s[8]) {
+  int carry = 0;
+  for (int i = 0; i < 32; i++) {
+    int d = (int)((s[i >> 2] >> (8 * (i & 3))) & 255u) + carry;
+    carry = (d + 128) >> 8;
+    e[i] = (char)(d - carry * 256);
+  }
+}
+
+/* out = d * P from tab[j] = jP (j = 0..8), d in [-8, 8]; no data-dependent branches. */
+static void select_cached(ge_cached *out, const ge_cached tab[9], int d) {
+  int neg = d < 0;
+  const ge_cached *e = &tab[neg ? -d : d];
+#pragma unroll
+  for (int i = 0; i < 10; i++) {
+    int p = e->ypx.v[i], m = e->ymx.v[i], t = e->T2d.v[i];
+    out->ypx.v[i] = neg ? m : p;
+    out->ymx.v[i] = neg ? p : m;
+    out->Z2.v[i] = e->Z2.v[i];
+    out->T2d.v[i] = neg ? -t : t;
+  }
 }
 
 /* __global rather than __constant: neighbouring work-items read different entries,
    which a constant cache would serialise. */
-static void load_niels(ge_niels *n, __global const int *table, int idx) {
-  __global const int *e = table + idx * ED_TABLE_INTS_PER_ENTRY;
+/* n = d * B from the table, d in [-128, 128]. */
+static void select_niels(ge_niels *n, __global const int *table, int d) {
+  int neg = d < 0;
+  __global const int *e = table + (neg ? -d : d) * ED_TABLE_INTS_PER_ENTRY;
 #pragma unroll
   for (int i = 0; i < 10; i++) {
-    n->ypx.v[i] = e[i];
-    n->ymx.v[i] = e[10 + i];
-    n->xy2d.v[i] = e[20 + i];
+    int p = e[i], m = e[10 + i], t = e[20 + i];
+    n->ypx.v[i] = neg ? m : p;
+    n->ymx.v[i] = neg ? p : m;
+    n->xy2d.v[i] = neg ? -t : t;
   }
 }
 
@@ -634,44 +639,44 @@ static int ed25519_verify_one(__global const uchar *pk, __global const uchar *si
   sha512_ram(hd, sig, pk, msg, mlen);
   sc_reduce512(kw, hd);
 
-  /* odd multiples A, 3A, ..., 15A */
-  ge_cached Ai[8];
+  /* Ai[j] = jA, j = 0..8 */
+  ge_cached Ai[9];
   ge_p1p1 t;
-  ge_p3 u, A2;
+  ge_p3 u;
   ge_p2 r;
-  ge_p3_to_cached(&Ai[0], &A);
-  r.X = A.X; r.Y = A.Y; r.Z = A.Z;
-  ge_p2_dbl(&t, &r);
-  ge_p1p1_to_p3(&A2, &t);
-  for (int i = 1; i < 8; i++) {
-    ge_add_cached(&t, &A2, &Ai[i - 1], 0);
+  fe_1(&Ai[0].ypx); fe_1(&Ai[0].ymx); fe_1(&Ai[0].Z2); fe_add(&Ai[0].Z2, &Ai[0].Z2, &Ai[0].Z2);
+  fe_0(&Ai[0].T2d);
+  ge_p3_to_cached(&Ai[1], &A);
+  u = A;
+  for (int j = 2; j <= 8; j++) {
+    ge_add_cached(&t, &u, &Ai[1], 0);
     ge_p1p1_to_p3(&u, &t);
-    ge_p3_to_cached(&Ai[i], &u);
+    ge_p3_to_cached(&Ai[j], &u);
   }
 
-  char na[256], nb[256];
-  int ta = sc_wnaf(na, kw, ED_WNAF_A);
-  int tb = sc_wnaf(nb, Sw, ED_WNAF_B);
-  int i = max(ta, tb);
-
-  /* u = [S]B - [k]A */
+  /* u = [S]B - [k]A, Straus with signed fixed windows: 4 bits for k, 8 bits for S.
+     The control flow depends on nothing but the loop counter (uniform on GPUs). */
+  char ea[64], eb[32];
+  sc_digits16(ea, kw);
+  sc_digits256(eb, Sw);
   fe_0(&u.X); fe_1(&u.Y); fe_1(&u.Z); fe_0(&u.T);
-  fe_0(&r.X); fe_1(&r.Y); fe_1(&r.Z);
-  for (; i >= 0; i--) {
-    ge_p2_dbl(&t, &r);
-    int da = na[i], db = nb[i];
-    if (da > 0) {
+  for (int i = 63; i >= 0; i--) {
+    if (i != 63) {
+      for (int j = 0; j < 3; j++) {
+        ge_p2_dbl(&t, &r);
+        ge_p1p1_to_p2(&r, &t);
+      }
+      ge_p2_dbl(&t, &r);
       ge_p1p1_to_p3(&u, &t);
-      ge_add_cached(&t, &u, &Ai[da >> 1], 1);
-    } else if (da < 0) {
-      ge_p1p1_to_p3(&u, &t);
-      ge_add_cached(&t, &u, &Ai[(-da) >> 1], 0);
     }
-    if (db != 0) {
+    ge_cached c;
+    select_cached(&c, Ai, -ea[i]);
+    ge_add_cached(&t, &u, &c, 0);
+    if ((i & 1) == 0) {
       ge_niels q;
-      load_niels(&q, base_table, (db > 0 ? db : -db) >> 1);
+      select_niels(&q, base_table, eb[i >> 1]);
       ge_p1p1_to_p3(&u, &t);
-      ge_add_niels(&t, &u, &q, db < 0);
+      ge_add_niels(&t, &u, &q, 0);
     }
     if (i > 0)
       ge_p1p1_to_p2(&r, &t);
@@ -728,26 +733,23 @@ __kernel void ed25519_verify(__global const uchar *public_keys,
 
 /*
  * Builds the base table on the device (one work-item; launch with global size 1):
- * entry j = (2j+1)B as affine Niels (y+x, y-x, 2dxy), each coordinate fully reduced,
- * ten limbs of 26,25,26,... bits (limb i at bit ceil(25.5 i)). 64*30 ints.
- * The host may equally compute this table itself (README).
+ * entry j = jB for j = 0..128 (entry 0 is the identity) as affine Niels
+ * (y+x, y-x, 2dxy), each coordinate fully reduced, ten limbs of 26,25,26,... bits
+ * (limb i at bit ceil(25.5 i)). 129*30 ints. The host may equally compute it (README).
  */
 __kernel void ed25519_base_table(__global int *table) {
   if (get_global_id(0) != 0) return;
   uint w[8];
   for (int i = 0; i < 8; i++) w[i] = 0x66666666u; /* B: y = 4/5, x even */
   w[0] = 0x66666658u;
-  ge_p3 P, B2, u;
+  ge_p3 B, P, u;
   ge_p1p1 t;
-  ge_p2 r;
-  ge_cached c2;
-  ge_decode(&P, w);
-  r.X = P.X; r.Y = P.Y; r.Z = P.Z;
-  ge_p2_dbl(&t, &r);
-  ge_p1p1_to_p3(&B2, &t);
-  ge_p3_to_cached(&c2, &B2);
+  ge_cached cb;
+  ge_decode(&B, w);
+  ge_p3_to_cached(&cb, &B);
   fe d2;
   fe_load_c(&d2, FE_D2);
+  fe_0(&P.X); fe_1(&P.Y); fe_1(&P.Z); fe_0(&P.T);
   for (int j = 0; j < ED_TABLE_ENTRIES; j++) {
     fe zi, x, y, o[3];
     fe_invert(&zi, &P.Z);
@@ -762,7 +764,7 @@ __kernel void ed25519_base_table(__global int *table) {
       fe_from_words(&o[c], w);
       for (int l = 0; l < 10; l++) table[j * ED_TABLE_INTS_PER_ENTRY + c * 10 + l] = o[c].v[l];
     }
-    ge_add_cached(&t, &P, &c2, 0);
+    ge_add_cached(&t, &P, &cb, 0);
     ge_p1p1_to_p3(&u, &t);
     P = u;
   }
