@@ -101,7 +101,26 @@ func trimmed(_ bytes: [CChar]) -> String {
 public enum OpenCL {
     /// Every platform with its devices. No ICD loader configuration, no installed driver
     /// (CL_PLATFORM_NOT_FOUND_KHR) or zero platforms give an empty list, never an error.
+    ///
+    /// The first call enumerates under a process-wide lock and later calls return the same
+    /// list: the ICD loader's (and some drivers') first-call initialisation is not safe to
+    /// run from several threads at once (concurrent first calls saw no platform, or crashed).
     public static func platforms() throws(OpenCLError) -> [OpenCLPlatform] {
+        enumerationLock.lock()
+        defer { enumerationLock.unlock() }
+        if let cached = cachedPlatforms { return cached }
+        let platforms = try enumeratePlatforms()
+        cachedPlatforms = platforms
+        return platforms
+    }
+
+    private static let enumerationLock = NSLock()
+    nonisolated(unsafe) private static var cachedPlatforms: [OpenCLPlatform]?
+
+    /// Serialises program builds process-wide (driver compilers are not all reentrant).
+    static let buildLock = NSLock()
+
+    private static func enumeratePlatforms() throws(OpenCLError) -> [OpenCLPlatform] {
         var count: cl_uint = 0
         let status = clGetPlatformIDs(0, nil, &count)
         if status == -1001 || (status == CL_SUCCESS && count == 0) { return [] }

@@ -49,7 +49,9 @@ public final class OpenCLProgram: @unchecked Sendable {
 
     private func build(options: String) throws(OpenCLError) {
         var deviceID: cl_device_id? = device.id
+        OpenCL.buildLock.lock()
         let status = clBuildProgram(program, 1, &deviceID, options, nil, nil)
+        OpenCL.buildLock.unlock()
         if status != CL_SUCCESS {
             let log = buildLog()
             throw OpenCLError(call: "clBuildProgram", code: status,
