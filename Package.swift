@@ -33,6 +33,12 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CRocksDB",
+            path: "Sources/CRocksDB",
+            providers: [.apt(["librocksdb-dev"])]
+        ),
+
         // Hot C code: portable reference, one file per ISA, run-time dispatch.
         .target(name: "CBLAKE3", path: "Sources/CBLAKE3", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "CEd25519", path: "Sources/CEd25519", cSettings: [.unsafeFlags(["-O3"])]),
@@ -42,6 +48,7 @@ let package = Package(
         .target(name: "Ed25519", dependencies: ["CEd25519"]),
         .target(name: "Primitives", dependencies: ["BLAKE3"]),
         .target(name: "Consensus", dependencies: ["Primitives"]),
+        .target(name: "Storage", dependencies: ["CRocksDB"]),
         .target(
             name: "ChainParams",
             dependencies: ["Primitives"],
@@ -78,6 +85,7 @@ let package = Package(
         .testTarget(name: "Ed25519Tests", dependencies: [
             "Ed25519", "CEd25519", "COpenSSL", "CSodium", "TestSupport", .product(name: "BigInt", package: "BigInt"),
         ]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
