@@ -55,20 +55,23 @@ static inline void fe_neg(fe *h, const fe *f) {
   fe z; fe_zero(&z); fe_sub(h, &z, f);
 }
 
-// Carry five 128-bit column sums (inputs to fe_mul/fe_sq had limbs < 2^54, so
-// every column is < 2^115 and r4 >> 51 < 2^60, making 19 * carry fit in 64 bits).
+// Carry five 128-bit column sums in two shallow rounds instead of one long
+// serial chain. Inputs to fe_mul/fe_sq have limbs < 2^54, so every column is
+// below 2^114.5 and each first-round carry is below 2^63.5; r4 < 2^110.5 keeps
+// 19 * (r4 >> 51) below 2^63.6. Output limbs are below 2^51 + 2^18.
 static inline void fe_reduce128(fe *h, rc_u128 r0, rc_u128 r1, rc_u128 r2, rc_u128 r3, rc_u128 r4) {
-  r1 += (uint64_t)(r0 >> 51);
-  r2 += (uint64_t)(r1 >> 51);
-  r3 += (uint64_t)(r2 >> 51);
-  r4 += (uint64_t)(r3 >> 51);
-  uint64_t h0 = ((uint64_t)r0 & FE_MASK51) + 19 * (uint64_t)(r4 >> 51);
-  uint64_t h1 = ((uint64_t)r1 & FE_MASK51) + (h0 >> 51);
-  h->v[0] = h0 & FE_MASK51;
-  h->v[1] = h1;
-  h->v[2] = (uint64_t)r2 & FE_MASK51;
-  h->v[3] = (uint64_t)r3 & FE_MASK51;
-  h->v[4] = (uint64_t)r4 & FE_MASK51;
+  uint64_t c0 = (uint64_t)(r0 >> 51), c1 = (uint64_t)(r1 >> 51), c2 = (uint64_t)(r2 >> 51);
+  uint64_t c3 = (uint64_t)(r3 >> 51), c4 = (uint64_t)(r4 >> 51);
+  uint64_t h0 = ((uint64_t)r0 & FE_MASK51) + 19 * c4;
+  uint64_t h1 = ((uint64_t)r1 & FE_MASK51) + c0;
+  uint64_t h2 = ((uint64_t)r2 & FE_MASK51) + c1;
+  uint64_t h3 = ((uint64_t)r3 & FE_MASK51) + c2;
+  uint64_t h4 = ((uint64_t)r4 & FE_MASK51) + c3;
+  h->v[0] = (h0 & FE_MASK51) + 19 * (h4 >> 51);
+  h->v[1] = (h1 & FE_MASK51) + (h0 >> 51);
+  h->v[2] = (h2 & FE_MASK51) + (h1 >> 51);
+  h->v[3] = (h3 & FE_MASK51) + (h2 >> 51);
+  h->v[4] = (h4 & FE_MASK51) + (h3 >> 51);
 }
 
 static inline void fe_mul(fe *h, const fe *f, const fe *g) {
@@ -85,13 +88,13 @@ static inline void fe_mul(fe *h, const fe *f, const fe *g) {
 
 static inline void fe_sq(fe *h, const fe *f) {
   uint64_t f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
-  uint64_t f0d = 2 * f0, f1d = 2 * f1;
-  uint64_t f3s = 19 * f3, f4s = 19 * f4;
-  rc_u128 r0 = (rc_u128)f0 * f0 + (rc_u128)f1d * f4s + (rc_u128)(2 * f2) * f3s;
-  rc_u128 r1 = (rc_u128)f0d * f1 + (rc_u128)(2 * f2) * f4s + (rc_u128)f3 * f3s;
-  rc_u128 r2 = (rc_u128)f0d * f2 + (rc_u128)f1 * f1 + (rc_u128)(2 * f3) * f4s;
-  rc_u128 r3 = (rc_u128)f0d * f3 + (rc_u128)f1d * f2 + (rc_u128)f4 * f4s;
-  rc_u128 r4 = (rc_u128)f0d * f4 + (rc_u128)f1d * f3 + (rc_u128)f2 * f2;
+  uint64_t f0_2 = 2 * f0, f1_2 = 2 * f1;
+  uint64_t f3_19 = 19 * f3, f3_38 = 38 * f3, f4_19 = 19 * f4, f4_38 = 38 * f4;
+  rc_u128 r0 = (rc_u128)f0 * f0 + (rc_u128)f1 * f4_38 + (rc_u128)f2 * f3_38;
+  rc_u128 r1 = (rc_u128)f0_2 * f1 + (rc_u128)f2 * f4_38 + (rc_u128)f3 * f3_19;
+  rc_u128 r2 = (rc_u128)f0_2 * f2 + (rc_u128)f1 * f1 + (rc_u128)f3 * f4_38;
+  rc_u128 r3 = (rc_u128)f0_2 * f3 + (rc_u128)f1_2 * f2 + (rc_u128)f4 * f4_19;
+  rc_u128 r4 = (rc_u128)f0_2 * f4 + (rc_u128)f1_2 * f3 + (rc_u128)f2 * f2;
   fe_reduce128(h, r0, r1, r2, r3, r4);
 }
 
