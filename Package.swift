@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "BLAKE3", dependencies: ["CBLAKE3"]),
         .target(name: "Ed25519", dependencies: ["CEd25519"]),
         .target(name: "Primitives", dependencies: ["BLAKE3"]),
-        .target(name: "Consensus", dependencies: ["Primitives"]),
+        .target(name: "Consensus", dependencies: ["Primitives", "BLAKE3"]),
         .target(name: "Storage", dependencies: ["CRocksDB"]),
         .target(
             name: "ChainParams",
@@ -86,7 +86,7 @@ let package = Package(
             "Ed25519", "CEd25519", "COpenSSL", "CSodium", "TestSupport", .product(name: "BigInt", package: "BigInt"),
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
-        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "TestSupport"]),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "Ed25519", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "Ed25519", "TestSupport"]),
