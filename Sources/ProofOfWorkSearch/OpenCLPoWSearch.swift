@@ -13,6 +13,19 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
     let workers: [Worker]
     private let lock = NSLock()
     private var rejected = 0
+    private var shares: [DeviceShare] = []
+
+    /// What one device did in the last search: nonces it searched, and its calibrated
+    /// launch size (nonces per full launch) at the end.
+    public struct DeviceShare: Sendable, CustomStringConvertible {
+        public let device: String
+        public let nonces: UInt64
+        public let launchNonces: UInt64
+        public var description: String { "\(device): \(nonces) nonces, \(launchNonces) per launch" }
+    }
+
+    /// The per-device split of the last search.
+    public var lastSearchShares: [DeviceShare] { lock.locked { shares } }
 
     public static let targetLaunchSeconds = 0.15
     public static let noncesPerItem: UInt32 = 256
@@ -38,8 +51,9 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
         let results = Results()
         DispatchQueue.concurrentPerform(iterations: workers.count) { index in
             do {
-                let candidates = try workers[index].run(job: job, cursor: cursor, progress: progress)
-                results.add(candidates)
+                let (candidates, nonces) = try workers[index].run(job: job, cursor: cursor, progress: progress)
+                results.add(candidates, share: DeviceShare(device: workers[index].context.device.name, nonces: nonces,
+                                                           launchNonces: workers[index].launchNonces))
             } catch {
                 cursor.cancel()
                 results.fail(error)
@@ -53,7 +67,10 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
         for nonce in Set(results.candidates).sorted() where range.contains(nonce) {
             if let hit = job.check(nonce: nonce) { hits.append(hit) } else { failed += 1 }
         }
-        if failed > 0 { lock.locked { rejected += failed } }
+        lock.locked {
+            rejected += failed
+            shares = results.shares
+        }
         return hits
     }
 
@@ -89,7 +106,13 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
         private let lock = NSLock()
         private(set) var candidates = [UInt64]()
         private(set) var error: Error?
-        func add(_ more: [UInt64]) { lock.locked { candidates += more } }
+        private(set) var shares = [DeviceShare]()
+        func add(_ more: [UInt64], share: DeviceShare) {
+            lock.locked {
+                candidates += more
+                shares.append(share)
+            }
+        }
         func fail(_ error: Error) { lock.locked { if self.error == nil { self.error = error } } }
     }
 
@@ -137,7 +160,10 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
             items = max(1, device.computeUnits) * 4 * localSize
         }
 
-        func run(job: PoWJob, cursor: Cursor, progress: (@Sendable (UInt64) -> Void)?) throws -> [UInt64] {
+        /// Nonces per full launch at the current calibration.
+        var launchNonces: UInt64 { UInt64(items) * UInt64(OpenCLPoWSearch.noncesPerItem) }
+
+        func run(job: PoWJob, cursor: Cursor, progress: (@Sendable (UInt64) -> Void)?) throws -> ([UInt64], UInt64) {
             busy.lock()
             defer { busy.unlock() }
             try upload(job.midstate.words, to: midstateBuffer)
@@ -148,6 +174,7 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
             try kernel.setArgument(4, targetBuffer)
             try kernel.setArgument(5, countBuffer)
             var found = [UInt64]()
+            var searched: UInt64 = 0
             let perItem = OpenCLPoWSearch.noncesPerItem
             while let slice = cursor.take(UInt64(items) * UInt64(perItem)) {
                 let began = DispatchTime.now().uptimeNanoseconds
@@ -167,9 +194,10 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
                 if fullItems == UInt64(items) { calibrate(seconds: seconds) }
+                searched += slice.count
                 progress?(cursor.finished(slice.count))
             }
-            return found
+            return (found, searched)
         }
 
         private func calibrate(seconds: Double) {

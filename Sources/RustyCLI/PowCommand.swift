@@ -91,8 +91,11 @@ struct PowCommand: ParsableCommand {
             let rate = Double(range.count) / max(seconds, 1e-9)
             printError(String(format: "rusty pow search: %llu nonces in %.3f s (%.2f MH/s), %d hits, backend ",
                               range.count, seconds, rate / 1e6, hits.count) + searcher.name)
-            if let opencl = searcher as? OpenCLPoWSearch, opencl.rejectedCandidates > 0 {
-                printError("rusty pow search: warning: \(opencl.rejectedCandidates) kernel candidates failed the host check")
+            if let opencl = searcher as? OpenCLPoWSearch {
+                for share in opencl.lastSearchShares { printError("rusty pow search: \(share)") }
+                if opencl.rejectedCandidates > 0 {
+                    printError("rusty pow search: warning: \(opencl.rejectedCandidates) kernel candidates failed the host check")
+                }
             }
         }
     }

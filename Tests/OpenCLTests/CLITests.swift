@@ -48,6 +48,22 @@ import TestSupport
         #expect(hex.stdoutText == (try expectedLines(start: 0xFFFF_FFFF_FFFF_F000, count: 0x1000)))
     }
 
+    @Test("pow search splits the range across several OpenCL devices (PoCL with two devices)")
+    func twoDevices() throws {
+        let start: UInt64 = (1 << 32) - 300_000, count: UInt64 = 1_200_000
+        let job = PoWJob(header: Self.header, target: UInt256(hex: Self.targetHex)!)
+        let expected = try ThreadedPoWSearch().search(job, range: NonceRange(start: start, count: count)!)
+            .map { "\($0.nonce) \($0.hash.hex)\n" }.joined()
+        let result = try rusty(powArguments(start: start, count: count, backend: "opencl"),
+                               environment: ["POCL_DEVICES": "pthread pthread"])
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stdoutText == expected)
+        // Both devices took part and report their share (how much each searched depends on
+        // scheduling on a loaded machine, so the split itself is not asserted).
+        let shares = result.stderrText.split(separator: "\n").filter { $0.contains(" per launch") }
+        #expect(shares.count == 2, "\(result.stderrText)")
+    }
+
     @Test("pow search: malformed hex, lengths and ranges exit 64 with a clear message")
     func powUsageErrors() throws {
         let good = HexCoding.encode(Self.header)
