@@ -600,9 +600,9 @@ static void select_cached(ge_cached *out, const ge_cached tab[9], int d) {
   }
 }
 
-/* __global rather than __constant: neighbouring work-items read different entries,
-   which a constant cache would serialise. */
-/* n = d * B from the table, d in [-128, 128]. */
+/* n = d * B from the table, d in [-128, 128]. The table is __global rather than
+   __constant: neighbouring work-items read different entries, which a constant cache
+   would serialise. */
 static void select_niels(ge_niels *n, __global const int *table, int d) {
   int neg = d < 0;
   __global const int *e = table + (neg ? -d : d) * ED_TABLE_INTS_PER_ENTRY;
@@ -703,7 +703,7 @@ static int ed25519_verify_one(__global const uchar *pk, __global const uchar *si
  * messages / msg_offsets: if msg_offsets is NULL, message i is the 32 bytes at
  *   messages + 32*i. Otherwise msg_offsets holds n+1 entries and message i is the
  *   bytes messages[msg_offsets[i] .. msg_offsets[i+1]) (any length, 0 included).
- * base_table: ED_TABLE_ENTRIES affine Niels points, see README.
+ * base_table: jB for j = 0..128 as affine Niels points, 30 ints each (README).
  * results[i]: 1 valid, 0 invalid.
  */
 __kernel void ed25519_verify(__global const uchar *public_keys,
