@@ -45,14 +45,8 @@ struct MerkleCommand: ParsableCommand {
                 printError("rusty merkle root: \(error)")
                 throw ExitCode(1)
             }
-            let computer: any MerkleRootBackend
-            do {
-                let resolved = try BackendChoice(rawValue: backend)!.resolve { printError("rusty merkle root: \($0)") }
-                computer = try MerkleRootBackends.make(resolved)
-            } catch {
-                printError("rusty merkle root: \(error)")
-                throw ExitCode(1)
-            }
+            let computer = try makeBackend(BackendChoice(rawValue: backend)!, command: "rusty merkle root",
+                                           MerkleRootBackends.make)
             let began = DispatchTime.now().uptimeNanoseconds
             let root: Hash256
             do {

@@ -65,14 +65,7 @@ struct PowCommand: ParsableCommand {
 
         func run() throws {
             let (headerBytes, targetValue, range, choice) = try parsed()
-            let searcher: any PoWSearcher
-            do {
-                let resolved = try choice.resolve { printError("rusty pow search: \($0)") }
-                searcher = try PoWSearchBackends.make(resolved)
-            } catch {
-                printError("rusty pow search: \(error)")
-                throw ExitCode(1)
-            }
+            let searcher = try makeBackend(choice, command: "rusty pow search", PoWSearchBackends.make)
             let job = PoWJob(header: headerBytes, target: targetValue)
             let meter = ProgressMeter(total: range.count, label: searcher.name)
             let began = DispatchTime.now().uptimeNanoseconds
@@ -144,5 +137,22 @@ final class ProgressMeter: @unchecked Sendable {
                 print("\r\u{1B}[K", terminator: "", to: &stderr)
             }
         }
+    }
+}
+
+/// The backend for `choice`. A failure exits 1 with its message, except that `auto` falls
+/// back to the CPU (with one line on standard error) when the OpenCL backend cannot start.
+func makeBackend<B>(_ choice: BackendChoice, command: String, _ make: (BackendChoice.Resolved) throws -> B) throws -> B {
+    do {
+        let resolved = try choice.resolve { printError("\(command): \($0)") }
+        do {
+            return try make(resolved)
+        } catch where choice == .auto && resolved != .simd {
+            printError("\(command): OpenCL failed (\(error)); using the CPU backend (simd)")
+            return try make(.simd)
+        }
+    } catch {
+        printError("\(command): \(error)")
+        throw ExitCode(1)
     }
 }
