@@ -1,0 +1,144 @@
+import Consensus
+import Primitives
+
+/// Where a deferred signature check came from, so a failed batch names the exact input.
+public struct CheckLocation: Hashable, Sendable {
+    public var blockHash: Hash256
+    public var height: UInt64
+    public var transaction: Int
+    public var input: Int
+}
+
+/// The effect of connecting one block on the UTXO set, and what it leaves to verify.
+public struct BlockDelta: Sendable {
+    /// Coins spent, in block order: the undo data.
+    public var spent: [(OutPoint, Coin)] = []
+    /// Coins created (unspendable outputs excluded), net of those spent within the block.
+    public var created: [(OutPoint, Coin)] = []
+    public var checks: [SignatureCheck] = []
+    public var checkLocations: [CheckLocation] = []
+    public var fees = Amount.zero
+    public var inputCount = 0
+}
+
+/// Contextual transaction rules and script execution for one block, in block order.
+/// Reads coins through `lookup` (the UTXO set before the block) and never mutates
+/// anything: the caller applies the delta only when every rule passed.
+public enum BlockConnector {
+    public struct Context {
+        public var height: UInt64
+        public var medianTimePast: UInt64
+        public var blockHash: Hash256
+        /// Median-time-past of the block before the one at a given height (for time-based relative locks).
+        public var medianTimePastBefore: (UInt64) -> UInt64
+
+        public init(height: UInt64, medianTimePast: UInt64, blockHash: Hash256, medianTimePastBefore: @escaping (UInt64) -> UInt64) {
+            self.height = height
+            self.medianTimePast = medianTimePast
+            self.blockHash = blockHash
+            self.medianTimePastBefore = medianTimePastBefore
+        }
+    }
+
+    public static func connect(_ block: Block, txids: [Hash256], context: Context, parameters: ConsensusParameters,
+                               lookup: (OutPoint) throws -> Coin?) throws -> BlockDelta {
+        var delta = BlockDelta()
+        var createdInBlock = [OutPoint: Coin]()
+        var spentInBlock = Set<OutPoint>()
+        var createdOrder = [OutPoint]()
+
+        for (txIndex, transaction) in block.transactions.enumerated() {
+            let txid = txids[txIndex]
+            let isCoinbase = txIndex == 0
+            if isCoinbase {
+                guard transaction.lockTime == context.height else {
+                    throw Rejection("coinbase-height", "lock time \(transaction.lockTime), height \(context.height)", transaction: 0)
+                }
+            } else {
+                guard TransactionRules.isFinal(transaction, height: context.height, medianTimePast: context.medianTimePast) else {
+                    throw Rejection("tx-lock-time", "lock time \(transaction.lockTime) not reached", transaction: txIndex)
+                }
+                var inputTotal = Amount.zero
+                for (inputIndex, input) in transaction.inputs.enumerated() {
+                    let outpoint = input.previousOutput
+                    let coin: Coin
+                    if let local = createdInBlock[outpoint] {
+                        guard !spentInBlock.contains(outpoint) else {
+                            throw Rejection("tx-double-spend", "\(outpoint) spent twice in the block", transaction: txIndex, input: inputIndex)
+                        }
+                        coin = local
+                    } else {
+                        guard !spentInBlock.contains(outpoint) else {
+                            throw Rejection("tx-double-spend", "\(outpoint) spent twice in the block", transaction: txIndex, input: inputIndex)
+                        }
+                        guard let stored = try lookup(outpoint) else {
+                            throw Rejection("tx-missing-input", "\(outpoint) is not in the UTXO set", transaction: txIndex, input: inputIndex)
+                        }
+                        coin = stored
+                    }
+                    if coin.isCoinbase && context.height - coin.height < parameters.coinbaseMaturity {
+                        throw Rejection("tx-immature-coinbase", "coinbase from height \(coin.height) spent at \(context.height)",
+                                        transaction: txIndex, input: inputIndex)
+                    }
+                    try checkRelativeLock(transaction, input: input, coin: coin, context: context, txIndex: txIndex, inputIndex: inputIndex)
+                    guard let sum = inputTotal.adding(coin.output.value) else {
+                        throw Rejection("tx-input-overflow", transaction: txIndex, input: inputIndex)
+                    }
+                    inputTotal = sum
+                    let scriptContext = ScriptContext(transaction: transaction, txid: txid, inputIndex: inputIndex, spentOutput: coin.output)
+                    do {
+                        let checks = try ScriptInterpreter.verify(witness: transaction.witnesses[inputIndex],
+                                                                  lockScript: coin.output.lockScript, context: scriptContext)
+                        for check in checks {
+                            delta.checks.append(check)
+                            delta.checkLocations.append(CheckLocation(blockHash: context.blockHash, height: context.height,
+                                                                      transaction: txIndex, input: inputIndex))
+                        }
+                    } catch {
+                        throw Rejection(error.rule, error.description, transaction: txIndex, input: inputIndex)
+                    }
+                    spentInBlock.insert(outpoint)
+                    delta.spent.append((outpoint, coin))
+                    delta.inputCount += 1
+                }
+                let outputTotal = Amount.sum(transaction.outputs.map(\.value))!
+                guard let fee = inputTotal.subtracting(outputTotal) else {
+                    throw Rejection("tx-outputs-exceed-inputs", "inputs \(inputTotal), outputs \(outputTotal)", transaction: txIndex)
+                }
+                guard let fees = delta.fees.adding(fee) else { throw Rejection("block-fee-overflow", transaction: txIndex) }
+                delta.fees = fees
+            }
+            for (outputIndex, output) in transaction.outputs.enumerated() where !output.isUnspendable {
+                let outpoint = OutPoint(txid: txid, index: UInt32(outputIndex))
+                createdInBlock[outpoint] = Coin(output: output, height: context.height, isCoinbase: isCoinbase)
+                createdOrder.append(outpoint)
+            }
+        }
+
+        let coinbaseValue = Amount.sum(block.transactions[0].outputs.map(\.value))!
+        guard let allowed = parameters.subsidy(height: context.height).adding(delta.fees), !(allowed < coinbaseValue) else {
+            throw Rejection("coinbase-value", "pays \(coinbaseValue), allowed subsidy plus fees \(parameters.subsidy(height: context.height).adding(delta.fees).map(\.description) ?? "overflow")",
+                            transaction: 0)
+        }
+        // Spent-in-block outputs are dropped from the undo list: they never existed outside the block.
+        delta.spent.removeAll { createdInBlock[$0.0] != nil }
+        delta.created = createdOrder.filter { !spentInBlock.contains($0) }.map { ($0, createdInBlock[$0]!) }
+        return delta
+    }
+
+    static func checkRelativeLock(_ transaction: Transaction, input: TxIn, coin: Coin, context: Context,
+                                  txIndex: Int, inputIndex: Int) throws(Rejection) {
+        guard transaction.version >= 2, input.sequence & RelativeLock.disableFlag == 0 else { return }
+        let value = UInt64(input.sequence & RelativeLock.valueMask)
+        if input.sequence & RelativeLock.typeFlag != 0 {
+            let start = context.medianTimePastBefore(coin.height)
+            guard context.medianTimePast >= start &+ value * 512 else {
+                throw Rejection("tx-sequence-lock", "time-based relative lock of \(value * 512) s", transaction: txIndex, input: inputIndex)
+            }
+        } else {
+            guard context.height >= coin.height &+ value else {
+                throw Rejection("tx-sequence-lock", "relative lock of \(value) blocks", transaction: txIndex, input: inputIndex)
+            }
+        }
+    }
+}

@@ -1,0 +1,408 @@
+import BLAKE3
+import Consensus
+import Ed25519
+import Foundation
+import Primitives
+import Storage
+
+public enum ChainStateError: Error, CustomStringConvertible {
+    case corruptDatabase(String)
+    case networkMismatch(stored: String, requested: String)
+    /// A block broke a consensus rule; `height` and `hash` name it.
+    case rejected(Rejection, height: UInt64, hash: Hash256)
+
+    public var description: String {
+        switch self {
+        case .corruptDatabase(let detail): return "corrupt chain database: \(detail)"
+        case let .networkMismatch(stored, requested): return "the datadir holds a \(stored) chain, not \(requested)"
+        case let .rejected(rejection, height, hash):
+            return "block \(height) (\(hash.hex)) rejected: \(rejection)"
+        }
+    }
+}
+
+/// One block known to the node: header, place in the tree, cumulative work.
+public final class BlockNode {
+    public let hash: Hash256
+    public let header: BlockHeader
+    public let chainWork: UInt256
+    public let parent: BlockNode?
+    public internal(set) var isInvalid: Bool
+
+    init(hash: Hash256, header: BlockHeader, chainWork: UInt256, parent: BlockNode?, isInvalid: Bool = false) {
+        self.hash = hash
+        self.header = header
+        self.chainWork = chainWork
+        self.parent = parent
+        self.isInvalid = isInvalid
+    }
+
+    public var height: UInt64 { header.height }
+
+    /// index record: header (128) | chain work (32, big-endian) | status (1: invalid)
+    var record: [UInt8] { header.encoded + chainWork.bigEndianBytes + [isInvalid ? 1 : 0] }
+}
+
+/// The node's view of the chain: block tree, best chain by most work, UTXO set, undo data,
+/// all in one RocksDB database whose every flush is a single atomic write batch that also
+/// moves the best-block marker. After a crash the database is at the last flush: a state
+/// where every block up to the marker was fully connected.
+public final class ChainState {
+    public let parameters: ConsensusParameters
+    public let database: RocksDB
+    public let utxo: UTXOCache
+    public private(set) var tip: BlockNode
+    /// The best chain by height (index = height).
+    public private(set) var active: [BlockNode]
+    public var signatureBackend: Ed25519.Backend = .auto
+    public var signatureThreads = 1
+    /// Flush when the cache and pending writes exceed this many bytes.
+    public var cacheLimitBytes: Int
+    /// Seconds since 1970 used for the future-time rule (injectable for tests).
+    public var now: () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }
+
+    private var nodes: [Hash256: BlockNode] = [:]
+    private var orphans: [Hash256: [Block]] = [:]
+    private let families: (utxo: RocksDB.ColumnFamily, blocks: RocksDB.ColumnFamily, index: RocksDB.ColumnFamily,
+                           undo: RocksDB.ColumnFamily, meta: RocksDB.ColumnFamily)
+    private var pending = RocksDB.WriteBatch()
+    private var pendingBlocks: [Hash256: Block] = [:]
+    private var pendingUndo: [Hash256: [UInt8]] = [:]
+    private var pendingBytes = 0
+
+    static let bestKey = Array("best".utf8)
+    static let networkKey = Array("network".utf8)
+
+    /// Opens (or creates, with its genesis block) the chain state in `directory`.
+    public init(directory: String, parameters: ConsensusParameters, cacheMiB: Int = 256) throws {
+        self.parameters = parameters
+        cacheLimitBytes = max(1, cacheMiB) << 20
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var options = RocksDB.Options()
+        options.blockCacheBytes = max(8 << 20, (cacheMiB << 20) / 4)
+        database = try RocksDB(path: directory, columnFamilies: ["utxo", "blocks", "index", "undo", "meta"], options: options)
+        families = (try database.columnFamily("utxo"), try database.columnFamily("blocks"), try database.columnFamily("index"),
+                    try database.columnFamily("undo"), try database.columnFamily("meta"))
+        utxo = UTXOCache(database: database, family: families.utxo)
+
+        if let stored = try database.get(families.meta, Self.networkKey) {
+            let name = String(decoding: stored, as: UTF8.self)
+            guard name == parameters.network else { throw ChainStateError.networkMismatch(stored: name, requested: parameters.network) }
+        }
+        let genesis = parameters.chain.genesisBlock()
+        let genesisNode = BlockNode(hash: genesis.hash, header: genesis.header,
+                                    chainWork: ProofOfWork.work(target: parameters.genesisTarget), parent: nil)
+        guard let best = try database.get(families.meta, Self.bestKey) else {
+            // A new datadir: the genesis block is the tip (its only output is unspendable).
+            tip = genesisNode
+            active = [genesisNode]
+            nodes[genesisNode.hash] = genesisNode
+            pending.put(families.meta, Self.networkKey, Array(parameters.network.utf8))
+            pending.put(families.index, genesisNode.hash.bytes, genesisNode.record)
+            pending.put(families.blocks, genesisNode.hash.bytes, genesis.encoded)
+            try flush()
+            return
+        }
+        nodes[genesisNode.hash] = genesisNode
+        tip = genesisNode
+        active = [genesisNode]
+        try loadIndex()
+        guard let bestHash = Hash256(bytes: best), let bestNode = nodes[bestHash] else {
+            throw ChainStateError.corruptDatabase("best block marker names an unknown block")
+        }
+        tip = bestNode
+        active = Self.path(to: bestNode)
+    }
+
+    private func loadIndex() throws {
+        var records: [(Hash256, BlockHeader, UInt256, Bool)] = []
+        let iterator = database.iterator(families.index)
+        iterator.seekToFirst()
+        while iterator.isValid {
+            let value = iterator.value
+            guard let hash = Hash256(bytes: iterator.key), value.count == 128 + 32 + 1,
+                  let header = try? BlockHeader(decoding: Array(value[0..<128])) else {
+                throw ChainStateError.corruptDatabase("index record \(HexCoding.encode(iterator.key))")
+            }
+            records.append((hash, header, UInt256(bigEndian: value[128..<160]), value[160] == 1))
+            iterator.next()
+        }
+        try iterator.checkStatus()
+        // Parents before children.
+        records.sort { $0.1.height < $1.1.height }
+        for (hash, header, work, invalid) in records where nodes[hash] == nil {
+            guard let parent = nodes[header.previousHash] else {
+                throw ChainStateError.corruptDatabase("block \(hash.hex) has no parent in the index")
+            }
+            nodes[hash] = BlockNode(hash: hash, header: header, chainWork: work, parent: parent, isInvalid: invalid)
+        }
+    }
+
+    static func path(to node: BlockNode) -> [BlockNode] {
+        var chain = [BlockNode]()
+        chain.reserveCapacity(Int(node.height) + 1)
+        var cursor: BlockNode? = node
+        while let current = cursor { chain.append(current); cursor = current.parent }
+        return chain.reversed()
+    }
+
+    public func node(_ hash: Hash256) -> BlockNode? { nodes[hash] }
+
+    /// Median time of `node` and up to 10 ancestors.
+    public func medianTimePast(_ node: BlockNode) -> UInt64 {
+        var times = [UInt64]()
+        var cursor: BlockNode? = node
+        while let current = cursor, times.count < parameters.medianTimeSpan {
+            times.append(current.header.time)
+            cursor = current.parent
+        }
+        return HeaderRules.medianTime(times)
+    }
+
+    public enum AcceptResult: Equatable {
+        case connected        // the block is on the best chain now
+        case sideBranch       // stored, on a branch with less work
+        case orphan           // parent unknown; kept until it arrives
+        case duplicate
+    }
+
+    /// Validates and stores a block, reorganising to the branch with the most work.
+    /// Throws `ChainStateError.rejected` naming the rule; the chain is then unchanged.
+    @discardableResult
+    public func accept(_ block: Block, encodedSize: Int? = nil) throws -> AcceptResult {
+        let hash = block.hash
+        if let known = nodes[hash] {
+            if known.isInvalid { throw ChainStateError.rejected(Rejection("block-known-invalid"), height: known.height, hash: hash) }
+            return .duplicate
+        }
+        let size = encodedSize ?? block.encoded.count
+        do {
+            _ = try ContextFreeRules.check(block, encodedSize: size, parameters: parameters)
+        } catch {
+            throw ChainStateError.rejected(error, height: block.header.height, hash: hash)
+        }
+        guard let parent = nodes[block.header.previousHash] else {
+            orphans[block.header.previousHash, default: []].append(block)
+            return .orphan
+        }
+        if parent.isInvalid {
+            throw ChainStateError.rejected(Rejection("block-invalid-parent"), height: block.header.height, hash: hash)
+        }
+        var recent = [UInt64]()
+        var cursor: BlockNode? = parent
+        while let current = cursor, recent.count < parameters.medianTimeSpan { recent.append(current.header.time); cursor = current.parent }
+        do {
+            try HeaderRules.check(block.header, parentHash: parent.hash, parentHeight: parent.height, parentTime: parent.header.time,
+                                  recentTimes: recent, now: now(), parameters: parameters)
+        } catch {
+            throw ChainStateError.rejected(error, height: block.header.height, hash: hash)
+        }
+        let work = ProofOfWork.work(target: (try? block.header.compactTarget.target()) ?? parameters.powLimit)
+        let node = BlockNode(hash: hash, header: block.header, chainWork: parent.chainWork.addingReportingOverflow(work).partialValue,
+                             parent: parent)
+        nodes[hash] = node
+        pendingBlocks[hash] = block
+        pending.put(families.blocks, hash.bytes, block.encoded)
+        pending.put(families.index, hash.bytes, node.record)
+        pendingBytes += size + 256
+
+        var result = AcceptResult.sideBranch
+        if tip.chainWork < node.chainWork {
+            try reorganize(to: node)
+            result = .connected
+        }
+        try flushIfNeeded()
+        // Orphans waiting for this block.
+        if let children = orphans.removeValue(forKey: hash) {
+            for child in children { _ = try? accept(child) }
+        }
+        return result
+    }
+
+    private func reorganize(to target: BlockNode) throws {
+        let newBranch = Self.path(to: target)
+        var fork = tip
+        let targetPath = Set(newBranch.map(\.hash))
+        while !targetPath.contains(fork.hash) { fork = fork.parent! }
+        var disconnected = [BlockNode]()
+        while tip !== fork {
+            disconnected.append(tip)
+            try disconnectTip()
+        }
+        let toConnect = newBranch.drop { $0.height <= fork.height }
+        for node in toConnect {
+            do {
+                try connectTip(node)
+            } catch let error as ChainStateError {
+                if case .rejected = error {
+                    markInvalid(node)
+                    // Back to the old branch, which was fully valid.
+                    while tip !== fork { try disconnectTip() }
+                    for old in disconnected.reversed() { try connectTip(old) }
+                }
+                throw error
+            }
+        }
+    }
+
+    private func markInvalid(_ node: BlockNode) {
+        node.isInvalid = true
+        pending.put(families.index, node.hash.bytes, node.record)
+        for other in nodes.values where !other.isInvalid {
+            var cursor = other.parent
+            while let current = cursor, current.height >= node.height {
+                if current === node { other.isInvalid = true; pending.put(families.index, other.hash.bytes, other.record); break }
+                cursor = current.parent
+            }
+        }
+    }
+
+    func loadBlock(_ hash: Hash256) throws -> Block {
+        if let block = pendingBlocks[hash] { return block }
+        guard let bytes = try database.get(families.blocks, hash.bytes) else {
+            throw ChainStateError.corruptDatabase("block \(hash.hex) is missing")
+        }
+        do { return try Block(decoding: bytes) } catch { throw ChainStateError.corruptDatabase("block \(hash.hex): \(error)") }
+    }
+
+    /// Statistics of the last connected block, for callers' progress reports.
+    public private(set) var connectedTransactions = 0
+    public private(set) var connectedInputs = 0
+    public private(set) var connectedSignatures = 0
+
+    private func connectTip(_ node: BlockNode) throws {
+        precondition(node.parent === tip)
+        let block = try loadBlock(node.hash)
+        let txids = block.transactions.map(\.txid)
+        try utxo.prefetch(block.transactions.dropFirst().flatMap { $0.inputs.map(\.previousOutput) })
+        let context = BlockConnector.Context(
+            height: node.height, medianTimePast: medianTimePast(tip), blockHash: node.hash,
+            medianTimePastBefore: { [active] height in
+                let index = Int(min(height, UInt64(active.count))) - 1
+                return index >= 0 ? self.medianTimePast(active[index]) : 0
+            })
+        let delta: BlockDelta
+        do {
+            delta = try BlockConnector.connect(block, txids: txids, context: context, parameters: parameters) { try self.utxo.coin($0) }
+        } catch let rejection as Rejection {
+            throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash)
+        }
+        let items = delta.checks.map { SignatureItem(publicKey: $0.publicKey, signature: $0.signature, message: $0.message.bytes) }
+        let results = Ed25519.verifyBatch(items, backend: signatureBackend, threads: signatureThreads)
+        if let bad = results.firstIndex(of: false) {
+            let location = delta.checkLocations[bad]
+            throw ChainStateError.rejected(
+                Rejection("script-signature", "signature does not verify", transaction: location.transaction, input: location.input),
+                height: node.height, hash: node.hash)
+        }
+        for (outpoint, _) in delta.spent { utxo.spend(outpoint) }
+        for (outpoint, coin) in delta.created { utxo.add(outpoint, coin) }
+        let undo = Self.encodeUndo(delta.spent)
+        pendingUndo[node.hash] = undo
+        pending.put(families.undo, node.hash.bytes, undo)
+        pendingBytes += undo.count
+        tip = node
+        active.append(node)
+        connectedTransactions = block.transactions.count
+        connectedInputs = delta.inputCount
+        connectedSignatures = delta.checks.count
+    }
+
+    private func disconnectTip() throws {
+        guard let parent = tip.parent else { throw ChainStateError.corruptDatabase("cannot disconnect the genesis block") }
+        let block = try loadBlock(tip.hash)
+        let undoBytes: [UInt8]
+        if let pendingBytes = pendingUndo[tip.hash] {
+            undoBytes = pendingBytes
+        } else if let stored = try database.get(families.undo, tip.hash.bytes) {
+            undoBytes = stored
+        } else {
+            throw ChainStateError.corruptDatabase("undo data of block \(tip.hash.hex) is missing")
+        }
+        let restored = try Self.decodeUndo(undoBytes)
+        for transaction in block.transactions.reversed() {
+            let txid = transaction.txid
+            for (index, output) in transaction.outputs.enumerated() where !output.isUnspendable {
+                utxo.spend(OutPoint(txid: txid, index: UInt32(index)))
+            }
+        }
+        for (outpoint, coin) in restored { utxo.add(outpoint, coin) }
+        tip = parent
+        active.removeLast()
+    }
+
+    static func encodeUndo(_ spent: [(OutPoint, Coin)]) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.writeCompactSize(UInt64(spent.count))
+        for (outpoint, coin) in spent {
+            outpoint.encode(to: &writer)
+            writer.write(bytes: coin.encoded)
+        }
+        return writer.bytes
+    }
+
+    static func decodeUndo(_ bytes: [UInt8]) throws -> [(OutPoint, Coin)] {
+        var reader = ByteReader(bytes, path: "undo")
+        do {
+            let count = try reader.readCount("count", limit: 10_000_000, minimumItemSize: 36 + 18)
+            var out = [(OutPoint, Coin)]()
+            out.reserveCapacity(count)
+            for _ in 0..<count {
+                out.append((try OutPoint.decode(from: &reader), try Coin.decode(from: &reader)))
+            }
+            try reader.expectEnd("end")
+            return out
+        } catch {
+            throw ChainStateError.corruptDatabase("undo data: \(error)")
+        }
+    }
+
+    private func flushIfNeeded() throws {
+        if utxo.memoryUsage + pendingBytes > cacheLimitBytes { try flush() }
+    }
+
+    /// Writes everything pending (blocks, index, undo data, UTXO changes) and the best-block
+    /// marker in one atomic, synced write batch.
+    public func flush() throws {
+        _ = utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2)
+        pending.put(families.meta, Self.bestKey, tip.hash.bytes)
+        try database.write(pending, sync: true)
+        pending = RocksDB.WriteBatch()
+        pendingBlocks.removeAll()
+        pendingUndo.removeAll()
+        pendingBytes = 0
+    }
+
+    /// Count, total and canonical digest of the UTXO set (after a flush):
+    /// BLAKE3 over, in key order, each coin's 36-byte key followed by its encoding.
+    public func utxoSummary() throws -> UTXOSummary {
+        try flush()
+        var hasher = BLAKE3Hasher()
+        var count: UInt64 = 0
+        var total = Amount.zero
+        let iterator = database.iterator(families.utxo)
+        iterator.seekToFirst()
+        while iterator.isValid {
+            let key = iterator.key, value = iterator.value
+            guard let outpoint = OutPoint(storageKey: key) else { throw ChainStateError.corruptDatabase("UTXO key \(HexCoding.encode(key))") }
+            let coin = try UTXOCache.decodeStored(value, outpoint)
+            hasher.update(key)
+            hasher.update(value)
+            count += 1
+            guard let sum = total.adding(coin.output.value) else { throw ChainStateError.corruptDatabase("UTXO total overflows") }
+            total = sum
+            iterator.next()
+        }
+        try iterator.checkStatus()
+        return UTXOSummary(bestHash: tip.hash, bestHeight: tip.height, count: count, total: total,
+                           digest: Hash256(bytes: hasher.finalize())!)
+    }
+}
+
+public struct UTXOSummary: Equatable, Sendable {
+    public var bestHash: Hash256
+    public var bestHeight: UInt64
+    public var count: UInt64
+    public var total: Amount
+    public var digest: Hash256
+}

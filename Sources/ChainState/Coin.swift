@@ -1,0 +1,54 @@
+import Primitives
+
+/// An unspent output with what the rules need to know about its origin.
+public struct Coin: Hashable, Sendable {
+    public var output: TxOut
+    public var height: UInt64
+    public var isCoinbase: Bool
+
+    public init(output: TxOut, height: UInt64, isCoinbase: Bool) {
+        self.output = output
+        self.height = height
+        self.isCoinbase = isCoinbase
+    }
+
+    /// height u64 | coinbase u8 | value u64 | lock_script (CompactSize + bytes)
+    public var encoded: [UInt8] {
+        var writer = ByteWriter(capacity: 18 + output.lockScript.count + 3)
+        writer.write(height)
+        writer.write(UInt8(isCoinbase ? 1 : 0))
+        output.encode(to: &writer)
+        return writer.bytes
+    }
+
+    public static func decode(from reader: inout ByteReader) throws -> Coin {
+        let height = try reader.readUInt64("height")
+        let flagOffset = reader.offset
+        let flag = try reader.readUInt8("coinbase")
+        guard flag <= 1 else { throw reader.invalid("coinbase", at: flagOffset, "flag \(flag)") }
+        return Coin(output: try TxOut.decode(from: &reader), height: height, isCoinbase: flag == 1)
+    }
+
+    public init(decoding bytes: [UInt8]) throws {
+        var reader = ByteReader(bytes, path: "coin")
+        self = try Coin.decode(from: &reader)
+        try reader.expectEnd("end")
+    }
+}
+
+extension OutPoint {
+    /// 36-byte key: txid then index big-endian, so a transaction's outputs sort together and in order.
+    public var storageKey: [UInt8] {
+        txid.bytes + [UInt8(index >> 24), UInt8((index >> 16) & 0xFF), UInt8((index >> 8) & 0xFF), UInt8(index & 0xFF)]
+    }
+
+    public init?(storageKey key: [UInt8]) {
+        guard key.count == 36, let txid = Hash256(bytes: Array(key[0..<32])) else { return nil }
+        self.init(txid: txid, index: UInt32(key[32]) << 24 | UInt32(key[33]) << 16 | UInt32(key[34]) << 8 | UInt32(key[35]))
+    }
+}
+
+extension TxOut {
+    /// Outputs that can never be spent (RETURN scripts) never enter the UTXO set.
+    public var isUnspendable: Bool { lockScript.first == Script.opReturn }
+}

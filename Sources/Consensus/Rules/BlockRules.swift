@@ -1,0 +1,70 @@
+import Primitives
+
+/// Checks that need nothing but the block itself (they run in parallel in bulk
+/// verification). The transaction ids are computed once and returned for later stages.
+public enum ContextFreeRules {
+    public struct Checked: Sendable {
+        public var txids: [Hash256]
+        public var encodedSize: Int
+    }
+
+    public static func check(_ block: Block, encodedSize: Int, parameters: ConsensusParameters) throws(Rejection) -> Checked {
+        guard encodedSize <= parameters.maxBlockBytes else {
+            throw Rejection("block-size", "\(encodedSize) bytes, limit \(parameters.maxBlockBytes)")
+        }
+        try checkProofOfWork(block.header, parameters: parameters)
+        guard let coinbase = block.transactions.first else { throw Rejection("block-no-transactions") }
+        guard coinbase.isCoinbase else { throw Rejection("block-first-not-coinbase", transaction: 0) }
+        var txids = [Hash256]()
+        txids.reserveCapacity(block.transactions.count)
+        var seen = Set<Hash256>()
+        for (index, transaction) in block.transactions.enumerated() {
+            if index > 0 && transaction.isCoinbase { throw Rejection("block-extra-coinbase", transaction: index) }
+            do { try TransactionRules.checkContextFree(transaction, isCoinbase: index == 0) } catch { throw error.at(transaction: index) }
+            let txid = transaction.txid
+            guard seen.insert(txid).inserted else { throw Rejection("block-duplicate-txid", txid.hex, transaction: index) }
+            txids.append(txid)
+        }
+        guard Merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection("block-merkle-root") }
+        guard block.computeStateRoot() == block.header.stateRoot else { throw Rejection("block-state-root") }
+        return Checked(txids: txids, encodedSize: encodedSize)
+    }
+
+    public static func checkProofOfWork(_ header: BlockHeader, parameters: ConsensusParameters) throws(Rejection) {
+        let target: UInt256
+        do { target = try header.compactTarget.target() } catch { throw Rejection("header-bits", "\(error)") }
+        guard !(parameters.powLimit < target) else { throw Rejection("header-bits", "target above the PoW limit") }
+        guard ProofOfWork.meets(header.hash, target: target) else { throw Rejection("header-pow", "hash above target") }
+    }
+}
+
+/// Rules about one header given its parent and the chain before it.
+public enum HeaderRules {
+    public static let version: UInt32 = 1
+
+    /// `recentTimes`: times of the parent and up to `medianTimeSpan - 1` blocks before it.
+    public static func check(_ header: BlockHeader, parentHash: Hash256, parentHeight: UInt64, parentTime: UInt64,
+                             recentTimes: [UInt64], now: UInt64, parameters: ConsensusParameters) throws(Rejection) {
+        guard header.version >= version else { throw Rejection("header-version", "version \(header.version)") }
+        guard header.previousHash == parentHash else { throw Rejection("header-prev-hash") }
+        guard header.height == parentHeight &+ 1, parentHeight < UInt64.max else {
+            throw Rejection("header-height", "height \(header.height), parent \(parentHeight)")
+        }
+        let required = parameters.requiredBits(parentHeight: parentHeight, parentTime: parentTime)
+        guard header.bits == required else {
+            throw Rejection("header-bits-asert", "bits \(CompactTarget(bits: header.bits)), ASERT requires \(CompactTarget(bits: required))")
+        }
+        let median = medianTime(recentTimes)
+        guard header.time > median else { throw Rejection("header-time-too-old", "time \(header.time) <= median \(median)") }
+        guard header.time <= now &+ parameters.maxFutureBlockTime else {
+            throw Rejection("header-time-too-new", "time \(header.time) more than \(parameters.maxFutureBlockTime) s ahead of \(now)")
+        }
+    }
+
+    /// Median of the given times (the median-time-past of the last 11 blocks).
+    public static func medianTime(_ times: [UInt64]) -> UInt64 {
+        guard !times.isEmpty else { return 0 }
+        let sorted = times.sorted()
+        return sorted[sorted.count / 2]
+    }
+}

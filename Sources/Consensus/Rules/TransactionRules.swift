@@ -1,0 +1,34 @@
+import Primitives
+
+/// Transaction rules. Context-free ones need only the transaction; the contextual ones
+/// (inputs, fees, maturity, locks, scripts) run in `UTXOView` order in `BlockConnector`.
+public enum TransactionRules {
+    public static let maxCoinbaseWitnessBytes = 100
+
+    public static func checkContextFree(_ transaction: Transaction, isCoinbase: Bool) throws(Rejection) {
+        guard !transaction.inputs.isEmpty else { throw Rejection("tx-no-inputs") }
+        guard !transaction.outputs.isEmpty else { throw Rejection("tx-no-outputs") }
+        guard Amount.sum(transaction.outputs.map(\.value)) != nil else { throw Rejection("tx-output-overflow") }
+        if isCoinbase {
+            let witnessBytes = transaction.witnesses.first?.reduce(0) { $0 + $1.count } ?? 0
+            guard witnessBytes <= maxCoinbaseWitnessBytes else { throw Rejection("tx-coinbase-witness-size", "\(witnessBytes) bytes") }
+        } else {
+            var spent = Set<OutPoint>()
+            for (index, input) in transaction.inputs.enumerated() {
+                guard !input.previousOutput.isNull else { throw Rejection("tx-null-prevout", input: index) }
+                guard spent.insert(input.previousOutput).inserted else {
+                    throw Rejection("tx-duplicate-input", input.previousOutput.description, input: index)
+                }
+            }
+        }
+    }
+
+    /// Absolute lock time: final when zero, below the block height (heights) or the
+    /// median-time-past (times), or when every input's sequence is final.
+    public static func isFinal(_ transaction: Transaction, height: UInt64, medianTimePast: UInt64) -> Bool {
+        if transaction.lockTime == 0 { return true }
+        let limit = transaction.lockTime < ScriptInterpreter.lockTimeThreshold ? height : medianTimePast
+        if transaction.lockTime < limit { return true }
+        return transaction.inputs.allSatisfy { $0.sequence == TxIn.finalSequence }
+    }
+}
