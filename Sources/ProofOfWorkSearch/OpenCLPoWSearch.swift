@@ -149,7 +149,7 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
             context = try OpenCLContext.shared(for: device)
             let program = try context.program(source: KernelSources.powSearch, options: KernelSources.buildOptions, cache: cache)
             kernel = try program.kernel(named: "pow_search")
-                        midstateBuffer = try context.buffer(size: 32, access: .readOnly)
+            midstateBuffer = try context.buffer(size: 32, access: .readOnly)
             blockBuffer = try context.buffer(size: 64, access: .readOnly)
             targetBuffer = try context.buffer(size: 32, access: .readOnly)
             countBuffer = try context.buffer(size: 4)
