@@ -99,7 +99,7 @@ public enum PoWSearchBackends {
     public static func make(_ resolved: BackendChoice.Resolved) throws -> any PoWSearcher {
         switch resolved {
         case .scalar: return ScalarPoWSearch()
-        case .simd: return ThreadedPoWSearch()
+        case .simd: return SIMDPoWSearch()
         case .opencl(let devices): return try OpenCLPoWSearch(devices: devices)
         }
     }

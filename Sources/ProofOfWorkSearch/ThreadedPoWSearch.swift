@@ -3,10 +3,10 @@ import Foundation
 import OpenCLRuntime
 import Primitives
 
-/// The CPU path behind `--backend simd` for now: the range split across threads, each
-/// running the scalar compression per nonce (no SIMD lanes across nonces yet; a C SIMD
-/// nonce search will replace the inner loop). Candidates pass a 64-bit prefix test and are
-/// then confirmed with `ProofOfWork.meets` on the full hash.
+/// A second CPU reference: the range split across threads, each running the scalar
+/// compression per nonce (no SIMD lanes). Candidates pass a 64-bit prefix test and are then
+/// confirmed with `ProofOfWork.meets` on the full hash. `--backend simd` uses
+/// `SIMDPoWSearch`; this one is kept for the tests and for checking it.
 public struct ThreadedPoWSearch: PoWSearcher {
     public let threads: Int
 

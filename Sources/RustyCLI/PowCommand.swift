@@ -20,8 +20,8 @@ struct PowCommand: ParsableCommand {
                 (bytes 120..127, little-endian) and the header is hashed with BLAKE3. Standard output \
                 gets one line per hit, `NONCE HASHHEX`, in ascending nonce order, and nothing else; \
                 speed and progress go to standard error. Backends: opencl (the pow_search kernel on the \
-                GPUs, or on every OpenCL device when there is no GPU), simd (for now the CPU threads \
-                running the scalar compression), scalar (one thread, the reference), auto (opencl when \
+                GPUs, or on every OpenCL device when there is no GPU), simd (the C SIMD nonce \
+                search at the best BLAKE3 level on every core), scalar (one thread, the reference), auto (opencl when \
                 a GPU exists, else simd).
                 """
         )

@@ -30,7 +30,7 @@ func easyTarget(topByte: UInt8) -> UInt256 {
         ("odd length", 123_456_789, 1234),
     ]
 
-    @Test("scalar, cpu threads and opencl find the same nonces", arguments: 0..<6)
+    @Test("scalar, cpu threads, simd (every level) and opencl find the same nonces", arguments: 0..<6)
     func sameNonces(rangeIndex: Int) throws {
         let opencl = try Shared.powOpenCL.get()
         var rng = SeededGenerator(seed: 0xB10C + UInt64(rangeIndex))
@@ -42,6 +42,9 @@ func easyTarget(topByte: UInt8) -> UInt256 {
             let threads = try ThreadedPoWSearch(threads: 3).search(job, range: range)
             let gpu = try opencl.search(job, range: range)
             #expect(threads == scalar, "cpu threads, \(label)")
+            for level in BLAKE3Level.supported {
+                #expect(try SIMDPoWSearch(threads: 2, level: level).search(job, range: range) == scalar, "simd \(level), \(label)")
+            }
             #expect(gpu == scalar, "opencl, \(label)")
             #expect(scalar == scalar.sorted())
             #expect(scalar.allSatisfy { range.contains($0.nonce) && ProofOfWork.meets($0.hash, target: job.target) })
@@ -70,6 +73,7 @@ func easyTarget(topByte: UInt8) -> UInt256 {
         let hits = try opencl.search(job, range: range)
         #expect(hits.map(\.nonce) == Array(range.start...UInt64.max))
         #expect(hits == (try ThreadedPoWSearch().search(job, range: range)))
+        #expect(hits == (try SIMDPoWSearch().search(job, range: range)))
     }
 
     @Test("a target equal to the best hash is met; one less is not")
