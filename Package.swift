@@ -50,6 +50,7 @@ let package = Package(
         .target(name: "Consensus", dependencies: ["Primitives", "BLAKE3", "ChainParams"]),
         .target(name: "Storage", dependencies: ["CRocksDB"]),
         .target(name: "ChainState", dependencies: ["Consensus", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
+        .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3"]),
         .target(
             name: "ChainParams",
             dependencies: ["Primitives"],
@@ -78,6 +79,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "BLAKE3", "Ed25519", "Primitives", "ChainParams",
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
+                "Consensus", "ChainState", "ChainGen",
             ]
         ),
 

@@ -406,3 +406,12 @@ public struct UTXOSummary: Equatable, Sendable {
     public var total: Amount
     public var digest: Hash256
 }
+
+extension ChainState {
+    /// The network a datadir was created for, or nil for a new or foreign directory.
+    public static func storedNetwork(directory: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: directory + "/CURRENT") else { return nil }
+        let database = try RocksDB(path: directory, columnFamilies: ["utxo", "blocks", "index", "undo", "meta"])
+        return try database.get(database.columnFamily("meta"), networkKey).map { String(decoding: $0, as: UTF8.self) }
+    }
+}

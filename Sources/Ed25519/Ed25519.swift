@@ -18,7 +18,12 @@ public enum Ed25519 {
 
     /// Deterministic RFC 8032 signature.
     public static func sign(message: [UInt8], seed: [UInt8]) -> [UInt8] {
-        let publicKey = publicKey(seed: seed)
+        sign(message: message, seed: seed, publicKey: publicKey(seed: seed))
+    }
+
+    /// Signing when the caller already has the seed's public key (saves a scalar multiplication).
+    public static func sign(message: [UInt8], seed: [UInt8], publicKey: [UInt8]) -> [UInt8] {
+        precondition(seed.count == seedLength && publicKey.count == publicKeyLength)
         var signature = [UInt8](repeating: 0, count: signatureLength)
         message.withUnsafeBufferPointer { msg in
             rc_ed25519_sign(&signature, msg.baseAddress, msg.count, seed, publicKey)

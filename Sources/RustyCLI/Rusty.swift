@@ -12,7 +12,10 @@ struct Rusty: ParsableCommand {
             64 on a usage error.
             """,
         version: version,
-        subcommands: [HashCommand.self, SigCommand.self, PowCommand.self, MerkleCommand.self, DevicesCommand.self, ChainParamsCommand.self]
+        subcommands: [
+            HashCommand.self, SigCommand.self, PowCommand.self, MerkleCommand.self, DevicesCommand.self, ChainParamsCommand.self,
+            GenChainCommand.self, VerifyChainCommand.self, UTXOInfoCommand.self,
+        ]
     )
 }
 

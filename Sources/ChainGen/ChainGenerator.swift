@@ -1,0 +1,270 @@
+import BLAKE3
+import ChainState
+import Consensus
+import Ed25519
+import Primitives
+
+/// A deterministic, realistic regtest history: once coinbases mature, every block carries
+/// `transactionsPerBlock` transactions of every standard kind (payments with 1-3 inputs and
+/// 2 outputs, consolidations, fan-outs, multisig and hash-locked outputs and their spends,
+/// spends of recent and old coins and of matured coinbases), each block mined at the
+/// difficulty ASERT requires. The same seed always gives the same bytes.
+public struct ChainGenerator {
+    public let parameters: ConsensusParameters
+    public let transactionsPerBlock: Int
+    private var random: SplitMix
+    private let seed: UInt64
+
+    private var parent: BlockHeader
+    private var recentTimes: [UInt64]
+    private var keys: [(seed: [UInt8], publicKey: [UInt8])] = []
+    private var spendable: [OwnedCoin] = []
+    private var immature: [(height: UInt64, coin: OwnedCoin)] = []
+    /// The whole UTXO set the chain should end with (every output is the generator's).
+    public private(set) var utxo: [OutPoint: Coin] = [:]
+    public private(set) var signatureCount = 0
+    public private(set) var transactionCount = 0
+    public private(set) var inputCount = 0
+
+    enum Lock {
+        case keyHash(Int)
+        case multisig([Int])
+        case hashTimeLock(preimage: [UInt8], recipient: Int, refund: Int, refundAfter: UInt64)
+    }
+
+    struct OwnedCoin {
+        var outpoint: OutPoint
+        var coin: Coin
+        var lock: Lock
+    }
+
+    public init(parameters: ConsensusParameters, seed: UInt64, transactionsPerBlock: Int) {
+        self.parameters = parameters
+        self.seed = seed
+        self.transactionsPerBlock = transactionsPerBlock
+        random = SplitMix(seed: seed)
+        let genesis = parameters.chain.genesisBlock()
+        parent = genesis.header
+        recentTimes = [genesis.header.time]
+    }
+
+    public var height: UInt64 { parent.height }
+
+    // MARK: Keys and locks
+
+    private mutating func newKey() -> Int {
+        let index = keys.count
+        var material = [UInt8]()
+        withUnsafeBytes(of: seed.littleEndian) { material += $0 }
+        withUnsafeBytes(of: UInt64(index).littleEndian) { material += $0 }
+        let keySeed = BLAKE3.hash(material)
+        keys.append((keySeed, Ed25519.publicKey(seed: keySeed)))
+        return index
+    }
+
+    private func lockScript(_ lock: Lock) -> [UInt8] {
+        switch lock {
+        case .keyHash(let key): return StandardScript.payToKeyHash(StandardScript.keyHash(keys[key].publicKey))
+        case .multisig(let members): return StandardScript.multisig(required: 2, of: members.map { keys[$0].publicKey })
+        case let .hashTimeLock(preimage, recipient, refund, refundAfter):
+            return StandardScript.hashTimeLock(hashLock: Hash256(bytes: BLAKE3.hash(preimage))!, recipient: keys[recipient].publicKey,
+                                               refund: keys[refund].publicKey, refundAfter: refundAfter)
+        }
+    }
+
+    private mutating func newLock(kind: Int, height: UInt64) -> Lock {
+        switch kind {
+        case 1: return .multisig([newKey(), newKey(), newKey()])
+        case 2:
+            var preimage = [UInt8](repeating: 0, count: 32)
+            for i in 0..<32 { preimage[i] = UInt8(truncatingIfNeeded: random.next() >> 7) }
+            return .hashTimeLock(preimage: preimage, recipient: newKey(), refund: newKey(), refundAfter: height + 3)
+        default: return .keyHash(newKey())
+        }
+    }
+
+    private func sign(_ key: Int, _ message: Hash256) -> [UInt8] {
+        Ed25519.sign(message: message.bytes, seed: keys[key].seed, publicKey: keys[key].publicKey)
+    }
+
+    // MARK: Blocks
+
+    /// Builds, mines and returns the next block.
+    public mutating func nextBlock() -> Block {
+        let height = parent.height + 1
+        // Coinbases mature once 100 blocks are on top.
+        while let first = immature.first, height - first.height >= parameters.coinbaseMaturity {
+            spendable.append(first.coin)
+            immature.removeFirst()
+        }
+        var transactions = [Transaction]()
+        var fees = Amount.zero
+        var created = [OwnedCoin]()
+        if !spendable.isEmpty {
+            for _ in 0..<transactionsPerBlock {
+                guard let (transaction, fee, outputs) = makeTransaction(height: height) else { break }
+                transactions.append(transaction)
+                fees = fees.adding(fee)!
+                created += outputs
+            }
+        }
+        let coinbaseKey = newKey()
+        let coinbaseLock = Lock.keyHash(coinbaseKey)
+        let coinbase = Transaction.coinbase(height: height, extraNonce: 0,
+                                            outputs: [TxOut(value: parameters.subsidy(height: height).adding(fees)!,
+                                                            lockScript: lockScript(coinbaseLock))])
+        transactions.insert(coinbase, at: 0)
+
+        let jitter = Int64(random.next() % 121) - 60
+        let scheduled = UInt64(Int64(parameters.genesisTime) + Int64(height) * 150 + jitter)
+        let time = max(HeaderRules.medianTime(recentTimes) + 1, scheduled)
+        var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
+                                              merkleRoot: .zero, stateRoot: .zero, time: time,
+                                              bits: parameters.requiredBits(parentHeight: parent.height, parentTime: parent.time),
+                                              nonce: 0),
+                          transactions: transactions)
+        block.header.merkleRoot = block.computeMerkleRoot()
+        block.header.stateRoot = block.computeStateRoot()
+        block.header.nonce = Self.mine(block.header)
+
+        // Book-keeping: the new outputs become spendable from the next block.
+        let coinbaseOutpoint = OutPoint(txid: coinbase.txid, index: 0)
+        let coinbaseCoin = Coin(output: coinbase.outputs[0], height: height, isCoinbase: true)
+        immature.append((height, OwnedCoin(outpoint: coinbaseOutpoint, coin: coinbaseCoin, lock: coinbaseLock)))
+        utxo[coinbaseOutpoint] = coinbaseCoin
+        spendable += created
+        parent = block.header
+        recentTimes.append(time)
+        if recentTimes.count > parameters.medianTimeSpan { recentTimes.removeFirst() }
+        transactionCount += transactions.count
+        return block
+    }
+
+    /// Finds a nonce with the fastest CPU path (the SIMD nonce search).
+    static func mine(_ header: BlockHeader) -> UInt64 {
+        let encoded = header.encoded
+        let midstate = Midstate(header: encoded)
+        let target = ((try? header.compactTarget.target()) ?? .zero).bigEndianBytes
+        var start: UInt64 = 0
+        while true {
+            let found = BLAKE3.powSearch(midstate: midstate.words, secondBlock: Array(encoded[64..<128]), start: start,
+                                         count: 1 << 16, target: target, maxResults: 1)
+            if let nonce = found.nonces.first { return nonce }
+            start &+= 1 << 16
+        }
+    }
+
+    private mutating func takeCoin(height: UInt64) -> OwnedCoin? {
+        guard !spendable.isEmpty else { return nil }
+        // Half recent coins, half from anywhere in the history.
+        let index: Int
+        if random.next() % 2 == 0 {
+            let window = min(200, spendable.count)
+            index = spendable.count - 1 - Int(random.next() % UInt64(window))
+        } else {
+            index = Int(random.next() % UInt64(spendable.count))
+        }
+        spendable.swapAt(index, spendable.count - 1)
+        return spendable.removeLast()
+    }
+
+    private mutating func makeTransaction(height: UInt64) -> (Transaction, Amount, [OwnedCoin])? {
+        let roll = random.next() % 100
+        let wantedInputs: Int, outputCount: Int
+        switch roll {
+        case 0..<60: wantedInputs = 1 + Int(random.next() % 3); outputCount = 2   // payment
+        case 60..<75: wantedInputs = 4 + Int(random.next() % 5); outputCount = 1  // consolidation
+        default: wantedInputs = 1; outputCount = 5 + Int(random.next() % 6)       // fan-out
+        }
+        var inputs = [OwnedCoin]()
+        for _ in 0..<wantedInputs {
+            guard let coin = takeCoin(height: height) else { break }
+            inputs.append(coin)
+        }
+        guard !inputs.isEmpty else { return nil }
+        let total = inputs.reduce(UInt64(0)) { $0 + $1.coin.output.value.baseUnits }
+        let fee = UInt64(1000 + 500 * inputs.count)
+        guard total > fee + UInt64(outputCount) * 1000 else {
+            spendable += inputs // too small to pay its fee: put back
+            return nil
+        }
+        // A hash-locked input may take its refund path once the lock time has passed.
+        var refunds = Set<Int>()
+        var lockTime: UInt64 = 0
+        for (index, input) in inputs.enumerated() {
+            if case let .hashTimeLock(_, _, _, refundAfter) = input.lock, height - 1 >= refundAfter, random.next() % 2 == 0 {
+                refunds.insert(index)
+                lockTime = max(lockTime, height - 1)
+            }
+        }
+        let sequence: UInt32 = refunds.isEmpty ? TxIn.finalSequence : TxIn.finalSequence - 1
+        let spendableValue = total - fee
+        var outputs = [TxOut]()
+        var locks = [Lock]()
+        for index in 0..<outputCount {
+            let share = index == outputCount - 1 ? spendableValue - spendableValue / UInt64(outputCount) * UInt64(outputCount - 1)
+                                                 : spendableValue / UInt64(outputCount)
+            let kindRoll = random.next() % 10
+            let lock = newLock(kind: kindRoll == 0 ? 1 : (kindRoll == 1 ? 2 : 0), height: height)
+            locks.append(lock)
+            outputs.append(TxOut(value: Amount(baseUnits: share)!, lockScript: lockScript(lock)))
+        }
+        var transaction = Transaction(version: 2, inputs: inputs.map { TxIn(previousOutput: $0.outpoint, sequence: sequence) },
+                                      outputs: outputs, lockTime: lockTime)
+        let txid = transaction.txid
+        for (index, input) in inputs.enumerated() {
+            let sighash = Sighash.compute(txid: txid, inputIndex: UInt32(index), spentOutput: input.coin.output)
+            switch input.lock {
+            case .keyHash(let key):
+                transaction.witnesses[index] = [sign(key, sighash), keys[key].publicKey]
+                signatureCount += 1
+            case .multisig(let members):
+                // Two of three sign, in a varying pattern; the other slot stays empty.
+                let skip = Int(random.next() % 3)
+                transaction.witnesses[index] = members.enumerated().map { $0.offset == skip ? [] : sign($0.element, sighash) }
+                signatureCount += 2
+            case let .hashTimeLock(preimage, recipient, refund, _):
+                transaction.witnesses[index] = refunds.contains(index) ? [sign(refund, sighash), []]
+                                                                       : [sign(recipient, sighash), preimage, [1]]
+                signatureCount += 1
+            }
+            utxo[input.outpoint] = nil
+        }
+        inputCount += inputs.count
+        var created = [OwnedCoin]()
+        for (index, output) in outputs.enumerated() {
+            let outpoint = OutPoint(txid: txid, index: UInt32(index))
+            let coin = Coin(output: output, height: height, isCoinbase: false)
+            utxo[outpoint] = coin
+            created.append(OwnedCoin(outpoint: outpoint, coin: coin, lock: locks[index]))
+        }
+        return (transaction, Amount(baseUnits: fee)!, created)
+    }
+
+    /// The canonical digest of the UTXO set the chain ends with (docs/PROTOCOL.md section 11),
+    /// computed from the generator's own books, independently of the chain state.
+    public func utxoDigest() -> (count: Int, total: Amount, digest: Hash256) {
+        let entries = utxo.map { ($0.key.storageKey, $0.value) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+        var hasher = BLAKE3Hasher()
+        var total = Amount.zero
+        for (key, coin) in entries {
+            hasher.update(key)
+            hasher.update(coin.encoded)
+            total = total.adding(coin.output.value)!
+        }
+        return (entries.count, total, Hash256(bytes: hasher.finalize())!)
+    }
+}
+
+/// SplitMix64: the generator's deterministic randomness (stable across platforms and releases).
+struct SplitMix {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
