@@ -89,6 +89,7 @@ let package = Package(
             "Ed25519", "CEd25519", "COpenSSL", "CSodium", "TestSupport", .product(name: "BigInt", package: "BigInt"),
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "ChainStateTests", dependencies: ["ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "ChainParams", "Ed25519", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),

@@ -140,8 +140,15 @@ public struct ChainGenerator {
         return block
     }
 
+    /// Recomputes a block's commitments and mines it again (for building variants in tests and tools).
+    public static func seal(_ block: inout Block) {
+        block.header.merkleRoot = block.computeMerkleRoot()
+        block.header.stateRoot = block.computeStateRoot()
+        block.header.nonce = mine(block.header)
+    }
+
     /// Finds a nonce with the fastest CPU path (the SIMD nonce search).
-    static func mine(_ header: BlockHeader) -> UInt64 {
+    public static func mine(_ header: BlockHeader) -> UInt64 {
         let encoded = header.encoded
         let midstate = Midstate(header: encoded)
         let target = ((try? header.compactTarget.target()) ?? .zero).bigEndianBytes

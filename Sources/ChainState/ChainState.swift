@@ -257,6 +257,9 @@ public final class ChainState {
         }
     }
 
+    /// The best block itself.
+    public func loadTip() throws -> Block { try loadBlock(tip.hash) }
+
     func loadBlock(_ hash: Hash256) throws -> Block {
         if let block = pendingBlocks[hash] { return block }
         guard let bytes = try database.get(families.blocks, hash.bytes) else {

@@ -1,0 +1,148 @@
+import ChainGen
+import ChainState
+import Consensus
+import Foundation
+import Primitives
+import Testing
+import TestSupport
+
+/// One rejection test per consensus rule: a valid next block, altered to break exactly that
+/// rule, re-sealed (roots and PoW) unless the rule is about them, is rejected naming it.
+@Suite(.serialized)
+struct RuleTests {
+    static func expectRejected(_ state: ChainState, _ block: Block, _ rule: String, transaction: Int? = nil, input: Int? = nil,
+                               encodedSize: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+        let tipBefore = state.tip.hash
+        do {
+            try state.accept(block, encodedSize: encodedSize)
+            Issue.record("block accepted, expected \(rule)", sourceLocation: sourceLocation)
+        } catch ChainStateError.rejected(let rejection, let height, let hash) {
+            #expect(rejection.rule == rule, "\(rejection)", sourceLocation: sourceLocation)
+            #expect(height == block.header.height && hash == block.hash, sourceLocation: sourceLocation)
+            if let transaction { #expect(rejection.transaction == transaction, "\(rejection)", sourceLocation: sourceLocation) }
+            if let input { #expect(rejection.input == input, "\(rejection)", sourceLocation: sourceLocation) }
+        } catch {
+            Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+        }
+        #expect(state.tip.hash == tipBefore, "the chain must not move", sourceLocation: sourceLocation)
+    }
+
+    static func sealed(_ block: Block, _ change: (inout Block) -> Void) -> Block {
+        var copy = block
+        change(&copy)
+        ChainGenerator.seal(&copy)
+        return copy
+    }
+
+    /// Re-mines a header without recomputing its commitments.
+    static func mined(_ block: Block, _ change: (inout Block) -> Void) -> Block {
+        var copy = block
+        change(&copy)
+        copy.header.nonce = ChainGenerator.mine(copy.header)
+        return copy
+    }
+
+    @Test("every consensus rule rejects a block that breaks it, names it, and leaves the chain unchanged")
+    func everyRule() throws {
+        let (state, generatorAtTip, directory) = try Fixtures.chain(blocks: 110, seed: 5, transactions: 6)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var generator = generatorAtTip
+        let next = generator.nextBlock()
+        #expect(next.transactions.count > 2)
+        let parentTime = state.tip.header.time
+        let coinbase = next.transactions[0]
+
+        // Header.
+        var badPoW = next
+        while true {
+            badPoW.header.nonce &+= 1
+            let target = try badPoW.header.compactTarget.target()
+            if !ProofOfWork.meets(badPoW.header.hash, target: target) { break }
+        }
+        Self.expectRejected(state, badPoW, "header-pow")
+        Self.expectRejected(state, Self.mined(next) { $0.header.bits = 0x2100_FFFF }, "header-bits")
+        let harder = CompactTarget(target: try next.header.compactTarget.target() >> 1).bits
+        Self.expectRejected(state, Self.mined(next) { $0.header.bits = harder }, "header-bits-asert")
+        Self.expectRejected(state, Self.mined(next) { $0.header.time = state.medianTimePast(state.tip) }, "header-time-too-old")
+        Self.expectRejected(state, Self.mined(next) { $0.header.height += 1 }, "header-height")
+        Self.expectRejected(state, Self.mined(next) { $0.header.version = 0 }, "header-version")
+        let savedNow = state.now
+        state.now = { next.header.time - 7201 }
+        Self.expectRejected(state, next, "header-time-too-new")
+        state.now = savedNow
+        #expect(parentTime < next.header.time)
+
+        // Block structure and commitments.
+        Self.expectRejected(state, next, "block-size", encodedSize: 4_000_001)
+        Self.expectRejected(state, Self.mined(next) { $0.header.merkleRoot = Hash256(bytes: [UInt8](repeating: 1, count: 32))! }, "block-merkle-root")
+        Self.expectRejected(state, Self.mined(next) { $0.transactions[1].witnesses[0].append([9]) }, "block-state-root")
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions.swapAt(0, 1) }, "block-first-not-coinbase")
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions.append(Transaction.coinbase(height: 999, extraNonce: 1, outputs: coinbase.outputs)) },
+                            "block-extra-coinbase")
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions.append($0.transactions[1]) }, "block-duplicate-txid")
+        Self.expectRejected(state, Self.mined(next) { $0.transactions = [] }, "block-no-transactions")
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[0].outputs[0].value = Amount(baseUnits: coinbase.outputs[0].value.baseUnits + 1)! },
+                            "coinbase-value", transaction: 0)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[0].lockTime += 1 }, "coinbase-height", transaction: 0)
+
+        // Transactions.
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].inputs = []; $0.transactions[1].witnesses = [] }, "tx-no-inputs", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].outputs = [] }, "tx-no-outputs", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) {
+            $0.transactions[1].outputs = [TxOut(value: Amount.maxMoney, lockScript: []), TxOut(value: Amount.maxMoney, lockScript: [])]
+        }, "tx-output-overflow", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) {
+            $0.transactions[1].inputs.append($0.transactions[1].inputs[0]); $0.transactions[1].witnesses.append([])
+        }, "tx-duplicate-input", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].inputs.append(TxIn(previousOutput: .null)); $0.transactions[1].witnesses.append([]) },
+                            "tx-null-prevout", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) {
+            $0.transactions[1].inputs[0].previousOutput = OutPoint(txid: Hash256(bytes: [UInt8](repeating: 7, count: 32))!, index: 0)
+        }, "tx-missing-input", transaction: 1, input: 0)
+        Self.expectRejected(state, Self.sealed(next) {
+            var copy = $0.transactions[1]
+            copy.outputs[0].value = Amount(baseUnits: 1)!
+            $0.transactions.append(copy)
+        }, "tx-double-spend", transaction: next.transactions.count, input: 0)
+        let immature = OutPoint(txid: try state.loadTip().transactions[0].txid, index: 0)
+        Self.expectRejected(state, Self.sealed(next) {
+            $0.transactions[1].inputs.append(TxIn(previousOutput: immature)); $0.transactions[1].witnesses.append([])
+        }, "tx-immature-coinbase", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) {
+            $0.transactions[1].outputs[0].value = Amount(baseUnits: $0.transactions[1].outputs[0].value.baseUnits + 10_000_000_000)!
+        }, "tx-outputs-exceed-inputs", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) {
+            $0.transactions[1].lockTime = next.header.height + 10
+            for i in $0.transactions[1].inputs.indices { $0.transactions[1].inputs[i].sequence = 0 }
+        }, "tx-lock-time", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].inputs[0].sequence = 5000 }, "tx-sequence-lock", transaction: 1, input: 0)
+
+        // Scripts and signatures.
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].witnesses[0] = [] }, "script-stack-underflow", transaction: 1, input: 0)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].witnesses[0][0][5] ^= 0x01 }, "script-signature", transaction: 1, input: 0)
+
+        // After all that, the untouched block is still accepted.
+        #expect(try state.accept(next) == .connected)
+        #expect(try state.utxoSummary().digest == generator.utxoDigest().digest)
+    }
+
+    @Test("header rules directly: previous hash and the median of the last 11")
+    func headerRules() throws {
+        let parameters = Fixtures.regtest
+        let genesis = parameters.chain.genesisBlock().header
+        var header = genesis
+        header.height = 1
+        header.previousHash = genesis.hash
+        header.bits = parameters.requiredBits(parentHeight: 0, parentTime: genesis.time)
+        header.time = genesis.time + 1
+        #expect(throws: Never.self) {
+            try HeaderRules.check(header, parentHash: genesis.hash, parentHeight: 0, parentTime: genesis.time,
+                                  recentTimes: [genesis.time], now: genesis.time + 100, parameters: parameters)
+        }
+        #expect(throws: Rejection("header-prev-hash")) {
+            try HeaderRules.check(header, parentHash: .zero, parentHeight: 0, parentTime: genesis.time,
+                                  recentTimes: [genesis.time], now: genesis.time + 100, parameters: parameters)
+        }
+        #expect(HeaderRules.medianTime([5, 1, 9, 3, 7, 2, 8, 4, 6, 11, 10]) == 6)
+    }
+}
