@@ -4,6 +4,8 @@ public enum KernelSources {
     public static var powSearch: String { source(named: "pow_search.cl") }
     /// `merkle.cl`: the `merkle_level` kernel.
     public static var merkle: String { source(named: "merkle.cl") }
+    /// `ed25519_verify.cl`: the `ed25519_verify` and `ed25519_base_table` kernels.
+    public static var ed25519Verify: String { source(named: "ed25519_verify.cl") }
 
     /// Every embedded kernel file name.
     public static var names: [String] { EmbeddedKernels.files.keys.sorted() }

@@ -114,6 +114,11 @@ public final class OpenCLKernel: @unchecked Sendable {
         try check(clSetKernelArg(kernel, cl_uint(index), MemoryLayout<cl_mem>.size, &memory), "clSetKernelArg(\(name), \(index))")
     }
 
+    /// A NULL `__global` pointer argument (OpenCL 1.2 allows one for a buffer argument).
+    public func setNullArgument(_ index: Int) throws(OpenCLError) {
+        try check(clSetKernelArg(kernel, cl_uint(index), MemoryLayout<cl_mem>.size, nil), "clSetKernelArg(\(name), \(index), NULL)")
+    }
+
     /// A scalar argument (`cl_uint`, `cl_ulong`, ...), passed by value.
     public func setArgument<T: FixedWidthInteger>(_ index: Int, _ value: T) throws(OpenCLError) {
         var value = value
