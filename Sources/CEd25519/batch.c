@@ -182,6 +182,7 @@ static void msm_pippenger(ge_p3 *out, const ge_niels *pts, const uint8_t (*sc)[3
 }
 
 #define STRAUS_MAX_POINTS 96
+#define STRAUS_MAX_POINTS_IFMA 32 // the 8-lane bucket method wins earlier
 
 typedef struct {
   ge_niels *pts;
@@ -217,12 +218,21 @@ static int batch_equation(const batch_item *items, const size_t *idx, size_t n, 
     ws->scratch_size = need;
   }
   ge_p3 r;
-  if (m <= STRAUS_MAX_POINTS) {
+  size_t straus_max = STRAUS_MAX_POINTS;
+#if defined(__x86_64__)
+  if (rc_ed25519_backend_get() == RC_ED25519_BACKEND_AVX512IFMA) straus_max = STRAUS_MAX_POINTS_IFMA;
+#endif
+  if (m <= straus_max) {
     int8_t *naf = (int8_t *)ws->scratch;
     ge_cached *tables = (ge_cached *)((uint8_t *)ws->scratch + ((264 * m + 63) & ~(size_t)63));
     msm_straus(&r, ws->pts, (const uint8_t (*)[32])ws->sc, m, naf, tables);
   } else {
     int c = pippenger_window(m);
+#if defined(__x86_64__)
+    if (rc_ed25519_backend_get() == RC_ED25519_BACKEND_AVX512IFMA &&
+        rc_msm_pippenger_ifma(&r, ws->pts, (const uint8_t (*)[32])ws->sc, m, c))
+      return is_identity_x8(&r);
+#endif
     size_t half = (size_t)1 << (c - 1);
     int nw = (256 + c - 1) / c;
     int16_t *digits = (int16_t *)ws->scratch;

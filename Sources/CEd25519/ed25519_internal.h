@@ -24,5 +24,7 @@ void rc_pow22523_many_scalar(fe *out, const fe *in, size_t n);
 #if defined(__x86_64__)
 void rc_pow22523_many_avx2(fe *out, const fe *in, size_t n);
 void rc_pow22523_many_ifma(fe *out, const fe *in, size_t n);
+// 8-lane Pippenger (AVX-512 IFMA); returns 0 if memory could not be allocated.
+int rc_msm_pippenger_ifma(ge_p3 *out, const ge_niels *pts, const uint8_t (*sc)[32], size_t m, int c);
 #endif
 #endif
