@@ -69,6 +69,9 @@ public final class ChainState {
     private var pendingBlocks: [Hash256: Block] = [:]
     private var pendingUndo: [Hash256: [UInt8]] = [:]
     private var pendingBytes = 0
+    /// Blocks connected with their signatures deferred (oldest first): in the UTXO set and
+    /// the tree, but written to no batch until `confirmDeferred` says they verified.
+    private var unverified: [UnverifiedBlock] = []
 
     static let bestKey = Array("best".utf8)
     static let networkKey = Array("network".utf8)
@@ -170,6 +173,7 @@ public final class ChainState {
     /// Throws `ChainStateError.rejected` naming the rule; the chain is then unchanged.
     @discardableResult
     public func accept(_ block: Block, encodedSize: Int? = nil) throws -> AcceptResult {
+        precondition(unverified.isEmpty, "settle the deferred signatures (confirmDeferred/rejectDeferred) before accept")
         let hash = block.hash
         if let known = nodes[hash] {
             if known.isInvalid { throw ChainStateError.rejected(Rejection("block-known-invalid"), height: known.height, hash: hash) }
@@ -260,6 +264,15 @@ public final class ChainState {
     /// The best block itself.
     public func loadTip() throws -> Block { try loadBlock(tip.hash) }
 
+    /// The stored encoding of a block of this datadir (for re-verification from its own blocks).
+    public func storedBlockBytes(_ hash: Hash256) throws -> [UInt8] {
+        if let block = pendingBlocks[hash] { return block.encoded }
+        guard let bytes = try database.get(families.blocks, hash.bytes) else {
+            throw ChainStateError.corruptDatabase("block \(hash.hex) is missing")
+        }
+        return bytes
+    }
+
     func loadBlock(_ hash: Hash256) throws -> Block {
         if let block = pendingBlocks[hash] { return block }
         guard let bytes = try database.get(families.blocks, hash.bytes) else {
@@ -276,7 +289,26 @@ public final class ChainState {
     private func connectTip(_ node: BlockNode) throws {
         precondition(node.parent === tip)
         let block = try loadBlock(node.hash)
-        let txids = block.transactions.map(\.txid)
+        let delta = try contextualDelta(node, block, txids: block.transactions.map(\.txid))
+        let items = delta.checks.map { SignatureItem(publicKey: $0.publicKey, signature: $0.signature, message: $0.message.bytes) }
+        let results = Ed25519.verifyBatch(items, backend: signatureBackend, threads: signatureThreads)
+        if let bad = results.firstIndex(of: false) {
+            let location = delta.checkLocations[bad]
+            throw ChainStateError.rejected(Self.signatureRejection(location), height: node.height, hash: node.hash)
+        }
+        let undo = apply(delta, node: node, transactions: block.transactions.count)
+        pending.put(families.undo, node.hash.bytes, undo)
+        pendingBytes += undo.count
+    }
+
+    /// The rejection a failed signature check is reported with (the same in every path).
+    public static func signatureRejection(_ location: CheckLocation) -> Rejection {
+        Rejection("script-signature", "signature does not verify", transaction: location.transaction, input: location.input)
+    }
+
+    /// Contextual rules and script execution of `block` on top of the tip; mutates nothing
+    /// (coins read are only cached).
+    private func contextualDelta(_ node: BlockNode, _ block: Block, txids: [Hash256]) throws -> BlockDelta {
         try utxo.prefetch(block.transactions.dropFirst().flatMap { $0.inputs.map(\.previousOutput) })
         let context = BlockConnector.Context(
             height: node.height, medianTimePast: medianTimePast(tip), blockHash: node.hash,
@@ -284,31 +316,26 @@ public final class ChainState {
                 let index = Int(min(height, UInt64(active.count))) - 1
                 return index >= 0 ? self.medianTimePast(active[index]) : 0
             })
-        let delta: BlockDelta
         do {
-            delta = try BlockConnector.connect(block, txids: txids, context: context, parameters: parameters) { try self.utxo.coin($0) }
+            return try BlockConnector.connect(block, txids: txids, context: context, parameters: parameters) { try self.utxo.coin($0) }
         } catch let rejection as Rejection {
             throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash)
         }
-        let items = delta.checks.map { SignatureItem(publicKey: $0.publicKey, signature: $0.signature, message: $0.message.bytes) }
-        let results = Ed25519.verifyBatch(items, backend: signatureBackend, threads: signatureThreads)
-        if let bad = results.firstIndex(of: false) {
-            let location = delta.checkLocations[bad]
-            throw ChainStateError.rejected(
-                Rejection("script-signature", "signature does not verify", transaction: location.transaction, input: location.input),
-                height: node.height, hash: node.hash)
-        }
+    }
+
+    /// Applies a checked delta to the UTXO cache and makes `node` the tip; returns the undo
+    /// record (kept in memory until the next flush).
+    private func apply(_ delta: BlockDelta, node: BlockNode, transactions: Int) -> [UInt8] {
         for (outpoint, _) in delta.spent { utxo.spend(outpoint) }
         for (outpoint, coin) in delta.created { utxo.add(outpoint, coin) }
         let undo = Self.encodeUndo(delta.spent)
         pendingUndo[node.hash] = undo
-        pending.put(families.undo, node.hash.bytes, undo)
-        pendingBytes += undo.count
         tip = node
         active.append(node)
-        connectedTransactions = block.transactions.count
+        connectedTransactions = transactions
         connectedInputs = delta.inputCount
         connectedSignatures = delta.checks.count
+        return undo
     }
 
     private func disconnectTip() throws {
@@ -367,6 +394,7 @@ public final class ChainState {
     /// Writes everything pending (blocks, index, undo data, UTXO changes) and the best-block
     /// marker in one atomic, synced write batch.
     public func flush() throws {
+        precondition(unverified.isEmpty, "a flush must never persist blocks whose signatures are unverified")
         _ = utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2)
         pending.put(families.meta, Self.bestKey, tip.hash.bytes)
         try database.write(pending, sync: true)
@@ -399,6 +427,117 @@ public final class ChainState {
         try iterator.checkStatus()
         return UTXOSummary(bestHash: tip.hash, bestHeight: tip.height, count: count, total: total,
                            digest: Hash256(bytes: hasher.finalize())!)
+    }
+}
+
+// MARK: - Deferred signatures (bulk verification)
+
+struct UnverifiedBlock {
+    var node: BlockNode
+    var encoded: [UInt8]
+}
+
+/// A block connected with its signature checks deferred: what is left to verify, in order.
+public struct DeferredConnection: Sendable {
+    public var height: UInt64
+    public var hash: Hash256
+    public var checks: [SignatureCheck]
+    public var locations: [CheckLocation]
+    public var transactions: Int
+    public var inputs: Int
+}
+
+extension ChainState {
+    /// Connected blocks whose signatures have not been confirmed yet.
+    public var unverifiedCount: Int { unverified.count }
+
+    /// Height of the last block whose signatures all verified (the tip when none are pending).
+    public var verifiedHeight: UInt64 { unverified.first.map { $0.node.height - 1 } ?? tip.height }
+
+    /// Whether the cache and pending writes are over the --dbcache limit.
+    public var needsFlush: Bool { utxo.memoryUsage + pendingBytes > cacheLimitBytes }
+
+    /// Flushes when over the cache limit, but only if no connected block awaits its signatures.
+    public func flushIfNeededAndVerified() throws {
+        if unverified.isEmpty && needsFlush { try flush() }
+    }
+
+    /// Whether `block` is new and extends the tip, so it can be connected with `connectDeferred`.
+    /// Anything else (known blocks, side branches, reorganisations, orphans) goes through `accept`.
+    public func canConnectDeferred(_ block: Block) -> Bool {
+        block.header.previousHash == tip.hash && nodes[block.hash] == nil
+    }
+
+    /// Connects a block that extends the tip and passed the context-free rules (`txids` from
+    /// `ContextFreeRules.check`): header rules in context, contextual rules and scripts, UTXO
+    /// update; its signature checks are returned instead of verified. Nothing is written to
+    /// the database (no flush can happen) until `confirmDeferred` covers it.
+    /// Throws `ChainStateError.rejected` with nothing changed; the caller should settle the
+    /// pending signatures, then `accept` the block to have it recorded as invalid.
+    public func connectDeferred(_ block: Block, txids: [Hash256], encoded: [UInt8]? = nil) throws -> DeferredConnection {
+        precondition(canConnectDeferred(block))
+        let hash = block.hash
+        let parent = tip
+        var recent = [UInt64]()
+        var cursor: BlockNode? = parent
+        while let current = cursor, recent.count < parameters.medianTimeSpan { recent.append(current.header.time); cursor = current.parent }
+        do {
+            try HeaderRules.check(block.header, parentHash: parent.hash, parentHeight: parent.height, parentTime: parent.header.time,
+                                  recentTimes: recent, now: now(), parameters: parameters)
+        } catch {
+            throw ChainStateError.rejected(error, height: block.header.height, hash: hash)
+        }
+        let work = ProofOfWork.work(target: (try? block.header.compactTarget.target()) ?? parameters.powLimit)
+        let node = BlockNode(hash: hash, header: block.header, chainWork: parent.chainWork.addingReportingOverflow(work).partialValue,
+                             parent: parent)
+        let delta = try contextualDelta(node, block, txids: txids)
+        nodes[hash] = node
+        pendingBlocks[hash] = block
+        _ = apply(delta, node: node, transactions: block.transactions.count)
+        unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded))
+        return DeferredConnection(height: node.height, hash: hash, checks: delta.checks, locations: delta.checkLocations,
+                                  transactions: block.transactions.count, inputs: delta.inputCount)
+    }
+
+    /// The oldest `count` unverified blocks had every signature verify: their block, index
+    /// and undo records join the next flush.
+    public func confirmDeferred(_ count: Int) {
+        precondition(count <= unverified.count)
+        for entry in unverified.prefix(count) {
+            let hash = entry.node.hash
+            let undo = pendingUndo[hash]!
+            pending.put(families.blocks, hash.bytes, entry.encoded)
+            pending.put(families.index, hash.bytes, entry.node.record)
+            pending.put(families.undo, hash.bytes, undo)
+            pendingBytes += entry.encoded.count + 256 + undo.count
+        }
+        unverified.removeFirst(count)
+    }
+
+    /// A signature of unverified block number `index` (0: the oldest) failed at `location`:
+    /// the blocks before it are confirmed, it and every later one are disconnected, it is
+    /// recorded as invalid (as `accept` does) and the later ones are forgotten. Returns the
+    /// error to report, worded as the sequential path words it; the chain state is at the
+    /// last block whose signatures all verified (flush to persist it).
+    public func rejectDeferred(index: Int, location: CheckLocation) throws -> ChainStateError {
+        precondition(index < unverified.count)
+        confirmDeferred(index)
+        let bad = unverified[0]
+        precondition(bad.node.hash == location.blockHash)
+        while tip !== bad.node.parent {
+            let dropped = tip
+            try disconnectTip()
+            pendingUndo[dropped.hash] = nil
+            if dropped !== bad.node {
+                nodes[dropped.hash] = nil
+                pendingBlocks[dropped.hash] = nil
+            }
+        }
+        unverified.removeAll()
+        pending.put(families.blocks, bad.node.hash.bytes, bad.encoded)
+        pendingBytes += bad.encoded.count + 256
+        markInvalid(bad.node)
+        return ChainStateError.rejected(Self.signatureRejection(location), height: bad.node.height, hash: bad.node.hash)
     }
 }
 

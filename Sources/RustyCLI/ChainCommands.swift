@@ -117,11 +117,18 @@ struct VerifyChainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-chain",
         abstract: "Fully validate the blocks of block files into a datadir's chain state (resumes where it stopped).",
-        discussion: "Exit status: 0 all blocks valid; 1 a block was rejected (the state stays at the last valid block); 2 a malformed file."
+        discussion: """
+            A staged pipeline: read -> decode and context-free checks (parallel) -> UTXO and scripts in block order \
+            -> signature batches spanning blocks on the chosen backend -> commit. Nothing is written before its \
+            signatures verified. --sequential validates block by block instead. --reindex re-verifies the chain \
+            stored in the datadir from its own blocks, from scratch (then any block files given). \
+            Exit status: 0 all blocks valid; 1 a block was rejected (the state stays at the last valid block); \
+            2 a malformed file.
+            """
     )
 
     @Argument(help: "Block files (records: magic | length u32 LE | block).")
-    var files: [String]
+    var files: [String] = []
 
     @Option(help: "Chain state directory.")
     var datadir: String
@@ -138,97 +145,220 @@ struct VerifyChainCommand: ParsableCommand {
     @Option(help: "UTXO cache size in MiB.")
     var dbcache = 256
 
+    @Option(name: .customLong("batch-size"), help: "Signatures per verification batch (default: sized for the backend and threads).")
+    var batchSize: Int?
+
+    @Flag(help: "Validate block by block (signatures of each block verified before the next), without the pipeline.")
+    var sequential = false
+
+    @Flag(help: "Re-verify the chain stored in --datadir from its own blocks, from scratch.")
+    var reindex = false
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one block file") }
+        guard !files.isEmpty || reindex else { throw ValidationError("give at least one block file (or --reindex)") }
         guard dbcache >= 1 else { throw ValidationError("--dbcache must be at least 1 MiB") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func signatureBackend() throws -> Ed25519.Backend {
+        if backend == "simd" { return Ed25519.Backend.detected }
+        if let parsed = Ed25519.Backend(rawValue: backend), parsed.isSupported { return parsed }
+        throw ValidationError("unknown or unsupported --backend '\(backend)' (auto, scalar, simd, avx2, avx512ifma)")
+    }
+
+    struct Outcome {
+        var report: VerificationPipeline.Report
+        var summary: UTXOSummary
+        var startHeight: UInt64
+        var options: VerificationPipeline.Options
     }
 
     func run() throws {
-        let parameters = try consensusParameters(network)
-        let signatureBackend: Ed25519.Backend
-        if backend == "simd" {
-            signatureBackend = Ed25519.Backend.detected
-        } else if let parsed = Ed25519.Backend(rawValue: backend), parsed.isSupported {
-            signatureBackend = parsed
-        } else {
-            throw ValidationError("unknown or unsupported --backend '\(backend)' (auto, scalar, simd, avx2, avx512ifma)")
+        let signatureBackend = try signatureBackend()
+        let threadCount = threads ?? activeProcessorCount()
+        let reindexDirectory = datadir.hasSuffix("/") ? String(datadir.dropLast()) + ".reindex" : datadir + ".reindex"
+        let start = DispatchTime.now().uptimeNanoseconds
+        // The chain states are closed when `verify` returns (before a reindex moves directories).
+        let outcome = try verify(signatureBackend: signatureBackend, threadCount: threadCount, reindexDirectory: reindexDirectory)
+        let (report, summary, startHeight, options) = (outcome.report, outcome.summary, outcome.startHeight, outcome.options)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if reindex {
+            // The rebuilt state replaces the datadir.
+            try Self.replace(datadir, with: reindexDirectory)
         }
+        if let failure = report.failure { printError("rusty verify-chain: \(failure)") }
+        let perSecond = { (count: Int) in Double(count) / max(seconds, 1e-9) }
+        let stages = report.stageSeconds
+        if json {
+            var object: [String: Any] = [
+                "valid": report.failure == nil, "blocks": report.blocks, "skipped": report.skipped, "startHeight": startHeight,
+                "height": summary.bestHeight, "bestHash": summary.bestHash.hex, "transactions": report.transactions,
+                "inputs": report.inputs, "signatures": report.signatures, "seconds": seconds, "utxoCount": summary.count,
+                "utxoTotal": summary.total.baseUnits, "utxoDigest": summary.digest.hex,
+                "backend": signatureBackend.resolved.rawValue, "error": report.failure ?? NSNull(),
+                "mode": sequential ? "sequential" : "pipeline", "threads": threadCount, "reindex": reindex,
+                "blocksPerSecond": perSecond(report.blocks), "transactionsPerSecond": perSecond(report.transactions),
+                "inputsPerSecond": perSecond(report.inputs), "signaturesPerSecond": perSecond(report.signatures),
+            ]
+            if !sequential {
+                object["stages"] = stages
+                object["batches"] = report.batches
+                object["batchSize"] = options.batchSize
+                object["drains"] = report.drains
+            }
+            print(jsonLine(object))
+        } else {
+            var text = """
+                verified \(report.blocks) blocks (\(report.skipped) already known) in \(String(format: "%.2f", seconds)) s: height \(startHeight) -> \(summary.bestHeight)\(reindex ? " (reindexed from the datadir's blocks)" : "")
+                transactions \(report.transactions), inputs \(report.inputs), signatures \(report.signatures) (\(signatureBackend.resolved.rawValue), \(threadCount) threads\(sequential ? ", sequential" : ""))
+                \(String(format: "%.0f blocks/s, %.0f tx/s, %.0f inputs/s, %.0f signatures/s", perSecond(report.blocks), perSecond(report.transactions), perSecond(report.inputs), perSecond(report.signatures)))
+                """
+            if !sequential {
+                text += "\n" + String(format: "stages (busy s): read %.2f, context-free %.2f, utxo+scripts %.2f, signatures %.2f (%d batches of ~%d), commit %.2f; utxo waited %.2f for input, %.2f for signatures",
+                                      stages["read"] ?? 0, stages["contextFree"] ?? 0, stages["utxo"] ?? 0, stages["signatures"] ?? 0,
+                                      report.batches, options.batchSize, stages["commit"] ?? 0, stages["waitInput"] ?? 0,
+                                      stages["waitSignatures"] ?? 0)
+            }
+            text += """
+
+                best block \(summary.bestHash.hex)
+                UTXO set: \(summary.count) coins, \(summary.total) RUST, digest \(summary.digest.hex)
+                """
+            print(text)
+        }
+        if report.failure != nil { throw ExitCode(report.malformed ? 2 : 1) }
+    }
+
+    func verify(signatureBackend: Ed25519.Backend, threadCount: Int, reindexDirectory: String) throws -> Outcome {
+        var stored: ChainState?
         let state: ChainState
+        let parameters: ConsensusParameters
         do {
-            state = try ChainState(directory: datadir, parameters: parameters, cacheMiB: dbcache)
+            if reindex {
+                guard let storedNetwork = try ChainState.storedNetwork(directory: datadir) else {
+                    printError("rusty verify-chain: \(datadir) holds no chain state to reindex")
+                    throw ExitCode(1)
+                }
+                parameters = try consensusParameters(storedNetwork)
+                stored = try ChainState(directory: datadir, parameters: parameters, cacheMiB: 16)
+                if FileManager.default.fileExists(atPath: reindexDirectory) { try FileManager.default.removeItem(atPath: reindexDirectory) }
+                state = try ChainState(directory: reindexDirectory, parameters: parameters, cacheMiB: dbcache)
+            } else {
+                parameters = try consensusParameters(network)
+                state = try ChainState(directory: datadir, parameters: parameters, cacheMiB: dbcache)
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("rusty verify-chain: \(error)")
             throw ExitCode(1)
         }
         state.signatureBackend = signatureBackend
-        state.signatureThreads = threads ?? activeProcessorCount()
+        state.signatureThreads = threadCount
         let startHeight = state.tip.height
         let progress = ProgressLine()
-        let start = DispatchTime.now().uptimeNanoseconds
-        var blocks = 0, skipped = 0, transactions = 0, inputs = 0, signatures = 0
-        var failure: String?
-        var malformed = false
-        outer: for file in files {
-            do {
-                try BlockFile.forEachRecord(path: file, magic: parameters.magic) { record in
-                    let block: Block
-                    do {
-                        block = try Block(decoding: record.bytes)
-                    } catch {
-                        malformed = true
-                        failure = "\(file): block record at byte \(record.offset): \(error)"
-                        throw CancellationError()
-                    }
-                    if state.node(block.hash) != nil { skipped += 1; return }
-                    do {
-                        let result = try state.accept(block, encodedSize: record.bytes.count)
-                        if result == .connected {
-                            blocks += 1
-                            transactions += state.connectedTransactions
-                            inputs += state.connectedInputs
-                            signatures += state.connectedSignatures
-                        }
-                    } catch let error as ChainStateError {
-                        failure = "\(file): record at byte \(record.offset): \(error)"
-                        throw CancellationError()
-                    }
-                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    progress.update(String(format: "height %llu  %.0f blocks/s  %.0f tx/s  %.0f inputs/s  %.0f sigs/s  [%@]",
-                                           state.tip.height, Double(blocks) / elapsed, Double(transactions) / elapsed,
-                                           Double(inputs) / elapsed, Double(signatures) / elapsed, signatureBackend.resolved.rawValue))
-                }
-            } catch is CancellationError {
-                break outer
-            } catch {
-                malformed = true
-                failure = "\(error)"
-                break outer
+        var sources = [VerificationPipeline.Source]()
+        if let stored { sources.append(.stored(stored, label: datadir)) }
+        sources += files.map { .file($0) }
+
+        var options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)
+        if sequential { options.batchSize = 0 }
+        let report: VerificationPipeline.Report
+        if sequential {
+            report = try Self.runSequential(state, sources: sources, backend: signatureBackend.resolved.rawValue, progress: progress)
+        } else {
+            report = try VerificationPipeline(state: state, options: options).run(sources) { status in
+                progress.update(Self.progressText(status))
             }
         }
         progress.finish()
         let summary = try state.utxoSummary() // flushes: the state is at the last valid block
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        if let failure { printError("rusty verify-chain: \(failure)") }
-        if json {
-            print(jsonLine(["valid": failure == nil, "blocks": blocks, "skipped": skipped, "startHeight": startHeight,
-                            "height": summary.bestHeight, "bestHash": summary.bestHash.hex, "transactions": transactions,
-                            "inputs": inputs, "signatures": signatures, "seconds": seconds, "utxoCount": summary.count,
-                            "utxoTotal": summary.total.baseUnits, "utxoDigest": summary.digest.hex,
-                            "backend": signatureBackend.resolved.rawValue, "error": failure ?? NSNull()]))
-        } else {
-            print("""
-                verified \(blocks) blocks (\(skipped) already known) in \(String(format: "%.2f", seconds)) s: height \(startHeight) -> \(summary.bestHeight)
-                transactions \(transactions), inputs \(inputs), signatures \(signatures) (\(signatureBackend.resolved.rawValue))
-                \(String(format: "%.0f blocks/s, %.0f signatures/s", Double(blocks) / max(seconds, 1e-9), Double(signatures) / max(seconds, 1e-9)))
-                best block \(summary.bestHash.hex)
-                UTXO set: \(summary.count) coins, \(summary.total) RUST, digest \(summary.digest.hex)
-                """)
+        return Outcome(report: report, summary: summary, startHeight: startHeight, options: options)
+    }
+
+    static func progressText(_ status: VerificationPipeline.Progress) -> String {
+        let seconds = max(status.seconds, 1e-9)
+        var eta = "ETA --"
+        if status.fraction > 0.001 {
+            let left = Int(status.seconds * (1 - status.fraction) / status.fraction)
+            eta = left >= 3600 ? String(format: "ETA %dh%02dm", left / 3600, left / 60 % 60) : String(format: "ETA %dm%02ds", left / 60, left % 60)
         }
-        if failure != nil { throw ExitCode(malformed ? 2 : 1) }
+        return String(format: "height %llu (verified %llu)  %.0f blocks/s  %.0f tx/s  %.0f inputs/s  %.0f sigs/s  %@  [%@ %@]",
+                      status.height, status.verifiedHeight, Double(status.blocks) / seconds, Double(status.transactions) / seconds,
+                      Double(status.inputs) / seconds, Double(status.signatures) / seconds, eta, status.backend,
+                      status.signatureStageBusy ? "busy" : "idle")
+    }
+
+    /// Moves the rebuilt state into place: datadir -> datadir.reindex-old, rebuilt -> datadir,
+    /// then removes the old one (a crash in between leaves both directories, never neither).
+    static func replace(_ datadir: String, with rebuilt: String) throws {
+        let old = datadir + ".reindex-old"
+        let manager = FileManager.default
+        if manager.fileExists(atPath: old) { try manager.removeItem(atPath: old) }
+        try manager.moveItem(atPath: datadir, toPath: old)
+        try manager.moveItem(atPath: rebuilt, toPath: datadir)
+        try manager.removeItem(atPath: old)
+    }
+
+    /// The block-by-block path: `accept` verifies each block's signatures before the next.
+    static func runSequential(_ state: ChainState, sources: [VerificationPipeline.Source], backend: String,
+                              progress: ProgressLine) throws -> VerificationPipeline.Report {
+        var report = VerificationPipeline.Report()
+        let start = DispatchTime.now().uptimeNanoseconds
+        func handle(_ bytes: [UInt8], name: String, malformedName: String) throws {
+            let block: Block
+            do {
+                block = try Block(decoding: bytes)
+            } catch {
+                report.malformed = true
+                report.failure = "\(malformedName): \(error)"
+                throw CancellationError()
+            }
+            if state.node(block.hash) != nil { report.skipped += 1; return }
+            do {
+                if try state.accept(block, encodedSize: bytes.count) == .connected {
+                    report.blocks += 1
+                    report.transactions += state.connectedTransactions
+                    report.inputs += state.connectedInputs
+                    report.signatures += state.connectedSignatures
+                }
+            } catch let error as ChainStateError {
+                report.failure = "\(name): \(error)"
+                throw CancellationError()
+            }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            progress.update(String(format: "height %llu  %.0f blocks/s  %.0f tx/s  %.0f inputs/s  %.0f sigs/s  [%@]",
+                                   state.tip.height, Double(report.blocks) / elapsed, Double(report.transactions) / elapsed,
+                                   Double(report.inputs) / elapsed, Double(report.signatures) / elapsed, backend))
+        }
+        outer: for source in sources {
+            do {
+                switch source {
+                case .file(let file):
+                    try BlockFile.forEachRecord(path: file, magic: state.parameters.magic) { record in
+                        try handle(record.bytes, name: "\(file): record at byte \(record.offset)",
+                                   malformedName: "\(file): block record at byte \(record.offset)")
+                    }
+                case let .stored(stored, label):
+                    for node in stored.active.dropFirst() {
+                        let name = "\(label): stored block at height \(node.height)"
+                        try handle(try stored.storedBlockBytes(node.hash), name: name, malformedName: name)
+                    }
+                }
+            } catch is CancellationError {
+                break outer
+            } catch {
+                report.malformed = true
+                report.failure = "\(error)"
+                break outer
+            }
+        }
+        report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return report
     }
 }
 

@@ -1,0 +1,622 @@
+import Consensus
+import Ed25519
+import Foundation
+import Primitives
+
+/// Bulk verification as a staged pipeline (docs/DESIGN section 5), each stage on its own
+/// threads, joined by bounded queues:
+///
+///     read -> decode + context-free rules (parallel) -> UTXO + scripts (block order, caller's thread)
+///          -> signature batches spanning blocks (own thread, `threads` workers) -> commit
+///
+/// Blocks that extend the tip are connected with their signatures deferred
+/// (`ChainState.connectDeferred`); the signature stage verifies them behind the UTXO stage
+/// in batches of about `batchSize`. Nothing reaches the database before its signatures
+/// verified: the UTXO stage drains the signature stage before every flush, before any block
+/// that is not a plain tip extension (it then goes through `ChainState.accept`), and at the
+/// end. A failed batch names its first bad signature (the per-item results of
+/// `Ed25519.verifyBatch`); the chain state is rolled back to the block before it.
+public final class VerificationPipeline {
+    /// One batch verifier: one verdict per item, in order (e.g. `Ed25519.verifyBatch`).
+    public typealias Verifier = @Sendable ([SignatureItem]) throws -> [Bool]
+
+    public struct Options: Sendable {
+        public var verifier: Verifier
+        /// Shown in progress and reports.
+        public var backendName: String
+        /// Signatures per batch (a batch holds whole blocks, so it may run over by one block).
+        public var batchSize: Int
+        /// Threads of the context-free stage.
+        public var contextFreeThreads: Int
+        /// Blocks per read chunk (the unit of the parallel context-free stage).
+        public var chunkBlocks = 32
+
+        public init(verifier: @escaping Verifier, backendName: String, batchSize: Int, contextFreeThreads: Int) {
+            self.verifier = verifier
+            self.backendName = backendName
+            self.batchSize = max(1, batchSize)
+            self.contextFreeThreads = max(1, contextFreeThreads)
+        }
+
+        /// CPU verification with `Ed25519.verifyBatch`.
+        public static func cpu(backend: Ed25519.Backend, threads: Int, batchSize: Int? = nil) -> Options {
+            let threads = max(1, threads)
+            return Options(verifier: { Ed25519.verifyBatch($0, backend: backend, threads: threads) },
+                           backendName: backend.resolved.rawValue,
+                           batchSize: batchSize ?? defaultBatchSize(backend: backend, threads: threads),
+                           contextFreeThreads: threads)
+        }
+
+        /// Signatures per batch for a CPU backend: each of the `threads` slices runs one batch
+        /// equation (a multi-scalar multiplication whose cost per point falls with its size),
+        /// so the vector backends get bigger slices; bounded so the signature stage never
+        /// lags far behind (memory, and work redone after a failure).
+        public static func defaultBatchSize(backend: Ed25519.Backend, threads: Int) -> Int {
+            let perThread: Int
+            switch backend.resolved {
+            case .scalar: perThread = 4096
+            case .avx2: perThread = 8192
+            case .avx512ifma, .auto: perThread = 16384
+            }
+            return perThread * max(1, threads)
+        }
+    }
+
+    /// Where blocks come from.
+    public enum Source {
+        /// A block file (records `magic | length | block`).
+        case file(String)
+        /// The best chain stored in another chain state, from height 1 (re-verification).
+        case stored(ChainState, label: String)
+    }
+
+    public struct Progress: Sendable {
+        public var height: UInt64
+        public var verifiedHeight: UInt64
+        public var blocks: Int
+        public var transactions: Int
+        public var inputs: Int
+        public var signatures: Int
+        public var seconds: Double
+        /// Fraction of the input consumed, 0...1 (for an ETA).
+        public var fraction: Double
+        public var backend: String
+        public var signatureStageBusy: Bool
+    }
+
+    public struct Report: Sendable {
+        public var blocks = 0
+        public var skipped = 0
+        public var transactions = 0
+        public var inputs = 0
+        public var signatures = 0
+        public var batches = 0
+        public var drains = 0
+        public var failure: String?
+        public var malformed = false
+        public var seconds = 0.0
+        /// Busy seconds per stage: read, contextFree, utxo, signatures, commit; and the
+        /// UTXO stage's waits: waitInput (starved), waitSignatures (back-pressure and drains).
+        public var stageSeconds: [String: Double] = [:]
+
+        public init() {}
+    }
+
+    let state: ChainState
+    let parameters: ConsensusParameters
+    let options: Options
+
+    public init(state: ChainState, options: Options) {
+        self.state = state
+        self.parameters = state.parameters
+        self.options = options
+    }
+
+    // MARK: Items passed between stages
+
+    struct RawRecord: Sendable {
+        var file: String
+        var offset: Int
+        var bytes: [UInt8]
+        var stored: Bool
+        var units: Int
+
+        /// How the sequential path names a record in messages.
+        var name: String { stored ? "\(file): stored block at height \(offset)" : "\(file): record at byte \(offset)" }
+    }
+
+    enum ReadItem: Sendable {
+        case chunk([RawRecord])
+        case failure(String)
+    }
+
+    enum Parsed: Sendable {
+        /// `txids` is nil when a context-free rule failed (the block then goes through `accept`,
+        /// which reports the rule).
+        case block(Block, txids: [Hash256]?, record: RawRecord)
+        case malformed(String)
+        case readFailure(String)
+    }
+
+    enum SignatureWork: Sendable {
+        case block(DeferredConnection)
+        case drain
+        case end
+    }
+
+    enum SignatureResult: Sendable {
+        /// The next `count` deferred blocks verified (with `signatures` signatures).
+        case verified(count: Int, signatures: Int)
+        /// Deferred block `index` (counted from the oldest unconfirmed) has a bad signature.
+        case failed(index: Int, location: CheckLocation)
+        case drained
+    }
+
+    // MARK: Running
+
+    /// Runs every source through the pipeline; stops at the first rejected block or malformed
+    /// record (everything before it is connected and verified, nothing after it is).
+    /// The state is left unflushed (the caller's `utxoSummary` or `flush` persists it).
+    public func run(_ sources: [Source], progress: ((Progress) -> Void)? = nil) throws -> Report {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var report = Report()
+        let clock = StageClock()
+        let cancelled = AtomicFlag()
+        let totalUnits = Self.totalUnits(sources)
+
+        let readQueue = BoundedQueue<ReadItem>(capacity: 4)
+        let parsedQueue = BoundedQueue<[Parsed]>(capacity: 4)
+        let signatureQueue = BoundedQueue<SignatureWork>(capacity: 2 * options.batchSize + 64)
+        let resultQueue = BoundedQueue<SignatureResult>(capacity: Int.max)
+        let busy = AtomicFlag()
+        let group = DispatchGroup()
+
+        // Stage 1: read records.
+        let sourceBox = UncheckedBox(sources)
+        let chunkBlocks = options.chunkBlocks, magic = parameters.magic
+        Self.spawn("rusty-read", group) {
+            Self.readStage(sourceBox.value, magic: magic, chunkBlocks: chunkBlocks, into: readQueue, clock: clock, cancelled: cancelled)
+        }
+        // Stage 2: decode and context-free rules, in parallel within each chunk.
+        let parameters = self.parameters
+        let contextFreeThreads = options.contextFreeThreads
+        Self.spawn("rusty-context-free", group) {
+            Self.contextFreeStage(from: readQueue, into: parsedQueue, parameters: parameters, threads: contextFreeThreads, clock: clock)
+        }
+        // Stage 4: signature batches.
+        let verifier = options.verifier, batchSize = options.batchSize
+        Self.spawn("rusty-signatures", group) {
+            Self.signatureStage(from: signatureQueue, into: resultQueue, verifier: verifier, batchSize: batchSize, busy: busy, clock: clock)
+        }
+
+        // Stage 3 (and the commit): UTXO resolution and scripts in block order, on this thread.
+        var origins = [(name: String, transactions: Int, inputs: Int, signatures: Int)]() // the unconfirmed deferred blocks
+        var originsHead = 0
+        var failure: String?
+        var signatureFailed = false
+
+        func apply(_ result: SignatureResult) throws {
+            switch result {
+            case let .verified(count, _):
+                clock.measure("commit") { state.confirmDeferred(count) }
+                originsHead += count
+            case let .failed(index, location):
+                let error = try state.rejectDeferred(index: index, location: location)
+                failure = "\(origins[originsHead + index].name): \(error)"
+                // The rejected block and every later one are not connected.
+                for dropped in origins[(originsHead + index)...] {
+                    report.blocks -= 1
+                    report.transactions -= dropped.transactions
+                    report.inputs -= dropped.inputs
+                    report.signatures -= dropped.signatures
+                }
+                signatureFailed = true
+                origins.removeAll()
+                originsHead = 0
+            case .drained:
+                break
+            }
+            if originsHead > 4096 { origins.removeFirst(originsHead); originsHead = 0 }
+        }
+        func pollResults() throws {
+            while !signatureFailed, let result = resultQueue.tryPop() { try apply(result) }
+        }
+        /// Waits until every deferred block is verified (or one failed).
+        func drain() throws {
+            guard state.unverifiedCount > 0 && !signatureFailed else { return }
+            report.drains += 1
+            let waitStart = DispatchTime.now().uptimeNanoseconds
+            signatureQueue.push(.drain, weight: 1)
+            while true {
+                guard let result = resultQueue.pop() else { break }
+                if case .drained = result { break }
+                if !signatureFailed { try apply(result) }
+            }
+            clock.add("waitSignatures", DispatchTime.now().uptimeNanoseconds - waitStart)
+        }
+
+        var unitsDone = 0
+        let processStart = DispatchTime.now().uptimeNanoseconds
+        do {
+            outer: while true {
+                let waitStart = DispatchTime.now().uptimeNanoseconds
+                guard let batch = parsedQueue.pop() else { break }
+                clock.add("waitInput", DispatchTime.now().uptimeNanoseconds - waitStart)
+                for item in batch {
+                    try pollResults()
+                    if signatureFailed { break outer }
+                    switch item {
+                    case .malformed(let message), .readFailure(let message):
+                        try drain()
+                        if !signatureFailed {
+                            failure = message
+                            report.malformed = true
+                        }
+                        break outer
+                    case let .block(block, txids, record):
+                        unitsDone += record.units
+                        if state.node(block.hash) != nil { report.skipped += 1; continue }
+                        var handled = false
+                        if let txids, state.canConnectDeferred(block) {
+                            let utxoStart = DispatchTime.now().uptimeNanoseconds
+                            do {
+                                let connection = try state.connectDeferred(block, txids: txids, encoded: record.bytes)
+                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                                origins.append((record.name, connection.transactions, connection.inputs, connection.checks.count))
+                                report.blocks += 1
+                                report.transactions += connection.transactions
+                                report.inputs += connection.inputs
+                                report.signatures += connection.checks.count
+                                let pushStart = DispatchTime.now().uptimeNanoseconds
+                                signatureQueue.push(.block(connection), weight: connection.checks.count + 1)
+                                clock.add("waitSignatures", DispatchTime.now().uptimeNanoseconds - pushStart)
+                                handled = true
+                            } catch is ChainStateError {
+                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                                // Settle first: an earlier bad signature is the error to report.
+                                // Then `accept` repeats the check and records the block as invalid.
+                            }
+                        }
+                        if !handled {
+                            try drain()
+                            if signatureFailed { break outer }
+                            let utxoStart = DispatchTime.now().uptimeNanoseconds
+                            do {
+                                if try state.accept(block, encodedSize: record.bytes.count) == .connected {
+                                    report.blocks += 1
+                                    report.transactions += state.connectedTransactions
+                                    report.inputs += state.connectedInputs
+                                    report.signatures += state.connectedSignatures
+                                }
+                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                            } catch let error as ChainStateError {
+                                failure = "\(record.name): \(error)"
+                                break outer
+                            }
+                        }
+                        if state.needsFlush {
+                            try drain()
+                            if signatureFailed { break outer }
+                            try clock.measure("commit") { try state.flushIfNeededAndVerified() }
+                        }
+                        if let progress {
+                            let seconds = Double(DispatchTime.now().uptimeNanoseconds - processStart) / 1e9
+                            progress(Progress(height: state.tip.height, verifiedHeight: state.verifiedHeight, blocks: report.blocks,
+                                              transactions: report.transactions, inputs: report.inputs, signatures: report.signatures,
+                                              seconds: seconds, fraction: totalUnits > 0 ? min(1, Double(unitsDone) / Double(totalUnits)) : 0,
+                                              backend: options.backendName, signatureStageBusy: busy.value))
+                        }
+                    }
+                }
+            }
+            try drain()
+        } catch {
+            cancelled.set()
+            readQueue.close()
+            parsedQueue.close()
+            signatureQueue.push(.end, weight: 0)
+            signatureQueue.close()
+            group.wait()
+            throw error
+        }
+        cancelled.set()
+        readQueue.close()
+        parsedQueue.close()
+        signatureQueue.push(.end, weight: 0)
+        group.wait()
+        if let failure { report.failure = failure }
+        report.batches = clock.count("signatures")
+        report.stageSeconds = clock.snapshot()
+        report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return report
+    }
+
+    static func spawn(_ name: String, _ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        let thread = Thread {
+            body()
+            group.leave()
+        }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    static func totalUnits(_ sources: [Source]) -> Int {
+        sources.reduce(0) { total, source in
+            switch source {
+            case .file(let path):
+                return total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+            case .stored(let state, _):
+                return total + Int(state.tip.height)
+            }
+        }
+    }
+
+    // MARK: Stages
+
+    static func readStage(_ sources: [Source], magic: [UInt8], chunkBlocks: Int, into queue: BoundedQueue<ReadItem>, clock: StageClock,
+                          cancelled: AtomicFlag) {
+        var chunk = [RawRecord]()
+        var chunkBytes = 0
+        var started = DispatchTime.now().uptimeNanoseconds
+        func emit() -> Bool {
+            clock.add("read", DispatchTime.now().uptimeNanoseconds - started)
+            defer { started = DispatchTime.now().uptimeNanoseconds }
+            guard !chunk.isEmpty else { return !cancelled.value }
+            let ok = queue.push(.chunk(chunk), weight: 1)
+            chunk.removeAll(keepingCapacity: true)
+            chunkBytes = 0
+            return ok && !cancelled.value
+        }
+        func add(_ record: RawRecord) throws {
+            chunk.append(record)
+            chunkBytes += record.bytes.count
+            if chunk.count >= chunkBlocks || chunkBytes >= 8 << 20 {
+                guard emit() else { throw CancellationError() }
+            }
+        }
+        do {
+            for source in sources {
+                switch source {
+                case .file(let path):
+                    try BlockFile.forEachRecord(path: path, magic: magic) { record in
+                        try add(RawRecord(file: path, offset: record.offset, bytes: record.bytes, stored: false, units: record.bytes.count + 8))
+                    }
+                case let .stored(stored, label):
+                    for node in stored.active.dropFirst() {
+                        let bytes: [UInt8]
+                        do { bytes = try stored.storedBlockBytes(node.hash) } catch {
+                            throw StoredReadError(message: "\(label): stored block at height \(node.height): \(error)")
+                        }
+                        try add(RawRecord(file: label, offset: Int(node.height), bytes: bytes, stored: true, units: 1))
+                    }
+                }
+            }
+            _ = emit()
+        } catch is CancellationError {
+        } catch let error as StoredReadError {
+            _ = emit()
+            queue.push(.failure(error.message), weight: 1)
+        } catch {
+            _ = emit()
+            queue.push(.failure("\(error)"), weight: 1)
+        }
+        queue.close()
+    }
+
+    struct StoredReadError: Error { var message: String }
+
+    static func contextFreeStage(from input: BoundedQueue<ReadItem>, into output: BoundedQueue<[Parsed]>,
+                                 parameters: ConsensusParameters, threads: Int, clock: StageClock) {
+        loop: while let item = input.pop() {
+            switch item {
+            case .failure(let message):
+                output.push([.readFailure(message)], weight: 1)
+            case .chunk(let records):
+                let started = DispatchTime.now().uptimeNanoseconds
+                let results = ResultSlots<Parsed>(count: records.count)
+                let workers = min(threads, records.count)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    var index = worker
+                    while index < records.count {
+                        let record = records[index]
+                        let parsed: Parsed
+                        do {
+                            let block = try Block(decoding: record.bytes)
+                            let txids = try? ContextFreeRules.check(block, encodedSize: record.bytes.count, parameters: parameters).txids
+                            parsed = .block(block, txids: txids, record: record)
+                        } catch {
+                            parsed = .malformed(record.stored ? "\(record.name): \(error)" : "\(record.file): block record at byte \(record.offset): \(error)")
+                        }
+                        results.set(index, parsed)
+                        index += workers
+                    }
+                }
+                clock.add("contextFree", DispatchTime.now().uptimeNanoseconds - started)
+                guard output.push(results.values, weight: 1) else { break loop }
+            }
+        }
+        output.close()
+    }
+
+    static func signatureStage(from input: BoundedQueue<SignatureWork>, into output: BoundedQueue<SignatureResult>,
+                               verifier: Verifier, batchSize: Int, busy: AtomicFlag, clock: StageClock) {
+        var blocks = [DeferredConnection]()
+        var count = 0
+        var failed = false
+        func verifyPending() {
+            defer { blocks.removeAll(keepingCapacity: true); count = 0 }
+            guard !blocks.isEmpty, !failed else { return }
+            var items = [SignatureItem]()
+            items.reserveCapacity(count)
+            for block in blocks {
+                for check in block.checks {
+                    items.append(SignatureItem(publicKey: check.publicKey, signature: check.signature, message: check.message.bytes))
+                }
+            }
+            busy.set()
+            let started = DispatchTime.now().uptimeNanoseconds
+            let results: [Bool]
+            do {
+                results = try verifier(items)
+            } catch {
+                results = items.map { Ed25519.verify(signature: $0.signature, message: $0.message, publicKey: $0.publicKey) }
+            }
+            clock.add("signatures", DispatchTime.now().uptimeNanoseconds - started)
+            busy.clear()
+            if let bad = results.firstIndex(of: false) {
+                var offset = 0
+                for (index, block) in blocks.enumerated() {
+                    if bad < offset + block.checks.count {
+                        output.push(.failed(index: index, location: block.locations[bad - offset]), weight: 0)
+                        break
+                    }
+                    offset += block.checks.count
+                }
+                failed = true
+            } else {
+                output.push(.verified(count: blocks.count, signatures: count), weight: 0)
+            }
+        }
+        loop: while let work = input.pop() {
+            switch work {
+            case .block(let connection):
+                guard !failed else { continue }
+                blocks.append(connection)
+                count += connection.checks.count
+                if count >= batchSize { verifyPending() }
+            case .drain:
+                verifyPending()
+                output.push(.drained, weight: 0)
+            case .end:
+                break loop
+            }
+        }
+        output.close()
+    }
+}
+
+extension VerificationPipeline {
+    /// Runs block files (records with the magic of the state's network).
+    public func run(files: [String], progress: ((Progress) -> Void)? = nil) throws -> Report {
+        try run(files.map { .file($0) }, progress: progress)
+    }
+}
+
+// MARK: - Small concurrency helpers
+
+/// A FIFO queue bounded by total weight; `close` wakes every waiter (pushes then fail,
+/// pops drain what is left, then return nil).
+final class BoundedQueue<Element>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [(Element, Int)] = []
+    private var head = 0
+    private var weight = 0
+    private var closed = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    @discardableResult
+    func push(_ element: Element, weight itemWeight: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && weight > 0 && weight + itemWeight > capacity { condition.wait() }
+        guard !closed else { return false }
+        items.append((element, itemWeight))
+        weight += itemWeight
+        condition.broadcast()
+        return true
+    }
+
+    func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == items.count && !closed { condition.wait() }
+        return take()
+    }
+
+    func tryPop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        return take()
+    }
+
+    private func take() -> Element? {
+        guard head < items.count else { return nil }
+        let (element, itemWeight) = items[head]
+        head += 1
+        weight -= itemWeight
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024 {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return element
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+final class AtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+    func set() { lock.lock(); flag = true; lock.unlock() }
+    func clear() { lock.lock(); flag = false; lock.unlock() }
+}
+
+/// Busy time (and call count) per stage, added from any thread.
+final class StageClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nanos: [String: UInt64] = [:]
+    private var counts: [String: Int] = [:]
+
+    func add(_ stage: String, _ elapsed: UInt64) {
+        lock.lock()
+        nanos[stage, default: 0] += elapsed
+        counts[stage, default: 0] += 1
+        lock.unlock()
+    }
+
+    func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { add(stage, DispatchTime.now().uptimeNanoseconds - started) }
+        return try body()
+    }
+
+    func count(_ stage: String) -> Int { lock.lock(); defer { lock.unlock() }; return counts[stage] ?? 0 }
+
+    func snapshot() -> [String: Double] {
+        lock.lock()
+        defer { lock.unlock() }
+        var out = [String: Double]()
+        for stage in ["read", "contextFree", "utxo", "signatures", "commit", "waitInput", "waitSignatures"] {
+            out[stage] = Double(nanos[stage] ?? 0) / 1e9
+        }
+        return out
+    }
+}
+
+/// Per-index results written by concurrent workers (each index by exactly one).
+final class ResultSlots<T>: @unchecked Sendable {
+    private var storage: [T?]
+    private let lock = NSLock()
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: T) { lock.lock(); storage[index] = value; lock.unlock() }
+    var values: [T] { storage.map { $0! } }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
