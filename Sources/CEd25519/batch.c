@@ -219,7 +219,7 @@ static int batch_equation(const batch_item *items, const size_t *idx, size_t n, 
   }
   ge_p3 r;
   size_t straus_max = STRAUS_MAX_POINTS;
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
   if (rc_ed25519_backend_get() == RC_ED25519_BACKEND_AVX512IFMA) straus_max = STRAUS_MAX_POINTS_IFMA;
 #endif
   if (m <= straus_max) {
@@ -228,7 +228,7 @@ static int batch_equation(const batch_item *items, const size_t *idx, size_t n, 
     msm_straus(&r, ws->pts, (const uint8_t (*)[32])ws->sc, m, naf, tables);
   } else {
     int c = pippenger_window(m);
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
     if (rc_ed25519_backend_get() == RC_ED25519_BACKEND_AVX512IFMA &&
         rc_msm_pippenger_ifma(&r, ws->pts, (const uint8_t (*)[32])ws->sc, m, c))
       return is_identity_x8(&r);

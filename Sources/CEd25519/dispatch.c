@@ -1,7 +1,7 @@
 // Backend detection and selection (CPUID + XGETBV on x86-64; portable elsewhere).
 #include "ed25519_internal.h"
 #include <stdatomic.h>
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
 #include <cpuid.h>
 #endif
 
@@ -9,7 +9,7 @@ void rc_pow22523_many_scalar(fe *out, const fe *in, size_t n) {
   for (size_t i = 0; i < n; i++) fe_pow22523(&out[i], &in[i]);
 }
 
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
 static uint64_t read_xcr0(void) {
   uint32_t eax, edx;
   __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
@@ -18,7 +18,7 @@ static uint64_t read_xcr0(void) {
 #endif
 
 static rc_ed25519_backend detect(void) {
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return RC_ED25519_BACKEND_SCALAR;
   int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
@@ -72,7 +72,7 @@ const char *rc_ed25519_backend_name(rc_ed25519_backend backend) {
 }
 
 rc_pow22523_many_fn rc_ed25519_backend_pow22523_many(void) {
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
   switch (rc_ed25519_backend_get()) {
   case RC_ED25519_BACKEND_AVX512IFMA: return rc_pow22523_many_ifma;
   case RC_ED25519_BACKEND_AVX2: return rc_pow22523_many_avx2;

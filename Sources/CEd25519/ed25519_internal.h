@@ -15,13 +15,21 @@ void rc_secure_wipe(void *p, size_t n);
 
 #ifndef RC_ED25519_INTERNAL_BACKEND
 #define RC_ED25519_INTERNAL_BACKEND
+// The x86-64 SIMD backends are compiled with per-function target attributes
+// (clang's `#pragma clang attribute`); other compilers/architectures get the
+// portable path only.
+#if defined(__x86_64__) && defined(__clang__)
+#define RC_ED25519_X86_SIMD 1
+#else
+#define RC_ED25519_X86_SIMD 0
+#endif
 // Backend hook used by the batch path: out[i] = in[i]^((p-5)/8) for i < n
 // (the exponentiation inside point decompression). Every backend must give the
 // same field values as fe_pow22523.
 typedef void (*rc_pow22523_many_fn)(fe *out, const fe *in, size_t n);
 rc_pow22523_many_fn rc_ed25519_backend_pow22523_many(void);
 void rc_pow22523_many_scalar(fe *out, const fe *in, size_t n);
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
 void rc_pow22523_many_avx2(fe *out, const fe *in, size_t n);
 void rc_pow22523_many_ifma(fe *out, const fe *in, size_t n);
 // 8-lane Pippenger (AVX-512 IFMA); returns 0 if memory could not be allocated.

@@ -7,7 +7,7 @@
 // that every multiplicand stays below 2^32.
 #include "ed25519_internal.h"
 
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)

@@ -6,7 +6,7 @@
 #include "ed25519_internal.h"
 #include <stdlib.h>
 
-#if defined(__x86_64__)
+#if RC_ED25519_X86_SIMD
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512ifma"))), apply_to = function)
