@@ -3,17 +3,6 @@ import Foundation
 import OpenCLKernels
 import OpenCLRuntime
 
-public enum SignatureBackendError: Error, CustomStringConvertible, Sendable {
-    case messageTooLong(index: Int, bytes: Int)
-
-    public var description: String {
-        switch self {
-        case .messageTooLong(let index, let bytes):
-            return "item \(index): a \(bytes)-byte message is too long for the OpenCL kernel (at most \(OpenCLSignatureVerifier.maxLaunchMessageBytes) bytes)"
-        }
-    }
-}
-
 /// Ed25519 verification with the `ed25519_verify` kernel (Kernels/ed25519_verify.cl) on one
 /// or more OpenCL devices, one signature per work-item.
 ///
@@ -25,6 +14,8 @@ public enum SignatureBackendError: Error, CustomStringConvertible, Sendable {
 /// own launches). A slice whose messages are all 32 bytes uses the kernel's fixed-length
 /// path (`msg_offsets` NULL), any other slice the offsets path. Every launch uses the same
 /// explicit local size (at most 64; PoCL crashes with a driver-chosen one for large n).
+/// A launch carries at most `maxLaunchMessageBytes` of messages (the kernel's offsets are
+/// 32-bit); a longer single message is verified on the host with `Ed25519.verify`.
 public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked Sendable {
     public let devices: [OpenCLDevice]
     let workers: [Worker]
@@ -32,8 +23,8 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
     private var shares: [DeviceShare] = []
 
     public static let targetLaunchSeconds = 0.2
-    /// Message bytes per launch at most (the offsets are 32-bit).
-    public static let maxLaunchMessageBytes = 1 << 28
+    /// Message bytes per launch at most.
+    public let maxLaunchMessageBytes: Int
 
     /// What one device did in the last call: signatures it verified, launches, and its
     /// calibrated launch size at the end.
@@ -50,11 +41,12 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
 
     /// Builds (or loads from the binary cache) the program, and the base table, on every
     /// device. The same device named twice is used once.
-    public init(devices: [OpenCLDevice], cache: ProgramBinaryCache? = .standard) throws {
+    public init(devices: [OpenCLDevice], cache: ProgramBinaryCache? = .standard, maxLaunchMessageBytes: Int = 1 << 28) throws {
         var unique = [OpenCLDevice]()
         for device in devices where !unique.contains(device) { unique.append(device) }
         guard !unique.isEmpty else { throw BackendUnavailable.noOpenCLDevice }
         self.devices = unique
+        self.maxLaunchMessageBytes = max(1, min(maxLaunchMessageBytes, Int(UInt32.max)))
         workers = try unique.map { device in try Worker.shared(for: device, cache: cache) }
     }
 
@@ -69,12 +61,13 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
         wellFormed.reserveCapacity(items.count)
         for (index, item) in items.enumerated()
         where item.publicKey.count == Ed25519.publicKeyLength && item.signature.count == Ed25519.signatureLength {
-            if item.message.count > Self.maxLaunchMessageBytes {
-                throw SignatureBackendError.messageTooLong(index: index, bytes: item.message.count)
+            if item.message.count > maxLaunchMessageBytes {
+                results[index] = Ed25519.verify(signature: item.signature, message: item.message, publicKey: item.publicKey)
+            } else {
+                wellFormed.append(index)
             }
-            wellFormed.append(index)
         }
-        let cursor = Cursor(items: items, order: wellFormed)
+        let cursor = Cursor(items: items, order: wellFormed, maxBytes: maxLaunchMessageBytes)
         let output = Output(results.baseAddress!)
         let collector = Collector(count: workers.count)
         DispatchQueue.concurrentPerform(iterations: workers.count) { index in
@@ -95,17 +88,19 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
     final class Cursor: @unchecked Sendable {
         let items: [SignatureItem]
         let order: [Int]
+        let maxBytes: Int
         private let lock = NSLock()
         private var next = 0
         private var cancelled = false
 
-        init(items: [SignatureItem], order: [Int]) {
+        init(items: [SignatureItem], order: [Int], maxBytes: Int) {
             self.items = items
             self.order = order
+            self.maxBytes = maxBytes
         }
 
         /// Positions in `order`: at least one item, at most `wanted` and at most
-        /// `maxLaunchMessageBytes` of messages; nil when nothing is left.
+        /// `maxBytes` of messages (one longer message cannot be in `order`); nil when nothing is left.
         func take(_ wanted: Int) -> Range<Int>? {
             lock.withLock {
                 guard !cancelled, next < order.count else { return nil }
@@ -114,7 +109,7 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
                 var bytes = 0
                 while end < order.count && end - start < wanted {
                     let length = items[order[end]].message.count
-                    if end > start && bytes + length > OpenCLSignatureVerifier.maxLaunchMessageBytes { break }
+                    if end > start && bytes + length > maxBytes { break }
                     bytes += length
                     end += 1
                 }

@@ -221,6 +221,18 @@ func randomMix(count: Int, seed: UInt64, messageLength: Int?) -> [SignatureItem]
         try expectSameAsSingle(randomMix(count: 65, seed: 0xAD, messageLength: 1000), "1000-byte messages", verifier: opencl)
     }
 
+    @Test("a per-launch message byte limit: launches split by bytes, longer messages verified on the host")
+    func messageByteLimit() throws {
+        let limited = try OpenCLSignatureVerifier(devices: OpenCL.computeDevices(), maxLaunchMessageBytes: 600)
+        let items = randomMix(count: 200, seed: 0xBEEF, messageLength: nil)
+        try expectSameAsSingle(items, "600-byte launches", verifier: limited)
+        let launches = limited.lastShares.reduce(0) { $0 + $1.launches }
+        #expect(launches >= items.reduce(0) { $0 + $1.message.count } / 600, "\(limited.lastShares)")
+        let tight = try OpenCLSignatureVerifier(devices: OpenCL.computeDevices(), maxLaunchMessageBytes: 100)
+        try expectSameAsSingle(items, "100-byte launches, long messages on the host", verifier: tight)
+        #expect(tight.lastShares.reduce(0) { $0 + $1.signatures } == items.filter { $0.message.count <= 100 }.count)
+    }
+
     @Test("wrong-length keys and signatures are invalid without reaching the device; tiny and empty batches")
     func malformedAndSmall() throws {
         let opencl = try SharedSignature.openCL.get()
