@@ -261,38 +261,44 @@ static int single_from_item(const batch_item *it) {
 
 #define BISECT_SINGLE_MAX 4
 
-// Returns 1 if every item in idx is valid (and marks results), else locates the bad ones.
-static int bisect(const batch_item *items, const size_t *idx, size_t n, int known_bad, msm_ws *ws,
-                  uint8_t *results) {
-  if (n == 0) return 1;
-  if (n <= BISECT_SINGLE_MAX) {
-    int all = 1;
-    for (size_t j = 0; j < n; j++) {
-      int ok = single_from_item(&items[idx[j]]);
-      results[idx[j]] = (uint8_t)ok;
-      all &= ok;
-    }
-    return all;
+typedef struct {
+  size_t resolved; // items whose result is known
+  size_t bad;      // of which invalid
+} bisect_stats;
+
+static int singles(const batch_item *items, const size_t *idx, size_t n, uint8_t *results, bisect_stats *st) {
+  int all = 1;
+  for (size_t j = 0; j < n; j++) {
+    int ok = single_from_item(&items[idx[j]]);
+    results[idx[j]] = (uint8_t)ok;
+    all &= ok;
+    st->bad += (size_t)!ok;
   }
+  st->resolved += n;
+  return all;
+}
+
+// Returns 1 if every item in idx is valid (and marks results), else locates the bad ones.
+// known_bad: the caller already knows this group fails the batch equation.
+static int bisect(const batch_item *items, const size_t *idx, size_t n, int known_bad, msm_ws *ws,
+                  uint8_t *results, bisect_stats *st) {
+  if (n == 0) return 1;
+  if (n <= BISECT_SINGLE_MAX) return singles(items, idx, n, results, st);
   if (!known_bad) {
     int r = batch_equation(items, idx, n, ws);
     if (r == 1) {
       for (size_t j = 0; j < n; j++) results[idx[j]] = 1;
+      st->resolved += n;
       return 1;
     }
-    if (r < 0) { // out of memory: verify one by one
-      int all = 1;
-      for (size_t j = 0; j < n; j++) {
-        int ok = single_from_item(&items[idx[j]]);
-        results[idx[j]] = (uint8_t)ok;
-        all &= ok;
-      }
-      return all;
-    }
+    if (r < 0) return singles(items, idx, n, results, st); // out of memory
   }
+  // When invalid items turn out to be dense (more than 1 in 32 so far), bisection
+  // costs more than checking one by one.
+  if (st->resolved >= 8 && st->bad * 32 > st->resolved) return singles(items, idx, n, results, st);
   size_t h = n / 2;
-  int left_ok = bisect(items, idx, h, 0, ws, results);
-  bisect(items, idx + h, n - h, left_ok, ws, results);
+  int left_ok = bisect(items, idx, h, 0, ws, results, st);
+  bisect(items, idx + h, n - h, left_ok, ws, results, st);
   return 0;
 }
 
@@ -344,7 +350,8 @@ size_t rc_ed25519_verify_batch(const uint8_t *const *msgs, const size_t *msg_len
       free(ws.pts); free(ws.sc); free(ws.scratch);
       for (size_t j = 0; j < nv; j++) results[idx[j]] = (uint8_t)single_from_item(&items[idx[j]]);
     } else {
-      bisect(items, idx, nv, 0, &ws, results);
+      bisect_stats st = {0, 0};
+      bisect(items, idx, nv, 0, &ws, results, &st);
       free(ws.pts); free(ws.sc); free(ws.scratch);
     }
   }
