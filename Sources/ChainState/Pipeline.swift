@@ -76,7 +76,9 @@ public final class VerificationPipeline {
         public var blocks: Int
         public var transactions: Int
         public var inputs: Int
+        /// Signatures collected by the UTXO stage, and those verified so far.
         public var signatures: Int
+        public var verifiedSignatures: Int
         public var seconds: Double
         /// Fraction of the input consumed, 0...1 (for an ETA).
         public var fraction: Double
@@ -194,11 +196,13 @@ public final class VerificationPipeline {
         var originsHead = 0
         var failure: String?
         var signatureFailed = false
+        var verifiedSignatures = 0
 
         func apply(_ result: SignatureResult) throws {
             switch result {
-            case let .verified(count, _):
+            case let .verified(count, signatures):
                 clock.measure("commit") { state.confirmDeferred(count) }
+                verifiedSignatures += signatures
                 originsHead += count
             case let .failed(index, location):
                 let error = try state.rejectDeferred(index: index, location: location)
@@ -303,6 +307,7 @@ public final class VerificationPipeline {
                             let seconds = Double(DispatchTime.now().uptimeNanoseconds - processStart) / 1e9
                             progress(Progress(height: state.tip.height, verifiedHeight: state.verifiedHeight, blocks: report.blocks,
                                               transactions: report.transactions, inputs: report.inputs, signatures: report.signatures,
+                                              verifiedSignatures: verifiedSignatures,
                                               seconds: seconds, fraction: totalUnits > 0 ? min(1, Double(unitsDone) / Double(totalUnits)) : 0,
                                               backend: options.backendName, signatureStageBusy: busy.value))
                         }

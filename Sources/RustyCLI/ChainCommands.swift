@@ -265,8 +265,7 @@ struct VerifyChainCommand: ParsableCommand {
         if let stored { sources.append(.stored(stored, label: datadir)) }
         sources += files.map { .file($0) }
 
-        var options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)
-        if sequential { options.batchSize = 0 }
+        let options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)
         let report: VerificationPipeline.Report
         if sequential {
             report = try Self.runSequential(state, sources: sources, backend: signatureBackend.resolved.rawValue, progress: progress)
@@ -287,9 +286,9 @@ struct VerifyChainCommand: ParsableCommand {
             let left = Int(status.seconds * (1 - status.fraction) / status.fraction)
             eta = left >= 3600 ? String(format: "ETA %dh%02dm", left / 3600, left / 60 % 60) : String(format: "ETA %dm%02ds", left / 60, left % 60)
         }
-        return String(format: "height %llu (verified %llu)  %.0f blocks/s  %.0f tx/s  %.0f inputs/s  %.0f sigs/s  %@  [%@ %@]",
+        return String(format: "height %llu (verified %llu)  %.0f blocks/s  %.0f tx/s  %.0f inputs/s  %.0f sigs/s verified  %@  [%@ %@]",
                       status.height, status.verifiedHeight, Double(status.blocks) / seconds, Double(status.transactions) / seconds,
-                      Double(status.inputs) / seconds, Double(status.signatures) / seconds, eta, status.backend,
+                      Double(status.inputs) / seconds, Double(status.verifiedSignatures) / seconds, eta, status.backend,
                       status.signatureStageBusy ? "busy" : "idle")
     }
 
