@@ -175,6 +175,8 @@ struct VerifyChainCommand: ParsableCommand {
         var summary: UTXOSummary
         var startHeight: UInt64
         var options: VerificationPipeline.Options
+        /// The last flush and the UTXO digest after the blocks.
+        var summarySeconds: Double
     }
 
     func run() throws {
@@ -205,7 +207,9 @@ struct VerifyChainCommand: ParsableCommand {
                 "inputsPerSecond": perSecond(report.inputs), "signaturesPerSecond": perSecond(report.signatures),
             ]
             if !sequential {
-                object["stages"] = stages
+                var withSummary = stages
+                withSummary["finalFlushAndDigest"] = outcome.summarySeconds
+                object["stages"] = withSummary
                 object["batches"] = report.batches
                 object["batchSize"] = options.batchSize
                 object["drains"] = report.drains
@@ -218,9 +222,9 @@ struct VerifyChainCommand: ParsableCommand {
                 \(String(format: "%.0f blocks/s, %.0f tx/s, %.0f inputs/s, %.0f signatures/s", perSecond(report.blocks), perSecond(report.transactions), perSecond(report.inputs), perSecond(report.signatures)))
                 """
             if !sequential {
-                text += "\n" + String(format: "stages (busy s): read %.2f, context-free %.2f, utxo+scripts %.2f, signatures %.2f (%d batches of ~%d), commit %.2f; utxo waited %.2f for input, %.2f for signatures",
+                text += "\n" + String(format: "stages (busy s): read %.2f, context-free %.2f, utxo+scripts %.2f, signatures %.2f (%d batches of ~%d), commit %.2f, final flush and digest %.2f; utxo waited %.2f for input, %.2f for signatures",
                                       stages["read"] ?? 0, stages["contextFree"] ?? 0, stages["utxo"] ?? 0, stages["signatures"] ?? 0,
-                                      report.batches, options.batchSize, stages["commit"] ?? 0, stages["waitInput"] ?? 0,
+                                      report.batches, options.batchSize, stages["commit"] ?? 0, outcome.summarySeconds, stages["waitInput"] ?? 0,
                                       stages["waitSignatures"] ?? 0)
             }
             text += """
@@ -275,8 +279,10 @@ struct VerifyChainCommand: ParsableCommand {
             }
         }
         progress.finish()
+        let summaryStart = DispatchTime.now().uptimeNanoseconds
         let summary = try state.utxoSummary() // flushes: the state is at the last valid block
-        return Outcome(report: report, summary: summary, startHeight: startHeight, options: options)
+        let summarySeconds = Double(DispatchTime.now().uptimeNanoseconds - summaryStart) / 1e9
+        return Outcome(report: report, summary: summary, startHeight: startHeight, options: options, summarySeconds: summarySeconds)
     }
 
     static func progressText(_ status: VerificationPipeline.Progress) -> String {
