@@ -51,6 +51,7 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CRocksDB"]),
         .target(name: "ChainState", dependencies: ["Consensus", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3"]),
+        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Primitives", "ProofOfWorkSearch"]),
         .target(
             name: "ChainParams",
             dependencies: ["Primitives"],
@@ -72,6 +73,7 @@ let package = Package(
         .target(name: "OpenCLKernels", plugins: [.plugin(name: "EmbedKernelsPlugin")]),
         .target(name: "ProofOfWorkSearch", dependencies: ["BLAKE3", "Primitives", "OpenCLRuntime", "OpenCLKernels"]),
         .target(name: "MerkleBackends", dependencies: ["BLAKE3", "Primitives", "OpenCLRuntime", "OpenCLKernels"]),
+        .target(name: "SignatureBackends", dependencies: ["Ed25519", "OpenCLRuntime", "OpenCLKernels"]),
 
         .executableTarget(
             name: "RustyCLI",
@@ -79,7 +81,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "BLAKE3", "Ed25519", "Primitives", "ChainParams",
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
-                "Consensus", "ChainState", "ChainGen",
+                "SignatureBackends",
+                "Consensus", "ChainState", "ChainGen", "Mining",
             ]
         ),
 
@@ -90,13 +93,15 @@ let package = Package(
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "ChainStateTests", dependencies: ["ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
+        .testTarget(name: "MiningTests", dependencies: ["Mining", "ChainState", "Consensus", "ChainParams", "Primitives", "ProofOfWorkSearch", "TestSupport"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "ChainParams", "Ed25519", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus", "TestSupport"]),
         .testTarget(
             name: "OpenCLTests",
-            dependencies: ["OpenCLRuntime", "OpenCLKernels", "ProofOfWorkSearch", "MerkleBackends", "Primitives", "BLAKE3", "TestSupport"]
+            dependencies: ["OpenCLRuntime", "OpenCLKernels", "ProofOfWorkSearch", "MerkleBackends", "Primitives", "BLAKE3", "TestSupport",
+                           "SignatureBackends", "Ed25519"]
         ),
     ]
 )

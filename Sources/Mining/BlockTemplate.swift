@@ -1,0 +1,66 @@
+import ChainState
+import Consensus
+import Foundation
+import Primitives
+
+/// A block waiting for a nonce: everything but the proof of work. The work interface is
+/// template in, solved header out, so a network node or a Stratum server can feed the same
+/// search code later.
+public struct BlockTemplate: Sendable {
+    public var header: BlockHeader
+    public var transactions: [Transaction]
+    public var target: UInt256
+    public var extraNonce: UInt32
+
+    /// The block once `nonce` solves it.
+    public func block(nonce: UInt64) -> Block {
+        var header = header
+        header.nonce = nonce
+        return Block(header: header, transactions: transactions)
+    }
+
+    /// A fresh coinbase with another extra nonce (new Merkle root, new midstate), for when a
+    /// header's nonce and time space is used up.
+    public mutating func rollExtraNonce() {
+        extraNonce &+= 1
+        transactions[0].inputs[0].sequence = extraNonce
+        let block = Block(header: header, transactions: transactions)
+        header.merkleRoot = block.computeMerkleRoot()
+        header.stateRoot = block.computeStateRoot()
+    }
+
+    /// Moves the header time forward (never below the original: the template was valid).
+    public mutating func roll(time: UInt64) {
+        if time > header.time { header.time = time }
+    }
+
+    /// Difficulty relative to the PoW limit (1.0 at the limit), as miners show it.
+    public func difficulty(powLimit: UInt256) -> Double {
+        Self.approximate(powLimit) / max(Self.approximate(target), 1)
+    }
+
+    static func approximate(_ value: UInt256) -> Double {
+        [value.limbs.3, value.limbs.2, value.limbs.1, value.limbs.0].reduce(0.0) { $0 * 18_446_744_073_709_551_616.0 + Double($1) }
+    }
+}
+
+/// Builds templates on top of a chain state's best block.
+public enum TemplateBuilder {
+    /// A template paying the subsidy to `payout`; `now` is the wall clock in seconds.
+    public static func make(on state: ChainState, payout: [UInt8], now: UInt64, extraNonce: UInt32 = 0) throws -> BlockTemplate {
+        let parameters = state.parameters
+        let parent = state.tip
+        let height = parent.height + 1
+        let coinbase = Transaction.coinbase(height: height, extraNonce: extraNonce,
+                                            outputs: [TxOut(value: parameters.subsidy(height: height), lockScript: payout)])
+        let bits = parameters.requiredBits(parentHeight: parent.height, parentTime: parent.header.time)
+        let time = max(state.medianTimePast(parent) + 1, now)
+        var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
+                                              merkleRoot: .zero, stateRoot: .zero, time: time, bits: bits, nonce: 0),
+                          transactions: [coinbase])
+        block.header.merkleRoot = block.computeMerkleRoot()
+        block.header.stateRoot = block.computeStateRoot()
+        return BlockTemplate(header: block.header, transactions: block.transactions,
+                             target: try CompactTarget(bits: bits).target(), extraNonce: extraNonce)
+    }
+}

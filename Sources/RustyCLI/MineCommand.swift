@@ -1,0 +1,199 @@
+import ArgumentParser
+import ChainState
+import Consensus
+import Ed25519
+import Foundation
+import Mining
+import OpenCLRuntime
+import Primitives
+import ProofOfWorkSearch
+
+/// Set by SIGINT/SIGTERM; the miner checks it between rounds and stops cleanly.
+nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
+
+struct MineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mine",
+        abstract: "Mine blocks on top of a datadir's chain with every selected device.",
+        discussion: """
+            Builds a block template (coinbase paying the subsidy, with an extra nonce) on the best block, \
+            searches the nonce space on the selected OpenCL devices and CPU threads at once (disjoint \
+            ranges sized by measured speed), connects each block found (so ASERT retargets as it goes) \
+            and shows the hashrate per backend and in total. Ctrl-C stops cleanly after the current round.
+            """
+    )
+
+    @Option(help: "Network: regtest or testnet.")
+    var network = "regtest"
+
+    @Option(help: "Chain state directory.")
+    var datadir: String
+
+    @Option(help: "Blocks to mine (default: until interrupted).")
+    var blocks: Int?
+
+    @Option(help: "Pay to this key hash (64 hex digits: BLAKE3 of the public key).")
+    var address: String?
+
+    @Option(help: "Pay to this Ed25519 public key (64 hex digits).")
+    var key: String?
+
+    @Option(help: "auto (OpenCL GPUs plus CPU), opencl, simd or scalar.")
+    var backend = "auto"
+
+    @Option(help: "OpenCL devices to use, as indices into `rusty devices` order (comma-separated).")
+    var devices: String?
+
+    @Option(name: .customLong("cpu-threads"), help: "CPU SIMD threads (0: none when OpenCL is used; default: all cores).")
+    var cpuThreads: Int?
+
+    @Flag(help: "Print one JSON object per block found, and a final summary.")
+    var json = false
+
+    func validate() throws {
+        guard ["regtest", "testnet"].contains(network) else { throw ValidationError("--network must be regtest or testnet") }
+        if let blocks, blocks < 1 { throw ValidationError("--blocks must be at least 1") }
+        if address != nil && key != nil { throw ValidationError("--address and --key cannot be combined") }
+        if let address, HexCoding.decode(address)?.count != 32 { throw ValidationError("--address needs 64 hex digits") }
+        if let key, HexCoding.decode(key)?.count != 32 { throw ValidationError("--key needs 64 hex digits") }
+        if let cpuThreads, cpuThreads < 0 { throw ValidationError("--cpu-threads must be 0 or more") }
+        guard BackendChoice(rawValue: backend) != nil else { throw ValidationError("unknown --backend '\(backend)' (auto, opencl, simd, scalar)") }
+    }
+
+    func payoutScript() -> [UInt8] {
+        if let address { return StandardScript.payToKeyHash(Hash256(hex: address)!) }
+        if let key { return StandardScript.payToKeyHash(StandardScript.keyHash(HexCoding.decode(key)!)) }
+        var generator = SystemRandomNumberGenerator()
+        let seed = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let publicKey = Ed25519.publicKey(seed: seed)
+        printError("rusty mine: paying to a new key: seed \(HexCoding.encode(seed)) pk \(HexCoding.encode(publicKey))")
+        return StandardScript.payToKeyHash(StandardScript.keyHash(publicKey))
+    }
+
+    func makeSearcher() throws -> any PoWSearcher {
+        let choice = BackendChoice(rawValue: backend)!
+        let cores = activeProcessorCount()
+        switch choice {
+        case .scalar: return ScalarPoWSearch()
+        case .simd: return SIMDPoWSearch(threads: cpuThreads.map { max(1, $0) } ?? cores)
+        case .opencl, .auto:
+            var selected: [OpenCLDevice]
+            do {
+                let resolved = try choice.resolve { printError("rusty mine: \($0)") }
+                guard case .opencl(let found) = resolved else {
+                    return SIMDPoWSearch(threads: cpuThreads.map { max(1, $0) } ?? cores)
+                }
+                selected = found
+            } catch {
+                printError("rusty mine: \(error)")
+                throw ExitCode(1)
+            }
+            if let devices {
+                let all = OpenCL.computeDevices()
+                var picked = [OpenCLDevice]()
+                for part in devices.split(separator: ",") {
+                    guard let index = Int(part.trimmingCharacters(in: .whitespaces)), all.indices.contains(index) else {
+                        throw ValidationError("--devices: '\(part)' is not a device index (0..<\(all.count))")
+                    }
+                    picked.append(all[index])
+                }
+                selected = picked
+            }
+            var members: [any PoWSearcher] = []
+            do {
+                members.append(try OpenCLPoWSearch(devices: selected))
+            } catch {
+                if choice == .opencl { printError("rusty mine: \(error)"); throw ExitCode(1) }
+                printError("rusty mine: OpenCL failed (\(error)); using the CPU backend (simd)")
+            }
+            // With GPUs the CPU helps unless told not to; on a CPU-only OpenCL platform the
+            // CPU cores are already the OpenCL device.
+            let cpu = cpuThreads ?? (selected.allSatisfy(\.isGPULike) ? max(1, cores - 1) : 0)
+            if cpu > 0 || members.isEmpty { members.append(SIMDPoWSearch(threads: max(1, cpu))) }
+            return members.count == 1 ? members[0] : CombinedPoWSearch(members)
+        }
+    }
+
+    func run() throws {
+        let parameters = try consensusParameters(network)
+        let state: ChainState
+        do {
+            state = try ChainState(directory: datadir, parameters: parameters, cacheMiB: 64)
+        } catch {
+            printError("rusty mine: \(error)")
+            throw ExitCode(1)
+        }
+        let payout = payoutScript()
+        let searcher = try makeSearcher()
+        let miner = Miner(searcher: searcher, roundSize: 1 << 20)
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        // A parent (a test runner, a supervisor) may have left these blocked, and the mask is inherited.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        let progress = ProgressLine()
+        printError("rusty mine: \(network) at height \(state.tip.height), backend \(searcher.name)")
+        let began = DispatchTime.now().uptimeNanoseconds
+        var found = 0
+        let clock = { UInt64(Date().timeIntervalSince1970) }
+        while blocks.map({ found < $0 }) ?? true, stopRequested == 0 {
+            let template = try TemplateBuilder.make(on: state, payout: payout, now: clock())
+            let difficulty = template.difficulty(powLimit: parameters.powLimit)
+            let solution = try miner.solve(template, clock: clock, shouldStop: { stopRequested != 0 }) { hashes, seconds in
+                progress.update(Self.rateLine(miner: miner, searcher: searcher, hashes: hashes, seconds: seconds,
+                                              height: template.header.height, difficulty: difficulty, found: found))
+            }
+            guard let solution else { break }
+            do {
+                try state.accept(solution.block)
+            } catch {
+                progress.finish()
+                printError("rusty mine: block rejected by the chain state: \(error)")
+                throw ExitCode(1)
+            }
+            found += 1
+            progress.finish()
+            if json {
+                print(jsonLine(["height": solution.block.header.height, "hash": solution.hash.hex, "nonce": solution.block.header.nonce,
+                                "bits": String(format: "0x%08x", solution.block.header.bits), "difficulty": difficulty,
+                                "hashes": solution.hashesTried]))
+            } else {
+                print("accepted block \(solution.block.header.height) \(solution.hash.hex) nonce \(solution.block.header.nonce) "
+                      + "bits \(String(format: "0x%08x", solution.block.header.bits)) difficulty \(String(format: "%.4g", difficulty))")
+            }
+            fflush(nil)
+        }
+        try state.flush()
+        progress.finish()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        let rate = miner.seconds > 0 ? Double(miner.hashes) / miner.seconds : 0
+        if json {
+            print(jsonLine(["blocks": found, "height": state.tip.height, "hashes": miner.hashes, "seconds": seconds,
+                            "hashesPerSecond": rate, "backend": searcher.name, "interrupted": stopRequested != 0]))
+        } else {
+            print("mined \(found) blocks in \(String(format: "%.1f", seconds)) s, height \(state.tip.height), "
+                  + "\(Self.formatRate(rate)) average (\(searcher.name))" + (stopRequested != 0 ? ", stopped by signal" : ""))
+        }
+    }
+
+    static func formatRate(_ rate: Double) -> String {
+        switch rate {
+        case 1e9...: return String(format: "%.2f GH/s", rate / 1e9)
+        case 1e6...: return String(format: "%.2f MH/s", rate / 1e6)
+        case 1e3...: return String(format: "%.2f kH/s", rate / 1e3)
+        default: return String(format: "%.0f H/s", rate)
+        }
+    }
+
+    static func rateLine(miner: Miner, searcher: any PoWSearcher, hashes: UInt64, seconds: Double, height: UInt64,
+                         difficulty: Double, found: Int) -> String {
+        var line = "height \(height)  diff \(String(format: "%.4g", difficulty))  total \(formatRate(seconds > 0 ? Double(hashes) / seconds : 0))"
+        if let combined = searcher as? CombinedPoWSearch {
+            line += "  [" + combined.memberRates.map { "\($0.name): \(formatRate($0.hashesPerSecond))" }.joined(separator: ", ") + "]"
+        }
+        return line + "  accepted \(found)"
+    }
+}
