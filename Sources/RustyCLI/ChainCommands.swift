@@ -5,7 +5,9 @@ import ChainState
 import Consensus
 import Ed25519
 import Foundation
+import OpenCLRuntime
 import Primitives
+import SignatureBackends
 
 func consensusParameters(_ network: String) throws -> ConsensusParameters {
     do {
@@ -136,7 +138,7 @@ struct VerifyChainCommand: ParsableCommand {
     @Option(help: "Network.")
     var network = "regtest"
 
-    @Option(help: "Signature backend: auto, scalar, simd, avx2, avx512ifma.")
+    @Option(help: "Signature backend: auto, scalar, simd, avx2, avx512ifma, opencl.")
     var backend = "auto"
 
     @Option(help: "Signature verification threads (default: all cores).")
@@ -165,9 +167,11 @@ struct VerifyChainCommand: ParsableCommand {
     }
 
     func signatureBackend() throws -> Ed25519.Backend {
-        if backend == "simd" { return Ed25519.Backend.detected }
+        // With opencl the pipeline's batches go to the devices; the CPU engine still
+        // serves the sequential path and blocks outside the pipeline (reorgs).
+        if backend == "simd" || backend == "opencl" { return Ed25519.Backend.detected }
         if let parsed = Ed25519.Backend(rawValue: backend), parsed.isSupported { return parsed }
-        throw ValidationError("unknown or unsupported --backend '\(backend)' (auto, scalar, simd, avx2, avx512ifma)")
+        throw ValidationError("unknown or unsupported --backend '\(backend)' (auto, scalar, simd, avx2, avx512ifma, opencl)")
     }
 
     struct Outcome {
@@ -201,7 +205,7 @@ struct VerifyChainCommand: ParsableCommand {
                 "height": summary.bestHeight, "bestHash": summary.bestHash.hex, "transactions": report.transactions,
                 "inputs": report.inputs, "signatures": report.signatures, "seconds": seconds, "utxoCount": summary.count,
                 "utxoTotal": summary.total.baseUnits, "utxoDigest": summary.digest.hex,
-                "backend": signatureBackend.resolved.rawValue, "error": report.failure ?? NSNull(),
+                "backend": sequential ? signatureBackend.resolved.rawValue : options.backendName, "error": report.failure ?? NSNull(),
                 "mode": sequential ? "sequential" : "pipeline", "threads": threadCount, "reindex": reindex,
                 "blocksPerSecond": perSecond(report.blocks), "transactionsPerSecond": perSecond(report.transactions),
                 "inputsPerSecond": perSecond(report.inputs), "signaturesPerSecond": perSecond(report.signatures),
@@ -218,7 +222,7 @@ struct VerifyChainCommand: ParsableCommand {
         } else {
             var text = """
                 verified \(report.blocks) blocks (\(report.skipped) already known) in \(String(format: "%.2f", seconds)) s: height \(startHeight) -> \(summary.bestHeight)\(reindex ? " (reindexed from the datadir's blocks)" : "")
-                transactions \(report.transactions), inputs \(report.inputs), signatures \(report.signatures) (\(signatureBackend.resolved.rawValue), \(threadCount) threads\(sequential ? ", sequential" : ""))
+                transactions \(report.transactions), inputs \(report.inputs), signatures \(report.signatures) (\(sequential ? signatureBackend.resolved.rawValue : options.backendName), \(threadCount) threads\(sequential ? ", sequential" : ""))
                 \(String(format: "%.0f blocks/s, %.0f tx/s, %.0f inputs/s, %.0f signatures/s", perSecond(report.blocks), perSecond(report.transactions), perSecond(report.inputs), perSecond(report.signatures)))
                 """
             if !sequential {
@@ -269,7 +273,21 @@ struct VerifyChainCommand: ParsableCommand {
         if let stored { sources.append(.stored(stored, label: datadir)) }
         sources += files.map { .file($0) }
 
-        let options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)
+        let options: VerificationPipeline.Options
+        if backend == "opencl" {
+            let verifier: OpenCLSignatureVerifier
+            do {
+                guard case .opencl(let devices) = try BackendChoice.opencl.resolve() else { throw BackendUnavailable.noOpenCLDevice }
+                verifier = try OpenCLSignatureVerifier(devices: devices)
+            } catch {
+                printError("rusty verify-chain: \(error)")
+                throw ExitCode(3)
+            }
+            options = VerificationPipeline.Options(verifier: { try verifier.verify($0) }, backendName: verifier.name,
+                                                   batchSize: batchSize ?? 32_768, contextFreeThreads: threadCount)
+        } else {
+            options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)
+        }
         let report: VerificationPipeline.Report
         if sequential {
             report = try Self.runSequential(state, sources: sources, backend: signatureBackend.resolved.rawValue, progress: progress)

@@ -33,6 +33,7 @@ struct VerifyPipelineCommandTests {
         let runs: [[String]] = [
             [], ["--sequential"], ["--backend", "scalar", "--batch-size", "100"], ["--backend", "simd", "--threads", "1", "--batch-size", "700"],
             ["--backend", "auto", "--dbcache", "1", "--batch-size", "50"],
+            ["--backend", "opencl", "--batch-size", "300"], // the ed25519_verify kernel on PoCL
         ]
         var first: URL?
         defer { if let first { try? FileManager.default.removeItem(at: first) } }
