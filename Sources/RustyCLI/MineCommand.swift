@@ -23,7 +23,7 @@ struct MineCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Network: regtest or testnet.")
+    @Option(help: "Network: regtest, testnet or mainnet.")
     var network = "regtest"
 
     @Option(help: "Chain state directory.")
@@ -51,7 +51,7 @@ struct MineCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["regtest", "testnet"].contains(network) else { throw ValidationError("--network must be regtest or testnet") }
+        guard ["regtest", "testnet", "mainnet"].contains(network) else { throw ValidationError("--network must be regtest, testnet or mainnet") }
         if let blocks, blocks < 1 { throw ValidationError("--blocks must be at least 1") }
         if address != nil && key != nil { throw ValidationError("--address and --key cannot be combined") }
         if let address, HexCoding.decode(address)?.count != 32 { throw ValidationError("--address needs 64 hex digits") }

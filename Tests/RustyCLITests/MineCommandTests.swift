@@ -55,7 +55,7 @@ struct MineCommandTests {
 
     @Test("bad arguments are usage errors")
     func badArguments() throws {
-        for arguments in [["--network", "mainnet"], ["--address", "zz"], ["--blocks", "0"], ["--backend", "gpu"]] {
+        for arguments in [["--network", "moonnet"], ["--address", "zz"], ["--blocks", "0"], ["--backend", "gpu"]] {
             let result = try runProcess(TestPaths.rustyExecutable, ["mine", "--datadir", "/tmp/unused"] + arguments)
             #expect(result.status == 64, "\(arguments): \(result.stderrText)")
         }
