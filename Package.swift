@@ -74,6 +74,10 @@ let package = Package(
         .target(name: "ProofOfWorkSearch", dependencies: ["BLAKE3", "Primitives", "OpenCLRuntime", "OpenCLKernels"]),
         .target(name: "MerkleBackends", dependencies: ["BLAKE3", "Primitives", "OpenCLRuntime", "OpenCLKernels"]),
         .target(name: "SignatureBackends", dependencies: ["Ed25519", "OpenCLRuntime", "OpenCLKernels"]),
+        .target(name: "Bench", dependencies: [
+            "BLAKE3", "Primitives", "Ed25519", "ChainParams", "Consensus", "Storage", "ChainState", "ChainGen",
+            "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends",
+        ]),
 
         .executableTarget(
             name: "RustyCLI",
@@ -83,6 +87,7 @@ let package = Package(
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
                 "SignatureBackends",
                 "Consensus", "ChainState", "ChainGen", "Mining",
+                "Bench",
             ]
         ),
 
@@ -97,6 +102,7 @@ let package = Package(
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "ChainParams", "Ed25519", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
         .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus", "TestSupport"]),
         .testTarget(
             name: "OpenCLTests",

@@ -14,7 +14,7 @@ struct Rusty: ParsableCommand {
         version: version,
         subcommands: [
             HashCommand.self, SigCommand.self, PowCommand.self, MerkleCommand.self, DevicesCommand.self, ChainParamsCommand.self,
-            GenChainCommand.self, VerifyChainCommand.self, UTXOInfoCommand.self, MineCommand.self,
+            GenChainCommand.self, VerifyChainCommand.self, UTXOInfoCommand.self, MineCommand.self, BenchCommand.self,
         ]
     )
 }

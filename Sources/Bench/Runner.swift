@@ -1,0 +1,215 @@
+import BLAKE3
+import Ed25519
+import Foundation
+import OpenCLRuntime
+
+/// How long the suite runs: `tiny` (milliseconds per section, for the tests), `quick`
+/// (under a minute), `full` (under ten minutes).
+public enum BenchMode: String, Sendable, CaseIterable {
+    case tiny, quick, full
+
+    /// Seconds one measured run should last (sizes are calibrated to it).
+    var targetSeconds: Double {
+        switch self {
+        case .tiny: return 0.002
+        case .quick: return 0.05
+        case .full: return 0.3
+        }
+    }
+
+    /// Measured runs after the warm-up.
+    var runs: Int {
+        switch self {
+        case .tiny: return 2
+        case .quick: return 3
+        case .full: return 7
+        }
+    }
+}
+
+/// The sections, in run order (names usable with `--only`).
+public enum BenchSectionName: String, Sendable, CaseIterable {
+    case blake3, pow, merkle, ed25519, utxo
+    case verifyChain = "verify-chain"
+}
+
+/// Backend classes that `--backend` selects.
+public enum BenchBackendClass: String, Sendable, CaseIterable {
+    case scalar, simd, opencl
+}
+
+public struct BenchOptions: Sendable {
+    public var mode: BenchMode
+    /// Nil: every section.
+    public var sections: [BenchSectionName]
+    /// The backend classes to run (the scalar baseline always runs, for the ratios).
+    public var backends: Set<BenchBackendClass>
+    /// OpenCL devices to run on.
+    public var devices: [OpenCLDevice]
+    /// Measure the anchors (libsodium, b3sum) where installed.
+    public var anchors = true
+    /// Progress notes (standard error in the command).
+    public var progress: @Sendable (String) -> Void = { _ in }
+    public var rustyVersion: String?
+
+    public init(mode: BenchMode, sections: [BenchSectionName] = BenchSectionName.allCases,
+                backends: Set<BenchBackendClass> = Set(BenchBackendClass.allCases), devices: [OpenCLDevice] = OpenCL.devices()) {
+        self.mode = mode
+        self.sections = sections
+        self.backends = backends
+        self.devices = devices
+    }
+
+    func runs(_ backend: BenchBackendClass) -> Bool { backend == .scalar || backends.contains(backend) }
+}
+
+/// Runs the selected sections and returns the document.
+public enum BenchSuite {
+    public static func run(_ options: BenchOptions) throws -> BenchDocument {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let timestamp = ISO8601DateFormatter().string(from: Date())
+        let machine = BenchMachine.current()
+        var sections = [BenchSection]()
+        for name in BenchSectionName.allCases where options.sections.contains(name) {
+            options.progress("bench: \(name.rawValue)")
+            let recorder = Recorder(options: options)
+            switch name {
+            case .blake3: try Workloads.blake3(recorder)
+            case .pow: try Workloads.pow(recorder)
+            case .merkle: try Workloads.merkle(recorder)
+            case .ed25519: try Workloads.ed25519(recorder)
+            case .utxo: try Workloads.utxo(recorder)
+            case .verifyChain: try Workloads.verifyChain(recorder)
+            }
+            sections.append(BenchSection(name: name.rawValue, figures: recorder.finished()))
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let wanted = Set(options.sections.map(\.rawValue))
+        return BenchDocument(rustyVersion: options.rustyVersion, machine: machine, timestamp: timestamp, mode: options.mode.rawValue,
+                             seconds: seconds, sections: sections,
+                             references: BenchReference.published.filter { wanted.contains($0.section) })
+    }
+}
+
+extension BenchMachine {
+    public static func current() -> BenchMachine {
+        BenchMachine(cpu: cpuModelName(), cores: ProcessInfo.processInfo.activeProcessorCount, simd: BLAKE3Level.default.description,
+                     ed25519Backend: Ed25519.Backend.detected.rawValue, openCLDevices: OpenCL.devices().map(\.description),
+                     loadAverage: loadAverage())
+    }
+
+    static func cpuModelName() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") { return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
+        return "unknown CPU"
+    }
+
+    static func loadAverage() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
+    }
+}
+
+/// Collects one section's figures: warm-up, calibration, repeated runs, median/min/max,
+/// then the ratios to the scalar backend and to the anchors.
+final class Recorder {
+    let options: BenchOptions
+    var mode: BenchMode { options.mode }
+    private var figures: [BenchFigure] = []
+    /// figure index -> (anchor figure name, anchor backend)
+    private var anchors: [Int: (name: String, backend: String)] = [:]
+
+    init(options: BenchOptions) { self.options = options }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    static func seconds(since start: UInt64) -> Double { max(1e-9, Double(now() - start) / 1e9) }
+
+    /// Times `body` once.
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = now()
+        try body()
+        return seconds(since: start)
+    }
+
+    /// Adds a figure from per-run values.
+    @discardableResult
+    func add(_ name: String, backend: String, device: String? = nil, unit: String, values: [Double],
+             anchor: (name: String, backend: String)? = nil) -> Int {
+        let sorted = values.sorted()
+        let median = sorted.isEmpty ? 0 : (sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+                                                                  : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2)
+        figures.append(BenchFigure(name: name, backend: backend, device: device, unit: unit, median: median,
+                                   min: sorted.first ?? 0, max: sorted.last ?? 0, runs: values.count))
+        if let anchor { anchors[figures.count - 1] = anchor }
+        return figures.count - 1
+    }
+
+    /// A rate: `body(size)` does `size` units of work (returning the units done, which may
+    /// differ from `size`). The size grows from `initial` until one run lasts about the
+    /// mode's target time (these calibration runs are the warm-up), then `mode.runs` runs
+    /// give units per second (divided by `scale`, e.g. 2^30 for GiB/s).
+    @discardableResult
+    func rate(_ name: String, backend: String, device: String? = nil, unit: String, scale: Double = 1,
+              initial: Int = 1, maxSize: Int = 1 << 40, anchor: (name: String, backend: String)? = nil,
+              _ body: (Int) throws -> Double) throws -> Int {
+        var size = max(1, initial)
+        let target = mode.targetSeconds
+        var calibrations = 0
+        while true {
+            var units = 0.0
+            let seconds = try Self.time { units = try body(size) }
+            _ = units
+            calibrations += 1
+            if seconds >= target * 0.5 || size >= maxSize || calibrations >= 12 { break }
+            let factor = Swift.min(64, Swift.max(2, target / seconds))
+            size = Swift.min(maxSize, Int(Double(size) * factor))
+        }
+        var values = [Double]()
+        for _ in 0..<mode.runs {
+            var units = 0.0
+            let seconds = try Self.time { units = try body(size) }
+            values.append(units / seconds / scale)
+        }
+        return add(name, backend: backend, device: device, unit: unit, values: values, anchor: anchor)
+    }
+
+    /// The figures with their ratios filled in.
+    func finished() -> [BenchFigure] {
+        var result = figures
+        for index in result.indices {
+            let figure = result[index]
+            if figure.backend != "scalar", figure.median > 0,
+               let scalar = result.first(where: { $0.backend == "scalar" && $0.name == figure.name && $0.unit == figure.unit }),
+               scalar.median > 0 {
+                result[index].ratioToScalar = figure.lowerIsBetter ? scalar.median / figure.median : figure.median / scalar.median
+            }
+            if let anchor = anchors[index],
+               let reference = result.first(where: { $0.name == anchor.name && $0.backend == anchor.backend }), reference.median > 0 {
+                result[index].anchor = "\(anchor.backend): \(anchor.name)"
+                result[index].ratioToAnchor = figure.lowerIsBetter ? reference.median / figure.median : figure.median / reference.median
+            }
+        }
+        return result
+    }
+}
+
+/// A deterministic byte generator for inputs.
+struct BenchRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(count + 8)
+        while out.count < count { withUnsafeBytes(of: next()) { out += $0 } }
+        return Array(out.prefix(count))
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Bench
+import Foundation
+import OpenCLRuntime
+
+/// `rusty bench`: every hot path on every backend and device, with the anchors measurable here.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark every hot path on every available backend and device.",
+        discussion: """
+            Sections: blake3, pow, merkle, ed25519, utxo, verify-chain. Each figure is calibrated, warmed up, then \
+            measured over repeated runs (median, min, max), with its ratio to the scalar backend and to the anchors \
+            measured in the same run (libsodium single verification, b3sum --num-threads 1) where installed. \
+            --quick takes under a minute; the full run under ten. --json prints the document described in \
+            docs/PERFORMANCE.md ("rusty bench JSON schema"). --compare OLD.json NEW.json prints the change of every figure.
+            """
+    )
+
+    @Flag(help: "Shorter runs and fewer sizes (under a minute).")
+    var quick = false
+
+    @Flag(help: .hidden)
+    var tiny = false
+
+    @Flag(help: "Print the JSON document.")
+    var json = false
+
+    @Option(help: "Backends to run, comma-separated: all, scalar, simd, opencl (the scalar baseline always runs).")
+    var backend = "all"
+
+    @Option(help: "OpenCL devices, as indices into `rusty devices` order (comma-separated), or none.")
+    var devices: String?
+
+    @Option(parsing: .upToNextOption, help: "Run only these sections (blake3, pow, merkle, ed25519, utxo, verify-chain).")
+    var only: [String] = []
+
+    @Flag(help: "Compare two JSON documents: rusty bench --compare OLD.json NEW.json.")
+    var compare = false
+
+    @Flag(name: .customLong("no-anchors"), help: "Skip the libsodium and b3sum anchors.")
+    var noAnchors = false
+
+    @Argument(help: "With --compare: the old and the new JSON document.")
+    var files: [String] = []
+
+    func validate() throws {
+        if compare {
+            guard files.count == 2 else { throw ValidationError("--compare takes two JSON files: OLD.json NEW.json") }
+            return
+        }
+        guard files.isEmpty else { throw ValidationError("unexpected argument '\(files[0])' (files are only taken with --compare)") }
+        guard !(quick && tiny) else { throw ValidationError("--quick and --tiny exclude each other") }
+        _ = try sections()
+        _ = try backends()
+    }
+
+    func sections() throws -> [BenchSectionName] {
+        let names = only.flatMap { $0.split(separator: ",").map(String.init) }
+        guard !names.isEmpty else { return BenchSectionName.allCases }
+        return try names.map { name in
+            guard let section = BenchSectionName(rawValue: name) else {
+                throw ValidationError("--only: unknown section '\(name)' (\(BenchSectionName.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return section
+        }
+    }
+
+    func backends() throws -> Set<BenchBackendClass> {
+        var result = Set<BenchBackendClass>()
+        for name in backend.split(separator: ",").map(String.init) {
+            if name == "all" { result.formUnion(BenchBackendClass.allCases); continue }
+            guard let parsed = BenchBackendClass(rawValue: name) else {
+                throw ValidationError("--backend: unknown backend '\(name)' (all, scalar, simd, opencl)")
+            }
+            result.insert(parsed)
+        }
+        guard !result.isEmpty else { throw ValidationError("--backend: give at least one backend") }
+        return result
+    }
+
+    func selectedDevices() throws -> [OpenCLDevice] {
+        let all = OpenCL.devices()
+        guard let devices else { return all }
+        if devices == "none" { return [] }
+        var selected = [OpenCLDevice]()
+        for part in devices.split(separator: ",") {
+            guard let index = Int(part.trimmingCharacters(in: .whitespaces)), index >= 0, index < all.count else {
+                throw ValidationError("--devices: '\(part)' is not a device index (0..<\(all.count))")
+            }
+            if !selected.contains(all[index]) { selected.append(all[index]) }
+        }
+        return selected
+    }
+
+    func run() throws {
+        if compare {
+            let documents = try files.map { path -> BenchDocument in
+                do {
+                    return try BenchDocument.decode(try Data(contentsOf: URL(fileURLWithPath: path)))
+                } catch {
+                    printError("rusty bench: \(path): not a rusty bench JSON document: \(error)")
+                    throw ExitCode(1)
+                }
+            }
+            print(BenchCompare.text(old: documents[0], new: documents[1]))
+            return
+        }
+        var options = BenchOptions(mode: tiny ? .tiny : (quick ? .quick : .full), sections: try sections(), backends: try backends(),
+                                   devices: try selectedDevices())
+        options.anchors = !noAnchors
+        options.rustyVersion = Rusty.version
+        let verbose = isTerminal(2)
+        options.progress = { message in if verbose || message.contains("failed") { printError(message) } }
+        let document: BenchDocument
+        do {
+            document = try BenchSuite.run(options)
+        } catch {
+            printError("rusty bench: \(error)")
+            throw ExitCode(1)
+        }
+        if json {
+            print(String(decoding: try document.jsonData(), as: UTF8.self))
+        } else {
+            print(BenchReport.text(document))
+        }
+    }
+}
