@@ -1,4 +1,5 @@
 import CBLAKE3
+import Dispatch
 
 /// The instruction-set level a BLAKE3 computation runs at. Every level gives
 /// bit-identical results; `scalar` is the portable reference the others are diffed against.
@@ -182,5 +183,56 @@ public enum BLAKE3 {
             for j in 0..<4 { word |= UInt32(key[4 * i + j]) << UInt32(8 * j) }
             return word
         }
+    }
+}
+
+extension BLAKE3Hasher {
+    /// Absorbs `buffer` using up to `threads` threads: whole power-of-two subtrees are hashed
+    /// in parallel and joined in order; anything that does not form such subtrees goes
+    /// through the ordinary update. The result equals `update(buffer)`.
+    public mutating func update(_ buffer: UnsafeRawBufferPointer, threads: Int) {
+        let chunk = BLAKE3.chunkLength
+        guard threads > 1, buffer.count >= 4 * chunk, let base = buffer.baseAddress else {
+            update(buffer)
+            return
+        }
+        let start = withUnsafePointer(to: state) { rc_b3_hasher_next_chunk($0) }
+        guard start != UInt64.max else {
+            update(buffer)
+            return
+        }
+        // Equal subtrees, one or more per thread: the largest power of two that the
+        // position allows and that splits the input into at least `threads` pieces.
+        var size = 1 << (Int.bitWidth - 1 - (buffer.count / threads).leadingZeroBitCount)
+        while size > 2 * chunk && (start * UInt64(chunk)) % UInt64(size) != 0 { size /= 2 }
+        guard size >= 2 * chunk else {
+            update(buffer)
+            return
+        }
+        // Keep at least one byte back: the final chunk must stay in the chunk state.
+        let pieces = (buffer.count - 1) / size
+        guard pieces >= 2 else {
+            update(buffer)
+            return
+        }
+        var children = [UInt8](repeating: 0, count: pieces * 64)
+        let snapshot = state
+        let pieceSize = size
+        let address = UInt(bitPattern: base)
+        children.withUnsafeMutableBytes { out in
+            let outAddress = UInt(bitPattern: out.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: pieces) { index in
+                var copy = snapshot
+                let input = UnsafeRawPointer(bitPattern: address + UInt(index * pieceSize))!
+                let target = UnsafeMutablePointer<UInt8>(bitPattern: outAddress + UInt(index * 64))!
+                rc_b3_hasher_subtree_children(&copy, input, pieceSize, start + UInt64(index * pieceSize / chunk), target)
+            }
+        }
+        children.withUnsafeBufferPointer { all in
+            for index in 0..<pieces {
+                rc_b3_hasher_push_subtree(&state, all.baseAddress! + index * 64, size)
+            }
+        }
+        update(UnsafeRawBufferPointer(rebasing: buffer[(pieces * size)...]))
     }
 }

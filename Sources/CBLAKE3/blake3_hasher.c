@@ -393,3 +393,23 @@ void rc_b3_hash(const void *input, size_t input_len, uint8_t out[RC_B3_OUT_LEN],
   rc_b3_hasher_update(&h, input, input_len);
   rc_b3_hasher_finalize(&h, out, RC_B3_OUT_LEN);
 }
+
+// ---- Subtrees hashed elsewhere (multi-threaded hashing of one input) ----
+
+void rc_b3_hasher_subtree_children(const rc_b3_hasher *self, const void *input, size_t len,
+                                   uint64_t chunk_counter, uint8_t out[2 * RC_B3_OUT_LEN]) {
+  compress_subtree_to_parent_node((const uint8_t *)input, len, self->key, chunk_counter,
+                                  self->chunk.flags, out, (rc_b3_level)self->level);
+}
+
+uint64_t rc_b3_hasher_next_chunk(const rc_b3_hasher *self) {
+  return chunk_state_len(&self->chunk) == 0 ? self->chunk.chunk_counter : UINT64_MAX;
+}
+
+void rc_b3_hasher_push_subtree(rc_b3_hasher *self, const uint8_t children[2 * RC_B3_OUT_LEN],
+                               size_t len) {
+  uint64_t chunks = len / RC_B3_CHUNK_LEN;
+  push_cv(self, children, self->chunk.chunk_counter);
+  push_cv(self, children + RC_B3_OUT_LEN, self->chunk.chunk_counter + chunks / 2);
+  self->chunk.chunk_counter += chunks;
+}

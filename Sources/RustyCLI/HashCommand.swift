@@ -20,7 +20,7 @@ struct HashCommand: ParsableCommand {
     @Option(name: .customLong("length"), help: "Output length in bytes (default 32).")
     var length: Int = 32
 
-    @Option(name: .customLong("num-threads"), help: "Threads; files are hashed in parallel up to this many (default: all cores).")
+    @Option(name: .customLong("num-threads"), help: "Threads per file (default: all cores); 1 hashes strictly on one thread.")
     var numThreads: Int?
 
     @Option(name: .customLong("level"), help: "SIMD level: auto, avx512, avx2, sse4.1 or scalar.")
@@ -52,24 +52,16 @@ struct HashCommand: ParsableCommand {
         let mode: HashMode
         if let keyHex { mode = .keyed(HexCoding.decode(keyHex)!) } else if let deriveKeyContext { mode = .deriveKey(deriveKeyContext) } else { mode = .plain }
 
-        let threads = min(numThreads ?? activeProcessorCount(), names.count)
-        let results = ResultSlots(count: names.count)
-        let length = self.length
-        let work: @Sendable (Int) -> Void = { index in
-            results.set(index, Result { try hashFile(names[index], mode: mode, length: length, level: level) })
-        }
-        if threads <= 1 {
-            for index in names.indices { work(index) }
-        } else {
-            let next = WorkCounter()
-            DispatchQueue.concurrentPerform(iterations: threads) { _ in
-                while let index = next.take(below: names.count) { work(index) }
-            }
+        // Like b3sum: one file at a time, each hashed on all threads (BLAKE3's tree lets
+        // whole subtrees go to different cores); --num-threads 1 is strictly single-threaded.
+        let threads = numThreads ?? activeProcessorCount()
+        let results = names.map { name in
+            Result { try hashFile(name, mode: mode, length: length, level: level, threads: threads) }
         }
 
         var failed = false
         for (index, name) in names.enumerated() {
-            switch results.get(index)! {
+            switch results[index] {
             case .success(let digest): print(b3sumLine(digest: digest, name: name))
             case .failure(let error):
                 printError("rusty hash: \(error)")
@@ -86,7 +78,7 @@ enum HashMode: Sendable {
     case deriveKey(String)
 }
 
-func hashFile(_ path: String, mode: HashMode, length: Int, level: BLAKE3Level) throws -> [UInt8] {
+func hashFile(_ path: String, mode: HashMode, length: Int, level: BLAKE3Level, threads: Int = 1) throws -> [UInt8] {
     let file = try InputFile(path: path)
     var hasher: BLAKE3Hasher
     switch mode {
@@ -94,7 +86,11 @@ func hashFile(_ path: String, mode: HashMode, length: Int, level: BLAKE3Level) t
     case .keyed(let key): hasher = BLAKE3Hasher(key: key, level: level)
     case .deriveKey(let context): hasher = BLAKE3Hasher(deriveKeyContext: context, level: level)
     }
-    try file.forEachBlock { hasher.update($0) }
+    if threads > 1 {
+        try file.forEachBlock(bufferSize: 1 << 24) { hasher.update($0, threads: threads) }
+    } else {
+        try file.forEachBlock { hasher.update($0) }
+    }
     return hasher.finalize(count: length)
 }
 
@@ -104,25 +100,4 @@ func b3sumLine(digest: [UInt8], name: String) -> String {
     guard name.contains("\\") || name.contains("\n") else { return "\(HexCoding.encode(digest))  \(name)" }
     let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
     return "\\\(HexCoding.encode(digest))  \(escaped)"
-}
-
-/// Slots written by worker threads, read after they finish.
-final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<[UInt8], Error>?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Result<[UInt8], Error>) { lock.locked { slots[index] = value } }
-    func get(_ index: Int) -> Result<[UInt8], Error>? { lock.locked { slots[index] } }
-}
-
-final class WorkCounter: @unchecked Sendable {
-    private var next = 0
-    private let lock = NSLock()
-    func take(below limit: Int) -> Int? {
-        lock.locked {
-            guard next < limit else { return nil }
-            defer { next += 1 }
-            return next
-        }
-    }
 }

@@ -132,3 +132,31 @@ struct BLAKE3DifferentialTests {
         #expect(BLAKE3Level(name: "mmx") == nil)
     }
 }
+
+/// Multi-threaded hashing of one input (subtrees on several threads) against one thread.
+struct BLAKE3ThreadedTests {
+    @Test("update(threads:) equals the single-threaded hash for any sizes, positions and modes", arguments: [2, 3, 4, 8])
+    func threadedEqualsSingle(threads: Int) {
+        var rng = SeededGenerator(seed: UInt64(threads) * 77)
+        let data = rng.bytes(3 << 20)
+        let key = rng.bytes(32)
+        for round in 0..<40 {
+            // Random pieces, so subtrees start at every kind of chunk alignment.
+            var splits = (0..<Int.random(in: 1...5, using: &rng)).map { _ in Int.random(in: 0...data.count, using: &rng) }.sorted()
+            if round % 5 == 0 { splits = [1024 * Int.random(in: 1...40, using: &rng)] }
+            let length = Int.random(in: 0...data.count, using: &rng)
+            let input = Array(data[0..<length])
+            var single = round % 2 == 0 ? BLAKE3Hasher(level: .default) : BLAKE3Hasher(key: key, level: .default)
+            var threaded = single
+            input.withUnsafeBytes { bytes in
+                single.update(bytes)
+                var start = 0
+                for split in splits.map({ min($0, length) }) + [length] where split >= start {
+                    threaded.update(UnsafeRawBufferPointer(rebasing: bytes[start..<split]), threads: threads)
+                    start = split
+                }
+            }
+            #expect(threaded.finalize(count: 64) == single.finalize(count: 64), "round \(round) length \(length) splits \(splits)")
+        }
+    }
+}

@@ -78,6 +78,20 @@ void rc_b3_hasher_finalize_seek(const rc_b3_hasher *self, uint64_t seek, uint8_t
 void rc_b3_hasher_finalize(const rc_b3_hasher *self, uint8_t *out, size_t out_len);
 void rc_b3_hasher_reset(rc_b3_hasher *self);
 
+// Multi-threaded hashing of one input, as BLAKE3's tree allows: a caller at a chunk
+// boundary cuts the input into subtrees of a power-of-two number (>= 2) of whole chunks,
+// each starting at a chunk index that is a multiple of its size, hashes them on any
+// threads with rc_b3_hasher_subtree_children (read-only on the hasher: it only supplies
+// key, mode and level), then pushes the results in input order.
+// The two child chaining values under the subtree's root node.
+void rc_b3_hasher_subtree_children(const rc_b3_hasher *self, const void *input, size_t len,
+                                   uint64_t chunk_counter, uint8_t out[2 * RC_B3_OUT_LEN]);
+// Index of the next chunk when the hasher is at a chunk boundary, UINT64_MAX otherwise.
+uint64_t rc_b3_hasher_next_chunk(const rc_b3_hasher *self);
+// Appends a subtree of `len` bytes hashed with rc_b3_hasher_subtree_children.
+void rc_b3_hasher_push_subtree(rc_b3_hasher *self, const uint8_t children[2 * RC_B3_OUT_LEN],
+                               size_t len);
+
 // One-shot 32-byte hash (unkeyed).
 void rc_b3_hash(const void *input, size_t input_len, uint8_t out[RC_B3_OUT_LEN], rc_b3_level level);
 
