@@ -294,10 +294,62 @@ enum Workloads {
         try ConsensusParameters(ChainParameters.builtIn("regtest"))
     }
 
+    /// Builds regtest blocks whose every coin pays one key: empty blocks to maturity, fan-out
+    /// blocks (one coinbase into `width` coins each), then blocks of `width` payments.
+    struct BlockBuilder {
+        let parameters: ConsensusParameters
+        private(set) var parent: BlockHeader
+        private var recentTimes: [UInt64]
+        let seed: [UInt8]
+        let publicKey: [UInt8]
+        let lock: [UInt8]
+
+        init(parameters: ConsensusParameters) {
+            self.parameters = parameters
+            let genesis = parameters.chain.genesisBlock()
+            parent = genesis.header
+            recentTimes = [genesis.header.time]
+            seed = BLAKE3.hash(Array("rusty bench block builder".utf8))
+            publicKey = Ed25519.publicKey(seed: seed)
+            lock = StandardScript.payToKeyHash(StandardScript.keyHash(publicKey))
+        }
+
+        /// The next block with `transactions` after its coinbase (which pays `lock`).
+        mutating func block(_ transactions: [Transaction], fees: Amount) -> Block {
+            let height = parent.height + 1
+            let coinbase = Transaction.coinbase(height: height, extraNonce: 0,
+                                                outputs: [TxOut(value: parameters.subsidy(height: height).adding(fees)!, lockScript: lock)])
+            let time = max(HeaderRules.medianTime(recentTimes) + 1, parameters.genesisTime + height * 150)
+            var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
+                                                  merkleRoot: .zero, stateRoot: .zero, time: time,
+                                                  bits: parameters.requiredBits(parentHeight: parent.height, parentTime: parent.time),
+                                                  nonce: 0),
+                              transactions: [coinbase] + transactions)
+            ChainGenerator.seal(&block)
+            parent = block.header
+            recentTimes.append(time)
+            if recentTimes.count > parameters.medianTimeSpan { recentTimes.removeFirst() }
+            return block
+        }
+
+        /// A signed transaction spending `inputs` (coins paying `lock`) into `values`.
+        func spend(_ inputs: [(outpoint: OutPoint, output: TxOut)], values: [UInt64]) -> Transaction {
+            var transaction = Transaction(version: 2, inputs: inputs.map { TxIn(previousOutput: $0.outpoint) },
+                                          outputs: values.map { TxOut(value: Amount(baseUnits: $0)!, lockScript: lock) })
+            let txid = transaction.txid
+            for (index, input) in inputs.enumerated() {
+                let sighash = Sighash.compute(txid: txid, inputIndex: UInt32(index), spentOutput: input.output)
+                transaction.witnesses[index] = [Ed25519.sign(message: sighash.bytes, seed: seed, publicKey: publicKey), publicKey]
+            }
+            return transaction
+        }
+    }
+
     static func utxo(_ r: Recorder) throws {
         let parameters = try regtest()
-        let transactionsPerBlock = r.mode == .tiny ? 20 : 2000
-        var generator = ChainGenerator(parameters: parameters, seed: 11, transactionsPerBlock: transactionsPerBlock)
+        let width = r.mode == .tiny ? 20 : 2000
+        let bigBlocks = 1 + r.mode.runs   // the first is the warm-up
+        var builder = BlockBuilder(parameters: parameters)
         let directory = temporaryDirectory("utxo")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var state: ChainState? = try ChainState(directory: directory, parameters: parameters, cacheMiB: 2048)
@@ -305,22 +357,44 @@ enum Workloads {
         func accept(_ block: Block) throws {
             guard try state!.accept(block) == .connected else { throw BenchError.verificationFailed("block \(block.header.height) not connected") }
         }
-        // Up to maturity, then until the blocks are full.
-        r.options.progress("bench: utxo: building a chain to \(transactionsPerBlock)-transaction blocks")
-        while true {
-            let block = generator.nextBlock()
+        r.options.progress("bench: utxo: building a chain to \(width)-transaction blocks")
+        var coinbases = [(outpoint: OutPoint, output: TxOut)]()
+        func record(_ block: Block) {
+            let coinbase = block.transactions[0]
+            coinbases.append((OutPoint(txid: coinbase.txid, index: 0), coinbase.outputs[0]))
+        }
+        for _ in 0..<Int(parameters.coinbaseMaturity) {
+            let block = builder.block([], fees: .zero)
+            record(block)
             try accept(block)
-            if generator.height > parameters.coinbaseMaturity + 40 { break }
-            if generator.height > parameters.coinbaseMaturity && block.transactions.count > transactionsPerBlock * 9 / 10 { break }
+        }
+        // Fan-outs: coinbase i into `width` coins, one block each.
+        let fee: UInt64 = 10_000
+        var fanned = [(outpoint: OutPoint, output: TxOut)]()
+        for index in 0..<bigBlocks {
+            let coin = coinbases[index]
+            let share = (coin.output.value.baseUnits - fee) / UInt64(width)
+            let fanOut = builder.spend([coin], values: [UInt64](repeating: share, count: width))
+            fanned += fanOut.outputs.indices.map { (OutPoint(txid: fanOut.txid, index: UInt32($0)), fanOut.outputs[$0]) }
+            let block = builder.block([fanOut], fees: Amount(baseUnits: coin.output.value.baseUnits - share * UInt64(width))!)
+            record(block)
+            try accept(block)
         }
         try state!.flush()
 
-        // Connect the big blocks one by one: the first is the warm-up.
+        // Blocks of `width` payments (one input, two outputs each), connected one by one.
         var connect = [Double](), connectRate = [Double](), flush = [Double](), bytes = [Double]()
-        var transactions = 0
-        for index in 0...r.mode.runs {
-            let block = generator.nextBlock()
-            transactions = block.transactions.count
+        var created = [OutPoint]()
+        var transactionCount = 0
+        for index in 0..<bigBlocks {
+            var payments = [Transaction]()
+            for coin in fanned[(index * width)..<((index + 1) * width)] {
+                let left = coin.output.value.baseUnits - fee
+                payments.append(builder.spend([coin], values: [left / 3, left - left / 3]))
+            }
+            let block = builder.block(payments, fees: Amount(baseUnits: fee * UInt64(width))!)
+            transactionCount = block.transactions.count
+            for payment in payments { created += [OutPoint(txid: payment.txid, index: 0), OutPoint(txid: payment.txid, index: 1)] }
             let sizeBefore = directorySize(directory)
             let connectSeconds = try Recorder.time { try accept(block) }
             let flushSeconds = try Recorder.time { try state!.flush() }
@@ -332,16 +406,14 @@ enum Workloads {
             bytes.append(Double(max(0, grown)))
         }
         let backend = "cpu (\(Ed25519.Backend.detected.rawValue), \(cores) threads)"
-        r.add("block connect (~\(transactions) transactions)", backend: backend, unit: "ms", values: connect)
+        r.add("block connect (\(transactionCount) transactions)", backend: backend, unit: "ms", values: connect)
         r.add("block connect transactions", backend: backend, unit: "transactions/s", values: connectRate)
         r.add("flush after block", backend: "rocksdb", unit: "ms", values: flush)
         r.add("bytes written per connected block", backend: "rocksdb", unit: "bytes", values: bytes)
 
         // Cache lookups.
-        let limit = r.mode == .tiny ? 2_000 : 200_000
-        let outpoints = Array(generator.utxo.keys.sorted { $0.storageKey.lexicographicallyPrecedes($1.storageKey) }.prefix(limit))
-        guard !outpoints.isEmpty else { throw BenchError.verificationFailed("the generated chain has no coins") }
-        try cacheLookups(r, cache: state!.utxo, outpoints: outpoints, height: generator.height)
+        let outpoints = created.sorted { $0.storageKey.lexicographicallyPrecedes($1.storageKey) }
+        try cacheLookups(r, cache: state!.utxo, outpoints: outpoints, height: builder.parent.height)
         state = nil
         try coldLookups(r, directory: directory, parameters: parameters, outpoints: outpoints)
         try rocksDB(r)
@@ -429,8 +501,8 @@ enum Workloads {
         let (extraBlocks, transactionsPerBlock): (Int, Int)
         switch r.mode {
         case .tiny: (extraBlocks, transactionsPerBlock) = (4, 10)
-        case .quick: (extraBlocks, transactionsPerBlock) = (25, 150)
-        case .full: (extraBlocks, transactionsPerBlock) = (60, 400)
+        case .quick: (extraBlocks, transactionsPerBlock) = (60, 100)
+        case .full: (extraBlocks, transactionsPerBlock) = (400, 100)
         }
         r.options.progress("bench: verify-chain: generating \(Int(parameters.coinbaseMaturity) + extraBlocks) blocks")
         var generator = ChainGenerator(parameters: parameters, seed: 17, transactionsPerBlock: transactionsPerBlock)
