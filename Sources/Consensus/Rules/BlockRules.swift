@@ -17,16 +17,21 @@ public enum ContextFreeRules {
         guard coinbase.isCoinbase else { throw Rejection("block-first-not-coinbase", transaction: 0) }
         var txids = [Hash256]()
         txids.reserveCapacity(block.transactions.count)
-        var seen = Set<Hash256>()
+        var wtxids = [Hash256]()
+        wtxids.reserveCapacity(block.transactions.count)
+        var seen = Set<Hash256>(minimumCapacity: block.transactions.count)
         for (index, transaction) in block.transactions.enumerated() {
             if index > 0 && transaction.isCoinbase { throw Rejection("block-extra-coinbase", transaction: index) }
             do { try TransactionRules.checkContextFree(transaction, isCoinbase: index == 0) } catch { throw error.at(transaction: index) }
-            let txid = transaction.txid
+            let (txid, wtxid) = transaction.ids
             guard seen.insert(txid).inserted else { throw Rejection("block-duplicate-txid", txid.hex, transaction: index) }
             txids.append(txid)
+            wtxids.append(wtxid)
         }
         guard Merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection("block-merkle-root") }
-        guard block.computeStateRoot() == block.header.stateRoot else { throw Rejection("block-state-root") }
+        // Same as `block.computeStateRoot()`, from the wtxids computed above.
+        let stateRoot = DomainKeys.stateRoot(witnessRoot: Merkle.root(of: wtxids), extensionRoot: .zero)
+        guard stateRoot == block.header.stateRoot else { throw Rejection("block-state-root") }
         return Checked(txids: txids, encodedSize: encodedSize)
     }
 

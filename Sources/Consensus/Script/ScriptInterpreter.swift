@@ -43,12 +43,21 @@ public enum Sighash {
     public static let key = DomainKeys.key(purpose: "sighash")
 
     public static func compute(txid: Hash256, inputIndex: UInt32, spentOutput: TxOut) -> Hash256 {
-        var writer = ByteWriter(capacity: 76)
-        writer.write(txid)
-        writer.write(inputIndex)
-        writer.write(spentOutput.value.baseUnits)
-        writer.write(bytes: BLAKE3.hash(spentOutput.lockScript))
-        return Hash256(bytes: BLAKE3.keyedHash(key: key, writer.bytes))!
+        // The 76-byte message built in a stack buffer, without intermediate arrays.
+        withUnsafeTemporaryAllocation(byteCount: 76, alignment: 8) { message in
+            txid.withUnsafeBytes { message.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            message.storeBytes(of: inputIndex.littleEndian, toByteOffset: 32, as: UInt32.self)
+            message.storeBytes(of: spentOutput.value.baseUnits.littleEndian, toByteOffset: 36, as: UInt64.self)
+            var scriptHasher = BLAKE3Hasher()
+            spentOutput.lockScript.withUnsafeBytes { scriptHasher.update($0) }
+            scriptHasher.finalize(into: UnsafeMutableRawBufferPointer(rebasing: message[44..<76]))
+            var hasher = BLAKE3Hasher(key: key)
+            hasher.update(UnsafeRawBufferPointer(message))
+            return withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { out in
+                hasher.finalize(into: out)
+                return Hash256(UnsafeRawBufferPointer(out))
+            }
+        }
     }
 }
 

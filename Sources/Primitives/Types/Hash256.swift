@@ -42,10 +42,22 @@ public struct Hash256: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var description: String { hex }
     public var isZero: Bool { (w0 | w1 | w2 | w3) == 0 }
 
+    public static func == (lhs: Hash256, rhs: Hash256) -> Bool {
+        ((lhs.w0 ^ rhs.w0) | (lhs.w1 ^ rhs.w1) | (lhs.w2 ^ rhs.w2) | (lhs.w3 ^ rhs.w3)) == 0
+    }
+
+    /// Hashes are uniformly random already: two words feed the hasher (equality still
+    /// compares all four).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(w0 ^ w2)
+    }
+
     /// Big-endian order: the order in which hashes compare against PoW targets.
     public static func < (lhs: Hash256, rhs: Hash256) -> Bool {
-        let l = [lhs.w0, lhs.w1, lhs.w2, lhs.w3], r = [rhs.w0, rhs.w1, rhs.w2, rhs.w3]
-        for i in 0..<4 where l[i] != r[i] { return l[i].byteSwapped < r[i].byteSwapped }
+        if lhs.w0 != rhs.w0 { return UInt64(bigEndian: lhs.w0) < UInt64(bigEndian: rhs.w0) }
+        if lhs.w1 != rhs.w1 { return UInt64(bigEndian: lhs.w1) < UInt64(bigEndian: rhs.w1) }
+        if lhs.w2 != rhs.w2 { return UInt64(bigEndian: lhs.w2) < UInt64(bigEndian: rhs.w2) }
+        if lhs.w3 != rhs.w3 { return UInt64(bigEndian: lhs.w3) < UInt64(bigEndian: rhs.w3) }
         return false
     }
 }

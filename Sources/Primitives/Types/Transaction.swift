@@ -28,6 +28,16 @@ public struct OutPoint: Hashable, Sendable, BinaryCodable, CustomStringConvertib
     public var isNull: Bool { self == .null }
     public var description: String { "\(txid.hex):\(index)" }
 
+    public static func == (lhs: OutPoint, rhs: OutPoint) -> Bool {
+        lhs.index == rhs.index && lhs.txid == rhs.txid
+    }
+
+    /// The txid is already a uniformly random hash: one word of it plus the index is
+    /// enough to spread outpoints (equality still compares everything).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(txid.w0 ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
+    }
+
     public func encode(to writer: inout ByteWriter) {
         writer.write(txid)
         writer.write(index)
@@ -123,6 +133,28 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
 
     public var txid: Hash256 { Hash256(bytes: BLAKE3.hash(baseEncoding))! }
     public var wtxid: Hash256 { Hash256(bytes: BLAKE3.hash(encoded))! }
+
+    /// txid and wtxid from one encoding: the witness-free encoding is a prefix of the full
+    /// one, so one hasher absorbs it, yields the txid, then absorbs the witnesses for the wtxid.
+    public var ids: (txid: Hash256, wtxid: Hash256) {
+        var writer = ByteWriter(capacity: 64 + inputs.count * 150 + outputs.count * 48)
+        encodeBase(to: &writer)
+        let baseLength = writer.bytes.count
+        precondition(witnesses.count == inputs.count, "one witness stack per input")
+        for stack in witnesses {
+            writer.writeCompactSize(UInt64(stack.count))
+            for item in stack { writer.writeVarBytes(item) }
+        }
+        var txid = Hash256.zero, wtxid = Hash256.zero
+        writer.bytes.withUnsafeBytes { all in
+            var hasher = BLAKE3Hasher()
+            hasher.update(UnsafeRawBufferPointer(rebasing: all[0..<baseLength]))
+            Swift.withUnsafeMutableBytes(of: &txid) { hasher.finalize(into: $0) }
+            hasher.update(UnsafeRawBufferPointer(rebasing: all[baseLength...]))
+            Swift.withUnsafeMutableBytes(of: &wtxid) { hasher.finalize(into: $0) }
+        }
+        return (txid, wtxid)
+    }
 
     func encodeBase(to writer: inout ByteWriter) {
         writer.write(version)
