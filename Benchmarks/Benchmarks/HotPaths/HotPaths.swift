@@ -4,13 +4,18 @@ import Primitives
 
 // Hot-path throughput per backend. Thresholds live in Thresholds/; a regression shows up
 // as a failed `swift package benchmark baseline check`.
+// `swift package benchmark baseline check main` compares a run with the stored baseline
+// (.benchmarkBaselines/): a median more than 20% worse fails; tails are too noisy to gate on.
+var medianWithin20Percent: BenchmarkThresholds { BenchmarkThresholds(relative: [.p50: 20.0]) }
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput],
         warmupIterations: 3,
         scalingFactor: .kilo,
         maxDuration: .seconds(3),
-        maxIterations: 1_000
+        maxIterations: 1_000,
+        thresholds: [.throughput: medianWithin20Percent, .wallClock: medianWithin20Percent]
     )
 
     // One-block compressions: the PoW and Merkle node shape (1,000 x 1,024 per iteration).
@@ -40,6 +45,18 @@ let benchmarks: @Sendable () -> Void = {
                 var hasher = BLAKE3Hasher(level: level)
                 bulk.withUnsafeBytes { hasher.update($0) }
                 blackHole(hasher.finalize())
+            }
+        }
+    }
+
+    // PoW nonce search: 1M nonces per iteration against a target nothing meets.
+    let header = [UInt8](repeating: 0x42, count: 128)
+    let midstate = Midstate(header: header)
+    for level in BLAKE3Level.supported {
+        Benchmark("PoW search 1M nonces \(level)", configuration: .init(scalingFactor: .one)) { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(BLAKE3.powSearch(midstate: midstate.words, secondBlock: Array(header[64..<128]), start: 0, count: 1 << 20,
+                                           target: [UInt8](repeating: 0, count: 32), level: level))
             }
         }
     }

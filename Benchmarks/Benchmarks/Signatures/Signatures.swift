@@ -4,13 +4,18 @@ import Ed25519
 
 // Ed25519 verification: single (ours and libsodium's, the anchor) and batches of several
 // sizes on every backend this CPU has. Throughput is signatures per second.
+// `swift package benchmark baseline check main` compares a run with the stored baseline
+// (.benchmarkBaselines/): a median more than 20% worse fails; tails are too noisy to gate on.
+var medianWithin20Percent: BenchmarkThresholds { BenchmarkThresholds(relative: [.p50: 20.0]) }
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput],
         warmupIterations: 2,
         scalingFactor: .one,
         maxDuration: .seconds(3),
-        maxIterations: 10_000
+        maxIterations: 10_000,
+        thresholds: [.throughput: medianWithin20Percent, .wallClock: medianWithin20Percent]
     )
     _ = sodium_init()
 
