@@ -107,6 +107,42 @@ public enum BLAKE3 {
         return hasher.finalize()
     }
 
+    /// One-shot hash of `input` into `output` (its whole length), keyed when `key` (32 bytes)
+    /// is given; the hasher state stays in place (no copies of it, no arrays).
+    public static func hash(_ input: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer? = nil,
+                            into output: UnsafeMutableRawBufferPointer, level: BLAKE3Level = .default) {
+        var state = rc_b3_hasher()
+        if let key {
+            precondition(key.count == 32, "BLAKE3 key must be 32 bytes")
+            rc_b3_hasher_init_keyed(&state, key.baseAddress!.assumingMemoryBound(to: UInt8.self), level.cValue)
+        } else {
+            rc_b3_hasher_init(&state, level.cValue)
+        }
+        if let base = input.baseAddress, input.count > 0 { rc_b3_hasher_update(&state, base, input.count) }
+        if let out = output.baseAddress, output.count > 0 {
+            rc_b3_hasher_finalize_seek(&state, 0, out.assumingMemoryBound(to: UInt8.self), output.count)
+        }
+    }
+
+    /// Hashes of a prefix of `input` and of the whole of it, from one pass over the bytes:
+    /// 32 bytes of each into `prefixOutput` and `wholeOutput`.
+    public static func hashPrefixAndWhole(_ input: UnsafeRawBufferPointer, prefixLength: Int,
+                                          prefixOutput: UnsafeMutableRawBufferPointer, wholeOutput: UnsafeMutableRawBufferPointer,
+                                          level: BLAKE3Level = .default) {
+        precondition(prefixLength >= 0 && prefixLength <= input.count)
+        precondition(prefixOutput.count == 32 && wholeOutput.count == 32)
+        var state = rc_b3_hasher()
+        rc_b3_hasher_init(&state, level.cValue)
+        if let base = input.baseAddress {
+            if prefixLength > 0 { rc_b3_hasher_update(&state, base, prefixLength) }
+            rc_b3_hasher_finalize_seek(&state, 0, prefixOutput.baseAddress!.assumingMemoryBound(to: UInt8.self), 32)
+            if input.count > prefixLength { rc_b3_hasher_update(&state, base + prefixLength, input.count - prefixLength) }
+        } else {
+            rc_b3_hasher_finalize_seek(&state, 0, prefixOutput.baseAddress!.assumingMemoryBound(to: UInt8.self), 32)
+        }
+        rc_b3_hasher_finalize_seek(&state, 0, wholeOutput.baseAddress!.assumingMemoryBound(to: UInt8.self), 32)
+    }
+
     public static func keyedHash(key: some Collection<UInt8>, _ bytes: some Sequence<UInt8>, level: BLAKE3Level = .default) -> [UInt8] {
         var hasher = BLAKE3Hasher(key: key, level: level)
         hasher.update(bytes)

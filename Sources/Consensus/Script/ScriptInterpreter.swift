@@ -48,13 +48,11 @@ public enum Sighash {
             txid.withUnsafeBytes { message.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 32) }
             message.storeBytes(of: inputIndex.littleEndian, toByteOffset: 32, as: UInt32.self)
             message.storeBytes(of: spentOutput.value.baseUnits.littleEndian, toByteOffset: 36, as: UInt64.self)
-            var scriptHasher = BLAKE3Hasher()
-            spentOutput.lockScript.withUnsafeBytes { scriptHasher.update($0) }
-            scriptHasher.finalize(into: UnsafeMutableRawBufferPointer(rebasing: message[44..<76]))
-            var hasher = BLAKE3Hasher(key: key)
-            hasher.update(UnsafeRawBufferPointer(message))
+            spentOutput.lockScript.withUnsafeBytes {
+                BLAKE3.hash($0, into: UnsafeMutableRawBufferPointer(rebasing: message[44..<76]))
+            }
             return withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { out in
-                hasher.finalize(into: out)
+                key.withUnsafeBytes { BLAKE3.hash(UnsafeRawBufferPointer(message), key: $0, into: out) }
                 return Hash256(UnsafeRawBufferPointer(out))
             }
         }

@@ -147,11 +147,11 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
         }
         var txid = Hash256.zero, wtxid = Hash256.zero
         writer.bytes.withUnsafeBytes { all in
-            var hasher = BLAKE3Hasher()
-            hasher.update(UnsafeRawBufferPointer(rebasing: all[0..<baseLength]))
-            Swift.withUnsafeMutableBytes(of: &txid) { hasher.finalize(into: $0) }
-            hasher.update(UnsafeRawBufferPointer(rebasing: all[baseLength...]))
-            Swift.withUnsafeMutableBytes(of: &wtxid) { hasher.finalize(into: $0) }
+            Swift.withUnsafeMutableBytes(of: &txid) { txidBytes in
+                Swift.withUnsafeMutableBytes(of: &wtxid) { wtxidBytes in
+                    BLAKE3.hashPrefixAndWhole(all, prefixLength: baseLength, prefixOutput: txidBytes, wholeOutput: wtxidBytes)
+                }
+            }
         }
         return (txid, wtxid)
     }
