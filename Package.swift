@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "Primitives", targets: ["Primitives"]),
         .library(name: "Ed25519", targets: ["Ed25519"]),
         .library(name: "ChainParams", targets: ["ChainParams"]),
+        .library(name: "ChainState", targets: ["ChainState"]),
+        .library(name: "ChainGen", targets: ["ChainGen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -35,6 +35,18 @@ let package = Package(
             path: "Benchmarks/Signatures",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ChainPaths",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ChainState", package: root),
+                .product(name: "ChainGen", package: root),
+                .product(name: "ChainParams", package: root),
+                .product(name: "Primitives", package: root),
+            ],
+            path: "Benchmarks/ChainPaths",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // libsodium, the anchor the Ed25519 figures are compared with in the same run.
         .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
     ]
