@@ -13,104 +13,27 @@ enum SharedSignature {
     }
 }
 
-/// One vector: the triple and the verdict ZIP-215 gives (loaders as in Tests/Ed25519Tests/VectorTests.swift).
+/// One vector: the triple and the verdict ZIP-215 gives (loaders in TestSupport).
 struct SignatureVector: CustomStringConvertible {
     var source: String
     var item: SignatureItem
     var valid: Bool
     var description: String { source }
-}
 
-func hexBytes(_ hex: String) -> [UInt8] {
-    var out = [UInt8]()
-    var index = hex.startIndex
-    while index < hex.endIndex {
-        let next = hex.index(index, offsetBy: 2)
-        out.append(UInt8(hex[index..<next], radix: 16)!)
-        index = next
+    init(_ vector: SignatureVectorCase) {
+        source = vector.source
+        item = SignatureItem(publicKey: vector.publicKey, signature: vector.signature, message: vector.message)
+        valid = vector.valid
     }
-    return out
 }
 
 enum SignatureVectors {
-    static func json(_ name: String) throws -> Any { try JSONSerialization.jsonObject(with: TestPaths.vector(name)) }
-
-    /// RFC 8032 section 7.1.
-    static func rfc8032() throws -> [SignatureVector] {
-        let root = try json("ed25519_rfc8032_section7_1.json") as! [String: Any]
-        return (root["tests"] as! [[String: Any]]).map { test in
-            SignatureVector(source: "RFC 8032 \(test["name"]!)",
-                            item: SignatureItem(publicKey: hexBytes(test["public_key"] as! String),
-                                                signature: hexBytes(test["signature"] as! String),
-                                                message: hexBytes(test["message"] as! String)),
-                            valid: true)
-        }
-    }
-
-    /// SUPERCOP's sign.input: `seed||pk : pk : msg : sig||msg :`, messages of 0..1023 bytes.
-    static func signInput() throws -> [SignatureVector] {
-        let text = String(decoding: try TestPaths.vector("ed25519_sign.input"), as: UTF8.self)
-        return text.split(separator: "\n").enumerated().map { line, row in
-            let fields = row.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            return SignatureVector(source: "sign.input line \(line + 1)",
-                                   item: SignatureItem(publicKey: hexBytes(fields[1]), signature: Array(hexBytes(fields[3]).prefix(64)),
-                                                       message: hexBytes(fields[2])),
-                                   valid: true)
-        }
-    }
-
-    /// ZIP-215's small-order cases, message "Zcash".
-    static func zip215() throws -> [SignatureVector] {
-        (try json("ed25519_zip215_small_order.json") as! [[String: Any]]).enumerated().map { index, test in
-            SignatureVector(source: "zip215 #\(index)",
-                            item: SignatureItem(publicKey: hexBytes(test["vk_bytes"] as! String),
-                                                signature: hexBytes(test["sig_bytes"] as! String), message: Array("Zcash".utf8)),
-                            valid: test["valid_zip215"] as! Bool)
-        }
-    }
-
-    /// ed25519-speccheck: the ZIP-215 row is V V V V V V X X X V V V.
-    static func speccheck() throws -> [SignatureVector] {
-        let verdicts = [true, true, true, true, true, true, false, false, false, true, true, true]
-        return (try json("ed25519_speccheck_cases.json") as! [[String: Any]]).enumerated().map { index, test in
-            SignatureVector(source: "speccheck #\(index)",
-                            item: SignatureItem(publicKey: hexBytes(test["pub_key"] as! String),
-                                                signature: hexBytes(test["signature"] as! String),
-                                                message: hexBytes(test["message"] as! String)),
-                            valid: verdicts[index])
-        }
-    }
-
-    /// C2SP CCTV: ZIP-215 accepts all except `reencoded_k` cases not also `low_order_A`.
-    static func cctv() throws -> [SignatureVector] {
-        (try json("cctv_ed25519vectors.json") as! [[String: Any]]).map { test in
-            let flags = Set((test["flags"] as? [String]) ?? [])
-            return SignatureVector(source: "cctv #\(test["number"]!)",
-                                   item: SignatureItem(publicKey: hexBytes(test["key"] as! String),
-                                                       signature: hexBytes(test["sig"] as! String),
-                                                       message: Array((test["msg"] as! String).utf8)),
-                                   valid: !(flags.contains("reencoded_k") && !flags.contains("low_order_A")))
-        }
-    }
-
-    /// Wycheproof: strict RFC 8032 verdicts, except tcId 151 (R = "negative zero"), which
-    /// ZIP-215 accepts (docs/PROTOCOL.md, "Signatures"). Signatures of the wrong length stay
-    /// in as items and must come back invalid.
-    static func wycheproof() throws -> [SignatureVector] {
-        let root = try json("wycheproof_ed25519_test.json") as! [String: Any]
-        var out = [SignatureVector]()
-        for group in root["testGroups"] as! [[String: Any]] {
-            let publicKey = hexBytes((group["publicKey"] as! [String: Any])["pk"] as! String)
-            for test in group["tests"] as! [[String: Any]] {
-                let id = test["tcId"] as! Int
-                out.append(SignatureVector(source: "wycheproof tcId \(id) (\(test["comment"] as! String))",
-                                           item: SignatureItem(publicKey: publicKey, signature: hexBytes(test["sig"] as! String),
-                                                               message: hexBytes(test["msg"] as! String)),
-                                           valid: id == 151 ? true : (test["result"] as! String) == "valid"))
-            }
-        }
-        return out
-    }
+    static func rfc8032() throws -> [SignatureVector] { try Ed25519Vectors.rfc8032().map(SignatureVector.init) }
+    static func signInput() throws -> [SignatureVector] { try Ed25519Vectors.signInput().map(SignatureVector.init) }
+    static func zip215() throws -> [SignatureVector] { try Ed25519Vectors.zip215().map(SignatureVector.init) }
+    static func speccheck() throws -> [SignatureVector] { try Ed25519Vectors.speccheck().map(SignatureVector.init) }
+    static func cctv() throws -> [SignatureVector] { try Ed25519Vectors.cctv().map(SignatureVector.init) }
+    static func wycheproof() throws -> [SignatureVector] { try Ed25519Vectors.wycheproof().map(SignatureVector.init) }
 }
 
 /// l, the group order, little-endian.
