@@ -5,12 +5,41 @@ public struct ByteReader {
     public let bytes: [UInt8]
     public private(set) var offset: Int
     /// Field path prefix used in error messages (for example `block.tx[2]`).
-    public var path: String
+    public var path: String {
+        get { components.isEmpty ? basePath : resolvedPath() }
+        set { basePath = newValue; components.removeAll() }
+    }
+
+    /// `within` components not yet joined into a string: the path is only built when an
+    /// error message (or a caller) asks for it.
+    enum PathComponent {
+        case text(String)
+        case indexed(StaticString, Int)
+
+        var string: String {
+            switch self {
+            case .text(let text): return text
+            case .indexed(let name, let index): return "\(name)[\(index)]"
+            }
+        }
+    }
+
+    private var basePath: String
+    private var components: [PathComponent] = []
 
     public init(_ bytes: [UInt8], path: String = "") {
         self.bytes = bytes
         self.offset = 0
-        self.path = path
+        self.basePath = path
+    }
+
+    private func resolvedPath() -> String {
+        var out = basePath
+        for component in components {
+            let text = component.string
+            out = out.isEmpty ? text : "\(out).\(text)"
+        }
+        return out
     }
 
     public var remaining: Int { bytes.count - offset }
@@ -20,9 +49,25 @@ public struct ByteReader {
 
     /// Runs `body` with `component` appended to the path, restoring it afterwards.
     public mutating func within<T>(_ component: String, _ body: (inout ByteReader) throws -> T) rethrows -> T {
-        let saved = path
-        path = path.isEmpty ? component : "\(path).\(component)"
-        defer { path = saved }
+        try within(.text(component), body)
+    }
+
+    /// `within("name[index]")` without building that string unless the path is read.
+    public mutating func within<T>(_ name: StaticString, index: Int, _ body: (inout ByteReader) throws -> T) rethrows -> T {
+        try within(.indexed(name, index), body)
+    }
+
+    private mutating func within<T>(_ component: PathComponent, _ body: (inout ByteReader) throws -> T) rethrows -> T {
+        let savedBase = basePath, savedCount = components.count
+        components.append(component)
+        defer {
+            if components.count == savedCount + 1 {
+                components.removeLast()
+            } else {
+                // `body` replaced the path: restore the one from before (rare, unused in practice).
+                path = savedBase
+            }
+        }
         return try body(&self)
     }
 
@@ -114,6 +159,19 @@ public struct ByteReader {
             throw DecodingError.truncated(field: fieldName(field), offset: start, needed: Int(length), available: remaining)
         }
         return try readBytes(Int(length), field)
+    }
+
+    /// `readVarBytes("name[index]", limit:)` without building the field name unless it fails.
+    public mutating func readVarBytes(_ name: StaticString, index: Int, limit: Int) throws -> [UInt8] {
+        if offset < bytes.count, bytes[offset] < 0xFD {
+            let length = Int(bytes[offset])
+            if length <= limit, length <= bytes.count - offset - 1 {
+                let start = offset + 1
+                offset = start + length
+                return Array(bytes[start..<start + length])
+            }
+        }
+        return try readVarBytes("\(name)[\(index)]", limit: limit)
     }
 
     public func expectEnd(_ field: String) throws {

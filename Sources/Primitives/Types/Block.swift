@@ -33,7 +33,7 @@ public struct Block: Hashable, Sendable, BinaryCodable {
         var transactions = [Transaction]()
         transactions.reserveCapacity(count)
         for index in 0..<count {
-            transactions.append(try reader.within("tx[\(index)]") { try Transaction.decode(from: &$0) })
+            transactions.append(try reader.within("tx", index: index) { try Transaction.decode(from: &$0) })
         }
         return Block(header: header, transactions: transactions)
     }

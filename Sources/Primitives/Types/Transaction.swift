@@ -180,24 +180,24 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
         var inputs = [TxIn]()
         inputs.reserveCapacity(inputCount)
         for index in 0..<inputCount {
-            inputs.append(try reader.within("input[\(index)]") { try TxIn.decode(from: &$0) })
+            inputs.append(try reader.within("input", index: index) { try TxIn.decode(from: &$0) })
         }
         let outputCount = try reader.readCount("output_count", limit: EncodingLimits.maxOutputs, minimumItemSize: TxOut.minimumEncodedLength)
         var outputs = [TxOut]()
         outputs.reserveCapacity(outputCount)
         for index in 0..<outputCount {
-            outputs.append(try reader.within("output[\(index)]") { try TxOut.decode(from: &$0) })
+            outputs.append(try reader.within("output", index: index) { try TxOut.decode(from: &$0) })
         }
         let lockTime = try reader.readUInt64("lock_time")
         var witnesses = [[[UInt8]]]()
         witnesses.reserveCapacity(inputCount)
         for index in 0..<inputCount {
-            let stack = try reader.within("witness[\(index)]") { reader -> [[UInt8]] in
+            let stack = try reader.within("witness", index: index) { reader -> [[UInt8]] in
                 let itemCount = try reader.readCount("item_count", limit: UInt64(EncodingLimits.maxWitnessItems), minimumItemSize: 1)
                 var items = [[UInt8]]()
                 items.reserveCapacity(itemCount)
                 for item in 0..<itemCount {
-                    items.append(try reader.readVarBytes("item[\(item)]", limit: EncodingLimits.maxWitnessItemBytes))
+                    items.append(try reader.readVarBytes("item", index: item, limit: EncodingLimits.maxWitnessItemBytes))
                 }
                 return items
             }
