@@ -13,16 +13,8 @@
 #pragma GCC target("avx512f,avx512vl,avx2,sse4.1")
 #endif
 
-#define DEGREE 16
-typedef __m512i vec;
+#include "blake3_ops_avx512.h"
 
-static inline vec set1(uint32_t x) { return _mm512_set1_epi32((int)x); }
-static inline vec add_v(vec a, vec b) { return _mm512_add_epi32(a, b); }
-static inline vec xor_v(vec a, vec b) { return _mm512_xor_si512(a, b); }
-static inline vec rot16_v(vec x) { return _mm512_ror_epi32(x, 16); }
-static inline vec rot12_v(vec x) { return _mm512_ror_epi32(x, 12); }
-static inline vec rot8_v(vec x) { return _mm512_ror_epi32(x, 8); }
-static inline vec rot7_v(vec x) { return _mm512_ror_epi32(x, 7); }
 
 // 16x16 transpose of 32-bit words: on entry r[i] is row i, on exit r[j] holds word j of
 // every row (lane i = row i).

@@ -16,16 +16,8 @@
 #pragma GCC target("avx512f,avx512vl,avx2,sse4.1")
 #endif
 
-#define DEGREE 16
-typedef __m512i vec;
+#include "blake3_ops_avx512.h"
 
-static inline vec set1(uint32_t x) { return _mm512_set1_epi32((int)x); }
-static inline vec add_v(vec a, vec b) { return _mm512_add_epi32(a, b); }
-static inline vec xor_v(vec a, vec b) { return _mm512_xor_si512(a, b); }
-static inline vec rot16_v(vec x) { return _mm512_ror_epi32(x, 16); }
-static inline vec rot12_v(vec x) { return _mm512_ror_epi32(x, 12); }
-static inline vec rot8_v(vec x) { return _mm512_ror_epi32(x, 8); }
-static inline vec rot7_v(vec x) { return _mm512_ror_epi32(x, 7); }
 // Byte swap of each word without AVX-512BW (no 512-bit vpshufb in F): bytes b3 b2 b1 b0
 // give ror8 = b0 b3 b2 b1 and rol8 = b2 b1 b0 b3; take bytes 3, 1 from the first and
 // bytes 2, 0 from the second (one ternary-logic select, mask 0x00FF00FF ? rol8 : ror8).
