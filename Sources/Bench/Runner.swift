@@ -1,4 +1,5 @@
 import BLAKE3
+import ChainGen
 import Ed25519
 import Foundation
 import OpenCLRuntime
@@ -195,21 +196,5 @@ final class Recorder {
     }
 }
 
-/// A deterministic byte generator for inputs.
-struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(count + 8)
-        while out.count < count { withUnsafeBytes(of: next()) { out += $0 } }
-        return Array(out.prefix(count))
-    }
-}
+/// Deterministic inputs: the chain generator's SplitMix64.
+typealias BenchRandom = SplitMix

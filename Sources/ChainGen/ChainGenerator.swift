@@ -263,15 +263,24 @@ public struct ChainGenerator {
     }
 }
 
-/// SplitMix64: the generator's deterministic randomness (stable across platforms and releases).
-struct SplitMix {
+/// SplitMix64: the generator's deterministic randomness (stable across platforms and
+/// releases); also drives the inputs of `rusty bench`.
+public struct SplitMix {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// `count` bytes of the stream, eight at a time.
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(count + 8)
+        while out.count < count { withUnsafeBytes(of: next()) { out += $0 } }
+        return Array(out.prefix(count))
     }
 }

@@ -152,14 +152,31 @@ public final class ChainState {
     public func node(_ hash: Hash256) -> BlockNode? { nodes[hash] }
 
     /// Median time of `node` and up to 10 ancestors.
-    public func medianTimePast(_ node: BlockNode) -> UInt64 {
+    public func medianTimePast(_ node: BlockNode) -> UInt64 { HeaderRules.medianTime(recentTimes(node)) }
+
+    /// Times of `node` and its ancestors, up to the median-time span.
+    func recentTimes(_ node: BlockNode) -> [UInt64] {
         var times = [UInt64]()
         var cursor: BlockNode? = node
         while let current = cursor, times.count < parameters.medianTimeSpan {
             times.append(current.header.time)
             cursor = current.parent
         }
-        return HeaderRules.medianTime(times)
+        return times
+    }
+
+    /// Checks `block`'s header against `parent` and the chain before it, and makes its index
+    /// node (not yet recorded).
+    private func checkedNode(for block: Block, hash: Hash256, parent: BlockNode) throws -> BlockNode {
+        do {
+            try HeaderRules.check(block.header, parentHash: parent.hash, parentHeight: parent.height, parentTime: parent.header.time,
+                                  recentTimes: recentTimes(parent), now: now(), parameters: parameters)
+        } catch {
+            throw ChainStateError.rejected(error, height: block.header.height, hash: hash)
+        }
+        let work = ProofOfWork.work(target: (try? block.header.compactTarget.target()) ?? parameters.powLimit)
+        return BlockNode(hash: hash, header: block.header, chainWork: parent.chainWork.addingReportingOverflow(work).partialValue,
+                         parent: parent)
     }
 
     public enum AcceptResult: Equatable {
@@ -192,18 +209,7 @@ public final class ChainState {
         if parent.isInvalid {
             throw ChainStateError.rejected(Rejection("block-invalid-parent"), height: block.header.height, hash: hash)
         }
-        var recent = [UInt64]()
-        var cursor: BlockNode? = parent
-        while let current = cursor, recent.count < parameters.medianTimeSpan { recent.append(current.header.time); cursor = current.parent }
-        do {
-            try HeaderRules.check(block.header, parentHash: parent.hash, parentHeight: parent.height, parentTime: parent.header.time,
-                                  recentTimes: recent, now: now(), parameters: parameters)
-        } catch {
-            throw ChainStateError.rejected(error, height: block.header.height, hash: hash)
-        }
-        let work = ProofOfWork.work(target: (try? block.header.compactTarget.target()) ?? parameters.powLimit)
-        let node = BlockNode(hash: hash, header: block.header, chainWork: parent.chainWork.addingReportingOverflow(work).partialValue,
-                             parent: parent)
+        let node = try checkedNode(for: block, hash: hash, parent: parent)
         nodes[hash] = node
         pendingBlocks[hash] = block
         pending.put(families.blocks, hash.bytes, block.encoded)
@@ -478,18 +484,7 @@ extension ChainState {
         precondition(canConnectDeferred(block))
         let hash = block.hash
         let parent = tip
-        var recent = [UInt64]()
-        var cursor: BlockNode? = parent
-        while let current = cursor, recent.count < parameters.medianTimeSpan { recent.append(current.header.time); cursor = current.parent }
-        do {
-            try HeaderRules.check(block.header, parentHash: parent.hash, parentHeight: parent.height, parentTime: parent.header.time,
-                                  recentTimes: recent, now: now(), parameters: parameters)
-        } catch {
-            throw ChainStateError.rejected(error, height: block.header.height, hash: hash)
-        }
-        let work = ProofOfWork.work(target: (try? block.header.compactTarget.target()) ?? parameters.powLimit)
-        let node = BlockNode(hash: hash, header: block.header, chainWork: parent.chainWork.addingReportingOverflow(work).partialValue,
-                             parent: parent)
+        let node = try checkedNode(for: block, hash: hash, parent: parent)
         let delta = try contextualDelta(node, block, txids: txids)
         nodes[hash] = node
         pendingBlocks[hash] = block
