@@ -133,16 +133,10 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
         let localSize: Int
         let busy = NSLock()
 
-        nonisolated(unsafe) private static var workers: [OpenCLDevice: Worker] = [:]
-        private static let workersLock = NSLock()
+        private static let workers = PerDeviceRegistry<Worker>()
 
         static func shared(for device: OpenCLDevice, cache: ProgramBinaryCache?) throws -> Worker {
-            try workersLock.locked {
-                if let worker = workers[device] { return worker }
-                let worker = try Worker(device: device, cache: cache)
-                workers[device] = worker
-                return worker
-            }
+            try workers.value(for: device) { try Worker(device: device, cache: cache) }
         }
 
         init(device: OpenCLDevice, cache: ProgramBinaryCache?) throws {

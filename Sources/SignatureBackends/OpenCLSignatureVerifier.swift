@@ -160,16 +160,10 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
         /// 129 entries of 30 `int`s.
         static let baseTableBytes = 129 * 30 * 4
 
-        nonisolated(unsafe) private static var workers: [OpenCLDevice: Worker] = [:]
-        private static let workersLock = NSLock()
+        private static let workers = PerDeviceRegistry<Worker>()
 
         static func shared(for device: OpenCLDevice, cache: ProgramBinaryCache?) throws -> Worker {
-            try workersLock.withLock {
-                if let worker = workers[device] { return worker }
-                let worker = try Worker(device: device, cache: cache)
-                workers[device] = worker
-                return worker
-            }
+            try workers.value(for: device) { try Worker(device: device, cache: cache) }
         }
 
         init(device: OpenCLDevice, cache: ProgramBinaryCache?) throws {
