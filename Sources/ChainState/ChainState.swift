@@ -7,6 +7,8 @@ import Storage
 
 public enum ChainStateError: Error, CustomStringConvertible {
     case corruptDatabase(String)
+    /// The block or undo files could not be written.
+    case storage(String)
     case networkMismatch(stored: String, requested: String)
     /// A block broke a consensus rule; `height` and `hash` name it.
     case rejected(Rejection, height: UInt64, hash: Hash256)
@@ -14,6 +16,7 @@ public enum ChainStateError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .corruptDatabase(let detail): return "corrupt chain database: \(detail)"
+        case .storage(let detail): return "chain storage: \(detail)"
         case let .networkMismatch(stored, requested): return "the datadir holds a \(stored) chain, not \(requested)"
         case let .rejected(rejection, height, hash):
             return "block \(height) (\(hash.hex)) rejected: \(rejection)"
@@ -65,6 +68,9 @@ public final class ChainState {
     private var orphans: [Hash256: [Block]] = [:]
     private let families: (utxo: RocksDB.ColumnFamily, blocks: RocksDB.ColumnFamily, index: RocksDB.ColumnFamily,
                            undo: RocksDB.ColumnFamily, meta: RocksDB.ColumnFamily)
+    /// Raw blocks and undo records; `blocks` and `undo` hold their positions.
+    private let blockFiles: FlatFileStore
+    private let undoFiles: FlatFileStore
     private var pending = RocksDB.WriteBatch()
     private var pendingBlocks: [Hash256: Block] = [:]
     private var pendingUndo: [Hash256: [UInt8]] = [:]
@@ -75,6 +81,9 @@ public final class ChainState {
 
     static let bestKey = Array("best".utf8)
     static let networkKey = Array("network".utf8)
+    /// Layout version of the datadir (2: blocks and undo data in flat files).
+    static let formatKey = Array("format".utf8)
+    static let format = Array("2".utf8)
 
     /// Opens (or creates, with its genesis block) the chain state in `directory`.
     public init(directory: String, parameters: ConsensusParameters, cacheMiB: Int = 256) throws {
@@ -87,10 +96,15 @@ public final class ChainState {
         families = (try database.columnFamily("utxo"), try database.columnFamily("blocks"), try database.columnFamily("index"),
                     try database.columnFamily("undo"), try database.columnFamily("meta"))
         utxo = UTXOCache(database: database, family: families.utxo)
+        blockFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "blk")
+        undoFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "rev")
 
         if let stored = try database.get(families.meta, Self.networkKey) {
             let name = String(decoding: stored, as: UTF8.self)
             guard name == parameters.network else { throw ChainStateError.networkMismatch(stored: name, requested: parameters.network) }
+            guard try database.get(families.meta, Self.formatKey) == Self.format else {
+                throw ChainStateError.corruptDatabase("\(directory) was written in an older layout (blocks inside RocksDB); verify into a new datadir")
+            }
         }
         let genesis = parameters.chain.genesisBlock()
         let genesisNode = BlockNode(hash: genesis.hash, header: genesis.header,
@@ -101,8 +115,9 @@ public final class ChainState {
             active = [genesisNode]
             nodes[genesisNode.hash] = genesisNode
             pending.put(families.meta, Self.networkKey, Array(parameters.network.utf8))
+            pending.put(families.meta, Self.formatKey, Self.format)
             pending.put(families.index, genesisNode.hash.bytes, genesisNode.record)
-            pending.put(families.blocks, genesisNode.hash.bytes, genesis.encoded)
+            try storeBlock(genesisNode.hash, genesis.encoded)
             try flush()
             return
         }
@@ -212,7 +227,7 @@ public final class ChainState {
         let node = try checkedNode(for: block, hash: hash, parent: parent)
         nodes[hash] = node
         pendingBlocks[hash] = block
-        pending.put(families.blocks, hash.bytes, block.encoded)
+        try storeBlock(hash, block.encoded)
         pending.put(families.index, hash.bytes, node.record)
         pendingBytes += size + 256
 
@@ -273,18 +288,33 @@ public final class ChainState {
     /// The stored encoding of a block of this datadir (for re-verification from its own blocks).
     public func storedBlockBytes(_ hash: Hash256) throws -> [UInt8] {
         if let block = pendingBlocks[hash] { return block.encoded }
-        guard let bytes = try database.get(families.blocks, hash.bytes) else {
-            throw ChainStateError.corruptDatabase("block \(hash.hex) is missing")
-        }
-        return bytes
+        return try storedRecord(families.blocks, blockFiles, hash, "block")
     }
 
     func loadBlock(_ hash: Hash256) throws -> Block {
         if let block = pendingBlocks[hash] { return block }
-        guard let bytes = try database.get(families.blocks, hash.bytes) else {
-            throw ChainStateError.corruptDatabase("block \(hash.hex) is missing")
-        }
+        let bytes = try storedRecord(families.blocks, blockFiles, hash, "block")
         do { return try Block(decoding: bytes) } catch { throw ChainStateError.corruptDatabase("block \(hash.hex): \(error)") }
+    }
+
+    /// Appends a block to the block files; its position joins the next flush.
+    private func storeBlock(_ hash: Hash256, _ bytes: [UInt8]) throws {
+        pending.put(families.blocks, hash.bytes, try blockFiles.append(bytes).encoded)
+    }
+
+    private func storeUndo(_ hash: Hash256, _ bytes: [UInt8]) throws {
+        pending.put(families.undo, hash.bytes, try undoFiles.append(bytes).encoded)
+    }
+
+    /// A flushed block or undo record, through its position in `family`.
+    private func storedRecord(_ family: RocksDB.ColumnFamily, _ files: FlatFileStore, _ hash: Hash256, _ what: String) throws -> [UInt8] {
+        guard let stored = try database.get(family, hash.bytes) else {
+            throw ChainStateError.corruptDatabase("\(what) \(hash.hex) is missing")
+        }
+        guard let position = FlatFileStore.Position(decoding: stored) else {
+            throw ChainStateError.corruptDatabase("\(what) \(hash.hex): position record of \(stored.count) bytes")
+        }
+        return try files.read(position, "\(what) \(hash.hex)")
     }
 
     /// Statistics of the last connected block, for callers' progress reports.
@@ -303,7 +333,7 @@ public final class ChainState {
             throw ChainStateError.rejected(Self.signatureRejection(location), height: node.height, hash: node.hash)
         }
         let undo = apply(delta, node: node, transactions: block.transactions.count)
-        pending.put(families.undo, node.hash.bytes, undo)
+        try storeUndo(node.hash, undo)
         pendingBytes += undo.count
     }
 
@@ -350,10 +380,8 @@ public final class ChainState {
         let undoBytes: [UInt8]
         if let pendingBytes = pendingUndo[tip.hash] {
             undoBytes = pendingBytes
-        } else if let stored = try database.get(families.undo, tip.hash.bytes) {
-            undoBytes = stored
         } else {
-            throw ChainStateError.corruptDatabase("undo data of block \(tip.hash.hex) is missing")
+            undoBytes = try storedRecord(families.undo, undoFiles, tip.hash, "undo data of block")
         }
         let restored = try Self.decodeUndo(undoBytes)
         for transaction in block.transactions.reversed() {
@@ -403,6 +431,9 @@ public final class ChainState {
         precondition(unverified.isEmpty, "a flush must never persist blocks whose signatures are unverified")
         _ = utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2)
         pending.put(families.meta, Self.bestKey, tip.hash.bytes)
+        // The records the batch points at must be durable before it is.
+        try blockFiles.sync()
+        try undoFiles.sync()
         try database.write(pending, sync: true)
         pending = RocksDB.WriteBatch()
         pendingBlocks.removeAll()
@@ -496,14 +527,14 @@ extension ChainState {
 
     /// The oldest `count` unverified blocks had every signature verify: their block, index
     /// and undo records join the next flush.
-    public func confirmDeferred(_ count: Int) {
+    public func confirmDeferred(_ count: Int) throws {
         precondition(count <= unverified.count)
         for entry in unverified.prefix(count) {
             let hash = entry.node.hash
             let undo = pendingUndo[hash]!
-            pending.put(families.blocks, hash.bytes, entry.encoded)
+            try storeBlock(hash, entry.encoded)
             pending.put(families.index, hash.bytes, entry.node.record)
-            pending.put(families.undo, hash.bytes, undo)
+            try storeUndo(hash, undo)
             pendingBytes += entry.encoded.count + 256 + undo.count
         }
         unverified.removeFirst(count)
@@ -516,7 +547,7 @@ extension ChainState {
     /// last block whose signatures all verified (flush to persist it).
     public func rejectDeferred(index: Int, location: CheckLocation) throws -> ChainStateError {
         precondition(index < unverified.count)
-        confirmDeferred(index)
+        try confirmDeferred(index)
         let bad = unverified[0]
         precondition(bad.node.hash == location.blockHash)
         while tip !== bad.node.parent {
@@ -529,7 +560,7 @@ extension ChainState {
             }
         }
         unverified.removeAll()
-        pending.put(families.blocks, bad.node.hash.bytes, bad.encoded)
+        try storeBlock(bad.node.hash, bad.encoded)
         pendingBytes += bad.encoded.count + 256
         markInvalid(bad.node)
         return ChainStateError.rejected(Self.signatureRejection(location), height: bad.node.height, hash: bad.node.hash)

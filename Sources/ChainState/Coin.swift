@@ -39,7 +39,11 @@ public struct Coin: Hashable, Sendable {
 extension OutPoint {
     /// 36-byte key: txid then index big-endian, so a transaction's outputs sort together and in order.
     public var storageKey: [UInt8] {
-        txid.bytes + [UInt8(index >> 24), UInt8((index >> 16) & 0xFF), UInt8((index >> 8) & 0xFF), UInt8(index & 0xFF)]
+        [UInt8](unsafeUninitializedCapacity: 36) { buffer, initialized in
+            txid.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[32..<36]).storeBytes(of: index.bigEndian, as: UInt32.self)
+            initialized = 36
+        }
     }
 
     public init?(storageKey key: [UInt8]) {

@@ -201,7 +201,7 @@ public final class VerificationPipeline {
         func apply(_ result: SignatureResult) throws {
             switch result {
             case let .verified(count, signatures):
-                clock.measure("commit") { state.confirmDeferred(count) }
+                try clock.measure("commit") { try state.confirmDeferred(count) }
                 verifiedSignatures += signatures
                 originsHead += count
             case let .failed(index, location):

@@ -77,23 +77,36 @@ public final class UTXOCache {
     /// Adds every dirty entry to `batch` and marks the cache clean; with `evict`, also
     /// forgets clean entries to release memory.
     func writeDirty(into batch: RocksDB.WriteBatch, evict: Bool) -> Int {
-        var written = 0
-        for (outpoint, entry) in entries where entry.dirty {
-            if let coin = entry.coin {
-                batch.put(family, outpoint.storageKey, coin.encoded)
-            } else {
-                batch.delete(family, outpoint.storageKey)
-            }
-            written += 1
+        // In key order: RocksDB's memtable skip list inserts a sorted run several times
+        // faster than random keys (each insert starts from the previous one's position).
+        // (txid, index) order is the order of `storageKey`.
+        var dirty = [(outpoint: OutPoint, coin: Coin?)]()
+        dirty.reserveCapacity(entries.count)
+        for (outpoint, entry) in entries where entry.dirty { dirty.append((outpoint, entry.coin)) }
+        dirty.sort { $0.outpoint.txid != $1.outpoint.txid ? $0.outpoint.txid < $1.outpoint.txid : $0.outpoint.index < $1.outpoint.index }
+        for (outpoint, coin) in dirty {
+            if let coin { batch.put(family, outpoint.storageKey, coin.encoded) } else { batch.delete(family, outpoint.storageKey) }
         }
         if evict {
             entries.removeAll(keepingCapacity: false)
             memoryUsage = 0
         } else {
-            entries = entries.filter { $0.value.coin != nil }.mapValues { Entry(coin: $0.coin, dirty: false, fresh: false) }
-            memoryUsage = entries.values.reduce(0) { $0 + Self.cost($1.coin) }
+            var spent = [OutPoint]()
+            var index = entries.startIndex
+            while index != entries.endIndex {
+                if entries.values[index].coin == nil {
+                    spent.append(entries.keys[index])
+                } else {
+                    entries.values[index].dirty = false
+                    entries.values[index].fresh = false
+                }
+                entries.formIndex(after: &index)
+            }
+            // Deleted on disk now: nothing left to remember.
+            for outpoint in spent { entries[outpoint] = nil }
+            memoryUsage -= spent.count * Self.cost(nil)
         }
-        return written
+        return dirty.count
     }
 
     /// Drops every change not yet flushed (after a failed connect the caller reloads).

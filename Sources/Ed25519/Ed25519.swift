@@ -40,8 +40,9 @@ public enum Ed25519 {
     }
 
     /// Verifies many signatures; the result for each item equals `verify` on that item.
-    /// The batch is split over `threads` threads, each running one batch equation (with its
-    /// own random coefficients from the OS) and bisecting when it fails.
+    /// The batch is cut into equal slices of at most `maximumItemsPerEquation`, spread over
+    /// `threads` threads; each slice is one batch equation (with its own random
+    /// coefficients from the OS), bisected when it fails.
     public static func verifyBatch(_ items: [SignatureItem], backend: Backend = .auto, threads: Int = 1) -> [Bool] {
         guard !items.isEmpty else { return [] }
         let previous = rc_ed25519_backend_get()
@@ -53,17 +54,24 @@ public enum Ed25519 {
         results.initialize(repeating: 0)
         let resultsAddress = UnsafeSendablePointer(results.baseAddress!)
         let workers = max(1, min(threads, items.count / minimumItemsPerThread))
-        let slice = (items.count + workers - 1) / workers
+        let slices = max(workers, (items.count + maximumItemsPerEquation - 1) / maximumItemsPerEquation)
+        let slice = (items.count + slices - 1) / slices
         let run: @Sendable (Int) -> Void = { worker in
-            let start = worker * slice, end = min(items.count, start + slice)
-            guard start < end else { return }
-            verifyRange(items, start..<end, into: resultsAddress.pointer + start)
+            for index in stride(from: worker, to: slices, by: workers) {
+                let start = index * slice, end = min(items.count, start + slice)
+                guard start < end else { return }
+                verifyRange(items, start..<end, into: resultsAddress.pointer + start)
+            }
         }
         if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
         return results.map { $0 == 1 }
     }
 
     static let minimumItemsPerThread = 64
+    /// Past this size a batch equation's working set (points, digits, buckets) leaves the
+    /// caches and the rate per signature falls (one 208k-item equation on one core ran at
+    /// 91-126 k/s against 135-162 k/s for 32k items).
+    public static let maximumItemsPerEquation = 16_384
 
     private static func verifyRange(_ items: [SignatureItem], _ range: Range<Int>, into results: UnsafeMutablePointer<UInt8>) {
         let count = range.count

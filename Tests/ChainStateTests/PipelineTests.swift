@@ -185,7 +185,7 @@ struct PipelineTests {
             connections.append(try state.connectDeferred(block, txids: txids))
         }
         #expect(state.tip.height == 106 && state.unverifiedCount == 3 && state.verifiedHeight == 103)
-        state.confirmDeferred(1)
+        try state.confirmDeferred(1)
         #expect(state.verifiedHeight == 104)
         let location = connections[1].locations.first { $0.transaction == tx && $0.input == input }!
         let error = try state.rejectDeferred(index: 0, location: location)

@@ -87,6 +87,35 @@ struct ProofOfWorkTests {
         #expect(ProofOfWork.work(target: (UInt256(1) << 224) - UInt256(1)) == UInt256(1) << 32)
     }
 
+    @Test("UInt256 division: q * d + r == x and r < d for random widths, divisors above 2^255 included")
+    func division() {
+        var rng = SeededGenerator(seed: 9)
+        func random(bits: Int) -> UInt256 {
+            let x = UInt256(limbs: (rng.next(), rng.next(), rng.next(), rng.next()))
+            return bits >= 256 ? x : x >> (256 - bits)
+        }
+        /// q * d + r (mod 2^256), from 64-bit partial products.
+        func recombine(_ q: UInt256, _ d: UInt256, _ r: UInt256) -> UInt256 {
+            var total = r
+            for (limb, shift) in [(d.limbs.0, 0), (d.limbs.1, 64), (d.limbs.2, 128), (d.limbs.3, 192)] {
+                total = total.addingReportingOverflow(q.multipliedReportingOverflow(by: limb).partialValue << shift).partialValue
+            }
+            return total
+        }
+        for _ in 0..<3000 {
+            let x = random(bits: Int.random(in: 1...256, using: &rng))
+            var d = random(bits: Int.random(in: 1...256, using: &rng))
+            if d.isZero { d = UInt256(1) }
+            let (q, r) = x.quotientAndRemainder(dividingBy: d)
+            #expect(r < d)
+            #expect(recombine(q, d, r) == x, "\(x.hex) / \(d.hex)")
+        }
+        // Remainders that pass 2^255 on their way (divisor just above 2^255).
+        let big = (UInt256(1) << 255).addingReportingOverflow(UInt256(12345)).partialValue
+        let (q, r) = UInt256.max.quotientAndRemainder(dividingBy: big)
+        #expect(q == UInt256(1) && r == UInt256.max.subtractingReportingOverflow(big).partialValue)
+    }
+
     @Test("UInt256 arithmetic against 128-bit arithmetic on random values")
     func uint256() {
         var rng = SeededGenerator(seed: 5)

@@ -77,6 +77,12 @@ public enum ScriptInterpreter {
         guard lockScript.count <= maxScriptBytes else { throw .scriptTooLarge(lockScript.count) }
         guard witness.count <= maxWitnessItems else { throw .witnessTooLarge }
         for item in witness where item.count > maxElementBytes { throw .elementTooLarge(item.count) }
+        if isPayToKeyHash(lockScript) { return try verifyPayToKeyHash(witness: witness, lockScript: lockScript, context: context) }
+        return try execute(witness: witness, lockScript: lockScript, context: context)
+    }
+
+    /// The general interpreter (after `verify`'s size checks).
+    static func execute(witness: [[UInt8]], lockScript: [UInt8], context: ScriptContext) throws(ScriptError) -> [SignatureCheck] {
         var machine = Machine(stack: witness, context: context)
         try machine.run(try parse(lockScript))
         guard machine.stack.count == 1 else {
@@ -85,6 +91,37 @@ public enum ScriptInterpreter {
         }
         guard isTrue(machine.stack[0]) else { throw .falseResult }
         return machine.checks
+    }
+
+    /// DUP BLAKE3 <32 bytes> EQUALVERIFY CHECKSIG, byte for byte.
+    static func isPayToKeyHash(_ script: [UInt8]) -> Bool {
+        script.count == 37 && script[0] == Opcode.dup.rawValue && script[1] == Opcode.blake3.rawValue && script[2] == 32
+            && script[35] == Opcode.equalVerify.rawValue && script[36] == Opcode.checkSig.rawValue
+    }
+
+    /// Pay-to-key-hash without the general machine: the same outcome, error included, as
+    /// running the script (the tests compare both on adversarial witnesses). Most inputs
+    /// spend this template, so this is the hot path of block validation.
+    static func verifyPayToKeyHash(witness: [[UInt8]], lockScript: [UInt8], context: ScriptContext) throws(ScriptError) -> [SignatureCheck] {
+        let count = witness.count
+        guard count >= 1 else { throw .stackUnderflow(.dup) }
+        let publicKey = witness[count - 1]
+        let matches = publicKey.withUnsafeBytes { key in
+            withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { digest in
+                BLAKE3.hash(key, into: digest)
+                let computed = Hash256(UnsafeRawBufferPointer(digest))
+                return lockScript.withUnsafeBytes { Hash256(UnsafeRawBufferPointer(rebasing: $0[3..<35])) } == computed
+            }
+        }
+        guard matches else { throw .verifyFailed(.equalVerify) }
+        guard count >= 2 else { throw .stackUnderflow(.checkSig) }
+        let signature = witness[count - 2]
+        // An empty signature leaves false on the stack.
+        guard !signature.isEmpty else { throw .falseResult }
+        guard publicKey.count == 32 else { throw .badPublicKeyLength(publicKey.count) }
+        guard signature.count == 64 else { throw .badSignatureLength(signature.count) }
+        guard count == 2 else { throw .cleanStack(count - 1) }
+        return [SignatureCheck(publicKey: publicKey, signature: signature, message: context.sighash)]
     }
 
     /// Splits a script into instructions; pushes must use their minimal form.

@@ -58,13 +58,39 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
         return 0
     }
 
-    public static func == (lhs: UInt256, rhs: UInt256) -> Bool { lhs.words == rhs.words }
-    public func hash(into hasher: inout Hasher) { hasher.combine(words) }
+    public static func == (lhs: UInt256, rhs: UInt256) -> Bool {
+        lhs.limbs.0 == rhs.limbs.0 && lhs.limbs.1 == rhs.limbs.1 && lhs.limbs.2 == rhs.limbs.2 && lhs.limbs.3 == rhs.limbs.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(limbs.0)
+        hasher.combine(limbs.1)
+        hasher.combine(limbs.2)
+        hasher.combine(limbs.3)
+    }
 
     public static func < (lhs: UInt256, rhs: UInt256) -> Bool {
-        let l = lhs.words, r = rhs.words
-        for i in stride(from: 3, through: 0, by: -1) where l[i] != r[i] { return l[i] < r[i] }
-        return false
+        if lhs.limbs.3 != rhs.limbs.3 { return lhs.limbs.3 < rhs.limbs.3 }
+        if lhs.limbs.2 != rhs.limbs.2 { return lhs.limbs.2 < rhs.limbs.2 }
+        if lhs.limbs.1 != rhs.limbs.1 { return lhs.limbs.1 < rhs.limbs.1 }
+        return lhs.limbs.0 < rhs.limbs.0
+    }
+
+    /// Bit `index` (0: least significant), 0 or 1.
+    func bit(_ index: Int) -> UInt64 {
+        let limb: UInt64
+        switch index >> 6 {
+        case 0: limb = limbs.0
+        case 1: limb = limbs.1
+        case 2: limb = limbs.2
+        default: limb = limbs.3
+        }
+        return (limb >> UInt64(index & 63)) & 1
+    }
+
+    /// self = self * 2 + low (the top bit falls off).
+    mutating func shiftLeftOne(inserting low: UInt64) {
+        limbs = (limbs.0 << 1 | low, limbs.1 << 1 | limbs.0 >> 63, limbs.2 << 1 | limbs.1 >> 63, limbs.3 << 1 | limbs.2 >> 63)
     }
 
     public static func << (value: UInt256, shift: Int) -> UInt256 {
@@ -107,16 +133,16 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public func subtractingReportingOverflow(_ other: UInt256) -> (partialValue: UInt256, overflow: Bool) {
-        let a = words, b = other.words
-        var out = [UInt64](repeating: 0, count: 4)
         var borrow: UInt64 = 0
-        for i in 0..<4 {
-            let (d1, o1) = a[i].subtractingReportingOverflow(b[i])
+        func limb(_ a: UInt64, _ b: UInt64) -> UInt64 {
+            let (d1, o1) = a.subtractingReportingOverflow(b)
             let (d2, o2) = d1.subtractingReportingOverflow(borrow)
-            out[i] = d2
-            borrow = (o1 ? 1 : 0) + (o2 ? 1 : 0)
+            borrow = (o1 || o2) ? 1 : 0
+            return d2
         }
-        return (UInt256(limbs: (out[0], out[1], out[2], out[3])), borrow != 0)
+        let l0 = limb(limbs.0, other.limbs.0), l1 = limb(limbs.1, other.limbs.1)
+        let l2 = limb(limbs.2, other.limbs.2), l3 = limb(limbs.3, other.limbs.3)
+        return (UInt256(limbs: (l0, l1, l2, l3)), borrow != 0)
     }
 
     /// Multiplication by a 64-bit factor.
@@ -137,18 +163,18 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
     public func quotientAndRemainder(dividingBy divisor: UInt256) -> (quotient: UInt256, remainder: UInt256) {
         precondition(!divisor.isZero, "division by zero")
         if self < divisor { return (.zero, self) }
+        // Shift-subtract from the dividend's top bit; the quotient's bits enter from the right.
         var quotient = UInt256.zero
         var remainder = UInt256.zero
-        let w = words
-        for bit in stride(from: bitWidth - 1, through: 0, by: -1) {
-            remainder = remainder << 1
-            if (w[bit / 64] >> UInt64(bit % 64)) & 1 == 1 { remainder.limbs.0 |= 1 }
-            if !(remainder < divisor) {
-                remainder = remainder.subtractingReportingOverflow(divisor).partialValue
-                var q = quotient.words
-                q[bit / 64] |= 1 << UInt64(bit % 64)
-                quotient.words = q
-            }
+        for index in stride(from: bitWidth - 1, through: 0, by: -1) {
+            // A bit shifted out of the top means the remainder is past 2^256, so above the
+            // divisor; the wrapped difference is then still exact (it is below the divisor).
+            let carry = remainder.limbs.3 >> 63
+            remainder.shiftLeftOne(inserting: bit(index))
+            let (difference, borrow) = remainder.subtractingReportingOverflow(divisor)
+            let subtract = carry == 1 || !borrow
+            if subtract { remainder = difference }
+            quotient.shiftLeftOne(inserting: subtract ? 1 : 0)
         }
         return (quotient, remainder)
     }
