@@ -59,6 +59,8 @@ public final class ChainState {
     public private(set) var active: [BlockNode]
     public var signatureBackend: Ed25519.Backend = .auto
     public var signatureThreads = 1
+    /// The UTXO set's count, total and digest as of the last flush, when the cache held every coin.
+    private var lastFlushSummary: (count: UInt64, total: Amount, digest: Hash256)?
     /// Flush when the cache and pending writes exceed this many bytes.
     public var cacheLimitBytes: Int
     /// Seconds since 1970 used for the future-time rule (injectable for tests).
@@ -72,8 +74,12 @@ public final class ChainState {
     private let blockFiles: FlatFileStore
     private let undoFiles: FlatFileStore
     private var pending = RocksDB.WriteBatch()
-    private var pendingBlocks: [Hash256: Block] = [:]
+    /// Positions of records appended since the last flush (the database learns them then).
+    private var unflushedBlocks: [Hash256: FlatFileStore.Position] = [:]
+    private var unflushedUndo: [Hash256: FlatFileStore.Position] = [:]
+    /// Undo data of deferred blocks, appended when their signatures are confirmed.
     private var pendingUndo: [Hash256: [UInt8]] = [:]
+    /// Bytes of pending index and position records.
     private var pendingBytes = 0
     /// Blocks connected with their signatures deferred (oldest first): in the UTXO set and
     /// the tree, but written to no batch until `confirmDeferred` says they verified.
@@ -95,7 +101,7 @@ public final class ChainState {
         database = try RocksDB(path: directory, columnFamilies: ["utxo", "blocks", "index", "undo", "meta"], options: options)
         families = (try database.columnFamily("utxo"), try database.columnFamily("blocks"), try database.columnFamily("index"),
                     try database.columnFamily("undo"), try database.columnFamily("meta"))
-        utxo = UTXOCache(database: database, family: families.utxo)
+        utxo = try UTXOCache(database: database, family: families.utxo)
         blockFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "blk")
         undoFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "rev")
 
@@ -226,10 +232,9 @@ public final class ChainState {
         }
         let node = try checkedNode(for: block, hash: hash, parent: parent)
         nodes[hash] = node
-        pendingBlocks[hash] = block
         try storeBlock(hash, block.encoded)
         pending.put(families.index, hash.bytes, node.record)
-        pendingBytes += size + 256
+        pendingBytes += 256
 
         var result = AcceptResult.sideBranch
         if tip.chainWork < node.chainWork {
@@ -287,27 +292,33 @@ public final class ChainState {
 
     /// The stored encoding of a block of this datadir (for re-verification from its own blocks).
     public func storedBlockBytes(_ hash: Hash256) throws -> [UInt8] {
-        if let block = pendingBlocks[hash] { return block.encoded }
-        return try storedRecord(families.blocks, blockFiles, hash, "block")
+        // A deferred block is appended only once its signatures verified.
+        if let entry = unverified.last(where: { $0.node.hash == hash }) { return entry.encoded }
+        return try storedRecord(families.blocks, blockFiles, unflushedBlocks, hash, "block")
     }
 
     func loadBlock(_ hash: Hash256) throws -> Block {
-        if let block = pendingBlocks[hash] { return block }
-        let bytes = try storedRecord(families.blocks, blockFiles, hash, "block")
+        let bytes = try storedBlockBytes(hash)
         do { return try Block(decoding: bytes) } catch { throw ChainStateError.corruptDatabase("block \(hash.hex): \(error)") }
     }
 
     /// Appends a block to the block files; its position joins the next flush.
     private func storeBlock(_ hash: Hash256, _ bytes: [UInt8]) throws {
-        pending.put(families.blocks, hash.bytes, try blockFiles.append(bytes).encoded)
+        let position = try blockFiles.append(bytes)
+        pending.put(families.blocks, hash.bytes, position.encoded)
+        unflushedBlocks[hash] = position
     }
 
     private func storeUndo(_ hash: Hash256, _ bytes: [UInt8]) throws {
-        pending.put(families.undo, hash.bytes, try undoFiles.append(bytes).encoded)
+        let position = try undoFiles.append(bytes)
+        pending.put(families.undo, hash.bytes, position.encoded)
+        unflushedUndo[hash] = position
     }
 
-    /// A flushed block or undo record, through its position in `family`.
-    private func storedRecord(_ family: RocksDB.ColumnFamily, _ files: FlatFileStore, _ hash: Hash256, _ what: String) throws -> [UInt8] {
+    /// A block or undo record, through its position (not yet flushed, or in `family`).
+    private func storedRecord(_ family: RocksDB.ColumnFamily, _ files: FlatFileStore, _ unflushed: [Hash256: FlatFileStore.Position],
+                              _ hash: Hash256, _ what: String) throws -> [UInt8] {
+        if let position = unflushed[hash] { return try files.read(position, "\(what) \(hash.hex)") }
         guard let stored = try database.get(family, hash.bytes) else {
             throw ChainStateError.corruptDatabase("\(what) \(hash.hex) is missing")
         }
@@ -332,9 +343,8 @@ public final class ChainState {
             let location = delta.checkLocations[bad]
             throw ChainStateError.rejected(Self.signatureRejection(location), height: node.height, hash: node.hash)
         }
-        let undo = apply(delta, node: node, transactions: block.transactions.count)
-        try storeUndo(node.hash, undo)
-        pendingBytes += undo.count
+        try storeUndo(node.hash, apply(delta, node: node, transactions: block.transactions.count))
+        pendingBytes += 64
     }
 
     /// The rejection a failed signature check is reported with (the same in every path).
@@ -359,13 +369,11 @@ public final class ChainState {
         }
     }
 
-    /// Applies a checked delta to the UTXO cache and makes `node` the tip; returns the undo
-    /// record (kept in memory until the next flush).
+    /// Applies a checked delta to the UTXO cache and makes `node` the tip; returns the undo record.
     private func apply(_ delta: BlockDelta, node: BlockNode, transactions: Int) -> [UInt8] {
         for (outpoint, _) in delta.spent { utxo.spend(outpoint) }
         for (outpoint, coin) in delta.created { utxo.add(outpoint, coin) }
         let undo = Self.encodeUndo(delta.spent)
-        pendingUndo[node.hash] = undo
         tip = node
         active.append(node)
         connectedTransactions = transactions
@@ -381,7 +389,7 @@ public final class ChainState {
         if let pendingBytes = pendingUndo[tip.hash] {
             undoBytes = pendingBytes
         } else {
-            undoBytes = try storedRecord(families.undo, undoFiles, tip.hash, "undo data of block")
+            undoBytes = try storedRecord(families.undo, undoFiles, unflushedUndo, tip.hash, "undo data of block")
         }
         let restored = try Self.decodeUndo(undoBytes)
         for transaction in block.transactions.reversed() {
@@ -429,22 +437,35 @@ public final class ChainState {
     /// marker in one atomic, synced write batch.
     public func flush() throws {
         precondition(unverified.isEmpty, "a flush must never persist blocks whose signatures are unverified")
-        _ = utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2)
+        lastFlushSummary = try utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2).summary
         pending.put(families.meta, Self.bestKey, tip.hash.bytes)
         // The records the batch points at must be durable before it is.
         try blockFiles.sync()
         try undoFiles.sync()
         try database.write(pending, sync: true)
         pending = RocksDB.WriteBatch()
-        pendingBlocks.removeAll()
-        pendingUndo.removeAll()
+        unflushedBlocks.removeAll()
+        unflushedUndo.removeAll()
         pendingBytes = 0
     }
+
+    /// Prepares the next flush's UTXO writes (and digest) ahead of time, e.g. while the last
+    /// signatures verify; `flush` uses the work if nothing changed in between.
+    public func prepareFlush() throws { try utxo.prepareFlush() }
 
     /// Count, total and canonical digest of the UTXO set (after a flush):
     /// BLAKE3 over, in key order, each coin's 36-byte key followed by its encoding.
     public func utxoSummary() throws -> UTXOSummary {
         try flush()
+        if let (count, total, digest) = lastFlushSummary {
+            return UTXOSummary(bestHash: tip.hash, bestHeight: tip.height, count: count, total: total, digest: digest)
+        }
+        return try scannedUTXOSummary()
+    }
+
+    /// The summary from a scan of the flushed UTXO set (what `utxoSummary` computes in
+    /// memory when the cache holds every coin).
+    func scannedUTXOSummary() throws -> UTXOSummary {
         var hasher = BLAKE3Hasher()
         var count: UInt64 = 0
         var total = Amount.zero
@@ -518,8 +539,7 @@ extension ChainState {
         let node = try checkedNode(for: block, hash: hash, parent: parent)
         let delta = try contextualDelta(node, block, txids: txids)
         nodes[hash] = node
-        pendingBlocks[hash] = block
-        _ = apply(delta, node: node, transactions: block.transactions.count)
+        pendingUndo[hash] = apply(delta, node: node, transactions: block.transactions.count)
         unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded))
         return DeferredConnection(height: node.height, hash: hash, checks: delta.checks, locations: delta.checkLocations,
                                   transactions: block.transactions.count, inputs: delta.inputCount)
@@ -531,11 +551,10 @@ extension ChainState {
         precondition(count <= unverified.count)
         for entry in unverified.prefix(count) {
             let hash = entry.node.hash
-            let undo = pendingUndo[hash]!
             try storeBlock(hash, entry.encoded)
             pending.put(families.index, hash.bytes, entry.node.record)
-            try storeUndo(hash, undo)
-            pendingBytes += entry.encoded.count + 256 + undo.count
+            try storeUndo(hash, pendingUndo.removeValue(forKey: hash)!)
+            pendingBytes += 256 + 64
         }
         unverified.removeFirst(count)
     }
@@ -554,14 +573,11 @@ extension ChainState {
             let dropped = tip
             try disconnectTip()
             pendingUndo[dropped.hash] = nil
-            if dropped !== bad.node {
-                nodes[dropped.hash] = nil
-                pendingBlocks[dropped.hash] = nil
-            }
+            if dropped !== bad.node { nodes[dropped.hash] = nil }
         }
         unverified.removeAll()
         try storeBlock(bad.node.hash, bad.encoded)
-        pendingBytes += bad.encoded.count + 256
+        pendingBytes += 64
         markInvalid(bad.node)
         return ChainStateError.rejected(Self.signatureRejection(location), height: bad.node.height, hash: bad.node.hash)
     }

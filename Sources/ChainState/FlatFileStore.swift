@@ -46,6 +46,11 @@ final class FlatFileStore {
     private var size: UInt64 = 0
     private var descriptor: Int32 = -1
     private var unsynced = false
+    /// Write-back started in the background every `backgroundSyncBytes`, so the sync before
+    /// a flush finds little left to write.
+    private let backgroundSyncBytes: UInt64 = 16 << 20
+    private var sinceBackgroundSync: UInt64 = 0
+    private let backgroundSyncs = DispatchGroup()
 
     init(directory: String, prefix: String, maxFileBytes: UInt64 = 128 << 20) throws {
         self.directory = directory
@@ -59,11 +64,16 @@ final class FlatFileStore {
         try open(numbers.max() ?? 0)
     }
 
-    deinit { if descriptor >= 0 { close(descriptor) } }
+    deinit {
+        backgroundSyncs.wait()
+        if descriptor >= 0 { close(descriptor) }
+    }
 
     func path(_ file: UInt32) -> String { directory + "/" + prefix + String(format: "%05u", file) + ".dat" }
 
     private func open(_ file: UInt32) throws {
+        // A background sync may still use the descriptor.
+        backgroundSyncs.wait()
         if descriptor >= 0 { close(descriptor) }
         let fd = Foundation.open(path(file), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ChainStateError.storage("cannot open \(path(file)): \(String(cString: strerror(errno)))") }
@@ -94,6 +104,13 @@ final class FlatFileStore {
         }
         size += UInt64(bytes.count)
         unsynced = true
+        sinceBackgroundSync += UInt64(bytes.count)
+        if sinceBackgroundSync >= backgroundSyncBytes {
+            sinceBackgroundSync = 0
+            let descriptor = self.descriptor
+            // Errors surface in `sync`, which always runs before anything refers to the data.
+            DispatchQueue.global(qos: .utility).async(group: backgroundSyncs) { _ = fdatasync(descriptor) }
+        }
         return position
     }
 

@@ -314,6 +314,9 @@ public final class VerificationPipeline {
                     }
                 }
             }
+            // The final flush's sorting and encoding (and the UTXO digest) overlap the last
+            // signature batch; if that batch fails, the flush prepares again.
+            if !signatureFailed && state.unverifiedCount > 0 { try clock.measure("commit") { try state.prepareFlush() } }
             try drain()
         } catch {
             cancelled.set()
@@ -450,6 +453,9 @@ public final class VerificationPipeline {
         var blocks = [DeferredConnection]()
         var count = 0
         var failed = false
+        // Small batches first, doubling up to `batchSize`, so the signature stage starts
+        // while the UTXO stage is still filling the pipeline instead of waiting a full batch.
+        var target = min(batchSize, max(1024, batchSize / 16))
         func verifyPending() {
             defer { blocks.removeAll(keepingCapacity: true); count = 0 }
             guard !blocks.isEmpty, !failed else { return }
@@ -490,7 +496,10 @@ public final class VerificationPipeline {
                 guard !failed else { continue }
                 blocks.append(connection)
                 count += connection.checks.count
-                if count >= batchSize { verifyPending() }
+                if count >= target {
+                    verifyPending()
+                    target = min(batchSize, target * 2)
+                }
             case .drain:
                 verifyPending()
                 output.push(.drained, weight: 0)

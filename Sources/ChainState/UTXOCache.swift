@@ -1,3 +1,4 @@
+import BLAKE3
 import Primitives
 import Storage
 
@@ -18,10 +19,20 @@ public final class UTXOCache {
     public private(set) var memoryUsage = 0
     public private(set) var hits = 0
     public private(set) var misses = 0
+    /// Counts changes, so a prepared flush knows whether it is still current.
+    private var version = 0
+    /// Whether the cache holds every coin (the set started empty and nothing was evicted):
+    /// then the digest can come from memory instead of a database scan.
+    private(set) var holdsWholeSet: Bool
+    private var prepared: PreparedFlush?
 
-    init(database: RocksDB, family: RocksDB.ColumnFamily) {
+    init(database: RocksDB, family: RocksDB.ColumnFamily) throws {
         self.database = database
         self.family = family
+        let iterator = database.iterator(family)
+        iterator.seekToFirst()
+        holdsWholeSet = !iterator.isValid
+        try iterator.checkStatus()
     }
 
     static func cost(_ coin: Coin?) -> Int { 128 + (coin?.output.lockScript.count ?? 0) }
@@ -50,12 +61,14 @@ public final class UTXOCache {
     }
 
     public func add(_ outpoint: OutPoint, _ coin: Coin) {
+        version &+= 1
         // A spent-but-unflushed entry still has its disk record to overwrite: not fresh.
         let fresh = entries[outpoint].map { $0.fresh } ?? true
         insert(outpoint, Entry(coin: coin, dirty: true, fresh: fresh))
     }
 
     public func spend(_ outpoint: OutPoint) {
+        version &+= 1
         guard let entry = entries[outpoint] else {
             // Not cached (the caller read it through `coin`, so this is rare): record the delete.
             insert(outpoint, Entry(coin: nil, dirty: true, fresh: false))
@@ -74,22 +87,61 @@ public final class UTXOCache {
         memoryUsage += Self.cost(entry.coin)
     }
 
-    /// Adds every dirty entry to `batch` and marks the cache clean; with `evict`, also
-    /// forgets clean entries to release memory.
-    func writeDirty(into batch: RocksDB.WriteBatch, evict: Bool) -> Int {
-        // In key order: RocksDB's memtable skip list inserts a sorted run several times
-        // faster than random keys (each insert starts from the previous one's position).
-        // (txid, index) order is the order of `storageKey`.
-        var dirty = [(outpoint: OutPoint, coin: Coin?)]()
-        dirty.reserveCapacity(entries.count)
-        for (outpoint, entry) in entries where entry.dirty { dirty.append((outpoint, entry.coin)) }
-        dirty.sort { $0.outpoint.txid != $1.outpoint.txid ? $0.outpoint.txid < $1.outpoint.txid : $0.outpoint.index < $1.outpoint.index }
-        for (outpoint, coin) in dirty {
-            if let coin { batch.put(family, outpoint.storageKey, coin.encoded) } else { batch.delete(family, outpoint.storageKey) }
+    /// The database writes of a flush in key order, and the digest of the whole set when
+    /// the cache holds it; valid while `version` is unchanged.
+    struct PreparedFlush {
+        var version: Int
+        var writes: [(key: [UInt8], value: [UInt8]?)]
+        var summary: (count: UInt64, total: Amount, digest: Hash256)?
+    }
+
+    /// Sorts and encodes what the next flush writes (and, when the cache holds every coin,
+    /// the UTXO digest), so that work can run while the last signatures verify.
+    func prepareFlush() throws {
+        guard prepared?.version != version else { return }
+        // Key order: RocksDB's memtable skip list inserts a sorted run several times faster
+        // than random keys, and the digest is defined in key order. (txid, index) order is
+        // the order of `storageKey`.
+        var all = [(outpoint: OutPoint, entry: Entry)]()
+        all.reserveCapacity(entries.count)
+        for (outpoint, entry) in entries where entry.dirty || holdsWholeSet { all.append((outpoint, entry)) }
+        all.sort { $0.outpoint.txid != $1.outpoint.txid ? $0.outpoint.txid < $1.outpoint.txid : $0.outpoint.index < $1.outpoint.index }
+        var writes = [(key: [UInt8], value: [UInt8]?)]()
+        writes.reserveCapacity(all.count)
+        var hasher = holdsWholeSet ? BLAKE3Hasher() : nil
+        var count: UInt64 = 0
+        var total = Amount.zero
+        for (outpoint, entry) in all {
+            let key = outpoint.storageKey
+            let value = entry.coin?.encoded
+            if entry.dirty { writes.append((key, value)) }
+            if hasher != nil, let value, let coin = entry.coin {
+                hasher!.update(key)
+                hasher!.update(value)
+                count += 1
+                guard let sum = total.adding(coin.output.value) else { throw ChainStateError.corruptDatabase("UTXO total overflows") }
+                total = sum
+            }
         }
+        let summary = hasher.map { hasher in (count, total, Hash256(bytes: hasher.finalize())!) }
+        prepared = PreparedFlush(version: version, writes: writes, summary: summary)
+    }
+
+    /// Adds every dirty entry to `batch` and marks the cache clean; with `evict`, also
+    /// forgets clean entries to release memory. Returns the number of writes and, when the
+    /// cache holds every coin, the set's count, total and digest.
+    func writeDirty(into batch: RocksDB.WriteBatch, evict: Bool) throws -> (written: Int, summary: (count: UInt64, total: Amount, digest: Hash256)?) {
+        try prepareFlush()
+        let flush = prepared!
+        prepared = nil
+        for (key, value) in flush.writes {
+            if let value { batch.put(family, key, value) } else { batch.delete(family, key) }
+        }
+        version &+= 1
         if evict {
             entries.removeAll(keepingCapacity: false)
             memoryUsage = 0
+            holdsWholeSet = false
         } else {
             var spent = [OutPoint]()
             var index = entries.startIndex
@@ -106,13 +158,7 @@ public final class UTXOCache {
             for outpoint in spent { entries[outpoint] = nil }
             memoryUsage -= spent.count * Self.cost(nil)
         }
-        return dirty.count
-    }
-
-    /// Drops every change not yet flushed (after a failed connect the caller reloads).
-    func discardAll() {
-        entries.removeAll()
-        memoryUsage = 0
+        return (flush.writes.count, flush.summary)
     }
 
     static func decodeStored(_ bytes: [UInt8], _ outpoint: OutPoint) throws -> Coin {

@@ -40,6 +40,25 @@ struct BlockStorageTests {
         #expect(FlatFileStore.Position(decoding: Array(encoded.dropLast())) == nil)
     }
 
+    @Test("the UTXO summary from memory (cache holds the whole set) equals a scan of the database")
+    func inMemoryDigest() throws {
+        let (blocks, generator) = Fixtures.blocks(40, seed: 8)
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = try ChainState(directory: directory, parameters: Fixtures.regtest)
+        for (index, block) in blocks.enumerated() {
+            try state.accept(block)
+            if index == 20 { try state.prepareFlush() } // stale by the end: must not be used
+        }
+        #expect(state.utxo.holdsWholeSet)
+        let summary = try state.utxoSummary()
+        #expect(summary == (try state.scannedUTXOSummary()))
+        #expect(summary.digest == generator.utxoDigest().digest)
+        // A second flush with nothing new: the same summary.
+        try state.prepareFlush()
+        #expect(try state.utxoSummary() == summary)
+    }
+
     @Test("a truncated block file or an unknown layout gives a clear corrupt-database error")
     func damagedStorage() throws {
         let (blocks, _) = Fixtures.blocks(20, seed: 5)
