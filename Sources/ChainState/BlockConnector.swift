@@ -43,9 +43,13 @@ public enum BlockConnector {
     public static func connect(_ block: Block, txids: [Hash256], context: Context, parameters: ConsensusParameters,
                                lookup: (OutPoint) throws -> Coin?) throws -> BlockDelta {
         var delta = BlockDelta()
-        var createdInBlock = [OutPoint: Coin]()
-        var spentInBlock = Set<OutPoint>()
-        var createdOrder = [OutPoint]()
+        // Outputs created in this block are found through their transaction (txids are
+        // unique: a context-free rule), not through a map of every output.
+        var transactionIndex = [Hash256: Int](minimumCapacity: txids.count)
+        for (index, txid) in txids.enumerated() { transactionIndex[txid] = index }
+        var spentInBlock = Set<OutPoint>(minimumCapacity: block.transactions.reduce(0) { $0 + $1.inputs.count })
+        /// Outputs created and spent within the block (neither in the UTXO set nor the undo data).
+        var spentCreated = Set<OutPoint>()
 
         for (txIndex, transaction) in block.transactions.enumerated() {
             let txid = txids[txIndex]
@@ -61,20 +65,25 @@ public enum BlockConnector {
                 var inputTotal = Amount.zero
                 for (inputIndex, input) in transaction.inputs.enumerated() {
                     let outpoint = input.previousOutput
+                    guard spentInBlock.insert(outpoint).inserted else {
+                        throw Rejection("tx-double-spend", "\(outpoint) spent twice in the block", transaction: txIndex, input: inputIndex)
+                    }
                     let coin: Coin
-                    if let local = createdInBlock[outpoint] {
-                        guard !spentInBlock.contains(outpoint) else {
-                            throw Rejection("tx-double-spend", "\(outpoint) spent twice in the block", transaction: txIndex, input: inputIndex)
+                    let createdHere: Bool
+                    if let source = transactionIndex[outpoint.txid], source < txIndex {
+                        // An output of an earlier transaction of this block.
+                        let outputs = block.transactions[source].outputs
+                        guard Int(outpoint.index) < outputs.count, !outputs[Int(outpoint.index)].isUnspendable else {
+                            throw Rejection("tx-missing-input", "\(outpoint) is not in the UTXO set", transaction: txIndex, input: inputIndex)
                         }
-                        coin = local
+                        coin = Coin(output: outputs[Int(outpoint.index)], height: context.height, isCoinbase: source == 0)
+                        createdHere = true
                     } else {
-                        guard !spentInBlock.contains(outpoint) else {
-                            throw Rejection("tx-double-spend", "\(outpoint) spent twice in the block", transaction: txIndex, input: inputIndex)
-                        }
                         guard let stored = try lookup(outpoint) else {
                             throw Rejection("tx-missing-input", "\(outpoint) is not in the UTXO set", transaction: txIndex, input: inputIndex)
                         }
                         coin = stored
+                        createdHere = false
                     }
                     if coin.isCoinbase && context.height - coin.height < parameters.coinbaseMaturity {
                         throw Rejection("tx-immature-coinbase", "coinbase from height \(coin.height) spent at \(context.height)",
@@ -97,8 +106,11 @@ public enum BlockConnector {
                     } catch {
                         throw Rejection(error.rule, error.description, transaction: txIndex, input: inputIndex)
                     }
-                    spentInBlock.insert(outpoint)
-                    delta.spent.append((outpoint, coin))
+                    if createdHere {
+                        spentCreated.insert(outpoint)
+                    } else {
+                        delta.spent.append((outpoint, coin))
+                    }
                     delta.inputCount += 1
                 }
                 let outputTotal = Amount.sum(transaction.outputs.map(\.value))!
@@ -108,11 +120,6 @@ public enum BlockConnector {
                 guard let fees = delta.fees.adding(fee) else { throw Rejection("block-fee-overflow", transaction: txIndex) }
                 delta.fees = fees
             }
-            for (outputIndex, output) in transaction.outputs.enumerated() where !output.isUnspendable {
-                let outpoint = OutPoint(txid: txid, index: UInt32(outputIndex))
-                createdInBlock[outpoint] = Coin(output: output, height: context.height, isCoinbase: isCoinbase)
-                createdOrder.append(outpoint)
-            }
         }
 
         let coinbaseValue = Amount.sum(block.transactions[0].outputs.map(\.value))!
@@ -120,9 +127,14 @@ public enum BlockConnector {
             throw Rejection("coinbase-value", "pays \(coinbaseValue), allowed subsidy plus fees \(parameters.subsidy(height: context.height).adding(delta.fees).map(\.description) ?? "overflow")",
                             transaction: 0)
         }
-        // Spent-in-block outputs are dropped from the undo list: they never existed outside the block.
-        delta.spent.removeAll { createdInBlock[$0.0] != nil }
-        delta.created = createdOrder.filter { !spentInBlock.contains($0) }.map { ($0, createdInBlock[$0]!) }
+        delta.created.reserveCapacity(block.transactions.reduce(0) { $0 + $1.outputs.count })
+        for (txIndex, transaction) in block.transactions.enumerated() {
+            for (outputIndex, output) in transaction.outputs.enumerated() where !output.isUnspendable {
+                let outpoint = OutPoint(txid: txids[txIndex], index: UInt32(outputIndex))
+                if !spentCreated.isEmpty && spentCreated.contains(outpoint) { continue }
+                delta.created.append((outpoint, Coin(output: output, height: context.height, isCoinbase: txIndex == 0)))
+            }
+        }
         return delta
     }
 

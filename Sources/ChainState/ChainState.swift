@@ -404,11 +404,11 @@ public final class ChainState {
     }
 
     static func encodeUndo(_ spent: [(OutPoint, Coin)]) -> [UInt8] {
-        var writer = ByteWriter()
+        var writer = ByteWriter(capacity: 9 + spent.reduce(0) { $0 + 36 + 21 + $1.1.output.lockScript.count })
         writer.writeCompactSize(UInt64(spent.count))
         for (outpoint, coin) in spent {
             outpoint.encode(to: &writer)
-            writer.write(bytes: coin.encoded)
+            coin.encode(to: &writer)
         }
         return writer.bytes
     }

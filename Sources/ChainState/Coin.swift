@@ -15,10 +15,14 @@ public struct Coin: Hashable, Sendable {
     /// height u64 | coinbase u8 | value u64 | lock_script (CompactSize + bytes)
     public var encoded: [UInt8] {
         var writer = ByteWriter(capacity: 18 + output.lockScript.count + 3)
+        encode(to: &writer)
+        return writer.bytes
+    }
+
+    public func encode(to writer: inout ByteWriter) {
         writer.write(height)
         writer.write(UInt8(isCoinbase ? 1 : 0))
         output.encode(to: &writer)
-        return writer.bytes
     }
 
     public static func decode(from reader: inout ByteReader) throws -> Coin {

@@ -62,23 +62,30 @@ public final class UTXOCache {
 
     public func add(_ outpoint: OutPoint, _ coin: Coin) {
         version &+= 1
-        // A spent-but-unflushed entry still has its disk record to overwrite: not fresh.
-        let fresh = entries[outpoint].map { $0.fresh } ?? true
-        insert(outpoint, Entry(coin: coin, dirty: true, fresh: fresh))
+        if let index = entries.index(forKey: outpoint) {
+            // A spent-but-unflushed entry still has its disk record to overwrite: not fresh.
+            memoryUsage += Self.cost(coin) - Self.cost(entries.values[index].coin)
+            entries.values[index].coin = coin
+            entries.values[index].dirty = true
+        } else {
+            entries[outpoint] = Entry(coin: coin, dirty: true, fresh: true)
+            memoryUsage += Self.cost(coin)
+        }
     }
 
     public func spend(_ outpoint: OutPoint) {
         version &+= 1
-        guard let entry = entries[outpoint] else {
+        guard let index = entries.index(forKey: outpoint) else {
             // Not cached (the caller read it through `coin`, so this is rare): record the delete.
             insert(outpoint, Entry(coin: nil, dirty: true, fresh: false))
             return
         }
-        if entry.fresh {
-            memoryUsage -= Self.cost(entry.coin)
-            entries[outpoint] = nil
+        memoryUsage -= Self.cost(entries.values[index].coin)
+        if entries.values[index].fresh {
+            entries.remove(at: index)
         } else {
-            insert(outpoint, Entry(coin: nil, dirty: true, fresh: false))
+            entries.values[index] = Entry(coin: nil, dirty: true, fresh: false)
+            memoryUsage += Self.cost(nil)
         }
     }
 
