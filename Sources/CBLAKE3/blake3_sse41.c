@@ -142,6 +142,79 @@ void rc_b3_single_block_sse41(const uint8_t *msgs, size_t stride, size_t len, si
   }
 }
 
+
+// ---- One message: the state as four row vectors ----
+// Rows a, b, c, d hold state words 0-3, 4-7, 8-11, 12-15; a column step is one G on all
+// four lanes, and rotating the lanes of b, c, d lines the diagonals up for the next.
+
+static const uint8_t row_schedule[7][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
+    {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
+    {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
+    {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
+    {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
+    {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13},
+};
+
+static inline void g_rows(vec *a, vec *b, vec *c, vec *d, vec mx, vec my) {
+  *a = add_v(add_v(*a, *b), mx);
+  *d = rot16_v(xor_v(*d, *a));
+  *c = add_v(*c, *d);
+  *b = rot12_v(xor_v(*b, *c));
+  *a = add_v(add_v(*a, *b), my);
+  *d = rot8_v(xor_v(*d, *a));
+  *c = add_v(*c, *d);
+  *b = rot7_v(xor_v(*b, *c));
+}
+
+static inline vec words4(const uint32_t m[16], const uint8_t *s, int first) {
+  return _mm_setr_epi32((int)m[s[first]], (int)m[s[first + 2]], (int)m[s[first + 4]], (int)m[s[first + 6]]);
+}
+
+static inline void compress_rows(vec rows[4], const uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
+                                 uint8_t block_len, uint64_t counter, uint8_t flags) {
+  uint32_t m[16];
+  rc_b3_load_words(m, block, 16);
+  vec a = _mm_loadu_si128((const __m128i *)(const void *)&cv[0]);
+  vec b = _mm_loadu_si128((const __m128i *)(const void *)&cv[4]);
+  vec c = _mm_setr_epi32((int)RC_B3_IV[0], (int)RC_B3_IV[1], (int)RC_B3_IV[2], (int)RC_B3_IV[3]);
+  vec d = _mm_setr_epi32((int)rc_b3_counter_low(counter), (int)rc_b3_counter_high(counter), (int)block_len, (int)flags);
+  for (int r = 0; r < 7; r++) {
+    const uint8_t *s = row_schedule[r];
+    g_rows(&a, &b, &c, &d, words4(m, s, 0), words4(m, s, 1));
+    b = _mm_shuffle_epi32(b, _MM_SHUFFLE(0, 3, 2, 1));
+    c = _mm_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));
+    d = _mm_shuffle_epi32(d, _MM_SHUFFLE(2, 1, 0, 3));
+    g_rows(&a, &b, &c, &d, words4(m, s, 8), words4(m, s, 9));
+    b = _mm_shuffle_epi32(b, _MM_SHUFFLE(2, 1, 0, 3));
+    c = _mm_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));
+    d = _mm_shuffle_epi32(d, _MM_SHUFFLE(0, 3, 2, 1));
+  }
+  rows[0] = a;
+  rows[1] = b;
+  rows[2] = c;
+  rows[3] = d;
+}
+
+void rc_b3_compress_in_place_sse41(uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
+                                   uint8_t block_len, uint64_t counter, uint8_t flags) {
+  vec rows[4];
+  compress_rows(rows, cv, block, block_len, counter, flags);
+  _mm_storeu_si128((__m128i *)(void *)&cv[0], xor_v(rows[0], rows[2]));
+  _mm_storeu_si128((__m128i *)(void *)&cv[4], xor_v(rows[1], rows[3]));
+}
+
+void rc_b3_compress_sse41(const uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
+                          uint8_t block_len, uint64_t counter, uint8_t flags, uint32_t out[16]) {
+  vec rows[4];
+  compress_rows(rows, cv, block, block_len, counter, flags);
+  _mm_storeu_si128((__m128i *)(void *)&out[0], xor_v(rows[0], rows[2]));
+  _mm_storeu_si128((__m128i *)(void *)&out[4], xor_v(rows[1], rows[3]));
+  _mm_storeu_si128((__m128i *)(void *)&out[8], xor_v(rows[2], _mm_loadu_si128((const __m128i *)(const void *)&cv[0])));
+  _mm_storeu_si128((__m128i *)(void *)&out[12], xor_v(rows[3], _mm_loadu_si128((const __m128i *)(const void *)&cv[4])));
+}
+
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
