@@ -355,7 +355,7 @@ public final class ChainState {
     /// Contextual rules and script execution of `block` on top of the tip; mutates nothing
     /// (coins read are only cached).
     private func contextualDelta(_ node: BlockNode, _ block: Block, txids: [Hash256]) throws -> BlockDelta {
-        try utxo.prefetch(block.transactions.dropFirst().flatMap { $0.inputs.map(\.previousOutput) })
+        if !utxo.holdsWholeSet { try utxo.prefetch(block.transactions.dropFirst().flatMap { $0.inputs.map(\.previousOutput) }) }
         let context = BlockConnector.Context(
             height: node.height, medianTimePast: medianTimePast(tip), blockHash: node.hash,
             medianTimePastBefore: { [active] height in

@@ -431,8 +431,9 @@ public final class VerificationPipeline {
                         let record = records[index]
                         let parsed: Parsed
                         do {
-                            let block = try Block(decoding: record.bytes)
-                            let txids = try? ContextFreeRules.check(block, encodedSize: record.bytes.count, parameters: parameters).txids
+                            let (block, spans) = try Block.decodeWithSpans(record.bytes)
+                            let txids = try? ContextFreeRules.check(block, encodedSize: record.bytes.count, parameters: parameters,
+                                                                    encoded: record.bytes, spans: spans).txids
                             parsed = .block(block, txids: txids, record: record)
                         } catch {
                             parsed = .malformed(record.stored ? "\(record.name): \(error)" : "\(record.file): block record at byte \(record.offset): \(error)")

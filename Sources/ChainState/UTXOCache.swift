@@ -43,7 +43,8 @@ public final class UTXOCache {
             return entry.coin
         }
         misses += 1
-        guard let bytes = try database.get(family, outpoint.storageKey) else { return nil }
+        // Holding every coin, a miss means there is no such coin.
+        guard !holdsWholeSet, let bytes = try database.get(family, outpoint.storageKey) else { return nil }
         let coin = try Self.decodeStored(bytes, outpoint)
         insert(outpoint, Entry(coin: coin, dirty: false, fresh: false))
         return coin
@@ -51,6 +52,7 @@ public final class UTXOCache {
 
     /// Loads every outpoint not yet cached with one MultiGet.
     public func prefetch(_ outpoints: [OutPoint]) throws {
+        guard !holdsWholeSet else { return }
         let missing = outpoints.filter { entries[$0] == nil }
         guard !missing.isEmpty else { return }
         let values = try database.multiGet(family, missing.map(\.storageKey))

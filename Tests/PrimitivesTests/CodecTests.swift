@@ -19,6 +19,29 @@ struct CodecTests {
         }
     }
 
+    @Test("ids hashed from the decoded bytes (spans) equal ids of the re-encoded transactions")
+    func spans() throws {
+        var rng = SeededGenerator(seed: 0x5BA5)
+        for size in [1, 2, 7, 60] {
+            var block = rng.block(transactions: size)
+            // Witness items past 252 bytes take the 3-byte CompactSize form.
+            block.transactions[0].witnesses[0].append(rng.bytes(300))
+            let bytes = block.encoded
+            let (decoded, spans) = try Block.decodeWithSpans(bytes)
+            #expect(decoded == block && spans.count == block.transactions.count)
+            #expect(spans.first?.start == 128 + 1 && spans.last?.end == bytes.count)
+            for (index, span) in spans.enumerated() {
+                if index > 0 { #expect(span.start == spans[index - 1].end) }
+                let ids = bytes.withUnsafeBytes { span.ids(in: $0) }
+                #expect(ids.txid == block.transactions[index].txid && ids.wtxid == block.transactions[index].wtxid)
+            }
+        }
+        // The same errors as plain decoding.
+        let bytes = rng.block(transactions: 3).encoded
+        #expect(throws: (any Error).self) { try Block.decodeWithSpans(bytes + [0]) }
+        #expect(throws: (any Error).self) { try Block.decodeWithSpans(Array(bytes.dropLast())) }
+    }
+
     @Test("header layout matches the design: field offsets and little-endian integers")
     func headerLayout() {
         let header = BlockHeader(version: 0x0403_0201, height: 0x0C0B_0A09_0807_0605, previousHash: Hash256(bytes: [UInt8](repeating: 0xAA, count: 32))!,

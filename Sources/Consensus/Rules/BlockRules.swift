@@ -8,7 +8,10 @@ public enum ContextFreeRules {
         public var encodedSize: Int
     }
 
-    public static func check(_ block: Block, encodedSize: Int, parameters: ConsensusParameters) throws(Rejection) -> Checked {
+    /// `encoded` and `spans` (from `Block.decodeWithSpans`), when given, let the ids be hashed
+    /// from the block's own bytes instead of encoding every transaction again.
+    public static func check(_ block: Block, encodedSize: Int, parameters: ConsensusParameters,
+                             encoded: [UInt8]? = nil, spans: [TransactionSpan]? = nil) throws(Rejection) -> Checked {
         guard encodedSize <= parameters.maxBlockBytes else {
             throw Rejection("block-size", "\(encodedSize) bytes, limit \(parameters.maxBlockBytes)")
         }
@@ -23,7 +26,12 @@ public enum ContextFreeRules {
         for (index, transaction) in block.transactions.enumerated() {
             if index > 0 && transaction.isCoinbase { throw Rejection("block-extra-coinbase", transaction: index) }
             do { try TransactionRules.checkContextFree(transaction, isCoinbase: index == 0) } catch { throw error.at(transaction: index) }
-            let (txid, wtxid) = transaction.ids
+            let (txid, wtxid): (Hash256, Hash256)
+            if let encoded, let spans {
+                (txid, wtxid) = encoded.withUnsafeBytes { spans[index].ids(in: $0) }
+            } else {
+                (txid, wtxid) = transaction.ids
+            }
             guard seen.insert(txid).inserted else { throw Rejection("block-duplicate-txid", txid.hex, transaction: index) }
             txids.append(txid)
             wtxids.append(wtxid)

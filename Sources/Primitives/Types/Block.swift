@@ -23,6 +23,21 @@ public struct Block: Hashable, Sendable, BinaryCodable {
     }
 
     public static func decode(from reader: inout ByteReader) throws -> Block {
+        var spans: [TransactionSpan]? = nil
+        return try decode(from: &reader, spans: &spans)
+    }
+
+    /// Decodes a whole encoded block and reports where each transaction lies in `bytes`
+    /// (for hashing the ids from the bytes already in hand).
+    public static func decodeWithSpans(_ bytes: [UInt8]) throws -> (block: Block, spans: [TransactionSpan]) {
+        var reader = ByteReader(bytes, path: "Block")
+        var spans: [TransactionSpan]? = []
+        let block = try decode(from: &reader, spans: &spans)
+        try reader.expectEnd("end")
+        return (block, spans!)
+    }
+
+    static func decode(from reader: inout ByteReader, spans: inout [TransactionSpan]?) throws -> Block {
         if reader.remaining > EncodingLimits.maxBlockBytes {
             throw DecodingError.countTooLarge(field: reader.path.isEmpty ? "block" : reader.path, offset: reader.offset,
                                               count: UInt64(reader.remaining), limit: UInt64(EncodingLimits.maxBlockBytes))
@@ -32,8 +47,12 @@ public struct Block: Hashable, Sendable, BinaryCodable {
                                          minimumItemSize: minimumTransactionLength)
         var transactions = [Transaction]()
         transactions.reserveCapacity(count)
+        spans?.reserveCapacity(count)
         for index in 0..<count {
-            transactions.append(try reader.within("tx", index: index) { try Transaction.decode(from: &$0) })
+            let start = reader.offset
+            var witnessStart = 0
+            transactions.append(try reader.within("tx", index: index) { try Transaction.decode(from: &$0, witnessStart: &witnessStart) })
+            spans?.append(TransactionSpan(start: start, witnessStart: witnessStart, end: reader.offset))
         }
         return Block(header: header, transactions: transactions)
     }

@@ -175,6 +175,12 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
     }
 
     public static func decode(from reader: inout ByteReader) throws -> Transaction {
+        var witnessStart = 0
+        return try decode(from: &reader, witnessStart: &witnessStart)
+    }
+
+    /// Decoding that also reports where the witness stacks begin (the end of what the txid covers).
+    static func decode(from reader: inout ByteReader, witnessStart: inout Int) throws -> Transaction {
         let version = try reader.readUInt32("version")
         let inputCount = try reader.readCount("input_count", limit: EncodingLimits.maxInputs, minimumItemSize: TxIn.encodedLength)
         var inputs = [TxIn]()
@@ -189,6 +195,7 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
             outputs.append(try reader.within("output", index: index) { try TxOut.decode(from: &$0) })
         }
         let lockTime = try reader.readUInt64("lock_time")
+        witnessStart = reader.offset
         var witnesses = [[[UInt8]]]()
         witnesses.reserveCapacity(inputCount)
         for index in 0..<inputCount {
@@ -204,5 +211,27 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
             witnesses.append(stack)
         }
         return Transaction(version: version, inputs: inputs, outputs: outputs, lockTime: lockTime, witnesses: witnesses)
+    }
+}
+
+/// Where one transaction's encoding lies in the bytes it was decoded from. Decoding accepts
+/// only the canonical encoding, so these bytes are exactly `encoded` and the ids can be
+/// hashed from them without encoding again.
+public struct TransactionSpan: Sendable, Equatable {
+    public var start: Int
+    /// End of the witness-free part (what the txid covers).
+    public var witnessStart: Int
+    public var end: Int
+
+    /// txid and wtxid of the transaction at this span of `bytes`.
+    public func ids(in bytes: UnsafeRawBufferPointer) -> (txid: Hash256, wtxid: Hash256) {
+        var txid = Hash256.zero, wtxid = Hash256.zero
+        Swift.withUnsafeMutableBytes(of: &txid) { txidBytes in
+            Swift.withUnsafeMutableBytes(of: &wtxid) { wtxidBytes in
+                BLAKE3.hashPrefixAndWhole(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), prefixLength: witnessStart - start,
+                                          prefixOutput: txidBytes, wholeOutput: wtxidBytes)
+            }
+        }
+        return (txid, wtxid)
     }
 }
