@@ -25,6 +25,10 @@ public struct ChainGenerator {
     public private(set) var signatureCount = 0
     public private(set) var transactionCount = 0
     public private(set) var inputCount = 0
+    /// When set, every signature made is kept (in chain order) until `takeSignatures`:
+    /// the exact work a verifier of the chain does, for benchmarks against batch verification.
+    public var recordsSignatures = false
+    private var recorded: [SignatureItem] = []
 
     enum Lock {
         case keyHash(Int)
@@ -83,8 +87,16 @@ public struct ChainGenerator {
         }
     }
 
-    private func sign(_ key: Int, _ message: Hash256) -> [UInt8] {
-        Ed25519.sign(message: message.bytes, seed: keys[key].seed, publicKey: keys[key].publicKey)
+    private mutating func sign(_ key: Int, _ message: Hash256) -> [UInt8] {
+        let signature = Ed25519.sign(message: message.bytes, seed: keys[key].seed, publicKey: keys[key].publicKey)
+        if recordsSignatures { recorded.append(SignatureItem(publicKey: keys[key].publicKey, signature: signature, message: message.bytes)) }
+        return signature
+    }
+
+    /// The signatures recorded since the last call (see `recordsSignatures`).
+    public mutating func takeSignatures() -> [SignatureItem] {
+        defer { recorded.removeAll() }
+        return recorded
     }
 
     // MARK: Blocks

@@ -67,6 +67,10 @@ struct GenChainCommand: ParsableCommand {
     @Option(help: "Output block file.")
     var out: String
 
+    @Option(help: ArgumentHelp("Also write every signature of the chain, in order, as verify-batch JSONL.",
+                               discussion: "For comparing `rusty verify-chain` with `rusty sig verify-batch` on the same signatures."))
+    var signatures: String?
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -83,6 +87,16 @@ struct GenChainCommand: ParsableCommand {
         }
         defer { try? handle.close() }
         var generator = ChainGenerator(parameters: parameters, seed: seed, transactionsPerBlock: transactionsPerBlock)
+        var signatureHandle: FileHandle?
+        if let signatures {
+            guard FileManager.default.createFile(atPath: signatures, contents: nil), let opened = FileHandle(forWritingAtPath: signatures) else {
+                printError("rusty gen-chain: cannot create \(signatures)")
+                throw ExitCode(1)
+            }
+            signatureHandle = opened
+            generator.recordsSignatures = true
+        }
+        defer { try? signatureHandle?.close() }
         let progress = ProgressLine()
         let start = DispatchTime.now().uptimeNanoseconds
         var bytes = 0
@@ -93,6 +107,13 @@ struct GenChainCommand: ParsableCommand {
             bytes += record.count
             pendingOutput += record
             if pendingOutput.count > 1 << 22 { handle.write(Data(pendingOutput)); pendingOutput.removeAll(keepingCapacity: true) }
+            if let signatureHandle {
+                var lines = ""
+                for item in generator.takeSignatures() {
+                    lines += "{\"pk\":\"\(HexCoding.encode(item.publicKey))\",\"sig\":\"\(HexCoding.encode(item.signature))\",\"msg\":\"\(HexCoding.encode(item.message))\"}\n"
+                }
+                signatureHandle.write(Data(lines.utf8))
+            }
             progress.update("gen-chain: block \(index + 1)/\(blocks), \(generator.transactionCount) transactions, \(generator.signatureCount) signatures")
         }
         handle.write(Data(pendingOutput))

@@ -23,12 +23,19 @@ struct VerifyPipelineCommandTests {
     @Test("every backend, batch size and --sequential give gen-chain's digest; --reindex rebuilds the same state from the datadir's blocks")
     func backendsAndReindex() throws {
         let file = Self.temporary("pipe").appendingPathExtension("blk")
-        defer { try? FileManager.default.removeItem(at: file) }
+        let signatures = Self.temporary("pipe-sigs").appendingPathExtension("jsonl")
+        defer { try? FileManager.default.removeItem(at: file); try? FileManager.default.removeItem(at: signatures) }
         let generated = try runProcess(TestPaths.rustyExecutable, ["gen-chain", "--blocks", "200", "--txs-per-block", "10",
-                                                                   "--seed", "17", "--out", file.path, "--json"])
+                                                                   "--seed", "17", "--out", file.path, "--signatures", signatures.path, "--json"])
         #expect(generated.status == 0, "\(generated.stderrText)")
         let expected = try Self.json(generated)
         let expectedDigest = expected["utxoDigest"] as! String
+
+        // --signatures wrote every signature of the chain: verify-batch accepts them all.
+        let batch = try runProcess(TestPaths.rustyExecutable, ["sig", "verify-batch", signatures.path, "--json"])
+        #expect(batch.status == 0, "\(batch.stderrText)")
+        let batchSummary = try JSONSerialization.jsonObject(with: Data(batch.stdoutText.utf8)) as? [String: Any]
+        #expect(batchSummary?["count"] as? Int == expected["signatures"] as? Int && batchSummary?["invalid"] as? Int == 0)
 
         let runs: [[String]] = [
             [], ["--sequential"], ["--backend", "scalar", "--batch-size", "100"], ["--backend", "simd", "--threads", "1", "--batch-size", "700"],
