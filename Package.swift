@@ -90,7 +90,11 @@ let package = Package(
                 "SignatureBackends",
                 "Consensus", "ChainState", "ChainGen", "Mining",
                 "Bench",
-            ]
+            ],
+            // jemalloc replaces glibc's malloc in the command: the verification pipeline
+            // allocates on one thread and frees on another about a million small objects per
+            // 2,000 blocks, which glibc handles slowly (docs/PERFORMANCE.md, "Bulk verification").
+            linkerSettings: [.linkedLibrary("jemalloc")]
         ),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
