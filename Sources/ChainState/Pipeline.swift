@@ -28,6 +28,10 @@ public final class VerificationPipeline {
         public var batchSize: Int
         /// Threads of the context-free stage.
         public var contextFreeThreads: Int
+        /// Decode and check on the UTXO stage's thread instead of a stage of its own: better
+        /// when no core is left beside the signature threads, where a separate stage would
+        /// only time-slice with the others (and evict the signature batches from the caches).
+        public var contextFreeInline = false
         /// Blocks per read chunk (the unit of the parallel context-free stage).
         public var chunkBlocks = 32
 
@@ -41,10 +45,12 @@ public final class VerificationPipeline {
         /// CPU verification with `Ed25519.verifyBatch`.
         public static func cpu(backend: Ed25519.Backend, threads: Int, batchSize: Int? = nil) -> Options {
             let threads = max(1, threads)
-            return Options(verifier: { Ed25519.verifyBatch($0, backend: backend, threads: threads) },
-                           backendName: backend.resolved.rawValue,
-                           batchSize: batchSize ?? defaultBatchSize(backend: backend, threads: threads),
-                           contextFreeThreads: threads)
+            var options = Options(verifier: { Ed25519.verifyBatch($0, backend: backend, threads: threads) },
+                                  backendName: backend.resolved.rawValue,
+                                  batchSize: batchSize ?? defaultBatchSize(backend: backend, threads: threads),
+                                  contextFreeThreads: threads)
+            options.contextFreeInline = ProcessInfo.processInfo.activeProcessorCount <= threads + 1
+            return options
         }
 
         /// Signatures per batch for a CPU backend: each of the `threads` slices runs one batch
@@ -181,9 +187,11 @@ public final class VerificationPipeline {
         }
         // Stage 2: decode and context-free rules, in parallel within each chunk.
         let parameters = self.parameters
-        let contextFreeThreads = options.contextFreeThreads
-        Self.spawn("rusty-context-free", group) {
-            Self.contextFreeStage(from: readQueue, into: parsedQueue, parameters: parameters, threads: contextFreeThreads, clock: clock)
+        let contextFreeThreads = options.contextFreeThreads, contextFreeInline = options.contextFreeInline
+        if !contextFreeInline {
+            Self.spawn("rusty-context-free", group) {
+                Self.contextFreeStage(from: readQueue, into: parsedQueue, parameters: parameters, threads: contextFreeThreads, clock: clock)
+            }
         }
         // Stage 4: signature batches.
         let verifier = options.verifier, batchSize = options.batchSize
@@ -244,8 +252,16 @@ public final class VerificationPipeline {
         do {
             outer: while true {
                 let waitStart = DispatchTime.now().uptimeNanoseconds
-                guard let batch = parsedQueue.pop() else { break }
-                clock.add("waitInput", DispatchTime.now().uptimeNanoseconds - waitStart)
+                let batch: [Parsed]
+                if contextFreeInline {
+                    guard let item = readQueue.pop() else { break }
+                    clock.add("waitInput", DispatchTime.now().uptimeNanoseconds - waitStart)
+                    batch = Self.parse(item, parameters: parameters, threads: 1, clock: clock)
+                } else {
+                    guard let parsed = parsedQueue.pop() else { break }
+                    clock.add("waitInput", DispatchTime.now().uptimeNanoseconds - waitStart)
+                    batch = parsed
+                }
                 for item in batch {
                     try pollResults()
                     if signatureFailed { break outer }
@@ -417,36 +433,42 @@ public final class VerificationPipeline {
 
     static func contextFreeStage(from input: BoundedQueue<ReadItem>, into output: BoundedQueue<[Parsed]>,
                                  parameters: ConsensusParameters, threads: Int, clock: StageClock) {
-        loop: while let item = input.pop() {
-            switch item {
-            case .failure(let message):
-                output.push([.readFailure(message)], weight: 1)
-            case .chunk(let records):
-                let started = DispatchTime.now().uptimeNanoseconds
-                let results = ResultSlots<Parsed>(count: records.count)
-                let workers = min(threads, records.count)
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    var index = worker
-                    while index < records.count {
-                        let record = records[index]
-                        let parsed: Parsed
-                        do {
-                            let (block, spans) = try Block.decodeWithSpans(record.bytes)
-                            let txids = try? ContextFreeRules.check(block, encodedSize: record.bytes.count, parameters: parameters,
-                                                                    encoded: record.bytes, spans: spans).txids
-                            parsed = .block(block, txids: txids, record: record)
-                        } catch {
-                            parsed = .malformed(record.stored ? "\(record.name): \(error)" : "\(record.file): block record at byte \(record.offset): \(error)")
-                        }
-                        results.set(index, parsed)
-                        index += workers
-                    }
-                }
-                clock.add("contextFree", DispatchTime.now().uptimeNanoseconds - started)
-                guard output.push(results.values, weight: 1) else { break loop }
-            }
+        while let item = input.pop() {
+            guard output.push(parse(item, parameters: parameters, threads: threads, clock: clock), weight: 1) else { break }
         }
         output.close()
+    }
+
+    /// Decodes a chunk of records and runs the context-free rules on `threads` threads.
+    static func parse(_ item: ReadItem, parameters: ConsensusParameters, threads: Int, clock: StageClock) -> [Parsed] {
+        switch item {
+        case .failure(let message):
+            return [.readFailure(message)]
+        case .chunk(let records):
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer { clock.add("contextFree", DispatchTime.now().uptimeNanoseconds - started) }
+            let results = ResultSlots<Parsed>(count: records.count)
+            let workers = min(threads, records.count)
+            let work: @Sendable (Int) -> Void = { worker in
+                var index = worker
+                while index < records.count {
+                    let record = records[index]
+                    let parsed: Parsed
+                    do {
+                        let (block, spans) = try Block.decodeWithSpans(record.bytes)
+                        let txids = try? ContextFreeRules.check(block, encodedSize: record.bytes.count, parameters: parameters,
+                                                                encoded: record.bytes, spans: spans).txids
+                        parsed = .block(block, txids: txids, record: record)
+                    } catch {
+                        parsed = .malformed(record.stored ? "\(record.name): \(error)" : "\(record.file): block record at byte \(record.offset): \(error)")
+                    }
+                    results.set(index, parsed)
+                    index += workers
+                }
+            }
+            if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+            return results.values
+        }
     }
 
     static func signatureStage(from input: BoundedQueue<SignatureWork>, into output: BoundedQueue<SignatureResult>,

@@ -26,14 +26,15 @@ struct PipelineTests {
 
     /// Runs the pipeline into a fresh datadir; the summary is read after reopening it.
     static func pipeline(_ file: String, backend: Ed25519.Backend = .auto, threads: Int = 2, batchSize: Int? = nil,
-                         cacheMiB: Int = 64) throws -> Outcome {
+                         cacheMiB: Int = 64, contextFreeInline: Bool? = nil) throws -> Outcome {
         let directory = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var report: VerificationPipeline.Report
         do {
             let state = try ChainState(directory: directory, parameters: Fixtures.regtest, cacheMiB: cacheMiB)
-            report = try VerificationPipeline(state: state, options: .cpu(backend: backend, threads: threads, batchSize: batchSize))
-                .run(files: [file])
+            var options = VerificationPipeline.Options.cpu(backend: backend, threads: threads, batchSize: batchSize)
+            if let contextFreeInline { options.contextFreeInline = contextFreeInline }
+            report = try VerificationPipeline(state: state, options: options).run(files: [file])
             try state.flush()
         }
         let reopened = try ChainState(directory: directory, parameters: Fixtures.regtest)
@@ -73,10 +74,12 @@ struct PipelineTests {
         var backends: [Ed25519.Backend] = [.scalar, .auto]
         if Ed25519.Backend.detected != .scalar { backends.append(Ed25519.Backend.detected) }
         for backend in backends {
-            for batchSize in [1, 37, 500, nil] as [Int?] {
-                let outcome = try Self.pipeline(file, backend: backend, threads: 2, batchSize: batchSize, cacheMiB: batchSize == 37 ? 1 : 64)
+            // Both shapes of the context-free stage: its own thread, and inline on the UTXO stage's.
+            for (batchSize, inline) in [(1, true), (37, false), (500, true), (nil, false), (nil, true)] as [(Int?, Bool)] {
+                let outcome = try Self.pipeline(file, backend: backend, threads: 2, batchSize: batchSize, cacheMiB: batchSize == 37 ? 1 : 64,
+                                                contextFreeInline: inline)
                 #expect(outcome.failure == nil, "\(backend) \(String(describing: batchSize)): \(outcome.failure ?? "")")
-                #expect(outcome.summary == reference.summary, "\(backend) batch \(String(describing: batchSize))")
+                #expect(outcome.summary == reference.summary, "\(backend) batch \(String(describing: batchSize)) inline \(inline)")
                 #expect(outcome.blocks == 160)
             }
         }
@@ -146,8 +149,9 @@ struct PipelineTests {
                 let expected = "block \(height) (\(bad[index].hash.hex)) rejected: \(place)"
                 #expect(reference.failure?.hasPrefix(expected) == true, "\(defect) at \(height): \(reference.failure ?? "accepted")")
                 #expect(reference.summary.bestHeight == UInt64(height - 1))
-                for (backend, batchSize) in [(Ed25519.Backend.scalar, 64), (.auto, 300), (.auto, nil)] as [(Ed25519.Backend, Int?)] {
-                    let outcome = try Self.pipeline(file, backend: backend, batchSize: batchSize)
+                for (backend, batchSize, inline) in [(Ed25519.Backend.scalar, 64, false), (.auto, 300, true), (.auto, nil, false)]
+                    as [(Ed25519.Backend, Int?, Bool)] {
+                    let outcome = try Self.pipeline(file, backend: backend, batchSize: batchSize, contextFreeInline: inline)
                     let label = "\(defect) at \(height), \(backend), batch \(String(describing: batchSize))"
                     #expect(outcome.failure?.hasSuffix(reference.failure ?? "-") == true, "\(label): \(outcome.failure ?? "accepted")")
                     #expect(outcome.failure?.contains(expected) == true, "\(label): \(outcome.failure ?? "accepted")")
