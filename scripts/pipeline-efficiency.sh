@@ -43,8 +43,11 @@ rate() { grep -o '"signaturesPerSecond":[0-9.e+]*' | head -1 | cut -d: -f2; }
 for t in $threads; do
     ratios=()
     for round in $(seq "$rounds"); do
+        # Each command starts on a settled machine: the previous datadir is deleted and
+        # its write-back finished before either runs.
+        rm -rf "$work/datadir"; sync; sleep 1
         batch=$("$RUSTY" sig verify-batch "$work/signatures.jsonl" --backend "$backend" --threads "$t" --json | rate)
-        rm -rf "$work/datadir"
+        sleep 1
         chain=$("$RUSTY" verify-chain "$work/chain.blk" --datadir "$work/datadir" --backend "$backend" --threads "$t" --json | rate)
         ratio=$(awk -v c="$chain" -v b="$batch" 'BEGIN { printf "%.3f", c / b }')
         ratios+=("$ratio")
