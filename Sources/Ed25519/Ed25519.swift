@@ -40,7 +40,7 @@ public enum Ed25519 {
     }
 
     /// Verifies many signatures; the result for each item equals `verify` on that item.
-    /// The batch is cut into equal slices of at most `maximumItemsPerEquation`, spread over
+    /// The batch is cut into equal slices of about `maximumItemsPerEquation`, spread over
     /// `threads` threads; each slice is one batch equation (with its own random
     /// coefficients from the OS), bisected when it fails.
     public static func verifyBatch(_ items: [SignatureItem], backend: Backend = .auto, threads: Int = 1) -> [Bool] {
@@ -54,7 +54,9 @@ public enum Ed25519 {
         results.initialize(repeating: 0)
         let resultsAddress = UnsafeSendablePointer(results.baseAddress!)
         let workers = max(1, min(threads, items.count / minimumItemsPerThread))
-        let slices = max(workers, (items.count + maximumItemsPerEquation - 1) / maximumItemsPerEquation)
+        // Rounded, not rounded up: a batch a little over the size stays one equation rather
+        // than two half-size ones (the pipeline's batches end on block boundaries).
+        let slices = max(workers, (items.count + maximumItemsPerEquation / 2) / maximumItemsPerEquation)
         let slice = (items.count + slices - 1) / slices
         let run: @Sendable (Int) -> Void = { worker in
             for index in stride(from: worker, to: slices, by: workers) {
