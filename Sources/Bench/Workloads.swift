@@ -526,7 +526,7 @@ enum Workloads {
             do {
                 let verifier = try OpenCLSignatureVerifier(devices: devices)
                 runs.append(("opencl", devices.map(\.name).joined(separator: ", "), .detected,
-                             VerificationPipeline.Options(verifier: { try verifier.verify($0) }, backendName: verifier.name,
+                             VerificationPipeline.Options(verifier: { try verifier.verify($0.items) }, backendName: verifier.name,
                                                           batchSize: 32_768, contextFreeThreads: cores)))
             } catch {
                 r.options.progress("bench: verify-chain on OpenCL failed: \(error)")

@@ -499,7 +499,9 @@ struct UnverifiedBlock {
 public struct DeferredConnection: Sendable {
     public var height: UInt64
     public var hash: Hash256
-    public var checks: [SignatureCheck]
+    /// The signature checks left to verify, as flat arrays (built on the UTXO stage's
+    /// thread, so the signature stage neither allocates nor frees per signature).
+    public var signatures: SignatureBatch
     public var locations: [CheckLocation]
     public var transactions: Int
     public var inputs: Int
@@ -541,7 +543,16 @@ extension ChainState {
         nodes[hash] = node
         pendingUndo[hash] = apply(delta, node: node, transactions: block.transactions.count)
         unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded))
-        return DeferredConnection(height: node.height, hash: hash, checks: delta.checks, locations: delta.checkLocations,
+        var signatures = SignatureBatch()
+        signatures.reserveCapacity(delta.checks.count, messageBytes: delta.checks.count * 32)
+        for check in delta.checks {
+            // Scripts only collect 32-byte keys and 64-byte signatures.
+            let appended = check.message.withUnsafeBytes {
+                signatures.append(publicKey: check.publicKey, signature: check.signature, message: $0)
+            }
+            precondition(appended, "a collected signature check has the wrong key or signature length")
+        }
+        return DeferredConnection(height: node.height, hash: hash, signatures: signatures, locations: delta.checkLocations,
                                   transactions: block.transactions.count, inputs: delta.inputCount)
     }
 

@@ -18,7 +18,7 @@ import Primitives
 /// `Ed25519.verifyBatch`); the chain state is rolled back to the block before it.
 public final class VerificationPipeline {
     /// One batch verifier: one verdict per item, in order (e.g. `Ed25519.verifyBatch`).
-    public typealias Verifier = @Sendable ([SignatureItem]) throws -> [Bool]
+    public typealias Verifier = @Sendable (SignatureBatch) throws -> [Bool]
 
     public struct Options: Sendable {
         public var verifier: Verifier
@@ -282,13 +282,13 @@ public final class VerificationPipeline {
                             do {
                                 let connection = try state.connectDeferred(block, txids: txids, encoded: record.bytes)
                                 clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
-                                origins.append((record.name, connection.transactions, connection.inputs, connection.checks.count))
+                                origins.append((record.name, connection.transactions, connection.inputs, connection.signatures.count))
                                 report.blocks += 1
                                 report.transactions += connection.transactions
                                 report.inputs += connection.inputs
-                                report.signatures += connection.checks.count
+                                report.signatures += connection.signatures.count
                                 let pushStart = DispatchTime.now().uptimeNanoseconds
-                                signatureQueue.push(.block(connection), weight: connection.checks.count + 1)
+                                signatureQueue.push(.block(connection), weight: connection.signatures.count + 1)
                                 clock.add("waitSignatures", DispatchTime.now().uptimeNanoseconds - pushStart)
                                 handled = true
                             } catch is ChainStateError {
@@ -482,31 +482,27 @@ public final class VerificationPipeline {
         func verifyPending() {
             defer { blocks.removeAll(keepingCapacity: true); count = 0 }
             guard !blocks.isEmpty, !failed else { return }
-            var items = [SignatureItem]()
-            items.reserveCapacity(count)
-            for block in blocks {
-                for check in block.checks {
-                    items.append(SignatureItem(publicKey: check.publicKey, signature: check.signature, message: check.message.bytes))
-                }
-            }
+            var batch = SignatureBatch()
+            batch.reserveCapacity(count, messageBytes: blocks.reduce(0) { $0 + $1.signatures.messages.count })
+            for block in blocks { batch.append(contentsOf: block.signatures) }
             busy.set()
             let started = DispatchTime.now().uptimeNanoseconds
             let results: [Bool]
             do {
-                results = try verifier(items)
+                results = try verifier(batch)
             } catch {
-                results = items.map { Ed25519.verify(signature: $0.signature, message: $0.message, publicKey: $0.publicKey) }
+                results = batch.items.map { Ed25519.verify(signature: $0.signature, message: $0.message, publicKey: $0.publicKey) }
             }
             clock.add("signatures", DispatchTime.now().uptimeNanoseconds - started)
             busy.clear()
             if let bad = results.firstIndex(of: false) {
                 var offset = 0
                 for (index, block) in blocks.enumerated() {
-                    if bad < offset + block.checks.count {
+                    if bad < offset + block.signatures.count {
                         output.push(.failed(index: index, location: block.locations[bad - offset]), weight: 0)
                         break
                     }
-                    offset += block.checks.count
+                    offset += block.signatures.count
                 }
                 failed = true
             } else {
@@ -518,7 +514,7 @@ public final class VerificationPipeline {
             case .block(let connection):
                 guard !failed else { continue }
                 blocks.append(connection)
-                count += connection.checks.count
+                count += connection.signatures.count
                 if count >= target {
                     verifyPending()
                     target = min(batchSize, target * 2)

@@ -39,30 +39,47 @@ public enum Ed25519 {
         }
     }
 
-    /// Verifies many signatures; the result for each item equals `verify` on that item.
+    /// Verifies many signatures; the result for each item equals `verify` on that item
+    /// (items whose key or signature has the wrong length are invalid).
+    public static func verifyBatch(_ items: [SignatureItem], backend: Backend = .auto, threads: Int = 1) -> [Bool] {
+        var batch = SignatureBatch()
+        batch.reserveCapacity(items.count, messageBytes: items.reduce(0) { $0 + $1.message.count })
+        var wellFormed = [Int]()
+        wellFormed.reserveCapacity(items.count)
+        for (index, item) in items.enumerated()
+        where batch.append(publicKey: item.publicKey, signature: item.signature, message: item.message) {
+            wellFormed.append(index)
+        }
+        var results = [Bool](repeating: false, count: items.count)
+        for (slot, valid) in verifyBatch(batch, backend: backend, threads: threads).enumerated() { results[wellFormed[slot]] = valid }
+        return results
+    }
+
+    /// Verifies a flat batch; the result for each item equals `verify` on that item.
     /// The batch is cut into equal slices of about `maximumItemsPerEquation`, spread over
     /// `threads` threads; each slice is one batch equation (with its own random
     /// coefficients from the OS), bisected when it fails.
-    public static func verifyBatch(_ items: [SignatureItem], backend: Backend = .auto, threads: Int = 1) -> [Bool] {
-        guard !items.isEmpty else { return [] }
+    public static func verifyBatch(_ batch: SignatureBatch, backend: Backend = .auto, threads: Int = 1) -> [Bool] {
+        let count = batch.count
+        guard count > 0 else { return [] }
         let previous = rc_ed25519_backend_get()
         rc_ed25519_backend_set(backend.resolved.cValue)
         defer { rc_ed25519_backend_set(previous) }
 
-        let results = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: items.count)
+        let results = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count)
         defer { results.deallocate() }
         results.initialize(repeating: 0)
         let resultsAddress = UnsafeSendablePointer(results.baseAddress!)
-        let workers = max(1, min(threads, items.count / minimumItemsPerThread))
+        let workers = max(1, min(threads, count / minimumItemsPerThread))
         // Rounded, not rounded up: a batch a little over the size stays one equation rather
         // than two half-size ones (the pipeline's batches end on block boundaries).
-        let slices = max(workers, (items.count + maximumItemsPerEquation / 2) / maximumItemsPerEquation)
-        let slice = (items.count + slices - 1) / slices
+        let slices = max(workers, (count + maximumItemsPerEquation / 2) / maximumItemsPerEquation)
+        let slice = (count + slices - 1) / slices
         let run: @Sendable (Int) -> Void = { worker in
             for index in stride(from: worker, to: slices, by: workers) {
-                let start = index * slice, end = min(items.count, start + slice)
+                let start = index * slice, end = min(count, start + slice)
                 guard start < end else { return }
-                verifyRange(items, start..<end, into: resultsAddress.pointer + start)
+                verifyRange(batch, start..<end, into: resultsAddress.pointer + start)
             }
         }
         if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
@@ -75,47 +92,27 @@ public enum Ed25519 {
     /// 91-126 k/s against 135-162 k/s for 32k items).
     public static let maximumItemsPerEquation = 16_384
 
-    private static func verifyRange(_ items: [SignatureItem], _ range: Range<Int>, into results: UnsafeMutablePointer<UInt8>) {
-        let count = range.count
-        var publicKeys = [UInt8](repeating: 0, count: count * publicKeyLength)
-        var signatures = [UInt8](repeating: 0, count: count * signatureLength)
-        var lengths = [Int](repeating: 0, count: count)
-        // Items with malformed lengths are invalid and never reach the C batch.
-        var wellFormed = [Int]()
-        wellFormed.reserveCapacity(count)
-        for (offset, index) in range.enumerated() {
-            let item = items[index]
-            guard item.publicKey.count == publicKeyLength, item.signature.count == signatureLength else { continue }
-            let slot = wellFormed.count
-            publicKeys.replaceSubrange(slot * 32..<(slot + 1) * 32, with: item.publicKey)
-            signatures.replaceSubrange(slot * 64..<(slot + 1) * 64, with: item.signature)
-            lengths[slot] = item.message.count
-            wellFormed.append(offset)
+    /// One batch equation over items `range`, straight from the batch's flat arrays.
+    private static func verifyRange(_ batch: SignatureBatch, _ range: Range<Int>, into results: UnsafeMutablePointer<UInt8>) {
+        var lengths = [Int]()
+        lengths.reserveCapacity(range.count)
+        // A valid pointer even when every message is empty.
+        let storage = batch.messages.isEmpty ? [0] : batch.messages
+        storage.withUnsafeBufferPointer { messages in
+            var pointers = [UnsafePointer<UInt8>?]()
+            pointers.reserveCapacity(range.count)
+            for index in range {
+                let start = batch.messageStart(index)
+                pointers.append(messages.baseAddress! + start)
+                lengths.append(batch.messageEnds[index] - start)
+            }
+            batch.publicKeys.withUnsafeBufferPointer { keys in
+                batch.signatures.withUnsafeBufferPointer { signatures in
+                    _ = rc_ed25519_verify_batch(pointers, lengths, keys.baseAddress! + range.lowerBound * publicKeyLength,
+                                                signatures.baseAddress! + range.lowerBound * signatureLength, range.count, nil, results)
+                }
+            }
         }
-        guard !wellFormed.isEmpty else { return }
-        var slotResults = [UInt8](repeating: 0, count: wellFormed.count)
-        // Keep every message buffer alive while the C code reads it.
-        let messages = wellFormed.map { items[range.lowerBound + $0].message }
-        withMessagePointers(messages) { pointers in
-            _ = rc_ed25519_verify_batch(pointers, lengths, publicKeys, signatures, wellFormed.count, nil, &slotResults)
-        }
-        for (slot, offset) in wellFormed.enumerated() { results[offset] = slotResults[slot] }
-    }
-
-    private static func withMessagePointers<R>(_ messages: [[UInt8]], _ body: ([UnsafePointer<UInt8>?]) -> R) -> R {
-        // One contiguous copy: a stable pointer per message without nesting closures.
-        let total = messages.reduce(0) { $0 + $1.count }
-        let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(total, 1))
-        defer { storage.deallocate() }
-        var pointers = [UnsafePointer<UInt8>?]()
-        pointers.reserveCapacity(messages.count)
-        var offset = 0
-        for message in messages {
-            _ = UnsafeMutableBufferPointer(rebasing: storage[offset..<offset + message.count]).initialize(from: message)
-            pointers.append(UnsafePointer(storage.baseAddress! + offset))
-            offset += message.count
-        }
-        return body(pointers)
     }
 
     /// Field-arithmetic backend of the batch path.
@@ -153,6 +150,59 @@ public enum Ed25519 {
 }
 
 /// One (public key, signature, message) triple.
+/// Signatures to verify as flat byte arrays, without an allocation per item: item i is
+/// `publicKeys[32i..<32i+32]`, `signatures[64i..<64i+64]` and the message between
+/// `messageEnds[i-1]` (0 for the first) and `messageEnds[i]`.
+public struct SignatureBatch: Sendable {
+    public private(set) var publicKeys: [UInt8] = []
+    public private(set) var signatures: [UInt8] = []
+    public private(set) var messages: [UInt8] = []
+    public private(set) var messageEnds: [Int] = []
+
+    public init() {}
+
+    public var count: Int { messageEnds.count }
+    public var isEmpty: Bool { messageEnds.isEmpty }
+
+    public mutating func reserveCapacity(_ count: Int, messageBytes: Int) {
+        publicKeys.reserveCapacity(count * Ed25519.publicKeyLength)
+        signatures.reserveCapacity(count * Ed25519.signatureLength)
+        messages.reserveCapacity(messageBytes)
+        messageEnds.reserveCapacity(count)
+    }
+
+    /// Appends one item; returns false, appending nothing, when the key or signature has
+    /// the wrong length (such an item can only be invalid).
+    @discardableResult
+    public mutating func append(publicKey: [UInt8], signature: [UInt8], message: some Collection<UInt8>) -> Bool {
+        guard publicKey.count == Ed25519.publicKeyLength, signature.count == Ed25519.signatureLength else { return false }
+        publicKeys.append(contentsOf: publicKey)
+        signatures.append(contentsOf: signature)
+        messages.append(contentsOf: message)
+        messageEnds.append(messages.count)
+        return true
+    }
+
+    public mutating func append(contentsOf other: SignatureBatch) {
+        let base = messages.count
+        publicKeys.append(contentsOf: other.publicKeys)
+        signatures.append(contentsOf: other.signatures)
+        messages.append(contentsOf: other.messages)
+        messageEnds.append(contentsOf: other.messageEnds.lazy.map { $0 + base })
+    }
+
+    func messageStart(_ index: Int) -> Int { index == 0 ? 0 : messageEnds[index - 1] }
+
+    /// Item `index` as separate arrays.
+    public func item(_ index: Int) -> SignatureItem {
+        SignatureItem(publicKey: Array(publicKeys[index * Ed25519.publicKeyLength..<(index + 1) * Ed25519.publicKeyLength]),
+                      signature: Array(signatures[index * Ed25519.signatureLength..<(index + 1) * Ed25519.signatureLength]),
+                      message: Array(messages[messageStart(index)..<messageEnds[index]]))
+    }
+
+    public var items: [SignatureItem] { (0..<count).map(item) }
+}
+
 public struct SignatureItem: Sendable, Hashable {
     public var publicKey: [UInt8]
     public var signature: [UInt8]

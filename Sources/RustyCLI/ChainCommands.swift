@@ -304,7 +304,7 @@ struct VerifyChainCommand: ParsableCommand {
                 printError("rusty verify-chain: \(error)")
                 throw ExitCode(3)
             }
-            options = VerificationPipeline.Options(verifier: { try verifier.verify($0) }, backendName: verifier.name,
+            options = VerificationPipeline.Options(verifier: { try verifier.verify($0.items) }, backendName: verifier.name,
                                                    batchSize: batchSize ?? 32_768, contextFreeThreads: threadCount)
         } else {
             options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)

@@ -74,6 +74,39 @@ struct BatchTests {
         #expect(!Ed25519.verify(signature: longSig.signature, message: [1], publicKey: good.publicKey))
     }
 
+    @Test("flat batches: appended and merged items read back; results equal single verification", arguments: backends)
+    func flatBatches(backend: Ed25519.Backend) {
+        var rng = SeededGenerator(seed: 0x2222)
+        // Variable message lengths, empty ones included, across two merged batches.
+        var items = Self.randomMix(count: 300, invalidEvery: 37, rng: &rng)
+        let seed = [UInt8](repeating: 3, count: 32)
+        for length in [0, 0, 1, 200] {
+            let message = [UInt8](repeating: UInt8(length & 0xFF), count: length)
+            items.append(SignatureItem(publicKey: Ed25519.publicKey(seed: seed), signature: Ed25519.sign(message: message, seed: seed), message: message))
+        }
+        var first = SignatureBatch(), second = SignatureBatch()
+        for (index, item) in items.enumerated() {
+            var target = index < 150 ? first : second
+            let appended = target.append(publicKey: item.publicKey, signature: item.signature, message: item.message)
+            #expect(appended)
+            if index < 150 { first = target } else { second = target }
+        }
+        let shortKey = first.append(publicKey: [1, 2], signature: items[0].signature, message: [1])
+        let noSignature = first.append(publicKey: items[0].publicKey, signature: [], message: [1])
+        #expect(!shortKey && !noSignature && first.count == 150)
+        var merged = first
+        merged.append(contentsOf: second)
+        #expect(merged.count == items.count && merged.items == items)
+        let expected = items.map(Self.single)
+        #expect(Ed25519.verifyBatch(merged, backend: backend) == expected)
+        #expect(Ed25519.verifyBatch(merged, backend: backend, threads: 2) == expected)
+        #expect(Ed25519.verifyBatch(SignatureBatch(), backend: backend).isEmpty)
+        // Only empty messages: no message bytes at all.
+        var empties = SignatureBatch()
+        for _ in 0..<3 { empties.append(publicKey: items[items.count - 4].publicKey, signature: items[items.count - 4].signature, message: []) }
+        #expect(Ed25519.verifyBatch(empties, backend: backend) == [true, true, true])
+    }
+
     @Test("differential against libsodium: our signatures verify there, theirs verify here")
     func libsodium() {
         #expect(sodium_init() >= 0)
