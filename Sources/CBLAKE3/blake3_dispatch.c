@@ -177,27 +177,3 @@ size_t rc_b3_pow_search(const uint32_t midstate[8], const uint8_t block1[64], ui
       return rc_b3_pow_search_portable(&ctx, start, count, results, max_results);
   }
 }
-
-void rc_b3_compress_at(rc_b3_level level, const uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
-                       uint8_t block_len, uint64_t counter, uint8_t flags, uint32_t out[16]) {
-#if defined(__x86_64__)
-  if (level >= RC_B3_LEVEL_SSE41) {
-    rc_b3_compress_sse41(cv, block, block_len, counter, flags, out);
-    return;
-  }
-#endif
-  (void)level;
-  rc_b3_compress_portable(cv, block, block_len, counter, flags, out);
-}
-
-void rc_b3_compress_in_place_at(rc_b3_level level, uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
-                                uint8_t block_len, uint64_t counter, uint8_t flags) {
-#if defined(__x86_64__)
-  if (level >= RC_B3_LEVEL_SSE41) {
-    rc_b3_compress_in_place_sse41(cv, block, block_len, counter, flags);
-    return;
-  }
-#endif
-  (void)level;
-  rc_b3_compress_in_place(cv, block, block_len, counter, flags);
-}

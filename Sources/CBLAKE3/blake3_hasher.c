@@ -11,13 +11,12 @@ typedef struct {
   uint8_t block_len;
   uint64_t counter;
   uint8_t flags;
-  uint8_t level;
 } output_t;
 
 static void output_chaining_value(const output_t *o, uint8_t cv[32]) {
   uint32_t w[8];
   memcpy(w, o->input_cv, sizeof(w));
-  rc_b3_compress_in_place_at((rc_b3_level)o->level, w, o->block, o->block_len, o->counter, o->flags);
+  rc_b3_compress_in_place(w, o->block, o->block_len, o->counter, o->flags);
   rc_b3_store_words(cv, w, 8);
 }
 
@@ -27,8 +26,8 @@ static void output_root_bytes(const output_t *o, uint64_t seek, uint8_t *out, si
   uint32_t words[16];
   uint8_t bytes[2 * RC_B3_OUT_LEN];
   while (out_len > 0) {
-    rc_b3_compress_at((rc_b3_level)o->level, o->input_cv, o->block, o->block_len, block_counter,
-                      (uint8_t)(o->flags | RC_B3_ROOT), words);
+    rc_b3_compress_portable(o->input_cv, o->block, o->block_len, block_counter,
+                            (uint8_t)(o->flags | RC_B3_ROOT), words);
     rc_b3_store_words(bytes, words, 16);
     size_t n = sizeof(bytes) - offset;
     if (n > out_len) n = out_len;
@@ -41,9 +40,8 @@ static void output_root_bytes(const output_t *o, uint64_t seek, uint8_t *out, si
 }
 
 static output_t parent_output(const uint8_t block[RC_B3_BLOCK_LEN], const uint32_t key[8],
-                              uint8_t flags, uint8_t level) {
+                              uint8_t flags) {
   output_t o;
-  o.level = level;
   memcpy(o.input_cv, key, sizeof(o.input_cv));
   memcpy(o.block, block, RC_B3_BLOCK_LEN);
   o.block_len = RC_B3_BLOCK_LEN;
@@ -54,9 +52,7 @@ static output_t parent_output(const uint8_t block[RC_B3_BLOCK_LEN], const uint32
 
 // ---- Chunk state ----
 
-static void chunk_state_init(rc_b3_chunk_state *cs, const uint32_t key[8], uint8_t flags,
-                             rc_b3_level level) {
-  cs->level = (uint8_t)level;
+static void chunk_state_init(rc_b3_chunk_state *cs, const uint32_t key[8], uint8_t flags) {
   memcpy(cs->cv, key, sizeof(cs->cv));
   cs->chunk_counter = 0;
   memset(cs->buf, 0, sizeof(cs->buf));
@@ -90,16 +86,16 @@ static void chunk_state_update(rc_b3_chunk_state *cs, const uint8_t *input, size
     input += take;
     input_len -= take;
     if (input_len > 0) {  // the buffered block is full and is not the chunk's last block
-      rc_b3_compress_in_place_at((rc_b3_level)cs->level, cs->cv, cs->buf, RC_B3_BLOCK_LEN, cs->chunk_counter,
-                                 (uint8_t)(cs->flags | chunk_state_start_flag(cs)));
+      rc_b3_compress_in_place(cs->cv, cs->buf, RC_B3_BLOCK_LEN, cs->chunk_counter,
+                              (uint8_t)(cs->flags | chunk_state_start_flag(cs)));
       cs->blocks_compressed++;
       cs->buf_len = 0;
       memset(cs->buf, 0, sizeof(cs->buf));
     }
   }
   while (input_len > RC_B3_BLOCK_LEN) {
-    rc_b3_compress_in_place_at((rc_b3_level)cs->level, cs->cv, input, RC_B3_BLOCK_LEN, cs->chunk_counter,
-                               (uint8_t)(cs->flags | chunk_state_start_flag(cs)));
+    rc_b3_compress_in_place(cs->cv, input, RC_B3_BLOCK_LEN, cs->chunk_counter,
+                            (uint8_t)(cs->flags | chunk_state_start_flag(cs)));
     cs->blocks_compressed++;
     input += RC_B3_BLOCK_LEN;
     input_len -= RC_B3_BLOCK_LEN;
@@ -112,7 +108,6 @@ static void chunk_state_update(rc_b3_chunk_state *cs, const uint8_t *input, size
 
 static output_t chunk_state_output(const rc_b3_chunk_state *cs) {
   output_t o;
-  o.level = cs->level;
   memcpy(o.input_cv, cs->cv, sizeof(o.input_cv));
   memset(o.block, 0, sizeof(o.block));
   memcpy(o.block, cs->buf, cs->buf_len);
@@ -153,7 +148,7 @@ static size_t compress_chunks_parallel(const uint8_t *input, size_t len, const u
   size_t rest = len - n * RC_B3_CHUNK_LEN;
   if (rest > 0) {
     rc_b3_chunk_state cs;
-    chunk_state_init(&cs, key, flags, level);
+    chunk_state_init(&cs, key, flags);
     cs.chunk_counter = chunk_counter + n;
     chunk_state_update(&cs, input + n * RC_B3_CHUNK_LEN, rest);
     output_t o = chunk_state_output(&cs);
@@ -221,9 +216,9 @@ static void compress_subtree_to_parent_node(const uint8_t *input, size_t len, co
 static void hasher_init_base(rc_b3_hasher *self, const uint32_t key[8], uint8_t flags,
                              rc_b3_level level) {
   memcpy(self->key, key, sizeof(self->key));
-  self->level = (uint8_t)rc_b3_clamp_level(level);
-  chunk_state_init(&self->chunk, key, flags, (rc_b3_level)self->level);
+  chunk_state_init(&self->chunk, key, flags);
   self->cv_stack_len = 0;
+  self->level = (uint8_t)rc_b3_clamp_level(level);
 }
 
 void rc_b3_hasher_init(rc_b3_hasher *self, rc_b3_level level) {
@@ -260,7 +255,7 @@ static void merge_cv_stack(rc_b3_hasher *self, uint64_t total_chunks) {
   size_t post = (size_t)__builtin_popcountll(total_chunks);
   while (self->cv_stack_len > post) {
     uint8_t *pair = self->cv_stack + (self->cv_stack_len - 2) * RC_B3_OUT_LEN;
-    output_t o = parent_output(pair, self->key, self->chunk.flags, self->level);
+    output_t o = parent_output(pair, self->key, self->chunk.flags);
     output_chaining_value(&o, pair);
     self->cv_stack_len--;
   }
@@ -325,7 +320,7 @@ void rc_b3_hasher_update(rc_b3_hasher *self, const void *input_v, size_t input_l
     }
     if (subtree_len <= RC_B3_CHUNK_LEN) {
       rc_b3_chunk_state cs;
-      chunk_state_init(&cs, self->key, self->chunk.flags, level);
+      chunk_state_init(&cs, self->key, self->chunk.flags);
       cs.chunk_counter = self->chunk.chunk_counter;
       chunk_state_update(&cs, input, (size_t)subtree_len);
       output_t o = chunk_state_output(&cs);
@@ -363,7 +358,7 @@ void rc_b3_hasher_finalize_seek(const rc_b3_hasher *self, uint64_t seek, uint8_t
       remaining = self->cv_stack_len;
     } else {
       o = parent_output(self->cv_stack + (self->cv_stack_len - 2) * RC_B3_OUT_LEN, self->key,
-                        self->chunk.flags, self->level);
+                        self->chunk.flags);
       remaining = self->cv_stack_len - 2u;
     }
     while (remaining > 0) {
@@ -371,7 +366,7 @@ void rc_b3_hasher_finalize_seek(const rc_b3_hasher *self, uint64_t seek, uint8_t
       uint8_t block[RC_B3_BLOCK_LEN];
       memcpy(block, self->cv_stack + remaining * RC_B3_OUT_LEN, RC_B3_OUT_LEN);
       output_chaining_value(&o, block + RC_B3_OUT_LEN);
-      o = parent_output(block, self->key, self->chunk.flags, self->level);
+      o = parent_output(block, self->key, self->chunk.flags);
     }
   }
   output_root_bytes(&o, seek, out, out_len);
@@ -389,7 +384,7 @@ void rc_b3_hash(const void *input, size_t input_len, uint8_t out[RC_B3_OUT_LEN],
     rc_b3_level lv = rc_b3_clamp_level(level);
     uint8_t pair[2 * RC_B3_OUT_LEN];
     compress_subtree_to_parent_node((const uint8_t *)input, input_len, RC_B3_IV, 0, 0, pair, lv);
-    output_t root = parent_output(pair, RC_B3_IV, 0, (uint8_t)lv);
+    output_t root = parent_output(pair, RC_B3_IV, 0);
     output_root_bytes(&root, 0, out, RC_B3_OUT_LEN);
     return;
   }

@@ -114,19 +114,6 @@ static inline uint32_t rc_b3_counter_high(uint64_t c) { return (uint32_t)(c >> 3
     RC_B3_ROUND(v, m, 11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13); \
   } while (0)
 
-// One compression of a single message block at `level` (blake3_dispatch.c): the row-wise
-// SSE4.1 code from SSE4.1 up, the portable code otherwise. `out` gets all 16 output words.
-void rc_b3_compress_at(rc_b3_level level, const uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
-                       uint8_t block_len, uint64_t counter, uint8_t flags, uint32_t out[16]);
-void rc_b3_compress_in_place_at(rc_b3_level level, uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
-                                uint8_t block_len, uint64_t counter, uint8_t flags);
-
-// blake3_sse41.c: one message, the state as four row vectors.
-void rc_b3_compress_sse41(const uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
-                          uint8_t block_len, uint64_t counter, uint8_t flags, uint32_t out[16]);
-void rc_b3_compress_in_place_sse41(uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
-                                   uint8_t block_len, uint64_t counter, uint8_t flags);
-
 // blake3_portable.c
 void rc_b3_compress_portable(const uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN],
                              uint8_t block_len, uint64_t counter, uint8_t flags, uint32_t out[16]);

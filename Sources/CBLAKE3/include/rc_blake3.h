@@ -59,7 +59,6 @@ typedef struct {
   uint8_t buf_len;
   uint8_t blocks_compressed;
   uint8_t flags;
-  uint8_t level; // rc_b3_level of its compressions
 } rc_b3_chunk_state;
 
 typedef struct {
