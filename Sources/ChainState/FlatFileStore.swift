@@ -129,6 +129,13 @@ final class FlatFileStore {
         let fd = Foundation.open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ChainStateError.corruptDatabase("\(what): cannot open \(file): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        // A damaged position must give an error, not an allocation or offset it cannot make.
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw ChainStateError.corruptDatabase("\(what): cannot size \(file)") }
+        let fileSize = UInt64(max(0, status.st_size))
+        guard position.offset <= fileSize, UInt64(position.length) <= fileSize - position.offset else {
+            throw ChainStateError.corruptDatabase("\(what): \(file) has \(fileSize) bytes, the record needs \(position.length) at offset \(position.offset)")
+        }
         let length = Int(position.length)
         let bytes = try [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
             var done = 0

@@ -83,6 +83,14 @@ struct BlockStorageTests {
                 "\(error)".contains("corrupt chain database") && "\(error)".contains("blk00000.dat") && "\(error)".contains("block \(blocks.last!.hash.hex)")
             }
         }
+        // Positions past the end of the file (even past what an offset can address) are errors.
+        do {
+            let store = try FlatFileStore(directory: directory + "/blocks", prefix: "blk")
+            for position in [FlatFileStore.Position(file: 0, offset: .max, length: 10), .init(file: 0, offset: 10, length: .max),
+                             .init(file: 7, offset: 0, length: 1)] {
+                #expect(throws: ChainStateError.self) { _ = try store.read(position, "record") }
+            }
+        }
 
         // A datadir of the earlier layout (no format marker) is refused, not misread.
         do {
