@@ -9,6 +9,9 @@ import Primitives
 ///     read -> decode + context-free rules (parallel) -> UTXO + scripts (block order, caller's thread)
 ///          -> signature batches spanning blocks (own thread, `threads` workers) -> commit
 ///
+/// When no core is left beside the signature workers, decoding runs on the UTXO stage's
+/// thread instead (`Options.contextFreeInline`), so the signature stage keeps its cores.
+///
 /// Blocks that extend the tip are connected with their signatures deferred
 /// (`ChainState.connectDeferred`); the signature stage verifies them behind the UTXO stage
 /// in batches of about `batchSize`. Nothing reaches the database before its signatures
