@@ -1,4 +1,5 @@
 import Consensus
+import Ed25519
 import Primitives
 
 /// Where a deferred signature check came from, so a failed batch names the exact input.
@@ -19,6 +20,18 @@ public struct BlockDelta: Sendable {
     public var checkLocations: [CheckLocation] = []
     public var fees = Amount.zero
     public var inputCount = 0
+
+    /// The checks as one flat batch for the verifier.
+    public var signatureBatch: SignatureBatch {
+        var batch = SignatureBatch()
+        batch.reserveCapacity(checks.count, messageBytes: checks.count * 32)
+        for check in checks {
+            // Scripts only collect 32-byte keys and 64-byte signatures.
+            let appended = check.message.withUnsafeBytes { batch.append(publicKey: check.publicKey, signature: check.signature, message: $0) }
+            precondition(appended, "a collected signature check has the wrong key or signature length")
+        }
+        return batch
+    }
 }
 
 /// Contextual transaction rules and script execution for one block, in block order.

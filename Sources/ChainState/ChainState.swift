@@ -337,8 +337,7 @@ public final class ChainState {
         precondition(node.parent === tip)
         let block = try loadBlock(node.hash)
         let delta = try contextualDelta(node, block, txids: block.transactions.map(\.txid))
-        let items = delta.checks.map { SignatureItem(publicKey: $0.publicKey, signature: $0.signature, message: $0.message.bytes) }
-        let results = Ed25519.verifyBatch(items, backend: signatureBackend, threads: signatureThreads)
+        let results = Ed25519.verifyBatch(delta.signatureBatch, backend: signatureBackend, threads: signatureThreads)
         if let bad = results.firstIndex(of: false) {
             let location = delta.checkLocations[bad]
             throw ChainStateError.rejected(Self.signatureRejection(location), height: node.height, hash: node.hash)
@@ -355,7 +354,7 @@ public final class ChainState {
     /// Contextual rules and script execution of `block` on top of the tip; mutates nothing
     /// (coins read are only cached).
     private func contextualDelta(_ node: BlockNode, _ block: Block, txids: [Hash256]) throws -> BlockDelta {
-        if !utxo.holdsWholeSet { try utxo.prefetch(block.transactions.dropFirst().flatMap { $0.inputs.map(\.previousOutput) }) }
+        try utxo.prefetch(block.transactions.dropFirst().lazy.flatMap { $0.inputs.lazy.map(\.previousOutput) })
         let context = BlockConnector.Context(
             height: node.height, medianTimePast: medianTimePast(tip), blockHash: node.hash,
             medianTimePastBefore: { [active] height in
@@ -437,7 +436,7 @@ public final class ChainState {
     /// marker in one atomic, synced write batch.
     public func flush() throws {
         precondition(unverified.isEmpty, "a flush must never persist blocks whose signatures are unverified")
-        lastFlushSummary = try utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2).summary
+        lastFlushSummary = try utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2)
         pending.put(families.meta, Self.bestKey, tip.hash.bytes)
         // The records the batch points at must be durable before it is.
         try blockFiles.sync()
@@ -543,16 +542,7 @@ extension ChainState {
         nodes[hash] = node
         pendingUndo[hash] = apply(delta, node: node, transactions: block.transactions.count)
         unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded))
-        var signatures = SignatureBatch()
-        signatures.reserveCapacity(delta.checks.count, messageBytes: delta.checks.count * 32)
-        for check in delta.checks {
-            // Scripts only collect 32-byte keys and 64-byte signatures.
-            let appended = check.message.withUnsafeBytes {
-                signatures.append(publicKey: check.publicKey, signature: check.signature, message: $0)
-            }
-            precondition(appended, "a collected signature check has the wrong key or signature length")
-        }
-        return DeferredConnection(height: node.height, hash: hash, signatures: signatures, locations: delta.checkLocations,
+        return DeferredConnection(height: node.height, hash: hash, signatures: delta.signatureBatch, locations: delta.checkLocations,
                                   transactions: block.transactions.count, inputs: delta.inputCount)
     }
 

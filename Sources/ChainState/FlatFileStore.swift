@@ -86,7 +86,9 @@ final class FlatFileStore {
 
     /// Appends `bytes` (not yet durable: see `sync`).
     func append(_ bytes: [UInt8]) throws -> Position {
+        guard bytes.count <= Int(UInt32.max) else { throw ChainStateError.storage("a record of \(bytes.count) bytes does not fit a position") }
         if size > 0 && size + UInt64(bytes.count) > maxFileBytes {
+            guard current < UInt32.max else { throw ChainStateError.storage("\(directory): no file number left after \(path(current))") }
             try sync()
             try open(current + 1)
         }

@@ -50,8 +50,9 @@ public final class UTXOCache {
         return coin
     }
 
-    /// Loads every outpoint not yet cached with one MultiGet.
-    public func prefetch(_ outpoints: [OutPoint]) throws {
+    /// Loads every outpoint not yet cached with one MultiGet (nothing to load, and the
+    /// sequence is never walked, when the cache holds every coin).
+    public func prefetch(_ outpoints: some Sequence<OutPoint>) throws {
         guard !holdsWholeSet else { return }
         let missing = outpoints.filter { entries[$0] == nil }
         guard !missing.isEmpty else { return }
@@ -137,9 +138,9 @@ public final class UTXOCache {
     }
 
     /// Adds every dirty entry to `batch` and marks the cache clean; with `evict`, also
-    /// forgets clean entries to release memory. Returns the number of writes and, when the
-    /// cache holds every coin, the set's count, total and digest.
-    func writeDirty(into batch: RocksDB.WriteBatch, evict: Bool) throws -> (written: Int, summary: (count: UInt64, total: Amount, digest: Hash256)?) {
+    /// forgets clean entries to release memory. Returns, when the cache holds every coin,
+    /// the set's count, total and digest.
+    func writeDirty(into batch: RocksDB.WriteBatch, evict: Bool) throws -> (count: UInt64, total: Amount, digest: Hash256)? {
         try prepareFlush()
         let flush = prepared!
         prepared = nil
@@ -167,7 +168,7 @@ public final class UTXOCache {
             for outpoint in spent { entries[outpoint] = nil }
             memoryUsage -= spent.count * Self.cost(nil)
         }
-        return (flush.writes.count, flush.summary)
+        return flush.summary
     }
 
     static func decodeStored(_ bytes: [UInt8], _ outpoint: OutPoint) throws -> Coin {
