@@ -1,0 +1,50 @@
+import ArgumentParser
+import ChainGen
+import ChainParams
+import ChainState
+import Consensus
+import Ed25519
+import Foundation
+import OpenCLRuntime
+import Primitives
+import SignatureBackends
+
+struct UTXOInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "utxo-info",
+        abstract: "Best block, coin count, total amount and canonical digest of a datadir's UTXO set."
+    )
+
+    @Option(help: "Chain state directory.")
+    var datadir: String
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let summary: UTXOSummary
+        do {
+            guard let network = try ChainState.storedNetwork(directory: datadir) else {
+                printError("rusty utxo-info: \(datadir) holds no chain state")
+                throw ExitCode(1)
+            }
+            summary = try ChainState(directory: datadir, parameters: try consensusParameters(network)).utxoSummary()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("rusty utxo-info: \(error)")
+            throw ExitCode(1)
+        }
+        if json {
+            print(jsonLine(["height": summary.bestHeight, "bestHash": summary.bestHash.hex, "count": summary.count,
+                            "total": summary.total.baseUnits, "digest": summary.digest.hex]))
+        } else {
+            print("""
+                best block \(summary.bestHash.hex) (height \(summary.bestHeight))
+                coins      \(summary.count)
+                total      \(summary.total) RUST
+                digest     \(summary.digest.hex)
+                """)
+        }
+    }
+}
