@@ -56,6 +56,12 @@ public enum BlockConnector {
     public static func connect(_ block: Block, txids: [Hash256], context: Context, parameters: ConsensusParameters,
                                lookup: (OutPoint) throws -> Coin?) throws -> BlockDelta {
         var delta = BlockDelta()
+        // Callers pass one txid per transaction (from the context-free check); anything else
+        // is a caller bug, reported rather than trapping on an index below.
+        guard txids.count == block.transactions.count else {
+            throw ChainStateError.corruptDatabase("\(txids.count) txids for \(block.transactions.count) transactions")
+        }
+        guard !block.transactions.isEmpty else { throw Rejection("block-no-transactions") }
         // Outputs created in this block are found through their transaction (txids are
         // unique: a context-free rule), not through a map of every output.
         var transactionIndex = [Hash256: Int](minimumCapacity: txids.count)
@@ -74,6 +80,11 @@ public enum BlockConnector {
             } else {
                 guard TransactionRules.isFinal(transaction, height: context.height, medianTimePast: context.medianTimePast) else {
                     throw Rejection("tx-lock-time", "lock time \(transaction.lockTime) not reached", transaction: txIndex)
+                }
+                // Decoding gives one witness stack per input; a block built in memory might not.
+                guard transaction.witnesses.count == transaction.inputs.count else {
+                    throw Rejection("script-stack-underflow", "\(transaction.witnesses.count) witness stacks for \(transaction.inputs.count) inputs",
+                                    transaction: txIndex)
                 }
                 var inputTotal = Amount.zero
                 for (inputIndex, input) in transaction.inputs.enumerated() {
@@ -97,6 +108,11 @@ public enum BlockConnector {
                         }
                         coin = stored
                         createdHere = false
+                    }
+                    // Every coin in the set was created at or below the parent's height (or in
+                    // this block): a later height can only come from a damaged database.
+                    guard coin.height <= context.height else {
+                        throw ChainStateError.corruptDatabase("coin \(outpoint) has height \(coin.height), above the block at \(context.height)")
                     }
                     if coin.isCoinbase && context.height - coin.height < parameters.coinbaseMaturity {
                         throw Rejection("tx-immature-coinbase", "coinbase from height \(coin.height) spent at \(context.height)",
@@ -126,7 +142,9 @@ public enum BlockConnector {
                     }
                     delta.inputCount += 1
                 }
-                let outputTotal = Amount.sum(transaction.outputs.map(\.value))!
+                guard let outputTotal = Amount.sum(transaction.outputs.map(\.value)) else {
+                    throw Rejection("tx-output-overflow", transaction: txIndex)
+                }
                 guard let fee = inputTotal.subtracting(outputTotal) else {
                     throw Rejection("tx-outputs-exceed-inputs", "inputs \(inputTotal), outputs \(outputTotal)", transaction: txIndex)
                 }
@@ -135,7 +153,9 @@ public enum BlockConnector {
             }
         }
 
-        let coinbaseValue = Amount.sum(block.transactions[0].outputs.map(\.value))!
+        guard let coinbaseValue = Amount.sum(block.transactions[0].outputs.map(\.value)) else {
+            throw Rejection("tx-output-overflow", transaction: 0)
+        }
         guard let allowed = parameters.subsidy(height: context.height).adding(delta.fees), !(allowed < coinbaseValue) else {
             throw Rejection("coinbase-value", "pays \(coinbaseValue), allowed subsidy plus fees \(parameters.subsidy(height: context.height).adding(delta.fees).map(\.description) ?? "overflow")",
                             transaction: 0)
@@ -143,7 +163,11 @@ public enum BlockConnector {
         delta.created.reserveCapacity(block.transactions.reduce(0) { $0 + $1.outputs.count })
         for (txIndex, transaction) in block.transactions.enumerated() {
             for (outputIndex, output) in transaction.outputs.enumerated() where !output.isUnspendable {
-                let outpoint = OutPoint(txid: txids[txIndex], index: UInt32(outputIndex))
+                // Decoding caps outputs at 1,000,000; an index past UInt32 is unaddressable.
+                guard let index = UInt32(exactly: outputIndex) else {
+                    throw Rejection("tx-output-overflow", "output \(outputIndex) cannot be addressed", transaction: txIndex)
+                }
+                let outpoint = OutPoint(txid: txids[txIndex], index: index)
                 if !spentCreated.isEmpty && spentCreated.contains(outpoint) { continue }
                 delta.created.append((outpoint, Coin(output: output, height: context.height, isCoinbase: txIndex == 0)))
             }
@@ -157,11 +181,14 @@ public enum BlockConnector {
         let value = UInt64(input.sequence & RelativeLock.valueMask)
         if input.sequence & RelativeLock.typeFlag != 0 {
             let start = context.medianTimePastBefore(coin.height)
-            guard context.medianTimePast >= start &+ value * 512 else {
+            // value * 512 < 2^25; a sum past UInt64 is a lock that never expires (not a wrap).
+            let (unlock, overflow) = start.addingReportingOverflow(value * 512)
+            guard !overflow, context.medianTimePast >= unlock else {
                 throw Rejection("tx-sequence-lock", "time-based relative lock of \(value * 512) s", transaction: txIndex, input: inputIndex)
             }
         } else {
-            guard context.height >= coin.height &+ value else {
+            let (unlock, overflow) = coin.height.addingReportingOverflow(value)
+            guard !overflow, context.height >= unlock else {
                 throw Rejection("tx-sequence-lock", "relative lock of \(value) blocks", transaction: txIndex, input: inputIndex)
             }
         }

@@ -69,7 +69,9 @@ public enum HeaderRules {
         }
         let median = medianTime(recentTimes)
         guard header.time > median else { throw Rejection("header-time-too-old", "time \(header.time) <= median \(median)") }
-        guard header.time <= now &+ parameters.maxFutureBlockTime else {
+        // Saturating: a clock near 2^64 must not wrap the bound to a small value.
+        let (latest, overflow) = now.addingReportingOverflow(parameters.maxFutureBlockTime)
+        guard overflow || header.time <= latest else {
             throw Rejection("header-time-too-new", "time \(header.time) more than \(parameters.maxFutureBlockTime) s ahead of \(now)")
         }
     }

@@ -14,8 +14,9 @@ public enum ScriptError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidNumber
     case badPublicKeyLength(Int)
     case badSignatureLength(Int)
-    case badMultisigCounts(m: Int, n: Int)
-    case tooFewSignatures(required: Int, given: Int)
+    /// `m` is nil when `n` is already out of range (m is not read then).
+    case badMultisigCounts(m: UInt64?, n: UInt64)
+    case tooFewSignatures(required: UInt64, given: UInt64)
     case lockTimeNotReached
     case lockTimeTypeMismatch
     case sequenceLockNotReached
@@ -63,7 +64,7 @@ public enum ScriptError: Error, Equatable, Sendable, CustomStringConvertible {
         case .verifyFailed(let op): return "\(rule): \(op) failed"
         case .badPublicKeyLength(let n): return "\(rule): public key of \(n) bytes"
         case .badSignatureLength(let n): return "\(rule): signature of \(n) bytes"
-        case let .badMultisigCounts(m, n): return "\(rule): \(m)-of-\(n)"
+        case let .badMultisigCounts(m, n): return "\(rule): " + (m.map { "\($0)-of-\(n)" } ?? "\(n) keys (1...\(ScriptInterpreter.maxMultisigKeys) allowed)")
         case let .tooFewSignatures(required, given): return "\(rule): \(given) signatures, \(required) required"
         case .elementTooLarge(let n): return "\(rule): element of \(n) bytes"
         case .cleanStack(let n): return "\(rule): \(n) items left"

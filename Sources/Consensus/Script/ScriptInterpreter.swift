@@ -18,12 +18,18 @@ public struct SignatureCheck: Hashable, Sendable {
 
 /// What a script may look at besides its stack.
 public struct ScriptContext: Sendable {
-    public var transaction: Transaction
+    public let transaction: Transaction
     public var txid: Hash256
-    public var inputIndex: Int
+    /// Always an index of `transaction.inputs` (checked at init), so the lock-time opcodes
+    /// index the inputs and the sighash narrows it to u32 without a trap.
+    public let inputIndex: Int
     public var spentOutput: TxOut
 
+    /// `inputIndex` must name one of the transaction's inputs: callers enumerate the inputs
+    /// (a programming error otherwise, never a value read from a block).
     public init(transaction: Transaction, txid: Hash256? = nil, inputIndex: Int, spentOutput: TxOut) {
+        precondition(transaction.inputs.indices.contains(inputIndex) && inputIndex <= Int(UInt32.max),
+                     "input index \(inputIndex) outside the transaction's \(transaction.inputs.count) inputs")
         self.transaction = transaction
         self.txid = txid ?? transaction.txid
         self.inputIndex = inputIndex
@@ -32,7 +38,7 @@ public struct ScriptContext: Sendable {
 
     /// The message every signature of this input signs.
     public var sighash: Hash256 {
-        Sighash.compute(txid: txid, inputIndex: UInt32(inputIndex), spentOutput: spentOutput)
+        Sighash.compute(txid: txid, inputIndex: UInt32(truncatingIfNeeded: inputIndex), spentOutput: spentOutput)
     }
 }
 
@@ -167,7 +173,8 @@ public enum ScriptInterpreter {
 
     static func isTrue(_ item: [UInt8]) -> Bool { item.contains { $0 != 0 } }
 
-    /// Unsigned little-endian numbers of at most 8 bytes, minimally encoded.
+    /// Unsigned little-endian numbers of at most 8 bytes, minimally encoded: 0...2^64 - 1 as
+    /// UInt64. Callers compare against their bounds in UInt64 before any narrowing.
     static func number(_ item: [UInt8]) throws(ScriptError) -> UInt64 {
         guard item.count <= 8, item.last != 0 else { throw .invalidNumber }
         var value: UInt64 = 0
@@ -268,29 +275,34 @@ public enum ScriptInterpreter {
                     try push(result ? [1] : [])
                 }
             case .checkMultiSig, .checkMultiSigVerify:
-                let n = Int(try ScriptInterpreter.number(try pop(op)))
-                guard n >= 1, n <= ScriptInterpreter.maxMultisigKeys, stack.count >= n else {
-                    throw n >= 1 && n <= ScriptInterpreter.maxMultisigKeys ? .stackUnderflow(op) : .badMultisigCounts(m: 0, n: n)
-                }
-                operations += n
+                // n and m are script numbers (up to 2^64 - 1): range-checked as UInt64
+                // before any conversion, so no witness value can trap.
+                let n = try ScriptInterpreter.number(try pop(op))
+                guard n >= 1, n <= UInt64(ScriptInterpreter.maxMultisigKeys) else { throw .badMultisigCounts(m: nil, n: n) }
+                let keyCount = Int(n) // 1...20 here
+                guard stack.count >= keyCount else { throw .stackUnderflow(op) }
+                operations += keyCount
                 guard operations <= ScriptInterpreter.maxOperations else { throw .tooManyOperations }
                 var keys = [[UInt8]]()
-                for _ in 0..<n { keys.append(try pop(op)) }
-                let m = Int(try ScriptInterpreter.number(try pop(op)))
+                for _ in 0..<keyCount { keys.append(try pop(op)) }
+                let m = try ScriptInterpreter.number(try pop(op))
                 guard m >= 1, m <= n else { throw .badMultisigCounts(m: m, n: n) }
-                guard stack.count >= n else { throw .stackUnderflow(op) }
+                guard stack.count >= keyCount else { throw .stackUnderflow(op) }
                 // One signature slot per key, in the same order; empty = that key does not sign.
                 var signatures = [[UInt8]]()
-                for _ in 0..<n { signatures.append(try pop(op)) }
-                var given = 0
+                for _ in 0..<keyCount { signatures.append(try pop(op)) }
+                var given: UInt64 = 0
                 for (key, signature) in zip(keys, signatures) where try collect(publicKey: key, signature: signature) {
                     given += 1
                 }
-                guard given >= m else {
-                    if op == .checkMultiSigVerify { throw .tooFewSignatures(required: m, given: given) }
+                // No signature at all is the one false outcome (as CHECKSIG with an empty
+                // signature); 1...m-1 signatures fail the script, so a false result never
+                // carries a signature (NULLFAIL) and the false path has one witness form.
+                if given == 0 && op == .checkMultiSig {
                     try push([])
                     return
                 }
+                guard given >= m else { throw .tooFewSignatures(required: m, given: given) }
                 if op == .checkMultiSig { try push([1]) }
             case .checkLockTimeVerify:
                 guard let top = stack.last else { throw .stackUnderflow(op) }

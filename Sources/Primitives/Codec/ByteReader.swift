@@ -72,6 +72,7 @@ public struct ByteReader {
     }
 
     mutating func require(_ count: Int, _ field: String) throws {
+        if count < 0 { throw invalid(field, "negative length \(count)") }
         if count > remaining {
             throw DecodingError.truncated(field: fieldName(field), offset: offset, needed: count, available: remaining)
         }
@@ -142,11 +143,14 @@ public struct ByteReader {
     /// allocation when the remaining input cannot possibly hold that many.
     public mutating func readCount(_ field: String, limit: UInt64, minimumItemSize: Int) throws -> Int {
         let start = offset
-        let count = try readCompactSize(field, limit: limit)
+        // A limit past Int.max would let a count through that Int cannot hold.
+        let count = try readCompactSize(field, limit: min(limit, UInt64(Int.max)))
         if minimumItemSize > 0, count > UInt64(remaining / minimumItemSize) {
+            // The count fits Int (limit above); the product may not: saturate in the message.
+            let (needed, overflow) = Int(count).multipliedReportingOverflow(by: minimumItemSize)
             throw DecodingError.truncated(
                 field: fieldName(field), offset: start,
-                needed: Int(count) * minimumItemSize, available: remaining)
+                needed: overflow ? Int.max : needed, available: remaining)
         }
         return Int(count)
     }

@@ -93,8 +93,9 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
         limbs = (limbs.0 << 1 | low, limbs.1 << 1 | limbs.0 >> 63, limbs.2 << 1 | limbs.1 >> 63, limbs.3 << 1 | limbs.2 >> 63)
     }
 
+    /// A negative shift shifts the other way; any magnitude is allowed (Int.min included).
     public static func << (value: UInt256, shift: Int) -> UInt256 {
-        guard shift > 0 else { return shift == 0 ? value : value >> -shift }
+        guard shift > 0 else { return shift == 0 ? value : (shift.magnitude >= 256 ? .zero : value >> Int(shift.magnitude)) }
         guard shift < 256 else { return .zero }
         let w = value.words
         var out = [UInt64](repeating: 0, count: 4)
@@ -107,7 +108,7 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public static func >> (value: UInt256, shift: Int) -> UInt256 {
-        guard shift > 0 else { return shift == 0 ? value : value << -shift }
+        guard shift > 0 else { return shift == 0 ? value : (shift.magnitude >= 256 ? .zero : value << Int(shift.magnitude)) }
         guard shift < 256 else { return .zero }
         let w = value.words
         var out = [UInt64](repeating: 0, count: 4)
