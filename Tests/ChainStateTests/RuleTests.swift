@@ -120,10 +120,84 @@ struct RuleTests {
         // Scripts and signatures.
         Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].witnesses[0] = [] }, "script-stack-underflow", transaction: 1, input: 0)
         Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].witnesses[0][0][5] ^= 0x01 }, "script-signature", transaction: 1, input: 0)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[0].witnesses[0] = [[UInt8](repeating: 0xC0, count: 101)] },
+                            "tx-coinbase-witness-size", transaction: 0)
+        #expect(throws: Never.self, "100 bytes in any number of items is the limit") {
+            _ = try ContextFreeRules.check(Self.sealed(next) { $0.transactions[0].witnesses[0] = [[UInt8](repeating: 1, count: 60), [UInt8](repeating: 2, count: 40)] },
+                                           encodedSize: 1000, parameters: Fixtures.regtest)
+        }
+
+        // A block that failed a contextual rule is remembered: offered again it is
+        // block-known-invalid, and a child of it is block-invalid-parent.
+        let missing = Self.sealed(next) {
+            $0.transactions[1].inputs[0].previousOutput = OutPoint(txid: Hash256(bytes: [UInt8](repeating: 8, count: 32))!, index: 0)
+        }
+        Self.expectRejected(state, missing, "tx-missing-input", transaction: 1, input: 0)
+        Self.expectRejected(state, missing, "block-known-invalid")
+        let childHeight = missing.header.height + 1
+        var child = Block(header: BlockHeader(version: HeaderRules.version, height: childHeight, previousHash: missing.hash, merkleRoot: .zero,
+                                              stateRoot: .zero, time: missing.header.time + 150,
+                                              bits: Fixtures.regtest.requiredBits(parentHeight: missing.header.height, parentTime: missing.header.time),
+                                              nonce: 0),
+                          transactions: [Transaction.coinbase(height: childHeight, extraNonce: 0,
+                                                              outputs: [TxOut(value: Fixtures.regtest.subsidy(height: childHeight), lockScript: [0x51])])])
+        ChainGenerator.seal(&child)
+        Self.expectRejected(state, child, "block-invalid-parent")
 
         // After all that, the untouched block is still accepted.
         #expect(try state.accept(next) == .connected)
         #expect(try state.utxoSummary().digest == generator.utxoDigest().digest)
+    }
+
+    /// Rules no chain can reach with real coins (the supply stays far below MAX_MONEY), so
+    /// they run against `BlockConnector` with a UTXO set that holds impossible coins.
+    @Test("tx-input-overflow and block-fee-overflow against a UTXO set of near-MAX_MONEY coins; a coin above the block's height is a corrupt database")
+    func amountOverflowRules() throws {
+        let anyone: [UInt8] = [0x51] // OP_1: spendable with an empty witness
+        func outpoint(_ byte: UInt8) -> OutPoint { OutPoint(txid: Hash256(bytes: [UInt8](repeating: byte, count: 32))!, index: 0) }
+        // MAX_MONEY less one subsidy: one such fee plus the subsidy still fits, two do not.
+        let rich = Amount.maxMoney.subtracting(Amount.coins(500)!)!
+        let richCoin = Coin(output: TxOut(value: rich, lockScript: anyone), height: 1, isCoinbase: false)
+        let height: UInt64 = 10
+        func spend(_ outpoints: [OutPoint], output value: Amount) -> Transaction {
+            Transaction(version: 1, inputs: outpoints.map { TxIn(previousOutput: $0) }, outputs: [TxOut(value: value, lockScript: anyone)])
+        }
+        func connect(_ transactions: [Transaction], coinHeight: UInt64 = 1) throws -> BlockDelta {
+            let coinbase = Transaction.coinbase(height: height, extraNonce: 0, outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: anyone)])
+            let block = Block(header: BlockHeader(version: 1, height: height, previousHash: .zero, merkleRoot: .zero, stateRoot: .zero,
+                                                  time: 0, bits: 0, nonce: 0), transactions: [coinbase] + transactions)
+            var coin = richCoin
+            coin.height = coinHeight
+            let context = BlockConnector.Context(height: height, medianTimePast: 0, blockHash: .zero, medianTimePastBefore: { _ in 0 })
+            return try BlockConnector.connect(block, txids: block.transactions.map(\.txid), context: context, parameters: Fixtures.regtest) { _ in coin }
+        }
+        func expectRule(_ rule: String, transaction: Int, input: Int? = nil, _ body: () throws -> BlockDelta,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                _ = try body()
+                Issue.record("accepted, expected \(rule)", sourceLocation: sourceLocation)
+            } catch let rejection as Rejection {
+                #expect(rejection.rule == rule && rejection.transaction == transaction && rejection.input == input, "\(rejection)",
+                        sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+            }
+        }
+        // One rich input is fine; two overflow at the second input.
+        #expect(try connect([spend([outpoint(1)], output: Amount(baseUnits: 1)!)]).fees.baseUnits == rich.baseUnits - 1)
+        expectRule("tx-input-overflow", transaction: 1, input: 1) { try connect([spend([outpoint(1), outpoint(2)], output: Amount(baseUnits: 1)!)]) }
+        // Two transactions each paying a fee above MAX_MONEY / 2: the block's fee total overflows.
+        expectRule("block-fee-overflow", transaction: 2) {
+            try connect([spend([outpoint(1)], output: Amount(baseUnits: 1)!), spend([outpoint(2)], output: Amount(baseUnits: 1)!)])
+        }
+        // A stored coin from a height above the block's is damage, reported, never a trap
+        // (the maturity check once subtracted the heights unchecked).
+        do {
+            _ = try connect([spend([outpoint(1)], output: Amount(baseUnits: 1)!)], coinHeight: .max)
+            Issue.record("a coin from height 2^64 - 1 was accepted")
+        } catch ChainStateError.corruptDatabase(let detail) {
+            #expect(detail.contains("height 18446744073709551615"), "\(detail)")
+        }
     }
 
     @Test("header rules directly: previous hash and the median of the last 11")

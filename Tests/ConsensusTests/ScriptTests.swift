@@ -134,6 +134,10 @@ struct ScriptTests {
         #expect(throws: ScriptError.tooManyOperations) { try run([0x51] + [UInt8](repeating: Opcode.dup.rawValue, count: 202)) }
         #expect(throws: ScriptError.scriptTooLarge(10_001)) { try run([UInt8](repeating: 0x51, count: 10_001)) }
         #expect(throws: ScriptError.elementTooLarge(521)) { try run([0x51], [[UInt8](repeating: 1, count: 521)]) }
+        #expect(throws: ScriptError.witnessTooLarge) { try run([0x51], [[UInt8]](repeating: [], count: 101)) }
+        // A non-empty signature needs a 32-byte key (an empty one checks nothing).
+        #expect(throws: ScriptError.badPublicKeyLength(31)) { try run([Opcode.checkSig.rawValue], [[UInt8](repeating: 1, count: 64), [UInt8](repeating: 2, count: 31)]) }
+        #expect(throws: ScriptError.falseResult) { try run([Opcode.checkSig.rawValue], [[], [UInt8](repeating: 2, count: 31)]) }
         // Stack size: 1,000 items at most.
         #expect(throws: ScriptError.stackOverflow) { try run([UInt8](repeating: 0x51, count: 1001)) }
         // A branch not taken is skipped, including its RETURN.

@@ -2,7 +2,7 @@ import BLAKE3
 import Primitives
 import Testing
 
-/// Known-answer vectors of docs/PROTOCOL.md section 12. The expected values were computed
+/// Known-answer vectors of docs/PROTOCOL.md section 10 ("Known-answer vectors"). The expected values were computed
 /// outside this code base (b3sum 1.2.0's --derive-key, --keyed and plain modes over bytes
 /// built by hand in Python from the spec), so these tests pin the spec, not the code's
 /// own output. The same values reproduce the regtest genesis hash in Config/regtest.json.

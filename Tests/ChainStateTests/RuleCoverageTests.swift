@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// Every rule name has a rejection test: the names in PROTOCOL section 10 (and the script
+/// rule list of section 9), the names the sources can throw, and the names the rejection
+/// tests expect must agree. A new rule without a test, or without a line in the spec,
+/// fails here.
+struct RuleCoverageTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func read(_ path: String) throws -> String { try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
+
+    static func swiftFiles(under folder: String) throws -> [String] {
+        let base = root.appendingPathComponent(folder)
+        guard let walker = FileManager.default.enumerator(atPath: base.path) else { return [] }
+        return walker.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }.sorted().map { "\(folder)/\($0)" }
+    }
+
+    static func matches(_ pattern: String, in text: String, group: Int = 1) throws -> [String] {
+        let regex = try NSRegularExpression(pattern: pattern)
+        return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+            Range(match.range(at: group), in: text).map { String(text[$0]) }
+        }
+    }
+
+    /// Rule names in the first column of section 10's tables, and in section 9's script-rule list.
+    static func specifiedRules() throws -> (block: Set<String>, script: Set<String>) {
+        let spec = try read("docs/PROTOCOL.md")
+        func section(_ number: Int) throws -> String {
+            let start = try #require(spec.range(of: "\n## \(number). "))
+            let end = spec.range(of: "\n## \(number + 1). ", range: start.upperBound..<spec.endIndex)?.lowerBound ?? spec.endIndex
+            return String(spec[start.upperBound..<end])
+        }
+        var block = Set<String>()
+        for line in try section(10).split(separator: "\n") where line.hasPrefix("| `") {
+            let firstColumn = String(line.dropFirst(2).prefix { $0 != "|" })
+            block.formUnion(try matches("`([a-z0-9-]+)`", in: firstColumn))
+        }
+        var script = Set<String>()
+        for line in try section(9).split(separator: "\n") where line.hasPrefix("| `script-") {
+            script.formUnion(try matches("`(script-[a-z0-9-]+)`", in: String(line.dropFirst(2).prefix { $0 != "|" })))
+        }
+        return (block, script)
+    }
+
+    @Test("every rule in PROTOCOL sections 9-10 and in the sources has a rejection test, and the spec lists every rule the sources throw")
+    func everyRuleHasARejectionTest() throws {
+        let (specBlock, specScript) = try Self.specifiedRules()
+        #expect(specBlock.count >= 30, "section 10 parsed: \(specBlock.sorted())")
+
+        // What the sources can reject with: Rejection("name" ...) and ScriptError.rule.
+        var sourceBlock = Set<String>()
+        for file in try Self.swiftFiles(under: "Sources") {
+            sourceBlock.formUnion(try Self.matches(#"Rejection\("([a-z0-9-]+)""#, in: try Self.read(file)))
+        }
+        let scriptErrors = try Self.read("Sources/Consensus/Script/ScriptError.swift")
+        let caseToRule = try Self.matches(#"case \.([A-Za-z]+): return "(script-[a-z0-9-]+)""#, in: scriptErrors, group: 0).map { line in
+            (try Self.matches(#"case \.([A-Za-z]+)"#, in: line)[0], try Self.matches(#""(script-[a-z0-9-]+)""#, in: line)[0])
+        }
+        let sourceScript = Set(caseToRule.map(\.1))
+        #expect(sourceScript.count >= 20, "ScriptError.rule parsed: \(sourceScript.sorted())")
+
+        // Spec and sources agree (script-signature is a block-level rule raised from the batch).
+        #expect(sourceBlock.subtracting(sourceScript).subtracting(specBlock).isEmpty,
+                "thrown but not in PROTOCOL section 10: \(sourceBlock.subtracting(sourceScript).subtracting(specBlock).sorted())")
+        #expect(specBlock.subtracting(sourceBlock).isEmpty, "in PROTOCOL section 10 but never thrown: \(specBlock.subtracting(sourceBlock).sorted())")
+        #expect(specScript == sourceScript, "section 9 script rules vs ScriptError.rule: missing \(sourceScript.subtracting(specScript).sorted()), extra \(specScript.subtracting(sourceScript).sorted())")
+
+        // Each block rule is the expectation of a rejection test: a quoted rule name in a
+        // rejection test file (their helpers compare it with the rejection's rule).
+        var testText = ""
+        for file in ["Tests/ChainStateTests/RuleTests.swift", "Tests/RustyCLITests/ScriptNumberCrashTests.swift",
+                     "Tests/RustyCLITests/VerifyPipelineCommandTests.swift"] {
+            testText += try Self.read(file)
+        }
+        let expectedInTests = Set(try Self.matches(#"(?:expectRejected\(|expectRule\()[^\n]*?"([a-z0-9-]+)""#, in: testText)
+            + Self.matches(#"\},\s*"([a-z0-9-]+)""#, in: testText)
+            + Self.matches(#"rejected: ([a-z0-9-]+)"#, in: testText)
+            + Self.matches(#"throws: Rejection\("([a-z0-9-]+)""#, in: testText))
+        for rule in specBlock.union(sourceBlock.subtracting(sourceScript)).sorted() {
+            #expect(expectedInTests.contains(rule), "no rejection test expects \(rule)")
+        }
+        // Each script rule is the expectation of a script test (by its ScriptError case).
+        var scriptTests = ""
+        for file in try Self.swiftFiles(under: "Tests/ConsensusTests") { scriptTests += try Self.read(file) }
+        for (name, rule) in caseToRule {
+            let expected = try Self.matches(#"(?:throws: ScriptError\.|\.failed\(\.)([A-Za-z]+)"#, in: scriptTests)
+            #expect(expected.contains(name), "no script test expects ScriptError.\(name) (\(rule))")
+        }
+    }
+}
