@@ -200,6 +200,38 @@ struct RuleTests {
         }
     }
 
+    @Test("relative locks near 2^64: coin height + n and MTP + 512 n that pass 2^64 - 1 never unlock (they once wrapped)")
+    func relativeLockOverflow() throws {
+        let anyone: [UInt8] = [0x51]
+        let height = UInt64.max - 1
+        func connect(sequence: UInt32, coinHeight: UInt64, mtpBefore: UInt64) throws -> BlockDelta {
+            let coinbase = Transaction.coinbase(height: height, extraNonce: 0, outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: anyone)])
+            let spend = Transaction(version: 2, inputs: [TxIn(previousOutput: OutPoint(txid: Hash256(bytes: [UInt8](repeating: 4, count: 32))!, index: 0),
+                                                              sequence: sequence)],
+                                    outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: anyone)])
+            let block = Block(header: BlockHeader(version: 1, height: height, previousHash: .zero, merkleRoot: .zero, stateRoot: .zero,
+                                                  time: 0, bits: 0, nonce: 0), transactions: [coinbase, spend])
+            let coin = Coin(output: TxOut(value: Amount(baseUnits: 10)!, lockScript: anyone), height: coinHeight, isCoinbase: false)
+            let context = BlockConnector.Context(height: height, medianTimePast: .max, blockHash: .zero, medianTimePastBefore: { _ in mtpBefore })
+            return try BlockConnector.connect(block, txids: block.transactions.map(\.txid), context: context, parameters: Fixtures.regtest) { _ in coin }
+        }
+        func expectLocked(_ sequence: UInt32, coinHeight: UInt64, mtpBefore: UInt64, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(throws: Rejection("tx-sequence-lock", transaction: 1, input: 0), sourceLocation: sourceLocation) {
+                do { _ = try connect(sequence: sequence, coinHeight: coinHeight, mtpBefore: mtpBefore) } catch var rejection as Rejection {
+                    rejection.detail = ""
+                    throw rejection
+                }
+            }
+        }
+        // 0xFFFF blocks after a coin at height 2^64 - 3: past 2^64 - 1, so never reached.
+        expectLocked(0xFFFF, coinHeight: height - 1, mtpBefore: 0)
+        // Two blocks after it is reached at the block's height.
+        #expect(throws: Never.self) { _ = try connect(sequence: 1, coinHeight: height - 1, mtpBefore: 0) }
+        // Time-based: the MTP before the coin near 2^64 plus 512 n overflows.
+        expectLocked(RelativeLock.typeFlag | 0xFFFF, coinHeight: 5, mtpBefore: .max - 100)
+        #expect(throws: Never.self) { _ = try connect(sequence: RelativeLock.typeFlag | 0, coinHeight: 5, mtpBefore: .max - 100) }
+    }
+
     @Test("header rules directly: previous hash and the median of the last 11")
     func headerRules() throws {
         let parameters = Fixtures.regtest
@@ -218,5 +250,10 @@ struct RuleTests {
                                   recentTimes: [genesis.time], now: genesis.time + 100, parameters: parameters)
         }
         #expect(HeaderRules.medianTime([5, 1, 9, 3, 7, 2, 8, 4, 6, 11, 10]) == 6)
+        // A clock near 2^64: now + 7,200 s saturates instead of wrapping below the header time.
+        #expect(throws: Never.self) {
+            try HeaderRules.check(header, parentHash: genesis.hash, parentHeight: 0, parentTime: genesis.time,
+                                  recentTimes: [genesis.time], now: .max - 10, parameters: parameters)
+        }
     }
 }

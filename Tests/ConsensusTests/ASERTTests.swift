@@ -69,7 +69,7 @@ struct ASERTTests {
         let limit = try CompactTarget(bits: 0x1E00_FFFF).target()
         let asert = ASERT(targetSpacing: 150, halfLife: 172_800, powLimit: limit)
         let anchor = try CompactTarget(bits: 0x1C0F_FFFF).target()
-        var rng = SeededGenerator(seed: 42)
+        var rng = SeededGenerator.logged(42)
         for _ in 0..<2000 {
             let height = Int64.random(in: 0...1_000_000, using: &rng)
             let time = Int64.random(in: -10_000_000...200_000_000, using: &rng)

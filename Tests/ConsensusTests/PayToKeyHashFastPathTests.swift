@@ -12,7 +12,7 @@ struct PayToKeyHashFastPathTests {
 
     @Test("fast path == general interpreter on random and adversarial witnesses")
     func differential() {
-        var rng = SeededGenerator(seed: 77)
+        var rng = SeededGenerator.logged(77)
         func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) } }
         // A 32-byte key, and a 33-byte one (its hash can be committed to, but it is no key).
         let owners = [bytes(32), bytes(33)]

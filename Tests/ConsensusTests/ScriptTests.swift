@@ -146,9 +146,7 @@ struct ScriptTests {
 
     @Test("random scripts and witnesses never trap (10,000 cases)")
     func fuzz() {
-        let seed: UInt64 = 0x5C1
-        print("ScriptTests.fuzz seed \(seed)")
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededGenerator.logged(0x5C1)
         let opcodes: [UInt8] = [0x00, 0x01, 0x20, 0x4C, 0x4D, 0x51, 0x60, 0x63, 0x64, 0x67, 0x68, 0x69, 0x6A, 0x75, 0x76, 0x87,
                                 0x88, 0xA0, 0xAC, 0xAD, 0xAE, 0xAF, 0xB1, 0xB2, 0xFF]
         for _ in 0..<10_000 {

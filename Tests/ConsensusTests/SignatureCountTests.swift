@@ -134,8 +134,7 @@ struct SignatureCountTests {
     @Test("random 0-9 byte numbers as n and m never trap and fail unless in range")
     func randomNumbers() {
         let seed = UInt64.random(in: 0...UInt64.max)
-        print("SignatureCountTests.randomNumbers seed \(seed)")
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededGenerator.logged(seed)
         let context = ScriptTests.context(lockScript: [])
         let pk = Self.keys[0].publicKey
         for _ in 0..<2_000 {

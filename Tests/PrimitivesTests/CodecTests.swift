@@ -5,7 +5,7 @@ import TestSupport
 struct CodecTests {
     @Test("transactions, headers and blocks round-trip (property, 500 random values)")
     func roundTrips() throws {
-        var rng = SeededGenerator(seed: 0xC0DEC)
+        var rng = SeededGenerator.logged(0xC0DEC)
         for _ in 0..<500 {
             let tx = rng.transaction()
             #expect(try Transaction(decoding: tx.encoded) == tx)
@@ -21,7 +21,7 @@ struct CodecTests {
 
     @Test("ids hashed from the decoded bytes (spans) equal ids of the re-encoded transactions")
     func spans() throws {
-        var rng = SeededGenerator(seed: 0x5BA5)
+        var rng = SeededGenerator.logged(0x5BA5)
         for size in [1, 2, 7, 60] {
             var block = rng.block(transactions: size)
             // Witness items past 252 bytes take the 3-byte CompactSize form.
@@ -60,7 +60,7 @@ struct CodecTests {
 
     @Test("txid excludes witnesses, wtxid includes them")
     func txidAndWtxid() {
-        var rng = SeededGenerator(seed: 9)
+        var rng = SeededGenerator.logged(9)
         var tx = rng.transaction()
         let txid = tx.txid, wtxid = tx.wtxid
         tx.witnesses[0].append([1, 2, 3])
@@ -84,7 +84,7 @@ struct CodecTests {
 
     @Test("malformed encodings are rejected with the right error, field and offset")
     func malformedCorpus() throws {
-        var rng = SeededGenerator(seed: 4)
+        var rng = SeededGenerator.logged(4)
         let tx = Transaction(inputs: [TxIn(previousOutput: OutPoint(txid: rng.hash(), index: 0))],
                              outputs: [TxOut(value: Amount.coins(1)!, lockScript: [0x51])])
         let good = tx.encoded
@@ -146,7 +146,7 @@ struct CodecTests {
 
     @Test("random byte strings and mutated valid encodings never crash the decoder")
     func fuzzDecoder() {
-        var rng = SeededGenerator(seed: 0xF022)
+        var rng = SeededGenerator.logged(0xF022)
         let block = rng.block(transactions: 3).encoded
         for round in 0..<20_000 {
             var bytes: [UInt8]
@@ -162,6 +162,23 @@ struct CodecTests {
             _ = try? Block(decoding: bytes)
             _ = try? Transaction(decoding: bytes)
             _ = try? MerkleProof(decoding: bytes)
+        }
+    }
+
+    @Test("ByteReader: a negative length, and counts whose byte size overflows Int, are errors, not traps")
+    func readerLengthEdges() throws {
+        var reader = ByteReader([1, 2, 3], path: "t")
+        #expect(throws: DecodingError.invalidValue(field: "t.x", offset: 0, reason: "negative length -1")) { try reader.readBytes(-1, "x") }
+        // A u64 count of 2^62 + 1 items (the limit allows it) with items of 2 bytes: the needed
+        // byte count overflows Int and is reported saturated.
+        var huge = ByteReader([0xFF, 1, 0, 0, 0, 0, 0, 0, 0x40], path: "t")
+        #expect(throws: DecodingError.truncated(field: "t.n", offset: 0, needed: Int.max, available: 0)) {
+            try huge.readCount("n", limit: .max, minimumItemSize: 2)
+        }
+        // Above Int.max the count is over the (clamped) limit.
+        var above = ByteReader([0xFF, 0, 0, 0, 0, 0, 0, 0, 0x80], path: "t")
+        #expect(throws: DecodingError.countTooLarge(field: "t.n", offset: 0, count: 1 << 63, limit: UInt64(Int.max))) {
+            try above.readCount("n", limit: .max, minimumItemSize: 0)
         }
     }
 

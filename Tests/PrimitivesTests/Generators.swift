@@ -1,6 +1,15 @@
 import Primitives
 import TestSupport
 
+extension SeededGenerator {
+    /// The generator of a random or property test, printing its seed so a failure can be
+    /// replayed: `SEED <test> <seed>` in the test output.
+    static func logged(_ seed: UInt64, _ test: String = #function) -> SeededGenerator {
+        print("SEED \(test) \(seed)")
+        return SeededGenerator(seed: seed)
+    }
+}
+
 /// Random well-formed values for the round-trip properties.
 extension SeededGenerator {
     mutating func hash() -> Hash256 { Hash256(bytes: bytes(32))! }

@@ -4,8 +4,8 @@ import Testing
 import TestSupport
 
 struct MerkleTests {
-    static func leaves(_ count: Int, seed: UInt64 = 1) -> [Hash256] {
-        var rng = SeededGenerator(seed: seed)
+    static func leaves(_ count: Int, seed: UInt64 = 1, test: String = #function) -> [Hash256] {
+        var rng = SeededGenerator.logged(seed, test)
         return (0..<count).map { _ in rng.hash() }
     }
 
@@ -13,7 +13,7 @@ struct MerkleTests {
     func rootsAgainstReference() {
         let all = Self.leaves(2049)
         var sizes = Array(1...300) + [511, 512, 513, 1023, 1024, 1025, 2047, 2048, 2049]
-        var rng = SeededGenerator(seed: 3)
+        var rng = SeededGenerator.logged(3)
         sizes += (0..<20).map { _ in Int.random(in: 301...2049, using: &rng) }
         for size in sizes {
             let leaves = Array(all[0..<size])

@@ -36,7 +36,7 @@ struct ProofOfWorkTests {
         #expect(CompactTarget(target: UInt256(0x12_3456)).bits == 0x0312_3456)
         #expect(CompactTarget(target: UInt256(0x1234_5678)).bits == 0x0412_3456) // rounds down
         #expect(CompactTarget(target: .zero).bits == 0)
-        var rng = SeededGenerator(seed: 21)
+        var rng = SeededGenerator.logged(21)
         for _ in 0..<2000 {
             let exponent = UInt32.random(in: 3...32, using: &rng)
             let mantissa = UInt32.random(in: 0x8000...0x7F_FFFF, using: &rng)
@@ -66,7 +66,7 @@ struct ProofOfWorkTests {
 
     @Test("the midstate plus one compression gives the header hash, for any nonce and time")
     func midstate() {
-        var rng = SeededGenerator(seed: 99)
+        var rng = SeededGenerator.logged(99)
         for _ in 0..<200 {
             var header = rng.header()
             let midstate = header.midstate
@@ -89,7 +89,7 @@ struct ProofOfWorkTests {
 
     @Test("UInt256 division: q * d + r == x and r < d for random widths, divisors above 2^255 included")
     func division() {
-        var rng = SeededGenerator(seed: 9)
+        var rng = SeededGenerator.logged(9)
         func random(bits: Int) -> UInt256 {
             let x = UInt256(limbs: (rng.next(), rng.next(), rng.next(), rng.next()))
             return bits >= 256 ? x : x >> (256 - bits)
@@ -116,9 +116,21 @@ struct ProofOfWorkTests {
         #expect(q == UInt256(1) && r == UInt256.max.subtractingReportingOverflow(big).partialValue)
     }
 
+    @Test("UInt256 shifts by any Int, Int.min and Int.max included, never trap")
+    func extremeShifts() {
+        let x = UInt256(limbs: (1, 2, 3, 0x8000_0000_0000_0000))
+        for shift in [Int.min, Int.min + 1, -256, 256, Int.max, 1 << 40, -(1 << 40)] {
+            #expect(x << shift == .zero, "\(shift)")
+            #expect(x >> shift == .zero, "\(shift)")
+        }
+        #expect(x << -1 == x >> 1 && x >> -1 == x << 1)
+        #expect(x >> -255 == UInt256(limbs: (0, 0, 0, 0x8000_0000_0000_0000)))
+        #expect(UInt256(1) << -0 == UInt256(1))
+    }
+
     @Test("UInt256 arithmetic against 128-bit arithmetic on random values")
     func uint256() {
-        var rng = SeededGenerator(seed: 5)
+        var rng = SeededGenerator.logged(5)
         for _ in 0..<2000 {
             let a = UInt64.random(in: 0...UInt64.max, using: &rng), b = UInt64.random(in: 1...UInt64.max, using: &rng)
             let product = UInt256(a).multipliedReportingOverflow(by: b).partialValue

@@ -9,7 +9,7 @@ import Testing
 /// a two-coin set and the regtest genesis block. The values were computed outside this code
 /// base (b3sum over bytes built by hand in Python from the spec); the genesis hash they lead
 /// to is the one Config/regtest.json states.
-struct VectorTests {
+struct ChainStateVectorTests {
     static let coinbaseTxid = "e8886bf3696471d79de2f61c215b20174d6691562c51179650c36aa20f2f8886"
     static let txid = "05a0ea67133bf7db1e983f2c17b331426529759c36aee9331f9a36fc2763ecb5"
     static let payToKeyHash = "76a0206c31041268f471609c79f5f2dbcc38e4a4ab2f4d416109a4e09fcf50fd0f006288ac"
