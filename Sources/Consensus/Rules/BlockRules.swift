@@ -27,7 +27,9 @@ public enum ContextFreeRules {
             if index > 0 && transaction.isCoinbase { throw Rejection("block-extra-coinbase", transaction: index) }
             do { try TransactionRules.checkContextFree(transaction, isCoinbase: index == 0) } catch { throw error.at(transaction: index) }
             let (txid, wtxid): (Hash256, Hash256)
-            if let encoded, let spans {
+            // Spans describe `encoded` transaction by transaction; any other count is not used.
+            if let encoded, let spans, spans.count == block.transactions.count, spans[index].start >= 0, spans[index].end <= encoded.count,
+               spans[index].start <= spans[index].witnessStart, spans[index].witnessStart <= spans[index].end {
                 (txid, wtxid) = encoded.withUnsafeBytes { spans[index].ids(in: $0) }
             } else {
                 (txid, wtxid) = transaction.ids

@@ -24,7 +24,7 @@ public struct ConsensusParameters: Sendable {
         network = chain.name
         powLimit = try chain.powLimit.target()
         powLimitBits = chain.powLimit.bits
-        asert = ASERT(targetSpacing: Int64(chain.targetSpacingSeconds), halfLife: chain.asert.halfLifeSeconds,
+        asert = ASERT(targetSpacing: Int64(clamping: chain.targetSpacingSeconds), halfLife: chain.asert.halfLifeSeconds,
                       powLimit: powLimit, heightOffset: 0)
         let genesis = chain.genesisBlock()
         genesisHash = genesis.hash
