@@ -163,6 +163,10 @@ public struct ChainParameters: Codable, Sendable, Equatable {
         return block
     }
 
+    /// One week between blocks, and about 136 years of half-life: far beyond any sane network.
+    public static let maxTargetSpacingSeconds: UInt64 = 7 * 86_400
+    public static let maxHalfLifeSeconds: Int64 = 1 << 32
+
     func validate(source: String) throws {
         func fail(_ detail: String) -> LoadError { .invalid(source, detail) }
         guard magicBytes.count == 4 else { throw fail("magic must be 4 bytes of hex, got '\(magic)'") }
@@ -173,8 +177,13 @@ public struct ChainParameters: Codable, Sendable, Equatable {
         let target: UInt256
         do { target = try CompactTarget(bits: bits).target() } catch { throw fail("genesis.bits: \(error)") }
         guard !(limit < target) else { throw fail("genesis target is easier than the PoW limit") }
-        guard targetSpacingSeconds > 0 else { throw fail("targetSpacingSeconds must be positive") }
-        guard asert.halfLifeSeconds > 0 else { throw fail("asert.halfLifeSeconds must be positive") }
+        // Bounded so ASERT's 128-bit intermediates (spacing x height delta x 2^16) cannot overflow.
+        guard targetSpacingSeconds > 0, targetSpacingSeconds <= Self.maxTargetSpacingSeconds else {
+            throw fail("targetSpacingSeconds must be in 1...\(Self.maxTargetSpacingSeconds)")
+        }
+        guard asert.halfLifeSeconds > 0, asert.halfLifeSeconds <= Self.maxHalfLifeSeconds else {
+            throw fail("asert.halfLifeSeconds must be in 1...\(Self.maxHalfLifeSeconds)")
+        }
         guard subsidy.halvingInterval > 0 else { throw fail("subsidy.halvingInterval must be positive") }
         guard Amount(baseUnits: subsidy.initialBaseUnits) != nil else { throw fail("subsidy above the money supply") }
         guard maxBlockBytes > 0, maxBlockBytes <= EncodingLimits.maxBlockBytes else {

@@ -70,5 +70,23 @@ struct ChainParamsTests {
                 try ChainParameters.parse(data, source: "test")
             }
         }
+        // Spacing and half-life outside their bounds (ASERT's intermediates must not overflow).
+        for (path, value) in [("targetSpacingSeconds", "0"), ("targetSpacingSeconds", "604801"),
+                              ("targetSpacingSeconds", "18446744073709551615"), ("asert.halfLifeSeconds", "0"),
+                              ("asert.halfLifeSeconds", "4294967297")] {
+            var object = try JSONSerialization.jsonObject(with: good) as! [String: Any]
+            let number = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
+            if path.hasPrefix("asert.") {
+                var asert = object["asert"] as! [String: Any]
+                asert["halfLifeSeconds"] = number
+                object["asert"] = asert
+            } else {
+                object[path] = number
+            }
+            let data = try JSONSerialization.data(withJSONObject: object)
+            #expect(throws: ChainParameters.LoadError.self, "\(path) = \(value)") {
+                try ChainParameters.parse(data, source: "test")
+            }
+        }
     }
 }
