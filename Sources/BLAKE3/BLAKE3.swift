@@ -59,6 +59,10 @@ public struct BLAKE3Hasher: Sendable {
         }
     }
 
+    /// The level this hasher runs: the one it was made with, clamped to the CPU by the C
+    /// code, which dispatches every compression of this hasher on it.
+    public var level: BLAKE3Level { BLAKE3Level(rawValue: Int(state.level)) ?? .scalar }
+
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         rc_b3_hasher_update(&state, base, buffer.count)

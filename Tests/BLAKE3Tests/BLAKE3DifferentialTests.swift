@@ -11,6 +11,7 @@ struct BLAKE3DifferentialTests {
     /// Hashes `input` with updates split at `splits` (sorted offsets), keyed when `key` is given.
     static func digest(_ input: [UInt8], level: BLAKE3Level, splits: [Int] = [], key: [UInt8]? = nil, count: Int = 32) -> [UInt8] {
         var hasher = key.map { BLAKE3Hasher(key: $0, level: level) } ?? BLAKE3Hasher(level: level)
+        #expect(hasher.level == level, "the hasher runs the level it was given")
         var start = 0
         input.withUnsafeBytes { bytes in
             for split in splits + [input.count] where split >= start {
