@@ -12,15 +12,10 @@ public enum BLAKE3Level: Int, CaseIterable, Sendable, CustomStringConvertible {
     /// Best level this CPU supports.
     public static var detected: BLAKE3Level { BLAKE3Level(c: rc_b3_detected_level()) }
 
-    /// Level used when a caller does not name one (the detected one unless lowered).
-    public static var `default`: BLAKE3Level {
-        get { BLAKE3Level(c: rc_b3_default_level()) }
-    }
-
-    /// Lowers (or restores) the process-wide default; clamped to `detected`.
-    public static func setDefault(_ level: BLAKE3Level) {
-        rc_b3_set_default_level(level.cValue)
-    }
+    /// Level used when a caller does not name one: the detected one. Not settable: a
+    /// process-wide choice would let one caller (or test running in parallel) change what
+    /// another runs; pass `level:` instead.
+    public static var `default`: BLAKE3Level { detected }
 
     /// Every level this CPU can run, scalar first.
     public static var supported: [BLAKE3Level] { allCases.filter { $0.rawValue <= detected.rawValue } }
@@ -63,6 +58,10 @@ public struct BLAKE3Hasher: Sendable {
             rc_b3_hasher_init_derive_key(&state, utf8.baseAddress, utf8.count, level.cValue)
         }
     }
+
+    /// The level this hasher runs: the one it was made with, clamped to the CPU by the C
+    /// code, which dispatches every compression of this hasher on it.
+    public var level: BLAKE3Level { BLAKE3Level(rawValue: Int(state.level)) ?? .scalar }
 
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
@@ -162,15 +161,26 @@ public enum BLAKE3 {
         messages: UnsafeRawPointer, stride: Int, length: Int, count: Int,
         key: [UInt8]? = nil, output: UnsafeMutableRawPointer, level: BLAKE3Level = .default
     ) {
+        hashManySingleBlockReporting(messages: messages, stride: stride, length: length, count: count,
+                                     key: key, output: output, level: level)
+    }
+
+    /// `hashManySingleBlock`, returning the level whose code the C dispatcher ran (`level`
+    /// clamped to the CPU; scalar for no messages), so tests can prove what they exercised.
+    @discardableResult
+    public static func hashManySingleBlockReporting(
+        messages: UnsafeRawPointer, stride: Int, length: Int, count: Int,
+        key: [UInt8]? = nil, output: UnsafeMutableRawPointer, level: BLAKE3Level = .default
+    ) -> BLAKE3Level {
         precondition(length >= 0 && length <= blockLength, "single-block messages are at most 64 bytes")
-        guard count > 0 else { return }
+        guard count > 0 else { return .scalar }
         let keyWords = key.map(Self.words(of:)) ?? ivWords
         let flags: UInt8 = key == nil ? 0 : UInt8(RC_B3_KEYED_HASH)
-        keyWords.withUnsafeBufferPointer { keyBuffer in
-            rc_b3_hash_many_single_block(
+        return keyWords.withUnsafeBufferPointer { keyBuffer in
+            BLAKE3Level(c: rc_b3_hash_many_single_block(
                 messages.assumingMemoryBound(to: UInt8.self), stride, length, count,
                 keyBuffer.baseAddress, flags,
-                output.assumingMemoryBound(to: UInt8.self), level.cValue)
+                output.assumingMemoryBound(to: UInt8.self), level.cValue))
         }
     }
 
@@ -181,11 +191,21 @@ public enum BLAKE3 {
         nodes: UnsafeRawPointer, nodeCount: Int, key: UnsafeRawPointer,
         output: UnsafeMutableRawPointer, level: BLAKE3Level = .default
     ) {
-        guard nodeCount > 0 else { return }
-        rc_b3_merkle_level(
+        merkleLevelReporting(nodes: nodes, nodeCount: nodeCount, key: key, output: output, level: level)
+    }
+
+    /// `merkleLevel`, returning the level whose code the C dispatcher ran (scalar when
+    /// there is no pair to hash).
+    @discardableResult
+    public static func merkleLevelReporting(
+        nodes: UnsafeRawPointer, nodeCount: Int, key: UnsafeRawPointer,
+        output: UnsafeMutableRawPointer, level: BLAKE3Level = .default
+    ) -> BLAKE3Level {
+        guard nodeCount > 0 else { return .scalar }
+        return BLAKE3Level(c: rc_b3_merkle_level(
             nodes.assumingMemoryBound(to: UInt8.self), nodeCount,
             key.assumingMemoryBound(to: UInt8.self),
-            output.assumingMemoryBound(to: UInt8.self), level.cValue)
+            output.assumingMemoryBound(to: UInt8.self), level.cValue))
     }
 
     /// The compression function on one block (for the PoW midstate): updates `chainingValue`.

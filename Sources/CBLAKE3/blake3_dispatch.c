@@ -39,8 +39,9 @@ static rc_b3_level detect(void) { return RC_B3_LEVEL_SCALAR; }
 #endif
 
 // -1: not yet computed. Racing first calls compute the same value, so relaxed is enough.
+// The only process-wide state: a fact about the CPU, never a choice. Every computation
+// takes its level as an argument.
 static _Atomic int detected_level = -1;
-static _Atomic int default_level = -1;
 
 rc_b3_level rc_b3_detected_level(void) {
   int l = atomic_load_explicit(&detected_level, memory_order_relaxed);
@@ -55,16 +56,6 @@ rc_b3_level rc_b3_clamp_level(rc_b3_level level) {
   rc_b3_level max = rc_b3_detected_level();
   if ((int)level < 0) return RC_B3_LEVEL_SCALAR;
   return (int)level > (int)max ? max : level;
-}
-
-rc_b3_level rc_b3_default_level(void) {
-  int l = atomic_load_explicit(&default_level, memory_order_relaxed);
-  if (l < 0) return rc_b3_detected_level();
-  return (rc_b3_level)l;
-}
-
-void rc_b3_set_default_level(rc_b3_level level) {
-  atomic_store_explicit(&default_level, (int)rc_b3_clamp_level(level), memory_order_relaxed);
 }
 
 const char *rc_b3_level_name(rc_b3_level level) {
@@ -112,49 +103,51 @@ void rc_b3_hash_many(const uint8_t *const *inputs, size_t num_inputs, size_t blo
   }
 }
 
-void rc_b3_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+rc_b3_level rc_b3_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
                         const uint32_t key[8], uint8_t flags, uint8_t *out, rc_b3_level level) {
   switch (rc_b3_clamp_level(level)) {
 #if defined(__x86_64__)
     case RC_B3_LEVEL_AVX512:
       rc_b3_single_block_avx512(msgs, stride, len, count, key, flags, out);
-      return;
+      return RC_B3_LEVEL_AVX512;
     case RC_B3_LEVEL_AVX2:
       rc_b3_single_block_avx2(msgs, stride, len, count, key, flags, out);
-      return;
+      return RC_B3_LEVEL_AVX2;
     case RC_B3_LEVEL_SSE41:
       rc_b3_single_block_sse41(msgs, stride, len, count, key, flags, out);
-      return;
+      return RC_B3_LEVEL_SSE41;
 #endif
     default:
       rc_b3_single_block_portable(msgs, stride, len, count, key, flags, out);
-      return;
+      return RC_B3_LEVEL_SCALAR;
   }
 }
 
-void rc_b3_hash_many_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
-                                  const uint32_t key[8], uint8_t extra_flags, uint8_t *out,
-                                  rc_b3_level level) {
-  if (count == 0) return;
+rc_b3_level rc_b3_hash_many_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+                                         const uint32_t key[8], uint8_t extra_flags, uint8_t *out,
+                                         rc_b3_level level) {
+  if (count == 0) return RC_B3_LEVEL_SCALAR;
   if (len > RC_B3_BLOCK_LEN) len = RC_B3_BLOCK_LEN;  // precondition; never read past a block
   const uint8_t flags = (uint8_t)(RC_B3_CHUNK_START | RC_B3_CHUNK_END | RC_B3_ROOT | extra_flags);
-  rc_b3_single_block(msgs, stride, len, count, key, flags, out, level);
+  return rc_b3_single_block(msgs, stride, len, count, key, flags, out, level);
 }
 
-void rc_b3_merkle_level(const uint8_t *nodes, size_t n_nodes, const uint8_t key[RC_B3_KEY_LEN],
+rc_b3_level rc_b3_merkle_level(const uint8_t *nodes, size_t n_nodes, const uint8_t key[RC_B3_KEY_LEN],
                         uint8_t *out, rc_b3_level level) {
   uint32_t key_words[8];
   rc_b3_load_words(key_words, key, 8);
   const size_t pairs = n_nodes / 2;
   const uint8_t flags =
       (uint8_t)(RC_B3_CHUNK_START | RC_B3_CHUNK_END | RC_B3_ROOT | RC_B3_KEYED_HASH);
+  rc_b3_level ran = RC_B3_LEVEL_SCALAR;
   if (pairs > 0) {
-    rc_b3_single_block(nodes, 2 * RC_B3_OUT_LEN, 2 * RC_B3_OUT_LEN, pairs, key_words, flags, out,
-                       level);
+    ran = rc_b3_single_block(nodes, 2 * RC_B3_OUT_LEN, 2 * RC_B3_OUT_LEN, pairs, key_words, flags,
+                             out, level);
   }
   if (n_nodes & 1) {
     memmove(out + pairs * RC_B3_OUT_LEN, nodes + 2 * pairs * RC_B3_OUT_LEN, RC_B3_OUT_LEN);
   }
+  return ran;
 }
 
 size_t rc_b3_pow_search(const uint32_t midstate[8], const uint8_t block1[64], uint64_t start,

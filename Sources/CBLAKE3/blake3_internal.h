@@ -145,7 +145,7 @@ void rc_b3_single_block_avx512(const uint8_t *msgs, size_t stride, size_t len, s
 void rc_b3_hash_many(const uint8_t *const *inputs, size_t num_inputs, size_t blocks,
                      const uint32_t key[8], uint64_t counter, bool increment_counter, uint8_t flags,
                      uint8_t flags_start, uint8_t flags_end, uint8_t *out, rc_b3_level level);
-void rc_b3_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+rc_b3_level rc_b3_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
                         const uint32_t key[8], uint8_t flags, uint8_t *out, rc_b3_level level);
 
 // ---- Proof-of-work nonce search (rc_b3_pow_search) ----

@@ -189,6 +189,7 @@ typedef struct {
   uint8_t (*sc)[32];
   void *scratch;       // naf + tables, or digits + buckets + used
   size_t scratch_size;
+  rc_ed25519_backend backend; // this call's backend, already clamped to the CPU
 } msm_ws;
 
 // Batch equation over items idx[0..n-1]: [8](-(sum z S) B + sum z R + sum (z k) A) == O.
@@ -220,7 +221,7 @@ static int batch_equation(const batch_item *items, const size_t *idx, size_t n, 
   ge_p3 r;
   size_t straus_max = STRAUS_MAX_POINTS;
 #if RC_ED25519_X86_SIMD
-  if (rc_ed25519_backend_get() == RC_ED25519_BACKEND_AVX512IFMA) straus_max = STRAUS_MAX_POINTS_IFMA;
+  if (ws->backend == RC_ED25519_BACKEND_AVX512IFMA) straus_max = STRAUS_MAX_POINTS_IFMA;
 #endif
   if (m <= straus_max) {
     int8_t *naf = (int8_t *)ws->scratch;
@@ -229,7 +230,7 @@ static int batch_equation(const batch_item *items, const size_t *idx, size_t n, 
   } else {
     int c = pippenger_window(m);
 #if RC_ED25519_X86_SIMD
-    if (rc_ed25519_backend_get() == RC_ED25519_BACKEND_AVX512IFMA &&
+    if (ws->backend == RC_ED25519_BACKEND_AVX512IFMA &&
         rc_msm_pippenger_ifma(&r, ws->pts, (const uint8_t (*)[32])ws->sc, m, c))
       return is_identity_x8(&r);
 #endif
@@ -302,13 +303,26 @@ static int bisect(const batch_item *items, const size_t *idx, size_t n, int know
   return 0;
 }
 
-static void decode_many(batch_item *items, uint8_t *ok, const uint8_t *const *encs, size_t n);
+static rc_ed25519_backend decode_many(batch_item *items, uint8_t *ok, const uint8_t *const *encs, size_t n,
+                                      rc_ed25519_backend backend);
 
 size_t rc_ed25519_verify_batch(const uint8_t *const *msgs, const size_t *msg_lens,
                                const uint8_t *public_keys, const uint8_t *signatures,
                                size_t count, const uint8_t *random_coefficients,
                                uint8_t *results) {
+  return rc_ed25519_verify_batch_backend(msgs, msg_lens, public_keys, signatures, count, random_coefficients,
+                                         results, rc_ed25519_detected_backend(), NULL);
+}
+
+size_t rc_ed25519_verify_batch_backend(const uint8_t *const *msgs, const size_t *msg_lens,
+                                       const uint8_t *public_keys, const uint8_t *signatures,
+                                       size_t count, const uint8_t *random_coefficients,
+                                       uint8_t *results, rc_ed25519_backend backend,
+                                       rc_ed25519_backend *backend_used) {
+  // Until some arithmetic runs, nothing but the portable code has.
+  if (backend_used) *backend_used = RC_ED25519_BACKEND_SCALAR;
   if (count == 0) return 0;
+  backend = rc_ed25519_backend_clamp(backend);
   for (size_t i = 0; i < count; i++) results[i] = 0;
   batch_item *items = (batch_item *)malloc(count * sizeof(batch_item));
   size_t *idx = (size_t *)malloc(count * sizeof(size_t));
@@ -326,7 +340,8 @@ size_t rc_ed25519_verify_batch(const uint8_t *const *msgs, const size_t *msg_len
     encs[2 * i] = public_keys + 32 * i;
     encs[2 * i + 1] = signatures + 64 * i;
   }
-  decode_many(items, ok, encs, count);
+  rc_ed25519_backend ran = decode_many(items, ok, encs, count, backend);
+  if (backend_used) *backend_used = ran;
   size_t nv = 0;
   for (size_t i = 0; i < count; i++) {
     const uint8_t *sig = signatures + 64 * i, *pk = public_keys + 32 * i;
@@ -342,6 +357,7 @@ size_t rc_ed25519_verify_batch(const uint8_t *const *msgs, const size_t *msg_len
   {
     size_t m = 2 * nv + 1;
     msm_ws ws;
+    ws.backend = backend;
     ws.pts = (ge_niels *)malloc(m * sizeof(ge_niels));
     ws.sc = (uint8_t (*)[32])malloc(m * 32);
     ws.scratch_size = scratch_needed(m);
@@ -378,8 +394,11 @@ fallback:
 // selected backend for a block of points at a time.
 #define DECODE_BLOCK 64
 
-static void decode_many(batch_item *items, uint8_t *ok, const uint8_t *const *encs, size_t n) {
-  rc_pow22523_many_fn pw = rc_ed25519_backend_pow22523_many();
+// Returns the backend whose exponentiation actually ran.
+static rc_ed25519_backend decode_many(batch_item *items, uint8_t *ok, const uint8_t *const *encs, size_t n,
+                                      rc_ed25519_backend backend) {
+  rc_ed25519_backend ran;
+  rc_pow22523_many_fn pw = rc_ed25519_backend_pow22523_many(backend, &ran);
   size_t total = 2 * n;
   fe y[DECODE_BLOCK], u[DECODE_BLOCK], v[DECODE_BLOCK], v3[DECODE_BLOCK], w[DECODE_BLOCK];
   for (size_t base = 0; base < total; base += DECODE_BLOCK) {
@@ -423,4 +442,5 @@ static void decode_many(batch_item *items, uint8_t *ok, const uint8_t *const *en
       p3_to_niels_affine((g & 1) ? &it->R : &it->A, &P);
     }
   }
+  return ran;
 }

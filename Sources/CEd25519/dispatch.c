@@ -36,7 +36,6 @@ static rc_ed25519_backend detect(void) {
 }
 
 static _Atomic int detected_cache = -1;
-static _Atomic int selected = -1;
 
 rc_ed25519_backend rc_ed25519_detected_backend(void) {
   int v = atomic_load(&detected_cache);
@@ -47,19 +46,11 @@ rc_ed25519_backend rc_ed25519_detected_backend(void) {
   return (rc_ed25519_backend)v;
 }
 
-rc_ed25519_backend rc_ed25519_backend_get(void) {
-  int v = atomic_load(&selected);
-  if (v < 0) return rc_ed25519_detected_backend();
-  return (rc_ed25519_backend)v;
-}
-
-void rc_ed25519_backend_set(rc_ed25519_backend backend) {
-  rc_ed25519_backend det = rc_ed25519_detected_backend();
-  int b = (int)backend;
+rc_ed25519_backend rc_ed25519_backend_clamp(rc_ed25519_backend backend) {
+  int b = (int)backend, det = (int)rc_ed25519_detected_backend();
   if (b < 0) b = 0;
   // AVX-512 IFMA machines also have AVX2; otherwise clamp down to what was detected.
-  if (b > (int)det) b = (int)det;
-  atomic_store(&selected, b);
+  return (rc_ed25519_backend)(b > det ? det : b);
 }
 
 const char *rc_ed25519_backend_name(rc_ed25519_backend backend) {
@@ -71,13 +62,18 @@ const char *rc_ed25519_backend_name(rc_ed25519_backend backend) {
   return "unknown";
 }
 
-rc_pow22523_many_fn rc_ed25519_backend_pow22523_many(void) {
+// The backend is a per-call argument (no process-wide choice), so concurrent batches can
+// use different backends; `ran` names the implementation returned.
+rc_pow22523_many_fn rc_ed25519_backend_pow22523_many(rc_ed25519_backend backend, rc_ed25519_backend *ran) {
 #if RC_ED25519_X86_SIMD
-  switch (rc_ed25519_backend_get()) {
-  case RC_ED25519_BACKEND_AVX512IFMA: return rc_pow22523_many_ifma;
-  case RC_ED25519_BACKEND_AVX2: return rc_pow22523_many_avx2;
+  switch (rc_ed25519_backend_clamp(backend)) {
+  case RC_ED25519_BACKEND_AVX512IFMA: *ran = RC_ED25519_BACKEND_AVX512IFMA; return rc_pow22523_many_ifma;
+  case RC_ED25519_BACKEND_AVX2: *ran = RC_ED25519_BACKEND_AVX2; return rc_pow22523_many_avx2;
   default: break;
   }
+#else
+  (void)backend;
 #endif
+  *ran = RC_ED25519_BACKEND_SCALAR;
   return rc_pow22523_many_scalar;
 }

@@ -27,7 +27,7 @@ void rc_secure_wipe(void *p, size_t n);
 // (the exponentiation inside point decompression). Every backend must give the
 // same field values as fe_pow22523.
 typedef void (*rc_pow22523_many_fn)(fe *out, const fe *in, size_t n);
-rc_pow22523_many_fn rc_ed25519_backend_pow22523_many(void);
+rc_pow22523_many_fn rc_ed25519_backend_pow22523_many(rc_ed25519_backend backend, rc_ed25519_backend *ran);
 void rc_pow22523_many_scalar(fe *out, const fe *in, size_t n);
 #if RC_ED25519_X86_SIMD
 void rc_pow22523_many_avx2(fe *out, const fe *in, size_t n);

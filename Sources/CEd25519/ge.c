@@ -1,6 +1,7 @@
 // edwards25519 group operations: decoding, encoding, constant-time base-point
 // multiplication and variable-time double-scalar multiplication.
 #include "ge.h"
+#include "rc_ed25519.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -154,6 +155,11 @@ void ge_scalarmult_base(ge_p3 *h, const uint8_t a[32]) {
     ge_madd(&r, h, &t);
     ge_p1p1_to_p3(h, &r);
   }
+  // The digits are the secret scalar; the temporaries are multiples of B it selected.
+  rc_ed25519_wipe(e, sizeof e);
+  rc_ed25519_wipe(&t, sizeof t);
+  rc_ed25519_wipe(&r, sizeof r);
+  rc_ed25519_wipe(&s, sizeof s);
 }
 
 // ---- variable-time helpers ----

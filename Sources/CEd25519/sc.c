@@ -1,5 +1,6 @@
 // Arithmetic modulo the group order l, with 64-bit limbs and Barrett reduction.
 #include "sc.h"
+#include "rc_ed25519.h"
 #include <string.h>
 
 typedef unsigned __int128 u128;
@@ -47,6 +48,10 @@ static void cond_sub_l(uint64_t r[5]) {
       borrow = (uint64_t)(d >> 64) & 1;
     }
     uint64_t keep = (uint64_t)0 - borrow; // all ones if r < l
+    // Hide that keep is 0 or all ones: knowing it, clang -O3 turned the masked select
+    // below into a branch on the borrow, which depends on the secret scalar when signing
+    // (found by Tests/Ed25519Tests/ConstantTime under valgrind).
+    __asm__("" : "+r"(keep));
     for (int i = 0; i < 5; i++) r[i] = (r[i] & keep) | (t[i] & ~keep);
   }
 }
@@ -87,6 +92,9 @@ void sc_muladd(uint8_t out[32], const uint8_t a[32], const uint8_t b[32], const 
   }
   barrett(o, x);
   store4(out, o);
+  // Signing passes the secret scalar and nonce through here.
+  rc_ed25519_wipe(wa, sizeof wa); rc_ed25519_wipe(wb, sizeof wb); rc_ed25519_wipe(wc, sizeof wc);
+  rc_ed25519_wipe(x, sizeof x); rc_ed25519_wipe(o, sizeof o);
 }
 
 void sc_mul(uint8_t out[32], const uint8_t a[32], const uint8_t b[32]) {

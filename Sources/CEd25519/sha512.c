@@ -67,6 +67,7 @@ static void compress(uint64_t st[8], const uint8_t *blk, size_t nblocks) {
     st[4] += e; st[5] += f; st[6] += g; st[7] += h;
     blk += 128;
   }
+  rc_ed25519_wipe(w, sizeof w); // the schedule is the (possibly secret) input, expanded
 }
 
 void rc_sha512_init(rc_sha512_ctx *ctx) {
@@ -110,7 +111,9 @@ void rc_sha512_final(rc_sha512_ctx *ctx, uint8_t out[64]) {
   store_be64(ctx->buf + 120, bits);
   compress(ctx->state, ctx->buf, 1);
   for (int i = 0; i < 8; i++) store_be64(out + 8 * i, ctx->state[i]);
-  memset(ctx, 0, sizeof *ctx);
+  // The buffer may hold secret input (a seed, the nonce key); a plain memset here is a
+  // dead store the optimizer may drop.
+  rc_ed25519_wipe(ctx, sizeof *ctx);
 }
 
 void rc_sha512(const void *data, size_t len, uint8_t out[64]) {

@@ -8,27 +8,53 @@ public enum Ed25519 {
     public static let publicKeyLength = 32
     public static let signatureLength = 64
 
-    /// The public key of a 32-byte seed.
+    /// The public key of a 32-byte seed. The seed is read in place (never copied); the C
+    /// code wipes its own temporaries.
     public static func publicKey(seed: [UInt8]) -> [UInt8] {
         precondition(seed.count == seedLength, "Ed25519 seed must be 32 bytes")
         var publicKey = [UInt8](repeating: 0, count: publicKeyLength)
-        rc_ed25519_public_key(&publicKey, seed)
+        seed.withUnsafeBufferPointer { rc_ed25519_public_key(&publicKey, $0.baseAddress) }
         return publicKey
     }
 
-    /// Deterministic RFC 8032 signature.
+    /// Deterministic RFC 8032 signature. The public key in the challenge is derived from
+    /// the seed inside the C code, never supplied by a caller (see `SigningKey`). To sign
+    /// many messages with one seed, make a `SigningKey` once instead.
     public static func sign(message: [UInt8], seed: [UInt8]) -> [UInt8] {
-        sign(message: message, seed: seed, publicKey: publicKey(seed: seed))
-    }
-
-    /// Signing when the caller already has the seed's public key (saves a scalar multiplication).
-    public static func sign(message: [UInt8], seed: [UInt8], publicKey: [UInt8]) -> [UInt8] {
-        precondition(seed.count == seedLength && publicKey.count == publicKeyLength)
+        precondition(seed.count == seedLength, "Ed25519 seed must be 32 bytes")
         var signature = [UInt8](repeating: 0, count: signatureLength)
-        message.withUnsafeBufferPointer { msg in
-            rc_ed25519_sign(&signature, msg.baseAddress, msg.count, seed, publicKey)
+        seed.withUnsafeBufferPointer { seedBuffer in
+            message.withUnsafeBufferPointer { msg in
+                rc_ed25519_sign(&signature, msg.baseAddress, msg.count, seedBuffer.baseAddress)
+            }
         }
         return signature
+    }
+
+    /// Kept for source compatibility. The caller's `publicKey` no longer reaches the
+    /// signature: taking it from the caller was a signing oracle (two signatures of one
+    /// message under one seed with different keys reveal the secret scalar). It must be
+    /// the seed's key; anything else is a caller bug and traps.
+    @available(*, deprecated, message: "use Ed25519.SigningKey(seed:).sign(message:) (or sign(message:seed:)); a caller-supplied public key is never used")
+    public static func sign(message: [UInt8], seed: [UInt8], publicKey: [UInt8]) -> [UInt8] {
+        let key = SigningKey(seed: seed)
+        precondition(publicKey == key.publicKey, "Ed25519.sign: publicKey is not the seed's public key")
+        return key.sign(message: message)
+    }
+
+    /// Zeroes `bytes` in place with stores the optimizer cannot drop, keeping its count.
+    /// Only the array's own buffer is wiped: copies made earlier (arrays are copy-on-write,
+    /// so a copy shares the buffer until one side is mutated, and then this wipes a fresh
+    /// copy) are not, so keep a secret in one uniquely held array and wipe that.
+    public static func wipe(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { buffer in
+            if let base = buffer.baseAddress { rc_ed25519_wipe(base, buffer.count) }
+        }
+    }
+
+    /// Zeroes `buffer` with stores the optimizer cannot drop.
+    public static func wipe(_ buffer: UnsafeMutableRawBufferPointer) {
+        if let base = buffer.baseAddress { rc_ed25519_wipe(base, buffer.count) }
     }
 
     /// ZIP-215 verification of one signature. Wrong-length keys or signatures are invalid.
@@ -60,11 +86,24 @@ public enum Ed25519 {
     /// `threads` threads; each slice is one batch equation (with its own random
     /// coefficients from the OS), bisected when it fails.
     public static func verifyBatch(_ batch: SignatureBatch, backend: Backend = .auto, threads: Int = 1) -> [Bool] {
+        verifyBatchReporting(batch, backend: backend, threads: threads).results
+    }
+
+    /// What a batch verification returned and which field backends' code actually ran.
+    public struct BatchOutcome: Sendable {
+        public var results: [Bool]
+        /// One entry per backend that ran, as reported by the C code of each batch equation
+        /// (empty for an empty batch). A backend the CPU lacks reports the one it fell to.
+        public var backendsRun: Set<Backend>
+    }
+
+    /// `verifyBatch`, also reporting the backends that ran. The backend is passed to each
+    /// C call (there is no process-wide choice), so concurrent calls with different
+    /// backends each get their own.
+    public static func verifyBatchReporting(_ batch: SignatureBatch, backend: Backend = .auto, threads: Int = 1) -> BatchOutcome {
         let count = batch.count
-        guard count > 0 else { return [] }
-        let previous = rc_ed25519_backend_get()
-        rc_ed25519_backend_set(backend.resolved.cValue)
-        defer { rc_ed25519_backend_set(previous) }
+        guard count > 0 else { return BatchOutcome(results: [], backendsRun: []) }
+        let cBackend = backend.resolved.cValue
 
         let results = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count)
         defer { results.deallocate() }
@@ -75,15 +114,21 @@ public enum Ed25519 {
         // than two half-size ones (the pipeline's batches end on block boundaries).
         let slices = max(workers, (count + maximumItemsPerEquation / 2) / maximumItemsPerEquation)
         let slice = (count + slices - 1) / slices
+        // One report per slice, each written by one worker only.
+        let ran = UnsafeMutableBufferPointer<rc_ed25519_backend>.allocate(capacity: slices)
+        defer { ran.deallocate() }
+        ran.initialize(repeating: RC_ED25519_BACKEND_SCALAR)
+        let ranAddress = UnsafeSendableBackendPointer(ran.baseAddress!)
         let run: @Sendable (Int) -> Void = { worker in
             for index in stride(from: worker, to: slices, by: workers) {
                 let start = index * slice, end = min(count, start + slice)
                 guard start < end else { return }
-                verifyRange(batch, start..<end, into: resultsAddress.pointer + start)
+                ranAddress.pointer[index] = verifyRange(batch, start..<end, backend: cBackend, into: resultsAddress.pointer + start)
             }
         }
         if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
-        return results.map { $0 == 1 }
+        let usedSlices = (0..<slices).filter { $0 * slice < count }
+        return BatchOutcome(results: results.map { $0 == 1 }, backendsRun: Set(usedSlices.map { Backend(c: ran[$0]) }))
     }
 
     static let minimumItemsPerThread = 64
@@ -93,7 +138,9 @@ public enum Ed25519 {
     public static let maximumItemsPerEquation = 16_384
 
     /// One batch equation over items `range`, straight from the batch's flat arrays.
-    private static func verifyRange(_ batch: SignatureBatch, _ range: Range<Int>, into results: UnsafeMutablePointer<UInt8>) {
+    private static func verifyRange(_ batch: SignatureBatch, _ range: Range<Int>, backend: rc_ed25519_backend,
+                                    into results: UnsafeMutablePointer<UInt8>) -> rc_ed25519_backend {
+        var ran = RC_ED25519_BACKEND_SCALAR
         var lengths = [Int]()
         lengths.reserveCapacity(range.count)
         // A valid pointer even when every message is empty.
@@ -108,11 +155,13 @@ public enum Ed25519 {
             }
             batch.publicKeys.withUnsafeBufferPointer { keys in
                 batch.signatures.withUnsafeBufferPointer { signatures in
-                    _ = rc_ed25519_verify_batch(pointers, lengths, keys.baseAddress! + range.lowerBound * publicKeyLength,
-                                                signatures.baseAddress! + range.lowerBound * signatureLength, range.count, nil, results)
+                    _ = rc_ed25519_verify_batch_backend(pointers, lengths, keys.baseAddress! + range.lowerBound * publicKeyLength,
+                                                        signatures.baseAddress! + range.lowerBound * signatureLength, range.count, nil,
+                                                        results, backend, &ran)
                 }
             }
         }
+        return ran
     }
 
     /// Field-arithmetic backend of the batch path.
@@ -218,6 +267,11 @@ public struct SignatureItem: Sendable, Hashable {
 struct UnsafeSendablePointer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<UInt8>
     init(_ pointer: UnsafeMutablePointer<UInt8>) { self.pointer = pointer }
+}
+
+struct UnsafeSendableBackendPointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<rc_ed25519_backend>
+    init(_ pointer: UnsafeMutablePointer<rc_ed25519_backend>) { self.pointer = pointer }
 }
 
 extension Ed25519 {

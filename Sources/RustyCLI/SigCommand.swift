@@ -14,50 +14,86 @@ struct SigCommand: ParsableCommand {
     )
 
     struct Keygen: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a key pair (from --seed, or a fresh random seed).")
+        static let configuration = CommandConfiguration(
+            abstract: "Make a key pair (from the seed in --seed-file, or a fresh random seed).",
+            discussion: "The seed is printed (for a file of mode 0600 that `sig sign --key-file` reads); secrets are never taken from the command line.")
 
-        @Option(help: "32-byte seed as 64 hex digits.")
-        var seed: String?
+        @Option(name: .customLong("seed-file"), help: "File holding the 32-byte seed as 64 hex digits, or '-' for standard input.")
+        var seedFile: String?
+
+        // Removed: kept hidden only to explain the change to old scripts.
+        @Option(name: .customLong("seed"), help: .hidden)
+        var seedOnCommandLine: String?
 
         @Flag(name: .long, help: "Print JSON.")
         var json = false
 
         func run() throws {
-            let seedBytes: [UInt8]
-            if let seed {
-                guard let bytes = HexCoding.decode(seed), bytes.count == 32 else {
-                    throw ValidationError("--seed needs 32 bytes as 64 hex digits")
-                }
-                seedBytes = bytes
+            if seedOnCommandLine != nil { throw ValidationError(secretArgumentRemoved("--seed", replacement: "--seed-file")) }
+            let seed: SecretSeed
+            if let seedFile {
+                seed = try readSeed(seedFile, option: "--seed-file")
             } else {
+                seed = SecretSeed()
                 var generator = SystemRandomNumberGenerator()
-                seedBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                for index in 0..<Ed25519.seedLength { seed.bytes[index] = UInt8.random(in: 0...255, using: &generator) }
             }
-            let publicKey = Ed25519.publicKey(seed: seedBytes)
-            if json {
-                print("{\"seed\":\"\(HexCoding.encode(seedBytes))\",\"pk\":\"\(HexCoding.encode(publicKey))\"}")
-            } else {
-                print("seed \(HexCoding.encode(seedBytes))")
-                print("pk   \(HexCoding.encode(publicKey))")
+            let key = Ed25519.SigningKey(seed: UnsafeRawBufferPointer(seed.bytes))
+            // The hex of the seed is itself a secret: built in a buffer wiped after writing.
+            var line = [UInt8]()
+            line.reserveCapacity(256)
+            line += Array((json ? "{\"seed\":\"" : "seed ").utf8)
+            appendHex(seed.bytes, to: &line)
+            line += Array((json ? "\",\"pk\":\"\(HexCoding.encode(key.publicKey))\"}\n" : "\npk   \(HexCoding.encode(key.publicKey))\n").utf8)
+            defer { Ed25519.wipe(&line) }
+            try line.withUnsafeBytes { buffer in
+                var written = 0
+                while written < buffer.count {
+                    let result = write(STDOUT_FILENO, buffer.baseAddress! + written, buffer.count - written)
+                    if result < 0 && errno == EINTR { continue }
+                    guard result > 0 else { throw ExitCode(1) }
+                    written += result
+                }
             }
         }
     }
 
     struct Sign: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Sign a file (or standard input); prints the 64-byte signature in hex.")
+        static let configuration = CommandConfiguration(
+            abstract: "Sign a file (or standard input); prints the 64-byte signature in hex.",
+            discussion: """
+                The secret key is read from --key-file (64 hex digits; surrounding whitespace is ignored), or from \
+                standard input with --key-file -, never from the command line, where any local user can read it \
+                (ps, /proc/PID/cmdline) and shell history keeps it. A key file others can read gets a warning.
+                """)
 
-        @Option(help: "32-byte seed (secret key) as 64 hex digits.")
-        var key: String
+        // Optional only so that validate() can explain a leftover --key before asking for this.
+        @Option(name: .customLong("key-file"), help: "File holding the 32-byte seed (secret key) as 64 hex digits, or '-' for standard input (required).")
+        var keyFile: String?
+
+        // Removed: kept hidden only to explain the change to old scripts.
+        @Option(name: .customLong("key"), help: .hidden)
+        var keyOnCommandLine: String?
 
         @Argument(help: "Message file, or '-' for standard input.")
         var file: String = "-"
 
-        func run() throws {
-            guard let seed = HexCoding.decode(key), seed.count == 32 else {
-                throw ValidationError("--key needs 32 bytes as 64 hex digits")
+        func validate() throws {
+            if keyOnCommandLine != nil { throw ValidationError(secretArgumentRemoved("--key", replacement: "--key-file")) }
+            if keyFile == nil { throw ValidationError("missing --key-file FILE (or --key-file - to read the key from standard input)") }
+            if keyFile == "-" && file == "-" {
+                throw ValidationError("--key-file - reads the key from standard input, so the message must be a file")
             }
+        }
+
+        func run() throws {
+            let key: Ed25519.SigningKey
+            do {
+                let seed = try readSeed(keyFile!, option: "--key-file")
+                key = Ed25519.SigningKey(seed: UnsafeRawBufferPointer(seed.bytes))
+            } // `seed` is wiped here; the signing key wipes itself when released.
             let message = try readMessage(file)
-            print(HexCoding.encode(Ed25519.sign(message: message, seed: seed)))
+            print(HexCoding.encode(key.sign(message: message)))
         }
     }
 
@@ -194,6 +230,97 @@ struct SigCommand: ParsableCommand {
             }
             if invalid > 0 { throw ExitCode(1) }
         }
+    }
+}
+
+// MARK: - Secret keys
+
+func secretArgumentRemoved(_ option: String, replacement: String) -> String {
+    "\(option) was removed: a secret on the command line is visible to every local user (ps, /proc/PID/cmdline) " +
+        "and kept in shell history. Put the 64 hex digits in a file only you can read and pass \(replacement) FILE, " +
+        "or pipe them with \(replacement) -"
+}
+
+/// A 32-byte seed in memory allocated here, never in a Swift array (whose copy-on-write
+/// copies could not all be wiped); wiped when released.
+final class SecretSeed {
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: Ed25519.seedLength, alignment: 8)
+    init() { bytes.initializeMemory(as: UInt8.self, repeating: 0) }
+    deinit {
+        Ed25519.wipe(bytes)
+        bytes.deallocate()
+    }
+}
+
+/// A key file holds 64 hex digits and optional whitespace; anything longer is not one.
+let maximumKeyFileSize = 4096
+
+/// Reads the seed from `path` ('-': standard input) with read(2) into a buffer that is
+/// wiped before it is freed. Warns when others may read the file.
+func readSeed(_ path: String, option: String) throws -> SecretSeed {
+    let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw ValidationError("\(option) \(path): \(String(cString: strerror(errno)))") }
+    defer { if fd != 0 { close(fd) } }
+    var info = stat()
+    if fd != 0, fstat(fd, &info) == 0 {
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw ValidationError("\(option) \(path): is a directory") }
+        if info.st_mode & 0o077 != 0 {
+            printError("rusty: warning: key file \(path) can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
+    }
+    let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: maximumKeyFileSize + 1, alignment: 8)
+    defer {
+        Ed25519.wipe(raw)
+        raw.deallocate()
+    }
+    var length = 0
+    while length < raw.count {
+        let got = read(fd, raw.baseAddress! + length, raw.count - length)
+        if got < 0 && errno == EINTR { continue }
+        guard got >= 0 else { throw ValidationError("\(option) \(path): \(String(cString: strerror(errno)))") }
+        if got == 0 { break }
+        length += got
+    }
+    guard length <= maximumKeyFileSize else { throw ValidationError("\(option) \(path): not a key file (more than \(maximumKeyFileSize) bytes)") }
+    let seed = SecretSeed()
+    guard decodeSeedHex(UnsafeRawBufferPointer(rebasing: raw[0..<length]), into: seed.bytes) else {
+        throw ValidationError("\(option) \(path): expected the 32-byte seed as 64 hex digits")
+    }
+    return seed
+}
+
+/// Decodes exactly 64 hex digits (surrounded by optional ASCII whitespace) into `out`.
+/// The digits are secret, so they are decoded without branches or table look-ups on
+/// their values; only the final verdict and the whitespace trim branch.
+func decodeSeedHex(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+    var start = 0, end = text.count
+    while start < end && isSpace(text[start]) { start += 1 }
+    while end > start && isSpace(text[end - 1]) { end -= 1 }
+    guard end - start == 2 * Ed25519.seedLength else { return false }
+    // Per character: a mask of all ones when it is a digit / a letter a-f (either case).
+    var invalid: UInt8 = 0
+    func nibble(_ c: UInt8) -> UInt8 {
+        let digit = c ^ 0x30 // 0...9 for '0'...'9'
+        let digitMask = UInt8(truncatingIfNeeded: (UInt16(digit) &- 10) >> 8)
+        let letter = (c | 0x20) &- 0x61 // 0...5 for 'a'...'f'
+        let letterMask = UInt8(truncatingIfNeeded: (UInt16(letter) &- 6) >> 8)
+        invalid |= ~(digitMask | letterMask)
+        return (digit & digitMask) | ((letter &+ 10) & letterMask)
+    }
+    for index in 0..<Ed25519.seedLength {
+        out[index] = nibble(text[start + 2 * index]) << 4 | nibble(text[start + 2 * index + 1])
+    }
+    return invalid == 0
+}
+
+/// Lower-case hex of `bytes`, appended without an intermediate String.
+func appendHex(_ bytes: UnsafeMutableRawBufferPointer, to out: inout [UInt8]) {
+    // Branch-free digit: '0' + n, plus 39 more for n >= 10 (to reach 'a').
+    func digit(_ nibble: UInt8) -> UInt8 { 0x30 &+ nibble &+ (39 & UInt8(truncatingIfNeeded: (9 &- Int16(nibble)) >> 8)) }
+    for byte in bytes {
+        out.append(digit(byte >> 4))
+        out.append(digit(byte & 15))
     }
 }
 

@@ -1,4 +1,6 @@
 import BLAKE3
+import Dispatch
+import Foundation
 import Testing
 import TestSupport
 
@@ -9,6 +11,7 @@ struct BLAKE3DifferentialTests {
     /// Hashes `input` with updates split at `splits` (sorted offsets), keyed when `key` is given.
     static func digest(_ input: [UInt8], level: BLAKE3Level, splits: [Int] = [], key: [UInt8]? = nil, count: Int = 32) -> [UInt8] {
         var hasher = key.map { BLAKE3Hasher(key: $0, level: level) } ?? BLAKE3Hasher(level: level)
+        #expect(hasher.level == level, "the hasher runs the level it was given")
         var start = 0
         input.withUnsafeBytes { bytes in
             for split in splits + [input.count] where split >= start {
@@ -21,7 +24,7 @@ struct BLAKE3DifferentialTests {
 
     @Test("every length 0...4200, one update and random splits", arguments: simdLevels)
     func everyShortLength(level: BLAKE3Level) {
-        var rng = SeededGenerator(seed: 0xB1A4E3)
+        var rng = SeededGenerator(testSeed: 0xB1A4E3)
         let data = rng.bytes(4200)
         for length in 0...4200 {
             let input = Array(data[0..<length])
@@ -36,7 +39,7 @@ struct BLAKE3DifferentialTests {
 
     @Test("around every chunk boundary up to 64 KiB, with random splits and keyed mode", arguments: simdLevels)
     func chunkBoundaries(level: BLAKE3Level) {
-        var rng = SeededGenerator(seed: 0xC4C4)
+        var rng = SeededGenerator(testSeed: 0xC4C4)
         let data = rng.bytes(64 * 1024 + 1)
         let key = rng.bytes(32)
         for chunks in 1...64 {
@@ -54,7 +57,7 @@ struct BLAKE3DifferentialTests {
 
     @Test("large input fed in odd-sized pieces", arguments: simdLevels)
     func largeInput(level: BLAKE3Level) {
-        var rng = SeededGenerator(seed: 77)
+        var rng = SeededGenerator(testSeed: 77)
         let input = rng.bytes(1 << 20 | 12345)
         let splits = stride(from: 0, to: input.count, by: 65_537).map { $0 }
         #expect(Self.digest(input, level: level, splits: splits) == Self.digest(input, level: .scalar))
@@ -62,7 +65,7 @@ struct BLAKE3DifferentialTests {
 
     @Test("single-block batch: 1...100 messages of every length 0...64, plain and keyed", arguments: BLAKE3Level.supported)
     func singleBlockBatch(level: BLAKE3Level) {
-        var rng = SeededGenerator(seed: 0x5EED)
+        var rng = SeededGenerator(testSeed: 0x5EED)
         let key = rng.bytes(32)
         for count in 1...100 {
             for length in [0, 1, 31, 32, 33, 63, 64] + [Int.random(in: 0...64, using: &rng)] {
@@ -70,12 +73,15 @@ struct BLAKE3DifferentialTests {
                 let messages = rng.bytes(max(1, count * stride))
                 for keyed in [false, true] {
                     var output = [UInt8](repeating: 0, count: count * 32)
-                    messages.withUnsafeBytes { input in
+                    let ran = messages.withUnsafeBytes { input in
                         output.withUnsafeMutableBytes { out in
-                            BLAKE3.hashManySingleBlock(messages: input.baseAddress!, stride: stride, length: length, count: count,
+                            BLAKE3.hashManySingleBlockReporting(messages: input.baseAddress!, stride: stride, length: length, count: count,
                                                        key: keyed ? key : nil, output: out.baseAddress!, level: level)
                         }
                     }
+                    // The C code reports the implementation it dispatched to: this test
+                    // really exercised `level`, whatever runs beside it.
+                    #expect(ran == level, "count \(count) len \(length)")
                     for i in 0..<count {
                         let message = Array(messages[i * stride..<i * stride + length])
                         let expected = keyed ? BLAKE3.keyedHash(key: key, message, level: .scalar) : BLAKE3.hash(message, level: .scalar)
@@ -88,7 +94,7 @@ struct BLAKE3DifferentialTests {
 
     @Test("Merkle level in place and out of place, 1...300 nodes", arguments: BLAKE3Level.supported)
     func merkleLevel(level: BLAKE3Level) {
-        var rng = SeededGenerator(seed: 0x3E4C)
+        var rng = SeededGenerator(testSeed: 0x3E4C)
         let key = rng.bytes(32)
         for nodeCount in 1...300 {
             let nodes = rng.bytes(nodeCount * 32)
@@ -105,8 +111,9 @@ struct BLAKE3DifferentialTests {
             key.withUnsafeBytes { keyBytes in
                 nodes.withUnsafeBytes { input in
                     outOfPlace.withUnsafeMutableBytes { out in
-                        BLAKE3.merkleLevel(nodes: input.baseAddress!, nodeCount: nodeCount, key: keyBytes.baseAddress!,
-                                           output: out.baseAddress!, level: level)
+                        let ran = BLAKE3.merkleLevelReporting(nodes: input.baseAddress!, nodeCount: nodeCount, key: keyBytes.baseAddress!,
+                                                     output: out.baseAddress!, level: level)
+                        #expect(ran == (nodeCount > 1 ? level : .scalar), "nodes \(nodeCount)")
                     }
                 }
                 inPlace.withUnsafeMutableBytes { buffer in
@@ -119,14 +126,38 @@ struct BLAKE3DifferentialTests {
         }
     }
 
-    @Test("default level can be lowered and restored, never above what the CPU has")
-    func defaultLevelClamps() {
-        let original = BLAKE3Level.default
-        defer { BLAKE3Level.setDefault(original) }
-        BLAKE3Level.setDefault(.scalar)
-        #expect(BLAKE3Level.default == .scalar)
-        BLAKE3Level.setDefault(.avx512)
+    @Test("calls at every level at once each run their own level (no process-wide level) and agree")
+    func concurrentLevelsRunTheirOwn() {
         #expect(BLAKE3Level.default == BLAKE3Level.detected)
+        let levels = BLAKE3Level.supported
+        var rng = SeededGenerator(testSeed: 0x1E7E1)
+        let messages = rng.bytes(64 * 64)
+        let reference = Array((0..<64).map { BLAKE3.hash(messages[$0 * 64..<($0 + 1) * 64], level: .scalar) }.joined())
+        // Threads interleave the levels; a shared mutable level would make some call run
+        // another thread's level, which the per-call report would show.
+        let failures = NSLock(), failureCount = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        failureCount.initialize(to: 0)
+        defer { failureCount.deallocate() }
+        let counter = SendablePointer(failureCount)
+        DispatchQueue.concurrentPerform(iterations: levels.count * 50) { index in
+            let level = levels[index % levels.count]
+            var output = [UInt8](repeating: 0, count: 64 * 32)
+            let ran = messages.withUnsafeBytes { input in
+                output.withUnsafeMutableBytes { out in
+                    BLAKE3.hashManySingleBlockReporting(messages: input.baseAddress!, stride: 64, length: 64, count: 64,
+                                               output: out.baseAddress!, level: level)
+                }
+            }
+            if ran != level || output != reference { failures.withLock { counter.pointer.pointee += 1 } }
+        }
+        #expect(failureCount.pointee == 0)
+        // A level above the CPU's runs the best one it has, and says so.
+        var one = [UInt8](repeating: 0, count: 32)
+        let clamped = messages.withUnsafeBytes { input in
+            one.withUnsafeMutableBytes { BLAKE3.hashManySingleBlockReporting(messages: input.baseAddress!, stride: 64, length: 64, count: 1,
+                                                                     output: $0.baseAddress!, level: .avx512) }
+        }
+        #expect(clamped == BLAKE3Level.detected)
         #expect(BLAKE3Level.supported.first == .scalar)
         #expect(BLAKE3Level(name: "sse4.1") == .sse41)
         #expect(BLAKE3Level(name: "mmx") == nil)
@@ -137,7 +168,7 @@ struct BLAKE3DifferentialTests {
 struct BLAKE3ThreadedTests {
     @Test("update(threads:) equals the single-threaded hash for any sizes, positions and modes", arguments: [2, 3, 4, 8])
     func threadedEqualsSingle(threads: Int) {
-        var rng = SeededGenerator(seed: UInt64(threads) * 77)
+        var rng = SeededGenerator(testSeed: UInt64(threads) * 77)
         let data = rng.bytes(3 << 20)
         let key = rng.bytes(32)
         for round in 0..<40 {
@@ -159,4 +190,10 @@ struct BLAKE3ThreadedTests {
             #expect(threaded.finalize(count: 64) == single.finalize(count: 64), "round \(round) length \(length) splits \(splits)")
         }
     }
+}
+
+/// A pointer handed to concurrent test workers that synchronise through a lock.
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int>
+    init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
 }

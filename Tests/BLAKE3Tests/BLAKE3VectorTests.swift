@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The official BLAKE3 test vectors (../shared/vectors/blake3_test_vectors.json): 35 input
+/// The official BLAKE3 test vectors (Tests/Vectors/blake3_test_vectors.json): 35 input
 /// lengths x 3 modes, 131 bytes of extended output each, on every level this CPU runs.
 struct BLAKE3VectorTests {
     struct Case: Decodable {

@@ -40,6 +40,8 @@ struct VectorTests {
         for (seed, expected) in cases {
             #expect(Ed25519.publicKey(seed: seed) == expected.item.publicKey, "\(expected)")
             #expect(Ed25519.sign(message: expected.item.message, seed: seed) == expected.item.signature, "\(expected)")
+            let key = Ed25519.SigningKey(seed: seed)
+            #expect(key.publicKey == expected.item.publicKey && key.sign(message: expected.item.message) == expected.item.signature, "\(expected)")
             #expect(Ed25519.verify(signature: expected.item.signature, message: expected.item.message, publicKey: expected.item.publicKey), "\(expected)")
         }
     }

@@ -33,7 +33,7 @@ func easyTarget(topByte: UInt8) -> UInt256 {
     @Test("scalar, cpu threads, simd (every level) and opencl find the same nonces", arguments: 0..<6)
     func sameNonces(rangeIndex: Int) throws {
         let opencl = try Shared.powOpenCL.get()
-        var rng = SeededGenerator(seed: 0xB10C + UInt64(rangeIndex))
+        var rng = SeededGenerator(testSeed: 0xB10C + UInt64(rangeIndex))
         let (label, start, count) = Self.ranges[rangeIndex]
         let range = try #require(NonceRange(start: start, count: count))
         for topByte: UInt8 in [0x03, 0x00] {
@@ -56,7 +56,7 @@ func easyTarget(topByte: UInt8) -> UInt256 {
     @Test("opencl over several calibrated launches equals the cpu threads")
     func longRange() throws {
         let opencl = try Shared.powOpenCL.get()
-        var rng = SeededGenerator(seed: 77)
+        var rng = SeededGenerator(testSeed: 77)
         let job = PoWJob(header: rng.bytes(128), target: easyTarget(topByte: 0x00))
         let range = try #require(NonceRange(start: (1 << 32) - 150_000, count: 400_001))
         let expected = try ThreadedPoWSearch().search(job, range: range)
@@ -67,7 +67,7 @@ func easyTarget(topByte: UInt8) -> UInt256 {
     @Test("more hits than the result buffer holds are all found")
     func resultOverflow() throws {
         let opencl = try Shared.powOpenCL.get()
-        var rng = SeededGenerator(seed: 5)
+        var rng = SeededGenerator(testSeed: 5)
         let job = PoWJob(header: rng.bytes(128), target: .max)
         let range = try #require(NonceRange(start: UInt64.max - 9999, count: 10_000))
         let hits = try opencl.search(job, range: range)
@@ -79,7 +79,7 @@ func easyTarget(topByte: UInt8) -> UInt256 {
     @Test("a target equal to the best hash is met; one less is not")
     func exactBoundary() throws {
         let opencl = try Shared.powOpenCL.get()
-        var rng = SeededGenerator(seed: 9)
+        var rng = SeededGenerator(testSeed: 9)
         let header = rng.bytes(128)
         let range = try #require(NonceRange(start: 1000, count: 2000))
         let best = (range.start...range.last!).map { PoWJob(header: header, target: .zero).hash(nonce: $0) }.min()!
@@ -103,7 +103,7 @@ func easyTarget(topByte: UInt8) -> UInt256 {
 
 @Suite struct MerkleBackendTests {
     static func leaves(_ count: Int, seed: UInt64) -> [Hash256] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededGenerator(testSeed: seed)
         return (0..<count).map { _ in Hash256(bytes: rng.bytes(32))! }
     }
 
@@ -113,7 +113,7 @@ func easyTarget(topByte: UInt8) -> UInt256 {
     @Test("opencl, simd and scalar roots agree for 1...2049 leaves (sampled) and random sizes")
     func rootsAgree() throws {
         let opencl = try Shared.merkleOpenCL.get()
-        var rng = SeededGenerator(seed: 4242)
+        var rng = SeededGenerator(testSeed: 4242)
         let randomSizes = (0..<12).map { _ in Int.random(in: 1...5000, using: &rng) } + [70_001]
         for (index, count) in (Self.sizes + randomSizes).enumerated() {
             let leaves = Self.leaves(count, seed: UInt64(index))

@@ -8,7 +8,7 @@ import TestSupport
 /// `rusty pow search` and `rusty merkle root` against the in-process scalar paths.
 @Suite(.serialized) struct OpenCLCLITests {
     static let header: [UInt8] = {
-        var rng = SeededGenerator(seed: 31337)
+        var rng = SeededGenerator(testSeed: 31337)
         return rng.bytes(128)
     }()
     static let targetHex = "02" + String(repeating: "f", count: 62)
@@ -116,7 +116,7 @@ import TestSupport
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rusty-merkle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        var rng = SeededGenerator(seed: 99)
+        var rng = SeededGenerator(testSeed: 99)
         for count in [0, 1, 2, 3, 1025] {
             let leaves = (0..<count).map { _ in Hash256(bytes: rng.bytes(32))! }
             let file = directory.appendingPathComponent("txids-\(count).txt")

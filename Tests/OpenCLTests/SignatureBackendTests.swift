@@ -54,7 +54,7 @@ func addingGroupOrder(_ s: [UInt8]) -> [UInt8] {
 /// Valid signatures and every kind of corruption, `count` items, messages of `messageLength`
 /// bytes (nil: random lengths 0..300).
 func randomMix(count: Int, seed: UInt64, messageLength: Int?) -> [SignatureItem] {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SeededGenerator(testSeed: seed)
     let seeds = (0..<16).map { _ in rng.bytes(32) }
     let keys = seeds.map { Ed25519.publicKey(seed: $0) }
     var items = [SignatureItem]()
@@ -62,7 +62,7 @@ func randomMix(count: Int, seed: UInt64, messageLength: Int?) -> [SignatureItem]
         let signer = index % seeds.count
         let length = messageLength ?? Int.random(in: 0...300, using: &rng)
         let message = rng.bytes(length)
-        var item = SignatureItem(publicKey: keys[signer], signature: Ed25519.sign(message: message, seed: seeds[signer], publicKey: keys[signer]),
+        var item = SignatureItem(publicKey: keys[signer], signature: Ed25519.sign(message: message, seed: seeds[signer]),
                                  message: message)
         let bit = UInt8(1) << UInt8(Int.random(in: 0..<8, using: &rng))
         switch Int.random(in: 0..<12, using: &rng) {

@@ -13,20 +13,41 @@ struct SigCommandTests {
         return url
     }
 
-    @Test("keygen --seed, sign and verify agree with the library; a changed message is invalid (exit 1)")
+    /// A key file of mode 0600 holding `contents`.
+    static func keyFile(_ contents: String, mode: Int = 0o600) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rusty-key-\(UUID().uuidString)")
+        try Data(contents.utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+        return url
+    }
+
+    @Test("keygen --seed-file, sign --key-file (file and stdin) and verify agree with the library; a changed message is invalid")
     func signAndVerify() throws {
         let seed = String(repeating: "42", count: 32)
-        let keygen = try runProcess(TestPaths.rustyExecutable, ["sig", "keygen", "--seed", seed, "--json"])
-        #expect(keygen.status == 0)
+        let seedFile = try Self.keyFile(seed + "\n")
+        defer { try? FileManager.default.removeItem(at: seedFile) }
+        let keygen = try runProcess(TestPaths.rustyExecutable, ["sig", "keygen", "--seed-file", seedFile.path, "--json"])
+        #expect(keygen.status == 0, "\(keygen.stderrText)")
         let keys = try JSONSerialization.jsonObject(with: keygen.stdout) as! [String: String]
         let expectedPublic = Ed25519.publicKey(seed: [UInt8](repeating: 0x42, count: 32))
         #expect(keys["pk"] == Self.hex(expectedPublic))
+        #expect(keys["seed"] == seed)
+        let fromStdin = try runProcess(TestPaths.rustyExecutable, ["sig", "keygen", "--seed-file", "-"], stdin: Data(seed.utf8))
+        #expect(fromStdin.stdoutText == "seed \(seed)\npk   \(Self.hex(expectedPublic))\n")
 
         let message = Data("pay 5 RUST to bob".utf8)
-        let sign = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key", seed, "-"], stdin: message)
-        #expect(sign.status == 0)
+        let sign = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key-file", seedFile.path, "-"], stdin: message)
+        #expect(sign.status == 0, "\(sign.stderrText)")
+        #expect(sign.stderrText.isEmpty, "a 0600 key file gets no warning")
         let signature = sign.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(signature == Self.hex(Ed25519.sign(message: Array(message), seed: [UInt8](repeating: 0x42, count: 32))))
+
+        // The key on standard input, the message from a file (upper-case hex, CRLF).
+        let messageFile = try Self.temporaryFile("pay 5 RUST to bob")
+        defer { try? FileManager.default.removeItem(at: messageFile) }
+        let piped = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key-file", "-", messageFile.path],
+                                   stdin: Data((seed.uppercased() + "\r\n").utf8))
+        #expect(piped.status == 0 && piped.stdoutText == signature + "\n", "\(piped.stderrText)")
 
         let verify = try runProcess(TestPaths.rustyExecutable, ["sig", "verify", "--pk", keys["pk"]!, "--sig", signature], stdin: message)
         #expect(verify.status == 0 && verify.stdoutText == "valid\n")
@@ -37,9 +58,38 @@ struct SigCommandTests {
         #expect(badHex.status == 64 && badHex.stderrText.contains("--pk"))
     }
 
+    @Test("secrets never come from the command line: --key and --seed are refused with the reason; bad key files are usage errors")
+    func secretsNotOnCommandLine() throws {
+        let seed = String(repeating: "42", count: 32)
+        let oldSign = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key", seed, "-"], stdin: Data("m".utf8))
+        #expect(oldSign.status == 64 && oldSign.stdout.isEmpty)
+        #expect(oldSign.stderrText.contains("--key was removed") && oldSign.stderrText.contains("--key-file"))
+        let oldKeygen = try runProcess(TestPaths.rustyExecutable, ["sig", "keygen", "--seed", seed])
+        #expect(oldKeygen.status == 64 && oldKeygen.stdout.isEmpty && oldKeygen.stderrText.contains("--seed-file"))
+        let noKey = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "-"], stdin: Data("m".utf8))
+        #expect(noKey.status == 64 && noKey.stderrText.contains("missing --key-file"))
+        let bothStdin = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key-file", "-"], stdin: Data(seed.utf8))
+        #expect(bothStdin.status == 64 && bothStdin.stderrText.contains("standard input"))
+
+        for (label, contents) in [("63 digits", String(seed.dropLast())), ("65 digits", seed + "4"), ("a non-hex digit", "g" + seed.dropFirst()),
+                                  ("inner space", String(seed.prefix(10)) + " " + String(seed.dropFirst(10))), ("empty", "")] {
+            let file = try Self.keyFile(contents)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let result = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key-file", file.path, "-"], stdin: Data("m".utf8))
+            #expect(result.status == 64 && result.stdout.isEmpty && result.stderrText.contains("64 hex digits"), "\(label): \(result.stderrText)")
+        }
+        let missing = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key-file", "/nonexistent/key", "-"], stdin: Data("m".utf8))
+        #expect(missing.status == 64 && missing.stderrText.contains("/nonexistent/key"))
+
+        let readable = try Self.keyFile(seed, mode: 0o644)
+        defer { try? FileManager.default.removeItem(at: readable) }
+        let warned = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key-file", readable.path, "-"], stdin: Data("m".utf8))
+        #expect(warned.status == 0 && warned.stderrText.contains("can be read by other users (mode 644)"))
+    }
+
     @Test("verify-batch: one verdict per line in order, a summary, exit 1 when any is invalid, every backend")
     func verifyBatch() throws {
-        var rng = SeededGenerator(seed: 77)
+        var rng = SeededGenerator(testSeed: 77)
         var lines = [String]()
         var expected = [String]()
         for index in 0..<300 {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One Ed25519 vector from ../shared/vectors with the verdict ZIP-215 gives it
+/// One Ed25519 vector from Tests/Vectors with the verdict ZIP-215 gives it
 /// (docs/PROTOCOL.md section 8). Shared by the CPU and OpenCL signature tests.
 public struct SignatureVectorCase: CustomStringConvertible, Sendable {
     public var source: String

@@ -1,18 +1,19 @@
 import Foundation
 
 /// Shared by the test targets: where the external vectors are, and a seeded generator so
-/// every random test is reproducible (the seed is printed on failure by the caller).
+/// every random test is reproducible (`SeededGenerator(testSeed:)` prints its seed).
 public enum TestPaths {
     /// The package root (this file is Tests/TestSupport/TestSupport.swift).
     public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/vectors` beside the clone (as in CI), or RUSTY_VECTORS if set.
+    /// The external test vectors: the copies in Tests/Vectors (so a lone clone tests
+    /// itself), or the directory RUSTY_VECTORS names (to test against another copy).
     public static var vectors: URL {
-        if let override = ProcessInfo.processInfo.environment["RUSTY_VECTORS"] {
+        if let override = ProcessInfo.processInfo.environment["RUSTY_VECTORS"], !override.isEmpty {
             return URL(fileURLWithPath: override)
         }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+        return packageRoot.appendingPathComponent("Tests/Vectors")
     }
 
     public static func vector(_ name: String) throws -> Data {
@@ -41,6 +42,23 @@ public enum TestPaths {
 public struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
+
+    /// The generator of one random test: seeded with `testSeed`, or with RUSTY_TEST_SEED
+    /// (decimal or 0x-hex) when set, so any run can be replayed or varied. Prints the seed
+    /// it uses and how to replay it.
+    public init(testSeed: UInt64, _ label: String = #function, file: String = #fileID, line: Int = #line) {
+        let seed = Self.overrideSeed ?? testSeed
+        print("[seed] \(file):\(line) \(label): RUSTY_TEST_SEED=0x\(String(seed, radix: 16))")
+        state = seed
+    }
+
+    /// RUSTY_TEST_SEED, parsed; a malformed value stops the run rather than being ignored.
+    public static var overrideSeed: UInt64? {
+        guard let text = ProcessInfo.processInfo.environment["RUSTY_TEST_SEED"], !text.isEmpty else { return nil }
+        let parsed = text.lowercased().hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
+        guard let parsed else { fatalError("RUSTY_TEST_SEED must be a decimal or 0x-hex UInt64, not '\(text)'") }
+        return parsed
+    }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -1,7 +1,8 @@
 // BLAKE3 for Rusty Coin: the full hash (any length, all three modes, extendable
 // output) plus the two batch shapes the hot paths need. Every SIMD level computes
-// bit-identical results to the portable scalar code; the level is picked once at
-// run time from CPU features and can be forced lower for tests and benchmarks.
+// bit-identical results to the portable scalar code. Every computation takes its level
+// as an argument (clamped to what the CPU has); there is no process-wide level choice,
+// so concurrent callers can run different levels.
 #ifndef RC_BLAKE3_H
 #define RC_BLAKE3_H
 
@@ -39,10 +40,6 @@ typedef enum {
 
 // Best level this CPU (and OS, for AVX/AVX-512 state) supports.
 rc_b3_level rc_b3_detected_level(void);
-// Level used when a caller passes rc_b3_default_level(): the detected one unless
-// lowered with rc_b3_set_default_level (which clamps to the detected level).
-rc_b3_level rc_b3_default_level(void);
-void rc_b3_set_default_level(rc_b3_level level);
 // Clamp a requested level to what the CPU supports.
 rc_b3_level rc_b3_clamp_level(rc_b3_level level);
 // "scalar", "sse4.1", "avx2", "avx512".
@@ -104,17 +101,18 @@ void rc_b3_compress_in_place(uint32_t cv[8], const uint8_t block[RC_B3_BLOCK_LEN
 // starting at msgs + i*stride. Each is a whole BLAKE3 input of one block, so its hash is a
 // single compression with flags CHUNK_START|CHUNK_END|ROOT|extra_flags, counter 0,
 // starting from `key` (the IV for plain hashing). Writes count*32 bytes to out.
-// Precondition: len <= 64.
-void rc_b3_hash_many_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
-                                  const uint32_t key[8], uint8_t extra_flags,
-                                  uint8_t *out, rc_b3_level level);
+// Precondition: len <= 64. Returns the level whose code ran (scalar when count is 0).
+rc_b3_level rc_b3_hash_many_single_block(const uint8_t *msgs, size_t stride, size_t len, size_t count,
+                                         const uint32_t key[8], uint8_t extra_flags,
+                                         uint8_t *out, rc_b3_level level);
 
 // Batch 2: one Merkle level. `nodes` holds n_nodes 32-byte nodes. Writes (n_nodes+1)/2
 // nodes to out: out[i] = keyed_hash(key, nodes[2i] || nodes[2i+1]) (one compression
 // each, flags CHUNK_START|CHUNK_END|ROOT|KEYED_HASH), and when n_nodes is odd the last
-// node is copied unchanged (promoted). out may equal nodes (in-place).
-void rc_b3_merkle_level(const uint8_t *nodes, size_t n_nodes, const uint8_t key[RC_B3_KEY_LEN],
-                        uint8_t *out, rc_b3_level level);
+// node is copied unchanged (promoted). out may equal nodes (in-place). Returns the level
+// whose code ran (scalar when there is no pair).
+rc_b3_level rc_b3_merkle_level(const uint8_t *nodes, size_t n_nodes, const uint8_t key[RC_B3_KEY_LEN],
+                               uint8_t *out, rc_b3_level level);
 
 // Proof-of-work nonce search. The block header is 128 bytes with the nonce as a u64
 // (little-endian) at bytes 120..127, i.e. bytes 56..63 of block 1; the PoW hash is
