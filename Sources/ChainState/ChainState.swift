@@ -717,3 +717,21 @@ extension ChainState {
         return try database.get(database.columnFamily("meta"), networkKey).map { String(decoding: $0, as: UTF8.self) }
     }
 }
+
+extension ChainState {
+    /// The block files of a datadir (`blocks/blk*.dat`), in file order.
+    public static func blockFilePaths(directory: String) throws -> [String] {
+        let blocks = directory + "/blocks"
+        return try FlatFileStore.fileNumbers(directory: blocks, prefix: "blk").map { blocks + "/blk" + String(format: "%05u", $0) + ".dat" }
+    }
+
+    /// Holds the datadir's lock (its database opened for writing, nothing read) until the
+    /// returned object is released, so no other process writes it meanwhile (`--reindex`).
+    /// Nil when the directory holds no database.
+    public static func holdLock(directory: String) throws -> AnyObject? {
+        guard FileManager.default.fileExists(atPath: directory + "/CURRENT") else { return nil }
+        var options = RocksDB.Options()
+        options.createIfMissing = false
+        return try openDatabase(directory, options: options, readOnly: false)
+    }
+}
