@@ -368,7 +368,7 @@ public final class ChainState {
             try disconnectTip()
         }
         let toConnect = newBranch.drop { $0.height <= fork.height }
-        let oldTip = tip === fork ? nil : disconnected.first
+        let oldTip = disconnected.first // nil: a plain extension of the tip
         for node in toConnect {
             do {
                 try connectTip(node)
