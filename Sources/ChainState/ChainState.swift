@@ -115,6 +115,9 @@ public final class ChainState {
             return try RocksDB(path: directory, columnFamilies: columnFamilies, options: options, readOnly: readOnly)
         } catch let error as RocksDBError where error.message.contains("/LOCK") {
             throw ChainStateError.inUse(directory: directory)
+        } catch let error as RocksDBError where readOnly && error.message.contains("Column family not found") {
+            // A creation that was killed before its first commit: nothing was ever stored.
+            throw ChainStateError.noChainState(directory: directory)
         }
     }
 
@@ -151,6 +154,7 @@ public final class ChainState {
                                     chainWork: ProofOfWork.work(target: parameters.genesisTarget), parent: nil)
         guard let best = try database.get(families.meta, Self.bestKey) else {
             if readOnly { throw ChainStateError.noChainState(directory: directory) }
+            try Self.checkNoBlocksBeyondGenesis(directory, blockFiles, magic: parameters.magic, genesis: genesis.hash)
             // A new datadir: the genesis block is the tip (its only output is unspendable).
             tip = genesisNode
             active = [genesisNode]
@@ -214,6 +218,25 @@ public final class ChainState {
             }
         }
         if replayedBlocks > 0 || !waiting.isEmpty { try flush() }
+    }
+
+    /// A datadir without a database may still hold block files: from a kill while it was
+    /// created (at most a genesis record, maybe torn: cut off), or from a lost index, which
+    /// only `--reindex` may rebuild (a fresh state here would leave those blocks unused).
+    private static func checkNoBlocksBeyondGenesis(_ directory: String, _ blockFiles: FlatFileStore, magic: [UInt8], genesis: Hash256) throws {
+        let files = try blockFiles.fileNumbers()
+        for file in files {
+            do {
+                try BlockFile.forEachRecord(path: blockFiles.path(file), magic: magic) { record in
+                    guard (try? Block(decoding: record.bytes))?.hash == genesis else {
+                        throw ChainStateError.corruptDatabase("\(directory) holds block files but no chain database; rebuild it with verify-chain --reindex")
+                    }
+                }
+            } catch let error as BlockFile.ReadError {
+                guard file == files.last else { throw ChainStateError.corruptDatabase("\(error)") }
+                try blockFiles.truncateCurrent(to: UInt64(error.offset))
+            }
+        }
     }
 
     private func loadIndex() throws {
@@ -713,7 +736,8 @@ extension ChainState {
     public static func storedNetwork(directory: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: directory + "/CURRENT") else { return nil }
         // Read-only: works while another process holds the datadir.
-        let database = try openDatabase(directory, options: RocksDB.Options(), readOnly: true)
+        let database: RocksDB
+        do { database = try openDatabase(directory, options: RocksDB.Options(), readOnly: true) } catch ChainStateError.noChainState { return nil }
         return try database.get(database.columnFamily("meta"), networkKey).map { String(decoding: $0, as: UTF8.self) }
     }
 }
