@@ -273,6 +273,9 @@ public final class ChainState {
 
     public func node(_ hash: Hash256) -> BlockNode? { nodes[hash] }
 
+    /// Blocks the index records as invalid (kept so they are never validated again).
+    public var invalidBlocks: Set<Hash256> { Set(nodes.values.lazy.filter(\.isInvalid).map(\.hash)) }
+
     /// Median time of `node` and up to 10 ancestors.
     public func medianTimePast(_ node: BlockNode) -> UInt64 { HeaderRules.medianTime(recentTimes(node)) }
 

@@ -41,6 +41,9 @@ public final class VerificationPipeline {
         public var maxWaitingBytes = 256 << 20
         /// Polled once per block: true stops the run cleanly (everything verified so far is kept).
         public var shouldStop: (@Sendable () -> Bool)?
+        /// Blocks already judged invalid (by the index of the datadir being reindexed, whose
+        /// files keep rejected blocks): passed over, counted in `Report.knownInvalid`.
+        public var knownInvalid: Set<Hash256> = []
 
         public init(verifier: @escaping Verifier, backendName: String, batchSize: Int, contextFreeThreads: Int) {
             self.verifier = verifier
@@ -119,6 +122,7 @@ public final class VerificationPipeline {
         public var unconnected: [String] = []
         public var gaps: [String] = []
         public var reorganizations: [ChainState.Reorganization] = []
+        public var knownInvalid = 0
         public var seconds = 0.0
         /// Busy seconds per stage: read, contextFree, utxo, signatures, commit; and the
         /// UTXO stage's waits: waitInput (starved), waitSignatures (back-pressure and drains).
@@ -266,7 +270,7 @@ public final class VerificationPipeline {
 
         var unitsDone = 0
         var waiting = WaitingBlocks<(Block, [Hash256]?, RawRecord)>(maxBytes: options.maxWaitingBytes)
-        let shouldStop = options.shouldStop
+        let shouldStop = options.shouldStop, knownInvalid = options.knownInvalid
         let processStart = DispatchTime.now().uptimeNanoseconds
         do {
             outer: while true {
@@ -301,6 +305,7 @@ public final class VerificationPipeline {
                         if state.node(block.hash) != nil || (!waiting.isEmpty && waiting.contains(block.hash)) {
                             report.skipped += 1; continue
                         }
+                        if !knownInvalid.isEmpty && knownInvalid.contains(block.hash) { report.knownInvalid += 1; continue }
                         var handled = false
                         if let txids, state.canConnectDeferred(block) {
                             let utxoStart = DispatchTime.now().uptimeNanoseconds

@@ -53,7 +53,7 @@ struct VerifyChainCommand: ParsableCommand {
     @Flag(help: "Validate block by block (signatures of each block verified before the next), without the pipeline.")
     var sequential = false
 
-    @Flag(help: "Re-verify the chain stored in --datadir from its own blocks, from scratch.")
+    @Flag(help: "Rebuild --datadir's chain state from its block files alone (the index may be gone), from scratch.")
     var reindex = false
 
     @Flag(help: "Print JSON.")
@@ -130,6 +130,9 @@ struct VerifyChainCommand: ParsableCommand {
                        + "(tip \(reorganization.newHeight) \(reorganization.newTip.hex))")
         }
         for line in report.gaps + report.unconnected { printError("rusty verify-chain: \(line)") }
+        if report.knownInvalid > 0 {
+            printError("rusty verify-chain: passed over \(report.knownInvalid) blocks the datadir's index records as invalid")
+        }
         if let failure = report.failure { printError("rusty verify-chain: \(failure)") }
         let perSecond = { (count: Int) in Double(count) / max(seconds, 1e-9) }
         let stages = report.stageSeconds
@@ -142,7 +145,7 @@ struct VerifyChainCommand: ParsableCommand {
                 "backend": sequential ? signatureBackend.resolved.rawValue : options.backendName, "error": report.failure ?? NSNull(),
                 "mode": sequential ? "sequential" : "pipeline", "threads": threadCount, "reindex": reindex,
                 "unconnected": report.unconnected.count, "gaps": report.gaps, "reorganizations": report.reorganizations.count,
-                "interrupted": report.interrupted,
+                "interrupted": report.interrupted, "knownInvalid": report.knownInvalid,
                 "blocksPerSecond": perSecond(report.blocks), "transactionsPerSecond": perSecond(report.transactions),
                 "inputsPerSecond": perSecond(report.inputs), "signaturesPerSecond": perSecond(report.signatures),
             ]
@@ -190,6 +193,7 @@ struct VerifyChainCommand: ParsableCommand {
         let state: ChainState
         let parameters: ConsensusParameters
         var sources = [VerificationPipeline.Source]()
+        var knownInvalid = Set<Hash256>()
         do {
             if reindex {
                 // The block files alone are enough: the index may be damaged or gone.
@@ -201,6 +205,8 @@ struct VerifyChainCommand: ParsableCommand {
                 parameters = try consensusParameters((try? ChainState.storedNetwork(directory: datadir)) ?? network)
                 // No other process may write the datadir while it is rebuilt and replaced.
                 lock = try ChainState.holdLock(directory: datadir)
+                // The files keep the blocks the datadir rejected; its index (when readable) says which.
+                knownInvalid = (try? ChainState(directory: datadir, parameters: parameters, cacheMiB: 8, readOnly: true))?.invalidBlocks ?? []
                 for path in blockFiles {
                     let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                     sources.append(.datadirFile(path, end: size))
@@ -246,10 +252,11 @@ struct VerifyChainCommand: ParsableCommand {
             options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)
         }
         options.shouldStop = shouldStop
+        options.knownInvalid = knownInvalid
         let report: VerificationPipeline.Report
         if sequential {
             report = try Self.runSequential(state, sources: sources, backend: signatureBackend.resolved.rawValue, progress: progress,
-                                            maxWaitingBytes: options.maxWaitingBytes, shouldStop: shouldStop)
+                                            maxWaitingBytes: options.maxWaitingBytes, knownInvalid: knownInvalid, shouldStop: shouldStop)
         } else {
             report = try VerificationPipeline(state: state, options: options).run(sources) { status in
                 progress.update(Self.progressText(status))
@@ -289,7 +296,7 @@ struct VerifyChainCommand: ParsableCommand {
     /// The block-by-block path: `accept` verifies each block's signatures before the next;
     /// blocks wait for a later parent as in the pipeline.
     static func runSequential(_ state: ChainState, sources: [VerificationPipeline.Source], backend: String,
-                              progress: ProgressLine, maxWaitingBytes: Int = 256 << 20,
+                              progress: ProgressLine, maxWaitingBytes: Int = 256 << 20, knownInvalid: Set<Hash256> = [],
                               shouldStop: () -> Bool = { false }) throws -> VerificationPipeline.Report {
         var report = VerificationPipeline.Report()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -307,6 +314,7 @@ struct VerifyChainCommand: ParsableCommand {
             var work = [(block, bytes, name)]
             while let (block, bytes, name) = work.popLast() {
                 if state.node(block.hash) != nil || waiting.contains(block.hash) { report.skipped += 1; continue }
+                if knownInvalid.contains(block.hash) { report.knownInvalid += 1; continue }
                 if state.node(block.header.previousHash) == nil {
                     if !waiting.park((block, bytes, name), hash: block.hash, parent: block.header.previousHash, bytes: bytes.count) {
                         report.unconnected.append("\(name): block \(block.header.height) (\(block.hash.hex)) not connected: "

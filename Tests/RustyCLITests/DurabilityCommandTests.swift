@@ -1,4 +1,9 @@
+import ChainGen
+import ChainParams
+import ChainState
+import Consensus
 import Foundation
+import Primitives
 import Testing
 import TestSupport
 
@@ -135,6 +140,45 @@ struct DurabilityCommandTests {
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.json["startHeight"] as? Int == stoppedAt && rerun.json["height"] as? Int == 400)
         #expect(rerun.json["utxoDigest"] as? String == generated.json["utxoDigest"] as? String)
+    }
+
+    @Test("reindex of a datadir whose files hold a rejected block: passed over when the index says so; without the index, exit 1 and the datadir kept")
+    func reindexWithRejectedBlock() throws {
+        let parameters = try ConsensusParameters(ChainParameters.builtIn("regtest"))
+        var generator = ChainGenerator(parameters: parameters, seed: 5, transactionsPerBlock: 4)
+        var blocks = (0..<110).map { _ in generator.nextBlock() }
+        blocks[104].transactions[1].witnesses[0][0][3] ^= 0x10
+        ChainGenerator.seal(&blocks[104])
+        let file = Rusty.temporary("rejected").appendingPathExtension("blk"), datadir = Rusty.temporary("rejected-data")
+        defer { for url in [file, datadir] { try? FileManager.default.removeItem(at: url) } }
+        try Data(blocks.flatMap { BlockFile.encodeRecord($0, magic: parameters.magic) }).write(to: file)
+        let first = try Rusty.run(["verify-chain", file.path, "--datadir", datadir.path, "--json"])
+        #expect(first.status == 1 && first.json["height"] as? Int == 104, "\(first.stderr)")
+        let digest = try Self.info(datadir)["digest"] as? String
+        var stored = [Int]()
+        try BlockFile.forEachRecord(path: datadir.path + "/blocks/blk00000.dat", magic: parameters.magic) { record in
+            stored.append(Int((try? Block(decoding: record.bytes))?.header.height ?? 0))
+        }
+        #expect(stored.last == 105, "the rejected block is kept in the block files: \(stored.suffix(5))")
+        for mode in [[], ["--sequential"]] {
+            // On a copy: a reindex replaces the datadir with one holding only valid blocks.
+            let copy = Rusty.temporary("rejected-copy")
+            defer { try? FileManager.default.removeItem(at: copy) }
+            try FileManager.default.copyItem(at: datadir, to: copy)
+            let reindexed = try Rusty.run(["verify-chain", "--reindex", "--datadir", copy.path, "--json"] + mode)
+            #expect(reindexed.status == 0, "\(mode): \(reindexed.stderr)")
+            #expect(reindexed.json["knownInvalid"] as? Int == 1 && reindexed.json["height"] as? Int == 104, "\(first.stderr) \(reindexed.stdout)")
+            #expect(reindexed.json["utxoDigest"] as? String == digest)
+        }
+        // Without the index nothing says the block is invalid: it is rejected again, and the
+        // datadir (its files the only copy of its blocks) stays as it was.
+        try Self.deleteIndex(datadir)
+        let before = try Data(contentsOf: datadir.appendingPathComponent("blocks/blk00000.dat"))
+        let blind = try Rusty.run(["verify-chain", "--reindex", "--datadir", datadir.path])
+        #expect(blind.status == 1 && blind.stderr.contains("block 105 (\(blocks[104].hash.hex)) rejected"), "\(blind.stderr)")
+        #expect(blind.stderr.contains("reindex incomplete; \(datadir.path) is unchanged"))
+        #expect(try Data(contentsOf: datadir.appendingPathComponent("blocks/blk00000.dat")) == before)
+        #expect(!FileManager.default.fileExists(atPath: datadir.path + ".reindex"))
     }
 
     @Test("mine stopped by a closed stdout (SIGPIPE/EPIPE) keeps every block: the height is at least what was read")
