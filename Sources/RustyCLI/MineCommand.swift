@@ -182,11 +182,17 @@ struct MineCommand: ParsableCommand {
             guard let solution else { break }
             do {
                 try state.accept(solution.block)
+            } catch {
+                progress.finish()
+                printError("rusty mine: block rejected by the chain state: \(error)")
+                throw ExitCode(1)
+            }
+            do {
                 // Durable before it is reported: a kill after the line below loses nothing.
                 try state.flush()
             } catch {
                 progress.finish()
-                printError("rusty mine: block rejected by the chain state: \(error)")
+                printError("rusty mine: block \(solution.block.header.height) could not be stored: \(error)")
                 throw ExitCode(1)
             }
             found += 1

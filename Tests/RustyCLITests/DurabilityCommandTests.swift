@@ -174,6 +174,10 @@ struct DurabilityCommandTests {
         // datadir (its files the only copy of its blocks) stays as it was.
         try Self.deleteIndex(datadir)
         let before = try Data(contentsOf: datadir.appendingPathComponent("blocks/blk00000.dat"))
+        // A plain run would start a new state beside those blocks: refused, nothing changed.
+        let plain = try Rusty.run(["verify-chain", file.path, "--datadir", datadir.path])
+        #expect(plain.status == 1 && plain.stderr.contains("holds block files but no chain database; rebuild it with verify-chain --reindex"),
+                "\(plain.stderr)")
         let blind = try Rusty.run(["verify-chain", "--reindex", "--datadir", datadir.path])
         #expect(blind.status == 1 && blind.stderr.contains("block 105 (\(blocks[104].hash.hex)) rejected"), "\(blind.stderr)")
         #expect(blind.stderr.contains("reindex incomplete; \(datadir.path) is unchanged"))
