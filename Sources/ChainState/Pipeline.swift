@@ -123,6 +123,31 @@ public final class VerificationPipeline {
         public var gaps: [String] = []
         public var reorganizations: [ChainState.Reorganization] = []
         public var knownInvalid = 0
+        /// The rejected block of `failure` came from a datadir's own block file (`--reindex`
+        /// may pass over it: the state knows it as invalid, and a rerun continues past it).
+        public var failureInDatadirFile = false
+        /// Rejections of blocks from a datadir's own files that a reindex passed over.
+        public var passedOver: [String] = []
+
+        /// Adds a rerun's counts to this report (`--reindex` reruns after passing over a block).
+        public mutating func add(_ next: Report) {
+            let earlierBlocks = blocks
+            blocks += next.blocks
+            transactions += next.transactions
+            inputs += next.inputs
+            signatures += next.signatures
+            batches += next.batches
+            drains += next.drains
+            seconds += next.seconds
+            knownInvalid += next.knownInvalid
+            // The rerun skips what the earlier runs connected or passed over.
+            skipped = max(0, next.skipped - earlierBlocks - passedOver.count)
+            for (stage, value) in next.stageSeconds { stageSeconds[stage, default: 0] += value }
+            (failure, malformed, interrupted, failureInDatadirFile) = (next.failure, next.malformed, next.interrupted, next.failureInDatadirFile)
+            (unconnected, gaps) = (next.unconnected, next.gaps)
+            reorganizations += next.reorganizations
+            passedOver += next.passedOver
+        }
         public var seconds = 0.0
         /// Busy seconds per stage: read, contextFree, utxo, signatures, commit; and the
         /// UTXO stage's waits: waitInput (starved), waitSignatures (back-pressure and drains).
@@ -149,6 +174,8 @@ public final class VerificationPipeline {
         var bytes: [UInt8]
         var stored: Bool
         var units: Int
+        /// From a `.datadirFile` source.
+        var fromDatadir = false
 
         /// How the sequential path names a record in messages.
         var name: String { stored ? "\(file): stored block at height \(offset)" : "\(file): record at byte \(offset)" }
@@ -221,7 +248,7 @@ public final class VerificationPipeline {
         }
 
         // Stage 3 (and the commit): UTXO resolution and scripts in block order, on this thread.
-        var origins = [(name: String, transactions: Int, inputs: Int, signatures: Int)]() // the unconfirmed deferred blocks
+        var origins = [(name: String, transactions: Int, inputs: Int, signatures: Int, fromDatadir: Bool)]() // the unconfirmed deferred blocks
         var originsHead = 0
         var failure: String?
         var signatureFailed = false
@@ -236,6 +263,7 @@ public final class VerificationPipeline {
             case let .failed(index, location):
                 let error = try state.rejectDeferred(index: index, location: location)
                 failure = "\(origins[originsHead + index].name): \(error)"
+                report.failureInDatadirFile = origins[originsHead + index].fromDatadir
                 // The rejected block and every later one are not connected.
                 for dropped in origins[(originsHead + index)...] {
                     report.blocks -= 1
@@ -312,7 +340,8 @@ public final class VerificationPipeline {
                             do {
                                 let connection = try state.connectDeferred(block, txids: txids, encoded: record.bytes)
                                 clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
-                                origins.append((record.name, connection.transactions, connection.inputs, connection.signatures.count))
+                                origins.append((record.name, connection.transactions, connection.inputs, connection.signatures.count,
+                                                record.fromDatadir))
                                 report.blocks += 1
                                 report.transactions += connection.transactions
                                 report.inputs += connection.inputs
@@ -350,6 +379,7 @@ public final class VerificationPipeline {
                                 clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
                             } catch let error as ChainStateError {
                                 failure = "\(record.name): \(error)"
+                                if case .rejected = error { report.failureInDatadirFile = record.fromDatadir }
                                 break outer
                             }
                         }
@@ -474,7 +504,8 @@ public final class VerificationPipeline {
                     }
                 case let .datadirFile(path, end):
                     try forEachDatadirRecord(path: path, magic: magic, end: end) { record in
-                        try add(RawRecord(file: path, offset: record.offset, bytes: record.bytes, stored: false, units: record.bytes.count + 8))
+                        try add(RawRecord(file: path, offset: record.offset, bytes: record.bytes, stored: false, units: record.bytes.count + 8,
+                                          fromDatadir: true))
                     }
                 case let .stored(stored, label):
                     for node in stored.active.dropFirst() {

@@ -142,7 +142,7 @@ struct DurabilityCommandTests {
         #expect(rerun.json["utxoDigest"] as? String == generated.json["utxoDigest"] as? String)
     }
 
-    @Test("reindex of a datadir whose files hold a rejected block: passed over when the index says so; without the index, exit 1 and the datadir kept")
+    @Test("reindex of a datadir whose files hold a rejected block: passed over (known from the index, or judged again without it), both modes; a plain run refuses an index-less datadir")
     func reindexWithRejectedBlock() throws {
         let parameters = try ConsensusParameters(ChainParameters.builtIn("regtest"))
         var generator = ChainGenerator(parameters: parameters, seed: 5, transactionsPerBlock: 4)
@@ -170,19 +170,26 @@ struct DurabilityCommandTests {
             #expect(reindexed.json["knownInvalid"] as? Int == 1 && reindexed.json["height"] as? Int == 104, "\(first.stderr) \(reindexed.stdout)")
             #expect(reindexed.json["utxoDigest"] as? String == digest)
         }
-        // Without the index nothing says the block is invalid: it is rejected again, and the
-        // datadir (its files the only copy of its blocks) stays as it was.
+        // Without the index the block is judged again: rejected and passed over, both modes.
         try Self.deleteIndex(datadir)
         let before = try Data(contentsOf: datadir.appendingPathComponent("blocks/blk00000.dat"))
         // A plain run would start a new state beside those blocks: refused, nothing changed.
         let plain = try Rusty.run(["verify-chain", file.path, "--datadir", datadir.path])
         #expect(plain.status == 1 && plain.stderr.contains("holds block files but no chain database; rebuild it with verify-chain --reindex"),
                 "\(plain.stderr)")
-        let blind = try Rusty.run(["verify-chain", "--reindex", "--datadir", datadir.path])
-        #expect(blind.status == 1 && blind.stderr.contains("block 105 (\(blocks[104].hash.hex)) rejected"), "\(blind.stderr)")
-        #expect(blind.stderr.contains("reindex incomplete; \(datadir.path) is unchanged"))
         #expect(try Data(contentsOf: datadir.appendingPathComponent("blocks/blk00000.dat")) == before)
-        #expect(!FileManager.default.fileExists(atPath: datadir.path + ".reindex"))
+        for mode in [[], ["--sequential"]] {
+            let copy = Rusty.temporary("rejected-blind")
+            defer { try? FileManager.default.removeItem(at: copy) }
+            try FileManager.default.copyItem(at: datadir, to: copy)
+            let blind = try Rusty.run(["verify-chain", "--reindex", "--datadir", copy.path, "--json"] + mode)
+            #expect(blind.status == 0, "\(mode): \(blind.stderr)")
+            #expect(blind.stderr.contains("passed over an invalid block of the datadir's files: ")
+                    && blind.stderr.contains("block 105 (\(blocks[104].hash.hex)) rejected: script-signature"), "\(mode): \(blind.stderr)")
+            #expect(blind.json["passedOver"] as? Int == 1 && blind.json["height"] as? Int == 104 && blind.json["blocks"] as? Int == 104)
+            #expect(blind.json["utxoDigest"] as? String == digest)
+            #expect(!FileManager.default.fileExists(atPath: copy.path + ".reindex"))
+        }
     }
 
     @Test("mine stopped by a closed stdout (SIGPIPE/EPIPE) keeps every block: the height is at least what was read")
