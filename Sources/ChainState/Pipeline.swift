@@ -327,77 +327,77 @@ public final class VerificationPipeline {
                         break outer
                     case let .block(block, txids, record):
                         unitsDone += record.units
-                      // The block, then any that waited for it (parents always before children).
-                      var work = [(block, txids, record)]
-                      while let (block, txids, record) = work.popLast() {
-                        if state.node(block.hash) != nil || (!waiting.isEmpty && waiting.contains(block.hash)) {
-                            report.skipped += 1; continue
-                        }
-                        if !knownInvalid.isEmpty && knownInvalid.contains(block.hash) { report.knownInvalid += 1; continue }
-                        var handled = false
-                        if let txids, state.canConnectDeferred(block) {
-                            let utxoStart = DispatchTime.now().uptimeNanoseconds
-                            do {
-                                let connection = try state.connectDeferred(block, txids: txids, encoded: record.bytes)
-                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
-                                origins.append((record.name, connection.transactions, connection.inputs, connection.signatures.count,
-                                                record.fromDatadir))
-                                report.blocks += 1
-                                report.transactions += connection.transactions
-                                report.inputs += connection.inputs
-                                report.signatures += connection.signatures.count
-                                let pushStart = DispatchTime.now().uptimeNanoseconds
-                                signatureQueue.push(.block(connection), weight: connection.signatures.count + 1)
-                                clock.add("waitSignatures", DispatchTime.now().uptimeNanoseconds - pushStart)
-                                handled = true
-                            } catch is ChainStateError {
-                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
-                                // Settle first: an earlier bad signature is the error to report.
-                                // Then `accept` repeats the check and records the block as invalid.
+                        // The block, then any that waited for it (parents always before children).
+                        var work = [(block, txids, record)]
+                        while let (block, txids, record) = work.popLast() {
+                            if state.node(block.hash) != nil || (!waiting.isEmpty && waiting.contains(block.hash)) {
+                                report.skipped += 1; continue
                             }
-                        }
-                        if !handled && state.node(block.header.previousHash) == nil {
-                            // Its parent may come later: wait for it (`work` resumes it then).
-                            if !waiting.park((block, txids, record), hash: block.hash, parent: block.header.previousHash,
-                                             bytes: record.bytes.count) {
-                                report.unconnected.append("\(record.name): block \(block.header.height) (\(block.hash.hex)) not connected: "
-                                                          + "its parent \(block.header.previousHash.hex) is unknown and \(options.maxWaitingBytes >> 20) MiB of blocks already wait for theirs")
-                            }
-                            continue
-                        }
-                        if !handled {
-                            try drain()
-                            if signatureFailed { break outer }
-                            let utxoStart = DispatchTime.now().uptimeNanoseconds
-                            do {
-                                if try state.accept(block, encodedSize: record.bytes.count) == .connected {
+                            if !knownInvalid.isEmpty && knownInvalid.contains(block.hash) { report.knownInvalid += 1; continue }
+                            var handled = false
+                            if let txids, state.canConnectDeferred(block) {
+                                let utxoStart = DispatchTime.now().uptimeNanoseconds
+                                do {
+                                    let connection = try state.connectDeferred(block, txids: txids, encoded: record.bytes)
+                                    clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                                    origins.append((record.name, connection.transactions, connection.inputs, connection.signatures.count,
+                                                    record.fromDatadir))
                                     report.blocks += 1
-                                    report.transactions += state.connectedTransactions
-                                    report.inputs += state.connectedInputs
-                                    report.signatures += state.connectedSignatures
+                                    report.transactions += connection.transactions
+                                    report.inputs += connection.inputs
+                                    report.signatures += connection.signatures.count
+                                    let pushStart = DispatchTime.now().uptimeNanoseconds
+                                    signatureQueue.push(.block(connection), weight: connection.signatures.count + 1)
+                                    clock.add("waitSignatures", DispatchTime.now().uptimeNanoseconds - pushStart)
+                                    handled = true
+                                } catch is ChainStateError {
+                                    clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                                    // Settle first: an earlier bad signature is the error to report.
+                                    // Then `accept` repeats the check and records the block as invalid.
                                 }
-                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
-                            } catch let error as ChainStateError {
-                                failure = "\(record.name): \(error)"
-                                if case .rejected = error { report.failureInDatadirFile = record.fromDatadir }
-                                break outer
+                            }
+                            if !handled && state.node(block.header.previousHash) == nil {
+                                // Its parent may come later: wait for it (`work` resumes it then).
+                                if !waiting.park((block, txids, record), hash: block.hash, parent: block.header.previousHash,
+                                                 bytes: record.bytes.count) {
+                                    report.unconnected.append("\(record.name): block \(block.header.height) (\(block.hash.hex)) not connected: "
+                                                              + "its parent \(block.header.previousHash.hex) is unknown and \(options.maxWaitingBytes >> 20) MiB of blocks already wait for theirs")
+                                }
+                                continue
+                            }
+                            if !handled {
+                                try drain()
+                                if signatureFailed { break outer }
+                                let utxoStart = DispatchTime.now().uptimeNanoseconds
+                                do {
+                                    if try state.accept(block, encodedSize: record.bytes.count) == .connected {
+                                        report.blocks += 1
+                                        report.transactions += state.connectedTransactions
+                                        report.inputs += state.connectedInputs
+                                        report.signatures += state.connectedSignatures
+                                    }
+                                    clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                                } catch let error as ChainStateError {
+                                    failure = "\(record.name): \(error)"
+                                    if case .rejected = error { report.failureInDatadirFile = record.fromDatadir }
+                                    break outer
+                                }
+                            }
+                            if !waiting.isEmpty { work += waiting.release(childrenOf: block.hash) }
+                            if state.needsFlush {
+                                try drain()
+                                if signatureFailed { break outer }
+                                try clock.measure("commit") { try state.flushIfNeededAndVerified() }
+                            }
+                            if let progress {
+                                let seconds = Double(DispatchTime.now().uptimeNanoseconds - processStart) / 1e9
+                                progress(Progress(height: state.tip.height, verifiedHeight: state.verifiedHeight, blocks: report.blocks,
+                                                  transactions: report.transactions, inputs: report.inputs, signatures: report.signatures,
+                                                  verifiedSignatures: verifiedSignatures,
+                                                  seconds: seconds, fraction: totalUnits > 0 ? min(1, Double(unitsDone) / Double(totalUnits)) : 0,
+                                                  backend: options.backendName, signatureStageBusy: busy.value))
                             }
                         }
-                        if !waiting.isEmpty { work += waiting.release(childrenOf: block.hash) }
-                        if state.needsFlush {
-                            try drain()
-                            if signatureFailed { break outer }
-                            try clock.measure("commit") { try state.flushIfNeededAndVerified() }
-                        }
-                        if let progress {
-                            let seconds = Double(DispatchTime.now().uptimeNanoseconds - processStart) / 1e9
-                            progress(Progress(height: state.tip.height, verifiedHeight: state.verifiedHeight, blocks: report.blocks,
-                                              transactions: report.transactions, inputs: report.inputs, signatures: report.signatures,
-                                              verifiedSignatures: verifiedSignatures,
-                                              seconds: seconds, fraction: totalUnits > 0 ? min(1, Double(unitsDone) / Double(totalUnits)) : 0,
-                                              backend: options.backendName, signatureStageBusy: busy.value))
-                        }
-                      }
                     }
                 }
             }
