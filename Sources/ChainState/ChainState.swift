@@ -94,6 +94,8 @@ public final class ChainState {
     private var unflushedUndo: [Hash256: FlatFileStore.Position] = [:]
     /// Undo data of deferred blocks, appended when their signatures are confirmed.
     private var pendingUndo: [Hash256: [UInt8]] = [:]
+    /// The `flushed` marker to write while a replay runs (nil: the block files' end).
+    private var replayMark: (file: UInt32, offset: UInt64)?
     /// Bytes of pending index and position records.
     private var pendingBytes = 0
     /// Blocks connected with their signatures deferred (oldest first): in the UTXO set and
@@ -187,6 +189,11 @@ public final class ChainState {
     /// (what a crash or kill left unflushed), in whatever order they were written, as Bitcoin
     /// Core does at start-up. A torn record at the end (an interrupted append) is cut off.
     private func replay(from flushed: (file: UInt32, offset: UInt64)) throws {
+        // A flush during the replay (cache full) must not move the marker past records not
+        // replayed yet: a crash then replays from the same place (known blocks are skipped).
+        replayMark = flushed
+        defer { replayMark = nil }
+        var scanned = 0
         var waiting: [Hash256: [(Block, FlatFileStore.Position)]] = [:]
         func connect(_ block: Block, _ position: FlatFileStore.Position) throws {
             var work = [(block, position)]
@@ -197,7 +204,7 @@ public final class ChainState {
                 do {
                     if try accept(next, storedAt: at) == .connected { replayedBlocks += 1 }
                 } catch ChainStateError.rejected {
-                    // Recorded as invalid by `accept`; its descendants follow it there.
+                    // A block stored but invalid (its rejection was reported when it came).
                 }
                 work += waiting.removeValue(forKey: hash) ?? []
             }
@@ -210,6 +217,7 @@ public final class ChainState {
                     let position = FlatFileStore.Position(file: file, offset: UInt64(record.offset + 8), length: UInt32(record.bytes.count))
                     // Bytes that do not decode were never a valid block: nothing refers to them.
                     guard let block = try? Block(decoding: record.bytes) else { return }
+                    scanned += 1
                     try connect(block, position)
                 }
             } catch let error as BlockFile.ReadError {
@@ -217,7 +225,8 @@ public final class ChainState {
                 try blockFiles.truncateCurrent(to: UInt64(error.offset))
             }
         }
-        if replayedBlocks > 0 || !waiting.isEmpty { try flush() }
+        replayMark = nil
+        if scanned > 0 { try flush() }
     }
 
     /// A datadir without a database may still hold block files: from a kill while it was
@@ -581,7 +590,7 @@ public final class ChainState {
         // The records the batch points at must be durable before it is.
         try blockFiles.sync()
         try undoFiles.sync()
-        pending.put(families.meta, Self.flushedKey, FlatFileStore.encodeEnd(blockFiles.end))
+        pending.put(families.meta, Self.flushedKey, FlatFileStore.encodeEnd(replayMark ?? blockFiles.end))
         try database.write(pending, sync: true)
         pending = RocksDB.WriteBatch()
         unflushedBlocks.removeAll()
