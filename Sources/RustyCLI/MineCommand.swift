@@ -140,6 +140,8 @@ struct MineCommand: ParsableCommand {
 
     func run() throws {
         let parameters = try consensusParameters(network)
+        // Devices first: a bad --devices index is a usage error that must not create a datadir.
+        let searcher = try makeSearcher()
         let state: ChainState
         do {
             state = try ChainState(directory: datadir, parameters: parameters, cacheMiB: 64)
@@ -151,7 +153,6 @@ struct MineCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let payout = payoutScript()
-        let searcher = try makeSearcher()
         let miner = Miner(searcher: searcher, roundSize: 1 << 20)
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }

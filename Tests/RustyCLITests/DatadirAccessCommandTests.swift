@@ -55,6 +55,8 @@ struct DatadirAccessCommandTests {
             (["mine", "--devices", "0,0"], "--devices: device 0 is listed twice"),
             (["mine", "--devices", "gpu"], "--devices: 'gpu' is not a device index"),
             (["mine", "--devices=-1"], "--devices: '-1' is not a device index"),
+            // An index past the devices present (PoCL provides one everywhere): checked before the datadir is opened.
+            (["mine", "--devices", "99", "--backend", "opencl", "--key", String(repeating: "ab", count: 32)], "--devices: 99 is not a device index"),
             (["mine", "--network", "testnet"], "--address is required on testnet"),
             (["mine", "--network", "mainnet"], "--address is required on mainnet"),
         ]

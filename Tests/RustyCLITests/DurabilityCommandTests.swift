@@ -126,7 +126,8 @@ struct DurabilityCommandTests {
         #expect(generated.status == 0, "\(generated.stderr)")
         let run = try Background(["verify-chain", file.path, "--datadir", datadir.path, "--backend", "scalar", "--threads", "1", "--json"] + mode)
         _ = Background.waitFor(10) { FileManager.default.fileExists(atPath: datadir.path + "/CURRENT") }
-        usleep(UInt32.random(in: 50_000...300_000, using: &random))
+        // Early enough that a fast machine is still verifying (the run takes about a second or more).
+        usleep(UInt32.random(in: 20_000...150_000, using: &random))
         run.stop(signal)
         #expect(run.process.terminationReason == .exit && run.process.terminationStatus == 128 + signal, "\(run.stderr)")
         let line = run.stdout.split(separator: "\n").last.map(String.init) ?? ""
