@@ -9,7 +9,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(name: "RustyCoin", path: "..")],
     targets: [
-        .target(name: "FuzzSupport", dependencies: [.product(name: "Primitives", package: "RustyCoin")]),
+        .target(name: "CFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzer", .product(name: "Primitives", package: "RustyCoin")]),
         .executableTarget(name: "FuzzTransaction", dependencies: ["FuzzSupport", .product(name: "Primitives", package: "RustyCoin")]),
         .executableTarget(name: "FuzzBlock", dependencies: [
             "FuzzSupport", .product(name: "Primitives", package: "RustyCoin"),

@@ -166,8 +166,7 @@ func checkDelta(_ delta: BlockDelta, block: Block, txids: [Hash256], height: UIn
 
 /// `RUSTY_FUZZ_WRITE_SEEDS=DIR` writes the generated part of the seed corpus into DIR/<target>/
 /// and exits (scripts/fuzz.sh --write-seeds); the output is deterministic.
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
+func prepare() {
     // Fail at start, not on the first input, if the prepared chain does not connect.
     let next = prepared.blocks[preparedHeight]
     let context = BlockConnector.Context(height: UInt64(preparedHeight) + 1, medianTimePast: medianTimePast(upTo: UInt64(preparedHeight)),
@@ -179,7 +178,7 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMu
     } catch {
         fuzzFail("the generated block \(preparedHeight + 1) does not connect on the prepared set: \(error)")
     }
-    guard let root = ProcessInfo.processInfo.environment["RUSTY_FUZZ_WRITE_SEEDS"] else { return 0 }
+    guard let root = ProcessInfo.processInfo.environment["RUSTY_FUZZ_WRITE_SEEDS"] else { return }
     func write(_ target: String, _ name: String, _ bytes: [UInt8]) {
         let directory = URL(fileURLWithPath: root).appendingPathComponent(target)
         try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -206,5 +205,14 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMu
     write("blockfile", "three-records", [0x00] + file)
     write("blockfile", "next-record-limit-80", [0x03] + BlockFile.encodeRecord(next, magic: parameters.magic))
     write("blockfile", "refill", [0x80, 0x10] + file)
+    // Script programs (the grammar of FuzzScript.swift): each template with a well-formed
+    // witness, and a general program with nested IFs, an 8-byte number and CHECKLOCKTIMEVERIFY.
+    let signature = [UInt8](repeating: 0x11, count: 64)
+    write("script", "p2kh", [1, 2, 5] + signature + [4, 0, 0])
+    write("script", "multisig-2-of-3", [2, 0, 2, 1, 0, 1, 2, 1, 1] + signature + [0, 1] + signature)
+    write("script", "htlc-claim", [3, 0, 0, 5, 1, 1, 2] + signature)
+    write("script", "htlc-refund", [3, 0, 0, 5, 1, 0, 0] + signature + [2, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1])
+    write("script", "nested", [0, 1, 1, 4, 20, 1, 1, 0, 1, 1, 0, 0, 0, 3, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F,
+                               9, 3, 1, 2, 3, 4, 5, 6, 7, 8, 5, 5, 5, 1, 8, 1, 7, 3, 1, 1])
     exit(0)
 }

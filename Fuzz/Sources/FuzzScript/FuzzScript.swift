@@ -188,6 +188,9 @@ public func fuzzScript(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         instructions = try! ScriptInterpreter.parse(StandardScript.payToKeyHash(Hash256(bytes: BLAKE3.hash(keys[input.below(keys.count)]))!))
     case 2:
         let n = 1 + input.below(ScriptInterpreter.maxMultisigKeys), m = 1 + input.below(n)
+        // Known bug: StandardScript.multisig accepts up to 20 keys but traps above 16
+        // (Tests/ConsensusTests/FuzzRegressionTests.swift); skip until it is fixed.
+        guard n <= 16 else { return 0 }
         let members = (0..<n).map { _ in keys[input.below(keys.count)] }
         instructions = try! ScriptInterpreter.parse(StandardScript.multisig(required: m, of: members))
         if input.bool() {
@@ -196,6 +199,8 @@ public func fuzzScript(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             let signed = stack.filter { !$0.isEmpty }.count
             expected = signed >= m ? .success(signed) : .failure(.falseResult)
         }
+    case 3:
+        instructions = []   // the hash-time-lock template, below
     default:
         instructions = program(&input)
     }

@@ -1,3 +1,4 @@
+import CFuzzer
 import Foundation
 import Primitives
 
@@ -71,4 +72,10 @@ public func checkDecodingError(_ error: any Error, input: [UInt8]) {
     case let .invalidValue(_, offset, _):
         fuzzCheck(offset >= 0 && offset < inputCount, "invalid value at \(offset) of \(inputCount)")
     }
+}
+
+/// Runs libFuzzer on the target's LLVMFuzzerTestOneInput, with the usual command line
+/// (corpus folders, -max_total_time=N, ...).
+public func runFuzzer() -> Never {
+    exit(rusty_fuzz_main(CommandLine.argc, CommandLine.unsafeArgv))
 }
