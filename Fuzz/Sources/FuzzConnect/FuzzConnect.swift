@@ -108,15 +108,13 @@ func checkLocation(_ rejection: Rejection, _ block: Block) {
 }
 
 func checkDelta(_ delta: BlockDelta, block: Block, txids: [Hash256], height: UInt64, looked: [OutPoint]) {
-    let blockTxids = Set(txids)
-    for outpoint in looked {
-        fuzzCheck(!blockTxids.contains(outpoint.txid) || prepared.utxo[outpoint] != nil,
-                  "looked up \(outpoint), an output of the block itself")
-    }
+    // Coins come from the set exactly when the delta says they were spent from it.
+    fuzzCheck(Set(looked) == Set(delta.spent.map(\.0)), "looked up \(looked.count) coins, spent \(delta.spent.count) from the set")
     var utxo = prepared.utxo
     var inputValue: UInt64 = 0
     for (outpoint, coin) in delta.spent {
         fuzzCheck(utxo.removeValue(forKey: outpoint) == coin, "spent \(outpoint) is not in the set as stored (or spent twice)")
+        fuzzCheck(!coin.isCoinbase || height - coin.height >= parameters.coinbaseMaturity, "spent an immature coinbase \(outpoint)")
         inputValue += coin.output.value.baseUnits
     }
     // Inputs not in `spent` must be outputs of earlier transactions of this block.
