@@ -28,4 +28,50 @@ struct FuzzRegressionTests {
             }
         }
     }
+
+    /// Fuzz/corpus/script/crash-checkmultisig-huge-n (and -found, the fuzzer's original).
+    /// CHECKMULTISIG converts its key count with `Int(UInt64)`, which traps for 2^63 and up
+    /// (Sources/Consensus/Script/ScriptInterpreter.swift:271). The witness is attacker data,
+    /// so one spend of a lock script `CHECKMULTISIG` stops every validating node; the count
+    /// must be rejected as `script-multisig-counts` like any other out of 1...20.
+    @Test func checkMultisigKeyCountOfEightBytes() async {
+        await withKnownIssue("CHECKMULTISIG traps on a key count >= 2^63 (ScriptInterpreter.swift:271)") {
+            await #expect(processExitsWith: .success) {
+                let lockScript: [UInt8] = [0xAE]   // CHECKMULTISIG
+                let transaction = Transaction(
+                    inputs: [TxIn(previousOutput: OutPoint(txid: .zero, index: 0))],
+                    outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: [])])
+                let context = ScriptContext(transaction: transaction, inputIndex: 0,
+                                            spentOutput: TxOut(value: Amount(baseUnits: 2)!, lockScript: lockScript))
+                do {
+                    _ = try ScriptInterpreter.verify(witness: [[UInt8](repeating: 0xFF, count: 8)], lockScript: lockScript, context: context)
+                    exit(1)
+                } catch {
+                    exit((error as? ScriptError)?.rule == "script-multisig-counts" ? 0 : 1)
+                }
+            }
+        }
+    }
+
+    /// Fuzz/corpus/script/crash-checkmultisig-huge-m: the same conversion of the required
+    /// count `m` traps at Sources/Consensus/Script/ScriptInterpreter.swift:279.
+    @Test func checkMultisigRequiredCountOfEightBytes() async {
+        await withKnownIssue("CHECKMULTISIG traps on a required count >= 2^63 (ScriptInterpreter.swift:279)") {
+            await #expect(processExitsWith: .success) {
+                // <32-byte key> 1 CHECKMULTISIG; witness: [empty slot, m = 2^64 - 1].
+                let lockScript: [UInt8] = [32] + [UInt8](repeating: 0x42, count: 32) + [0x51, 0xAE]
+                let transaction = Transaction(
+                    inputs: [TxIn(previousOutput: OutPoint(txid: .zero, index: 0))],
+                    outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: [])])
+                let context = ScriptContext(transaction: transaction, inputIndex: 0,
+                                            spentOutput: TxOut(value: Amount(baseUnits: 2)!, lockScript: lockScript))
+                do {
+                    _ = try ScriptInterpreter.verify(witness: [[], [UInt8](repeating: 0xFF, count: 8)], lockScript: lockScript, context: context)
+                    exit(1)
+                } catch {
+                    exit((error as? ScriptError)?.rule == "script-multisig-counts" ? 0 : 1)
+                }
+            }
+        }
+    }
 }

@@ -60,7 +60,19 @@ func lockValue(_ input: inout FuzzInput) -> UInt64 {
     }
 }
 
-func data(_ input: inout FuzzInput) -> [UInt8] {
+/// Known bug: CHECKMULTISIG traps on a count of 2^63 or more (`Int(UInt64)`,
+/// Tests/ConsensusTests/FuzzRegressionTests.swift). Until it is fixed, no 8-byte item gets
+/// its top bit set, so the run goes on finding other bugs; drop this when it is fixed.
+func avoidingKnownTrap(_ item: [UInt8]) -> [UInt8] {
+    guard item.count == 8, item[7] & 0x80 != 0 else { return item }
+    var copy = item
+    copy[7] &= 0x7F
+    return copy
+}
+
+func data(_ input: inout FuzzInput) -> [UInt8] { avoidingKnownTrap(anyData(&input)) }
+
+func anyData(_ input: inout FuzzInput) -> [UInt8] {
     switch input.below(12) {
     case 0: return []
     case 1: return [1]
@@ -100,7 +112,7 @@ func program(_ input: inout FuzzInput) -> [Instruction] {
             for _ in 0..<n { out.append(.push(keys[input.below(keys.count)])) }
             out += [.push(numberBytes(UInt64(n))), .op(input.bool() ? .checkMultiSig : .checkMultiSigVerify)]
         case 8: out += [.op(.dup), .op(.blake3), .push(BLAKE3.hash(keys[input.below(keys.count)])), .op(.equalVerify), .op(.checkSig)]
-        case 9: out += [.push(numberBytes(lockValue(&input))), .op(.checkLockTimeVerify), .op(.drop)]
+        case 9: out += [.push(avoidingKnownTrap(numberBytes(lockValue(&input)))), .op(.checkLockTimeVerify), .op(.drop)]
         case 10: out += [.push(numberBytes(UInt64(input.uint32()))), .op(.checkSequenceVerify), .op(.drop)]
         case 11: out += [.op(.blake3), .push(BLAKE3.hash(preimages[input.below(preimages.count)])), .op(.equalVerify)]
         default: out.append(.op([.dup, .drop, .equal, .verify][input.below(4)]))
