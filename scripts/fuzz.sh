@@ -8,7 +8,8 @@
 #   bash scripts/fuzz.sh --write-seeds           regenerate the generated seeds in Fuzz/corpus/
 #
 # New inputs found go to .build-fuzz/corpus/<target>/ (kept between runs, never checked in);
-# crash inputs to .build-fuzz/crashes/<target>/. Reproduce one: .build-fuzz/debug/Fuzz<Name> FILE.
+# crash inputs to .build-fuzz/crashes/<target>/. Reproduce one with
+#   SWIFT_BACKTRACE=enable=no .build-fuzz/debug/Fuzz<Name> FILE
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -17,7 +18,9 @@ declare -A binaries=([transaction]=FuzzTransaction [block]=FuzzBlock [blockfile]
 all=(transaction block blockfile script connect)
 
 start=$(date +%s)
-swift build --package-path Fuzz --scratch-path .build-fuzz -c debug --toolset Fuzz/toolset.json 2>&1 | grep -v "ld.gold: warning: Cannot export local symbol" >&2
+# (gold warns once per ASan symbol on every link: noise.)
+swift build --package-path Fuzz --scratch-path .build-fuzz -c debug --toolset Fuzz/toolset.json 2>&1 \
+  | { grep -v "ld.gold: warning: Cannot export local symbol" || true; } >&2
 echo "fuzz: build took $(( $(date +%s) - start )) s" >&2
 bin=.build-fuzz/debug
 
