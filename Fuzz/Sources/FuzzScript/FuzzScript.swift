@@ -15,7 +15,8 @@ import Primitives
 ///   branches of arbitrary opcodes) end exactly as S does, error included; for the
 ///   pay-to-key-hash template this compares the fast path with the general machine;
 /// - the multisig and hash-time-lock templates with well-formed witnesses end as the
-///   protocol says (docs/PROTOCOL.md), computed here independently.
+///   protocol says (docs/PROTOCOL.md), computed here independently;
+/// - every verdict agrees with Reference.swift, the protocol's text as a plain interpreter.
 
 let keys: [[UInt8]] = (0..<4).map { BLAKE3.hash([UInt8(0x10 + $0)]) }
 let preimages: [[UInt8]] = [[], [1, 2, 3], BLAKE3.hash([0x77])]
@@ -241,6 +242,14 @@ public func fuzzScript(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let context = context(&input, lockScript: script)
     let outcome = run(stack, script, context)
     checkSuccess(outcome, context)
+    let reference = Reference.verify(witness: stack, program: instructions, scriptSize: script.count,
+                                     transaction: context.transaction, inputIndex: context.inputIndex)
+    switch (outcome, reference) {
+    case let (.success(checks), .some(want)):
+        fuzzCheck(checks.map { [$0.publicKey, $0.signature] } == want.map { [$0.0, $0.1] }, "the reference collects other checks")
+    case (.failure, .none): break
+    default: fuzzFail("verdicts differ: interpreter \(outcome), reference \(reference.map { "valid, \($0.count) checks" } ?? "invalid")")
+    }
 
     if let htlcWitness {
         // Claim: the preimage must be the hash lock's; refund: CHECKLOCKTIMEVERIFY's rules.
