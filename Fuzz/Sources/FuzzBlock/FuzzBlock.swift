@@ -16,6 +16,13 @@ public func fuzzBlock(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         (block, spans) = try Block.decodeWithSpans(bytes)
     } catch {
         checkDecodingError(error, input: bytes)
+        // Both decoding entry points refuse the same way (same kind, same place).
+        do {
+            _ = try Block(decoding: bytes)
+            fuzzFail("Block(decoding:) accepts what decodeWithSpans rejects: \(error)")
+        } catch let other {
+            fuzzCheck(errorShape(other) == errorShape(error), "decodeWithSpans: \(error); Block(decoding:): \(other)")
+        }
         return 0
     }
     fuzzCheck(block.encoded == bytes, "decode→encode is not the identity")

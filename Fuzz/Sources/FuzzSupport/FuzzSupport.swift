@@ -79,3 +79,15 @@ public func checkDecodingError(_ error: any Error, input: [UInt8]) {
 public func runFuzzer() -> Never {
     exit(rusty_fuzz_main(CommandLine.argc, CommandLine.unsafeArgv))
 }
+
+/// A rejection's kind and offset with the field name left out (paths differ by context).
+public func errorShape(_ error: any Error, shift: Int = 0) -> String {
+    guard let error = error as? DecodingError else { return "\(type(of: error))" }
+    switch error {
+    case let .truncated(_, offset, needed, available): return "truncated \(offset + shift) \(needed) \(available)"
+    case let .trailingBytes(_, offset, count): return "trailing \(offset + shift) \(count)"
+    case let .nonMinimalCompactSize(_, offset, value): return "non-minimal \(offset + shift) \(value)"
+    case let .countTooLarge(_, offset, count, limit): return "too large \(offset + shift) \(count) \(limit)"
+    case let .invalidValue(_, offset, reason): return "invalid \(offset + shift) \(reason)"
+    }
+}

@@ -12,6 +12,18 @@ public func fuzzTransaction(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         transaction = try Transaction(decoding: bytes)
     } catch {
         checkDecodingError(error, input: bytes)
+        // Inside a one-transaction block the same bytes fail the same way, 129 bytes later
+        // (once there are enough bytes for the block's count check to pass).
+        if bytes.count >= 14 {
+            let block = [UInt8](repeating: 0, count: BlockHeader.encodedLength) + [1] + bytes
+            do {
+                _ = try Block.decodeWithSpans(block)
+                fuzzFail("a block accepts a transaction that alone is rejected: \(error)")
+            } catch let blockError {
+                let shifted = errorShape(error, shift: BlockHeader.encodedLength + 1)
+                fuzzCheck(errorShape(blockError) == shifted, "alone: \(shifted); in a block: \(errorShape(blockError))")
+            }
+        }
         return 0
     }
     fuzzCheck(transaction.encoded == bytes, "decode→encode is not the identity")
