@@ -101,7 +101,11 @@ enum Reference {
                 for _ in 0..<n { slots.append(try pop()) }
                 var signed: UInt64 = 0
                 for (key, slot) in zip(keys, slots) where try signature(key: key, signature: slot) { signed += 1 }
-                if op == .checkMultiSig { try push(signed >= m ? [1] : []) } else if signed < m { throw Failure() }
+                // PROTOCOL 9: no signature is false (CHECKMULTISIG only), 1...m-1 fail, m or more true.
+                if signed == 0 && op == .checkMultiSig { try push([]) } else {
+                    guard signed >= m else { throw Failure() }
+                    if op == .checkMultiSig { try push([1]) }
+                }
             case .checkLockTimeVerify:
                 // Top (kept) <= lock time, both heights or both times, the input's sequence not final.
                 guard let top = stack.last else { throw Failure() }
