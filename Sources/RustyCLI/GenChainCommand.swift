@@ -108,11 +108,12 @@ struct GenChainCommand: ParsableCommand {
             if let shortfall { object["note"] = shortfall }
             emit(jsonLine(object))
         } else {
+            let perBlock = spendingBlocks == 0 ? ""
+                : "transactions per block after maturity (block \(maturity + 1) on): \(String(format: "%.1f", mean)) mean, \(transactionsPerBlock) asked\n"
             emit("""
                 wrote \(blocks) blocks (height \(generator.height)) to \(out == "-" ? "standard output" : out): \(bytes) bytes
                 transactions \(generator.transactionCount), inputs \(generator.inputCount), signatures \(generator.signatureCount)
-                transactions per block after maturity (block \(maturity + 1) on): \(String(format: "%.1f", mean)) mean, \(transactionsPerBlock) asked
-                expected UTXO set: \(count) coins, \(total) RUST
+                \(perBlock)expected UTXO set: \(count) coins, \(total) RUST
                 expected UTXO digest: \(digest.hex)
                 """)
             if let shortfall { printError("rusty: gen-chain: note: " + shortfall) }

@@ -98,8 +98,15 @@ func reportError(_ message: String) {
 
 /// SIGINT and SIGTERM end the process with 130 and 143 (the table above) after one line on
 /// standard error. The handler only calls async-signal-safe functions (write, _exit); a
-/// command that needs to stop cleanly (mine) installs its own handlers over these.
+/// command that needs to stop cleanly (mine) installs its own handlers over these. Both
+/// signals are unblocked first: a parent that spawns from a thread blocking them (as
+/// Foundation's Process does from a Dispatch thread) would otherwise leave rusty deaf to them.
 func installInterruptHandlers() {
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGINT)
+    sigaddset(&signals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     for signalNumber in [SIGINT, SIGTERM] {
         var action = sigaction()
         #if canImport(Darwin)
