@@ -158,8 +158,10 @@ struct ChainCommandTests {
         #expect(result.status == 0, "\(result.stderrText)")
         let summary = try Self.json(result)
         let mean = try #require(summary["meanTxsPerSpendingBlock"] as? Double)
-        #expect(mean == Double(1 + 7 * 400) / 8, "mean \(mean)")
-        #expect(summary["spendingBlocks"] as? Int == 8 && summary["note"] == nil)
+        #expect(abs(mean - Double(1 + 7 * 400) / 8) < 0.01, "mean \(mean)")
+        #expect(summary["spendingBlocks"] as? Int == 8)
+        // 350 is under 90% of 400 (block 101 has one coin to spend): the summary says why.
+        #expect((summary["note"] as? String)?.contains("fan out the few matured coins") == true, "\(summary)")
         #expect(summary["utxoDigest"] as? String == generator.utxoDigest().digest.hex, "the command and the library agree")
         let verified = try runProcess(TestPaths.rustyExecutable, ["verify-chain", file.path, "--datadir", datadir.path, "--json"])
         #expect(verified.status == 0, "\(verified.stderrText)")
