@@ -78,7 +78,9 @@ struct PowCommand: ParsableCommand {
             var next = range.start
             var remaining = range.count
             var hitCount = 0
-            var shares = [String: (nonces: UInt64, launch: UInt64)]()
+            // Per device over all windows; devices of the same name (two PoCL devices) are
+            // told apart by their order in each search's report.
+            var shares = [(device: String, nonces: UInt64, launch: UInt64)]()
             var rejected = 0
             while remaining > 0 {
                 let count = min(window, remaining)
@@ -101,9 +103,17 @@ struct PowCommand: ParsableCommand {
                     hitCount += hits.count
                 }
                 if let opencl = searcher as? OpenCLPoWSearch {
+                    var seen = [String: Int]()
                     for share in opencl.lastSearchShares {
-                        shares[share.device, default: (0, 0)].nonces += share.nonces
-                        shares[share.device]!.launch = share.launchNonces
+                        let occurrence = seen[share.device, default: 0]
+                        seen[share.device] = occurrence + 1
+                        let matching = shares.indices.filter { shares[$0].device == share.device }
+                        if occurrence < matching.count {
+                            shares[matching[occurrence]].nonces += share.nonces
+                            shares[matching[occurrence]].launch = share.launchNonces
+                        } else {
+                            shares.append((share.device, share.nonces, share.launchNonces))
+                        }
                     }
                     rejected = opencl.rejectedCandidates // cumulative over the searcher's life
                 }
@@ -119,8 +129,8 @@ struct PowCommand: ParsableCommand {
             let rate = Double(range.count) / max(seconds, 1e-9)
             printError(String(format: "rusty pow search: %llu nonces in %.3f s (%.2f MH/s), %d hits, backend ",
                               range.count, seconds, rate / 1e6, hitCount) + searcher.name)
-            for (device, share) in shares.sorted(by: { $0.key < $1.key }) {
-                printError("rusty pow search: \(device): \(share.nonces) nonces, \(share.launch) per launch")
+            for share in shares {
+                printError("rusty pow search: \(share.device): \(share.nonces) nonces, \(share.launch) per launch")
             }
             if rejected > 0 {
                 printError("rusty pow search: warning: \(rejected) kernel candidates failed the host check")
