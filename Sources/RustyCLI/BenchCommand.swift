@@ -118,7 +118,7 @@ struct BenchCommand: ParsableCommand {
             let header = BenchReport.streamHeader(machine: BenchMachine.current(), mode: options.mode.rawValue,
                                                   timestamp: ISO8601DateFormatter().string(from: Date()))
             print(header.joined(separator: "\n"))
-            fflush(nil)
+            flushOutput()
             options.onEvent = { event in
                 switch event {
                 case .sectionStarted(let name): print("\n== \(name)")
@@ -130,7 +130,7 @@ struct BenchCommand: ParsableCommand {
                         }
                     }
                 }
-                fflush(nil)
+                flushOutput()
             }
         }
         let document: BenchDocument

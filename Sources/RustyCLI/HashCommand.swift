@@ -101,7 +101,7 @@ struct HashCommand: ParsableCommand {
                 continue
             }
             if raw {
-                fflush(nil)
+                flushOutput()
                 try OutputFile.openAll([("--raw", "-")])[0].write(digest)
             } else if noNames {
                 print(HexCoding.encode(digest))

@@ -141,7 +141,8 @@ final class OutputFile {
             identities.append((flag, identity.0, identity.1))
             files.append(file)
         }
-        for file in files {
+        // Standard output is never truncated: the shell already chose `>` or `>>`.
+        for file in files where !file.isStandardOutput {
             var info = stat()
             if fstat(file.descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, ftruncate(file.descriptor, 0) != 0 {
                 throw FileError(file.path, errno: errno)

@@ -99,7 +99,8 @@ struct PowCommand: ParsableCommand {
                     var lines = ""
                     for hit in hits { lines += "\(hit.nonce) \(hit.hash.hex)\n" }
                     print(lines, terminator: "")
-                    fflush(nil)
+                    flushOutput()
+                    try checkStandardOutput()
                     hitCount += hits.count
                 }
                 if let opencl = searcher as? OpenCLPoWSearch {

@@ -126,6 +126,22 @@ private func interruptHandler(_ signalNumber: Int32) {
     _exit(128 + signalNumber)
 }
 
+// MARK: Standard output
+
+/// The first error met flushing standard output (0: none). stdio keeps no usable record of
+/// it after a failed flush (the next flush of an empty buffer succeeds), so it is kept here.
+nonisolated(unsafe) private(set) var standardOutputErrno: Int32 = 0
+
+/// Flushes standard output now (streamed results), remembering a failure for the exit status.
+func flushOutput() {
+    if fflush(nil) != 0 && standardOutputErrno == 0 { standardOutputErrno = errno }
+}
+
+/// Throws when a flush of standard output has failed: a streaming command stops at once.
+func checkStandardOutput() throws {
+    if standardOutputErrno != 0 { throw FileError("standard output", errno: standardOutputErrno) }
+}
+
 // MARK: Running a command
 
 extension Rusty {
@@ -149,10 +165,11 @@ extension Rusty {
     }
 
     /// Output already written must reach its destination, and a full disk or closed pipe is
-    /// an error like any other write failure.
+    /// an error like any other write failure (also when an earlier flush met it).
     static func flushStandardOutput() {
-        if fflush(nil) != 0 {
-            reportError(FileError("standard output", errno: errno).description)
+        flushOutput()
+        if standardOutputErrno != 0 {
+            reportError(FileError("standard output", errno: standardOutputErrno).description)
             Foundation.exit(ExitStatus.invalid.rawValue)
         }
     }

@@ -216,4 +216,42 @@ struct CLIConventionsTests {
         #expect(figures.first?.contains("scalar") == true)
         #expect(lines.dropLast().last?.hasPrefix("total ") == true, "\(lines)")
     }
+
+    /// Runs `rusty` with standard output on `output` (opened by the caller); the status and standard error.
+    static func run(_ arguments: [String], output: FileHandle) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = TestPaths.rustyExecutable
+        process.arguments = arguments
+        process.standardOutput = output
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test("a full disk on standard output is an error (exit 1), also for streamed output; '-' appends where the shell says so")
+    func standardOutputErrors() throws {
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        let header = String(repeating: "00", count: 128), target = "0000" + String(repeating: "f", count: 60)
+        for arguments in [["hash", "/dev/null"], ["pow", "search", "--header", header, "--target", target, "--count", "1000000", "--backend", "simd"],
+                          ["bench", "--tiny", "--only", "merkle", "--backend", "scalar"], ["gen-chain", "--blocks", "1", "--out", "-"]] {
+            let (status, errors) = try Self.run(arguments, output: full)
+            #expect(status == 1, "\(arguments)")
+            #expect(errors.contains("rusty: standard output: No space left on device"), "\(arguments): \(errors)")
+        }
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("appended")
+        try Data("kept\n".utf8).write(to: file)
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        let (status, _) = try Self.run(["gen-chain", "--blocks", "1", "--out", "-"], output: handle)
+        try handle.close()
+        #expect(status == 0)
+        let contents = try Data(contentsOf: file)
+        #expect(contents.prefix(5) == Data("kept\n".utf8) && contents.count > 5, "standard output is not truncated")
+    }
 }
+
