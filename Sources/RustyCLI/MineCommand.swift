@@ -109,8 +109,7 @@ struct MineCommand: ParsableCommand {
                 }
                 selected = found
             } catch {
-                printError("rusty mine: \(error)")
-                throw ExitCode(1)
+                throw CommandFailure(.openCLUnavailable, "\(error)")
             }
             if let devices {
                 let all = OpenCL.computeDevices()
@@ -127,7 +126,7 @@ struct MineCommand: ParsableCommand {
             do {
                 members.append(try OpenCLPoWSearch(devices: selected))
             } catch {
-                if choice == .opencl { printError("rusty mine: \(error)"); throw ExitCode(1) }
+                if choice == .opencl { throw CommandFailure(.openCLUnavailable, "\(error)") }
                 printError("rusty mine: OpenCL failed (\(error)); using the CPU backend (simd)")
             }
             // With GPUs the CPU helps unless told not to; on a CPU-only OpenCL platform the
@@ -146,11 +145,9 @@ struct MineCommand: ParsableCommand {
         do {
             state = try ChainState(directory: datadir, parameters: parameters, cacheMiB: 64)
         } catch ChainStateError.inUse(let directory) {
-            printError("rusty: \(directory): in use by another process")
-            throw ExitCode(1)
+            throw CommandFailure(.invalid, "\(directory): in use by another process")
         } catch {
-            printError("rusty mine: \(error)")
-            throw ExitCode(1)
+            throw CommandFailure(.invalid, "\(error)")
         }
         let payout = payoutScript()
         let miner = Miner(searcher: searcher, roundSize: 1 << 20)
@@ -185,16 +182,14 @@ struct MineCommand: ParsableCommand {
                 try state.accept(solution.block)
             } catch {
                 progress.finish()
-                printError("rusty mine: block rejected by the chain state: \(error)")
-                throw ExitCode(1)
+                throw CommandFailure(.invalid, "block rejected by the chain state: \(error)")
             }
             do {
                 // Durable before it is reported: a kill after the line below loses nothing.
                 try state.flush()
             } catch {
                 progress.finish()
-                printError("rusty mine: block \(solution.block.header.height) could not be stored: \(error)")
-                throw ExitCode(1)
+                throw CommandFailure(.invalid, "block \(solution.block.header.height) could not be stored: \(error)")
             }
             found += 1
             progress.finish()

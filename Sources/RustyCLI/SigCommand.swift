@@ -51,7 +51,7 @@ struct SigCommand: ParsableCommand {
                 while written < buffer.count {
                     let result = write(STDOUT_FILENO, buffer.baseAddress! + written, buffer.count - written)
                     if result < 0 && errno == EINTR { continue }
-                    guard result > 0 else { throw ExitCode(1) }
+                    guard result > 0 else { throw ExitStatus.invalid.code }
                     written += result
                 }
             }
@@ -119,7 +119,7 @@ struct SigCommand: ParsableCommand {
             }
             let valid = Ed25519.verify(signature: signature, message: try readMessage(file), publicKey: publicKey)
             print(valid ? "valid" : "invalid")
-            if !valid { throw ExitCode(1) }
+            if !valid { throw ExitStatus.invalid.code }
         }
     }
 
@@ -179,7 +179,7 @@ struct SigCommand: ParsableCommand {
                 }
             } catch {
                 printError("\(Self.command): \(error)")
-                throw ExitCode(3)
+                throw ExitStatus.openCLUnavailable.code
             }
         }
 
@@ -192,7 +192,7 @@ struct SigCommand: ParsableCommand {
                 items = try parseBatchFile(try readMessage(file))
             } catch let error as BatchParseError {
                 printError("\(Self.command): \(file): \(error)")
-                throw ExitCode(2)
+                throw ExitStatus.malformed.code
             }
             let threadCount = threads ?? activeProcessorCount()
             var verifier = try makeVerifier(threads: threadCount)
@@ -203,7 +203,7 @@ struct SigCommand: ParsableCommand {
             } catch {
                 guard backend == "auto" else {
                     printError("\(Self.command): \(verifier.name): \(error)")
-                    throw ExitCode(3)
+                    throw ExitStatus.openCLUnavailable.code
                 }
                 printError("\(Self.command): OpenCL failed (\(error)); using the CPU backend (simd)")
                 verifier = CPUSignatureVerifier(backend: .auto, threads: threadCount)
@@ -228,7 +228,7 @@ struct SigCommand: ParsableCommand {
             if let opencl = verifier as? OpenCLSignatureVerifier {
                 for share in opencl.lastShares { printError("\(Self.command): \(share)") }
             }
-            if invalid > 0 { throw ExitCode(1) }
+            if invalid > 0 { throw ExitStatus.invalid.code }
         }
     }
 }
@@ -342,8 +342,7 @@ func readMessage(_ path: String) throws -> [UInt8] {
     do {
         return try InputFile(path: path).readAll()
     } catch {
-        printError("rusty: \(error)")
-        throw ExitCode(1)
+        throw CommandFailure(.invalid, "\(error)")
     }
 }
 

@@ -92,8 +92,7 @@ struct VerifyChainCommand: ParsableCommand {
         // A missing or unreadable input is named before anything is created.
         for file in files {
             do { _ = try InputFile(path: file) } catch {
-                printError("rusty: \(error)")
-                throw ExitCode(1)
+                throw CommandFailure(.invalid, "\(error)")
             }
         }
         // Stop cleanly (flush, summary) on SIGINT/SIGTERM; a closed stdout must not kill the
@@ -183,9 +182,9 @@ struct VerifyChainCommand: ParsableCommand {
         }
         // A closed stdout (EPIPE) loses only the summary: the state is flushed.
         fflush(nil)
-        if report.failure != nil { throw ExitCode(report.malformed ? 2 : 1) }
-        if report.interrupted { throw ExitCode(128 + (verifyStopSignal == SIGTERM ? SIGTERM : SIGINT)) }
-        if !report.unconnected.isEmpty { throw ExitCode(1) }
+        if report.failure != nil { throw (report.malformed ? ExitStatus.malformed : ExitStatus.invalid).code }
+        if report.interrupted { throw (verifyStopSignal == SIGTERM ? ExitStatus.terminated : ExitStatus.interrupted).code }
+        if !report.unconnected.isEmpty { throw ExitStatus.invalid.code }
     }
 
     func verify(signatureBackend: Ed25519.Backend, threadCount: Int, reindexDirectory: String) throws -> Outcome {
@@ -200,8 +199,7 @@ struct VerifyChainCommand: ParsableCommand {
                 // The block files alone are enough: the index may be damaged or gone.
                 let blockFiles = try ChainState.blockFilePaths(directory: datadir)
                 guard !blockFiles.isEmpty else {
-                    printError("rusty verify-chain: \(datadir) holds no block files to reindex")
-                    throw ExitCode(1)
+                    throw CommandFailure(.invalid, "\(datadir) holds no block files to reindex")
                 }
                 parameters = try consensusParameters((try? ChainState.storedNetwork(directory: datadir)) ?? network)
                 // No other process may write the datadir while it is rebuilt and replaced.
@@ -218,14 +216,14 @@ struct VerifyChainCommand: ParsableCommand {
                 parameters = try consensusParameters(network)
                 state = try ChainState(directory: datadir, parameters: parameters, cacheMiB: dbcache)
             }
+        } catch let failure as CommandFailure {
+            throw failure
         } catch let exit as ExitCode {
             throw exit
         } catch ChainStateError.inUse(let directory) {
-            printError("rusty: \(directory): in use by another process")
-            throw ExitCode(1)
+            throw CommandFailure(.invalid, "\(directory): in use by another process")
         } catch {
-            printError("rusty verify-chain: \(error)")
-            throw ExitCode(1)
+            throw CommandFailure(.invalid, "\(error)")
         }
         if state.replayedBlocks > 0 {
             printError("rusty verify-chain: connected \(state.replayedBlocks) blocks the block files held past the last flush")
@@ -244,8 +242,7 @@ struct VerifyChainCommand: ParsableCommand {
                 guard case .opencl(let devices) = try BackendChoice.opencl.resolve() else { throw BackendUnavailable.noOpenCLDevice }
                 verifier = try OpenCLSignatureVerifier(devices: devices)
             } catch {
-                printError("rusty verify-chain: \(error)")
-                throw ExitCode(3)
+                throw CommandFailure(.openCLUnavailable, "\(error)")
             }
             options = VerificationPipeline.Options(verifier: { try verifier.verify($0.items) }, backendName: verifier.name,
                                                    batchSize: batchSize ?? 32_768, contextFreeThreads: threadCount)
