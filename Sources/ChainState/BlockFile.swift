@@ -13,6 +13,13 @@ public enum BlockFile {
         case truncated(file: String, offset: Int, needed: Int, available: Int)
         case tooLarge(file: String, offset: Int, length: UInt32)
 
+        /// Where the bad record starts.
+        public var offset: Int {
+            switch self {
+            case let .badMagic(_, offset), let .truncated(_, offset, _, _), let .tooLarge(_, offset, _): return offset
+            }
+        }
+
         public var description: String {
             switch self {
             case let .badMagic(file, offset): return "\(file): record at byte \(offset) does not start with the network magic"
@@ -33,20 +40,25 @@ public enum BlockFile {
     }
 
     /// Streams the records of a file without holding it whole; stops with an error at the
-    /// first malformed record (everything before it has been delivered).
+    /// first malformed record (everything before it has been delivered). Reads from byte
+    /// `start` up to byte `end` (default: the end of the file), so a file another writer is
+    /// still appending to is read only as far as it was complete.
     public static func forEachRecord(path: String, magic: [UInt8], maxRecordBytes: Int = EncodingLimits.maxBlockBytes,
-                                     _ body: (Record) throws -> Void) throws {
+                                     start: Int = 0, end: Int? = nil, _ body: (Record) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
         }
         defer { try? handle.close() }
+        if start > 0 { try handle.seek(toOffset: UInt64(start)) }
         var buffer = [UInt8]()
-        var bufferStart = 0   // file offset of buffer[0]
+        var bufferStart = start   // file offset of buffer[0]
         var position = 0      // index into buffer of the next record
         var atEnd = false
         func fill(_ needed: Int) throws {
             while buffer.count - position < needed && !atEnd {
-                let chunk = try handle.read(upToCount: max(1 << 22, needed)) ?? Data()
+                var want = max(1 << 22, needed)
+                if let end { want = min(want, max(0, end - (bufferStart + buffer.count))) }
+                let chunk = want == 0 ? Data() : (try handle.read(upToCount: want) ?? Data())
                 if chunk.isEmpty { atEnd = true; break }
                 if position > 0 {
                     buffer.removeFirst(position)

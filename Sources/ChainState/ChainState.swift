@@ -12,6 +12,10 @@ public enum ChainStateError: Error, CustomStringConvertible {
     case networkMismatch(stored: String, requested: String)
     /// A block broke a consensus rule; `height` and `hash` name it.
     case rejected(Rejection, height: UInt64, hash: Hash256)
+    /// Another process holds the datadir's lock (RocksDB's LOCK file).
+    case inUse(directory: String)
+    /// The directory holds no chain state (a read-only open creates none).
+    case noChainState(directory: String)
 
     public var description: String {
         switch self {
@@ -20,6 +24,8 @@ public enum ChainStateError: Error, CustomStringConvertible {
         case let .networkMismatch(stored, requested): return "the datadir holds a \(stored) chain, not \(requested)"
         case let .rejected(rejection, height, hash):
             return "block \(height) (\(hash.hex)) rejected: \(rejection)"
+        case .inUse(let directory): return "\(directory): in use by another process"
+        case .noChainState(let directory): return "\(directory): holds no chain state"
         }
     }
 }
@@ -49,7 +55,8 @@ public final class BlockNode {
 /// The node's view of the chain: block tree, best chain by most work, UTXO set, undo data,
 /// all in one RocksDB database whose every flush is a single atomic write batch that also
 /// moves the best-block marker. After a crash the database is at the last flush: a state
-/// where every block up to the marker was fully connected.
+/// where every block up to the marker was fully connected; the next (writable) open then
+/// replays the blocks the block files hold past the last flush (section 11).
 public final class ChainState {
     public let parameters: ConsensusParameters
     public let database: RocksDB
@@ -59,6 +66,14 @@ public final class ChainState {
     public private(set) var active: [BlockNode]
     public var signatureBackend: Ed25519.Backend = .auto
     public var signatureThreads = 1
+    /// Opened with `readOnly`: nothing is written, no replay (a reader beside a running writer).
+    public let isReadOnly: Bool
+    /// Blocks connected at open from the block files' records past the last flush.
+    public private(set) var replayedBlocks = 0
+    /// Reorganisations since open (or the last `takeReorganizations`).
+    public private(set) var reorganizations: [Reorganization] = []
+    /// Orphans whose parent arrived but which broke a rule (accept reports only its own block).
+    public private(set) var rejectedOrphans: [ChainStateError] = []
     /// The UTXO set's count, total and digest as of the last flush, when the cache held every coin.
     private var lastFlushSummary: (count: UInt64, total: Amount, digest: Hash256)?
     /// Flush when the cache and pending writes exceed this many bytes.
@@ -79,6 +94,8 @@ public final class ChainState {
     private var unflushedUndo: [Hash256: FlatFileStore.Position] = [:]
     /// Undo data of deferred blocks, appended when their signatures are confirmed.
     private var pendingUndo: [Hash256: [UInt8]] = [:]
+    /// The `flushed` marker to write while a replay runs (nil: the block files' end).
+    private var replayMark: (file: UInt32, offset: UInt64)?
     /// Bytes of pending index and position records.
     private var pendingBytes = 0
     /// Blocks connected with their signatures deferred (oldest first): in the UTXO set and
@@ -87,35 +104,59 @@ public final class ChainState {
 
     static let bestKey = Array("best".utf8)
     static let networkKey = Array("network".utf8)
-    /// Layout version of the datadir (2: blocks and undo data in flat files).
+    /// Layout version of the datadir (3: framed block records in flat files, `flushed` marker).
     static let formatKey = Array("format".utf8)
-    static let format = Array("2".utf8)
+    static let format = Array("3".utf8)
+    /// Where the block files ended at the last flush (`FlatFileStore.encodeEnd`): replay starts there.
+    static let flushedKey = Array("flushed".utf8)
+    static let columnFamilies = ["utxo", "blocks", "index", "undo", "meta"]
 
-    /// Opens (or creates, with its genesis block) the chain state in `directory`.
-    public init(directory: String, parameters: ConsensusParameters, cacheMiB: Int = 256) throws {
+    /// Opens the database, naming a lock held by another process instead of RocksDB's wording.
+    static func openDatabase(_ directory: String, options: RocksDB.Options, readOnly: Bool) throws -> RocksDB {
+        do {
+            return try RocksDB(path: directory, columnFamilies: columnFamilies, options: options, readOnly: readOnly)
+        } catch let error as RocksDBError where error.message.contains("/LOCK") {
+            throw ChainStateError.inUse(directory: directory)
+        } catch let error as RocksDBError where readOnly && error.message.contains("Column family not found") {
+            // A creation that was killed before its first commit: nothing was ever stored.
+            throw ChainStateError.noChainState(directory: directory)
+        }
+    }
+
+    /// Opens (or creates, with its genesis block) the chain state in `directory`, then
+    /// connects the blocks its block files hold past the last flush (a crash's leftovers).
+    /// `readOnly` opens an existing state as of its last flush, beside a writer if need be.
+    public init(directory: String, parameters: ConsensusParameters, cacheMiB: Int = 256, readOnly: Bool = false) throws {
         self.parameters = parameters
+        isReadOnly = readOnly
         cacheLimitBytes = max(1, cacheMiB) << 20
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var options = RocksDB.Options()
         options.blockCacheBytes = max(8 << 20, (cacheMiB << 20) / 4)
-        database = try RocksDB(path: directory, columnFamilies: ["utxo", "blocks", "index", "undo", "meta"], options: options)
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: directory + "/CURRENT") else { throw ChainStateError.noChainState(directory: directory) }
+        } else {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        database = try Self.openDatabase(directory, options: options, readOnly: readOnly)
         families = (try database.columnFamily("utxo"), try database.columnFamily("blocks"), try database.columnFamily("index"),
                     try database.columnFamily("undo"), try database.columnFamily("meta"))
         utxo = try UTXOCache(database: database, family: families.utxo)
-        blockFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "blk")
-        undoFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "rev")
+        blockFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "blk", magic: parameters.magic, readOnly: readOnly)
+        undoFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "rev", readOnly: readOnly)
 
         if let stored = try database.get(families.meta, Self.networkKey) {
             let name = String(decoding: stored, as: UTF8.self)
             guard name == parameters.network else { throw ChainStateError.networkMismatch(stored: name, requested: parameters.network) }
             guard try database.get(families.meta, Self.formatKey) == Self.format else {
-                throw ChainStateError.corruptDatabase("\(directory) was written in an older layout (blocks inside RocksDB); verify into a new datadir")
+                throw ChainStateError.corruptDatabase("\(directory) was written in an older layout (block records without framing); verify its blocks into a new datadir")
             }
         }
         let genesis = parameters.chain.genesisBlock()
         let genesisNode = BlockNode(hash: genesis.hash, header: genesis.header,
                                     chainWork: ProofOfWork.work(target: parameters.genesisTarget), parent: nil)
         guard let best = try database.get(families.meta, Self.bestKey) else {
+            if readOnly { throw ChainStateError.noChainState(directory: directory) }
+            try Self.checkNoBlocksBeyondGenesis(directory, blockFiles, magic: parameters.magic, genesis: genesis.hash)
             // A new datadir: the genesis block is the tip (its only output is unspendable).
             tip = genesisNode
             active = [genesisNode]
@@ -136,6 +177,75 @@ public final class ChainState {
         }
         tip = bestNode
         active = Self.path(to: bestNode)
+        if !readOnly {
+            guard let flushed = try database.get(families.meta, Self.flushedKey).flatMap(FlatFileStore.decodeEnd) else {
+                throw ChainStateError.corruptDatabase("the marker of the last flushed block-file position is missing")
+            }
+            try replay(from: flushed)
+        }
+    }
+
+    /// Connects the blocks appended to the block files after the flush that ended at `flushed`
+    /// (what a crash or kill left unflushed), in whatever order they were written, as Bitcoin
+    /// Core does at start-up. A torn record at the end (an interrupted append) is cut off.
+    private func replay(from flushed: (file: UInt32, offset: UInt64)) throws {
+        // A flush during the replay (cache full) must not move the marker past records not
+        // replayed yet: a crash then replays from the same place (known blocks are skipped).
+        replayMark = flushed
+        defer { replayMark = nil }
+        var scanned = 0
+        var waiting: [Hash256: [(Block, FlatFileStore.Position)]] = [:]
+        func connect(_ block: Block, _ position: FlatFileStore.Position) throws {
+            var work = [(block, position)]
+            while let (next, at) = work.popLast() {
+                let hash = next.hash
+                guard nodes[hash] == nil else { continue }
+                guard nodes[next.header.previousHash] != nil else { waiting[next.header.previousHash, default: []].append((next, at)); continue }
+                do {
+                    if try accept(next, storedAt: at) == .connected { replayedBlocks += 1 }
+                } catch ChainStateError.rejected {
+                    // A block stored but invalid (its rejection was reported when it came).
+                }
+                work += waiting.removeValue(forKey: hash) ?? []
+            }
+        }
+        let files = try blockFiles.fileNumbers().filter { $0 >= flushed.file }
+        for file in files {
+            let start = file == flushed.file ? flushed.offset : 0
+            do {
+                try BlockFile.forEachRecord(path: blockFiles.path(file), magic: parameters.magic, start: Int(start)) { record in
+                    let position = FlatFileStore.Position(file: file, offset: UInt64(record.offset + 8), length: UInt32(record.bytes.count))
+                    // Bytes that do not decode were never a valid block: nothing refers to them.
+                    guard let block = try? Block(decoding: record.bytes) else { return }
+                    scanned += 1
+                    try connect(block, position)
+                }
+            } catch let error as BlockFile.ReadError {
+                guard file == files.last else { throw ChainStateError.corruptDatabase("\(error)") }
+                try blockFiles.truncateCurrent(to: UInt64(error.offset))
+            }
+        }
+        replayMark = nil
+        if scanned > 0 { try flush() }
+    }
+
+    /// A datadir without a database may still hold block files: from a kill while it was
+    /// created (at most a genesis record, maybe torn: cut off), or from a lost index, which
+    /// only `--reindex` may rebuild (a fresh state here would leave those blocks unused).
+    private static func checkNoBlocksBeyondGenesis(_ directory: String, _ blockFiles: FlatFileStore, magic: [UInt8], genesis: Hash256) throws {
+        let files = try blockFiles.fileNumbers()
+        for file in files {
+            do {
+                try BlockFile.forEachRecord(path: blockFiles.path(file), magic: magic) { record in
+                    guard (try? Block(decoding: record.bytes))?.hash == genesis else {
+                        throw ChainStateError.corruptDatabase("\(directory) holds block files but no chain database; rebuild it with verify-chain --reindex")
+                    }
+                }
+            } catch let error as BlockFile.ReadError {
+                guard file == files.last else { throw ChainStateError.corruptDatabase("\(error)") }
+                try blockFiles.truncateCurrent(to: UInt64(error.offset))
+            }
+        }
     }
 
     private func loadIndex() throws {
@@ -172,6 +282,9 @@ public final class ChainState {
 
     public func node(_ hash: Hash256) -> BlockNode? { nodes[hash] }
 
+    /// Blocks the index records as invalid (kept so they are never validated again).
+    public var invalidBlocks: Set<Hash256> { Set(nodes.values.lazy.filter(\.isInvalid).map(\.hash)) }
+
     /// Median time of `node` and up to 10 ancestors.
     public func medianTimePast(_ node: BlockNode) -> UInt64 { HeaderRules.medianTime(recentTimes(node)) }
 
@@ -200,6 +313,23 @@ public final class ChainState {
                          parent: parent)
     }
 
+    /// A switch of the best chain to a branch that did not extend the tip.
+    public struct Reorganization: Sendable, Equatable {
+        public var forkHeight: UInt64
+        public var oldTip: Hash256
+        public var oldHeight: UInt64
+        public var newTip: Hash256
+        public var newHeight: UInt64
+        public var disconnected: Int
+        public var connected: Int
+    }
+
+    /// The reorganisations recorded so far, forgetting them.
+    public func takeReorganizations() -> [Reorganization] {
+        defer { reorganizations.removeAll() }
+        return reorganizations
+    }
+
     public enum AcceptResult: Equatable {
         case connected        // the block is on the best chain now
         case sideBranch       // stored, on a branch with less work
@@ -211,6 +341,12 @@ public final class ChainState {
     /// Throws `ChainStateError.rejected` naming the rule; the chain is then unchanged.
     @discardableResult
     public func accept(_ block: Block, encodedSize: Int? = nil) throws -> AcceptResult {
+        try accept(block, encodedSize: encodedSize, storedAt: nil)
+    }
+
+    /// `storedAt`: the block's record is already in the block files there (replay).
+    func accept(_ block: Block, encodedSize: Int? = nil, storedAt: FlatFileStore.Position?) throws -> AcceptResult {
+        guard !isReadOnly else { throw ChainStateError.storage("the chain state is open read-only") }
         precondition(unverified.isEmpty, "settle the deferred signatures (confirmDeferred/rejectDeferred) before accept")
         let hash = block.hash
         if let known = nodes[hash] {
@@ -232,7 +368,12 @@ public final class ChainState {
         }
         let node = try checkedNode(for: block, hash: hash, parent: parent)
         nodes[hash] = node
-        try storeBlock(hash, block.encoded)
+        if let storedAt {
+            pending.put(families.blocks, hash.bytes, storedAt.encoded)
+            unflushedBlocks[hash] = storedAt
+        } else {
+            try storeBlock(hash, block.encoded)
+        }
         pending.put(families.index, hash.bytes, node.record)
         pendingBytes += 256
 
@@ -244,7 +385,9 @@ public final class ChainState {
         try flushIfNeeded()
         // Orphans waiting for this block.
         if let children = orphans.removeValue(forKey: hash) {
-            for child in children { _ = try? accept(child) }
+            for child in children {
+                do { try accept(child) } catch let error as ChainStateError { rejectedOrphans.append(error) }
+            }
         }
         return result
     }
@@ -260,6 +403,7 @@ public final class ChainState {
             try disconnectTip()
         }
         let toConnect = newBranch.drop { $0.height <= fork.height }
+        let oldTip = disconnected.first // nil: a plain extension of the tip
         for node in toConnect {
             do {
                 try connectTip(node)
@@ -272,6 +416,10 @@ public final class ChainState {
                 }
                 throw error
             }
+        }
+        if let oldTip {
+            reorganizations.append(Reorganization(forkHeight: fork.height, oldTip: oldTip.hash, oldHeight: oldTip.height, newTip: target.hash,
+                                                  newHeight: target.height, disconnected: disconnected.count, connected: toConnect.count))
         }
     }
 
@@ -435,12 +583,14 @@ public final class ChainState {
     /// Writes everything pending (blocks, index, undo data, UTXO changes) and the best-block
     /// marker in one atomic, synced write batch.
     public func flush() throws {
+        guard !isReadOnly else { return } // nothing can have changed
         precondition(unverified.isEmpty, "a flush must never persist blocks whose signatures are unverified")
         lastFlushSummary = try utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2)
         pending.put(families.meta, Self.bestKey, tip.hash.bytes)
         // The records the batch points at must be durable before it is.
         try blockFiles.sync()
         try undoFiles.sync()
+        pending.put(families.meta, Self.flushedKey, FlatFileStore.encodeEnd(replayMark ?? blockFiles.end))
         try database.write(pending, sync: true)
         pending = RocksDB.WriteBatch()
         unflushedBlocks.removeAll()
@@ -455,6 +605,7 @@ public final class ChainState {
     /// Count, total and canonical digest of the UTXO set (after a flush):
     /// BLAKE3 over, in key order, each coin's 36-byte key followed by its encoding.
     public func utxoSummary() throws -> UTXOSummary {
+        if isReadOnly { return try scannedUTXOSummary() }
         try flush()
         if let (count, total, digest) = lastFlushSummary {
             return UTXOSummary(bestHash: tip.hash, bestHeight: tip.height, count: count, total: total, digest: digest)
@@ -596,7 +747,27 @@ extension ChainState {
     /// The network a datadir was created for, or nil for a new or foreign directory.
     public static func storedNetwork(directory: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: directory + "/CURRENT") else { return nil }
-        let database = try RocksDB(path: directory, columnFamilies: ["utxo", "blocks", "index", "undo", "meta"])
+        // Read-only: works while another process holds the datadir.
+        let database: RocksDB
+        do { database = try openDatabase(directory, options: RocksDB.Options(), readOnly: true) } catch ChainStateError.noChainState { return nil }
         return try database.get(database.columnFamily("meta"), networkKey).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+extension ChainState {
+    /// The block files of a datadir (`blocks/blk*.dat`), in file order.
+    public static func blockFilePaths(directory: String) throws -> [String] {
+        let blocks = directory + "/blocks"
+        return try FlatFileStore.fileNumbers(directory: blocks, prefix: "blk").map { blocks + "/blk" + String(format: "%05u", $0) + ".dat" }
+    }
+
+    /// Holds the datadir's lock (its database opened for writing, nothing read) until the
+    /// returned object is released, so no other process writes it meanwhile (`--reindex`).
+    /// Nil when the directory holds no database.
+    public static func holdLock(directory: String) throws -> AnyObject? {
+        guard FileManager.default.fileExists(atPath: directory + "/CURRENT") else { return nil }
+        var options = RocksDB.Options()
+        options.createIfMissing = false
+        return try openDatabase(directory, options: options, readOnly: false)
     }
 }

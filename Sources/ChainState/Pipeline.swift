@@ -37,6 +37,13 @@ public final class VerificationPipeline {
         public var contextFreeInline = false
         /// Blocks per read chunk (the unit of the parallel context-free stage).
         public var chunkBlocks = 32
+        /// Bytes of blocks kept while they wait for a parent that comes later in the input.
+        public var maxWaitingBytes = 256 << 20
+        /// Polled once per block: true stops the run cleanly (everything verified so far is kept).
+        public var shouldStop: (@Sendable () -> Bool)?
+        /// Blocks already judged invalid (by the index of the datadir being reindexed, whose
+        /// files keep rejected blocks): passed over, counted in `Report.knownInvalid`.
+        public var knownInvalid: Set<Hash256> = []
 
         public init(verifier: @escaping Verifier, backendName: String, batchSize: Int, contextFreeThreads: Int) {
             self.verifier = verifier
@@ -75,6 +82,9 @@ public final class VerificationPipeline {
     public enum Source {
         /// A block file (records `magic | length | block`).
         case file(String)
+        /// A block file of a datadir (`--reindex`), read up to byte `end` (its size when the run
+        /// began); a record cut short there is where a crash stopped an append, not an error.
+        case datadirFile(String, end: Int)
         /// The best chain stored in another chain state, from height 1 (re-verification).
         case stored(ChainState, label: String)
     }
@@ -105,6 +115,39 @@ public final class VerificationPipeline {
         public var drains = 0
         public var failure: String?
         public var malformed = false
+        /// Stopped by `Options.shouldStop`.
+        public var interrupted = false
+        /// One line per input block neither connected nor already known (its parent never came,
+        /// or too many blocks were waiting), and one per gap naming the missing parent.
+        public var unconnected: [String] = []
+        public var gaps: [String] = []
+        public var reorganizations: [ChainState.Reorganization] = []
+        public var knownInvalid = 0
+        /// The rejected block of `failure` came from a datadir's own block file (`--reindex`
+        /// may pass over it: the state knows it as invalid, and a rerun continues past it).
+        public var failureInDatadirFile = false
+        /// Rejections of blocks from a datadir's own files that a reindex passed over.
+        public var passedOver: [String] = []
+
+        /// Adds a rerun's counts to this report (`--reindex` reruns after passing over a block).
+        public mutating func add(_ next: Report) {
+            let earlierBlocks = blocks
+            blocks += next.blocks
+            transactions += next.transactions
+            inputs += next.inputs
+            signatures += next.signatures
+            batches += next.batches
+            drains += next.drains
+            seconds += next.seconds
+            knownInvalid += next.knownInvalid
+            // The rerun skips what the earlier runs connected or passed over.
+            skipped = max(0, next.skipped - earlierBlocks - passedOver.count)
+            for (stage, value) in next.stageSeconds { stageSeconds[stage, default: 0] += value }
+            (failure, malformed, interrupted, failureInDatadirFile) = (next.failure, next.malformed, next.interrupted, next.failureInDatadirFile)
+            (unconnected, gaps) = (next.unconnected, next.gaps)
+            reorganizations += next.reorganizations
+            passedOver += next.passedOver
+        }
         public var seconds = 0.0
         /// Busy seconds per stage: read, contextFree, utxo, signatures, commit; and the
         /// UTXO stage's waits: waitInput (starved), waitSignatures (back-pressure and drains).
@@ -131,6 +174,8 @@ public final class VerificationPipeline {
         var bytes: [UInt8]
         var stored: Bool
         var units: Int
+        /// From a `.datadirFile` source.
+        var fromDatadir = false
 
         /// How the sequential path names a record in messages.
         var name: String { stored ? "\(file): stored block at height \(offset)" : "\(file): record at byte \(offset)" }
@@ -203,7 +248,7 @@ public final class VerificationPipeline {
         }
 
         // Stage 3 (and the commit): UTXO resolution and scripts in block order, on this thread.
-        var origins = [(name: String, transactions: Int, inputs: Int, signatures: Int)]() // the unconfirmed deferred blocks
+        var origins = [(name: String, transactions: Int, inputs: Int, signatures: Int, fromDatadir: Bool)]() // the unconfirmed deferred blocks
         var originsHead = 0
         var failure: String?
         var signatureFailed = false
@@ -218,6 +263,7 @@ public final class VerificationPipeline {
             case let .failed(index, location):
                 let error = try state.rejectDeferred(index: index, location: location)
                 failure = "\(origins[originsHead + index].name): \(error)"
+                report.failureInDatadirFile = origins[originsHead + index].fromDatadir
                 // The rejected block and every later one are not connected.
                 for dropped in origins[(originsHead + index)...] {
                     report.blocks -= 1
@@ -251,6 +297,8 @@ public final class VerificationPipeline {
         }
 
         var unitsDone = 0
+        var waiting = WaitingBlocks<(Block, [Hash256]?, RawRecord)>(maxBytes: options.maxWaitingBytes)
+        let shouldStop = options.shouldStop, knownInvalid = options.knownInvalid
         let processStart = DispatchTime.now().uptimeNanoseconds
         do {
             outer: while true {
@@ -268,6 +316,7 @@ public final class VerificationPipeline {
                 for item in batch {
                     try pollResults()
                     if signatureFailed { break outer }
+                    if let shouldStop, shouldStop() { report.interrupted = true; break outer }
                     switch item {
                     case .malformed(let message), .readFailure(let message):
                         try drain()
@@ -278,57 +327,76 @@ public final class VerificationPipeline {
                         break outer
                     case let .block(block, txids, record):
                         unitsDone += record.units
-                        if state.node(block.hash) != nil { report.skipped += 1; continue }
-                        var handled = false
-                        if let txids, state.canConnectDeferred(block) {
-                            let utxoStart = DispatchTime.now().uptimeNanoseconds
-                            do {
-                                let connection = try state.connectDeferred(block, txids: txids, encoded: record.bytes)
-                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
-                                origins.append((record.name, connection.transactions, connection.inputs, connection.signatures.count))
-                                report.blocks += 1
-                                report.transactions += connection.transactions
-                                report.inputs += connection.inputs
-                                report.signatures += connection.signatures.count
-                                let pushStart = DispatchTime.now().uptimeNanoseconds
-                                signatureQueue.push(.block(connection), weight: connection.signatures.count + 1)
-                                clock.add("waitSignatures", DispatchTime.now().uptimeNanoseconds - pushStart)
-                                handled = true
-                            } catch is ChainStateError {
-                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
-                                // Settle first: an earlier bad signature is the error to report.
-                                // Then `accept` repeats the check and records the block as invalid.
+                        // The block, then any that waited for it (parents always before children).
+                        var work = [(block, txids, record)]
+                        while let (block, txids, record) = work.popLast() {
+                            if state.node(block.hash) != nil || (!waiting.isEmpty && waiting.contains(block.hash)) {
+                                report.skipped += 1; continue
                             }
-                        }
-                        if !handled {
-                            try drain()
-                            if signatureFailed { break outer }
-                            let utxoStart = DispatchTime.now().uptimeNanoseconds
-                            do {
-                                if try state.accept(block, encodedSize: record.bytes.count) == .connected {
+                            if !knownInvalid.isEmpty && knownInvalid.contains(block.hash) { report.knownInvalid += 1; continue }
+                            var handled = false
+                            if let txids, state.canConnectDeferred(block) {
+                                let utxoStart = DispatchTime.now().uptimeNanoseconds
+                                do {
+                                    let connection = try state.connectDeferred(block, txids: txids, encoded: record.bytes)
+                                    clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                                    origins.append((record.name, connection.transactions, connection.inputs, connection.signatures.count,
+                                                    record.fromDatadir))
                                     report.blocks += 1
-                                    report.transactions += state.connectedTransactions
-                                    report.inputs += state.connectedInputs
-                                    report.signatures += state.connectedSignatures
+                                    report.transactions += connection.transactions
+                                    report.inputs += connection.inputs
+                                    report.signatures += connection.signatures.count
+                                    let pushStart = DispatchTime.now().uptimeNanoseconds
+                                    signatureQueue.push(.block(connection), weight: connection.signatures.count + 1)
+                                    clock.add("waitSignatures", DispatchTime.now().uptimeNanoseconds - pushStart)
+                                    handled = true
+                                } catch is ChainStateError {
+                                    clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                                    // Settle first: an earlier bad signature is the error to report.
+                                    // Then `accept` repeats the check and records the block as invalid.
                                 }
-                                clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
-                            } catch let error as ChainStateError {
-                                failure = "\(record.name): \(error)"
-                                break outer
                             }
-                        }
-                        if state.needsFlush {
-                            try drain()
-                            if signatureFailed { break outer }
-                            try clock.measure("commit") { try state.flushIfNeededAndVerified() }
-                        }
-                        if let progress {
-                            let seconds = Double(DispatchTime.now().uptimeNanoseconds - processStart) / 1e9
-                            progress(Progress(height: state.tip.height, verifiedHeight: state.verifiedHeight, blocks: report.blocks,
-                                              transactions: report.transactions, inputs: report.inputs, signatures: report.signatures,
-                                              verifiedSignatures: verifiedSignatures,
-                                              seconds: seconds, fraction: totalUnits > 0 ? min(1, Double(unitsDone) / Double(totalUnits)) : 0,
-                                              backend: options.backendName, signatureStageBusy: busy.value))
+                            if !handled && state.node(block.header.previousHash) == nil {
+                                // Its parent may come later: wait for it (`work` resumes it then).
+                                if !waiting.park((block, txids, record), hash: block.hash, parent: block.header.previousHash,
+                                                 bytes: record.bytes.count) {
+                                    report.unconnected.append("\(record.name): block \(block.header.height) (\(block.hash.hex)) not connected: "
+                                                              + "its parent \(block.header.previousHash.hex) is unknown and \(options.maxWaitingBytes >> 20) MiB of blocks already wait for theirs")
+                                }
+                                continue
+                            }
+                            if !handled {
+                                try drain()
+                                if signatureFailed { break outer }
+                                let utxoStart = DispatchTime.now().uptimeNanoseconds
+                                do {
+                                    if try state.accept(block, encodedSize: record.bytes.count) == .connected {
+                                        report.blocks += 1
+                                        report.transactions += state.connectedTransactions
+                                        report.inputs += state.connectedInputs
+                                        report.signatures += state.connectedSignatures
+                                    }
+                                    clock.add("utxo", DispatchTime.now().uptimeNanoseconds - utxoStart)
+                                } catch let error as ChainStateError {
+                                    failure = "\(record.name): \(error)"
+                                    if case .rejected = error { report.failureInDatadirFile = record.fromDatadir }
+                                    break outer
+                                }
+                            }
+                            if !waiting.isEmpty { work += waiting.release(childrenOf: block.hash) }
+                            if state.needsFlush {
+                                try drain()
+                                if signatureFailed { break outer }
+                                try clock.measure("commit") { try state.flushIfNeededAndVerified() }
+                            }
+                            if let progress {
+                                let seconds = Double(DispatchTime.now().uptimeNanoseconds - processStart) / 1e9
+                                progress(Progress(height: state.tip.height, verifiedHeight: state.verifiedHeight, blocks: report.blocks,
+                                                  transactions: report.transactions, inputs: report.inputs, signatures: report.signatures,
+                                                  verifiedSignatures: verifiedSignatures,
+                                                  seconds: seconds, fraction: totalUnits > 0 ? min(1, Double(unitsDone) / Double(totalUnits)) : 0,
+                                                  backend: options.backendName, signatureStageBusy: busy.value))
+                            }
                         }
                     }
                 }
@@ -352,6 +420,10 @@ public final class VerificationPipeline {
         signatureQueue.push(.end, weight: 0)
         group.wait()
         if let failure { report.failure = failure }
+        if failure == nil && !report.interrupted {
+            (report.gaps, report.unconnected) = Self.describeWaiting(waiting, state: state, alreadyReported: report.unconnected)
+        }
+        report.reorganizations = state.takeReorganizations()
         report.batches = clock.count("signatures")
         report.stageSeconds = clock.snapshot()
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -369,11 +441,31 @@ public final class VerificationPipeline {
         thread.start()
     }
 
+    /// The gaps (one line per missing parent) and the blocks left waiting at the end of the input.
+    static func describeWaiting(_ waiting: WaitingBlocks<(Block, [Hash256]?, RawRecord)>, state: ChainState,
+                                alreadyReported: [String]) -> (gaps: [String], unconnected: [String]) {
+        var gaps = [String](), unconnected = alreadyReported
+        for (parent, children) in waiting.groups() where !waiting.contains(parent) {
+            let (first, _, record) = children.min { $0.0.header.height < $1.0.header.height }!
+            let below = waiting.descendantCount(of: parent)
+            gaps.append("gap: block \(first.header.height) (\(first.hash.hex), \(record.name)) needs block \(first.header.height - 1) "
+                        + "(\(parent.hex)), which is in neither the input nor the datadir (best block: height \(state.tip.height)); "
+                        + "\(below) block\(below == 1 ? "" : "s") wait on it")
+        }
+        for (block, _, record) in waiting.all().sorted(by: { $0.0.header.height < $1.0.header.height }) {
+            unconnected.append("\(record.name): block \(block.header.height) (\(block.hash.hex)) not connected: "
+                               + "parent \(block.header.previousHash.hex) unknown")
+        }
+        return (gaps.sorted(), unconnected)
+    }
+
     static func totalUnits(_ sources: [Source]) -> Int {
         sources.reduce(0) { total, source in
             switch source {
             case .file(let path):
                 return total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+            case .datadirFile(_, let end):
+                return total + end
             case .stored(let state, _):
                 return total + Int(state.tip.height)
             }
@@ -410,6 +502,11 @@ public final class VerificationPipeline {
                     try BlockFile.forEachRecord(path: path, magic: magic) { record in
                         try add(RawRecord(file: path, offset: record.offset, bytes: record.bytes, stored: false, units: record.bytes.count + 8))
                     }
+                case let .datadirFile(path, end):
+                    try forEachDatadirRecord(path: path, magic: magic, end: end) { record in
+                        try add(RawRecord(file: path, offset: record.offset, bytes: record.bytes, stored: false, units: record.bytes.count + 8,
+                                          fromDatadir: true))
+                    }
                 case let .stored(stored, label):
                     for node in stored.active.dropFirst() {
                         let bytes: [UInt8]
@@ -433,6 +530,15 @@ public final class VerificationPipeline {
     }
 
     struct StoredReadError: Error { var message: String }
+
+    /// The records of a datadir's block file up to `end`; a torn last record (an append a
+    /// crash interrupted, past the last flush) ends the file instead of failing the run.
+    public static func forEachDatadirRecord(path: String, magic: [UInt8], end: Int, _ body: (BlockFile.Record) throws -> Void) throws {
+        do {
+            try BlockFile.forEachRecord(path: path, magic: magic, end: end, body)
+        } catch BlockFile.ReadError.truncated {
+        }
+    }
 
     static func contextFreeStage(from input: BoundedQueue<ReadItem>, into output: BoundedQueue<[Parsed]>,
                                  parameters: ConsensusParameters, threads: Int, clock: StageClock) {
@@ -650,6 +756,50 @@ final class ResultSlots<T>: @unchecked Sendable {
     init(count: Int) { storage = Array(repeating: nil, count: count) }
     func set(_ index: Int, _ value: T) { lock.lock(); storage[index] = value; lock.unlock() }
     var values: [T] { storage.map { $0! } }
+}
+
+/// Blocks whose parent is not known yet, by parent, within a byte bound: what bitcoind's
+/// `-loadblock` keeps so a file's blocks connect whatever their order.
+public struct WaitingBlocks<Item> {
+    public let maxBytes: Int
+    public private(set) var bytes = 0
+    private var byParent: [Hash256: [(hash: Hash256, bytes: Int, item: Item)]] = [:]
+    private var hashes = Set<Hash256>()
+
+    public init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    public var isEmpty: Bool { hashes.isEmpty }
+    public var count: Int { hashes.count }
+    public func contains(_ hash: Hash256) -> Bool { hashes.contains(hash) }
+
+    /// Keeps `item` until `release(childrenOf: parent)`; false (nothing kept) when full.
+    public mutating func park(_ item: Item, hash: Hash256, parent: Hash256, bytes size: Int) -> Bool {
+        guard bytes + size <= maxBytes else { return false }
+        byParent[parent, default: []].append((hash, size, item))
+        hashes.insert(hash)
+        bytes += size
+        return true
+    }
+
+    /// The blocks waiting for `hash`, no longer kept.
+    public mutating func release(childrenOf hash: Hash256) -> [Item] {
+        guard let children = byParent.removeValue(forKey: hash) else { return [] }
+        for child in children { hashes.remove(child.hash); bytes -= child.bytes }
+        return children.map(\.item)
+    }
+
+    /// Waiting items grouped by the parent they wait for.
+    public func groups() -> [(parent: Hash256, items: [Item])] { byParent.map { ($0.key, $0.value.map(\.item)) } }
+    public func all() -> [Item] { byParent.values.flatMap { $0.map(\.item) } }
+
+    /// How many waiting blocks descend from `parent`.
+    public func descendantCount(of parent: Hash256) -> Int {
+        var count = 0, stack = [parent]
+        while let next = stack.popLast() {
+            for child in byParent[next] ?? [] { count += 1; stack.append(child.hash) }
+        }
+        return count
+    }
 }
 
 struct UncheckedBox<T>: @unchecked Sendable {

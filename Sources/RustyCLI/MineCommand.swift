@@ -19,7 +19,9 @@ struct MineCommand: ParsableCommand {
             Builds a block template (coinbase paying the subsidy, with an extra nonce) on the best block, \
             searches the nonce space on the selected OpenCL devices and CPU threads at once (disjoint \
             ranges sized by measured speed), connects each block found (so ASERT retargets as it goes) \
-            and shows the hashrate per backend and in total. Ctrl-C stops cleanly after the current round.
+            and shows the hashrate per backend and in total. Each block is on disk (flushed) before it is \
+            reported accepted. Ctrl-C stops cleanly after the current round; so does a closed standard output. \
+            testnet and mainnet need --address (or --key); regtest pays to a new key when neither is given.
             """
     )
 
@@ -50,14 +52,36 @@ struct MineCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per block found, and a final summary.")
     var json = false
 
+    static let blocksRange = 1...100_000_000
+    static let cpuThreadsRange = 0...1024
+
     func validate() throws {
         guard ["regtest", "testnet", "mainnet"].contains(network) else { throw ValidationError("--network must be regtest, testnet or mainnet") }
-        if let blocks, blocks < 1 { throw ValidationError("--blocks must be at least 1") }
+        if let blocks { try checkCountRange("--blocks", blocks, Self.blocksRange) }
+        if network != "regtest" && address == nil && key == nil {
+            // A generated key's seed only goes to the terminal: real coins would be easy to lose.
+            throw ValidationError("--address is required on \(network) (or --key); only regtest pays to a generated key")
+        }
+        if let devices { _ = try Self.deviceIndices(devices) }
         if address != nil && key != nil { throw ValidationError("--address and --key cannot be combined") }
         if let address, HexCoding.decode(address)?.count != 32 { throw ValidationError("--address needs 64 hex digits") }
         if let key, HexCoding.decode(key)?.count != 32 { throw ValidationError("--key needs 64 hex digits") }
-        if let cpuThreads, cpuThreads < 0 { throw ValidationError("--cpu-threads must be 0 or more") }
+        if let cpuThreads { try checkCountRange("--cpu-threads", cpuThreads, Self.cpuThreadsRange) }
         guard BackendChoice(rawValue: backend) != nil else { throw ValidationError("unknown --backend '\(backend)' (auto, opencl, simd, scalar)") }
+    }
+
+    /// `--devices` as distinct indices, in the order given.
+    static func deviceIndices(_ list: String) throws -> [Int] {
+        var indices = [Int]()
+        for part in list.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = part.trimmingCharacters(in: .whitespaces)
+            guard let index = Int(text), index >= 0 else {
+                throw ValidationError("--devices: '\(text)' is not a device index (0, 1, ... as `rusty devices` lists them)")
+            }
+            guard !indices.contains(index) else { throw ValidationError("--devices: device \(index) is listed twice") }
+            indices.append(index)
+        }
+        return indices
     }
 
     func payoutScript() -> [UInt8] {
@@ -66,7 +90,7 @@ struct MineCommand: ParsableCommand {
         var generator = SystemRandomNumberGenerator()
         let seed = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let publicKey = Ed25519.publicKey(seed: seed)
-        printError("rusty mine: paying to a new key: seed \(HexCoding.encode(seed)) pk \(HexCoding.encode(publicKey))")
+        printError("rusty mine: warning: no --address; paying to a new key, keep its seed: seed \(HexCoding.encode(seed)) pk \(HexCoding.encode(publicKey))")
         return StandardScript.payToKeyHash(StandardScript.keyHash(publicKey))
     }
 
@@ -91,9 +115,9 @@ struct MineCommand: ParsableCommand {
             if let devices {
                 let all = OpenCL.computeDevices()
                 var picked = [OpenCLDevice]()
-                for part in devices.split(separator: ",") {
-                    guard let index = Int(part.trimmingCharacters(in: .whitespaces)), all.indices.contains(index) else {
-                        throw ValidationError("--devices: '\(part)' is not a device index (0..<\(all.count))")
+                for index in try Self.deviceIndices(devices) {
+                    guard all.indices.contains(index) else {
+                        throw ValidationError("--devices: \(index) is not a device index (0...\(all.count - 1): `rusty devices` lists them)")
                     }
                     picked.append(all[index])
                 }
@@ -116,18 +140,24 @@ struct MineCommand: ParsableCommand {
 
     func run() throws {
         let parameters = try consensusParameters(network)
+        // Devices first: a bad --devices index is a usage error that must not create a datadir.
+        let searcher = try makeSearcher()
         let state: ChainState
         do {
             state = try ChainState(directory: datadir, parameters: parameters, cacheMiB: 64)
+        } catch ChainStateError.inUse(let directory) {
+            printError("rusty: \(directory): in use by another process")
+            throw ExitCode(1)
         } catch {
             printError("rusty mine: \(error)")
             throw ExitCode(1)
         }
         let payout = payoutScript()
-        let searcher = try makeSearcher()
         let miner = Miner(searcher: searcher, roundSize: 1 << 20)
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
+        // A closed stdout (EPIPE) stops mining cleanly instead of killing the process.
+        signal(SIGPIPE, SIG_IGN)
         // A parent (a test runner, a supervisor) may have left these blocked, and the mask is inherited.
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -135,7 +165,11 @@ struct MineCommand: ParsableCommand {
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         let progress = ProgressLine()
+        if state.replayedBlocks > 0 {
+            printError("rusty mine: connected \(state.replayedBlocks) blocks the block files held past the last flush")
+        }
         printError("rusty mine: \(network) at height \(state.tip.height), backend \(searcher.name)")
+        var outputClosed = false
         let began = DispatchTime.now().uptimeNanoseconds
         var found = 0
         let clock = { UInt64(Date().timeIntervalSince1970) }
@@ -154,6 +188,14 @@ struct MineCommand: ParsableCommand {
                 printError("rusty mine: block rejected by the chain state: \(error)")
                 throw ExitCode(1)
             }
+            do {
+                // Durable before it is reported: a kill after the line below loses nothing.
+                try state.flush()
+            } catch {
+                progress.finish()
+                printError("rusty mine: block \(solution.block.header.height) could not be stored: \(error)")
+                throw ExitCode(1)
+            }
             found += 1
             progress.finish()
             if json {
@@ -164,11 +206,15 @@ struct MineCommand: ParsableCommand {
                 print("accepted block \(solution.block.header.height) \(solution.hash.hex) nonce \(solution.block.header.nonce) "
                       + "bits \(String(format: "0x%08x", solution.block.header.bits)) difficulty \(String(format: "%.4g", difficulty))")
             }
-            fflush(nil)
+            if fflush(nil) != 0 && errno == EPIPE { outputClosed = true; break }
         }
         try state.flush()
         progress.finish()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        if outputClosed {
+            printError("rusty mine: standard output closed; stopped at height \(state.tip.height) (every accepted block is on disk)")
+            return
+        }
         let rate = miner.seconds > 0 ? Double(miner.hashes) / miner.seconds : 0
         if json {
             print(jsonLine(["blocks": found, "height": state.tip.height, "hashes": miner.hashes, "seconds": seconds,

@@ -28,7 +28,7 @@ struct UTXOInfoCommand: ParsableCommand {
                 printError("rusty utxo-info: \(datadir) holds no chain state")
                 throw ExitCode(1)
             }
-            summary = try ChainState(directory: datadir, parameters: try consensusParameters(network)).utxoSummary()
+            summary = try ChainState(directory: datadir, parameters: try consensusParameters(network), readOnly: true).utxoSummary()
         } catch let exit as ExitCode {
             throw exit
         } catch {

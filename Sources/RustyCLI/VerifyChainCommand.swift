@@ -9,6 +9,9 @@ import OpenCLRuntime
 import Primitives
 import SignatureBackends
 
+/// The signal that asked verify-chain to stop (SIGINT or SIGTERM), 0 while none did.
+nonisolated(unsafe) private var verifyStopSignal: sig_atomic_t = 0
+
 struct VerifyChainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-chain",
@@ -16,10 +19,13 @@ struct VerifyChainCommand: ParsableCommand {
         discussion: """
             A staged pipeline: read -> decode and context-free checks (parallel) -> UTXO and scripts in block order \
             -> signature batches spanning blocks on the chosen backend -> commit. Nothing is written before its \
-            signatures verified. --sequential validates block by block instead. --reindex re-verifies the chain \
-            stored in the datadir from its own blocks, from scratch (then any block files given). \
-            Exit status: 0 all blocks valid; 1 a block was rejected (the state stays at the last valid block); \
-            2 a malformed file.
+            signatures verified. --sequential validates block by block instead. Blocks may come in any order: one \
+            whose parent comes later waits for it (within a memory bound). --reindex rebuilds the state from the \
+            datadir's own block files alone, from scratch (then any block files given). SIGINT or SIGTERM flushes, \
+            prints the summary so far and exits; a rerun continues. \
+            Exit status: 0 all blocks valid and connected (or already known); 1 a block was rejected (the state stays \
+            at the last valid block) or could not be connected (unknown parent, gap); 2 a malformed file; \
+            130/143 stopped by SIGINT/SIGTERM.
             """
     )
 
@@ -47,17 +53,21 @@ struct VerifyChainCommand: ParsableCommand {
     @Flag(help: "Validate block by block (signatures of each block verified before the next), without the pipeline.")
     var sequential = false
 
-    @Flag(help: "Re-verify the chain stored in --datadir from its own blocks, from scratch.")
+    @Flag(help: "Rebuild --datadir's chain state from its block files alone (the index may be gone), from scratch.")
     var reindex = false
 
     @Flag(help: "Print JSON.")
     var json = false
 
+    static let dbcacheRange = 1...1_048_576
+    static let threadsRange = 1...1024
+    static let batchSizeRange = 1...16_777_216
+
     func validate() throws {
         guard !files.isEmpty || reindex else { throw ValidationError("give at least one block file (or --reindex)") }
-        guard dbcache >= 1 else { throw ValidationError("--dbcache must be at least 1 MiB") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        try checkCountRange("--dbcache", dbcache, Self.dbcacheRange, unit: " MiB")
+        if let threads { try checkCountRange("--threads", threads, Self.threadsRange) }
+        if let batchSize { try checkCountRange("--batch-size", batchSize, Self.batchSizeRange) }
     }
 
     func signatureBackend() throws -> Ed25519.Backend {
@@ -79,6 +89,23 @@ struct VerifyChainCommand: ParsableCommand {
 
     func run() throws {
         let signatureBackend = try signatureBackend()
+        // A missing or unreadable input is named before anything is created.
+        for file in files {
+            do { _ = try InputFile(path: file) } catch {
+                printError("rusty: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        // Stop cleanly (flush, summary) on SIGINT/SIGTERM; a closed stdout must not kill the
+        // process before its flush.
+        signal(SIGINT) { verifyStopSignal = $0 }
+        signal(SIGTERM) { verifyStopSignal = $0 }
+        signal(SIGPIPE, SIG_IGN)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         let threadCount = threads ?? activeProcessorCount()
         let reindexDirectory = datadir.hasSuffix("/") ? String(datadir.dropLast()) + ".reindex" : datadir + ".reindex"
         let start = DispatchTime.now().uptimeNanoseconds
@@ -86,9 +113,26 @@ struct VerifyChainCommand: ParsableCommand {
         let outcome = try verify(signatureBackend: signatureBackend, threadCount: threadCount, reindexDirectory: reindexDirectory)
         let (report, summary, startHeight, options) = (outcome.report, outcome.summary, outcome.startHeight, outcome.options)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let complete = report.failure == nil && report.unconnected.isEmpty && !report.interrupted
         if reindex {
-            // The rebuilt state replaces the datadir.
-            try Self.replace(datadir, with: reindexDirectory)
+            if complete {
+                // The rebuilt state replaces the datadir.
+                try Self.replace(datadir, with: reindexDirectory)
+            } else {
+                // Keep the datadir (its block files are the only copy of some blocks).
+                try? FileManager.default.removeItem(atPath: reindexDirectory)
+                printError("rusty verify-chain: reindex incomplete; \(datadir) is unchanged")
+            }
+        }
+        for reorganization in report.reorganizations {
+            printError("rusty verify-chain: reorganisation at height \(reorganization.forkHeight): \(reorganization.disconnected) blocks "
+                       + "disconnected (tip \(reorganization.oldHeight) \(reorganization.oldTip.hex)), \(reorganization.connected) connected "
+                       + "(tip \(reorganization.newHeight) \(reorganization.newTip.hex))")
+        }
+        for line in report.gaps + report.unconnected { printError("rusty verify-chain: \(line)") }
+        for line in report.passedOver { printError("rusty verify-chain: passed over an invalid block of the datadir's files: \(line)") }
+        if report.knownInvalid > 0 {
+            printError("rusty verify-chain: passed over \(report.knownInvalid) blocks the datadir's index records as invalid")
         }
         if let failure = report.failure { printError("rusty verify-chain: \(failure)") }
         let perSecond = { (count: Int) in Double(count) / max(seconds, 1e-9) }
@@ -101,6 +145,8 @@ struct VerifyChainCommand: ParsableCommand {
                 "utxoTotal": summary.total.baseUnits, "utxoDigest": summary.digest.hex,
                 "backend": sequential ? signatureBackend.resolved.rawValue : options.backendName, "error": report.failure ?? NSNull(),
                 "mode": sequential ? "sequential" : "pipeline", "threads": threadCount, "reindex": reindex,
+                "unconnected": report.unconnected.count, "gaps": report.gaps, "reorganizations": report.reorganizations.count,
+                "interrupted": report.interrupted, "knownInvalid": report.knownInvalid, "passedOver": report.passedOver.count,
                 "blocksPerSecond": perSecond(report.blocks), "transactionsPerSecond": perSecond(report.transactions),
                 "inputsPerSecond": perSecond(report.inputs), "signaturesPerSecond": perSecond(report.signatures),
             ]
@@ -130,23 +176,42 @@ struct VerifyChainCommand: ParsableCommand {
                 best block \(summary.bestHash.hex)
                 UTXO set: \(summary.count) coins, \(summary.total) RUST, digest \(summary.digest.hex)
                 """
+            if !report.unconnected.isEmpty { text += "\nnot connected: \(report.unconnected.count) blocks (listed on standard error)" }
+            if !report.reorganizations.isEmpty { text += "\nreorganisations: \(report.reorganizations.count)" }
+            if report.interrupted { text += "\nstopped by signal \(verifyStopSignal == SIGTERM ? "SIGTERM" : "SIGINT"); the rerun continues from here" }
             print(text)
         }
+        // A closed stdout (EPIPE) loses only the summary: the state is flushed.
+        fflush(nil)
         if report.failure != nil { throw ExitCode(report.malformed ? 2 : 1) }
+        if report.interrupted { throw ExitCode(128 + (verifyStopSignal == SIGTERM ? SIGTERM : SIGINT)) }
+        if !report.unconnected.isEmpty { throw ExitCode(1) }
     }
 
     func verify(signatureBackend: Ed25519.Backend, threadCount: Int, reindexDirectory: String) throws -> Outcome {
-        var stored: ChainState?
+        var lock: AnyObject?
+        defer { withExtendedLifetime(lock) {} }
         let state: ChainState
         let parameters: ConsensusParameters
+        var sources = [VerificationPipeline.Source]()
+        var knownInvalid = Set<Hash256>()
         do {
             if reindex {
-                guard let storedNetwork = try ChainState.storedNetwork(directory: datadir) else {
-                    printError("rusty verify-chain: \(datadir) holds no chain state to reindex")
+                // The block files alone are enough: the index may be damaged or gone.
+                let blockFiles = try ChainState.blockFilePaths(directory: datadir)
+                guard !blockFiles.isEmpty else {
+                    printError("rusty verify-chain: \(datadir) holds no block files to reindex")
                     throw ExitCode(1)
                 }
-                parameters = try consensusParameters(storedNetwork)
-                stored = try ChainState(directory: datadir, parameters: parameters, cacheMiB: 16)
+                parameters = try consensusParameters((try? ChainState.storedNetwork(directory: datadir)) ?? network)
+                // No other process may write the datadir while it is rebuilt and replaced.
+                lock = try ChainState.holdLock(directory: datadir)
+                // The files keep the blocks the datadir rejected; its index (when readable) says which.
+                knownInvalid = (try? ChainState(directory: datadir, parameters: parameters, cacheMiB: 8, readOnly: true))?.invalidBlocks ?? []
+                for path in blockFiles {
+                    let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    sources.append(.datadirFile(path, end: size))
+                }
                 if FileManager.default.fileExists(atPath: reindexDirectory) { try FileManager.default.removeItem(atPath: reindexDirectory) }
                 state = try ChainState(directory: reindexDirectory, parameters: parameters, cacheMiB: dbcache)
             } else {
@@ -155,19 +220,24 @@ struct VerifyChainCommand: ParsableCommand {
             }
         } catch let exit as ExitCode {
             throw exit
+        } catch ChainStateError.inUse(let directory) {
+            printError("rusty: \(directory): in use by another process")
+            throw ExitCode(1)
         } catch {
             printError("rusty verify-chain: \(error)")
             throw ExitCode(1)
+        }
+        if state.replayedBlocks > 0 {
+            printError("rusty verify-chain: connected \(state.replayedBlocks) blocks the block files held past the last flush")
         }
         state.signatureBackend = signatureBackend
         state.signatureThreads = threadCount
         let startHeight = state.tip.height
         let progress = ProgressLine()
-        var sources = [VerificationPipeline.Source]()
-        if let stored { sources.append(.stored(stored, label: datadir)) }
         sources += files.map { .file($0) }
+        let shouldStop: @Sendable () -> Bool = { verifyStopSignal != 0 }
 
-        let options: VerificationPipeline.Options
+        var options: VerificationPipeline.Options
         if backend == "opencl" {
             let verifier: OpenCLSignatureVerifier
             do {
@@ -182,12 +252,22 @@ struct VerifyChainCommand: ParsableCommand {
         } else {
             options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)
         }
-        let report: VerificationPipeline.Report
+        options.shouldStop = shouldStop
+        options.knownInvalid = knownInvalid
+        var report: VerificationPipeline.Report
         if sequential {
-            report = try Self.runSequential(state, sources: sources, backend: signatureBackend.resolved.rawValue, progress: progress)
+            report = try Self.runSequential(state, sources: sources, backend: signatureBackend.resolved.rawValue, progress: progress,
+                                            maxWaitingBytes: options.maxWaitingBytes, knownInvalid: knownInvalid, shouldStop: shouldStop)
         } else {
-            report = try VerificationPipeline(state: state, options: options).run(sources) { status in
-                progress.update(Self.progressText(status))
+            let pipeline = VerificationPipeline(state: state, options: options)
+            report = try pipeline.run(sources) { status in progress.update(Self.progressText(status)) }
+            // A reindex passes over a block its own files hold but that breaks a rule (the
+            // state now records it as invalid) and runs the files again from there: the
+            // connected blocks are skipped as known.
+            while reindex && report.failureInDatadirFile, let failure = report.failure {
+                report.passedOver.append(failure)
+                report.failure = nil
+                report.add(try pipeline.run(sources) { status in progress.update(Self.progressText(status)) })
             }
         }
         progress.finish()
@@ -221,12 +301,16 @@ struct VerifyChainCommand: ParsableCommand {
         try manager.removeItem(atPath: old)
     }
 
-    /// The block-by-block path: `accept` verifies each block's signatures before the next.
+    /// The block-by-block path: `accept` verifies each block's signatures before the next;
+    /// blocks wait for a later parent as in the pipeline.
     static func runSequential(_ state: ChainState, sources: [VerificationPipeline.Source], backend: String,
-                              progress: ProgressLine) throws -> VerificationPipeline.Report {
+                              progress: ProgressLine, maxWaitingBytes: Int = 256 << 20, knownInvalid: Set<Hash256> = [],
+                              shouldStop: () -> Bool = { false }) throws -> VerificationPipeline.Report {
         var report = VerificationPipeline.Report()
         let start = DispatchTime.now().uptimeNanoseconds
-        func handle(_ bytes: [UInt8], name: String, malformedName: String) throws {
+        var waiting = WaitingBlocks<(Block, [UInt8], String)>(maxBytes: maxWaitingBytes)
+        func handle(_ bytes: [UInt8], name: String, malformedName: String, fromDatadir: Bool = false) throws {
+            if shouldStop() { report.interrupted = true; throw CancellationError() }
             let block: Block
             do {
                 block = try Block(decoding: bytes)
@@ -235,17 +319,34 @@ struct VerifyChainCommand: ParsableCommand {
                 report.failure = "\(malformedName): \(error)"
                 throw CancellationError()
             }
-            if state.node(block.hash) != nil { report.skipped += 1; return }
-            do {
-                if try state.accept(block, encodedSize: bytes.count) == .connected {
-                    report.blocks += 1
-                    report.transactions += state.connectedTransactions
-                    report.inputs += state.connectedInputs
-                    report.signatures += state.connectedSignatures
+            var work = [(block, bytes, name)]
+            while let (block, bytes, name) = work.popLast() {
+                if state.node(block.hash) != nil || waiting.contains(block.hash) { report.skipped += 1; continue }
+                if knownInvalid.contains(block.hash) { report.knownInvalid += 1; continue }
+                if state.node(block.header.previousHash) == nil {
+                    if !waiting.park((block, bytes, name), hash: block.hash, parent: block.header.previousHash, bytes: bytes.count) {
+                        report.unconnected.append("\(name): block \(block.header.height) (\(block.hash.hex)) not connected: "
+                                                  + "its parent \(block.header.previousHash.hex) is unknown and \(maxWaitingBytes >> 20) MiB of blocks already wait for theirs")
+                    }
+                    continue
                 }
-            } catch let error as ChainStateError {
-                report.failure = "\(name): \(error)"
-                throw CancellationError()
+                do {
+                    if try state.accept(block, encodedSize: bytes.count) == .connected {
+                        report.blocks += 1
+                        report.transactions += state.connectedTransactions
+                        report.inputs += state.connectedInputs
+                        report.signatures += state.connectedSignatures
+                    }
+                } catch let error as ChainStateError {
+                    if case .rejected = error, fromDatadir {
+                        // A reindex passes over its files' invalid blocks (and, as they come, their children).
+                        report.passedOver.append("\(name): \(error)")
+                    } else {
+                        report.failure = "\(name): \(error)"
+                        throw CancellationError()
+                    }
+                }
+                if !waiting.isEmpty { work += waiting.release(childrenOf: block.hash) }
             }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             progress.update(String(format: "height %llu  %.0f blocks/s  %.0f tx/s  %.0f inputs/s  %.0f sigs/s  [%@]",
@@ -259,6 +360,11 @@ struct VerifyChainCommand: ParsableCommand {
                     try BlockFile.forEachRecord(path: file, magic: state.parameters.magic) { record in
                         try handle(record.bytes, name: "\(file): record at byte \(record.offset)",
                                    malformedName: "\(file): block record at byte \(record.offset)")
+                    }
+                case let .datadirFile(file, end):
+                    try VerificationPipeline.forEachDatadirRecord(path: file, magic: state.parameters.magic, end: end) { record in
+                        try handle(record.bytes, name: "\(file): record at byte \(record.offset)",
+                                   malformedName: "\(file): block record at byte \(record.offset)", fromDatadir: true)
                     }
                 case let .stored(stored, label):
                     for node in stored.active.dropFirst() {
@@ -274,8 +380,31 @@ struct VerifyChainCommand: ParsableCommand {
                 break outer
             }
         }
+        if report.failure == nil && !report.interrupted {
+            var gaps = [String](), unconnected = report.unconnected
+            for (parent, children) in waiting.groups() where !waiting.contains(parent) {
+                let (first, _, name) = children.min { $0.0.header.height < $1.0.header.height }!
+                let below = waiting.descendantCount(of: parent)
+                gaps.append("gap: block \(first.header.height) (\(first.hash.hex), \(name)) needs block \(first.header.height - 1) "
+                            + "(\(parent.hex)), which is in neither the input nor the datadir (best block: height \(state.tip.height)); "
+                            + "\(below) block\(below == 1 ? "" : "s") wait on it")
+            }
+            for (block, _, name) in waiting.all().sorted(by: { $0.0.header.height < $1.0.header.height }) {
+                unconnected.append("\(name): block \(block.header.height) (\(block.hash.hex)) not connected: "
+                                   + "parent \(block.header.previousHash.hex) unknown")
+            }
+            report.gaps = gaps.sorted()
+            report.unconnected = unconnected
+        }
+        report.reorganizations = state.takeReorganizations()
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return report
     }
 }
 
+/// A usage error naming the flag and its allowed range when `value` is outside it.
+func checkCountRange(_ flag: String, _ value: Int, _ range: ClosedRange<Int>, unit: String = "") throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound)\(unit), not \(value)")
+    }
+}

@@ -54,8 +54,10 @@ public final class RocksDB: @unchecked Sendable {
     private var families: [String: ColumnFamily] = [:]
 
     /// Opens (creating when allowed) the database at `path` with exactly these column
-    /// families besides `default`; missing families are created.
-    public init(path: String, columnFamilies: [String], options settings: Options = Options()) throws {
+    /// families besides `default`; missing families are created. `readOnly` opens an
+    /// existing database without its lock (so beside a writer), as of its last write;
+    /// writes then fail.
+    public init(path: String, columnFamilies: [String], options settings: Options = Options(), readOnly: Bool = false) throws {
         self.path = path
         let options = rocksdb_options_create()!
         rocksdb_options_set_create_if_missing(options, settings.createIfMissing ? 1 : 0)
@@ -81,7 +83,9 @@ public final class RocksDB: @unchecked Sendable {
         let cNames = names.map { strdup($0) }
         defer { cNames.forEach { free($0) } }
         let namePointers = cNames.map { UnsafePointer($0) }
-        let opened = rocksdb_open_column_families(options, path, Int32(names.count), namePointers, familyOptions, &handles, &error)
+        let opened = readOnly
+            ? rocksdb_open_for_read_only_column_families(options, path, Int32(names.count), namePointers, familyOptions, &handles, 0, &error)
+            : rocksdb_open_column_families(options, path, Int32(names.count), namePointers, familyOptions, &handles, &error)
         do {
             try check(error, "open \(path)")
             guard opened != nil else { throw RocksDBError(operation: "open \(path)", message: "no handle returned") }

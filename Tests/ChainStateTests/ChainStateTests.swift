@@ -55,6 +55,10 @@ struct ChainStateTests {
         for block in branchB { results.append(try state.accept(block)) }
         #expect(results.prefix(130).allSatisfy { $0 == .sideBranch })
         #expect(results[130] == .connected) // more work: a 130-block reorganisation
+        let reorganizations = state.takeReorganizations()
+        #expect(reorganizations.count == 1 && reorganizations.first?.forkHeight == 0, "\(reorganizations)")
+        #expect(reorganizations.first?.disconnected == 130 && reorganizations.first?.connected == 131)
+        #expect(reorganizations.first?.oldTip == branchA.last!.hash && reorganizations.first?.newTip == branchB[130].hash)
         #expect(state.tip.hash == branchB.last!.hash)
         #expect(try state.utxoSummary().digest == generatorB.utxoDigest().digest)
 
