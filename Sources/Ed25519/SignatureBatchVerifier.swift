@@ -1,10 +1,9 @@
-import Ed25519
 import Foundation
-import OpenCLRuntime
 
 /// Batch Ed25519 verification under ZIP-215: one verdict per item of a flat batch, in
 /// order, each equal to `Ed25519.verify` on that item. The one interface the CPU and OpenCL
-/// engines share, so callers (the chain, the pipeline, the CLI) take any of them.
+/// engines share, so callers (the chain, the pipeline, the CLI) take any of them. Declared
+/// here rather than in SignatureBackends so ChainState can take one without OpenCL.
 public protocol SignatureBatchVerifier: Sendable {
     var name: String { get }
     func verify(_ batch: SignatureBatch) throws -> [Bool]
@@ -25,18 +24,6 @@ extension SignatureBatchVerifier {
         var results = [Bool](repeating: false, count: items.count)
         for (slot, valid) in try verify(batch).enumerated() { results[wellFormed[slot]] = valid }
         return results
-    }
-}
-
-/// The backend for a resolved `--backend` choice: `.simd` is the best CPU field backend
-/// (`Ed25519.Backend.auto`), `.scalar` the portable one, both on `threads` threads.
-public enum SignatureVerifiers {
-    public static func make(_ resolved: BackendChoice.Resolved, threads: Int = 1) throws -> any SignatureBatchVerifier {
-        switch resolved {
-        case .scalar: return CPUSignatureVerifier(backend: .scalar, threads: threads)
-        case .simd: return CPUSignatureVerifier(backend: .auto, threads: threads)
-        case .opencl(let devices): return try OpenCLSignatureVerifier(devices: devices)
-        }
     }
 }
 
