@@ -4,7 +4,7 @@ import Foundation
 /// process so the build and the calibration carry over between calls.
 public protocol LaunchWorker: AnyObject, Sendable {
     /// What one call hands every device (its inputs and where results go).
-    associatedtype Work
+    associatedtype Work: Sendable
     /// The device's name, for the reports.
     var deviceName: String { get }
     /// The calibrated launch size; only the loop running this worker changes it.
@@ -41,10 +41,9 @@ public enum DeviceWorkLoop {
     public static func run<Worker: LaunchWorker>(_ workers: [Worker], work: Worker.Work, cursor: WorkCursor,
                                                  progress: (@Sendable (UInt64) -> Void)? = nil) throws -> [DeviceWorkReport] {
         let collector = Collector(count: workers.count)
-        let shared = UncheckedBox(work)
         DispatchQueue.concurrentPerform(iterations: workers.count) { index in
             do {
-                collector.add(try runOne(workers[index], work: shared.value, cursor: cursor, progress: progress), at: index)
+                collector.add(try runOne(workers[index], work: work, cursor: cursor, progress: progress), at: index)
             } catch {
                 cursor.cancel()
                 collector.fail(error)
@@ -91,11 +90,4 @@ public enum DeviceWorkLoop {
             }
         }
     }
-}
-
-/// A value the loop's threads only read (the backends' work values hold pointers or
-/// reference types they synchronise themselves).
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

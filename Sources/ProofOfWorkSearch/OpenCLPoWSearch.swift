@@ -65,7 +65,7 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
     }
 
     /// One search as the devices see it: slice offsets count from `start`.
-    struct Work {
+    struct Work: Sendable {
         let job: PoWJob
         let start: UInt64
         let candidates: Candidates
