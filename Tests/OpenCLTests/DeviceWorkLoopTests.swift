@@ -33,8 +33,8 @@ final class SimulatedDevice: LaunchWorker, @unchecked Sendable {
 }
 
 @Suite struct DeviceWorkLoopTests {
-    /// How often each unit of 0..<total was handed out, over all devices.
-    static func coverage(_ devices: [SimulatedDevice], total: Int) -> [Int] {
+    /// The units of 0..<total not handed out exactly once over all devices (the first 10).
+    static func miscounted(_ devices: [SimulatedDevice], total: Int) -> [Int] {
         var seen = [Int](repeating: 0, count: total)
         for device in devices {
             for slice in device.slices {
@@ -43,7 +43,7 @@ final class SimulatedDevice: LaunchWorker, @unchecked Sendable {
                 #expect(slice.indices.upperBound <= total, "slice \(slice) past \(total)")
             }
         }
-        return seen
+        return Array(seen.indices.filter { seen[$0] != 1 }.prefix(10))
     }
 
     @Test("several devices of uneven speed: every unit is handed out exactly once, and the fast one takes more")
@@ -52,7 +52,7 @@ final class SimulatedDevice: LaunchWorker, @unchecked Sendable {
                        SimulatedDevice("medium", secondsPerUnit: 0.0001)]
         let total = 3001
         let reports = try DeviceWorkLoop.run(devices, work: SimulatedDevice.Work(), cursor: WorkCursor(total: UInt64(total)))
-        #expect(Self.coverage(devices, total: total) == [Int](repeating: 1, count: total))
+        #expect(Self.miscounted(devices, total: total) == [])
         #expect(reports.map(\.device) == ["fast", "slow", "medium"])
         #expect(reports.reduce(0) { $0 + $1.units } == UInt64(total))
         for (report, device) in zip(reports, devices) {
@@ -79,7 +79,7 @@ final class SimulatedDevice: LaunchWorker, @unchecked Sendable {
         // At most 3 units per slice, and a slice never crosses a multiple of 10.
         let cursor = WorkCursor(total: 257) { start, wanted in min(wanted, 3, 10 - start % 10) }
         _ = try DeviceWorkLoop.run(devices, work: SimulatedDevice.Work(), cursor: cursor)
-        #expect(Self.coverage(devices, total: 257) == [Int](repeating: 1, count: 257))
+        #expect(Self.miscounted(devices, total: 257) == [])
         for slice in devices.flatMap(\.slices) {
             #expect(slice.count <= 3 && slice.start / 10 == (slice.start + slice.count - 1) / 10, "\(slice)")
         }
