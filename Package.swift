@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Primitives", targets: ["Primitives"]),
         .library(name: "Ed25519", targets: ["Ed25519"]),
         .library(name: "ChainParams", targets: ["ChainParams"]),
+        .library(name: "Consensus", targets: ["Consensus"]),
         .library(name: "ChainState", targets: ["ChainState"]),
         .library(name: "ChainGen", targets: ["ChainGen"]),
     ],

@@ -282,6 +282,11 @@ public final class ChainState {
             guard let parent = nodes[header.previousHash] else {
                 throw ChainStateError.corruptDatabase("block \(hash.hex) has no parent in the index")
             }
+            // Accepted headers always sit one above their parent; holding every node to it
+            // bounds heights by the record count, so later Int(height) conversions are safe.
+            guard parent.height < UInt64.max, header.height == parent.height + 1 else {
+                throw ChainStateError.corruptDatabase("block \(hash.hex) has height \(header.height) above a parent at \(parent.height)")
+            }
             nodes[hash] = BlockNode(hash: hash, header: header, chainWork: work, parent: parent, isInvalid: invalid)
         }
     }

@@ -15,9 +15,10 @@ public enum StandardScript {
     /// key order, empty where that key does not sign.
     public static func multisig(required m: Int, of keys: [[UInt8]]) -> [UInt8] {
         precondition(m >= 1 && m <= keys.count && keys.count <= ScriptInterpreter.maxMultisigKeys)
-        var script = smallNumber(m)
+        // number(): 17...20 keys need a one-byte push, not OP_n.
+        var script = number(UInt64(m))
         for key in keys { script += Script.push(key) }
-        return script + smallNumber(keys.count) + [Opcode.checkMultiSig.rawValue]
+        return script + number(UInt64(keys.count)) + [Opcode.checkMultiSig.rawValue]
     }
 
     /// Hash time-locked contract: the recipient spends with the preimage of `hashLock`,
