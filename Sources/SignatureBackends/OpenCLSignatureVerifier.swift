@@ -58,14 +58,13 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
         results.initialize(repeating: false)
         // A message too long for one launch is verified on the host; the rest go to the
         // devices, through `order` only when some were taken out.
-        var order: [Int]?
         var onHost = false
         for index in 0..<batch.count where batch.messageLength(index) > maxLaunchMessageBytes {
             let item = batch.item(index)
             results[index] = Ed25519.verify(signature: item.signature, message: item.message, publicKey: item.publicKey)
             onHost = true
         }
-        if onHost { order = (0..<batch.count).filter { batch.messageLength($0) <= maxLaunchMessageBytes } }
+        let order = onHost ? (0..<batch.count).filter { batch.messageLength($0) <= maxLaunchMessageBytes } : nil
         let work = Work(batch: batch, order: order, output: Output(results.baseAddress!))
         let maxBytes = maxLaunchMessageBytes
         let cursor = WorkCursor(total: UInt64(order?.count ?? batch.count)) { start, wanted in
