@@ -64,6 +64,8 @@ let package = Package(
         // Build-time embedding of Config/ (and later Kernels/) into the binary.
         .executableTarget(name: "EmbedFiles", path: "Sources/EmbedFiles"),
         .plugin(name: "EmbedConfigPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
+        // The git commit for `rusty --version` ("unknown" without git, e.g. from a tarball).
+        .plugin(name: "EmbedGitCommitPlugin", capability: .buildTool()),
 
         // OpenCL: the ICD loader, the runtime layer, the embedded kernels, and the backends.
         .systemLibrary(
@@ -95,7 +97,8 @@ let package = Package(
             // jemalloc replaces glibc's malloc in the command: the verification pipeline
             // allocates on one thread and frees on another about a million small objects per
             // 2,000 blocks, which glibc handles slowly (docs/PERFORMANCE.md, "Bulk verification").
-            linkerSettings: [.linkedLibrary("jemalloc")]
+            linkerSettings: [.linkedLibrary("jemalloc")],
+            plugins: [.plugin(name: "EmbedGitCommitPlugin")]
         ),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -23,13 +23,41 @@ public enum BenchReport {
             }
             lines += table(rows, rightAligned: [2, 3, 4, 6])
         }
+        lines += footer(document)
+        return lines.joined(separator: "\n")
+    }
+
+    /// The lines after the sections: the published anchors and the total time.
+    public static func footer(_ document: BenchDocument) -> [String] {
+        var lines = [String]()
         if let references = document.references, !references.isEmpty {
             lines.append("")
             lines.append("== published anchors (DESIGN.md section 8; not measured here)")
             lines += table([["hot path", "anchor", "figure"]] + references.map { [$0.hotPath, $0.anchor, $0.figure] }, rightAligned: [])
         }
         if let seconds = document.seconds { lines.append(""); lines.append(String(format: "total %.1f s", seconds)) }
-        return lines.joined(separator: "\n")
+        return lines
+    }
+
+    /// The lines before any figure when results stream: what `text` starts with.
+    public static func streamHeader(machine: BenchMachine, mode: String, timestamp: String) -> [String] {
+        ["rusty bench (\(mode)) \(timestamp)",
+         "machine: \(machine.cpu), \(machine.cores) cores, SIMD \(machine.simd), Ed25519 \(machine.ed25519Backend)"
+            + (machine.loadAverage.map { String(format: ", load %.2f", $0) } ?? ""),
+         "OpenCL: " + (machine.openCLDevices.isEmpty ? "no devices" : machine.openCLDevices.joined(separator: "; "))]
+    }
+
+    /// One figure as a line of fixed-width columns (streamed output cannot size its columns
+    /// from rows not measured yet): name, backend, median [min-max] unit, ratio to scalar.
+    public static func streamLine(_ figure: BenchFigure) -> String {
+        let backend = figure.device.map { "\(figure.backend) (\($0))" } ?? figure.backend
+        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+        func left(_ text: String, _ width: Int) -> String { text.count >= width ? text : String(repeating: " ", count: width - text.count) + text }
+        var line = pad(figure.name, 44) + "  " + pad(backend, 22) + "  " + left(number(figure.median, figure.unit), 9)
+            + "  [" + number(figure.min, figure.unit) + " - " + number(figure.max, figure.unit) + "] " + figure.unit
+        if let ratio = figure.ratioToScalar { line += String(format: "  %.2fx scalar", ratio) }
+        if let ratio = figure.ratioToAnchor, let anchor = figure.anchor { line += String(format: "  %.2fx ", ratio) + anchor }
+        return line
     }
 
     /// Three significant digits with k/M/G for large rates; plain decimals for small values.

@@ -51,6 +51,10 @@ public struct BenchOptions: Sendable {
     public var anchors = true
     /// Progress notes (standard error in the command).
     public var progress: @Sendable (String) -> Void = { _ in }
+    /// Results as they are measured, for streaming output: each section's name when it
+    /// starts, each figure when its runs are done (with its ratio to scalar when the scalar
+    /// figure came first, as it does everywhere), each section with every ratio when it ends.
+    public var onEvent: @Sendable (BenchEvent) -> Void = { _ in }
     public var rustyVersion: String?
 
     public init(mode: BenchMode, sections: [BenchSectionName] = BenchSectionName.allCases,
@@ -64,6 +68,13 @@ public struct BenchOptions: Sendable {
     func runs(_ backend: BenchBackendClass) -> Bool { backend == .scalar || backends.contains(backend) }
 }
 
+/// What `BenchOptions.onEvent` receives, in order.
+public enum BenchEvent: Sendable {
+    case sectionStarted(String)
+    case figure(BenchFigure)
+    case sectionFinished(BenchSection)
+}
+
 /// Runs the selected sections and returns the document.
 public enum BenchSuite {
     public static func run(_ options: BenchOptions) throws -> BenchDocument {
@@ -73,6 +84,7 @@ public enum BenchSuite {
         var sections = [BenchSection]()
         for name in BenchSectionName.allCases where options.sections.contains(name) {
             options.progress("bench: \(name.rawValue)")
+            options.onEvent(.sectionStarted(name.rawValue))
             let recorder = Recorder(options: options)
             switch name {
             case .blake3: try Workloads.blake3(recorder)
@@ -82,7 +94,9 @@ public enum BenchSuite {
             case .utxo: try Workloads.utxo(recorder)
             case .verifyChain: try Workloads.verifyChain(recorder)
             }
-            sections.append(BenchSection(name: name.rawValue, figures: recorder.finished()))
+            let section = BenchSection(name: name.rawValue, figures: recorder.finished())
+            options.onEvent(.sectionFinished(section))
+            sections.append(section)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let wanted = Set(options.sections.map(\.rawValue))
@@ -144,6 +158,7 @@ final class Recorder {
         figures.append(BenchFigure(name: name, backend: backend, device: device, unit: unit, median: median,
                                    min: sorted.first ?? 0, max: sorted.last ?? 0, runs: values.count))
         if let anchor { anchors[figures.count - 1] = anchor }
+        options.onEvent(.figure(Self.withRatios(figures, anchors: anchors)[figures.count - 1]))
         return figures.count - 1
     }
 
@@ -177,7 +192,10 @@ final class Recorder {
     }
 
     /// The figures with their ratios filled in.
-    func finished() -> [BenchFigure] {
+    func finished() -> [BenchFigure] { Self.withRatios(figures, anchors: anchors) }
+
+    /// Ratios from the figures measured so far (a figure's scalar or anchor figure may come later).
+    static func withRatios(_ figures: [BenchFigure], anchors: [Int: (name: String, backend: String)]) -> [BenchFigure] {
         var result = figures
         for index in result.indices {
             let figure = result[index]

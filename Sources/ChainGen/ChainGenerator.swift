@@ -9,9 +9,20 @@ import Primitives
 /// 2 outputs, consolidations, fan-outs, multisig and hash-locked outputs and their spends,
 /// spends of recent and old coins and of matured coinbases), each block mined at the
 /// difficulty ASERT requires. The same seed always gives the same bytes.
+///
+/// Coins come first: the first matured coinbase is one coin, and the usual mix spends about
+/// 2.35 coins per transaction, so while the coins left for the next block fall short of
+/// `3 * transactionsPerBlock` every transaction is a wide fan-out (up to `maxFanOut`
+/// outputs). The count then reaches the target within a few blocks of maturity; a block
+/// also stops early rather than exceed the network's block size.
 public struct ChainGenerator {
     public let parameters: ConsensusParameters
     public let transactionsPerBlock: Int
+    /// The most outputs of one ramp-up fan-out (about 45 kB, far inside a block): one
+    /// matured coinbase then feeds a full block of 400 transactions right away.
+    public static let maxFanOut = 1_000
+    /// Room kept in each block for the coinbase and the header (bytes).
+    static let blockReserve = 1_000
     private var random: SplitMix
     private let seed: UInt64
 
@@ -112,9 +123,28 @@ public struct ChainGenerator {
         var transactions = [Transaction]()
         var fees = Amount.zero
         var created = [OwnedCoin]()
+        var blockBytes = Self.blockReserve
         if !spendable.isEmpty {
-            for _ in 0..<transactionsPerBlock {
-                guard let (transaction, fee, outputs) = makeTransaction(height: height) else { break }
+            let wantedCoins = 3 * transactionsPerBlock
+            var made = 0, failures = 0
+            // A coin too small to pay for its transaction is put back; many in a row mean
+            // the pool is dust, and the block ends.
+            while made < transactionsPerBlock && failures < 64 && !spendable.isEmpty {
+                // Fan out while the next block would start short of coins.
+                let shortfall = wantedCoins - (spendable.count + created.count)
+                let fanOut = shortfall > 0 ? min(Self.maxFanOut, max(2, shortfall + 1)) : nil
+                guard let (transaction, fee, outputs, inputs) = makeTransaction(height: height, fanOut: fanOut) else {
+                    failures += 1
+                    continue
+                }
+                failures = 0
+                made += 1
+                let size = transaction.encoded.count
+                if blockBytes + size > parameters.maxBlockBytes {
+                    undo(transaction, spent: inputs, created: outputs)
+                    break
+                }
+                blockBytes += size
                 transactions.append(transaction)
                 fees = fees.adding(fee)!
                 created += outputs
@@ -187,26 +217,60 @@ public struct ChainGenerator {
         return spendable.removeLast()
     }
 
-    private mutating func makeTransaction(height: UInt64) -> (Transaction, Amount, [OwnedCoin])? {
-        let roll = random.next() % 100
-        let wantedInputs: Int, outputCount: Int
-        switch roll {
-        case 0..<60: wantedInputs = 1 + Int(random.next() % 3); outputCount = 2   // payment
-        case 60..<75: wantedInputs = 4 + Int(random.next() % 5); outputCount = 1  // consolidation
-        default: wantedInputs = 1; outputCount = 5 + Int(random.next() % 6)       // fan-out
+    /// Puts back what `makeTransaction` did for a transaction that is not used after all.
+    private mutating func undo(_ transaction: Transaction, spent: [OwnedCoin], created: [OwnedCoin]) {
+        for coin in created { utxo[coin.outpoint] = nil }
+        for coin in spent { utxo[coin.outpoint] = coin.coin }
+        spendable += spent
+        inputCount -= spent.count
+        // Witness items of 64 bytes are exactly its signatures (keys and preimages are 32, flags 1).
+        let signatures = transaction.witnesses.reduce(0) { $0 + $1.filter { $0.count == Ed25519.signatureLength }.count }
+        signatureCount -= signatures
+        if recordsSignatures { recorded.removeLast(min(recorded.count, signatures)) }
+    }
+
+    /// `fanOut`: one input and that many outputs (the ramp-up); nil: the usual random mix.
+    private mutating func makeTransaction(height: UInt64, fanOut: Int? = nil) -> (Transaction, Amount, [OwnedCoin], [OwnedCoin])? {
+        let wantedInputs: Int, plannedOutputs: Int
+        if let fanOut {
+            wantedInputs = 1; plannedOutputs = fanOut
+        } else {
+            switch random.next() % 100 {
+            case 0..<60: wantedInputs = 1 + Int(random.next() % 3); plannedOutputs = 2   // payment
+            case 60..<75: wantedInputs = 4 + Int(random.next() % 5); plannedOutputs = 1  // consolidation
+            default: wantedInputs = 1; plannedOutputs = 5 + Int(random.next() % 6)       // fan-out
+            }
         }
         var inputs = [OwnedCoin]()
-        for _ in 0..<wantedInputs {
-            guard let coin = takeCoin(height: height) else { break }
-            inputs.append(coin)
+        if fanOut != nil {
+            // The ramp-up splits the largest coin, so splitting never grinds coins into dust.
+            guard let largest = spendable.indices.max(by: { spendable[$0].coin.output.value.baseUnits < spendable[$1].coin.output.value.baseUnits })
+            else { return nil }
+            spendable.swapAt(largest, spendable.count - 1)
+            inputs.append(spendable.removeLast())
+        } else {
+            for _ in 0..<wantedInputs {
+                guard let coin = takeCoin(height: height) else { break }
+                inputs.append(coin)
+            }
+            // Small coins are gathered (up to 8 inputs) until they pay for the transaction,
+            // as a wallet does; otherwise they would pile up unspent.
+            while inputs.count < 8, inputs.reduce(UInt64(0), { $0 + $1.coin.output.value.baseUnits }) <= UInt64(3000 + 500 * inputs.count),
+                  let coin = takeCoin(height: height) {
+                inputs.append(coin)
+            }
         }
         guard !inputs.isEmpty else { return nil }
         let total = inputs.reduce(UInt64(0)) { $0 + $1.coin.output.value.baseUnits }
         let fee = UInt64(1000 + 500 * inputs.count)
-        guard total > fee + UInt64(outputCount) * 1000 else {
+        // Fewer outputs when the value does not cover them (at least 1,000 base units each,
+        // 100,000 for ramp-up fan-outs, whose outputs are split again).
+        let minimumOutput: UInt64 = fanOut != nil ? 100_000 : 1000
+        guard total > fee + minimumOutput else {
             spendable += inputs // too small to pay its fee: put back
             return nil
         }
+        let outputCount = min(plannedOutputs, Int((total - fee - 1) / minimumOutput))
         // A hash-locked input may take its refund path once the lock time has passed.
         var refunds = Set<Int>()
         var lockTime: UInt64 = 0
@@ -257,7 +321,7 @@ public struct ChainGenerator {
             utxo[outpoint] = coin
             created.append(OwnedCoin(outpoint: outpoint, coin: coin, lock: locks[index]))
         }
-        return (transaction, Amount(baseUnits: fee)!, created)
+        return (transaction, Amount(baseUnits: fee)!, created, inputs)
     }
 
     /// The canonical digest of the UTXO set the chain ends with (docs/PROTOCOL.md section 11),

@@ -96,11 +96,11 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if compare {
             let documents = try files.map { path -> BenchDocument in
+                let bytes = try InputFile(path: path).readAll()
                 do {
-                    return try BenchDocument.decode(try Data(contentsOf: URL(fileURLWithPath: path)))
+                    return try BenchDocument.decode(Data(bytes))
                 } catch {
-                    printError("rusty bench: \(path): not a rusty bench JSON document: \(error)")
-                    throw ExitCode(1)
+                    throw CommandFailure(.malformed, "\(path): not a rusty bench JSON document: \(error)")
                 }
             }
             print(BenchCompare.text(old: documents[0], new: documents[1]))
@@ -112,17 +112,38 @@ struct BenchCommand: ParsableCommand {
         options.rustyVersion = Rusty.version
         let verbose = isTerminal(2)
         options.progress = { message in if verbose || message.contains("failed") { printError(message) } }
+        if !json {
+            // Human output streams: each figure is printed (and flushed) as soon as it is
+            // measured; ratios to anchors measured later in a section follow at its end.
+            let header = BenchReport.streamHeader(machine: BenchMachine.current(), mode: options.mode.rawValue,
+                                                  timestamp: ISO8601DateFormatter().string(from: Date()))
+            print(header.joined(separator: "\n"))
+            flushOutput()
+            options.onEvent = { event in
+                switch event {
+                case .sectionStarted(let name): print("\n== \(name)")
+                case .figure(let figure): print(BenchReport.streamLine(figure))
+                case .sectionFinished(let section):
+                    for figure in section.figures {
+                        if let ratio = figure.ratioToAnchor, let anchor = figure.anchor {
+                            print("  \(figure.name), \(figure.backend): " + String(format: "%.2fx ", ratio) + anchor)
+                        }
+                    }
+                }
+                flushOutput()
+            }
+        }
         let document: BenchDocument
         do {
             document = try BenchSuite.run(options)
         } catch {
-            printError("rusty bench: \(error)")
-            throw ExitCode(1)
+            throw CommandFailure(.invalid, "bench: \(error)")
         }
         if json {
             print(String(decoding: try document.jsonData(), as: UTF8.self))
         } else {
-            print(BenchReport.text(document))
+            let tail = BenchReport.footer(document)
+            print(tail.joined(separator: "\n"))
         }
     }
 }

@@ -25,22 +25,33 @@ struct ChainParamsCommand: ParsableCommand {
     func run() throws {
         if mineGenesis {
             guard let file else { throw ValidationError("--mine-genesis needs --file") }
-            let parameters = try ChainParameters.decodeUnvalidated(
-                try Data(contentsOf: URL(fileURLWithPath: file)), source: file)
+            let parameters: ChainParameters
+            do {
+                parameters = try ChainParameters.decodeUnvalidated(Data(InputFile(path: file).readAll()), source: file)
+            } catch let error as FileError {
+                throw error
+            } catch {
+                throw CommandFailure(.malformed, "\(error)")
+            }
             let (nonce, hash) = try parameters.mineGenesis()
             print("nonce \(nonce)\nhash \(hash.hex)")
             return
         }
         let parameters: ChainParameters
-        do {
-            if let file {
-                parameters = try ChainParameters.load(contentsOf: URL(fileURLWithPath: file))
-            } else {
-                parameters = try ChainParameters.builtIn(network)
+        if let file {
+            // Read here so an unreadable file is `PATH: strerror`, not a Foundation error.
+            let bytes = try InputFile(path: file).readAll()
+            do {
+                parameters = try ChainParameters.parse(Data(bytes), source: file)
+            } catch {
+                throw CommandFailure(.invalid, "\(error)")
             }
-        } catch {
-            printError("rusty chain-params: \(error)")
-            throw ExitCode(1)
+        } else {
+            do {
+                parameters = try ChainParameters.builtIn(network)
+            } catch {
+                throw ValidationError("\(error)")
+            }
         }
         let genesis = parameters.genesisBlock()
         if json {

@@ -12,25 +12,32 @@ import SignatureBackends
 struct GenChainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen-chain",
-        abstract: "Generate a deterministic, realistic chain as a block file, and print the UTXO digest it should end with."
+        abstract: "Generate a deterministic, realistic chain as a block file, and print the UTXO digest it should end with.",
+        discussion: """
+            Coinbases mature after 100 blocks, so transactions start at block 101; the first blocks after \
+            that fan coins out until there are enough to spend --txs-per-block per block, and the summary \
+            says when the mean falls short. With --out - the blocks go to standard output and the summary \
+            to standard error. Both outputs are opened (written in place, never replaced) before either \
+            is truncated.
+            """
     )
 
     @Option(help: "Network (regtest; its parameters decide difficulty and maturity).")
     var network = "regtest"
 
-    @Option(help: "Number of blocks after genesis.")
+    @Option(help: "Number of blocks after genesis (0 to 10,000,000).")
     var blocks: Int
 
-    @Option(name: .customLong("txs-per-block"), help: "Transactions per block once coinbases have matured.")
+    @Option(name: .customLong("txs-per-block"), help: "Transactions per block once coinbases have matured (0 to 20,000).")
     var transactionsPerBlock = 20
 
     @Option(help: "Seed of the deterministic generator.")
     var seed: UInt64 = 1
 
-    @Option(help: "Output block file.")
+    @Option(help: "Output block file ('-': standard output).")
     var out: String
 
-    @Option(help: ArgumentHelp("Also write every signature of the chain, in order, as verify-batch JSONL.",
+    @Option(help: ArgumentHelp("Also write every signature of the chain, in order, as verify-batch JSONL ('-': standard output).",
                                discussion: "For comparing `rusty verify-chain` with `rusty sig verify-batch` on the same signatures."))
     var signatures: String?
 
@@ -38,64 +45,89 @@ struct GenChainCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard blocks >= 0 && blocks <= 10_000_000 else { throw ValidationError("--blocks must be between 0 and 10,000,000") }
-        guard transactionsPerBlock >= 0 && transactionsPerBlock <= 20_000 else { throw ValidationError("--txs-per-block must be between 0 and 20,000") }
+        try checkRange(blocks, "--blocks", 0...10_000_000)
+        try checkRange(transactionsPerBlock, "--txs-per-block", 0...20_000)
+        if out == "-" && signatures == "-" { throw ValidationError("--out and --signatures cannot both be standard output") }
     }
 
     func run() throws {
         let parameters = try consensusParameters(network)
-        guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
-            printError("rusty gen-chain: cannot create \(out)")
-            throw ExitCode(1)
-        }
-        defer { try? handle.close() }
+        var outputs = [(flag: "--out", path: out)]
+        if let signatures { outputs.append((flag: "--signatures", path: signatures)) }
+        let files = try OutputFile.openAll(outputs)
+        let blockFile = files[0]
+        let signatureFile = files.count > 1 ? files[1] : nil
         var generator = ChainGenerator(parameters: parameters, seed: seed, transactionsPerBlock: transactionsPerBlock)
-        var signatureHandle: FileHandle?
-        if let signatures {
-            guard FileManager.default.createFile(atPath: signatures, contents: nil), let opened = FileHandle(forWritingAtPath: signatures) else {
-                printError("rusty gen-chain: cannot create \(signatures)")
-                throw ExitCode(1)
-            }
-            signatureHandle = opened
-            generator.recordsSignatures = true
-        }
-        defer { try? signatureHandle?.close() }
+        generator.recordsSignatures = signatureFile != nil
         let progress = ProgressLine()
         let start = DispatchTime.now().uptimeNanoseconds
         var bytes = 0
         var pendingOutput = [UInt8]()
+        // Blocks that could carry transactions (a coinbase had matured) and how many they carry.
+        let maturity = Int(parameters.coinbaseMaturity)
+        var spendingBlocks = 0, spendingTransactions = 0
         for index in 0..<blocks {
             let block = generator.nextBlock()
+            if index + 1 > maturity {
+                spendingBlocks += 1
+                spendingTransactions += block.transactions.count - 1
+            }
             let record = BlockFile.encodeRecord(block, magic: parameters.magic)
             bytes += record.count
             pendingOutput += record
-            if pendingOutput.count > 1 << 22 { handle.write(Data(pendingOutput)); pendingOutput.removeAll(keepingCapacity: true) }
-            if let signatureHandle {
+            if pendingOutput.count > 1 << 22 {
+                try blockFile.write(pendingOutput)
+                pendingOutput.removeAll(keepingCapacity: true)
+            }
+            if let signatureFile {
                 var lines = ""
                 for item in generator.takeSignatures() {
                     lines += "{\"pk\":\"\(HexCoding.encode(item.publicKey))\",\"sig\":\"\(HexCoding.encode(item.signature))\",\"msg\":\"\(HexCoding.encode(item.message))\"}\n"
                 }
-                signatureHandle.write(Data(lines.utf8))
+                try signatureFile.write(Array(lines.utf8))
             }
             progress.update("gen-chain: block \(index + 1)/\(blocks), \(generator.transactionCount) transactions, \(generator.signatureCount) signatures")
         }
-        handle.write(Data(pendingOutput))
+        try blockFile.write(pendingOutput)
         progress.finish()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let (count, total, digest) = generator.utxoDigest()
+        let mean = spendingBlocks == 0 ? 0 : Double(spendingTransactions) / Double(spendingBlocks)
+        let shortfall = shortfallNote(mean: mean, spendingBlocks: spendingBlocks, maturity: maturity)
+        // The summary never mixes into a block or signature stream on standard output.
+        let toStandardError = files.contains { $0.isStandardOutput }
+        let emit: (String) -> Void = { toStandardError ? printError($0) : print($0) }
         if json {
-            print(jsonLine(["network": network, "blocks": blocks, "height": generator.height, "transactions": generator.transactionCount,
-                            "inputs": generator.inputCount, "signatures": generator.signatureCount, "bytes": bytes,
-                            "utxoCount": count, "utxoTotal": total.baseUnits, "utxoDigest": digest.hex, "seconds": seconds,
-                            "file": out]))
+            var object: [String: Any] = [
+                "network": network, "blocks": blocks, "height": generator.height, "transactions": generator.transactionCount,
+                "inputs": generator.inputCount, "signatures": generator.signatureCount, "bytes": bytes,
+                "utxoCount": count, "utxoTotal": total.baseUnits, "utxoDigest": digest.hex, "seconds": seconds, "file": out,
+                "txsPerBlockRequested": transactionsPerBlock, "spendingBlocks": spendingBlocks,
+                "meanTxsPerSpendingBlock": (mean * 100).rounded() / 100,
+            ]
+            if let shortfall { object["note"] = shortfall }
+            emit(jsonLine(object))
         } else {
-            print("""
-                wrote \(blocks) blocks (height \(generator.height)) to \(out): \(bytes) bytes
+            let perBlock = spendingBlocks == 0 ? ""
+                : "transactions per block after maturity (block \(maturity + 1) on): \(String(format: "%.1f", mean)) mean, \(transactionsPerBlock) asked\n"
+            emit("""
+                wrote \(blocks) blocks (height \(generator.height)) to \(out == "-" ? "standard output" : out): \(bytes) bytes
                 transactions \(generator.transactionCount), inputs \(generator.inputCount), signatures \(generator.signatureCount)
-                expected UTXO set: \(count) coins, \(total) RUST
+                \(perBlock)expected UTXO set: \(count) coins, \(total) RUST
                 expected UTXO digest: \(digest.hex)
                 """)
+            if let shortfall { printError("rusty: gen-chain: note: " + shortfall) }
         }
     }
-}
 
+    /// Says why the chain carries fewer transactions than asked, when it does (over 10% short).
+    func shortfallNote(mean: Double, spendingBlocks: Int, maturity: Int) -> String? {
+        guard transactionsPerBlock > 0 else { return nil }
+        if spendingBlocks == 0 {
+            return "no transactions: coinbases mature after \(maturity) blocks, so only blocks from \(maturity + 1) on can spend; ask for more than \(maturity) blocks"
+        }
+        guard mean < 0.9 * Double(transactionsPerBlock) else { return nil }
+        return String(format: "the blocks after maturity carry %.1f transactions on average, not %d: the first of them fan out the few matured coins until there are enough to spend (a few blocks), and a block never exceeds the network's size limit",
+                      mean, transactionsPerBlock)
+    }
+}

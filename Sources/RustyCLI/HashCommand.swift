@@ -4,11 +4,17 @@ import Dispatch
 import Foundation
 import Primitives
 
-/// `rusty hash`: BLAKE3 of files, printed in b3sum's format.
+/// `rusty hash`: BLAKE3 of files, printed in b3sum's format, with b3sum's checking mode.
 struct HashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hash",
-        abstract: "Print BLAKE3 hashes of files, in b3sum's format ('HEX  NAME', '-' for standard input)."
+        abstract: "Print or check BLAKE3 hashes of files, as b3sum does ('HEX  NAME', '-' for standard input).",
+        discussion: """
+            --check reads lines 'HEX  NAME' (as this command prints them) from each FILE and prints \
+            'NAME: OK' or 'NAME: FAILED' per line; exit status 1 if any fails (a mismatch, an unreadable \
+            file or a malformed line, which is reported on standard error). Regular files of 16 KiB or \
+            more are memory-mapped, not read.
+            """
     )
 
     @Option(name: .customLong("keyed"), help: "Keyed mode with this 32-byte key (64 hex digits).")
@@ -17,17 +23,32 @@ struct HashCommand: ParsableCommand {
     @Option(name: .customLong("derive-key"), help: "Key derivation mode with this context string.")
     var deriveKeyContext: String?
 
-    @Option(name: .customLong("length"), help: "Output length in bytes (default 32).")
+    @Option(name: [.customShort("l"), .customLong("length")], help: "Output length in bytes (default 32).")
     var length: Int = 32
 
-    @Option(name: .customLong("num-threads"), help: "Threads per file (default: all cores); 1 hashes strictly on one thread.")
+    @Option(name: .customLong("num-threads"), help: "Threads per file (default, or 0: all cores); 1 hashes strictly on one thread.")
     var numThreads: Int?
 
     @Option(name: .customLong("level"), help: "SIMD level: auto, avx512, avx2, sse4.1 or scalar.")
     var levelName: String = "auto"
 
-    @Argument(help: "Files to hash; none or '-' reads standard input.")
+    @Flag(name: [.customShort("c"), .customLong("check")], help: "Read 'HEX  NAME' lines from the FILEs and check them.")
+    var check = false
+
+    @Flag(name: .customLong("no-names"), help: "Print only the hashes, without file names.")
+    var noNames = false
+
+    @Flag(name: .customLong("raw"), help: "Write the raw output bytes to standard output, not hex (one input only).")
+    var raw = false
+
+    @Flag(name: .customLong("quiet"), help: "With --check: do not print OK lines.")
+    var quiet = false
+
+    @Argument(help: "Files to hash (or check files with --check); none or '-' reads standard input.")
     var files: [String] = []
+
+    static let maxThreads = 4096
+    static let maxLength = 1 << 30
 
     func validate() throws {
         if keyHex != nil && deriveKeyContext != nil {
@@ -36,11 +57,20 @@ struct HashCommand: ParsableCommand {
         if let keyHex, HexCoding.decode(keyHex)?.count != 32 {
             throw ValidationError("--keyed needs exactly 32 bytes as 64 hex digits")
         }
-        if length < 0 || length > 1 << 30 { throw ValidationError("--length must be between 0 and 2^30") }
-        if let numThreads, numThreads < 1 { throw ValidationError("--num-threads must be at least 1") }
+        try checkRange(length, "--length", 0...Self.maxLength)
+        if let numThreads { try checkRange(numThreads, "--num-threads", 0...Self.maxThreads) }
         if levelName != "auto" && BLAKE3Level(name: levelName) == nil {
             throw ValidationError("unknown --level '\(levelName)' (auto, avx512, avx2, sse4.1, scalar)")
         }
+        if check {
+            // As in b3sum: a check file records 32-byte plain hashes with names.
+            let conflicts = [("--keyed", keyHex != nil), ("--derive-key", deriveKeyContext != nil), ("--length", length != 32),
+                             ("--no-names", noNames), ("--raw", raw)]
+            if let conflict = conflicts.first(where: \.1) { throw ValidationError("--check cannot be combined with \(conflict.0)") }
+        } else if quiet {
+            throw ValidationError("--quiet only applies to --check")
+        }
+        if raw && files.count > 1 { throw ValidationError("--raw takes one input (got \(files.count))") }
     }
 
     func run() throws {
@@ -49,26 +79,144 @@ struct HashCommand: ParsableCommand {
             throw ValidationError("this CPU does not support \(level); best is \(BLAKE3Level.detected)")
         }
         let names = files.isEmpty ? ["-"] : files
+        // Like b3sum: one file at a time, each hashed on all threads (BLAKE3's tree lets
+        // whole subtrees go to different cores); --num-threads 1 is strictly single-threaded.
+        let threads = (numThreads ?? 0) == 0 ? activeProcessorCount() : numThreads!
+        if check {
+            try runCheck(checkFiles: names, level: level, threads: threads)
+            return
+        }
         let mode: HashMode
         if let keyHex { mode = .keyed(HexCoding.decode(keyHex)!) } else if let deriveKeyContext { mode = .deriveKey(deriveKeyContext) } else { mode = .plain }
 
-        // Like b3sum: one file at a time, each hashed on all threads (BLAKE3's tree lets
-        // whole subtrees go to different cores); --num-threads 1 is strictly single-threaded.
-        let threads = numThreads ?? activeProcessorCount()
-        let results = names.map { name in
-            Result { try hashFile(name, mode: mode, length: length, level: level, threads: threads) }
-        }
-
         var failed = false
-        for (index, name) in names.enumerated() {
-            switch results[index] {
-            case .success(let digest): print(b3sumLine(digest: digest, name: name))
-            case .failure(let error):
-                printError("rusty hash: \(error)")
+        for name in names {
+            let digest: [UInt8]
+            do {
+                digest = try hashFile(name, mode: mode, length: length, level: level, threads: threads)
+            } catch {
+                // The file is named in the message; the others are still hashed (as b3sum does).
+                reportError("\(error)")
                 failed = true
+                continue
+            }
+            if raw {
+                flushOutput()
+                try OutputFile.openAll([("--raw", "-")])[0].write(digest)
+            } else if noNames {
+                print(HexCoding.encode(digest))
+            } else {
+                print(b3sumLine(digest: digest, name: name))
             }
         }
-        if failed { throw ExitCode(1) }
+        if failed { throw ExitStatus.invalid.code }
+    }
+
+    /// b3sum's --check: every line of every check file is checked; a check file that cannot
+    /// be opened is reported and the others are still checked.
+    func runCheck(checkFiles: [String], level: BLAKE3Level, threads: Int) throws {
+        var failures = 0
+        for checkFile in checkFiles {
+            let text: [UInt8]
+            do {
+                text = try InputFile(path: checkFile).readAll()
+            } catch {
+                reportError("\(error)")
+                failures += 1
+                continue
+            }
+            var lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            if lines.last?.isEmpty == true { lines.removeLast() } // the final newline ends a line, it does not start one
+            for (index, line) in lines.enumerated() {
+                let entry: CheckLine
+                do {
+                    entry = try CheckLine(parsing: line)
+                } catch {
+                    reportError("\(checkFile):\(index + 1): \(error)")
+                    failures += 1
+                    continue
+                }
+                do {
+                    let digest = try hashFile(entry.path, mode: .plain, length: 32, level: level, threads: threads)
+                    if digest == entry.expected {
+                        if !quiet { print("\(entry.shownName): OK") }
+                    } else {
+                        print("\(entry.shownName): FAILED")
+                        failures += 1
+                    }
+                } catch let error as FileError {
+                    print("\(entry.shownName): FAILED (\(error.reason))")
+                    failures += 1
+                }
+            }
+        }
+        if failures > 0 { throw ExitStatus.invalid.code }
+    }
+}
+
+/// One line of a check file, parsed by b3sum 1.x's rules: 64 lowercase hex digits, two
+/// spaces, a non-empty name; a leading backslash means the name has `\\` and `\n` escaped.
+struct CheckLine {
+    let expected: [UInt8]
+    /// The file to hash (unescaped).
+    let path: String
+    /// The name as printed in results: as written in the check file, backslash included.
+    let shownName: String
+
+    struct Malformed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(parsing line: ArraySlice<UInt8>) throws {
+        guard !line.isEmpty else { throw Malformed(description: "empty line") }
+        var rest = line
+        let escaped = rest.first == UInt8(ascii: "\\")
+        if escaped { rest = rest.dropFirst() }
+        guard rest.count > 66 else { throw Malformed(description: "short line (expected 64 hex digits, two spaces and a name)") }
+        let hex = rest.prefix(64)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(32)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            guard let high = Self.lowercaseHexValue(hex[index]), let low = Self.lowercaseHexValue(hex[index + 1]) else {
+                throw Malformed(description: "invalid hex (expected 64 lowercase hex digits)")
+            }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        let separator = rest.dropFirst(64).prefix(2)
+        guard separator.elementsEqual([UInt8(ascii: " "), UInt8(ascii: " ")]) else {
+            throw Malformed(description: "invalid separator (expected two spaces after the hash)")
+        }
+        let nameBytes = Array(rest.dropFirst(66))
+        guard let name = String(validating: nameBytes, as: UTF8.self) else { throw Malformed(description: "the name is not UTF-8") }
+        guard !name.contains("\0") else { throw Malformed(description: "NUL character in the name") }
+        expected = bytes
+        shownName = escaped ? "\\" + name : name
+        path = escaped ? try Self.unescape(name) : name
+    }
+
+    static func lowercaseHexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+
+    /// `\\` and `\n` are the only escapes (what `b3sumLine` writes); anything else is malformed.
+    static func unescape(_ name: String) throws -> String {
+        var out = ""
+        var iterator = name.makeIterator()
+        while let character = iterator.next() {
+            guard character == "\\" else { out.append(character); continue }
+            switch iterator.next() {
+            case "\\": out.append("\\")
+            case "n": out.append("\n")
+            default: throw Malformed(description: "invalid backslash escape in the name")
+            }
+        }
+        return out
     }
 }
 
@@ -86,10 +234,17 @@ func hashFile(_ path: String, mode: HashMode, length: Int, level: BLAKE3Level, t
     case .keyed(let key): hasher = BLAKE3Hasher(key: key, level: level)
     case .deriveKey(let context): hasher = BLAKE3Hasher(deriveKeyContext: context, level: level)
     }
-    if threads > 1 {
-        try file.forEachBlock(bufferSize: 1 << 24) { hasher.update($0, threads: threads) }
-    } else {
-        try file.forEachBlock { hasher.update($0) }
+    // A mapped file goes to the hasher in one piece: no copies, and the threaded update
+    // can split the whole file into subtrees at once.
+    let mapped: Void? = try file.withMapping { contents in
+        if threads > 1 { hasher.update(contents, threads: threads) } else { hasher.update(contents) }
+    }
+    if mapped == nil {
+        if threads > 1 {
+            try file.forEachBlock(bufferSize: 1 << 24) { hasher.update($0, threads: threads) }
+        } else {
+            try file.forEachBlock { hasher.update($0) }
+        }
     }
     return hasher.finalize(count: length)
 }

@@ -16,7 +16,7 @@ struct MerkleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the Merkle root of a list of txids (one 64-digit hex txid per line).",
             discussion: """
-                Blank lines are skipped. The root of one txid is that txid; of none, 64 zeros. \
+                Blank lines are skipped; any other line that is not a txid is malformed input (exit 2). The root of one txid is that txid; of none, 64 zeros. \
                 Backends: opencl (the merkle_level kernel), simd (the best BLAKE3 SIMD level), \
                 scalar (portable), auto (opencl when a GPU exists, else simd).
                 """
@@ -41,19 +41,16 @@ struct MerkleCommand: ParsableCommand {
             let leaves: [Hash256]
             do {
                 leaves = try readTxids(InputFile(path: file))
-            } catch {
-                printError("rusty merkle root: \(error)")
-                throw ExitCode(1)
+            } catch let error as TxidListError {
+                throw CommandFailure(.malformed, "\(error)")
             }
-            let computer = try makeBackend(BackendChoice(rawValue: backend)!, command: "rusty merkle root",
-                                           MerkleRootBackends.make)
+            let computer = try makeBackend(BackendChoice(rawValue: backend)!, command: "merkle root", MerkleRootBackends.make)
             let began = DispatchTime.now().uptimeNanoseconds
             let root: Hash256
             do {
                 root = try computer.root(of: leaves)
             } catch {
-                printError("rusty merkle root: \(error)")
-                throw ExitCode(1)
+                throw CommandFailure(.invalid, "merkle root: \(error)")
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
             print(root.hex)

@@ -65,30 +65,76 @@ struct PowCommand: ParsableCommand {
 
         func run() throws {
             let (headerBytes, targetValue, range, choice) = try parsed()
-            let searcher = try makeBackend(choice, command: "rusty pow search", PoWSearchBackends.make)
+            let searcher = try makeBackend(choice, command: "pow search", PoWSearchBackends.make)
             let job = PoWJob(header: headerBytes, target: targetValue)
             let meter = ProgressMeter(total: range.count, label: searcher.name)
             let began = DispatchTime.now().uptimeNanoseconds
-            let hits: [PoWHit]
-            do {
-                hits = try searcher.search(job, range: range, progress: meter.update)
-            } catch {
-                printError("rusty pow search: \(error)")
-                throw ExitCode(1)
+            // Hits stream out in ascending order: the range is searched in consecutive
+            // windows (each on every core or device), and a window's hits are printed as
+            // soon as it is done, so a hit waits at most one window (about a quarter of a
+            // second; a second on OpenCL, whose launches are longer) behind the search.
+            let windowSeconds = searcher is OpenCLPoWSearch ? 1.0 : 0.25
+            var window: UInt64 = 1 << 16
+            var next = range.start
+            var remaining = range.count
+            var hitCount = 0
+            // Per device over all windows; devices of the same name (two PoCL devices) are
+            // told apart by their order in each search's report.
+            var shares = [(device: String, nonces: UInt64, launch: UInt64)]()
+            var rejected = 0
+            while remaining > 0 {
+                let count = min(window, remaining)
+                let slice = NonceRange(start: next, count: count)!
+                let done = range.count - remaining
+                let windowBegan = DispatchTime.now().uptimeNanoseconds
+                let hits: [PoWHit]
+                do {
+                    hits = try searcher.search(job, range: slice) { meter.update(done + $0) }
+                } catch {
+                    meter.clear()
+                    throw CommandFailure(.invalid, "pow search: \(error)")
+                }
+                if !hits.isEmpty {
+                    meter.clear()
+                    var lines = ""
+                    for hit in hits { lines += "\(hit.nonce) \(hit.hash.hex)\n" }
+                    print(lines, terminator: "")
+                    flushOutput()
+                    try checkStandardOutput()
+                    hitCount += hits.count
+                }
+                if let opencl = searcher as? OpenCLPoWSearch {
+                    var seen = [String: Int]()
+                    for share in opencl.lastSearchShares {
+                        let occurrence = seen[share.device, default: 0]
+                        seen[share.device] = occurrence + 1
+                        let matching = shares.indices.filter { shares[$0].device == share.device }
+                        if occurrence < matching.count {
+                            shares[matching[occurrence]].nonces += share.nonces
+                            shares[matching[occurrence]].launch = share.launchNonces
+                        } else {
+                            shares.append((share.device, share.nonces, share.launchNonces))
+                        }
+                    }
+                    rejected = opencl.rejectedCandidates // cumulative over the searcher's life
+                }
+                remaining -= count
+                next &+= count
+                // Aim the next window at the target time (at most 4x larger each step).
+                let seconds = max(1e-6, Double(DispatchTime.now().uptimeNanoseconds - windowBegan) / 1e9)
+                let scaled = Double(count) * min(4, windowSeconds / seconds)
+                window = UInt64(max(Double(1 << 12), min(Double(1 << 40), scaled)))
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
             meter.clear()
-            var output = ""
-            for hit in hits { output += "\(hit.nonce) \(hit.hash.hex)\n" }
-            print(output, terminator: "")
             let rate = Double(range.count) / max(seconds, 1e-9)
             printError(String(format: "rusty pow search: %llu nonces in %.3f s (%.2f MH/s), %d hits, backend ",
-                              range.count, seconds, rate / 1e6, hits.count) + searcher.name)
-            if let opencl = searcher as? OpenCLPoWSearch {
-                for share in opencl.lastSearchShares { printError("rusty pow search: \(share)") }
-                if opencl.rejectedCandidates > 0 {
-                    printError("rusty pow search: warning: \(opencl.rejectedCandidates) kernel candidates failed the host check")
-                }
+                              range.count, seconds, rate / 1e6, hitCount) + searcher.name)
+            for share in shares {
+                printError("rusty pow search: \(share.device): \(share.nonces) nonces, \(share.launch) per launch")
+            }
+            if rejected > 0 {
+                printError("rusty pow search: warning: \(rejected) kernel candidates failed the host check")
             }
         }
     }
@@ -140,19 +186,19 @@ final class ProgressMeter: @unchecked Sendable {
     }
 }
 
-/// The backend for `choice`. A failure exits 1 with its message, except that `auto` falls
+/// The backend for `choice`. A failure exits 3 for `opencl` (1 otherwise), except that `auto` falls
 /// back to the CPU (with one line on standard error) when the OpenCL backend cannot start.
 func makeBackend<B>(_ choice: BackendChoice, command: String, _ make: (BackendChoice.Resolved) throws -> B) throws -> B {
     do {
-        let resolved = try choice.resolve { printError("\(command): \($0)") }
+        let resolved = try choice.resolve { printError("rusty: \(command): \($0)") }
         do {
             return try make(resolved)
         } catch where choice == .auto && resolved != .simd {
-            printError("\(command): OpenCL failed (\(error)); using the CPU backend (simd)")
+            printError("rusty: \(command): OpenCL failed (\(error)); using the CPU backend (simd)")
             return try make(.simd)
         }
     } catch {
-        printError("\(command): \(error)")
-        throw ExitCode(1)
+        // Asked for OpenCL and it cannot start: the table's own status, so scripts can fall back.
+        throw CommandFailure(choice == .opencl ? .openCLUnavailable : .invalid, "\(command): \(error)")
     }
 }

@@ -3,20 +3,31 @@ import ArgumentParser
 @main
 struct Rusty: ParsableCommand {
     static let version = "0.1.0"
+    /// The commit this binary was built from (Plugins/EmbedGitCommitPlugin; "unknown" without git).
+    static let commit = BuildCommit.hash
 
     static let configuration = CommandConfiguration(
         commandName: "rusty",
         abstract: "Rusty Coin engine: hashing, signatures, chain parameters and device information.",
         discussion: """
-            Exit status: 0 on success, 1 when an input could not be processed (the message names it), \
-            64 on a usage error.
+            Errors go to standard error as `rusty: MESSAGE`; a file error is `rusty: PATH: REASON`. \
+            Output paths are written in place (a FIFO, device or symlink is written through); `-` is \
+            standard output.
+
+            Exit status (the same for every command):
+            \(ExitStatus.table)
             """,
-        version: version,
+        version: "rusty \(version) (commit \(commit))",
         subcommands: [
             HashCommand.self, SigCommand.self, PowCommand.self, MerkleCommand.self, DevicesCommand.self, ChainParamsCommand.self,
             GenChainCommand.self, VerifyChainCommand.self, UTXOInfoCommand.self, MineCommand.self, BenchCommand.self,
         ]
     )
+
+    /// Usage errors found while parsing read like every other error.
+    static var _errorPrefix: String { "rusty: " }
+
+    static func main() { runMain() }
 }
 
 /// Writes a line to standard error (progress, notices, errors never go to standard output).

@@ -25,15 +25,15 @@ struct UTXOInfoCommand: ParsableCommand {
         let summary: UTXOSummary
         do {
             guard let network = try ChainState.storedNetwork(directory: datadir) else {
-                printError("rusty utxo-info: \(datadir) holds no chain state")
-                throw ExitCode(1)
+                throw CommandFailure(.invalid, "\(datadir): holds no chain state")
             }
             summary = try ChainState(directory: datadir, parameters: try consensusParameters(network), readOnly: true).utxoSummary()
-        } catch let exit as ExitCode {
-            throw exit
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch let error as ValidationError {
+            throw CommandFailure(.invalid, "\(datadir): \(error.message)")
         } catch {
-            printError("rusty utxo-info: \(error)")
-            throw ExitCode(1)
+            throw CommandFailure(.invalid, "\(datadir): \(error)")
         }
         if json {
             print(jsonLine(["height": summary.bestHeight, "bestHash": summary.bestHash.hex, "count": summary.count,

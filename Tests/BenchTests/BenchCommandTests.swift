@@ -91,11 +91,11 @@ struct BenchCommandTests {
         defer { try? FileManager.default.removeItem(at: partial) }
         let one = try runProcess(TestPaths.rustyExecutable, ["bench", "--compare", old.path, partial.path])
         #expect(one.status == 0 && one.stdoutText.contains("old only"))
-        // Not a bench document: exit 1.
+        // Not a bench document: malformed input, exit 2.
         let garbage = try Self.temporaryFile(Data("{\"hello\": 1}".utf8))
         defer { try? FileManager.default.removeItem(at: garbage) }
         let bad = try runProcess(TestPaths.rustyExecutable, ["bench", "--compare", old.path, garbage.path])
-        #expect(bad.status == 1 && bad.stderrText.contains("not a rusty bench JSON document"))
+        #expect(bad.status == 2 && bad.stderrText.contains("not a rusty bench JSON document"))
     }
 
     @Test("--only limits the sections; the table names the section and the published anchors")
@@ -109,7 +109,7 @@ struct BenchCommandTests {
         let text = try runProcess(TestPaths.rustyExecutable, ["bench", "--tiny", "--only", "merkle,pow", "--backend", "scalar"])
         #expect(text.status == 0, "\(text.stderrText)")
         #expect(text.stdoutText.contains("== pow") && text.stdoutText.contains("== merkle") && !text.stdoutText.contains("== blake3"))
-        #expect(text.stdoutText.contains("x scalar") && text.stdoutText.contains("machine:"))
+        #expect(text.stdoutText.contains("hashes/s") && text.stdoutText.contains("machine:"))
         #expect(text.stdoutText.contains("not measured here"))
     }
 
@@ -145,4 +145,35 @@ struct BenchCommandTests {
         #expect(rows[1].new == nil && rows[2].old == nil)
         #expect(try BenchDocument.decode(try old.jsonData()) == old)
     }
+
+    @Test("results stream: every figure reaches onEvent as it is measured, before its section ends, and equals the document's")
+    func eventsStream() throws {
+        final class Log: @unchecked Sendable {
+            let lock = NSLock()
+            var events = [String]()
+            var figures = [BenchFigure]()
+        }
+        let log = Log()
+        var options = BenchOptions(mode: .tiny, sections: [.merkle, .pow], backends: [.scalar, .simd], devices: [])
+        options.anchors = false
+        options.onEvent = { event in
+            log.lock.lock()
+            defer { log.lock.unlock() }
+            switch event {
+            case .sectionStarted(let name): log.events.append("start \(name)")
+            case .figure(let figure): log.events.append("figure"); log.figures.append(figure)
+            case .sectionFinished(let section): log.events.append("end \(section.name) \(section.figures.count)")
+            }
+        }
+        let document = try BenchSuite.run(options)
+        let counts = document.sections.map(\.figures.count)
+        let expected = ["start pow"] + Array(repeating: "figure", count: counts[0]) + ["end pow \(counts[0])", "start merkle"]
+            + Array(repeating: "figure", count: counts[1]) + ["end merkle \(counts[1])"]
+        #expect(log.events == expected)
+        let measured = document.sections.flatMap(\.figures)
+        #expect(log.figures.map(\.median) == measured.map(\.median))
+        // A streamed figure has its ratio to scalar once the scalar figure came first.
+        #expect(log.figures.filter { $0.backend != "scalar" }.allSatisfy { $0.ratioToScalar != nil })
+    }
 }
+

@@ -92,7 +92,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: empty) }
         let environment = ["OCL_ICD_VENDORS": empty.path, "OPENCL_VENDOR_PATH": empty.path]
         let failed = try rusty(powArguments(start: 0, count: 2000, backend: "opencl"), environment: environment)
-        #expect(failed.status == 1)
+        #expect(failed.status == 3)
         #expect(failed.stderrText.contains("no OpenCL platform or device"), "\(failed.stderrText)")
         #expect(failed.stdout.isEmpty)
 
@@ -103,7 +103,7 @@ import TestSupport
 
         let merkle = try rusty(["merkle", "root", "--backend", "opencl"], environment: environment,
                                stdin: Data((String(repeating: "ab", count: 32) + "\n").utf8))
-        #expect(merkle.status == 1)
+        #expect(merkle.status == 3)
         #expect(merkle.stderrText.contains("no OpenCL platform or device"))
 
         let devices = try rusty(["devices"], environment: environment)
@@ -137,7 +137,7 @@ import TestSupport
         let good = String(repeating: "0a", count: 32)
         let input = "\(good)\n\(good)\n\(good.dropLast())z\n"
         let result = try rusty(["merkle", "root", "--backend", "scalar"], stdin: Data(input.utf8))
-        #expect(result.status == 1)
+        #expect(result.status == 2)
         #expect(result.stderrText.contains("<stdin>:3:"), "\(result.stderrText)")
         #expect(result.stdout.isEmpty)
         let missing = try rusty(["merkle", "root", "/nonexistent/txids.txt"])

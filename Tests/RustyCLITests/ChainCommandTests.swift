@@ -76,8 +76,12 @@ struct ChainCommandTests {
         var generator = ChainGenerator(parameters: parameters, seed: 4, transactionsPerBlock: 5)
         var blocks = (0..<106).map { _ in generator.nextBlock() }
         let badIndex = 104
-        #expect(blocks[badIndex].transactions.count > 2)
-        blocks[badIndex].transactions[2].witnesses[0][0][10] ^= 0x20
+        // The first transaction after the first whose input 0 is signed by a single key (a
+        // 64-byte signature first in its witness): the message names exactly it.
+        let badTransaction = try #require(blocks[badIndex].transactions.indices.dropFirst(2).first {
+            blocks[badIndex].transactions[$0].witnesses[0].first?.count == 64
+        })
+        blocks[badIndex].transactions[badTransaction].witnesses[0][0][10] ^= 0x20
         ChainGenerator.seal(&blocks[badIndex])
         let file = Self.temporary("bad").appendingPathExtension("blk"), datadir = Self.temporary("bad-data")
         defer { try? FileManager.default.removeItem(at: file); try? FileManager.default.removeItem(at: datadir) }
@@ -85,7 +89,7 @@ struct ChainCommandTests {
         let result = try runProcess(TestPaths.rustyExecutable, ["verify-chain", file.path, "--datadir", datadir.path])
         #expect(result.status == 1)
         let message = result.stderrText
-        #expect(message.contains("block 105 (\(blocks[badIndex].hash.hex)) rejected: script-signature (tx 2, input 0)"), "\(message)")
+        #expect(message.contains("block 105 (\(blocks[badIndex].hash.hex)) rejected: script-signature (tx \(badTransaction), input 0)"), "\(message)")
         let info = try runProcess(TestPaths.rustyExecutable, ["utxo-info", "--datadir", datadir.path, "--json"])
         #expect(try Self.json(info)["height"] as? Int == 104)
     }
@@ -136,5 +140,53 @@ struct ChainCommandTests {
         try Data([0, 1, 2, 3, 0, 0, 0, 0]).write(to: wrongMagic)
         let magicRun = try runProcess(TestPaths.rustyExecutable, ["verify-chain", wrongMagic.path, "--datadir", datadir.path])
         #expect(magicRun.status == 2 && magicRun.stderrText.contains("magic"), "\(magicRun.stderrText)")
+    }
+
+    @Test("gen-chain --txs-per-block 400: every block from the second after maturity carries 400; the mean says so; verify-chain agrees")
+    func transactionsPerBlock() throws {
+        let parameters = try ConsensusParameters(ChainParameters.builtIn("regtest"))
+        var generator = ChainGenerator(parameters: parameters, seed: 5, transactionsPerBlock: 400)
+        let blocks = (0..<108).map { _ in generator.nextBlock() }
+        let counts = blocks.dropFirst(100).map { $0.transactions.count - 1 }
+        #expect(counts.first == 1, "block 101 fans the one matured coinbase out: \(counts)")
+        #expect(counts.dropFirst().allSatisfy { $0 == 400 }, "\(counts)")
+
+        let file = Self.temporary("wide").appendingPathExtension("blk"), datadir = Self.temporary("wide-data")
+        defer { try? FileManager.default.removeItem(at: file); try? FileManager.default.removeItem(at: datadir) }
+        let result = try runProcess(TestPaths.rustyExecutable, ["gen-chain", "--blocks", "108", "--txs-per-block", "400", "--seed", "5",
+                                                                "--out", file.path, "--json"])
+        #expect(result.status == 0, "\(result.stderrText)")
+        let summary = try Self.json(result)
+        let mean = try #require(summary["meanTxsPerSpendingBlock"] as? Double)
+        #expect(abs(mean - Double(1 + 7 * 400) / 8) < 0.01, "mean \(mean)")
+        #expect(summary["spendingBlocks"] as? Int == 8)
+        // 350 is under 90% of 400 (block 101 has one coin to spend): the summary says why.
+        #expect((summary["note"] as? String)?.contains("fan out the few matured coins") == true, "\(summary)")
+        #expect(summary["utxoDigest"] as? String == generator.utxoDigest().digest.hex, "the command and the library agree")
+        let verified = try runProcess(TestPaths.rustyExecutable, ["verify-chain", file.path, "--datadir", datadir.path, "--json"])
+        #expect(verified.status == 0, "\(verified.stderrText)")
+        #expect(try Self.json(verified)["utxoDigest"] as? String == summary["utxoDigest"] as? String)
+
+        // Too few blocks for any coin to mature: no transactions, and the summary says why.
+        let short = try runProcess(TestPaths.rustyExecutable, ["gen-chain", "--blocks", "20", "--txs-per-block", "400", "--out", "-"])
+        #expect(short.status == 0)
+        #expect(short.stderrText.contains("rusty: gen-chain: note: no transactions: coinbases mature after 100 blocks"), "\(short.stderrText)")
+        #expect(short.stderrText.contains("wrote 20 blocks"), "with --out - the summary goes to standard error")
+        #expect(!short.stdoutText.contains("wrote"), "standard output holds only the blocks")
+    }
+
+    @Test("gen-chain and utxo-info: out-of-range counts are usage errors that name the flag and range and show gen-chain's usage")
+    func badArguments() throws {
+        for (arguments, expected) in [(["--blocks=-1"], "--blocks must be between 0 and 10000000 (got -1)"),
+                                      (["--blocks", "5", "--txs-per-block", "20001"], "--txs-per-block must be between 0 and 20000 (got 20001)"),
+                                      (["--blocks", "5", "--txs-per-block=-3"], "--txs-per-block must be between 0 and 20000 (got -3)")] {
+            let result = try runProcess(TestPaths.rustyExecutable, ["gen-chain", "--out", "/dev/null"] + arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderrText.hasPrefix("rusty: \(expected)\nUsage: rusty gen-chain "), "\(result.stderrText)")
+        }
+        let missing = Self.temporary("no-state")
+        let info = try runProcess(TestPaths.rustyExecutable, ["utxo-info", "--datadir", missing.path])
+        #expect(info.status == 1)
+        #expect(info.stderrText == "rusty: \(missing.path): holds no chain state\n")
     }
 }
