@@ -107,7 +107,7 @@ let package = Package(
             "Ed25519", "CEd25519", "COpenSSL", "CSodium", "TestSupport", .product(name: "BigInt", package: "BigInt"),
         ], exclude: ["ConstantTime"]), // C built by the test itself, for valgrind
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
-        .testTarget(name: "ChainStateTests", dependencies: ["ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
+        .testTarget(name: "ChainStateTests", dependencies: ["ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
         .testTarget(name: "MiningTests", dependencies: ["Mining", "ChainState", "Consensus", "ChainParams", "Primitives", "ProofOfWorkSearch", "TestSupport"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "ChainParams", "Ed25519", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),

@@ -64,8 +64,22 @@ public final class ChainState {
     public private(set) var tip: BlockNode
     /// The best chain by height (index = height).
     public private(set) var active: [BlockNode]
-    public var signatureBackend: Ed25519.Backend = .auto
-    public var signatureThreads = 1
+    /// Verifies each connected block's signatures: the CPU engine unless a caller gives
+    /// another (e.g. verify-chain's OpenCL verifier).
+    public var signatureVerifier: any SignatureBatchVerifier = CPUSignatureVerifier(backend: .auto, threads: 1)
+    /// Shorthands that set a CPU engine, for callers that choose only its field backend
+    /// and threads.
+    public var signatureBackend: Ed25519.Backend {
+        get { (signatureVerifier as? CPUSignatureVerifier)?.backend ?? .auto }
+        set { signatureVerifier = CPUSignatureVerifier(backend: newValue, threads: signatureThreads) }
+    }
+    public var signatureThreads: Int {
+        get { (signatureVerifier as? CPUSignatureVerifier)?.threads ?? 1 }
+        set { signatureVerifier = CPUSignatureVerifier(backend: signatureBackend, threads: newValue) }
+    }
+    /// Signatures verified since open, by the name of the engine that verified them (the
+    /// verifier's, or the CPU's when the verifier failed), so reports name what ran.
+    public private(set) var signaturesVerifiedBy: [String: Int] = [:]
     /// Opened with `readOnly`: nothing is written, no replay (a reader beside a running writer).
     public let isReadOnly: Bool
     /// Blocks connected at open from the block files' records past the last flush.
@@ -490,13 +504,26 @@ public final class ChainState {
         precondition(node.parent === tip)
         let block = try loadBlock(node.hash)
         let delta = try contextualDelta(node, block, txids: block.transactions.map(\.txid))
-        let results = Ed25519.verifyBatch(delta.signatureBatch, backend: signatureBackend, threads: signatureThreads)
+        let results = verifySignatures(delta.signatureBatch)
         if let bad = results.firstIndex(of: false) {
             let location = delta.checkLocations[bad]
             throw ChainStateError.rejected(Self.signatureRejection(location), height: node.height, hash: node.hash)
         }
         try storeUndo(node.hash, apply(delta, node: node, transactions: block.transactions.count))
         pendingBytes += 64
+    }
+
+    /// One verdict per item from `signatureVerifier`. A verifier that fails (a lost device)
+    /// or answers with the wrong count is replaced for this batch by single verification on
+    /// the CPU, as the pipeline does: the verdicts are the same either way.
+    private func verifySignatures(_ batch: SignatureBatch) -> [Bool] {
+        guard !batch.isEmpty else { return [] }
+        if let results = try? signatureVerifier.verify(batch), results.count == batch.count {
+            signaturesVerifiedBy[signatureVerifier.name, default: 0] += batch.count
+            return results
+        }
+        signaturesVerifiedBy["cpu (after a verifier failure)", default: 0] += batch.count
+        return batch.items.map { Ed25519.verify(signature: $0.signature, message: $0.message, publicKey: $0.publicKey) }
     }
 
     /// The rejection a failed signature check is reported with (the same in every path).

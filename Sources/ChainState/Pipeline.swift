@@ -52,11 +52,16 @@ public final class VerificationPipeline {
             self.contextFreeThreads = max(1, contextFreeThreads)
         }
 
-        /// CPU verification with `Ed25519.verifyBatch`.
+        /// Batches go to `verifier` (any engine: CPU, OpenCL), named after it in reports.
+        public init(verifier: any SignatureBatchVerifier, batchSize: Int, contextFreeThreads: Int) {
+            self.init(verifier: { try verifier.verify($0) }, backendName: verifier.name, batchSize: batchSize,
+                      contextFreeThreads: contextFreeThreads)
+        }
+
+        /// CPU verification with `Ed25519.verifyBatch` (a `CPUSignatureVerifier`).
         public static func cpu(backend: Ed25519.Backend, threads: Int, batchSize: Int? = nil) -> Options {
             let threads = max(1, threads)
-            var options = Options(verifier: { Ed25519.verifyBatch($0, backend: backend, threads: threads) },
-                                  backendName: backend.resolved.rawValue,
+            var options = Options(verifier: CPUSignatureVerifier(backend: backend, threads: threads),
                                   batchSize: batchSize ?? defaultBatchSize(backend: backend, threads: threads),
                                   contextFreeThreads: threads)
             options.contextFreeInline = ProcessInfo.processInfo.activeProcessorCount <= threads + 1

@@ -240,7 +240,10 @@ public struct SignatureBatch: Sendable {
         messageEnds.append(contentsOf: other.messageEnds.lazy.map { $0 + base })
     }
 
-    func messageStart(_ index: Int) -> Int { index == 0 ? 0 : messageEnds[index - 1] }
+    /// Where item `index`'s message starts in `messages` (it ends at `messageEnds[index]`).
+    public func messageStart(_ index: Int) -> Int { index == 0 ? 0 : messageEnds[index - 1] }
+
+    public func messageLength(_ index: Int) -> Int { messageEnds[index] - messageStart(index) }
 
     /// Item `index` as separate arrays.
     public func item(_ index: Int) -> SignatureItem {

@@ -3,9 +3,9 @@ import OpenCLKernels
 import OpenCLRuntime
 import Primitives
 
-/// PoW search with the `pow_search` kernel on one or more OpenCL devices. The devices take
-/// slices of the range from a shared cursor, each slice sized so one launch takes about
-/// `targetLaunchSeconds` on that device (calibrated from the launches themselves). Every
+/// PoW search with the `pow_search` kernel on one or more OpenCL devices. The devices pull
+/// slices of the range through `DeviceWorkLoop` (OpenCLRuntime), each slice sized so one
+/// launch takes about `targetLaunchSeconds` on that device (calibrated from the launches). Every
 /// candidate the kernel reports is re-hashed on the host and kept only if
 /// `ProofOfWork.meets`; the hits come back sorted by nonce.
 public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
@@ -47,78 +47,41 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
 
     public func search(_ job: PoWJob, range: NonceRange, progress: (@Sendable (UInt64) -> Void)?) throws -> [PoWHit] {
         guard range.count > 0 else { return [] }
-        let cursor = Cursor(range: range)
-        let results = Results()
-        DispatchQueue.concurrentPerform(iterations: workers.count) { index in
-            do {
-                let (candidates, nonces) = try workers[index].run(job: job, cursor: cursor, progress: progress)
-                results.add(candidates, share: DeviceShare(device: workers[index].context.device.name, nonces: nonces,
-                                                           launchNonces: workers[index].launchNonces))
-            } catch {
-                cursor.cancel()
-                results.fail(error)
-            }
-        }
-        if let error = results.error { throw error }
+        let candidates = Candidates()
+        let reports = try DeviceWorkLoop.run(workers, work: Work(job: job, start: range.start, candidates: candidates),
+                                             cursor: WorkCursor(total: range.count), progress: progress)
         var hits = [PoWHit]()
         var failed = 0
         // The last launch of a slice may run a few nonces past it (into another device's
         // slice, or past the range): those are dropped or deduplicated here.
-        for nonce in Set(results.candidates).sorted() where range.contains(nonce) {
+        for nonce in Set(candidates.nonces).sorted() where range.contains(nonce) {
             if let hit = job.check(nonce: nonce) { hits.append(hit) } else { failed += 1 }
         }
         lock.locked {
             rejected += failed
-            shares = results.shares
+            shares = reports.map { DeviceShare(device: $0.device, nonces: $0.units, launchNonces: $0.launchUnits) }
         }
         return hits
     }
 
-    /// Hands out consecutive slices of the range to the devices.
-    final class Cursor: @unchecked Sendable {
-        private let lock = NSLock()
-        private var next: UInt64
-        private var remaining: UInt64
-        private var done: UInt64 = 0
-        private var cancelled = false
-
-        init(range: NonceRange) {
-            next = range.start
-            remaining = range.count
-        }
-
-        func take(_ wanted: UInt64) -> (start: UInt64, count: UInt64)? {
-            lock.locked {
-                guard !cancelled, remaining > 0 else { return nil }
-                let count = min(wanted, remaining)
-                let start = next
-                next &+= count
-                remaining -= count
-                return (start, count)
-            }
-        }
-
-        func finished(_ count: UInt64) -> UInt64 { lock.locked { done += count; return done } }
-        func cancel() { lock.locked { cancelled = true } }
+    /// One search as the devices see it: slice offsets count from `start`.
+    struct Work: Sendable {
+        let job: PoWJob
+        let start: UInt64
+        let candidates: Candidates
     }
 
-    final class Results: @unchecked Sendable {
+    /// The nonces every device's kernel reported.
+    final class Candidates: @unchecked Sendable {
         private let lock = NSLock()
-        private(set) var candidates = [UInt64]()
-        private(set) var error: Error?
-        private(set) var shares = [DeviceShare]()
-        func add(_ more: [UInt64], share: DeviceShare) {
-            lock.locked {
-                candidates += more
-                shares.append(share)
-            }
-        }
-        func fail(_ error: Error) { lock.locked { if self.error == nil { self.error = error } } }
+        private var found = [UInt64]()
+        func add(_ more: [UInt64]) { lock.locked { found += more } }
+        var nonces: [UInt64] { lock.locked { found } }
     }
 
     /// One device: its program, kernel, buffers and calibrated launch size. Shared per
     /// process, so the calibration carries over between searches; one search at a time.
-    final class Worker: @unchecked Sendable {
+    final class Worker: LaunchWorker, @unchecked Sendable {
         let context: OpenCLContext
         let kernel: OpenCLKernel
         let midstateBuffer: OpenCLBuffer
@@ -127,10 +90,7 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
         let countBuffer: OpenCLBuffer
         var resultsBuffer: OpenCLBuffer
         var maxResults: Int
-        /// Work-items per full launch (calibrated).
-        var items: Int
-        /// The one local size every launch uses.
-        let localSize: Int
+        var calibrator: LaunchCalibrator
         let busy = NSLock()
 
         private static let workers = PerDeviceRegistry<Worker>()
@@ -149,55 +109,42 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
             countBuffer = try context.buffer(size: 4)
             maxResults = 4096
             resultsBuffer = try context.buffer(size: maxResults * 8)
-            // A short first launch; the calibration grows it towards targetLaunchSeconds.
-            localSize = max(1, min(64, device.maxWorkGroupSize))
-            items = max(1, device.computeUnits) * 4 * localSize
+            calibrator = LaunchCalibrator(device: device, targetSeconds: OpenCLPoWSearch.targetLaunchSeconds, maxItems: 1 << 24,
+                                          unitsPerItem: UInt64(OpenCLPoWSearch.noncesPerItem))
         }
 
+        var deviceName: String { context.device.name }
+        var localSize: Int { calibrator.localSize }
         /// Nonces per full launch at the current calibration.
-        var launchNonces: UInt64 { UInt64(items) * UInt64(OpenCLPoWSearch.noncesPerItem) }
+        var launchNonces: UInt64 { calibrator.launchUnits }
 
-        func run(job: PoWJob, cursor: Cursor, progress: (@Sendable (UInt64) -> Void)?) throws -> ([UInt64], UInt64) {
-            busy.lock()
-            defer { busy.unlock() }
-            try upload(job.midstate.words, to: midstateBuffer)
-            try upload(job.secondBlock, to: blockBuffer)
-            try upload(job.targetWords, to: targetBuffer)
+        func begin(_ work: Work) throws {
+            try upload(work.job.midstate.words, to: midstateBuffer)
+            try upload(work.job.secondBlock, to: blockBuffer)
+            try upload(work.job.targetWords, to: targetBuffer)
             try kernel.setArgument(0, midstateBuffer)
             try kernel.setArgument(1, blockBuffer)
             try kernel.setArgument(4, targetBuffer)
             try kernel.setArgument(5, countBuffer)
-            var found = [UInt64]()
-            var searched: UInt64 = 0
-            let perItem = OpenCLPoWSearch.noncesPerItem
-            while let slice = cursor.take(UInt64(items) * UInt64(perItem)) {
-                let began = DispatchTime.now().uptimeNanoseconds
-                // Whole work-groups of `perItem` nonces per item first, then the rest in one
-                // work-group with fewer nonces per item. Every launch uses the same local size
-                // (drivers such as PoCL compile one variant per local size); the last launch
-                // may run up to localSize - 1 nonces past the slice, and those candidates are
-                // dropped by the host's range check.
-                let groupNonces = UInt64(localSize) * UInt64(perItem)
-                let fullItems = slice.count / groupNonces * UInt64(localSize)
-                let rest = slice.count - fullItems * UInt64(perItem)
-                if fullItems > 0 { found += try launch(start: slice.start, items: Int(fullItems), perItem: perItem) }
-                if rest > 0 {
-                    let restPerItem = (rest + UInt64(localSize) - 1) / UInt64(localSize)
-                    found += try launch(start: slice.start &+ fullItems * UInt64(perItem), items: localSize,
-                                        perItem: UInt32(restPerItem))
-                }
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-                if fullItems == UInt64(items) { calibrate(seconds: seconds) }
-                searched += slice.count
-                progress?(cursor.finished(slice.count))
-            }
-            return (found, searched)
         }
 
-        private func calibrate(seconds: Double) {
-            let ratio = min(8, max(0.25, OpenCLPoWSearch.targetLaunchSeconds / max(seconds, 1e-4)))
-            let wanted = Double(items) * ratio
-            items = Int(min(Double(1 << 24), max(Double(localSize), wanted))) / localSize * localSize
+        func launch(_ work: Work, slice: WorkSlice) throws {
+            let perItem = OpenCLPoWSearch.noncesPerItem
+            let start = work.start &+ slice.start
+            // Whole work-groups of `perItem` nonces per item first, then the rest in one
+            // work-group with fewer nonces per item. Every launch uses the same local size;
+            // the last launch may run up to localSize - 1 nonces past the slice, and those
+            // candidates are dropped by the host's range check.
+            let groupNonces = UInt64(localSize) * UInt64(perItem)
+            let fullItems = slice.count / groupNonces * UInt64(localSize)
+            let rest = slice.count - fullItems * UInt64(perItem)
+            var found = [UInt64]()
+            if fullItems > 0 { found += try launch(start: start, items: Int(fullItems), perItem: perItem) }
+            if rest > 0 {
+                let restPerItem = (rest + UInt64(localSize) - 1) / UInt64(localSize)
+                found += try launch(start: start &+ fullItems * UInt64(perItem), items: localSize, perItem: UInt32(restPerItem))
+            }
+            if !found.isEmpty { work.candidates.add(found) }
         }
 
         private func launch(start: UInt64, items: Int, perItem: UInt32) throws -> [UInt64] {

@@ -71,8 +71,8 @@ struct VerifyChainCommand: ParsableCommand {
     }
 
     func signatureBackend() throws -> Ed25519.Backend {
-        // With opencl the pipeline's batches go to the devices; the CPU engine still
-        // serves the sequential path and blocks outside the pipeline (reorgs).
+        // With opencl every batch goes to the OpenCL verifier (see `verify`) and this
+        // CPU backend is not used.
         if backend == "simd" || backend == "opencl" { return Ed25519.Backend.detected }
         if let parsed = Ed25519.Backend(rawValue: backend), parsed.isSupported { return parsed }
         throw ValidationError("unknown or unsupported --backend '\(backend)' (auto, scalar, simd, avx2, avx512ifma, opencl)")
@@ -85,6 +85,9 @@ struct VerifyChainCommand: ParsableCommand {
         var options: VerificationPipeline.Options
         /// The last flush and the UTXO digest after the blocks.
         var summarySeconds: Double
+        /// The engines that verified the sequential run's signatures (the verifier's name
+        /// when there were none).
+        var sequentialBackend: String
     }
 
     func run() throws {
@@ -142,7 +145,7 @@ struct VerifyChainCommand: ParsableCommand {
                 "height": summary.bestHeight, "bestHash": summary.bestHash.hex, "transactions": report.transactions,
                 "inputs": report.inputs, "signatures": report.signatures, "seconds": seconds, "utxoCount": summary.count,
                 "utxoTotal": summary.total.baseUnits, "utxoDigest": summary.digest.hex,
-                "backend": sequential ? signatureBackend.resolved.rawValue : options.backendName, "error": report.failure ?? NSNull(),
+                "backend": sequential ? outcome.sequentialBackend : options.backendName, "error": report.failure ?? NSNull(),
                 "mode": sequential ? "sequential" : "pipeline", "threads": threadCount, "reindex": reindex,
                 "unconnected": report.unconnected.count, "gaps": report.gaps, "reorganizations": report.reorganizations.count,
                 "interrupted": report.interrupted, "knownInvalid": report.knownInvalid, "passedOver": report.passedOver.count,
@@ -161,7 +164,7 @@ struct VerifyChainCommand: ParsableCommand {
         } else {
             var text = """
                 verified \(report.blocks) blocks (\(report.skipped) already known) in \(String(format: "%.2f", seconds)) s: height \(startHeight) -> \(summary.bestHeight)\(reindex ? " (reindexed from the datadir's blocks)" : "")
-                transactions \(report.transactions), inputs \(report.inputs), signatures \(report.signatures) (\(sequential ? signatureBackend.resolved.rawValue : options.backendName), \(threadCount) threads\(sequential ? ", sequential" : ""))
+                transactions \(report.transactions), inputs \(report.inputs), signatures \(report.signatures) (\(sequential ? outcome.sequentialBackend : options.backendName), \(threadCount) threads\(sequential ? ", sequential" : ""))
                 \(String(format: "%.0f blocks/s, %.0f tx/s, %.0f inputs/s, %.0f signatures/s", perSecond(report.blocks), perSecond(report.transactions), perSecond(report.inputs), perSecond(report.signatures)))
                 """
             if !sequential {
@@ -228,32 +231,34 @@ struct VerifyChainCommand: ParsableCommand {
         if state.replayedBlocks > 0 {
             printError("rusty verify-chain: connected \(state.replayedBlocks) blocks the block files held past the last flush")
         }
-        state.signatureBackend = signatureBackend
-        state.signatureThreads = threadCount
         let startHeight = state.tip.height
         let progress = ProgressLine()
         sources += files.map { .file($0) }
         let shouldStop: @Sendable () -> Bool = { verifyStopSignal != 0 }
 
+        // One verifier for the pipeline's batches, the sequential path and the blocks the
+        // chain state connects itself (reorganisations).
         var options: VerificationPipeline.Options
+        let verifier: any SignatureBatchVerifier
         if backend == "opencl" {
-            let verifier: OpenCLSignatureVerifier
             do {
                 guard case .opencl(let devices) = try BackendChoice.opencl.resolve() else { throw BackendUnavailable.noOpenCLDevice }
                 verifier = try OpenCLSignatureVerifier(devices: devices)
             } catch {
                 throw CommandFailure(.openCLUnavailable, "\(error)")
             }
-            options = VerificationPipeline.Options(verifier: { try verifier.verify($0.items) }, backendName: verifier.name,
-                                                   batchSize: batchSize ?? 32_768, contextFreeThreads: threadCount)
+            options = VerificationPipeline.Options(verifier: verifier, batchSize: batchSize ?? 32_768, contextFreeThreads: threadCount)
         } else {
+            verifier = CPUSignatureVerifier(backend: signatureBackend, threads: threadCount)
             options = VerificationPipeline.Options.cpu(backend: signatureBackend, threads: threadCount, batchSize: batchSize)
         }
+        state.signatureVerifier = verifier
+        let verifiedBefore = state.signaturesVerifiedBy
         options.shouldStop = shouldStop
         options.knownInvalid = knownInvalid
         var report: VerificationPipeline.Report
         if sequential {
-            report = try Self.runSequential(state, sources: sources, backend: signatureBackend.resolved.rawValue, progress: progress,
+            report = try Self.runSequential(state, sources: sources, backend: verifier.name, progress: progress,
                                             maxWaitingBytes: options.maxWaitingBytes, knownInvalid: knownInvalid, shouldStop: shouldStop)
         } else {
             let pipeline = VerificationPipeline(state: state, options: options)
@@ -271,7 +276,9 @@ struct VerifyChainCommand: ParsableCommand {
         let summaryStart = DispatchTime.now().uptimeNanoseconds
         let summary = try state.utxoSummary() // flushes: the state is at the last valid block
         let summarySeconds = Double(DispatchTime.now().uptimeNanoseconds - summaryStart) / 1e9
-        return Outcome(report: report, summary: summary, startHeight: startHeight, options: options, summarySeconds: summarySeconds)
+        let engines = state.signaturesVerifiedBy.filter { $0.value > verifiedBefore[$0.key, default: 0] }.keys.sorted()
+        return Outcome(report: report, summary: summary, startHeight: startHeight, options: options, summarySeconds: summarySeconds,
+                       sequentialBackend: engines.isEmpty ? verifier.name : engines.joined(separator: " + "))
     }
 
     static func progressText(_ status: VerificationPipeline.Progress) -> String {

@@ -3,16 +3,15 @@ import Foundation
 import OpenCLKernels
 import OpenCLRuntime
 
-/// Ed25519 verification with the `ed25519_verify` kernel (Kernels/ed25519_verify.cl) on one
-/// or more OpenCL devices, one signature per work-item.
+/// Ed25519 verification with the `ed25519_verify` kernel (Kernels/ed25519_*.cl) on one
+/// or more OpenCL devices, one signature per work-item, straight from a flat `SignatureBatch`.
 ///
 /// Each device builds the program once per process (through the binary cache) and the
-/// 129-entry base table once, with the `ed25519_base_table` kernel. Items with a key that
-/// is not 32 bytes or a signature that is not 64 bytes are invalid and never reach a
-/// device. The rest are handed out in consecutive slices from a shared cursor; each device
-/// sizes its slices so one launch takes about `targetLaunchSeconds` (calibrated from its
-/// own launches). A slice whose messages are all 32 bytes uses the kernel's fixed-length
-/// path (`msg_offsets` NULL), any other slice the offsets path. Every launch uses the same
+/// 129-entry base table once, with the `ed25519_base_table` kernel. The items are handed
+/// out in consecutive slices through `DeviceWorkLoop` (OpenCLRuntime); each device sizes its
+/// slices so one launch takes about `targetLaunchSeconds` (calibrated from its own
+/// launches). A slice whose messages are all 32 bytes uses the kernel's fixed-length path
+/// (`msg_offsets` NULL), any other slice the offsets path. Every launch uses the same
 /// explicit local size (at most 64; PoCL crashes with a driver-chosen one for large n).
 /// A launch carries at most `maxLaunchMessageBytes` of messages (the kernel's offsets are
 /// 32-bit); a longer single message is verified on the host with `Ed25519.verify`.
@@ -52,73 +51,56 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
 
     public var name: String { "opencl(" + devices.map(\.name).joined(separator: ", ") + ")" }
 
-    public func verify(_ items: [SignatureItem]) throws -> [Bool] {
-        guard !items.isEmpty else { return [] }
-        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: items.count)
+    public func verify(_ batch: SignatureBatch) throws -> [Bool] {
+        guard !batch.isEmpty else { return [] }
+        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: batch.count)
         defer { results.deallocate() }
         results.initialize(repeating: false)
-        var wellFormed = [Int]()
-        wellFormed.reserveCapacity(items.count)
-        for (index, item) in items.enumerated()
-        where item.publicKey.count == Ed25519.publicKeyLength && item.signature.count == Ed25519.signatureLength {
-            if item.message.count > maxLaunchMessageBytes {
-                results[index] = Ed25519.verify(signature: item.signature, message: item.message, publicKey: item.publicKey)
-            } else {
-                wellFormed.append(index)
-            }
+        // A message too long for one launch is verified on the host; the rest go to the
+        // devices, through `order` only when some were taken out.
+        var onHost = false
+        for index in 0..<batch.count where batch.messageLength(index) > maxLaunchMessageBytes {
+            let item = batch.item(index)
+            results[index] = Ed25519.verify(signature: item.signature, message: item.message, publicKey: item.publicKey)
+            onHost = true
         }
-        let cursor = Cursor(items: items, order: wellFormed, maxBytes: maxLaunchMessageBytes)
-        let output = Output(results.baseAddress!)
-        let collector = Collector(count: workers.count)
-        DispatchQueue.concurrentPerform(iterations: workers.count) { index in
-            do {
-                collector.add(try workers[index].run(items: items, cursor: cursor, output: output), at: index)
-            } catch {
-                cursor.cancel()
-                collector.fail(error)
-            }
+        let order = onHost ? (0..<batch.count).filter { batch.messageLength($0) <= maxLaunchMessageBytes } : nil
+        let work = Work(batch: batch, order: order, output: Output(results.baseAddress!))
+        let maxBytes = maxLaunchMessageBytes
+        let cursor = WorkCursor(total: UInt64(order?.count ?? batch.count)) { start, wanted in
+            UInt64(work.fitting(from: Int(start), wanted: Int(wanted), maxBytes: maxBytes))
         }
-        if let error = collector.error { throw error }
-        lock.withLock { shares = collector.shares }
+        let reports = try DeviceWorkLoop.run(workers, work: work, cursor: cursor)
+        lock.withLock {
+            shares = reports.map { DeviceShare(device: $0.device, signatures: Int($0.units), launches: $0.launches,
+                                               launchItems: Int($0.launchUnits)) }
+        }
         return Array(results)
     }
 
-    /// Hands out consecutive slices of the well-formed items, bounded by count and by
-    /// message bytes.
-    final class Cursor: @unchecked Sendable {
-        let items: [SignatureItem]
-        let order: [Int]
-        let maxBytes: Int
-        private let lock = NSLock()
-        private var next = 0
-        private var cancelled = false
+    /// One call as the devices see it: slice positions index `order` (or the batch itself
+    /// when `order` is nil); verdicts go straight into the caller's buffer.
+    struct Work: @unchecked Sendable {
+        let batch: SignatureBatch
+        let order: [Int]?
+        let output: Output
 
-        init(items: [SignatureItem], order: [Int], maxBytes: Int) {
-            self.items = items
-            self.order = order
-            self.maxBytes = maxBytes
-        }
+        func item(at position: Int) -> Int { order?[position] ?? position }
 
-        /// Positions in `order`: at least one item, at most `wanted` and at most
-        /// `maxBytes` of messages (one longer message cannot be in `order`); nil when nothing is left.
-        func take(_ wanted: Int) -> Range<Int>? {
-            lock.withLock {
-                guard !cancelled, next < order.count else { return nil }
-                let start = next
-                var end = start
-                var bytes = 0
-                while end < order.count && end - start < wanted {
-                    let length = items[order[end]].message.count
-                    if end > start && bytes + length > maxBytes { break }
-                    bytes += length
-                    end += 1
-                }
-                next = end
-                return start..<end
+        /// How many items from `position` fit in one launch: at least one, at most
+        /// `wanted`, at most `maxBytes` of messages.
+        func fitting(from position: Int, wanted: Int, maxBytes: Int) -> Int {
+            let end = min(position + wanted, order?.count ?? batch.count)
+            var count = 0
+            var bytes = 0
+            while position + count < end {
+                let length = batch.messageLength(item(at: position + count))
+                if count > 0 && bytes + length > maxBytes { break }
+                bytes += length
+                count += 1
             }
+            return count
         }
-
-        func cancel() { lock.withLock { cancelled = true } }
     }
 
     /// The caller's result buffer; workers write disjoint indices.
@@ -127,28 +109,14 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
         init(_ pointer: UnsafeMutablePointer<Bool>) { self.pointer = pointer }
     }
 
-    /// The workers' shares (in device order) and the first error.
-    final class Collector: @unchecked Sendable {
-        private let lock = NSLock()
-        private var slots: [DeviceShare?]
-        private var firstError: Error?
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-        func add(_ share: DeviceShare, at index: Int) { lock.withLock { slots[index] = share } }
-        func fail(_ error: Error) { lock.withLock { if firstError == nil { firstError = error } } }
-        var error: Error? { lock.withLock { firstError } }
-        var shares: [DeviceShare] { lock.withLock { slots.compactMap { $0 } } }
-    }
-
     /// One device: its kernel, base table, growable buffers and calibrated launch size.
     /// Shared per process so the build, the table and the calibration carry over between
     /// calls; one call at a time per device.
-    final class Worker: @unchecked Sendable {
+    final class Worker: LaunchWorker, @unchecked Sendable {
         let context: OpenCLContext
         let kernel: OpenCLKernel
         let baseTable: OpenCLBuffer
-        let localSize: Int
-        /// Signatures per full launch (calibrated).
-        var items: Int
+        var calibrator: LaunchCalibrator
         let busy = NSLock()
 
         private var publicKeys: OpenCLBuffer?
@@ -174,32 +142,15 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
             baseTable = try context.buffer(size: Self.baseTableBytes, access: .readWrite)
             try tableKernel.setArgument(0, baseTable)
             try context.enqueue(tableKernel, globalSize: 1, localSize: 1).wait()
-            localSize = max(1, min(64, device.maxWorkGroupSize))
-            // A short first launch; the calibration grows it towards targetLaunchSeconds.
-            items = max(1, device.computeUnits) * 4 * localSize
+            calibrator = LaunchCalibrator(device: device, targetSeconds: OpenCLSignatureVerifier.targetLaunchSeconds, maxItems: 1 << 22)
         }
 
-        func run(items all: [SignatureItem], cursor: Cursor, output: Output) throws -> DeviceShare {
-            busy.lock()
-            defer { busy.unlock() }
-            var verified = 0
-            var launches = 0
-            while let slice = cursor.take(items) {
-                let began = DispatchTime.now().uptimeNanoseconds
-                let verdicts = try launch(slice.map { all[cursor.order[$0]] })
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-                for (position, verdict) in zip(slice, verdicts) { output.pointer[cursor.order[position]] = verdict != 0 }
-                if slice.count == items { calibrate(seconds: seconds) }
-                verified += slice.count
-                launches += 1
-            }
-            return DeviceShare(device: context.device.name, signatures: verified, launches: launches, launchItems: items)
-        }
+        var deviceName: String { context.device.name }
+        var localSize: Int { calibrator.localSize }
 
-        private func calibrate(seconds: Double) {
-            let ratio = min(8, max(0.25, OpenCLSignatureVerifier.targetLaunchSeconds / max(seconds, 1e-4)))
-            let wanted = Double(items) * ratio
-            items = Int(min(Double(1 << 22), max(Double(localSize), wanted))) / localSize * localSize
+        func launch(_ work: Work, slice: WorkSlice) throws {
+            let verdicts = try launch(work, positions: slice.indices)
+            for (position, verdict) in zip(slice.indices, verdicts) { work.output.pointer[work.item(at: position)] = verdict != 0 }
         }
 
         /// A buffer of at least `size` bytes in `slot`, reallocated (with headroom) when too small.
@@ -210,32 +161,49 @@ public final class OpenCLSignatureVerifier: SignatureBatchVerifier, @unchecked S
             return buffer
         }
 
-        /// One launch over well-formed items: 1 valid, 0 invalid per item.
-        private func launch(_ batch: [SignatureItem]) throws -> [UInt8] {
-            let count = batch.count
+        /// One launch over the items at `positions`: 1 valid, 0 invalid per item. The
+        /// launch's arrays are copied from the batch's flat arrays, in one run each when
+        /// the positions are consecutive items.
+        private func launch(_ work: Work, positions: Range<Int>) throws -> [UInt8] {
+            let batch = work.batch
+            let count = positions.count
             var keyBytes = [UInt8]()
-            keyBytes.reserveCapacity(count * 32)
             var signatureBytes = [UInt8]()
-            signatureBytes.reserveCapacity(count * 64)
-            let fixed = batch.allSatisfy { $0.message.count == 32 }
-            let messageTotal = batch.reduce(0) { $0 + $1.message.count }
             var messageBytes = [UInt8]()
-            messageBytes.reserveCapacity(messageTotal)
             var messageOffsets = [UInt32]()
-            if !fixed { messageOffsets.reserveCapacity(count + 1) }
+            let fixed = positions.allSatisfy { batch.messageLength(work.item(at: $0)) == 32 }
             let swap = !context.device.isLittleEndian
-            for item in batch {
-                keyBytes += item.publicKey
-                signatureBytes += item.signature
+            if work.order == nil {
+                keyBytes = Array(batch.publicKeys[positions.lowerBound * 32..<positions.upperBound * 32])
+                signatureBytes = Array(batch.signatures[positions.lowerBound * 64..<positions.upperBound * 64])
+                let base = batch.messageStart(positions.lowerBound)
+                messageBytes = Array(batch.messages[base..<batch.messageEnds[positions.upperBound - 1]])
                 if !fixed {
-                    let offset = UInt32(messageBytes.count)
-                    messageOffsets.append(swap ? offset.byteSwapped : offset)
+                    messageOffsets.reserveCapacity(count + 1)
+                    messageOffsets.append(0)
+                    for index in positions {
+                        let end = UInt32(batch.messageEnds[index] - base)
+                        messageOffsets.append(swap ? end.byteSwapped : end)
+                    }
                 }
-                messageBytes += item.message
-            }
-            if !fixed {
-                let end = UInt32(messageBytes.count)
-                messageOffsets.append(swap ? end.byteSwapped : end)
+            } else {
+                keyBytes.reserveCapacity(count * 32)
+                signatureBytes.reserveCapacity(count * 64)
+                if !fixed { messageOffsets.reserveCapacity(count + 1) }
+                for position in positions {
+                    let index = work.item(at: position)
+                    if !fixed {
+                        let offset = UInt32(messageBytes.count)
+                        messageOffsets.append(swap ? offset.byteSwapped : offset)
+                    }
+                    keyBytes += batch.publicKeys[index * 32..<(index + 1) * 32]
+                    signatureBytes += batch.signatures[index * 64..<(index + 1) * 64]
+                    messageBytes += batch.messages[batch.messageStart(index)..<batch.messageEnds[index]]
+                }
+                if !fixed {
+                    let end = UInt32(messageBytes.count)
+                    messageOffsets.append(swap ? end.byteSwapped : end)
+                }
             }
 
             let keys = try ensure(&publicKeys, size: keyBytes.count, access: .readOnly)

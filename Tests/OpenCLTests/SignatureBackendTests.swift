@@ -174,6 +174,26 @@ func randomMix(count: Int, seed: UInt64, messageLength: Int?) -> [SignatureItem]
         #expect(try opencl.verify([good]) == [Ed25519.verify(signature: good.signature, message: good.message, publicKey: good.publicKey)])
     }
 
+    @Test("a flat SignatureBatch goes to every engine as is: same verdicts as item by item, both launch layouts")
+    func flatBatch() throws {
+        let items = randomMix(count: 260, seed: 0xF1A7, messageLength: nil) + randomMix(count: 90, seed: 0xF1A8, messageLength: 32)
+        var batch = SignatureBatch()
+        for item in items {
+            let appended = batch.append(publicKey: item.publicKey, signature: item.signature, message: item.message)
+            #expect(appended)
+        }
+        let expected = items.map { Ed25519.verify(signature: $0.signature, message: $0.message, publicKey: $0.publicKey) }
+        #expect(expected.contains(true) && expected.contains(false))
+        #expect(try SharedSignature.openCL.get().verify(batch) == expected)
+        // Consecutive items copied in one run each, and (with messages over 150 bytes on the
+        // host) items gathered one by one.
+        let limited = try OpenCLSignatureVerifier(devices: OpenCL.computeDevices(), maxLaunchMessageBytes: 150)
+        #expect(try limited.verify(batch) == expected)
+        #expect(limited.lastShares.reduce(0) { $0 + $1.signatures } == items.filter { $0.message.count <= 150 }.count)
+        #expect(try CPUSignatureVerifier(backend: .scalar, threads: 2).verify(batch) == expected)
+        #expect(try SharedSignature.openCL.get().verify(SignatureBatch()) == [])
+    }
+
     @Test("the CPU verifiers agree with opencl on the same mix")
     func cpuVerifiers() throws {
         let opencl = try SharedSignature.openCL.get()

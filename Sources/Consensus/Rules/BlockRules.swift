@@ -10,8 +10,29 @@ public enum ContextFreeRules {
 
     /// `encoded` and `spans` (from `Block.decodeWithSpans`), when given, let the ids be hashed
     /// from the block's own bytes instead of encoding every transaction again.
+    /// The Merkle and state roots come from `Merkle.root(of:)` (the CPU backend, which cannot fail).
     public static func check(_ block: Block, encodedSize: Int, parameters: ConsensusParameters,
                              encoded: [UInt8]? = nil, spans: [TransactionSpan]? = nil) throws(Rejection) -> Checked {
+        let (txids, wtxids) = try checkTransactions(block, encodedSize: encodedSize, parameters: parameters, encoded: encoded, spans: spans)
+        guard Merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection("block-merkle-root") }
+        try checkStateRoot(block.header, witnessRoot: Merkle.root(of: wtxids))
+        return Checked(txids: txids, encodedSize: encodedSize)
+    }
+
+    /// The same rules with the roots from `merkle` (e.g. an OpenCL backend). Throws a
+    /// `Rejection`, or the backend's own error when it could not compute a root.
+    public static func check(_ block: Block, encodedSize: Int, parameters: ConsensusParameters,
+                             encoded: [UInt8]? = nil, spans: [TransactionSpan]? = nil,
+                             merkle: any MerkleRootBackend) throws -> Checked {
+        let (txids, wtxids) = try checkTransactions(block, encodedSize: encodedSize, parameters: parameters, encoded: encoded, spans: spans)
+        guard try merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection("block-merkle-root") }
+        try checkStateRoot(block.header, witnessRoot: merkle.root(of: wtxids))
+        return Checked(txids: txids, encodedSize: encodedSize)
+    }
+
+    /// Every rule before the roots; returns the transaction ids and witness ids.
+    static func checkTransactions(_ block: Block, encodedSize: Int, parameters: ConsensusParameters,
+                                  encoded: [UInt8]?, spans: [TransactionSpan]?) throws(Rejection) -> ([Hash256], [Hash256]) {
         guard encodedSize <= parameters.maxBlockBytes else {
             throw Rejection("block-size", "\(encodedSize) bytes, limit \(parameters.maxBlockBytes)")
         }
@@ -38,11 +59,13 @@ public enum ContextFreeRules {
             txids.append(txid)
             wtxids.append(wtxid)
         }
-        guard Merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection("block-merkle-root") }
-        // Same as `block.computeStateRoot()`, from the wtxids computed above.
-        let stateRoot = DomainKeys.stateRoot(witnessRoot: Merkle.root(of: wtxids), extensionRoot: .zero)
-        guard stateRoot == block.header.stateRoot else { throw Rejection("block-state-root") }
-        return Checked(txids: txids, encodedSize: encodedSize)
+        return (txids, wtxids)
+    }
+
+    /// Same as `block.computeStateRoot()`, from the witness root of the wtxids.
+    static func checkStateRoot(_ header: BlockHeader, witnessRoot: Hash256) throws(Rejection) {
+        let stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: .zero)
+        guard stateRoot == header.stateRoot else { throw Rejection("block-state-root") }
     }
 
     public static func checkProofOfWork(_ header: BlockHeader, parameters: ConsensusParameters) throws(Rejection) {

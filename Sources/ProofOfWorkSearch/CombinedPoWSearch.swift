@@ -1,5 +1,4 @@
 import Foundation
-import ProofOfWorkSearch
 
 /// Several backends searching one range at once (OpenCL devices and CPU threads): the range
 /// is cut into consecutive, disjoint pieces proportional to each backend's measured speed,

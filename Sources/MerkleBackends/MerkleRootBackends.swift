@@ -4,14 +4,8 @@ import OpenCLKernels
 import OpenCLRuntime
 import Primitives
 
-/// A Merkle root backend: the root of `leaves` as `Merkle.root(of:)` defines it (odd last
-/// node promoted; one leaf is its own root; no leaves give all zeros).
-public protocol MerkleRootBackend: Sendable {
-    var name: String { get }
-    func root(of leaves: [Hash256]) throws -> Hash256
-}
-
-/// The backend for a resolved `--backend` choice.
+/// The backend for a resolved `--backend` choice (`MerkleRootBackend` and `CPUMerkleRoot`
+/// are in Primitives, where block rules see them).
 public enum MerkleRootBackends {
     public static func make(_ resolved: BackendChoice.Resolved) throws -> any MerkleRootBackend {
         switch resolved {
@@ -20,14 +14,6 @@ public enum MerkleRootBackends {
         case .opencl(let devices): return try OpenCLMerkleRoot(device: devices[0])
         }
     }
-}
-
-/// `Merkle.root(of:level:)`: the portable compression (`.scalar`) or the best BLAKE3 SIMD level.
-public struct CPUMerkleRoot: MerkleRootBackend {
-    public let level: BLAKE3Level
-    public init(level: BLAKE3Level) { self.level = level }
-    public var name: String { level == .scalar ? "scalar" : "simd(\(level))" }
-    public func root(of leaves: [Hash256]) throws -> Hash256 { Merkle.root(of: leaves, level: level) }
 }
 
 public enum MerkleBackendError: Error, CustomStringConvertible, Sendable {
