@@ -210,15 +210,11 @@ enum Workloads {
         }
         let largest = batchSizes.max()!
         var random = BenchRandom(seed: 7)
-        let keys = (0..<min(256, largest)).map { _ -> (seed: [UInt8], publicKey: [UInt8]) in
-            let seed = random.bytes(32)
-            return (seed, Ed25519.publicKey(seed: seed))
-        }
+        let keys = (0..<min(256, largest)).map { _ in Ed25519.SigningKey(seed: random.bytes(32)) }
         let items = (0..<largest).map { index -> SignatureItem in
             let key = keys[index % keys.count]
             let message = random.bytes(32)
-            return SignatureItem(publicKey: key.publicKey, signature: Ed25519.sign(message: message, seed: key.seed, publicKey: key.publicKey),
-                                 message: message)
+            return SignatureItem(publicKey: key.publicKey, signature: key.sign(message: message), message: message)
         }
         let single = "single verify"
         let sodium = r.options.anchors ? Sodium() : nil
@@ -300,8 +296,7 @@ enum Workloads {
         let parameters: ConsensusParameters
         private(set) var parent: BlockHeader
         private var recentTimes: [UInt64]
-        let seed: [UInt8]
-        let publicKey: [UInt8]
+        let key: Ed25519.SigningKey
         let lock: [UInt8]
 
         init(parameters: ConsensusParameters) {
@@ -309,9 +304,8 @@ enum Workloads {
             let genesis = parameters.chain.genesisBlock()
             parent = genesis.header
             recentTimes = [genesis.header.time]
-            seed = BLAKE3.hash(Array("rusty bench block builder".utf8))
-            publicKey = Ed25519.publicKey(seed: seed)
-            lock = StandardScript.payToKeyHash(StandardScript.keyHash(publicKey))
+            key = Ed25519.SigningKey(seed: BLAKE3.hash(Array("rusty bench block builder".utf8)))
+            lock = StandardScript.payToKeyHash(StandardScript.keyHash(key.publicKey))
         }
 
         /// The next block with `transactions` after its coinbase (which pays `lock`).
@@ -339,7 +333,7 @@ enum Workloads {
             let txid = transaction.txid
             for (index, input) in inputs.enumerated() {
                 let sighash = Sighash.compute(txid: txid, inputIndex: UInt32(index), spentOutput: input.output)
-                transaction.witnesses[index] = [Ed25519.sign(message: sighash.bytes, seed: seed, publicKey: publicKey), publicKey]
+                transaction.witnesses[index] = [key.sign(message: sighash.bytes), key.publicKey]
             }
             return transaction
         }
@@ -526,8 +520,7 @@ enum Workloads {
             do {
                 let verifier = try OpenCLSignatureVerifier(devices: devices)
                 runs.append(("opencl", devices.map(\.name).joined(separator: ", "), .detected,
-                             VerificationPipeline.Options(verifier: { try verifier.verify($0.items) }, backendName: verifier.name,
-                                                          batchSize: 32_768, contextFreeThreads: cores)))
+                             VerificationPipeline.Options(verifier: verifier, batchSize: 32_768, contextFreeThreads: cores)))
             } catch {
                 r.options.progress("bench: verify-chain on OpenCL failed: \(error)")
             }

@@ -28,7 +28,8 @@ public struct ChainGenerator {
 
     private var parent: BlockHeader
     private var recentTimes: [UInt64]
-    private var keys: [(seed: [UInt8], publicKey: [UInt8])] = []
+    // Expanded once per key: signing then skips the seed hash (the signatures are the same).
+    private var keys: [Ed25519.SigningKey] = []
     private var spendable: [OwnedCoin] = []
     private var immature: [(height: UInt64, coin: OwnedCoin)] = []
     /// The whole UTXO set the chain should end with (every output is the generator's).
@@ -73,7 +74,7 @@ public struct ChainGenerator {
         withUnsafeBytes(of: seed.littleEndian) { material += $0 }
         withUnsafeBytes(of: UInt64(index).littleEndian) { material += $0 }
         let keySeed = BLAKE3.hash(material)
-        keys.append((keySeed, Ed25519.publicKey(seed: keySeed)))
+        keys.append(Ed25519.SigningKey(seed: keySeed))
         return index
     }
 
@@ -99,7 +100,7 @@ public struct ChainGenerator {
     }
 
     private mutating func sign(_ key: Int, _ message: Hash256) -> [UInt8] {
-        let signature = Ed25519.sign(message: message.bytes, seed: keys[key].seed, publicKey: keys[key].publicKey)
+        let signature = keys[key].sign(message: message.bytes)
         if recordsSignatures { recorded.append(SignatureItem(publicKey: keys[key].publicKey, signature: signature, message: message.bytes)) }
         return signature
     }

@@ -25,7 +25,7 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
     }
 
     /// The per-device split of the last search.
-    public var lastSearchShares: [DeviceShare] { lock.locked { shares } }
+    public var lastSearchShares: [DeviceShare] { lock.withLock { shares } }
 
     public static let targetLaunchSeconds = 0.15
     public static let noncesPerItem: UInt32 = 256
@@ -43,7 +43,7 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
 
     /// Candidates the kernel reported that failed the host's check (always 0 unless a
     /// device miscomputes).
-    public var rejectedCandidates: Int { lock.locked { rejected } }
+    public var rejectedCandidates: Int { lock.withLock { rejected } }
 
     public func search(_ job: PoWJob, range: NonceRange, progress: (@Sendable (UInt64) -> Void)?) throws -> [PoWHit] {
         guard range.count > 0 else { return [] }
@@ -57,7 +57,7 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
         for nonce in Set(candidates.nonces).sorted() where range.contains(nonce) {
             if let hit = job.check(nonce: nonce) { hits.append(hit) } else { failed += 1 }
         }
-        lock.locked {
+        lock.withLock {
             rejected += failed
             shares = reports.map { DeviceShare(device: $0.device, nonces: $0.units, launchNonces: $0.launchUnits) }
         }
@@ -75,8 +75,8 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
     final class Candidates: @unchecked Sendable {
         private let lock = NSLock()
         private var found = [UInt64]()
-        func add(_ more: [UInt64]) { lock.locked { found += more } }
-        var nonces: [UInt64] { lock.locked { found } }
+        func add(_ more: [UInt64]) { lock.withLock { found += more } }
+        var nonces: [UInt64] { lock.withLock { found } }
     }
 
     /// One device: its program, kernel, buffers and calibrated launch size. Shared per
@@ -178,12 +178,4 @@ public final class OpenCLPoWSearch: PoWSearcher, @unchecked Sendable {
 
 extension Int {
     func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
-}
-
-extension NSLock {
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
 }

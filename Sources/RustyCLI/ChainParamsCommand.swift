@@ -53,16 +53,11 @@ struct ChainParamsCommand: ParsableCommand {
                 throw ValidationError("\(error)")
             }
         }
-        let genesis = parameters.genesisBlock()
         if json {
-            var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(parameters)) as! [String: Any]
-            object["genesisBlockHex"] = HexCoding.encode(genesis.encoded)
-            object["genesisMerkleRoot"] = genesis.header.merkleRoot.hex
-            object["powLimitTarget"] = (try? parameters.powLimit.target().hex) ?? ""
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try printJSON(ChainParamsOutput(parameters), pretty: true)
             return
         }
+        let genesis = parameters.genesisBlock()
         let limit = (try? parameters.powLimit.target().hex) ?? "invalid"
         print("""
             network:              \(parameters.name)

@@ -1,14 +1,10 @@
 import ArgumentParser
 import ChainGen
-import ChainParams
 import ChainState
-import Consensus
-import Ed25519
 import Foundation
-import OpenCLRuntime
 import Primitives
-import SignatureBackends
 
+/// `rusty gen-chain`: a deterministic chain from ChainGen as a block file (and its signatures).
 struct GenChainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen-chain",
@@ -63,6 +59,8 @@ struct GenChainCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         var bytes = 0
         var pendingOutput = [UInt8]()
+        // Declaration order (pk, sig, msg), not sorted: the lines stay as they always were.
+        let lineEncoder = JSONEncoder()
         // Blocks that could carry transactions (a coinbase had matured) and how many they carry.
         let maturity = Int(parameters.coinbaseMaturity)
         var spendingBlocks = 0, spendingTransactions = 0
@@ -80,11 +78,12 @@ struct GenChainCommand: ParsableCommand {
                 pendingOutput.removeAll(keepingCapacity: true)
             }
             if let signatureFile {
-                var lines = ""
+                var lines = [UInt8]()
                 for item in generator.takeSignatures() {
-                    lines += "{\"pk\":\"\(HexCoding.encode(item.publicKey))\",\"sig\":\"\(HexCoding.encode(item.signature))\",\"msg\":\"\(HexCoding.encode(item.message))\"}\n"
+                    lines += try lineEncoder.encode(SignatureLine(item))
+                    lines.append(UInt8(ascii: "\n"))
                 }
-                try signatureFile.write(Array(lines.utf8))
+                try signatureFile.write(lines)
             }
             progress.update("gen-chain: block \(index + 1)/\(blocks), \(generator.transactionCount) transactions, \(generator.signatureCount) signatures")
         }
@@ -98,15 +97,12 @@ struct GenChainCommand: ParsableCommand {
         let toStandardError = files.contains { $0.isStandardOutput }
         let emit: (String) -> Void = { toStandardError ? printError($0) : print($0) }
         if json {
-            var object: [String: Any] = [
-                "network": network, "blocks": blocks, "height": generator.height, "transactions": generator.transactionCount,
-                "inputs": generator.inputCount, "signatures": generator.signatureCount, "bytes": bytes,
-                "utxoCount": count, "utxoTotal": total.baseUnits, "utxoDigest": digest.hex, "seconds": seconds, "file": out,
-                "txsPerBlockRequested": transactionsPerBlock, "spendingBlocks": spendingBlocks,
-                "meanTxsPerSpendingBlock": (mean * 100).rounded() / 100,
-            ]
-            if let shortfall { object["note"] = shortfall }
-            emit(jsonLine(object))
+            emit(try jsonText(GenChainOutput(
+                network: network, blocks: blocks, height: generator.height, transactions: generator.transactionCount,
+                inputs: generator.inputCount, signatures: generator.signatureCount, bytes: bytes,
+                utxoCount: count, utxoTotal: total.baseUnits, utxoDigest: digest.hex, seconds: seconds, file: out,
+                txsPerBlockRequested: transactionsPerBlock, spendingBlocks: spendingBlocks,
+                meanTxsPerSpendingBlock: (mean * 100).rounded() / 100, note: shortfall)))
         } else {
             let perBlock = spendingBlocks == 0 ? ""
                 : "transactions per block after maturity (block \(maturity + 1) on): \(String(format: "%.1f", mean)) mean, \(transactionsPerBlock) asked\n"

@@ -167,3 +167,12 @@ final class OutputFile {
 
     func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
 }
+
+/// The whole of a message file ('-': standard input); a failure is an invalid input.
+func readMessage(_ path: String) throws -> [UInt8] {
+    do {
+        return try InputFile(path: path).readAll()
+    } catch {
+        throw CommandFailure(.invalid, "\(error)")
+    }
+}

@@ -194,9 +194,9 @@ struct MineCommand: ParsableCommand {
             found += 1
             progress.finish()
             if json {
-                print(jsonLine(["height": solution.block.header.height, "hash": solution.hash.hex, "nonce": solution.block.header.nonce,
-                                "bits": String(format: "0x%08x", solution.block.header.bits), "difficulty": difficulty,
-                                "hashes": solution.hashesTried]))
+                try printJSON(MinedBlockOutput(height: solution.block.header.height, hash: solution.hash.hex,
+                                               nonce: solution.block.header.nonce, bits: String(format: "0x%08x", solution.block.header.bits),
+                                               difficulty: difficulty, hashes: solution.hashesTried))
             } else {
                 print("accepted block \(solution.block.header.height) \(solution.hash.hex) nonce \(solution.block.header.nonce) "
                       + "bits \(String(format: "0x%08x", solution.block.header.bits)) difficulty \(String(format: "%.4g", difficulty))")
@@ -212,8 +212,8 @@ struct MineCommand: ParsableCommand {
         }
         let rate = miner.seconds > 0 ? Double(miner.hashes) / miner.seconds : 0
         if json {
-            print(jsonLine(["blocks": found, "height": state.tip.height, "hashes": miner.hashes, "seconds": seconds,
-                            "hashesPerSecond": rate, "backend": searcher.name, "interrupted": stopRequested != 0]))
+            try printJSON(MineSummaryOutput(blocks: found, height: state.tip.height, hashes: miner.hashes, seconds: seconds,
+                                            hashesPerSecond: rate, backend: searcher.name, interrupted: stopRequested != 0))
         } else {
             print("mined \(found) blocks in \(String(format: "%.1f", seconds)) s, height \(state.tip.height), "
                   + "\(Self.formatRate(rate)) average (\(searcher.name))" + (stopRequested != 0 ? ", stopped by signal" : ""))

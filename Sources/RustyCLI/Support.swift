@@ -8,14 +8,6 @@ import Foundation
 @preconcurrency import Darwin
 #endif
 
-extension NSLock {
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
-}
-
 func activeProcessorCount() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
 /// The exit statuses of every `rusty` command: one table, printed by `rusty --help` and

@@ -1,14 +1,8 @@
 import ArgumentParser
-import ChainGen
-import ChainParams
 import ChainState
-import Consensus
-import Ed25519
 import Foundation
-import OpenCLRuntime
-import Primitives
-import SignatureBackends
 
+/// `rusty utxo-info`: a summary of a datadir's UTXO set, opened read-only.
 struct UTXOInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "utxo-info",
@@ -36,8 +30,7 @@ struct UTXOInfoCommand: ParsableCommand {
             throw CommandFailure(.invalid, "\(datadir): \(error)")
         }
         if json {
-            print(jsonLine(["height": summary.bestHeight, "bestHash": summary.bestHash.hex, "count": summary.count,
-                            "total": summary.total.baseUnits, "digest": summary.digest.hex]))
+            try printJSON(UTXOInfoOutput(summary))
         } else {
             print("""
                 best block \(summary.bestHash.hex) (height \(summary.bestHeight))

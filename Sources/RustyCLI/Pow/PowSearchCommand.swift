@@ -4,14 +4,8 @@ import OpenCLRuntime
 import Primitives
 import ProofOfWorkSearch
 
-/// `rusty pow`: proof-of-work tools.
-struct PowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pow",
-        abstract: "Proof-of-work search over a header's nonce field.",
-        subcommands: [Search.self]
-    )
-
+/// `rusty pow search`: every nonce of a range whose header hash meets a target.
+extension PowCommand {
     struct Search: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print every nonce in a range whose header hash meets a target.",
@@ -145,60 +139,4 @@ func parseUInt64(_ text: String) -> UInt64? {
     let lowered = text.lowercased()
     if lowered.hasPrefix("0x") { return UInt64(lowered.dropFirst(2), radix: 16) }
     return UInt64(text)
-}
-
-/// Progress on standard error, at most twice a second, only when it is a terminal.
-final class ProgressMeter: @unchecked Sendable {
-    let total: UInt64
-    let label: String
-    let enabled = isTerminal(2)
-    private let lock = NSLock()
-    private var lastPrint: UInt64 = DispatchTime.now().uptimeNanoseconds
-    private var printed = false
-
-    init(total: UInt64, label: String) {
-        self.total = total
-        self.label = label
-    }
-
-    var update: @Sendable (UInt64) -> Void {
-        { [self] done in
-            guard enabled else { return }
-            lock.locked {
-                let now = DispatchTime.now().uptimeNanoseconds
-                guard now - lastPrint > 500_000_000 else { return }
-                lastPrint = now
-                printed = true
-                let percent = total == 0 ? 100 : Double(done) / Double(total) * 100
-                var stderr = StandardError()
-                print("\r\(label): " + String(format: "%.1f%% (%llu nonces)", percent, done), terminator: "", to: &stderr)
-            }
-        }
-    }
-
-    func clear() {
-        lock.locked {
-            if printed {
-                var stderr = StandardError()
-                print("\r\u{1B}[K", terminator: "", to: &stderr)
-            }
-        }
-    }
-}
-
-/// The backend for `choice`. A failure exits 3 for `opencl` (1 otherwise), except that `auto` falls
-/// back to the CPU (with one line on standard error) when the OpenCL backend cannot start.
-func makeBackend<B>(_ choice: BackendChoice, command: String, _ make: (BackendChoice.Resolved) throws -> B) throws -> B {
-    do {
-        let resolved = try choice.resolve { printError("rusty: \(command): \($0)") }
-        do {
-            return try make(resolved)
-        } catch where choice == .auto && resolved != .simd {
-            printError("rusty: \(command): OpenCL failed (\(error)); using the CPU backend (simd)")
-            return try make(.simd)
-        }
-    } catch {
-        // Asked for OpenCL and it cannot start: the table's own status, so scripts can fall back.
-        throw CommandFailure(choice == .opencl ? .openCLUnavailable : .invalid, "\(command): \(error)")
-    }
 }

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Progress on standard error, at most twice a second, only when it is a terminal.
+final class ProgressMeter: @unchecked Sendable {
+    let total: UInt64
+    let label: String
+    let enabled = isTerminal(2)
+    private let lock = NSLock()
+    private var lastPrint: UInt64 = DispatchTime.now().uptimeNanoseconds
+    private var printed = false
+
+    init(total: UInt64, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    var update: @Sendable (UInt64) -> Void {
+        { [self] done in
+            guard enabled else { return }
+            lock.withLock {
+                let now = DispatchTime.now().uptimeNanoseconds
+                guard now - lastPrint > 500_000_000 else { return }
+                lastPrint = now
+                printed = true
+                let percent = total == 0 ? 100 : Double(done) / Double(total) * 100
+                var stderr = StandardError()
+                print("\r\(label): " + String(format: "%.1f%% (%llu nonces)", percent, done), terminator: "", to: &stderr)
+            }
+        }
+    }
+
+    func clear() {
+        lock.withLock {
+            if printed {
+                var stderr = StandardError()
+                print("\r\u{1B}[K", terminator: "", to: &stderr)
+            }
+        }
+    }
+}
