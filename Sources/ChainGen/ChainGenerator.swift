@@ -23,7 +23,7 @@ public struct ChainGenerator {
     public static let maxFanOut = 1_000
     /// Room kept in each block for the coinbase and the header (bytes).
     static let blockReserve = 1_000
-    private var random: SplitMix
+    private var random: SeededGenerator
     private let seed: UInt64
 
     private var parent: BlockHeader
@@ -58,7 +58,7 @@ public struct ChainGenerator {
         self.parameters = parameters
         self.seed = seed
         self.transactionsPerBlock = transactionsPerBlock
-        random = SplitMix(seed: seed)
+        random = SeededGenerator(seed: seed)
         let genesis = parameters.chain.genesisBlock()
         parent = genesis.header
         recentTimes = [genesis.header.time]
@@ -337,27 +337,5 @@ public struct ChainGenerator {
             total = total.adding(coin.output.value)!
         }
         return (entries.count, total, Hash256(bytes: hasher.finalize())!)
-    }
-}
-
-/// SplitMix64: the generator's deterministic randomness (stable across platforms and
-/// releases); also drives the inputs of `rusty bench`.
-public struct SplitMix {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// `count` bytes of the stream, eight at a time.
-    public mutating func bytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(count + 8)
-        while out.count < count { withUnsafeBytes(of: next()) { out += $0 } }
-        return Array(out.prefix(count))
     }
 }

@@ -37,15 +37,15 @@ struct BLAKE3VectorTests {
 
             var plain = BLAKE3Hasher(level: level)
             plain.update(input)
-            #expect(hex(plain.finalize(count: outputLength)) == testCase.hash, "hash len \(testCase.input_len) at \(level)")
-            #expect(hex(BLAKE3.hash(input, level: level)) == String(testCase.hash.prefix(64)))
+            #expect(HexCoding.encode(plain.finalize(count: outputLength)) == testCase.hash, "hash len \(testCase.input_len) at \(level)")
+            #expect(HexCoding.encode(BLAKE3.hash(input, level: level)) == String(testCase.hash.prefix(64)))
 
             var keyed = BLAKE3Hasher(key: key, level: level)
             keyed.update(input)
-            #expect(hex(keyed.finalize(count: outputLength)) == testCase.keyed_hash, "keyed len \(testCase.input_len) at \(level)")
+            #expect(HexCoding.encode(keyed.finalize(count: outputLength)) == testCase.keyed_hash, "keyed len \(testCase.input_len) at \(level)")
 
             let derived = BLAKE3.deriveKey(context: file.context_string, material: input, count: outputLength, level: level)
-            #expect(hex(derived) == testCase.derive_key, "derive_key len \(testCase.input_len) at \(level)")
+            #expect(HexCoding.encode(derived) == testCase.derive_key, "derive_key len \(testCase.input_len) at \(level)")
         }
     }
 
@@ -70,24 +70,10 @@ struct BLAKE3VectorTests {
         #expect(!file.tests.isEmpty)
         for level in BLAKE3Level.supported {
             for test in file.tests {
-                let bytes = try #require(fromHex(test.serialized))
+                let bytes = try #require(HexCoding.decode(test.serialized))
                 // Decred displays hashes byte-reversed.
-                #expect(hex(BLAKE3.hash(bytes, level: level).reversed()) == test.powHash)
+                #expect(HexCoding.encode(BLAKE3.hash(bytes, level: level).reversed()) == test.powHash)
             }
         }
     }
-}
-
-func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
-func fromHex(_ text: String) -> [UInt8]? {
-    var out = [UInt8]()
-    var index = text.startIndex
-    while index < text.endIndex {
-        let next = text.index(index, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex
-        guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-        out.append(byte)
-        index = next
-    }
-    return out
 }

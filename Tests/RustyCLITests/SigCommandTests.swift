@@ -5,7 +5,6 @@ import TestSupport
 
 /// `rusty sig` end to end: keys, signatures, and the JSONL batch verifier's output and exit codes.
 struct SigCommandTests {
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     static func temporaryFile(_ contents: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("rusty-sig-\(UUID().uuidString).jsonl")
@@ -30,17 +29,17 @@ struct SigCommandTests {
         #expect(keygen.status == 0, "\(keygen.stderrText)")
         let keys = try JSONSerialization.jsonObject(with: keygen.stdout) as! [String: String]
         let expectedPublic = Ed25519.publicKey(seed: [UInt8](repeating: 0x42, count: 32))
-        #expect(keys["pk"] == Self.hex(expectedPublic))
+        #expect(keys["pk"] == HexCoding.encode(expectedPublic))
         #expect(keys["seed"] == seed)
         let fromStdin = try runProcess(TestPaths.rustyExecutable, ["sig", "keygen", "--seed-file", "-"], stdin: Data(seed.utf8))
-        #expect(fromStdin.stdoutText == "seed \(seed)\npk   \(Self.hex(expectedPublic))\n")
+        #expect(fromStdin.stdoutText == "seed \(seed)\npk   \(HexCoding.encode(expectedPublic))\n")
 
         let message = Data("pay 5 RUST to bob".utf8)
         let sign = try runProcess(TestPaths.rustyExecutable, ["sig", "sign", "--key-file", seedFile.path, "-"], stdin: message)
         #expect(sign.status == 0, "\(sign.stderrText)")
         #expect(sign.stderrText.isEmpty, "a 0600 key file gets no warning")
         let signature = sign.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(signature == Self.hex(Ed25519.sign(message: Array(message), seed: [UInt8](repeating: 0x42, count: 32))))
+        #expect(signature == HexCoding.encode(Ed25519.sign(message: Array(message), seed: [UInt8](repeating: 0x42, count: 32))))
 
         // The key on standard input, the message from a file (upper-case hex, CRLF).
         let messageFile = try Self.temporaryFile("pay 5 RUST to bob")
@@ -98,7 +97,7 @@ struct SigCommandTests {
             var signature = Ed25519.sign(message: message, seed: seed)
             let bad = index % 37 == 5
             if bad { signature[3] ^= 0x40 }
-            lines.append("{\"pk\":\"\(Self.hex(Ed25519.publicKey(seed: seed)))\",\"sig\":\"\(Self.hex(signature))\",\"msg\":\"\(Self.hex(message))\"}")
+            lines.append("{\"pk\":\"\(HexCoding.encode(Ed25519.publicKey(seed: seed)))\",\"sig\":\"\(HexCoding.encode(signature))\",\"msg\":\"\(HexCoding.encode(message))\"}")
             expected.append(bad ? "invalid" : "valid")
         }
         let file = try Self.temporaryFile(lines.joined(separator: "\n") + "\n")

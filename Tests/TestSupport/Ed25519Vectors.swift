@@ -13,15 +13,10 @@ public struct SignatureVectorCase: CustomStringConvertible, Sendable {
     public var description: String { source }
 }
 
+/// The bytes of a vector file's hex field (a malformed vector file stops the run).
 public func hexBytes(_ hex: String) -> [UInt8] {
-    var out = [UInt8]()
-    var index = hex.startIndex
-    while index < hex.endIndex {
-        let next = hex.index(index, offsetBy: 2)
-        out.append(UInt8(hex[index..<next], radix: 16)!)
-        index = next
-    }
-    return out
+    guard let bytes = HexCoding.decode(hex) else { fatalError("not hex: \(hex.prefix(80))") }
+    return bytes
 }
 
 public enum Ed25519Vectors {

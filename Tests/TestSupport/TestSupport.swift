@@ -1,4 +1,7 @@
 import Foundation
+// Re-exported: every test target gets the package's one seeded generator and hex helper
+// (Primitives) with TestSupport, whether or not it uses Primitives otherwise.
+@_exported import Primitives
 
 /// Shared by the test targets: where the external vectors are, and a seeded generator so
 /// every random test is reproducible (`SeededGenerator(testSeed:)` prints its seed).
@@ -38,18 +41,15 @@ public enum TestPaths {
     }
 }
 
-/// SplitMix64: tiny, fast, and good enough to drive property tests deterministically.
-public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-
+/// Property tests draw from the package's one seeded generator (Primitives).
+extension SeededGenerator {
     /// The generator of one random test: seeded with `testSeed`, or with RUSTY_TEST_SEED
     /// (decimal or 0x-hex) when set, so any run can be replayed or varied. Prints the seed
     /// it uses and how to replay it.
     public init(testSeed: UInt64, _ label: String = #function, file: String = #fileID, line: Int = #line) {
         let seed = Self.overrideSeed ?? testSeed
         print("[seed] \(file):\(line) \(label): RUSTY_TEST_SEED=0x\(String(seed, radix: 16))")
-        state = seed
+        self.init(seed: seed)
     }
 
     /// RUSTY_TEST_SEED, parsed; a malformed value stops the run rather than being ignored.
@@ -58,17 +58,6 @@ public struct SeededGenerator: RandomNumberGenerator {
         let parsed = text.lowercased().hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
         guard let parsed else { fatalError("RUSTY_TEST_SEED must be a decimal or 0x-hex UInt64, not '\(text)'") }
         return parsed
-    }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    public mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
     }
 }
 
