@@ -101,7 +101,7 @@ let package = Package(
             plugins: [.plugin(name: "EmbedGitCommitPlugin")]
         ),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Primitives"], path: "Tests/TestSupport"),
         .testTarget(name: "BLAKE3Tests", dependencies: ["BLAKE3", "Primitives", "TestSupport"]),
         .testTarget(name: "Ed25519Tests", dependencies: [
             "Ed25519", "CEd25519", "COpenSSL", "CSodium", "TestSupport", .product(name: "BigInt", package: "BigInt"),
@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
-        .testTarget(name: "RustyCLITests", dependencies: ["Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus", "TestSupport"]),
+        .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus", "TestSupport"]),
         .testTarget(
             name: "OpenCLTests",
             dependencies: ["OpenCLRuntime", "OpenCLKernels", "ProofOfWorkSearch", "MerkleBackends", "Primitives", "BLAKE3", "TestSupport",

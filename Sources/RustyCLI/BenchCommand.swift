@@ -140,7 +140,7 @@ struct BenchCommand: ParsableCommand {
             throw CommandFailure(.invalid, "bench: \(error)")
         }
         if json {
-            print(String(decoding: try document.jsonData(), as: UTF8.self))
+            try printJSON(document, pretty: true)
         } else {
             let tail = BenchReport.footer(document)
             print(tail.joined(separator: "\n"))

@@ -17,11 +17,6 @@ func consensusParameters(_ network: String) throws -> ConsensusParameters {
     }
 }
 
-func jsonLine(_ object: [String: Any]) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-    return String(decoding: data, as: UTF8.self)
-}
-
 /// A progress line on standard error, only when it is a terminal, at most a few times a second.
 final class ProgressLine {
     private let enabled = isTerminal(2)

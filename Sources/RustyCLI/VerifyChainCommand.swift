@@ -140,27 +140,26 @@ struct VerifyChainCommand: ParsableCommand {
         let perSecond = { (count: Int) in Double(count) / max(seconds, 1e-9) }
         let stages = report.stageSeconds
         if json {
-            var object: [String: Any] = [
-                "valid": report.failure == nil, "blocks": report.blocks, "skipped": report.skipped, "startHeight": startHeight,
-                "height": summary.bestHeight, "bestHash": summary.bestHash.hex, "transactions": report.transactions,
-                "inputs": report.inputs, "signatures": report.signatures, "seconds": seconds, "utxoCount": summary.count,
-                "utxoTotal": summary.total.baseUnits, "utxoDigest": summary.digest.hex,
-                "backend": sequential ? outcome.sequentialBackend : options.backendName, "error": report.failure ?? NSNull(),
-                "mode": sequential ? "sequential" : "pipeline", "threads": threadCount, "reindex": reindex,
-                "unconnected": report.unconnected.count, "gaps": report.gaps, "reorganizations": report.reorganizations.count,
-                "interrupted": report.interrupted, "knownInvalid": report.knownInvalid, "passedOver": report.passedOver.count,
-                "blocksPerSecond": perSecond(report.blocks), "transactionsPerSecond": perSecond(report.transactions),
-                "inputsPerSecond": perSecond(report.inputs), "signaturesPerSecond": perSecond(report.signatures),
-            ]
+            var output = VerifyChainOutput(
+                valid: report.failure == nil, blocks: report.blocks, skipped: report.skipped, startHeight: startHeight,
+                height: summary.bestHeight, bestHash: summary.bestHash.hex, transactions: report.transactions,
+                inputs: report.inputs, signatures: report.signatures, seconds: seconds, utxoCount: summary.count,
+                utxoTotal: summary.total.baseUnits, utxoDigest: summary.digest.hex,
+                backend: sequential ? outcome.sequentialBackend : options.backendName, error: Nullable(report.failure),
+                mode: sequential ? "sequential" : "pipeline", threads: threadCount, reindex: reindex,
+                unconnected: report.unconnected.count, gaps: report.gaps, reorganizations: report.reorganizations.count,
+                interrupted: report.interrupted, knownInvalid: report.knownInvalid, passedOver: report.passedOver.count,
+                blocksPerSecond: perSecond(report.blocks), transactionsPerSecond: perSecond(report.transactions),
+                inputsPerSecond: perSecond(report.inputs), signaturesPerSecond: perSecond(report.signatures))
             if !sequential {
                 var withSummary = stages
                 withSummary["finalFlushAndDigest"] = outcome.summarySeconds
-                object["stages"] = withSummary
-                object["batches"] = report.batches
-                object["batchSize"] = options.batchSize
-                object["drains"] = report.drains
+                output.stages = withSummary
+                output.batches = report.batches
+                output.batchSize = options.batchSize
+                output.drains = report.drains
             }
-            print(jsonLine(object))
+            try printJSON(output)
         } else {
             var text = """
                 verified \(report.blocks) blocks (\(report.skipped) already known) in \(String(format: "%.2f", seconds)) s: height \(startHeight) -> \(summary.bestHeight)\(reindex ? " (reindexed from the datadir's blocks)" : "")
