@@ -3,6 +3,7 @@ import ChainGen
 import Ed25519
 import Foundation
 import OpenCLRuntime
+import Primitives
 
 /// How long the suite runs: `tiny` (milliseconds per section, for the tests), `quick`
 /// (under a minute), `full` (under ten minutes).

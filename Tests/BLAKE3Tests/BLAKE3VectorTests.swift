@@ -1,5 +1,6 @@
 import BLAKE3
 import Foundation
+import Primitives
 import Testing
 import TestSupport
 

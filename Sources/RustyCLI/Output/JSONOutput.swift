@@ -29,3 +29,5 @@ struct Nullable<Wrapped: Codable>: Codable {
         if let value { try container.encode(value) } else { try container.encodeNil() }
     }
 }
+
+extension Nullable: Equatable where Wrapped: Equatable {}

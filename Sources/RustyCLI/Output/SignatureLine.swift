@@ -1,6 +1,6 @@
 import Foundation
 import Primitives
-import SignatureBackends
+import Ed25519
 
 /// One line of the verify-batch JSONL format: public key, signature and message, in hex.
 /// `gen-chain --signatures` writes it and `sig verify-batch` reads it.

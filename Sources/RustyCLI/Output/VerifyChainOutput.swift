@@ -38,5 +38,3 @@ struct VerifyChainOutput: Codable, Equatable {
     var batchSize: Int?
     var drains: Int?
 }
-
-extension Nullable: Equatable where Wrapped: Equatable {}
