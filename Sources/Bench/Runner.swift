@@ -87,14 +87,8 @@ public enum BenchSuite {
             options.progress("bench: \(name.rawValue)")
             options.onEvent(.sectionStarted(name.rawValue))
             let recorder = Recorder(options: options)
-            switch name {
-            case .blake3: try Workloads.blake3(recorder)
-            case .pow: try Workloads.pow(recorder)
-            case .merkle: try Workloads.merkle(recorder)
-            case .ed25519: try Workloads.ed25519(recorder)
-            case .utxo: try Workloads.utxo(recorder)
-            case .verifyChain: try Workloads.verifyChain(recorder)
-            }
+            guard let workload = benchWorkloads.first(where: { $0.section == name }) else { continue }
+            try workload.run(recorder)
             let section = BenchSection(name: name.rawValue, figures: recorder.finished())
             options.onEvent(.sectionFinished(section))
             sections.append(section)

@@ -1,0 +1,216 @@
+import BLAKE3
+import ChainGen
+import ChainParams
+import ChainState
+import Consensus
+import Ed25519
+import Foundation
+import MerkleBackends
+import OpenCLRuntime
+import Primitives
+import ProofOfWorkSearch
+import SignatureBackends
+import Storage
+
+/// `rusty bench` section utxo: block connection, flushes and UTXO lookups of the chain state, and raw RocksDB.
+enum UTXOWorkload: BenchWorkload {
+    static let section = BenchSectionName.utxo
+
+    /// Builds regtest blocks whose every coin pays one key: empty blocks to maturity, fan-out
+    /// blocks (one coinbase into `width` coins each), then blocks of `width` payments.
+    struct BlockBuilder {
+        let parameters: ConsensusParameters
+        private(set) var parent: BlockHeader
+        private var recentTimes: [UInt64]
+        let key: Ed25519.SigningKey
+        let lock: [UInt8]
+
+        init(parameters: ConsensusParameters) {
+            self.parameters = parameters
+            let genesis = parameters.chain.genesisBlock()
+            parent = genesis.header
+            recentTimes = [genesis.header.time]
+            key = Ed25519.SigningKey(seed: BLAKE3.hash(Array("rusty bench block builder".utf8)))
+            lock = StandardScript.payToKeyHash(StandardScript.keyHash(key.publicKey))
+        }
+
+        /// The next block with `transactions` after its coinbase (which pays `lock`).
+        mutating func block(_ transactions: [Transaction], fees: Amount) -> Block {
+            let height = parent.height + 1
+            let coinbase = Transaction.coinbase(height: height, extraNonce: 0,
+                                                outputs: [TxOut(value: parameters.subsidy(height: height).adding(fees)!, lockScript: lock)])
+            let time = max(HeaderRules.medianTime(recentTimes) + 1, parameters.genesisTime + height * 150)
+            var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
+                                                  merkleRoot: .zero, stateRoot: .zero, time: time,
+                                                  bits: parameters.requiredBits(parentHeight: parent.height, parentTime: parent.time),
+                                                  nonce: 0),
+                              transactions: [coinbase] + transactions)
+            ChainGenerator.seal(&block)
+            parent = block.header
+            recentTimes.append(time)
+            if recentTimes.count > parameters.medianTimeSpan { recentTimes.removeFirst() }
+            return block
+        }
+
+        /// A signed transaction spending `inputs` (coins paying `lock`) into `values`.
+        func spend(_ inputs: [(outpoint: OutPoint, output: TxOut)], values: [UInt64]) -> Transaction {
+            var transaction = Transaction(version: 2, inputs: inputs.map { TxIn(previousOutput: $0.outpoint) },
+                                          outputs: values.map { TxOut(value: Amount(baseUnits: $0)!, lockScript: lock) })
+            let txid = transaction.txid
+            for (index, input) in inputs.enumerated() {
+                let sighash = Sighash.compute(txid: txid, inputIndex: UInt32(index), spentOutput: input.output)
+                transaction.witnesses[index] = [key.sign(message: sighash.bytes), key.publicKey]
+            }
+            return transaction
+        }
+    }
+
+    static func run(_ r: Recorder) throws {
+        let parameters = try regtest()
+        let width = r.mode == .tiny ? 20 : 2000
+        let bigBlocks = 1 + r.mode.runs   // the first is the warm-up
+        var builder = BlockBuilder(parameters: parameters)
+        let directory = temporaryDirectory("utxo")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var state: ChainState? = try ChainState(directory: directory, parameters: parameters, cacheMiB: 2048)
+        state!.signatureThreads = cores
+        func accept(_ block: Block) throws {
+            guard try state!.accept(block) == .connected else { throw BenchError.verificationFailed("block \(block.header.height) not connected") }
+        }
+        r.options.progress("bench: utxo: building a chain to \(width)-transaction blocks")
+        var coinbases = [(outpoint: OutPoint, output: TxOut)]()
+        func record(_ block: Block) {
+            let coinbase = block.transactions[0]
+            coinbases.append((OutPoint(txid: coinbase.txid, index: 0), coinbase.outputs[0]))
+        }
+        for _ in 0..<Int(parameters.coinbaseMaturity) {
+            let block = builder.block([], fees: .zero)
+            record(block)
+            try accept(block)
+        }
+        // Fan-outs: coinbase i into `width` coins, one block each.
+        let fee: UInt64 = 10_000
+        var fanned = [(outpoint: OutPoint, output: TxOut)]()
+        for index in 0..<bigBlocks {
+            let coin = coinbases[index]
+            let share = (coin.output.value.baseUnits - fee) / UInt64(width)
+            let fanOut = builder.spend([coin], values: [UInt64](repeating: share, count: width))
+            fanned += fanOut.outputs.indices.map { (OutPoint(txid: fanOut.txid, index: UInt32($0)), fanOut.outputs[$0]) }
+            let block = builder.block([fanOut], fees: Amount(baseUnits: coin.output.value.baseUnits - share * UInt64(width))!)
+            record(block)
+            try accept(block)
+        }
+        try state!.flush()
+
+        // Blocks of `width` payments (one input, two outputs each), connected one by one.
+        var connect = [Double](), connectRate = [Double](), flush = [Double](), bytes = [Double]()
+        var created = [OutPoint]()
+        var transactionCount = 0
+        for index in 0..<bigBlocks {
+            var payments = [Transaction]()
+            for coin in fanned[(index * width)..<((index + 1) * width)] {
+                let left = coin.output.value.baseUnits - fee
+                payments.append(builder.spend([coin], values: [left / 3, left - left / 3]))
+            }
+            let block = builder.block(payments, fees: Amount(baseUnits: fee * UInt64(width))!)
+            transactionCount = block.transactions.count
+            for payment in payments { created += [OutPoint(txid: payment.txid, index: 0), OutPoint(txid: payment.txid, index: 1)] }
+            let sizeBefore = directorySize(directory)
+            let connectSeconds = try Recorder.time { try accept(block) }
+            let flushSeconds = try Recorder.time { try state!.flush() }
+            let grown = directorySize(directory) - sizeBefore
+            guard index > 0 else { continue }
+            connect.append(connectSeconds * 1000)
+            connectRate.append(Double(block.transactions.count) / connectSeconds)
+            flush.append(flushSeconds * 1000)
+            bytes.append(Double(max(0, grown)))
+        }
+        let backend = "cpu (\(Ed25519.Backend.detected.rawValue), \(cores) threads)"
+        r.add("block connect (\(transactionCount) transactions)", backend: backend, unit: "ms", values: connect)
+        r.add("block connect transactions", backend: backend, unit: "transactions/s", values: connectRate)
+        r.add("flush after block", backend: "rocksdb", unit: "ms", values: flush)
+        r.add("bytes written per connected block", backend: "rocksdb", unit: "bytes", values: bytes)
+
+        // Cache lookups.
+        let outpoints = created.sorted { $0.storageKey.lexicographicallyPrecedes($1.storageKey) }
+        try cacheLookups(r, cache: state!.utxo, outpoints: outpoints, height: builder.parent.height)
+        state = nil
+        try coldLookups(r, directory: directory, parameters: parameters, outpoints: outpoints)
+        try rocksDB(r)
+    }
+
+    static func cacheLookups(_ r: Recorder, cache: UTXOCache, outpoints: [OutPoint], height: UInt64) throws {
+        try r.rate("cache hit lookups", backend: "cpu", unit: "lookups/s") { k in
+            for _ in 0..<k {
+                for outpoint in outpoints where try cache.coin(outpoint) == nil {
+                    throw BenchError.verificationFailed("a coin is missing from the UTXO set")
+                }
+            }
+            return Double(k * outpoints.count)
+        }
+        var random = BenchRandom(seed: 13)
+        let absent = (0..<min(outpoints.count, 10_000)).map { _ in OutPoint(txid: Hash256(bytes: random.bytes(32))!, index: 0) }
+        try r.rate("cache miss lookups (absent coins, RocksDB get)", backend: "rocksdb", unit: "lookups/s") { k in
+            for _ in 0..<k {
+                for outpoint in absent where try cache.coin(outpoint) != nil { throw BenchError.verificationFailed("a random coin exists") }
+            }
+            return Double(k * absent.count)
+        }
+        let synthetic = (0..<(r.mode == .tiny ? 1_000 : 10_000)).map { _ in OutPoint(txid: Hash256(bytes: random.bytes(32))!, index: 1) }
+        let coin = Coin(output: TxOut(value: Amount(baseUnits: 5_000)!, lockScript: [UInt8](repeating: 0x51, count: 34)),
+                        height: height, isCoinbase: false)
+        try r.rate("cache adds and spends", backend: "cpu", unit: "ops/s") { k in
+            for _ in 0..<k {
+                for outpoint in synthetic { cache.add(outpoint, coin) }
+                for outpoint in synthetic { cache.spend(outpoint) }
+            }
+            return Double(k * 2 * synthetic.count)
+        }
+    }
+
+    static func coldLookups(_ r: Recorder, directory: String, parameters: ConsensusParameters, outpoints: [OutPoint]) throws {
+        // Cold cache: every lookup reads RocksDB (reopened per run).
+        var gets = [Double](), multiGets = [Double]()
+        for index in 0...r.mode.runs {
+            do {
+                let reopened = try ChainState(directory: directory, parameters: parameters, cacheMiB: 2048)
+                let seconds = try Recorder.time {
+                    for outpoint in outpoints where try reopened.utxo.coin(outpoint) == nil {
+                        throw BenchError.verificationFailed("a coin is missing after reopening")
+                    }
+                }
+                if index > 0 { gets.append(Double(outpoints.count) / seconds) }
+            }
+            do {
+                let reopened = try ChainState(directory: directory, parameters: parameters, cacheMiB: 2048)
+                let seconds = try Recorder.time { try reopened.utxo.prefetch(outpoints) }
+                if index > 0 { multiGets.append(Double(outpoints.count) / seconds) }
+            }
+        }
+        r.add("cache miss lookups (stored coins, RocksDB get)", backend: "rocksdb", unit: "lookups/s", values: gets)
+        r.add("cache prefetch (stored coins, RocksDB MultiGet)", backend: "rocksdb", unit: "lookups/s", values: multiGets)
+    }
+
+    static func rocksDB(_ r: Recorder) throws {
+        // RocksDB alone: unsynced batches of puts.
+        let rawDirectory = temporaryDirectory("rocksdb")
+        defer { try? FileManager.default.removeItem(atPath: rawDirectory) }
+        let database = try RocksDB(path: rawDirectory, columnFamilies: ["bench"])
+        let family = try database.columnFamily("bench")
+        let value = [UInt8](repeating: 0xAB, count: 48)
+        var counter: UInt64 = 0
+        try r.rate("batched puts (1,000 per unsynced batch)", backend: "rocksdb", unit: "ops/s") { k in
+            for _ in 0..<k {
+                let batch = RocksDB.WriteBatch()
+                for _ in 0..<1_000 {
+                    counter &+= 0x9E37_79B9_7F4A_7C15
+                    var key = [UInt8](repeating: 0, count: 36)
+                    withUnsafeBytes(of: counter) { key.replaceSubrange(0..<8, with: $0) }
+                    batch.put(family, key, value)
+                }
+                try database.write(batch, sync: false)
+            }
+            return Double(k * 1_000)
+        }
+    }
+}
