@@ -16,60 +16,11 @@ import Storage
 enum UTXOWorkload: BenchWorkload {
     static let section = BenchSectionName.utxo
 
-    /// Builds regtest blocks whose every coin pays one key: empty blocks to maturity, fan-out
-    /// blocks (one coinbase into `width` coins each), then blocks of `width` payments.
-    struct BlockBuilder {
-        let parameters: ConsensusParameters
-        private(set) var parent: BlockHeader
-        private var recentTimes: [UInt64]
-        let key: Ed25519.SigningKey
-        let lock: [UInt8]
-
-        init(parameters: ConsensusParameters) {
-            self.parameters = parameters
-            let genesis = parameters.chain.genesisBlock()
-            parent = genesis.header
-            recentTimes = [genesis.header.time]
-            key = Ed25519.SigningKey(seed: BLAKE3.hash(Array("rusty bench block builder".utf8)))
-            lock = StandardScript.payToKeyHash(StandardScript.keyHash(key.publicKey))
-        }
-
-        /// The next block with `transactions` after its coinbase (which pays `lock`).
-        mutating func block(_ transactions: [Transaction], fees: Amount) -> Block {
-            let height = parent.height + 1
-            let coinbase = Transaction.coinbase(height: height, extraNonce: 0,
-                                                outputs: [TxOut(value: parameters.subsidy(height: height).adding(fees)!, lockScript: lock)])
-            let time = max(HeaderRules.medianTime(recentTimes) + 1, parameters.genesisTime + height * 150)
-            var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
-                                                  merkleRoot: .zero, stateRoot: .zero, time: time,
-                                                  bits: parameters.requiredBits(parentHeight: parent.height, parentTime: parent.time),
-                                                  nonce: 0),
-                              transactions: [coinbase] + transactions)
-            ChainGenerator.seal(&block)
-            parent = block.header
-            recentTimes.append(time)
-            if recentTimes.count > parameters.medianTimeSpan { recentTimes.removeFirst() }
-            return block
-        }
-
-        /// A signed transaction spending `inputs` (coins paying `lock`) into `values`.
-        func spend(_ inputs: [(outpoint: OutPoint, output: TxOut)], values: [UInt64]) -> Transaction {
-            var transaction = Transaction(version: 2, inputs: inputs.map { TxIn(previousOutput: $0.outpoint) },
-                                          outputs: values.map { TxOut(value: Amount(baseUnits: $0)!, lockScript: lock) })
-            let txid = transaction.txid
-            for (index, input) in inputs.enumerated() {
-                let sighash = Sighash.compute(txid: txid, inputIndex: UInt32(index), spentOutput: input.output)
-                transaction.witnesses[index] = [key.sign(message: sighash.bytes), key.publicKey]
-            }
-            return transaction
-        }
-    }
-
     static func run(_ r: Recorder) throws {
         let parameters = try regtest()
         let width = r.mode == .tiny ? 20 : 2000
         let bigBlocks = 1 + r.mode.runs   // the first is the warm-up
-        var builder = BlockBuilder(parameters: parameters)
+        var generator = ChainGenerator(parameters: parameters, seed: 1, transactionsPerBlock: width)
         let directory = temporaryDirectory("utxo")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var state: ChainState? = try ChainState(directory: directory, parameters: parameters, cacheMiB: 2048)
@@ -78,43 +29,28 @@ enum UTXOWorkload: BenchWorkload {
             guard try state!.accept(block) == .connected else { throw BenchError.verificationFailed("block \(block.header.height) not connected") }
         }
         r.options.progress("bench: utxo: building a chain to \(width)-transaction blocks")
-        var coinbases = [(outpoint: OutPoint, output: TxOut)]()
-        func record(_ block: Block) {
-            let coinbase = block.transactions[0]
-            coinbases.append((OutPoint(txid: coinbase.txid, index: 0), coinbase.outputs[0]))
-        }
-        for _ in 0..<Int(parameters.coinbaseMaturity) {
-            let block = builder.block([], fees: .zero)
-            record(block)
+        // The chain generator's blocks: empty until coinbases mature, then fanning coins out
+        // until a block carries `width` transactions (a few blocks).
+        while true {
+            let block = generator.nextBlock()
             try accept(block)
-        }
-        // Fan-outs: coinbase i into `width` coins, one block each.
-        let fee: UInt64 = 10_000
-        var fanned = [(outpoint: OutPoint, output: TxOut)]()
-        for index in 0..<bigBlocks {
-            let coin = coinbases[index]
-            let share = (coin.output.value.baseUnits - fee) / UInt64(width)
-            let fanOut = builder.spend([coin], values: [UInt64](repeating: share, count: width))
-            fanned += fanOut.outputs.indices.map { (OutPoint(txid: fanOut.txid, index: UInt32($0)), fanOut.outputs[$0]) }
-            let block = builder.block([fanOut], fees: Amount(baseUnits: coin.output.value.baseUnits - share * UInt64(width))!)
-            record(block)
-            try accept(block)
+            if block.transactions.count > width { break }
+            guard generator.height < parameters.coinbaseMaturity + 100 else {
+                throw BenchError.verificationFailed("the chain generator never reached \(width)-transaction blocks")
+            }
         }
         try state!.flush()
 
-        // Blocks of `width` payments (one input, two outputs each), connected one by one.
+        // Blocks of `width` transactions, connected one by one.
         var connect = [Double](), connectRate = [Double](), flush = [Double](), bytes = [Double]()
         var created = [OutPoint]()
         var transactionCount = 0
         for index in 0..<bigBlocks {
-            var payments = [Transaction]()
-            for coin in fanned[(index * width)..<((index + 1) * width)] {
-                let left = coin.output.value.baseUnits - fee
-                payments.append(builder.spend([coin], values: [left / 3, left - left / 3]))
-            }
-            let block = builder.block(payments, fees: Amount(baseUnits: fee * UInt64(width))!)
+            let block = generator.nextBlock()
             transactionCount = block.transactions.count
-            for payment in payments { created += [OutPoint(txid: payment.txid, index: 0), OutPoint(txid: payment.txid, index: 1)] }
+            for transaction in block.transactions.dropFirst() {
+                created += transaction.outputs.indices.map { OutPoint(txid: transaction.txid, index: UInt32($0)) }
+            }
             let sizeBefore = directorySize(directory)
             let connectSeconds = try Recorder.time { try accept(block) }
             let flushSeconds = try Recorder.time { try state!.flush() }
@@ -132,8 +68,10 @@ enum UTXOWorkload: BenchWorkload {
         r.add("bytes written per connected block", backend: "rocksdb", unit: "bytes", values: bytes)
 
         // Cache lookups.
-        let outpoints = created.sorted { $0.storageKey.lexicographicallyPrecedes($1.storageKey) }
-        try cacheLookups(r, cache: state!.utxo, outpoints: outpoints, height: builder.parent.height)
+        // The measured blocks' outputs that are still unspent (later blocks spend some).
+        let outpoints = created.filter { generator.utxo[$0] != nil }
+            .sorted { $0.storageKey.lexicographicallyPrecedes($1.storageKey) }
+        try cacheLookups(r, cache: state!.utxo, outpoints: outpoints, height: generator.height)
         state = nil
         try coldLookups(r, directory: directory, parameters: parameters, outpoints: outpoints)
         try rocksDB(r)
