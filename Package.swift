@@ -73,7 +73,7 @@ let package = Package(
             path: "Sources/COpenCL",
             providers: [.apt(["ocl-icd-opencl-dev", "opencl-c-headers"])]
         ),
-        .target(name: "OpenCLRuntime", dependencies: ["COpenCL", "BLAKE3"]),
+        .target(name: "OpenCLRuntime", dependencies: ["COpenCL", "BLAKE3", "Primitives"]),
         .plugin(name: "EmbedKernelsPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
         .target(name: "OpenCLKernels", plugins: [.plugin(name: "EmbedKernelsPlugin")]),
         .target(name: "ProofOfWorkSearch", dependencies: ["BLAKE3", "Primitives", "OpenCLRuntime", "OpenCLKernels"]),

@@ -1,5 +1,6 @@
 import BLAKE3
 import Foundation
+import Primitives
 
 /// Compiled program binaries on disk, one file per (device name, driver version, build
 /// options, source), named by the BLAKE3 hash of those. A binary the driver rejects is
@@ -31,10 +32,7 @@ public struct ProgramBinaryCache: Sendable {
             hasher.update(Array(part.utf8))
             hasher.update([0])
         }
-        return hasher.finalize().map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
+        return HexCoding.encode(hasher.finalize())
     }
 
     func url(key: String) -> URL { directory.appendingPathComponent(key + ".bin") }

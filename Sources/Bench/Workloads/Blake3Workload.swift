@@ -75,7 +75,7 @@ enum Blake3Workload: BenchWorkload {
             let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
             var hasher = BLAKE3Hasher(level: level)
             data.withUnsafeBytes { hasher.update($0) }
-            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return HexCoding.encode(hasher.finalize())
         }
         if let b3sum {
             let theirs = try B3Sum.hash(b3sum, file: path)
