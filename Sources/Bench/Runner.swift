@@ -1,3 +1,9 @@
+// Module Bench: `rusty bench`. It owns the measuring (calibration, warm-up, median/min/max),
+// the workloads (Workloads/, one file per section behind BenchWorkload), the anchors
+// (libsodium, b3sum) and the JSON document and its comparison. It must not print (the
+// command renders events and documents) nor define engine code of its own: workloads drive
+// the library modules as the node does, with blocks from ChainGen.
+
 import BLAKE3
 import ChainGen
 import Ed25519

@@ -1,3 +1,8 @@
+// Module ChainGen: the deterministic chain generator (`rusty gen-chain`, the tests, the
+// benchmarks). It owns making realistic valid blocks from a seed and the UTXO digest they
+// should end with. It must not change output for a given seed and parameters (tests and
+// documented figures depend on it) and must not validate: ChainState judges its blocks.
+
 import BLAKE3
 import ChainState
 import Consensus

@@ -1,3 +1,8 @@
+// Module OpenCLRuntime: the OpenCL layer shared by the GPU backends: platforms, devices,
+// contexts, programs and their binary cache, buffers, launches and the `--backend` choice.
+// It must not know what a kernel computes (the backend modules do) nor depend on the
+// engine's types beyond Primitives' helpers.
+
 import COpenCL
 import Foundation
 

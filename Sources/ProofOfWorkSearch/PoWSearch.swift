@@ -1,3 +1,8 @@
+// Module ProofOfWorkSearch: searching a header's nonce range for hashes that meet a target,
+// on the scalar reference, the CPU SIMD search and OpenCL devices, alone or combined. It
+// must not build templates or judge blocks (Mining and Consensus do); every hit a backend
+// reports is checked on the host.
+
 import BLAKE3
 import Foundation
 import OpenCLRuntime

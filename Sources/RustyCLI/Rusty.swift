@@ -1,3 +1,9 @@
+// Module RustyCLI: the `rusty` command line. It owns argument parsing, one file per command
+// (a parent command's folder holds its configuration and one file per subcommand), the
+// human output, the `--json` documents (one Codable type each, written by printJSON), the
+// error format and the exit table. It must not hold engine logic: hashing, validation,
+// verification and storage live in the library modules it calls, so the commands stay thin.
+
 import ArgumentParser
 
 @main

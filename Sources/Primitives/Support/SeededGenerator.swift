@@ -1,3 +1,8 @@
+// Module Primitives: the chain's data types (hashes, amounts, transactions, headers,
+// blocks), their strict codec, Merkle roots and PoW targets, plus the package's shared
+// helpers (HexCoding, SeededGenerator) for every module above it. It must not hold
+// consensus rules, state or I/O, and depends on nothing but BLAKE3.
+
 /// SplitMix64: the package's one seeded generator, stable across platforms and releases.
 /// It drives the chain generator (so a seed always gives the same chain and UTXO digest),
 /// the inputs of `rusty bench`, and the property tests. Never for keys or anything secret.
