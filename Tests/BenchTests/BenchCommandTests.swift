@@ -103,6 +103,8 @@ struct BenchCommandTests {
         let result = try runProcess(TestPaths.rustyExecutable, ["bench", "--tiny", "--json", "--only", "blake3"])
         #expect(result.status == 0, "\(result.stderrText)")
         let document = try BenchDocument.decode(result.stdout)
+        // Round trip: the document re-encodes to the bytes rusty printed (the one encoder, sorted keys).
+        #expect(String(decoding: try document.jsonData(), as: UTF8.self) + "\n" == result.stdoutText)
         #expect(document.sections.map(\.name) == ["blake3"])
         #expect(document.references?.allSatisfy { $0.section == "blake3" } == true)
 
