@@ -59,8 +59,9 @@ struct GenChainCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         var bytes = 0
         var pendingOutput = [UInt8]()
-        // Declaration order (pk, sig, msg), not sorted: the lines stay as they always were.
+        // Sorted keys: without them the encoder's key order changes from run to run.
         let lineEncoder = JSONEncoder()
+        lineEncoder.outputFormatting = .sortedKeys
         // Blocks that could carry transactions (a coinbase had matured) and how many they carry.
         let maturity = Int(parameters.coinbaseMaturity)
         var spendingBlocks = 0, spendingTransactions = 0

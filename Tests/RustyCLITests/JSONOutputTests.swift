@@ -79,4 +79,21 @@ struct JSONOutputTests {
         let info = try Self.roundTrip(UTXOInfoOutput.self, try Self.run(["utxo-info", "--datadir", datadir.path, "--json"]))
         #expect(info.height == 3 && info.digest == generated.utxoDigest && info.count == UInt64(generated.utxoCount))
     }
+
+    @Test("gen-chain --signatures writes verify-batch lines in one stable form that sig verify-batch accepts")
+    func signatureLines() throws {
+        let file = Self.temporary("chain"), signatures = Self.temporary("signatures")
+        defer { try? FileManager.default.removeItem(at: file); try? FileManager.default.removeItem(at: signatures) }
+        _ = try Self.run(["gen-chain", "--blocks", "102", "--txs-per-block", "2", "--out", file.path, "--signatures", signatures.path])
+        let lines = try String(contentsOf: signatures, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let decoded = try JSONDecoder().decode(SignatureLine.self, from: Data(line.utf8))
+            #expect(decoded.pk?.count == 64 && decoded.sig?.count == 128 && decoded.msg != nil)
+            #expect(try jsonText(decoded) == line)
+        }
+        let verified = try Self.roundTrip(VerifyBatchOutput.self,
+                                          try Self.run(["sig", "verify-batch", signatures.path, "--backend", "scalar", "--json"]))
+        #expect(verified.count == lines.count && verified.invalid == 0)
+    }
 }
