@@ -2,6 +2,10 @@ import ArgumentParser
 import Ed25519
 import Foundation
 
+// Secret seeds for `sig keygen` and `sig sign`: read from a file or standard input into memory
+// that is wiped, decoded and printed as hex without branching on the secret digits.
+
+/// Why a secret option is refused, and what to use instead.
 func secretArgumentRemoved(_ option: String, replacement: String) -> String {
     "\(option) was removed: a secret on the command line is visible to every local user (ps, /proc/PID/cmdline) " +
         "and kept in shell history. Put the 64 hex digits in a file only you can read and pass \(replacement) FILE, " +
