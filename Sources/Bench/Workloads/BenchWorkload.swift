@@ -1,7 +1,5 @@
 import BLAKE3
-import ChainGen
 import ChainParams
-import ChainState
 import Consensus
 import Ed25519
 import Foundation
@@ -9,8 +7,6 @@ import MerkleBackends
 import OpenCLRuntime
 import Primitives
 import ProofOfWorkSearch
-import SignatureBackends
-import Storage
 
 /// One section of `rusty bench`: the figures it records for the section it names. Workloads
 /// only measure (through the Recorder); they never print or decide what runs.

@@ -1,16 +1,7 @@
 import BLAKE3
-import ChainGen
-import ChainParams
-import ChainState
-import Consensus
-import Ed25519
 import Foundation
-import MerkleBackends
 import OpenCLRuntime
 import Primitives
-import ProofOfWorkSearch
-import SignatureBackends
-import Storage
 
 /// `rusty bench` section blake3: BLAKE3 hashing at every SIMD level and on OpenCL, against the b3sum anchor.
 enum Blake3Workload: BenchWorkload {

@@ -1,16 +1,8 @@
-import BLAKE3
-import ChainGen
-import ChainParams
-import ChainState
-import Consensus
 import Ed25519
 import Foundation
-import MerkleBackends
 import OpenCLRuntime
 import Primitives
-import ProofOfWorkSearch
 import SignatureBackends
-import Storage
 
 /// `rusty bench` section ed25519: Ed25519 single and batch verification, against the libsodium anchor.
 enum Ed25519Workload: BenchWorkload {

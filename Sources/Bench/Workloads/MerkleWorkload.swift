@@ -1,16 +1,7 @@
-import BLAKE3
-import ChainGen
-import ChainParams
-import ChainState
-import Consensus
-import Ed25519
 import Foundation
 import MerkleBackends
 import OpenCLRuntime
 import Primitives
-import ProofOfWorkSearch
-import SignatureBackends
-import Storage
 
 /// `rusty bench` section merkle: Merkle roots on each backend.
 enum MerkleWorkload: BenchWorkload {

@@ -1,16 +1,8 @@
 import BLAKE3
-import ChainGen
-import ChainParams
-import ChainState
-import Consensus
-import Ed25519
 import Foundation
-import MerkleBackends
 import OpenCLRuntime
 import Primitives
 import ProofOfWorkSearch
-import SignatureBackends
-import Storage
 
 /// `rusty bench` section pow: the proof-of-work nonce search on each backend.
 enum PoWWorkload: BenchWorkload {

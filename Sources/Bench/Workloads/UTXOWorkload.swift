@@ -1,15 +1,9 @@
-import BLAKE3
 import ChainGen
-import ChainParams
 import ChainState
 import Consensus
 import Ed25519
 import Foundation
-import MerkleBackends
-import OpenCLRuntime
 import Primitives
-import ProofOfWorkSearch
-import SignatureBackends
 import Storage
 
 /// `rusty bench` section utxo: block connection, flushes and UTXO lookups of the chain state, and raw RocksDB.

@@ -1,16 +1,10 @@
-import BLAKE3
 import ChainGen
-import ChainParams
 import ChainState
-import Consensus
 import Ed25519
 import Foundation
-import MerkleBackends
 import OpenCLRuntime
 import Primitives
-import ProofOfWorkSearch
 import SignatureBackends
-import Storage
 
 /// `rusty bench` section verify-chain: the verification pipeline over a generated chain, per signature backend.
 enum VerifyChainWorkload: BenchWorkload {
