@@ -6,6 +6,14 @@ public struct CheckLocation: Hashable, Sendable {
     public var height: UInt64
     public var transaction: Int
     public var input: Int
+
+    @usableFromInline
+    init(blockHash: Hash256, height: UInt64, transaction: Int, input: Int) {
+        self.blockHash = blockHash
+        self.height = height
+        self.transaction = transaction
+        self.input = input
+    }
 }
 
 /// The effect of connecting one block on the UTXO set, and what it leaves to verify.
@@ -18,6 +26,9 @@ public struct BlockDelta: Sendable {
     public var checkLocations: [CheckLocation] = []
     public var fees = Amount.zero
     public var inputCount = 0
+
+    @inlinable
+    public init() {}
 }
 
 /// What the rules were handed is inconsistent in a way no valid chain state produces (a

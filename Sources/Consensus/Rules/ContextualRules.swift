@@ -22,8 +22,10 @@ public enum ContextualRules {
     }
 
     /// Throws a `Rejection` naming the first rule broken, `InconsistentInput` for damage or a
-    /// caller bug, or what `view` throws. Generic over the view (not `any UTXOView`), so a
-    /// lookup costs what a direct call through the caller's type does.
+    /// caller bug, or what `view` throws. Generic over the view (not `any UTXOView`) and
+    /// inlinable, so the caller's module specializes it for its view: a lookup is a direct
+    /// call, as it was when these rules lived in ChainState (the verify-chain hot path).
+    @inlinable
     public static func connect<View: UTXOView>(_ block: Block, txids: [Hash256], context: Context, parameters: ConsensusParameters,
                                                view: View) throws -> BlockDelta {
         var delta = BlockDelta()

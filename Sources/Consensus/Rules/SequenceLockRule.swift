@@ -3,6 +3,7 @@ import Primitives
 extension ContextualRules {
     /// BIP 68 relative lock of one input (`tx-sequence-lock`): by height from the coin's
     /// height, or by time from the median-time-past before the coin's block.
+    @usableFromInline
     static func checkRelativeLock(_ transaction: Transaction, input: TxIn, coin: Coin, context: Context,
                                   txIndex: Int, inputIndex: Int) throws(Rejection) {
         guard transaction.version >= 2, input.sequence & RelativeLock.disableFlag == 0 else { return }
