@@ -85,6 +85,10 @@ struct ContextualRuleTests {
         Self.expectAccepted { try Self.connect(Self.block([]), [:]) }
         Self.expectRejected(.coinbaseHeight, transaction: 0) { try Self.connect(Self.block([], coinbaseHeight: Self.height + 1), [:]) }
         Self.expectRejected(.coinbaseHeight, transaction: 0) { try Self.connect(Self.block([], coinbaseHeight: Self.height - 1), [:]) }
+        // No coinbase at all (a context-free rule, checked again before indexing the first transaction).
+        var empty = Self.block([])
+        empty.transactions = []
+        Self.expectRejected(.blockNoTransactions, transaction: nil) { try Self.connect(empty, [:]) }
     }
 
     @Test("coinbase-value: the coinbase claims at most subsidy plus fees")
