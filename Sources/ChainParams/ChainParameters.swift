@@ -141,19 +141,13 @@ public struct ChainParameters: Codable, Sendable, Equatable {
         return UInt32(digits, radix: 16)
     }
 
-    /// Block subsidy at `height`: the initial amount halved once per interval, zero after 64 halvings.
-    public func blockSubsidy(height: UInt64) -> Amount {
-        let halvings = height / subsidy.halvingInterval
-        guard halvings < 64 else { return .zero }
-        return Amount(baseUnits: subsidy.initialBaseUnits >> halvings) ?? .zero
-    }
-
-    /// The genesis block, built from the parameters: a coinbase paying the first subsidy to
+    /// The genesis block, built from the parameters: a coinbase paying the first subsidy (the
+    /// initial amount; the halving schedule is a consensus rule, `ConsensusParameters.subsidy`) to
     /// an unspendable RETURN output that carries the message.
     public func genesisBlock() -> Block {
         let coinbase = Transaction.coinbase(
             height: 0, extraNonce: 0,
-            outputs: [TxOut(value: blockSubsidy(height: 0), lockScript: Script.nullData(Array(genesis.message.utf8)))])
+            outputs: [TxOut(value: Amount(baseUnits: subsidy.initialBaseUnits) ?? .zero, lockScript: Script.nullData(Array(genesis.message.utf8)))])
         var block = Block(
             header: BlockHeader(version: genesis.version, height: 0, previousHash: .zero, merkleRoot: .zero,
                                 stateRoot: .zero, time: genesis.time, bits: genesisBits.bits, nonce: genesis.nonce),

@@ -1,196 +1,32 @@
 import Consensus
-import Ed25519
 import Primitives
 
-/// Where a deferred signature check came from, so a failed batch names the exact input.
-public struct CheckLocation: Hashable, Sendable {
-    public var blockHash: Hash256
-    public var height: UInt64
-    public var transaction: Int
-    public var input: Int
-}
-
-/// The effect of connecting one block on the UTXO set, and what it leaves to verify.
-public struct BlockDelta: Sendable {
-    /// Coins spent, in block order: the undo data.
-    public var spent: [(OutPoint, Coin)] = []
-    /// Coins created (unspendable outputs excluded), net of those spent within the block.
-    public var created: [(OutPoint, Coin)] = []
-    public var checks: [SignatureCheck] = []
-    public var checkLocations: [CheckLocation] = []
-    public var fees = Amount.zero
-    public var inputCount = 0
-
-    /// The checks as one flat batch for the verifier.
-    public var signatureBatch: SignatureBatch {
-        var batch = SignatureBatch()
-        batch.reserveCapacity(checks.count, messageBytes: checks.count * 32)
-        for check in checks {
-            // Scripts only collect 32-byte keys and 64-byte signatures.
-            let appended = check.message.withUnsafeBytes { batch.append(publicKey: check.publicKey, signature: check.signature, message: $0) }
-            precondition(appended, "a collected signature check has the wrong key or signature length")
-        }
-        return batch
-    }
-}
-
-/// Contextual transaction rules and script execution for one block, in block order.
-/// Reads coins through `lookup` (the UTXO set before the block) and never mutates
-/// anything: the caller applies the delta only when every rule passed.
+/// The chain state's entry to `ContextualRules` (which live in Consensus), with what the
+/// rules call inconsistent input reported as a corrupt database. The closure form is the
+/// API from before the rules moved, kept for callers written against it (the fuzz harness).
 public enum BlockConnector {
-    public struct Context {
-        public var height: UInt64
-        public var medianTimePast: UInt64
-        public var blockHash: Hash256
-        /// Median-time-past of the block before the one at a given height (for time-based relative locks).
-        public var medianTimePastBefore: (UInt64) -> UInt64
+    public typealias Context = ContextualRules.Context
 
-        public init(height: UInt64, medianTimePast: UInt64, blockHash: Hash256, medianTimePastBefore: @escaping (UInt64) -> UInt64) {
-            self.height = height
-            self.medianTimePast = medianTimePast
-            self.blockHash = blockHash
-            self.medianTimePastBefore = medianTimePastBefore
+    public static func connect<View: UTXOView>(_ block: Block, txids: [Hash256], context: Context, parameters: ConsensusParameters,
+                                               view: View) throws -> BlockDelta {
+        do {
+            return try ContextualRules.connect(block, txids: txids, context: context, parameters: parameters, view: view)
+        } catch let error as InconsistentInput {
+            throw ChainStateError.corruptDatabase(error.detail)
         }
     }
 
     public static func connect(_ block: Block, txids: [Hash256], context: Context, parameters: ConsensusParameters,
                                lookup: (OutPoint) throws -> Coin?) throws -> BlockDelta {
-        var delta = BlockDelta()
-        // Callers pass one txid per transaction (from the context-free check); anything else
-        // is a caller bug, reported rather than trapping on an index below.
-        guard txids.count == block.transactions.count else {
-            throw ChainStateError.corruptDatabase("\(txids.count) txids for \(block.transactions.count) transactions")
+        try withoutActuallyEscaping(lookup) { lookup in
+            try connect(block, txids: txids, context: context, parameters: parameters, view: LookupView(lookup: lookup))
         }
-        guard !block.transactions.isEmpty else { throw Rejection("block-no-transactions") }
-        // Outputs created in this block are found through their transaction (txids are
-        // unique: a context-free rule), not through a map of every output.
-        var transactionIndex = [Hash256: Int](minimumCapacity: txids.count)
-        for (index, txid) in txids.enumerated() { transactionIndex[txid] = index }
-        var spentInBlock = Set<OutPoint>(minimumCapacity: block.transactions.reduce(0) { $0 + $1.inputs.count })
-        /// Outputs created and spent within the block (neither in the UTXO set nor the undo data).
-        var spentCreated = Set<OutPoint>()
-
-        for (txIndex, transaction) in block.transactions.enumerated() {
-            let txid = txids[txIndex]
-            let isCoinbase = txIndex == 0
-            if isCoinbase {
-                guard transaction.lockTime == context.height else {
-                    throw Rejection("coinbase-height", "lock time \(transaction.lockTime), height \(context.height)", transaction: 0)
-                }
-            } else {
-                guard TransactionRules.isFinal(transaction, height: context.height, medianTimePast: context.medianTimePast) else {
-                    throw Rejection("tx-lock-time", "lock time \(transaction.lockTime) not reached", transaction: txIndex)
-                }
-                // Decoding gives one witness stack per input; a block built in memory might not.
-                guard transaction.witnesses.count == transaction.inputs.count else {
-                    throw Rejection("script-stack-underflow", "\(transaction.witnesses.count) witness stacks for \(transaction.inputs.count) inputs",
-                                    transaction: txIndex)
-                }
-                var inputTotal = Amount.zero
-                for (inputIndex, input) in transaction.inputs.enumerated() {
-                    let outpoint = input.previousOutput
-                    guard spentInBlock.insert(outpoint).inserted else {
-                        throw Rejection("tx-double-spend", "\(outpoint) spent twice in the block", transaction: txIndex, input: inputIndex)
-                    }
-                    let coin: Coin
-                    let createdHere: Bool
-                    if let source = transactionIndex[outpoint.txid], source < txIndex {
-                        // An output of an earlier transaction of this block.
-                        let outputs = block.transactions[source].outputs
-                        guard Int(outpoint.index) < outputs.count, !outputs[Int(outpoint.index)].isUnspendable else {
-                            throw Rejection("tx-missing-input", "\(outpoint) is not in the UTXO set", transaction: txIndex, input: inputIndex)
-                        }
-                        coin = Coin(output: outputs[Int(outpoint.index)], height: context.height, isCoinbase: source == 0)
-                        createdHere = true
-                    } else {
-                        guard let stored = try lookup(outpoint) else {
-                            throw Rejection("tx-missing-input", "\(outpoint) is not in the UTXO set", transaction: txIndex, input: inputIndex)
-                        }
-                        coin = stored
-                        createdHere = false
-                    }
-                    // Every coin in the set was created at or below the parent's height (or in
-                    // this block): a later height can only come from a damaged database.
-                    guard coin.height <= context.height else {
-                        throw ChainStateError.corruptDatabase("coin \(outpoint) has height \(coin.height), above the block at \(context.height)")
-                    }
-                    if coin.isCoinbase && context.height - coin.height < parameters.coinbaseMaturity {
-                        throw Rejection("tx-immature-coinbase", "coinbase from height \(coin.height) spent at \(context.height)",
-                                        transaction: txIndex, input: inputIndex)
-                    }
-                    try checkRelativeLock(transaction, input: input, coin: coin, context: context, txIndex: txIndex, inputIndex: inputIndex)
-                    guard let sum = inputTotal.adding(coin.output.value) else {
-                        throw Rejection("tx-input-overflow", transaction: txIndex, input: inputIndex)
-                    }
-                    inputTotal = sum
-                    let scriptContext = ScriptContext(transaction: transaction, txid: txid, inputIndex: inputIndex, spentOutput: coin.output)
-                    do {
-                        let checks = try ScriptInterpreter.verify(witness: transaction.witnesses[inputIndex],
-                                                                  lockScript: coin.output.lockScript, context: scriptContext)
-                        for check in checks {
-                            delta.checks.append(check)
-                            delta.checkLocations.append(CheckLocation(blockHash: context.blockHash, height: context.height,
-                                                                      transaction: txIndex, input: inputIndex))
-                        }
-                    } catch {
-                        throw Rejection(error.rule, error.description, transaction: txIndex, input: inputIndex)
-                    }
-                    if createdHere {
-                        spentCreated.insert(outpoint)
-                    } else {
-                        delta.spent.append((outpoint, coin))
-                    }
-                    delta.inputCount += 1
-                }
-                guard let outputTotal = Amount.sum(transaction.outputs.map(\.value)) else {
-                    throw Rejection("tx-output-overflow", transaction: txIndex)
-                }
-                guard let fee = inputTotal.subtracting(outputTotal) else {
-                    throw Rejection("tx-outputs-exceed-inputs", "inputs \(inputTotal), outputs \(outputTotal)", transaction: txIndex)
-                }
-                guard let fees = delta.fees.adding(fee) else { throw Rejection("block-fee-overflow", transaction: txIndex) }
-                delta.fees = fees
-            }
-        }
-
-        guard let coinbaseValue = Amount.sum(block.transactions[0].outputs.map(\.value)) else {
-            throw Rejection("tx-output-overflow", transaction: 0)
-        }
-        guard let allowed = parameters.subsidy(height: context.height).adding(delta.fees), !(allowed < coinbaseValue) else {
-            throw Rejection("coinbase-value", "pays \(coinbaseValue), allowed subsidy plus fees \(parameters.subsidy(height: context.height).adding(delta.fees).map(\.description) ?? "overflow")",
-                            transaction: 0)
-        }
-        delta.created.reserveCapacity(block.transactions.reduce(0) { $0 + $1.outputs.count })
-        for (txIndex, transaction) in block.transactions.enumerated() {
-            for (outputIndex, output) in transaction.outputs.enumerated() where !output.isUnspendable {
-                // Decoding caps outputs at 1,000,000; an index past UInt32 is unaddressable.
-                guard let index = UInt32(exactly: outputIndex) else {
-                    throw Rejection("tx-output-overflow", "output \(outputIndex) cannot be addressed", transaction: txIndex)
-                }
-                let outpoint = OutPoint(txid: txids[txIndex], index: index)
-                if !spentCreated.isEmpty && spentCreated.contains(outpoint) { continue }
-                delta.created.append((outpoint, Coin(output: output, height: context.height, isCoinbase: txIndex == 0)))
-            }
-        }
-        return delta
     }
 
-    static func checkRelativeLock(_ transaction: Transaction, input: TxIn, coin: Coin, context: Context,
-                                  txIndex: Int, inputIndex: Int) throws(Rejection) {
-        guard transaction.version >= 2, input.sequence & RelativeLock.disableFlag == 0 else { return }
-        let value = UInt64(input.sequence & RelativeLock.valueMask)
-        if input.sequence & RelativeLock.typeFlag != 0 {
-            let start = context.medianTimePastBefore(coin.height)
-            // value * 512 < 2^25; a sum past UInt64 is a lock that never expires (not a wrap).
-            let (unlock, overflow) = start.addingReportingOverflow(value * 512)
-            guard !overflow, context.medianTimePast >= unlock else {
-                throw Rejection("tx-sequence-lock", "time-based relative lock of \(value * 512) s", transaction: txIndex, input: inputIndex)
-            }
-        } else {
-            let (unlock, overflow) = coin.height.addingReportingOverflow(value)
-            guard !overflow, context.height >= unlock else {
-                throw Rejection("tx-sequence-lock", "relative lock of \(value) blocks", transaction: txIndex, input: inputIndex)
-            }
-        }
+    /// A closure as a view; it never outlives the call it was made for.
+    private struct LookupView: UTXOView {
+        let lookup: (OutPoint) throws -> Coin?
+
+        func coin(_ outpoint: OutPoint) throws -> Coin? { try lookup(outpoint) }
     }
 }

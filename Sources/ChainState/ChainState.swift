@@ -369,7 +369,7 @@ public final class ChainState {
         precondition(unverified.isEmpty, "settle the deferred signatures (confirmDeferred/rejectDeferred) before accept")
         let hash = block.hash
         if let known = nodes[hash] {
-            if known.isInvalid { throw ChainStateError.rejected(Rejection("block-known-invalid"), height: known.height, hash: hash) }
+            if known.isInvalid { throw ChainStateError.rejected(Rejection(.blockKnownInvalid), height: known.height, hash: hash) }
             return .duplicate
         }
         let size = encodedSize ?? block.encoded.count
@@ -383,7 +383,7 @@ public final class ChainState {
             return .orphan
         }
         if parent.isInvalid {
-            throw ChainStateError.rejected(Rejection("block-invalid-parent"), height: block.header.height, hash: hash)
+            throw ChainStateError.rejected(Rejection(.blockInvalidParent), height: block.header.height, hash: hash)
         }
         let node = try checkedNode(for: block, hash: hash, parent: parent)
         nodes[hash] = node
@@ -528,7 +528,7 @@ public final class ChainState {
 
     /// The rejection a failed signature check is reported with (the same in every path).
     public static func signatureRejection(_ location: CheckLocation) -> Rejection {
-        Rejection("script-signature", "signature does not verify", transaction: location.transaction, input: location.input)
+        Rejection(.scriptSignature, "signature does not verify", transaction: location.transaction, input: location.input)
     }
 
     /// Contextual rules and script execution of `block` on top of the tip; mutates nothing
@@ -542,7 +542,7 @@ public final class ChainState {
                 return index >= 0 ? self.medianTimePast(active[index]) : 0
             })
         do {
-            return try BlockConnector.connect(block, txids: txids, context: context, parameters: parameters) { try self.utxo.coin($0) }
+            return try BlockConnector.connect(block, txids: txids, context: context, parameters: parameters, view: utxo)
         } catch let rejection as Rejection {
             throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash)
         }

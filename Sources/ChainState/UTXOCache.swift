@@ -1,11 +1,13 @@
 import BLAKE3
+import Consensus
 import Primitives
 import Storage
 
 /// The UTXO set: an in-memory cache in front of RocksDB's `utxo` column family.
 /// Coins created and spent between two flushes never reach the disk (a "fresh" entry is
 /// simply dropped when spent); a flush writes the dirty entries into the caller's batch.
-public final class UTXOCache {
+/// It is the view the contextual rules read (`coin(_:)`).
+public final class UTXOCache: UTXOView {
     struct Entry {
         var coin: Coin?    // nil: spent (pending a delete on disk unless fresh)
         var dirty: Bool    // differs from the disk

@@ -1,5 +1,6 @@
 @testable import ChainState
 import ChainParams
+import Consensus
 import Foundation
 import Primitives
 import Storage

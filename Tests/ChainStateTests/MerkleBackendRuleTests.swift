@@ -46,7 +46,7 @@ import Testing
                 _ = try ContextFreeRules.check(block, encodedSize: size, parameters: Fixtures.regtest, merkle: wrong)
                 Issue.record("accepted with a wrong Merkle root")
             } catch let rejection as Rejection {
-                #expect(rejection.rule == "block-merkle-root")
+                #expect(rejection.rule == .blockMerkleRoot)
             }
             #expect(wrong.calls.count == 1, "stops at the first root")
         }

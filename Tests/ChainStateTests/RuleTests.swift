@@ -8,14 +8,16 @@ import TestSupport
 
 /// One rejection test per consensus rule: a valid next block, altered to break exactly that
 /// rule, re-sealed (roots and PoW) unless the rule is about them, is rejected naming it.
+/// The contextual rules are also tested alone, without storage, in
+/// Tests/ConsensusTests/ContextualRuleTests.swift.
 @Suite(.serialized)
 struct RuleTests {
-    static func expectRejected(_ state: ChainState, _ block: Block, _ rule: String, transaction: Int? = nil, input: Int? = nil,
+    static func expectRejected(_ state: ChainState, _ block: Block, _ rule: RuleName, transaction: Int? = nil, input: Int? = nil,
                                encodedSize: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
         let tipBefore = state.tip.hash
         do {
             try state.accept(block, encodedSize: encodedSize)
-            Issue.record("block accepted, expected \(rule)", sourceLocation: sourceLocation)
+            Issue.record("block accepted, expected \(rule.rawValue)", sourceLocation: sourceLocation)
         } catch ChainStateError.rejected(let rejection, let height, let hash) {
             #expect(rejection.rule == rule, "\(rejection)", sourceLocation: sourceLocation)
             #expect(height == block.header.height && hash == block.hash, sourceLocation: sourceLocation)
@@ -59,69 +61,69 @@ struct RuleTests {
             let target = try badPoW.header.compactTarget.target()
             if !ProofOfWork.meets(badPoW.header.hash, target: target) { break }
         }
-        Self.expectRejected(state, badPoW, "header-pow")
-        Self.expectRejected(state, Self.mined(next) { $0.header.bits = 0x2100_FFFF }, "header-bits")
+        Self.expectRejected(state, badPoW, .headerPow)
+        Self.expectRejected(state, Self.mined(next) { $0.header.bits = 0x2100_FFFF }, .headerBits)
         let harder = CompactTarget(target: try next.header.compactTarget.target() >> 1).bits
-        Self.expectRejected(state, Self.mined(next) { $0.header.bits = harder }, "header-bits-asert")
-        Self.expectRejected(state, Self.mined(next) { $0.header.time = state.medianTimePast(state.tip) }, "header-time-too-old")
-        Self.expectRejected(state, Self.mined(next) { $0.header.height += 1 }, "header-height")
-        Self.expectRejected(state, Self.mined(next) { $0.header.version = 0 }, "header-version")
+        Self.expectRejected(state, Self.mined(next) { $0.header.bits = harder }, .headerBitsAsert)
+        Self.expectRejected(state, Self.mined(next) { $0.header.time = state.medianTimePast(state.tip) }, .headerTimeTooOld)
+        Self.expectRejected(state, Self.mined(next) { $0.header.height += 1 }, .headerHeight)
+        Self.expectRejected(state, Self.mined(next) { $0.header.version = 0 }, .headerVersion)
         let savedNow = state.now
         state.now = { next.header.time - 7201 }
-        Self.expectRejected(state, next, "header-time-too-new")
+        Self.expectRejected(state, next, .headerTimeTooNew)
         state.now = savedNow
         #expect(parentTime < next.header.time)
 
         // Block structure and commitments.
-        Self.expectRejected(state, next, "block-size", encodedSize: 4_000_001)
-        Self.expectRejected(state, Self.mined(next) { $0.header.merkleRoot = Hash256(bytes: [UInt8](repeating: 1, count: 32))! }, "block-merkle-root")
-        Self.expectRejected(state, Self.mined(next) { $0.transactions[1].witnesses[0].append([9]) }, "block-state-root")
-        Self.expectRejected(state, Self.sealed(next) { $0.transactions.swapAt(0, 1) }, "block-first-not-coinbase")
+        Self.expectRejected(state, next, .blockSize, encodedSize: 4_000_001)
+        Self.expectRejected(state, Self.mined(next) { $0.header.merkleRoot = Hash256(bytes: [UInt8](repeating: 1, count: 32))! }, .blockMerkleRoot)
+        Self.expectRejected(state, Self.mined(next) { $0.transactions[1].witnesses[0].append([9]) }, .blockStateRoot)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions.swapAt(0, 1) }, .blockFirstNotCoinbase)
         Self.expectRejected(state, Self.sealed(next) { $0.transactions.append(Transaction.coinbase(height: 999, extraNonce: 1, outputs: coinbase.outputs)) },
-                            "block-extra-coinbase")
-        Self.expectRejected(state, Self.sealed(next) { $0.transactions.append($0.transactions[1]) }, "block-duplicate-txid")
-        Self.expectRejected(state, Self.mined(next) { $0.transactions = [] }, "block-no-transactions")
+                            .blockExtraCoinbase)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions.append($0.transactions[1]) }, .blockDuplicateTxid)
+        Self.expectRejected(state, Self.mined(next) { $0.transactions = [] }, .blockNoTransactions)
         Self.expectRejected(state, Self.sealed(next) { $0.transactions[0].outputs[0].value = Amount(baseUnits: coinbase.outputs[0].value.baseUnits + 1)! },
-                            "coinbase-value", transaction: 0)
-        Self.expectRejected(state, Self.sealed(next) { $0.transactions[0].lockTime += 1 }, "coinbase-height", transaction: 0)
+                            .coinbaseValue, transaction: 0)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[0].lockTime += 1 }, .coinbaseHeight, transaction: 0)
 
         // Transactions.
-        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].inputs = []; $0.transactions[1].witnesses = [] }, "tx-no-inputs", transaction: 1)
-        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].outputs = [] }, "tx-no-outputs", transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].inputs = []; $0.transactions[1].witnesses = [] }, .txNoInputs, transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].outputs = [] }, .txNoOutputs, transaction: 1)
         Self.expectRejected(state, Self.sealed(next) {
             $0.transactions[1].outputs = [TxOut(value: Amount.maxMoney, lockScript: []), TxOut(value: Amount.maxMoney, lockScript: [])]
-        }, "tx-output-overflow", transaction: 1)
+        }, .txOutputOverflow, transaction: 1)
         Self.expectRejected(state, Self.sealed(next) {
             $0.transactions[1].inputs.append($0.transactions[1].inputs[0]); $0.transactions[1].witnesses.append([])
-        }, "tx-duplicate-input", transaction: 1)
+        }, .txDuplicateInput, transaction: 1)
         Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].inputs.append(TxIn(previousOutput: .null)); $0.transactions[1].witnesses.append([]) },
-                            "tx-null-prevout", transaction: 1)
+                            .txNullPrevout, transaction: 1)
         Self.expectRejected(state, Self.sealed(next) {
             $0.transactions[1].inputs[0].previousOutput = OutPoint(txid: Hash256(bytes: [UInt8](repeating: 7, count: 32))!, index: 0)
-        }, "tx-missing-input", transaction: 1, input: 0)
+        }, .txMissingInput, transaction: 1, input: 0)
         Self.expectRejected(state, Self.sealed(next) {
             var copy = $0.transactions[1]
             copy.outputs[0].value = Amount(baseUnits: 1)!
             $0.transactions.append(copy)
-        }, "tx-double-spend", transaction: next.transactions.count, input: 0)
+        }, .txDoubleSpend, transaction: next.transactions.count, input: 0)
         let immature = OutPoint(txid: try state.loadTip().transactions[0].txid, index: 0)
         Self.expectRejected(state, Self.sealed(next) {
             $0.transactions[1].inputs.append(TxIn(previousOutput: immature)); $0.transactions[1].witnesses.append([])
-        }, "tx-immature-coinbase", transaction: 1)
+        }, .txImmatureCoinbase, transaction: 1)
         Self.expectRejected(state, Self.sealed(next) {
             $0.transactions[1].outputs[0].value = Amount(baseUnits: $0.transactions[1].outputs[0].value.baseUnits + 10_000_000_000)!
-        }, "tx-outputs-exceed-inputs", transaction: 1)
+        }, .txOutputsExceedInputs, transaction: 1)
         Self.expectRejected(state, Self.sealed(next) {
             $0.transactions[1].lockTime = next.header.height + 10
             for i in $0.transactions[1].inputs.indices { $0.transactions[1].inputs[i].sequence = 0 }
-        }, "tx-lock-time", transaction: 1)
-        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].inputs[0].sequence = 5000 }, "tx-sequence-lock", transaction: 1, input: 0)
+        }, .txLockTime, transaction: 1)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].inputs[0].sequence = 5000 }, .txSequenceLock, transaction: 1, input: 0)
 
         // Scripts and signatures.
-        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].witnesses[0] = [] }, "script-stack-underflow", transaction: 1, input: 0)
-        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].witnesses[0][0][5] ^= 0x01 }, "script-signature", transaction: 1, input: 0)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].witnesses[0] = [] }, .scriptStackUnderflow, transaction: 1, input: 0)
+        Self.expectRejected(state, Self.sealed(next) { $0.transactions[1].witnesses[0][0][5] ^= 0x01 }, .scriptSignature, transaction: 1, input: 0)
         Self.expectRejected(state, Self.sealed(next) { $0.transactions[0].witnesses[0] = [[UInt8](repeating: 0xC0, count: 101)] },
-                            "tx-coinbase-witness-size", transaction: 0)
+                            .txCoinbaseWitnessSize, transaction: 0)
         #expect(throws: Never.self, "100 bytes in any number of items is the limit") {
             _ = try ContextFreeRules.check(Self.sealed(next) { $0.transactions[0].witnesses[0] = [[UInt8](repeating: 1, count: 60), [UInt8](repeating: 2, count: 40)] },
                                            encodedSize: 1000, parameters: Fixtures.regtest)
@@ -132,8 +134,8 @@ struct RuleTests {
         let missing = Self.sealed(next) {
             $0.transactions[1].inputs[0].previousOutput = OutPoint(txid: Hash256(bytes: [UInt8](repeating: 8, count: 32))!, index: 0)
         }
-        Self.expectRejected(state, missing, "tx-missing-input", transaction: 1, input: 0)
-        Self.expectRejected(state, missing, "block-known-invalid")
+        Self.expectRejected(state, missing, .txMissingInput, transaction: 1, input: 0)
+        Self.expectRejected(state, missing, .blockKnownInvalid)
         let childHeight = missing.header.height + 1
         var child = Block(header: BlockHeader(version: HeaderRules.version, height: childHeight, previousHash: missing.hash, merkleRoot: .zero,
                                               stateRoot: .zero, time: missing.header.time + 150,
@@ -142,118 +144,10 @@ struct RuleTests {
                           transactions: [Transaction.coinbase(height: childHeight, extraNonce: 0,
                                                               outputs: [TxOut(value: Fixtures.regtest.subsidy(height: childHeight), lockScript: [0x51])])])
         ChainGenerator.seal(&child)
-        Self.expectRejected(state, child, "block-invalid-parent")
+        Self.expectRejected(state, child, .blockInvalidParent)
 
         // After all that, the untouched block is still accepted.
         #expect(try state.accept(next) == .connected)
         #expect(try state.utxoSummary().digest == generator.utxoDigest().digest)
-    }
-
-    /// Rules no chain can reach with real coins (the supply stays far below MAX_MONEY), so
-    /// they run against `BlockConnector` with a UTXO set that holds impossible coins.
-    @Test("tx-input-overflow and block-fee-overflow against a UTXO set of near-MAX_MONEY coins; a coin above the block's height is a corrupt database")
-    func amountOverflowRules() throws {
-        let anyone: [UInt8] = [0x51] // OP_1: spendable with an empty witness
-        func outpoint(_ byte: UInt8) -> OutPoint { OutPoint(txid: Hash256(bytes: [UInt8](repeating: byte, count: 32))!, index: 0) }
-        // MAX_MONEY less one subsidy: one such fee plus the subsidy still fits, two do not.
-        let rich = Amount.maxMoney.subtracting(Amount.coins(500)!)!
-        let richCoin = Coin(output: TxOut(value: rich, lockScript: anyone), height: 1, isCoinbase: false)
-        let height: UInt64 = 10
-        func spend(_ outpoints: [OutPoint], output value: Amount) -> Transaction {
-            Transaction(version: 1, inputs: outpoints.map { TxIn(previousOutput: $0) }, outputs: [TxOut(value: value, lockScript: anyone)])
-        }
-        func connect(_ transactions: [Transaction], coinHeight: UInt64 = 1) throws -> BlockDelta {
-            let coinbase = Transaction.coinbase(height: height, extraNonce: 0, outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: anyone)])
-            let block = Block(header: BlockHeader(version: 1, height: height, previousHash: .zero, merkleRoot: .zero, stateRoot: .zero,
-                                                  time: 0, bits: 0, nonce: 0), transactions: [coinbase] + transactions)
-            var coin = richCoin
-            coin.height = coinHeight
-            let context = BlockConnector.Context(height: height, medianTimePast: 0, blockHash: .zero, medianTimePastBefore: { _ in 0 })
-            return try BlockConnector.connect(block, txids: block.transactions.map(\.txid), context: context, parameters: Fixtures.regtest) { _ in coin }
-        }
-        func expectRule(_ rule: String, transaction: Int, input: Int? = nil, _ body: () throws -> BlockDelta,
-                        sourceLocation: SourceLocation = #_sourceLocation) {
-            do {
-                _ = try body()
-                Issue.record("accepted, expected \(rule)", sourceLocation: sourceLocation)
-            } catch let rejection as Rejection {
-                #expect(rejection.rule == rule && rejection.transaction == transaction && rejection.input == input, "\(rejection)",
-                        sourceLocation: sourceLocation)
-            } catch {
-                Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-            }
-        }
-        // One rich input is fine; two overflow at the second input.
-        #expect(try connect([spend([outpoint(1)], output: Amount(baseUnits: 1)!)]).fees.baseUnits == rich.baseUnits - 1)
-        expectRule("tx-input-overflow", transaction: 1, input: 1) { try connect([spend([outpoint(1), outpoint(2)], output: Amount(baseUnits: 1)!)]) }
-        // Two transactions each paying a fee above MAX_MONEY / 2: the block's fee total overflows.
-        expectRule("block-fee-overflow", transaction: 2) {
-            try connect([spend([outpoint(1)], output: Amount(baseUnits: 1)!), spend([outpoint(2)], output: Amount(baseUnits: 1)!)])
-        }
-        // A stored coin from a height above the block's is damage, reported, never a trap
-        // (the maturity check once subtracted the heights unchecked).
-        do {
-            _ = try connect([spend([outpoint(1)], output: Amount(baseUnits: 1)!)], coinHeight: .max)
-            Issue.record("a coin from height 2^64 - 1 was accepted")
-        } catch ChainStateError.corruptDatabase(let detail) {
-            #expect(detail.contains("height 18446744073709551615"), "\(detail)")
-        }
-    }
-
-    @Test("relative locks near 2^64: coin height + n and MTP + 512 n that pass 2^64 - 1 never unlock (they once wrapped)")
-    func relativeLockOverflow() throws {
-        let anyone: [UInt8] = [0x51]
-        let height = UInt64.max - 1
-        func connect(sequence: UInt32, coinHeight: UInt64, mtpBefore: UInt64) throws -> BlockDelta {
-            let coinbase = Transaction.coinbase(height: height, extraNonce: 0, outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: anyone)])
-            let spend = Transaction(version: 2, inputs: [TxIn(previousOutput: OutPoint(txid: Hash256(bytes: [UInt8](repeating: 4, count: 32))!, index: 0),
-                                                              sequence: sequence)],
-                                    outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: anyone)])
-            let block = Block(header: BlockHeader(version: 1, height: height, previousHash: .zero, merkleRoot: .zero, stateRoot: .zero,
-                                                  time: 0, bits: 0, nonce: 0), transactions: [coinbase, spend])
-            let coin = Coin(output: TxOut(value: Amount(baseUnits: 10)!, lockScript: anyone), height: coinHeight, isCoinbase: false)
-            let context = BlockConnector.Context(height: height, medianTimePast: .max, blockHash: .zero, medianTimePastBefore: { _ in mtpBefore })
-            return try BlockConnector.connect(block, txids: block.transactions.map(\.txid), context: context, parameters: Fixtures.regtest) { _ in coin }
-        }
-        func expectLocked(_ sequence: UInt32, coinHeight: UInt64, mtpBefore: UInt64, sourceLocation: SourceLocation = #_sourceLocation) {
-            #expect(throws: Rejection("tx-sequence-lock", transaction: 1, input: 0), sourceLocation: sourceLocation) {
-                do { _ = try connect(sequence: sequence, coinHeight: coinHeight, mtpBefore: mtpBefore) } catch var rejection as Rejection {
-                    rejection.detail = ""
-                    throw rejection
-                }
-            }
-        }
-        // 0xFFFF blocks after a coin at height 2^64 - 3: past 2^64 - 1, so never reached.
-        expectLocked(0xFFFF, coinHeight: height - 1, mtpBefore: 0)
-        // Two blocks after it is reached at the block's height.
-        #expect(throws: Never.self) { _ = try connect(sequence: 1, coinHeight: height - 1, mtpBefore: 0) }
-        // Time-based: the MTP before the coin near 2^64 plus 512 n overflows.
-        expectLocked(RelativeLock.typeFlag | 0xFFFF, coinHeight: 5, mtpBefore: .max - 100)
-        #expect(throws: Never.self) { _ = try connect(sequence: RelativeLock.typeFlag | 0, coinHeight: 5, mtpBefore: .max - 100) }
-    }
-
-    @Test("header rules directly: previous hash and the median of the last 11")
-    func headerRules() throws {
-        let parameters = Fixtures.regtest
-        let genesis = parameters.chain.genesisBlock().header
-        var header = genesis
-        header.height = 1
-        header.previousHash = genesis.hash
-        header.bits = parameters.requiredBits(parentHeight: 0, parentTime: genesis.time)
-        header.time = genesis.time + 1
-        #expect(throws: Never.self) {
-            try HeaderRules.check(header, parentHash: genesis.hash, parentHeight: 0, parentTime: genesis.time,
-                                  recentTimes: [genesis.time], now: genesis.time + 100, parameters: parameters)
-        }
-        #expect(throws: Rejection("header-prev-hash")) {
-            try HeaderRules.check(header, parentHash: .zero, parentHeight: 0, parentTime: genesis.time,
-                                  recentTimes: [genesis.time], now: genesis.time + 100, parameters: parameters)
-        }
-        #expect(HeaderRules.medianTime([5, 1, 9, 3, 7, 2, 8, 4, 6, 11, 10]) == 6)
-        // A clock near 2^64: now + 7,200 s saturates instead of wrapping below the header time.
-        #expect(throws: Never.self) {
-            try HeaderRules.check(header, parentHash: genesis.hash, parentHeight: 0, parentTime: genesis.time,
-                                  recentTimes: [genesis.time], now: .max - 10, parameters: parameters)
-        }
     }
 }

@@ -65,7 +65,7 @@ import Testing
         for block in blocks where rejection == nil {
             do { try rejecting.accept(block) } catch ChainStateError.rejected(let reason, _, _) { rejection = reason }
         }
-        #expect(rejection?.rule == "script-signature")
+        #expect(rejection?.rule == .scriptSignature)
     }
 
     @Test("signatureBackend and signatureThreads set a CPU engine")

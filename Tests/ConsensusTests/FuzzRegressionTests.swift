@@ -42,7 +42,7 @@ struct FuzzRegressionTests {
                 _ = try ScriptInterpreter.verify(witness: [[UInt8](repeating: 0xFF, count: 8)], lockScript: lockScript, context: context)
                 exit(1)
             } catch {
-                exit((error as? ScriptError)?.rule == "script-multisig-counts" ? 0 : 1)
+                exit((error as? ScriptError)?.rule == .scriptMultisigCounts ? 0 : 1)
             }
         }
     }
@@ -62,7 +62,7 @@ struct FuzzRegressionTests {
                 _ = try ScriptInterpreter.verify(witness: [[], [UInt8](repeating: 0xFF, count: 8)], lockScript: lockScript, context: context)
                 exit(1)
             } catch {
-                exit((error as? ScriptError)?.rule == "script-multisig-counts" ? 0 : 1)
+                exit((error as? ScriptError)?.rule == .scriptMultisigCounts ? 0 : 1)
             }
         }
     }

@@ -45,7 +45,7 @@ struct PayToKeyHashFastPathTests {
             #expect(fast == general, "witness lengths \(witness.map(\.count))")
             switch general {
             case .success: outcomes.insert("success")
-            case .failure(let error): outcomes.insert(error.rule)
+            case .failure(let error): outcomes.insert(error.rule.rawValue)
             }
         }
         // The cases exercised include success and every early exit.

@@ -14,7 +14,7 @@ public enum ContextFreeRules {
     public static func check(_ block: Block, encodedSize: Int, parameters: ConsensusParameters,
                              encoded: [UInt8]? = nil, spans: [TransactionSpan]? = nil) throws(Rejection) -> Checked {
         let (txids, wtxids) = try checkTransactions(block, encodedSize: encodedSize, parameters: parameters, encoded: encoded, spans: spans)
-        guard Merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection("block-merkle-root") }
+        guard Merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection(.blockMerkleRoot) }
         try checkStateRoot(block.header, witnessRoot: Merkle.root(of: wtxids))
         return Checked(txids: txids, encodedSize: encodedSize)
     }
@@ -25,7 +25,7 @@ public enum ContextFreeRules {
                              encoded: [UInt8]? = nil, spans: [TransactionSpan]? = nil,
                              merkle: any MerkleRootBackend) throws -> Checked {
         let (txids, wtxids) = try checkTransactions(block, encodedSize: encodedSize, parameters: parameters, encoded: encoded, spans: spans)
-        guard try merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection("block-merkle-root") }
+        guard try merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection(.blockMerkleRoot) }
         try checkStateRoot(block.header, witnessRoot: merkle.root(of: wtxids))
         return Checked(txids: txids, encodedSize: encodedSize)
     }
@@ -34,18 +34,18 @@ public enum ContextFreeRules {
     static func checkTransactions(_ block: Block, encodedSize: Int, parameters: ConsensusParameters,
                                   encoded: [UInt8]?, spans: [TransactionSpan]?) throws(Rejection) -> ([Hash256], [Hash256]) {
         guard encodedSize <= parameters.maxBlockBytes else {
-            throw Rejection("block-size", "\(encodedSize) bytes, limit \(parameters.maxBlockBytes)")
+            throw Rejection(.blockSize, "\(encodedSize) bytes, limit \(parameters.maxBlockBytes)")
         }
         try checkProofOfWork(block.header, parameters: parameters)
-        guard let coinbase = block.transactions.first else { throw Rejection("block-no-transactions") }
-        guard coinbase.isCoinbase else { throw Rejection("block-first-not-coinbase", transaction: 0) }
+        guard let coinbase = block.transactions.first else { throw Rejection(.blockNoTransactions) }
+        guard coinbase.isCoinbase else { throw Rejection(.blockFirstNotCoinbase, transaction: 0) }
         var txids = [Hash256]()
         txids.reserveCapacity(block.transactions.count)
         var wtxids = [Hash256]()
         wtxids.reserveCapacity(block.transactions.count)
         var seen = Set<Hash256>(minimumCapacity: block.transactions.count)
         for (index, transaction) in block.transactions.enumerated() {
-            if index > 0 && transaction.isCoinbase { throw Rejection("block-extra-coinbase", transaction: index) }
+            if index > 0 && transaction.isCoinbase { throw Rejection(.blockExtraCoinbase, transaction: index) }
             do { try TransactionRules.checkContextFree(transaction, isCoinbase: index == 0) } catch { throw error.at(transaction: index) }
             let (txid, wtxid): (Hash256, Hash256)
             // Spans describe `encoded` transaction by transaction; any other count is not used.
@@ -55,7 +55,7 @@ public enum ContextFreeRules {
             } else {
                 (txid, wtxid) = transaction.ids
             }
-            guard seen.insert(txid).inserted else { throw Rejection("block-duplicate-txid", txid.hex, transaction: index) }
+            guard seen.insert(txid).inserted else { throw Rejection(.blockDuplicateTxid, txid.hex, transaction: index) }
             txids.append(txid)
             wtxids.append(wtxid)
         }
@@ -65,14 +65,14 @@ public enum ContextFreeRules {
     /// Same as `block.computeStateRoot()`, from the witness root of the wtxids.
     static func checkStateRoot(_ header: BlockHeader, witnessRoot: Hash256) throws(Rejection) {
         let stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: .zero)
-        guard stateRoot == header.stateRoot else { throw Rejection("block-state-root") }
+        guard stateRoot == header.stateRoot else { throw Rejection(.blockStateRoot) }
     }
 
     public static func checkProofOfWork(_ header: BlockHeader, parameters: ConsensusParameters) throws(Rejection) {
         let target: UInt256
-        do { target = try header.compactTarget.target() } catch { throw Rejection("header-bits", "\(error)") }
-        guard !(parameters.powLimit < target) else { throw Rejection("header-bits", "target above the PoW limit") }
-        guard ProofOfWork.meets(header.hash, target: target) else { throw Rejection("header-pow", "hash above target") }
+        do { target = try header.compactTarget.target() } catch { throw Rejection(.headerBits, "\(error)") }
+        guard !(parameters.powLimit < target) else { throw Rejection(.headerBits, "target above the PoW limit") }
+        guard ProofOfWork.meets(header.hash, target: target) else { throw Rejection(.headerPow, "hash above target") }
     }
 }
 
@@ -83,21 +83,21 @@ public enum HeaderRules {
     /// `recentTimes`: times of the parent and up to `medianTimeSpan - 1` blocks before it.
     public static func check(_ header: BlockHeader, parentHash: Hash256, parentHeight: UInt64, parentTime: UInt64,
                              recentTimes: [UInt64], now: UInt64, parameters: ConsensusParameters) throws(Rejection) {
-        guard header.version >= version else { throw Rejection("header-version", "version \(header.version)") }
-        guard header.previousHash == parentHash else { throw Rejection("header-prev-hash") }
+        guard header.version >= version else { throw Rejection(.headerVersion, "version \(header.version)") }
+        guard header.previousHash == parentHash else { throw Rejection(.headerPrevHash) }
         guard header.height == parentHeight &+ 1, parentHeight < UInt64.max else {
-            throw Rejection("header-height", "height \(header.height), parent \(parentHeight)")
+            throw Rejection(.headerHeight, "height \(header.height), parent \(parentHeight)")
         }
         let required = parameters.requiredBits(parentHeight: parentHeight, parentTime: parentTime)
         guard header.bits == required else {
-            throw Rejection("header-bits-asert", "bits \(CompactTarget(bits: header.bits)), ASERT requires \(CompactTarget(bits: required))")
+            throw Rejection(.headerBitsAsert, "bits \(CompactTarget(bits: header.bits)), ASERT requires \(CompactTarget(bits: required))")
         }
         let median = medianTime(recentTimes)
-        guard header.time > median else { throw Rejection("header-time-too-old", "time \(header.time) <= median \(median)") }
+        guard header.time > median else { throw Rejection(.headerTimeTooOld, "time \(header.time) <= median \(median)") }
         // Saturating: a clock near 2^64 must not wrap the bound to a small value.
         let (latest, overflow) = now.addingReportingOverflow(parameters.maxFutureBlockTime)
         guard overflow || header.time <= latest else {
-            throw Rejection("header-time-too-new", "time \(header.time) more than \(parameters.maxFutureBlockTime) s ahead of \(now)")
+            throw Rejection(.headerTimeTooNew, "time \(header.time) more than \(parameters.maxFutureBlockTime) s ahead of \(now)")
         }
     }
 

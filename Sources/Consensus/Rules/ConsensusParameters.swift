@@ -39,8 +39,6 @@ public struct ConsensusParameters: Sendable {
         magic = chain.magicBytes
     }
 
-    public func subsidy(height: UInt64) -> Amount { chain.blockSubsidy(height: height) }
-
     /// The `bits` a block must carry, given its parent's height and time (ASERT anchored at genesis).
     public func requiredBits(parentHeight: UInt64, parentTime: UInt64) -> UInt32 {
         let timeDelta = Int64(clamping: Int128(parentTime) - Int128(genesisTime))

@@ -4,12 +4,12 @@ import Primitives
 /// input index when it is about one), and a human detail. `rule` names are listed in
 /// docs/PROTOCOL.md section 10.
 public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
-    public var rule: String
+    public var rule: RuleName
     public var detail: String
     public var transaction: Int?
     public var input: Int?
 
-    public init(_ rule: String, _ detail: String = "", transaction: Int? = nil, input: Int? = nil) {
+    public init(_ rule: RuleName, _ detail: String = "", transaction: Int? = nil, input: Int? = nil) {
         self.rule = rule
         self.detail = detail
         self.transaction = transaction
@@ -24,7 +24,7 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = rule
+        var text = rule.rawValue
         if let transaction { text += " (tx \(transaction)" + (input.map { ", input \($0)" } ?? "") + ")" }
         if !detail.isEmpty { text += ": \(detail)" }
         return text

@@ -1,23 +1,23 @@
 import Primitives
 
 /// Transaction rules. Context-free ones need only the transaction; the contextual ones
-/// (inputs, fees, maturity, locks, scripts) run in `UTXOView` order in `BlockConnector`.
+/// (inputs, fees, maturity, locks, scripts) are `ContextualRules`, which read a `UTXOView`.
 public enum TransactionRules {
     public static let maxCoinbaseWitnessBytes = 100
 
     public static func checkContextFree(_ transaction: Transaction, isCoinbase: Bool) throws(Rejection) {
-        guard !transaction.inputs.isEmpty else { throw Rejection("tx-no-inputs") }
-        guard !transaction.outputs.isEmpty else { throw Rejection("tx-no-outputs") }
-        guard Amount.sum(transaction.outputs.map(\.value)) != nil else { throw Rejection("tx-output-overflow") }
+        guard !transaction.inputs.isEmpty else { throw Rejection(.txNoInputs) }
+        guard !transaction.outputs.isEmpty else { throw Rejection(.txNoOutputs) }
+        guard Amount.sum(transaction.outputs.map(\.value)) != nil else { throw Rejection(.txOutputOverflow) }
         if isCoinbase {
             let witnessBytes = transaction.witnesses.first?.reduce(0) { $0 + $1.count } ?? 0
-            guard witnessBytes <= maxCoinbaseWitnessBytes else { throw Rejection("tx-coinbase-witness-size", "\(witnessBytes) bytes") }
+            guard witnessBytes <= maxCoinbaseWitnessBytes else { throw Rejection(.txCoinbaseWitnessSize, "\(witnessBytes) bytes") }
         } else {
             var spent = Set<OutPoint>()
             for (index, input) in transaction.inputs.enumerated() {
-                guard !input.previousOutput.isNull else { throw Rejection("tx-null-prevout", input: index) }
+                guard !input.previousOutput.isNull else { throw Rejection(.txNullPrevout, input: index) }
                 guard spent.insert(input.previousOutput).inserted else {
-                    throw Rejection("tx-duplicate-input", input.previousOutput.description, input: index)
+                    throw Rejection(.txDuplicateInput, input.previousOutput.description, input: index)
                 }
             }
         }

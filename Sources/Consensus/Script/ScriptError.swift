@@ -26,49 +26,49 @@ public enum ScriptError: Error, Equatable, Sendable, CustomStringConvertible {
     case witnessTooLarge
 
     /// The rule's name, as consensus errors report it.
-    public var rule: String {
+    public var rule: RuleName {
         switch self {
-        case .scriptTooLarge: return "script-size"
-        case .truncatedPush: return "script-truncated-push"
-        case .nonMinimalPush: return "script-minimal-push"
-        case .unknownOpcode: return "script-bad-opcode"
-        case .tooManyOperations: return "script-op-count"
-        case .stackOverflow: return "script-stack-size"
-        case .elementTooLarge: return "script-push-size"
-        case .stackUnderflow: return "script-stack-underflow"
-        case .unbalancedConditional: return "script-unbalanced-conditional"
-        case .opReturn: return "script-return"
-        case .verifyFailed: return "script-verify"
-        case .invalidNumber: return "script-number"
-        case .badPublicKeyLength: return "script-pubkey-size"
-        case .badSignatureLength: return "script-sig-size"
-        case .badMultisigCounts: return "script-multisig-counts"
-        case .tooFewSignatures: return "script-multisig-too-few"
-        case .lockTimeNotReached: return "script-locktime"
-        case .lockTimeTypeMismatch: return "script-locktime-type"
-        case .sequenceLockNotReached: return "script-sequence-lock"
-        case .finalSequence: return "script-final-sequence"
-        case .falseResult: return "script-false"
-        case .cleanStack: return "script-clean-stack"
-        case .witnessTooLarge: return "script-witness-size"
+        case .scriptTooLarge: return .scriptSize
+        case .truncatedPush: return .scriptTruncatedPush
+        case .nonMinimalPush: return .scriptMinimalPush
+        case .unknownOpcode: return .scriptBadOpcode
+        case .tooManyOperations: return .scriptOpCount
+        case .stackOverflow: return .scriptStackSize
+        case .elementTooLarge: return .scriptPushSize
+        case .stackUnderflow: return .scriptStackUnderflow
+        case .unbalancedConditional: return .scriptUnbalancedConditional
+        case .opReturn: return .scriptReturn
+        case .verifyFailed: return .scriptVerify
+        case .invalidNumber: return .scriptNumber
+        case .badPublicKeyLength: return .scriptPubkeySize
+        case .badSignatureLength: return .scriptSigSize
+        case .badMultisigCounts: return .scriptMultisigCounts
+        case .tooFewSignatures: return .scriptMultisigTooFew
+        case .lockTimeNotReached: return .scriptLocktime
+        case .lockTimeTypeMismatch: return .scriptLocktimeType
+        case .sequenceLockNotReached: return .scriptSequenceLock
+        case .finalSequence: return .scriptFinalSequence
+        case .falseResult: return .scriptFalse
+        case .cleanStack: return .scriptCleanStack
+        case .witnessTooLarge: return .scriptWitnessSize
         }
     }
 
     public var description: String {
         switch self {
-        case .scriptTooLarge(let size): return "\(rule): script of \(size) bytes"
-        case .truncatedPush(let offset): return "\(rule): push runs past the end at byte \(offset)"
-        case .nonMinimalPush(let offset): return "\(rule): push at byte \(offset) is not the minimal form"
-        case .unknownOpcode(let byte, let offset): return "\(rule): opcode 0x\(String(byte, radix: 16)) at byte \(offset)"
-        case .stackUnderflow(let op): return "\(rule): \(op) needs more stack items"
-        case .verifyFailed(let op): return "\(rule): \(op) failed"
-        case .badPublicKeyLength(let n): return "\(rule): public key of \(n) bytes"
-        case .badSignatureLength(let n): return "\(rule): signature of \(n) bytes"
-        case let .badMultisigCounts(m, n): return "\(rule): " + (m.map { "\($0)-of-\(n)" } ?? "\(n) keys (1...\(ScriptInterpreter.maxMultisigKeys) allowed)")
-        case let .tooFewSignatures(required, given): return "\(rule): \(given) signatures, \(required) required"
-        case .elementTooLarge(let n): return "\(rule): element of \(n) bytes"
-        case .cleanStack(let n): return "\(rule): \(n) items left"
-        default: return rule
+        case .scriptTooLarge(let size): return "\(rule.rawValue): script of \(size) bytes"
+        case .truncatedPush(let offset): return "\(rule.rawValue): push runs past the end at byte \(offset)"
+        case .nonMinimalPush(let offset): return "\(rule.rawValue): push at byte \(offset) is not the minimal form"
+        case .unknownOpcode(let byte, let offset): return "\(rule.rawValue): opcode 0x\(String(byte, radix: 16)) at byte \(offset)"
+        case .stackUnderflow(let op): return "\(rule.rawValue): \(op) needs more stack items"
+        case .verifyFailed(let op): return "\(rule.rawValue): \(op) failed"
+        case .badPublicKeyLength(let n): return "\(rule.rawValue): public key of \(n) bytes"
+        case .badSignatureLength(let n): return "\(rule.rawValue): signature of \(n) bytes"
+        case let .badMultisigCounts(m, n): return "\(rule.rawValue): " + (m.map { "\($0)-of-\(n)" } ?? "\(n) keys (1...\(ScriptInterpreter.maxMultisigKeys) allowed)")
+        case let .tooFewSignatures(required, given): return "\(rule.rawValue): \(given) signatures, \(required) required"
+        case .elementTooLarge(let n): return "\(rule.rawValue): element of \(n) bytes"
+        case .cleanStack(let n): return "\(rule.rawValue): \(n) items left"
+        default: return rule.rawValue
         }
     }
 }

@@ -1,6 +1,7 @@
 import Primitives
 
-/// An unspent output with what the rules need to know about its origin.
+/// An unspent output with what the rules need to know about its origin. Its encoding is
+/// the chain state's storage format for coins (and the undo data's), kept beside the type.
 public struct Coin: Hashable, Sendable {
     public var output: TxOut
     public var height: UInt64
@@ -37,22 +38,6 @@ public struct Coin: Hashable, Sendable {
         var reader = ByteReader(bytes, path: "coin")
         self = try Coin.decode(from: &reader)
         try reader.expectEnd("end")
-    }
-}
-
-extension OutPoint {
-    /// 36-byte key: txid then index big-endian, so a transaction's outputs sort together and in order.
-    public var storageKey: [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: 36) { buffer, initialized in
-            txid.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
-            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[32..<36]).storeBytes(of: index.bigEndian, as: UInt32.self)
-            initialized = 36
-        }
-    }
-
-    public init?(storageKey key: [UInt8]) {
-        guard key.count == 36, let txid = Hash256(bytes: Array(key[0..<32])) else { return nil }
-        self.init(txid: txid, index: UInt32(key[32]) << 24 | UInt32(key[33]) << 16 | UInt32(key[34]) << 8 | UInt32(key[35]))
     }
 }
 
