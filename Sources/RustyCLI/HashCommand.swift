@@ -237,7 +237,7 @@ func hashFile(_ path: String, mode: HashMode, length: Int, level: BLAKE3Level, t
     // A mapped file goes to the hasher in one piece: no copies, and the threaded update
     // can split the whole file into subtrees at once.
     let mapped: Void? = try file.withMapping { contents in
-        if threads > 1 { hasher.update(contents, threads: threads) } else { hasher.update(contents) }
+        if threads > 1 { hasher.update(contents, threads: threads) } else { hashMappedPrefaulted(contents, into: &hasher) }
     }
     if mapped == nil {
         if threads > 1 {
@@ -247,6 +247,28 @@ func hashFile(_ path: String, mode: HashMode, length: Int, level: BLAKE3Level, t
         }
     }
     return hasher.finalize(count: length)
+}
+
+/// Bytes of a mapping whose page tables are filled at once before they are hashed. A power
+/// of two, so each window is a whole subtree (the digest does not depend on it anyway).
+let prefaultWindow = 4 << 20
+
+/// Hashes a file mapping on this thread, window by window, filling each window's page tables
+/// (MADV_POPULATE_READ, Linux 5.14+) just before hashing it. Left to demand faults, the
+/// kernel maps a few pages per fault, and the AVX-512 kernel's software prefetches into pages
+/// not mapped yet are dropped: on a 1 GiB file in the page cache that costs about 40 ms of user
+/// time (docs/PERFORMANCE.md, "Bulk hashing, one thread"). On older kernels madvise fails
+/// with EINVAL and the pages fault in on demand as before.
+func hashMappedPrefaulted(_ contents: UnsafeRawBufferPointer, into hasher: inout BLAKE3Hasher) {
+    guard let base = contents.baseAddress else { return }
+    var offset = 0
+    while offset < contents.count {
+        let length = min(prefaultWindow, contents.count - offset)
+        let window = UnsafeRawBufferPointer(start: base + offset, count: length)
+        _ = madvise(UnsafeMutableRawPointer(mutating: window.baseAddress), length, 22 /* MADV_POPULATE_READ */)
+        hasher.update(window)
+        offset += length
+    }
 }
 
 /// One output line in b3sum's format. As in sha256sum, a name containing a backslash or a

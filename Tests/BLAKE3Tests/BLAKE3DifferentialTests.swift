@@ -63,6 +63,26 @@ struct BLAKE3DifferentialTests {
         #expect(Self.digest(input, level: level, splits: splits) == Self.digest(input, level: .scalar))
     }
 
+    /// `rusty hash` feeds a mapped file in power-of-two windows (4 MiB), so every update but the
+    /// last ends exactly on a subtree boundary and may leave the chunk state empty. Smaller
+    /// windows here give the same shapes (an update consumed whole, the next one starting
+    /// aligned, a last window of 0, 1 or many bytes) on sizes around the windows and chunks.
+    @Test("updates in power-of-two windows, sizes around window and chunk boundaries", arguments: simdLevels)
+    func powerOfTwoWindows(level: BLAKE3Level) {
+        var rng = SeededGenerator(testSeed: 0x4D1B)
+        let data = rng.bytes((1 << 20) + 1)
+        let sizes = [0, 1, 1023, 1024, 1025, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1,
+                     64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 3 * 64 * 1024 + 1, (1 << 20) + 1]
+        for window in [1024, 16 * 1024, 64 * 1024] {
+            for length in sizes {
+                let input = Array(data[0..<length])
+                let splits = stride(from: window, to: length, by: window).map { $0 }
+                #expect(Self.digest(input, level: level, splits: splits) == Self.digest(input, level: .scalar),
+                        "length \(length), window \(window)")
+            }
+        }
+    }
+
     @Test("single-block batch: 1...100 messages of every length 0...64, plain and keyed", arguments: BLAKE3Level.supported)
     func singleBlockBatch(level: BLAKE3Level) {
         var rng = SeededGenerator(testSeed: 0x5EED)
