@@ -13,7 +13,8 @@ struct HashCommandTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var rng = SeededGenerator(seed: 1234)
         var names = [String]()
-        for length in [0, 1, 64, 1023, 1024, 1025, 4096, 65_537, 3 * 1024 * 1024 + 5] {
+        // 8 MiB + 1 and 12 MiB + 1 span several of the one-thread path's 4 MiB mapped windows.
+        for length in [0, 1, 64, 1023, 1024, 1025, 4096, 65_537, 3 * 1024 * 1024 + 5, 8 * 1024 * 1024 + 1, 12 * 1024 * 1024 + 1] {
             let name = "file-\(length).bin"
             try Data(rng.bytes(length)).write(to: directory.appendingPathComponent(name))
             names.append(name)
