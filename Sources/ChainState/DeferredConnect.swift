@@ -94,6 +94,8 @@ extension ChainState {
             if dropped !== bad.node { nodes[dropped.hash] = nil }
         }
         unverified.removeAll()
+        // The dropped blocks may have been the best header.
+        if nodes[bestHeader.hash] !== bestHeader { bestHeader = Self.mostWork(nodes.values) }
         try storeBlock(bad.node.hash, bad.encoded)
         pendingBytes += 64
         markInvalid(bad.node)
