@@ -38,6 +38,7 @@ struct ChainServiceConcurrencyTests {
                         // Every tip is a block that was accepted, at its place in the chain.
                         #expect(snapshot.tipHash == (height == 0 ? genesis : hashes[Int(height) - 1]))
                         #expect(snapshot.hash(atHeight: height) == snapshot.tipHash)
+                        #expect(snapshot.header(snapshot.tipHash)?.height == height)
                         let locator = snapshot.locator()
                         #expect(locator.first == snapshot.tipHash && locator.last == genesis)
                         let headers = snapshot.headers(locator: [genesis], limit: 8)
@@ -61,9 +62,14 @@ struct ChainServiceConcurrencyTests {
         }
 
         let summary = try service.withWriter { try $0.utxoSummary() }
-        let expected = generator.utxoDigest()
         #expect(summary.bestHeight == 40 && service.snapshot.tipHash == hashes.last)
-        #expect(summary.digest == expected.digest && summary.count == UInt64(expected.count) && summary.total == expected.total)
+        // The same UTXO set as one caller accepting the blocks in order (and as the generator's).
+        let sequentialDirectory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: sequentialDirectory) }
+        let sequential = try ChainState(directory: sequentialDirectory, parameters: Fixtures.regtest, cacheMiB: 4)
+        for block in blocks { try sequential.accept(block) }
+        #expect(summary == (try sequential.utxoSummary()))
+        #expect(summary.digest == generator.utxoDigest().digest)
     }
 }
 
