@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 swift build --product rusty
 swift test "$@"
+# The concurrent chain-state suites under the thread sanitizer (a separate build).
+swift test --sanitize=thread --scratch-path .build-tsan --filter 'ChainServiceConcurrencyTests|ChainServiceTests'

@@ -1,0 +1,78 @@
+// An immutable view of the chain for readers: tip, active chain, header index, and the
+// getheaders and locator answers computed from them.
+
+import Primitives
+
+/// The chain as of one publication by `ChainService` (after each write). Readers keep and
+/// query it without locks against the writer: it holds the tip node, whose ancestors never
+/// change, and reads only nodes' immutable fields (hash, header, parent, skip).
+public final class ChainSnapshot: @unchecked Sendable {
+    /// Increases by one with each publication.
+    public let sequence: UInt64
+    let tipNode: BlockNode
+    let bestHeaderNode: BlockNode
+    let lookup: NodeLookup
+
+    init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup) {
+        self.sequence = sequence
+        tipNode = tip
+        bestHeaderNode = bestHeader
+        self.lookup = lookup
+    }
+
+    public var tipHash: Hash256 { tipNode.hash }
+    public var tipHeight: UInt64 { tipNode.height }
+    public var tipHeader: BlockHeader { tipNode.header }
+    /// The most-work valid header known (ahead of the tip while headers-first sync runs).
+    public var bestHeaderHash: Hash256 { bestHeaderNode.hash }
+    public var bestHeaderHeight: UInt64 { bestHeaderNode.height }
+
+    /// The hash of the active chain's block at `height` (O(log n)), nil above the tip.
+    public func hash(atHeight height: UInt64) -> Hash256? { tipNode.ancestor(at: height)?.hash }
+
+    /// Any indexed header (active chain, side branches, header-only), as of now.
+    public func header(_ hash: Hash256) -> BlockHeader? { lookup[hash]?.header }
+
+    /// The height of `hash` if it is on this snapshot's active chain.
+    public func activeHeight(of hash: Hash256) -> UInt64? {
+        guard let node = activeNode(hash) else { return nil }
+        return node.height
+    }
+
+    func activeNode(_ hash: Hash256) -> BlockNode? {
+        guard let node = lookup[hash], tipNode.ancestor(at: node.height) === node else { return nil }
+        return node
+    }
+
+    /// Bitcoin's block locator of the active chain: the tip and the 10 blocks before it, then
+    /// steps doubling back, always ending at genesis.
+    public func locator() -> [Hash256] {
+        var hashes = [Hash256]()
+        var node = tipNode
+        var step: UInt64 = 1
+        while true {
+            hashes.append(node.hash)
+            if node.height == 0 { break }
+            node = node.ancestor(at: node.height > step ? node.height - step : 0)!
+            if hashes.count > 10 { step *= 2 }
+        }
+        return hashes
+    }
+
+    /// Bitcoin's getheaders: the active chain's headers after the first locator entry on it
+    /// (genesis when none is), up to `limit`, ending early with `stop`. An empty locator
+    /// asks for `stop`'s header alone.
+    public func headers(locator: [Hash256], stop: Hash256? = nil, limit: Int = 2000) -> [BlockHeader] {
+        guard limit > 0 else { return [] }
+        guard !locator.isEmpty else { return stop.flatMap(header).map { [$0] } ?? [] }
+        let fork = locator.lazy.compactMap(activeNode).first ?? tipNode.ancestor(at: 0)!
+        guard fork.height < tipNode.height else { return [] }
+        let last = min(tipNode.height, fork.height + UInt64(limit))
+        var chain = [BlockNode]()
+        var node = tipNode.ancestor(at: last)!
+        while node !== fork { chain.append(node); node = node.parent! }
+        chain.reverse()
+        if let stop, let index = chain.firstIndex(where: { $0.hash == stop }) { chain.removeSubrange((index + 1)...) }
+        return chain.map(\.header)
+    }
+}

@@ -1,0 +1,104 @@
+// Deferred signatures: connect now, verify in batches later (verify-chain's bulk path).
+
+import Consensus
+import Ed25519
+import Primitives
+
+// MARK: - Deferred signatures (bulk verification)
+
+struct UnverifiedBlock {
+    var node: BlockNode
+    var encoded: [UInt8]
+}
+
+/// A block connected with its signature checks deferred: what is left to verify, in order.
+public struct DeferredConnection: Sendable {
+    public var height: UInt64
+    public var hash: Hash256
+    /// The signature checks left to verify, as flat arrays (built on the UTXO stage's
+    /// thread, so the signature stage neither allocates nor frees per signature).
+    public var signatures: SignatureBatch
+    public var locations: [CheckLocation]
+    public var transactions: Int
+    public var inputs: Int
+}
+
+extension ChainState {
+    /// Connected blocks whose signatures have not been confirmed yet.
+    public var unverifiedCount: Int { unverified.count }
+
+    /// Height of the last block whose signatures all verified (the tip when none are pending).
+    public var verifiedHeight: UInt64 { unverified.first.map { $0.node.height - 1 } ?? tip.height }
+
+    /// Whether the cache and pending writes are over the --dbcache limit.
+    public var needsFlush: Bool { utxo.memoryUsage + pendingBytes > cacheLimitBytes }
+
+    /// Flushes when over the cache limit, but only if no connected block awaits its signatures.
+    public func flushIfNeededAndVerified() throws {
+        if unverified.isEmpty && needsFlush { try flush() }
+    }
+
+    /// Whether `block` is new and extends the tip, so it can be connected with `connectDeferred`.
+    /// Anything else (known blocks, side branches, reorganisations, orphans) goes through `accept`.
+    public func canConnectDeferred(_ block: Block) -> Bool {
+        block.header.previousHash == tip.hash && nodes[block.hash] == nil
+    }
+
+    /// Connects a block that extends the tip and passed the context-free rules (`txids` from
+    /// `ContextFreeRules.check`): header rules in context, contextual rules and scripts, UTXO
+    /// update; its signature checks are returned instead of verified. Nothing is written to
+    /// the database (no flush can happen) until `confirmDeferred` covers it.
+    /// Throws `ChainStateError.rejected` with nothing changed; the caller should settle the
+    /// pending signatures, then `accept` the block to have it recorded as invalid.
+    public func connectDeferred(_ block: Block, txids: [Hash256], encoded: [UInt8]? = nil) throws -> DeferredConnection {
+        precondition(canConnectDeferred(block))
+        let hash = block.hash
+        let parent = tip
+        let node = try checkedNode(for: block.header, hash: hash, parent: parent)
+        let delta = try contextualDelta(node, block, txids: txids)
+        addNode(node)
+        pendingUndo[hash] = apply(delta, node: node, transactions: block.transactions.count)
+        unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded))
+        return DeferredConnection(height: node.height, hash: hash, signatures: delta.signatureBatch, locations: delta.checkLocations,
+                                  transactions: block.transactions.count, inputs: delta.inputCount)
+    }
+
+    /// The oldest `count` unverified blocks had every signature verify: their block, index
+    /// and undo records join the next flush.
+    public func confirmDeferred(_ count: Int) throws {
+        precondition(count <= unverified.count)
+        for entry in unverified.prefix(count) {
+            let hash = entry.node.hash
+            try storeBlock(hash, entry.encoded)
+            pending.put(families.index, hash.bytes, entry.node.record)
+            try storeUndo(hash, pendingUndo.removeValue(forKey: hash)!)
+            pendingBytes += 256 + 64
+        }
+        unverified.removeFirst(count)
+    }
+
+    /// A signature of unverified block number `index` (0: the oldest) failed at `location`:
+    /// the blocks before it are confirmed, it and every later one are disconnected, it is
+    /// recorded as invalid (as `accept` does) and the later ones are forgotten. Returns the
+    /// error to report, worded as the sequential path words it; the chain state is at the
+    /// last block whose signatures all verified (flush to persist it).
+    public func rejectDeferred(index: Int, location: CheckLocation) throws -> ChainStateError {
+        precondition(index < unverified.count)
+        try confirmDeferred(index)
+        let bad = unverified[0]
+        precondition(bad.node.hash == location.blockHash)
+        while tip !== bad.node.parent {
+            let dropped = tip
+            try disconnectTip()
+            pendingUndo[dropped.hash] = nil
+            if dropped !== bad.node { nodes[dropped.hash] = nil }
+        }
+        unverified.removeAll()
+        // The dropped blocks may have been the best header.
+        if nodes[bestHeader.hash] !== bestHeader { bestHeader = Self.mostWork(nodes.values) }
+        try storeBlock(bad.node.hash, bad.encoded)
+        pendingBytes += 64
+        markInvalid(bad.node)
+        return ChainStateError.rejected(Self.signatureRejection(location), height: bad.node.height, hash: bad.node.hash)
+    }
+}

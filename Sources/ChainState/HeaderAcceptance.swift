@@ -1,0 +1,39 @@
+// Headers-first sync: headers enter the index ahead of their blocks.
+
+import Consensus
+import Primitives
+
+extension ChainState {
+    public enum HeaderResult: Equatable, Sendable {
+        case added       // a new header-only node
+        case duplicate   // the index already holds it
+    }
+
+    /// Checks `header` against the index (proof of work, then the header rules against its
+    /// parent) and adds a header-only node; the block, when `accept` gets it, connects as
+    /// any block does. Header-only nodes are kept in memory only: after a restart the node
+    /// asks its peers for them again. Throws `ChainStateError.rejected` (nothing changed),
+    /// with `header-prev-hash` when the parent is unknown.
+    @discardableResult
+    public func acceptHeader(_ header: BlockHeader) throws -> HeaderResult {
+        guard !isReadOnly else { throw ChainStateError.storage("the chain state is open read-only") }
+        let hash = header.hash
+        if let known = nodes[hash] {
+            if known.isInvalid { throw ChainStateError.rejected(Rejection(.blockKnownInvalid), height: known.height, hash: hash) }
+            return .duplicate
+        }
+        guard let parent = nodes[header.previousHash] else {
+            throw ChainStateError.rejected(Rejection(.headerPrevHash, "parent not in the index"), height: header.height, hash: hash)
+        }
+        if parent.isInvalid {
+            throw ChainStateError.rejected(Rejection(.blockInvalidParent), height: header.height, hash: hash)
+        }
+        do {
+            try ContextFreeRules.checkProofOfWork(header, parameters: parameters)
+        } catch {
+            throw ChainStateError.rejected(error, height: header.height, hash: hash)
+        }
+        addNode(try checkedNode(for: header, hash: hash, parent: parent, hasBlock: false))
+        return .added
+    }
+}
