@@ -7,9 +7,9 @@ import Testing
 
 /// Many writers and readers at once on one `ChainService` (run under TSan by scripts/test.sh).
 struct ChainServiceConcurrencyTests {
-    /// `items` in an order drawn from `seed` (Fisher-Yates over SplitMix).
+    /// `items` in an order drawn from `seed` (Fisher-Yates over the seeded generator).
     static func shuffled<T>(_ items: [T], seed: UInt64) -> [T] {
-        var items = items, random = SplitMix(seed: seed)
+        var items = items, random = SeededGenerator(seed: seed)
         for index in stride(from: items.count - 1, to: 0, by: -1) {
             items.swapAt(index, Int(random.next() % UInt64(index + 1)))
         }
