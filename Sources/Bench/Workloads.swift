@@ -11,6 +11,7 @@ import Primitives
 import ProofOfWorkSearch
 import SignatureBackends
 import Storage
+import Verification
 
 /// The hot-path workloads, one function per section.
 enum Workloads {
