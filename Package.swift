@@ -13,11 +13,14 @@ let package = Package(
         .library(name: "Consensus", targets: ["Consensus"]),
         .library(name: "ChainState", targets: ["ChainState"]),
         .library(name: "ChainGen", targets: ["ChainGen"]),
+        .library(name: "Verification", targets: ["Verification"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Test-only: the big-integer reference for field and scalar property tests.
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
+        // Lock-free flags between the verification pipeline's stages.
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
     ],
     targets: [
         // System libraries (Debian packages named in README and .ci/run).
@@ -53,6 +56,10 @@ let package = Package(
         .target(name: "Consensus", dependencies: ["Primitives", "BLAKE3", "ChainParams"]),
         .target(name: "Storage", dependencies: ["CRocksDB"]),
         .target(name: "ChainState", dependencies: ["Consensus", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
+        // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
+        .target(name: "Verification", dependencies: [
+            "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
+        ]),
         .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3"]),
         .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Primitives", "ProofOfWorkSearch"]),
         .target(
@@ -80,7 +87,7 @@ let package = Package(
         .target(name: "MerkleBackends", dependencies: ["BLAKE3", "Primitives", "OpenCLRuntime", "OpenCLKernels"]),
         .target(name: "SignatureBackends", dependencies: ["Ed25519", "OpenCLRuntime", "OpenCLKernels"]),
         .target(name: "Bench", dependencies: [
-            "BLAKE3", "Primitives", "Ed25519", "ChainParams", "Consensus", "Storage", "ChainState", "ChainGen",
+            "BLAKE3", "Primitives", "Ed25519", "ChainParams", "Consensus", "Storage", "ChainState", "ChainGen", "Verification",
             "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends",
         ]),
 
@@ -91,7 +98,7 @@ let package = Package(
                 "BLAKE3", "Ed25519", "Primitives", "ChainParams",
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
                 "SignatureBackends",
-                "Consensus", "ChainState", "ChainGen", "Mining",
+                "Consensus", "ChainState", "ChainGen", "Mining", "Verification",
                 "Bench",
             ],
             // jemalloc replaces glibc's malloc in the command: the verification pipeline
@@ -122,6 +129,9 @@ let package = Package(
         ], exclude: ["ConstantTime"]), // C built by the test itself, for valgrind
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "ChainStateTests", dependencies: ["ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "VerificationTests", dependencies: [
+            "Verification", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport",
+        ]),
         .testTarget(name: "MiningTests", dependencies: ["Mining", "ChainState", "Consensus", "ChainParams", "Primitives", "ProofOfWorkSearch", "TestSupport"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "ChainParams", "Ed25519", "TestSupport"]),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),

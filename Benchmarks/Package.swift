@@ -41,6 +41,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ChainState", package: root),
                 .product(name: "ChainGen", package: root),
+                .product(name: "Verification", package: root),
                 .product(name: "ChainParams", package: root),
                 .product(name: "Primitives", package: root),
             ],

@@ -8,6 +8,7 @@ import Foundation
 import OpenCLRuntime
 import Primitives
 import SignatureBackends
+import Verification
 
 /// The signal that asked verify-chain to stop (SIGINT or SIGTERM), 0 while none did.
 nonisolated(unsafe) private var verifyStopSignal: sig_atomic_t = 0
@@ -257,8 +258,15 @@ struct VerifyChainCommand: ParsableCommand {
         options.knownInvalid = knownInvalid
         var report: VerificationPipeline.Report
         if sequential {
-            report = try Self.runSequential(state, sources: sources, backend: verifier.name, progress: progress,
-                                            maxWaitingBytes: options.maxWaitingBytes, knownInvalid: knownInvalid, shouldStop: shouldStop)
+            var sequentialVerifier = SequentialVerifier(state: state)
+            sequentialVerifier.maxWaitingBytes = options.maxWaitingBytes
+            sequentialVerifier.knownInvalid = knownInvalid
+            sequentialVerifier.shouldStop = shouldStop
+            report = try sequentialVerifier.run(sources) { height, report, elapsed in
+                progress.update(String(format: "height %llu  %.0f blocks/s  %.0f tx/s  %.0f inputs/s  %.0f sigs/s  [%@]",
+                                       height, Double(report.blocks) / elapsed, Double(report.transactions) / elapsed,
+                                       Double(report.inputs) / elapsed, Double(report.signatures) / elapsed, verifier.name))
+            }
         } else {
             let pipeline = VerificationPipeline(state: state, options: options)
             report = try pipeline.run(sources) { status in progress.update(Self.progressText(status)) }
@@ -302,106 +310,6 @@ struct VerifyChainCommand: ParsableCommand {
         try manager.moveItem(atPath: datadir, toPath: old)
         try manager.moveItem(atPath: rebuilt, toPath: datadir)
         try manager.removeItem(atPath: old)
-    }
-
-    /// The block-by-block path: `accept` verifies each block's signatures before the next;
-    /// blocks wait for a later parent as in the pipeline.
-    static func runSequential(_ state: ChainState, sources: [VerificationPipeline.Source], backend: String,
-                              progress: ProgressLine, maxWaitingBytes: Int = 256 << 20, knownInvalid: Set<Hash256> = [],
-                              shouldStop: () -> Bool = { false }) throws -> VerificationPipeline.Report {
-        var report = VerificationPipeline.Report()
-        let start = DispatchTime.now().uptimeNanoseconds
-        var waiting = WaitingBlocks<(Block, [UInt8], String)>(maxBytes: maxWaitingBytes)
-        func handle(_ bytes: [UInt8], name: String, malformedName: String, fromDatadir: Bool = false) throws {
-            if shouldStop() { report.interrupted = true; throw CancellationError() }
-            let block: Block
-            do {
-                block = try Block(decoding: bytes)
-            } catch {
-                report.malformed = true
-                report.failure = "\(malformedName): \(error)"
-                throw CancellationError()
-            }
-            var work = [(block, bytes, name)]
-            while let (block, bytes, name) = work.popLast() {
-                if state.node(block.hash) != nil || waiting.contains(block.hash) { report.skipped += 1; continue }
-                if knownInvalid.contains(block.hash) { report.knownInvalid += 1; continue }
-                if state.node(block.header.previousHash) == nil {
-                    if !waiting.park((block, bytes, name), hash: block.hash, parent: block.header.previousHash, bytes: bytes.count) {
-                        report.unconnected.append("\(name): block \(block.header.height) (\(block.hash.hex)) not connected: "
-                                                  + "its parent \(block.header.previousHash.hex) is unknown and \(maxWaitingBytes >> 20) MiB of blocks already wait for theirs")
-                    }
-                    continue
-                }
-                do {
-                    if try state.accept(block, encodedSize: bytes.count) == .connected {
-                        report.blocks += 1
-                        report.transactions += state.connectedTransactions
-                        report.inputs += state.connectedInputs
-                        report.signatures += state.connectedSignatures
-                    }
-                } catch let error as ChainStateError {
-                    if case .rejected = error, fromDatadir {
-                        // A reindex passes over its files' invalid blocks (and, as they come, their children).
-                        report.passedOver.append("\(name): \(error)")
-                    } else {
-                        report.failure = "\(name): \(error)"
-                        throw CancellationError()
-                    }
-                }
-                if !waiting.isEmpty { work += waiting.release(childrenOf: block.hash) }
-            }
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            progress.update(String(format: "height %llu  %.0f blocks/s  %.0f tx/s  %.0f inputs/s  %.0f sigs/s  [%@]",
-                                   state.tip.height, Double(report.blocks) / elapsed, Double(report.transactions) / elapsed,
-                                   Double(report.inputs) / elapsed, Double(report.signatures) / elapsed, backend))
-        }
-        outer: for source in sources {
-            do {
-                switch source {
-                case .file(let file):
-                    try BlockFile.forEachRecord(path: file, magic: state.parameters.magic) { record in
-                        try handle(record.bytes, name: "\(file): record at byte \(record.offset)",
-                                   malformedName: "\(file): block record at byte \(record.offset)")
-                    }
-                case let .datadirFile(file, end):
-                    try VerificationPipeline.forEachDatadirRecord(path: file, magic: state.parameters.magic, end: end) { record in
-                        try handle(record.bytes, name: "\(file): record at byte \(record.offset)",
-                                   malformedName: "\(file): block record at byte \(record.offset)", fromDatadir: true)
-                    }
-                case let .stored(stored, label):
-                    for node in stored.active.dropFirst() {
-                        let name = "\(label): stored block at height \(node.height)"
-                        try handle(try stored.storedBlockBytes(node.hash), name: name, malformedName: name)
-                    }
-                }
-            } catch is CancellationError {
-                break outer
-            } catch {
-                report.malformed = true
-                report.failure = "\(error)"
-                break outer
-            }
-        }
-        if report.failure == nil && !report.interrupted {
-            var gaps = [String](), unconnected = report.unconnected
-            for (parent, children) in waiting.groups() where !waiting.contains(parent) {
-                let (first, _, name) = children.min { $0.0.header.height < $1.0.header.height }!
-                let below = waiting.descendantCount(of: parent)
-                gaps.append("gap: block \(first.header.height) (\(first.hash.hex), \(name)) needs block \(first.header.height - 1) "
-                            + "(\(parent.hex)), which is in neither the input nor the datadir (best block: height \(state.tip.height)); "
-                            + "\(below) block\(below == 1 ? "" : "s") wait on it")
-            }
-            for (block, _, name) in waiting.all().sorted(by: { $0.0.header.height < $1.0.header.height }) {
-                unconnected.append("\(name): block \(block.header.height) (\(block.hash.hex)) not connected: "
-                                   + "parent \(block.header.previousHash.hex) unknown")
-            }
-            report.gaps = gaps.sorted()
-            report.unconnected = unconnected
-        }
-        report.reorganizations = state.takeReorganizations()
-        report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return report
     }
 }
 

@@ -5,6 +5,7 @@ import ChainState
 import Consensus
 import Foundation
 import Primitives
+import Verification
 
 var medianWithin20Percent: BenchmarkThresholds { BenchmarkThresholds(relative: [.p50: 20.0]) }
 

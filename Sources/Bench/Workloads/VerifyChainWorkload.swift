@@ -5,6 +5,7 @@ import Foundation
 import OpenCLRuntime
 import Primitives
 import SignatureBackends
+import Verification
 
 /// `rusty bench` section verify-chain: the verification pipeline over a generated chain, per signature backend.
 enum VerifyChainWorkload: BenchWorkload {

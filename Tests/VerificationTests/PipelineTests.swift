@@ -7,6 +7,7 @@ import Foundation
 import Primitives
 import Testing
 import TestSupport
+import Verification
 
 /// The staged pipeline (deferred signatures, batches spanning blocks, rollback on a failed
 /// batch) against the sequential `accept` path: same digest, same decision, same error.

@@ -1,4 +1,4 @@
-import ChainState
+import Verification
 import Primitives
 import Testing
 

@@ -1,0 +1,127 @@
+import Atomics
+import ChainState
+import Consensus
+import Primitives
+
+/// Stage 3, on the caller's thread: UTXO resolution and scripts in block order. A block that
+/// extends the tip is connected with its signatures deferred (to the commit stage); any other
+/// (side branch, reorganisation, a rule the deferred path rejected) drains the signature
+/// stage first and goes through `ChainState.accept`.
+final class UTXOStage {
+    private let state: ChainState
+    private let options: VerificationPipeline.Options
+    private let parameters: ConsensusParameters
+    private let tally: ReportAccumulator
+    private let commit: CommitStage
+    private let readQueue: BoundedQueue<ReadItem>
+    private let parsedQueue: BoundedQueue<[Parsed]>
+    private let busy: ManagedAtomic<Bool>
+    private let progress: ((VerificationProgress) -> Void)?
+    private let totalUnits: Int
+    private(set) var order: BlockOrder
+    private var unitsDone = 0
+    private let started = StageClock.now
+
+    init(state: ChainState, options: VerificationPipeline.Options, tally: ReportAccumulator, commit: CommitStage,
+         readQueue: BoundedQueue<ReadItem>, parsedQueue: BoundedQueue<[Parsed]>, busy: ManagedAtomic<Bool>, totalUnits: Int,
+         progress: ((VerificationProgress) -> Void)?) {
+        self.state = state
+        self.options = options
+        self.parameters = state.parameters
+        self.tally = tally
+        self.commit = commit
+        self.readQueue = readQueue
+        self.parsedQueue = parsedQueue
+        self.busy = busy
+        self.totalUnits = totalUnits
+        self.progress = progress
+        order = BlockOrder(maxWaitingBytes: options.maxWaitingBytes, knownInvalid: options.knownInvalid)
+    }
+
+    /// Consumes the input until it ends or the run stops (failure, bad signature, `shouldStop`).
+    func run() throws {
+        outer: while let batch = try nextBatch() {
+            for item in batch {
+                try commit.poll()
+                if commit.signatureFailed { break outer }
+                if let shouldStop = options.shouldStop, shouldStop() { tally.report.interrupted = true; break outer }
+                switch item {
+                case .malformed(let message), .readFailure(let message):
+                    // An earlier bad signature is the error to report.
+                    try commit.drain()
+                    if !commit.signatureFailed { tally.fail(message, malformed: true) }
+                    break outer
+                case let .block(block, txids, record):
+                    unitsDone += record.units
+                    guard try connect(PendingBlock(block: block, txids: txids, record: record)) else { break outer }
+                }
+            }
+        }
+        try commit.finish()
+    }
+
+    /// The next decoded chunk, decoded here when the context-free stage runs inline.
+    private func nextBatch() throws -> [Parsed]? {
+        let waitStart = StageClock.now
+        if options.contextFreeInline {
+            guard let item = readQueue.pop() else { return nil }
+            tally.clock.add("waitInput", since: waitStart)
+            return ContextFreeStage.parse(item, parameters: parameters, threads: 1, clock: tally.clock)
+        }
+        guard let parsed = parsedQueue.pop() else { return nil }
+        tally.clock.add("waitInput", since: waitStart)
+        return parsed
+    }
+
+    /// Connects the block, then any that waited for it (parents always before children);
+    /// false when the run must stop.
+    private func connect(_ first: PendingBlock) throws -> Bool {
+        var work = [first]
+        while let pending = work.popLast() {
+            let block = pending.block
+            guard order.isNew(block, in: state, tally: tally) else { continue }
+            var handled = false
+            if let txids = pending.txids, state.canConnectDeferred(block) {
+                let utxoStart = StageClock.now
+                do {
+                    let connection = try state.connectDeferred(block, txids: txids, encoded: pending.record.bytes)
+                    tally.clock.add("utxo", since: utxoStart)
+                    commit.submit(connection, record: pending.record)
+                    handled = true
+                } catch is ChainStateError {
+                    tally.clock.add("utxo", since: utxoStart)
+                    // Settle first: an earlier bad signature is the error to report.
+                    // Then `accept` repeats the check and records the block as invalid.
+                }
+            }
+            // Its parent may come later: it waits (`work` resumes it then).
+            if !handled && order.holdIfOrphan(pending, in: state, tally: tally) { continue }
+            if !handled {
+                try commit.drain()
+                if commit.signatureFailed { return false }
+                let utxoStart = StageClock.now
+                do {
+                    if try state.accept(block, encodedSize: pending.record.bytes.count) == .connected { tally.connected(by: state) }
+                    tally.clock.add("utxo", since: utxoStart)
+                } catch let error as ChainStateError {
+                    tally.fail("\(pending.record.name): \(error)")
+                    if case .rejected = error { tally.report.failureInDatadirFile = pending.record.fromDatadir }
+                    return false
+                }
+            }
+            work += order.released(by: block.hash)
+            guard try commit.flushIfNeeded() else { return false }
+            if let progress { progress(snapshot()) }
+        }
+        return true
+    }
+
+    private func snapshot() -> VerificationProgress {
+        return VerificationProgress(height: state.tip.height, verifiedHeight: state.verifiedHeight, blocks: tally.report.blocks,
+                                    transactions: tally.report.transactions, inputs: tally.report.inputs,
+                                    signatures: tally.report.signatures,
+                                    verifiedSignatures: commit.verifiedSignatures, seconds: Double(StageClock.now - started) / 1e9,
+                                    fraction: totalUnits > 0 ? min(1, Double(unitsDone) / Double(totalUnits)) : 0,
+                                    backend: options.backendName, signatureStageBusy: busy.load(ordering: .relaxed))
+    }
+}
