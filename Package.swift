@@ -105,7 +105,11 @@ let package = Package(
             // allocates on one thread and frees on another about a million small objects per
             // 2,000 blocks, which glibc handles slowly (docs/PERFORMANCE.md, "Bulk verification").
             linkerSettings: [
-                .linkedLibrary("jemalloc"),
+                // Release only: the test bundle links this target (RustyCLITests decode its
+                // output types), and under the thread sanitizer memory allocated by jemalloc
+                // before TSan's interceptors run is freed through them (a TSan CHECK failure at
+                // load). Debug builds are never measured, so they keep glibc's malloc.
+                .linkedLibrary("jemalloc", .when(configuration: .release)),
                 // Release only: the Swift runtime and Foundation linked statically, so start-up
                 // maps and relocates 16 libraries instead of 30 (about 3.5 ms less CPU per run,
                 // which `rusty hash` on one file pays; docs/PERFORMANCE.md, "Bulk hashing, one
