@@ -68,17 +68,8 @@ public enum Ed25519 {
     /// Verifies many signatures; the result for each item equals `verify` on that item
     /// (items whose key or signature has the wrong length are invalid).
     public static func verifyBatch(_ items: [SignatureItem], backend: Backend = .auto, threads: Int = 1) -> [Bool] {
-        var batch = SignatureBatch()
-        batch.reserveCapacity(items.count, messageBytes: items.reduce(0) { $0 + $1.message.count })
-        var wellFormed = [Int]()
-        wellFormed.reserveCapacity(items.count)
-        for (index, item) in items.enumerated()
-        where batch.append(publicKey: item.publicKey, signature: item.signature, message: item.message) {
-            wellFormed.append(index)
-        }
-        var results = [Bool](repeating: false, count: items.count)
-        for (slot, valid) in verifyBatch(batch, backend: backend, threads: threads).enumerated() { results[wellFormed[slot]] = valid }
-        return results
+        let (batch, wellFormed) = SignatureBatch.flattening(items)
+        return SignatureBatch.scatter(verifyBatch(batch, backend: backend, threads: threads), to: wellFormed, count: items.count)
     }
 
     /// Verifies a flat batch; the result for each item equals `verify` on that item.
@@ -202,6 +193,30 @@ public enum Ed25519 {
 /// Signatures to verify as flat byte arrays, without an allocation per item: item i is
 /// `publicKeys[32i..<32i+32]`, `signatures[64i..<64i+64]` and the message between
 /// `messageEnds[i-1]` (0 for the first) and `messageEnds[i]`.
+extension SignatureBatch {
+    /// Separate items as one flat batch, with the index of each item that went in: a key
+    /// that is not 32 bytes or a signature that is not 64 is left out (invalid, never
+    /// reaching an engine).
+    static func flattening(_ items: [SignatureItem]) -> (SignatureBatch, wellFormed: [Int]) {
+        var batch = SignatureBatch()
+        batch.reserveCapacity(items.count, messageBytes: items.reduce(0) { $0 + $1.message.count })
+        var wellFormed = [Int]()
+        wellFormed.reserveCapacity(items.count)
+        for (index, item) in items.enumerated()
+        where batch.append(publicKey: item.publicKey, signature: item.signature, message: item.message) {
+            wellFormed.append(index)
+        }
+        return (batch, wellFormed)
+    }
+
+    /// The flat batch's results placed back at their items' indices (left-out items false).
+    static func scatter(_ results: [Bool], to wellFormed: [Int], count: Int) -> [Bool] {
+        var placed = [Bool](repeating: false, count: count)
+        for (slot, valid) in results.enumerated() { placed[wellFormed[slot]] = valid }
+        return placed
+    }
+}
+
 public struct SignatureBatch: Sendable {
     public private(set) var publicKeys: [UInt8] = []
     public private(set) var signatures: [UInt8] = []

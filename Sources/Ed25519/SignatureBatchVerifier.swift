@@ -13,17 +13,8 @@ extension SignatureBatchVerifier {
     /// Separate items: a public key that is not 32 bytes or a signature that is not 64
     /// bytes is invalid (and never reaches the engine); the rest go as one flat batch.
     public func verify(_ items: [SignatureItem]) throws -> [Bool] {
-        var batch = SignatureBatch()
-        batch.reserveCapacity(items.count, messageBytes: items.reduce(0) { $0 + $1.message.count })
-        var wellFormed = [Int]()
-        wellFormed.reserveCapacity(items.count)
-        for (index, item) in items.enumerated()
-        where batch.append(publicKey: item.publicKey, signature: item.signature, message: item.message) {
-            wellFormed.append(index)
-        }
-        var results = [Bool](repeating: false, count: items.count)
-        for (slot, valid) in try verify(batch).enumerated() { results[wellFormed[slot]] = valid }
-        return results
+        let (batch, wellFormed) = SignatureBatch.flattening(items)
+        return SignatureBatch.scatter(try verify(batch), to: wellFormed, count: items.count)
     }
 }
 
