@@ -21,35 +21,14 @@ enum Rusty {
 
     /// Runs `rusty arguments` to completion, killing it after `timeout` seconds.
     static func run(_ arguments: [String], timeout: Double = 120) throws -> BoundedResult {
-        let process = Process()
-        process.executableURL = TestPaths.rustyExecutable
-        process.arguments = arguments
-        let outPipe = Pipe(), errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let group = DispatchGroup()
-        nonisolated(unsafe) var out = Data(), err = Data()
-        group.enter()
-        DispatchQueue.global().async { out = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let timedOut = !waitBounded(process, seconds: timeout)
-        group.wait()
-        return BoundedResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                             stderr: String(decoding: err, as: UTF8.self), timedOut: timedOut)
+        let result = try runProcess(TestPaths.rustyExecutable, arguments, timeout: timeout)
+        return BoundedResult(status: result.status, stdout: result.stdoutText, stderr: result.stderrText, timedOut: result.timedOut)
     }
 
     /// Waits up to `seconds` for `process`; past that it is killed (and reaped). False when killed.
     @discardableResult
     static func waitBounded(_ process: Process, seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        guard process.isRunning else { return true }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        return false
+        TestSupport.waitBounded(process, seconds: seconds)
     }
 }
 

@@ -66,12 +66,16 @@ public struct ProcessResult {
     public var status: Int32
     public var stdout: Data
     public var stderr: Data
+    /// The child ran past its deadline and was killed (SIGKILL).
+    public var timedOut = false
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 }
 
+/// Every child is bounded: past `timeout` seconds it is killed and reaped, so a hung command
+/// fails its test instead of hanging the suite.
 public func runProcess(_ executable: URL, _ arguments: [String], stdin: Data? = nil,
-                       currentDirectory: URL? = nil) throws -> ProcessResult {
+                       currentDirectory: URL? = nil, timeout: Double = 300) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -90,7 +94,18 @@ public func runProcess(_ executable: URL, _ arguments: [String], stdin: Data? = 
     DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
     if let stdin { inPipe.fileHandleForWriting.write(stdin) }
     try? inPipe.fileHandleForWriting.close()
-    process.waitUntilExit()
+    let finished = waitBounded(process, seconds: timeout)
     group.wait()
-    return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+    return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err, timedOut: !finished)
+}
+
+/// Waits up to `seconds` for `process`; past that it is killed (and reaped). False when killed.
+@discardableResult
+public func waitBounded(_ process: Process, seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    guard process.isRunning else { return true }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    return false
 }
