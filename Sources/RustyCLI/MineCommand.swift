@@ -8,9 +8,6 @@ import OpenCLRuntime
 import Primitives
 import ProofOfWorkSearch
 
-/// Set by SIGINT/SIGTERM; the miner checks it between rounds and stops cleanly.
-nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
-
 struct MineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mine",
@@ -151,16 +148,8 @@ struct MineCommand: ParsableCommand {
         }
         let payout = payoutScript()
         let miner = Miner(searcher: searcher, roundSize: 1 << 20)
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
-        // A closed stdout (EPIPE) stops mining cleanly instead of killing the process.
-        signal(SIGPIPE, SIG_IGN)
-        // A parent (a test runner, a supervisor) may have left these blocked, and the mask is inherited.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        // The miner checks `stopSignal` between rounds; a closed stdout (EPIPE) stops it cleanly.
+        stopCleanlyOnSignals()
         let progress = ProgressLine()
         if state.replayedBlocks > 0 {
             printError("rusty mine: connected \(state.replayedBlocks) blocks the block files held past the last flush")
@@ -170,10 +159,10 @@ struct MineCommand: ParsableCommand {
         let began = DispatchTime.now().uptimeNanoseconds
         var found = 0
         let clock = { UInt64(Date().timeIntervalSince1970) }
-        while blocks.map({ found < $0 }) ?? true, stopRequested == 0 {
+        while blocks.map({ found < $0 }) ?? true, stopSignal == 0 {
             let template = try TemplateBuilder.make(on: state, payout: payout, now: clock())
             let difficulty = template.difficulty(powLimit: parameters.powLimit)
-            let solution = try miner.solve(template, clock: clock, shouldStop: { stopRequested != 0 }) { hashes, seconds in
+            let solution = try miner.solve(template, clock: clock, shouldStop: { stopSignal != 0 }) { hashes, seconds in
                 progress.update(Self.rateLine(miner: miner, searcher: searcher, hashes: hashes, seconds: seconds,
                                               height: template.header.height, difficulty: difficulty, found: found))
             }
@@ -213,10 +202,10 @@ struct MineCommand: ParsableCommand {
         let rate = miner.seconds > 0 ? Double(miner.hashes) / miner.seconds : 0
         if json {
             try printJSON(MineSummaryOutput(blocks: found, height: state.tip.height, hashes: miner.hashes, seconds: seconds,
-                                            hashesPerSecond: rate, backend: searcher.name, interrupted: stopRequested != 0))
+                                            hashesPerSecond: rate, backend: searcher.name, interrupted: stopSignal != 0))
         } else {
             print("mined \(found) blocks in \(String(format: "%.1f", seconds)) s, height \(state.tip.height), "
-                  + "\(Self.formatRate(rate)) average (\(searcher.name))" + (stopRequested != 0 ? ", stopped by signal" : ""))
+                  + "\(Self.formatRate(rate)) average (\(searcher.name))" + (stopSignal != 0 ? ", stopped by signal" : ""))
         }
     }
 

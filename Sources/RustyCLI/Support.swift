@@ -112,6 +112,22 @@ func installInterruptHandlers() {
     }
 }
 
+/// The signal (SIGINT or SIGTERM) that asked a cleanly stopping command to stop; 0 while none did.
+nonisolated(unsafe) var stopSignal: sig_atomic_t = 0
+
+/// For commands that stop cleanly (flush, then a summary) rather than exit at once (`mine`,
+/// `verify-chain`): SIGINT and SIGTERM only record themselves in `stopSignal`, and SIGPIPE is
+/// ignored so a closed standard output is an EPIPE the command handles, never a kill before
+/// its flush. `runMain` has already unblocked both signals.
+func stopCleanlyOnSignals() {
+    signal(SIGINT) { stopSignal = $0 }
+    signal(SIGTERM) { stopSignal = $0 }
+    signal(SIGPIPE, SIG_IGN)
+}
+
+/// The exit status of a command stopped by `stopSignal`.
+var stopStatus: ExitStatus { stopSignal == SIGTERM ? .terminated : .interrupted }
+
 private func interruptHandler(_ signalNumber: Int32) {
     let message: StaticString = signalNumber == SIGINT ? "\nrusty: interrupted\n" : "rusty: terminated\n"
     _ = write(2, message.utf8Start, message.utf8CodeUnitCount)

@@ -10,8 +10,6 @@ import Primitives
 import SignatureBackends
 import Verification
 
-/// The signal that asked verify-chain to stop (SIGINT or SIGTERM), 0 while none did.
-nonisolated(unsafe) private var verifyStopSignal: sig_atomic_t = 0
 
 struct VerifyChainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -101,14 +99,7 @@ struct VerifyChainCommand: ParsableCommand {
         }
         // Stop cleanly (flush, summary) on SIGINT/SIGTERM; a closed stdout must not kill the
         // process before its flush.
-        signal(SIGINT) { verifyStopSignal = $0 }
-        signal(SIGTERM) { verifyStopSignal = $0 }
-        signal(SIGPIPE, SIG_IGN)
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        stopCleanlyOnSignals()
         let threadCount = threads ?? activeProcessorCount()
         let reindexDirectory = datadir.hasSuffix("/") ? String(datadir.dropLast()) + ".reindex" : datadir + ".reindex"
         let start = DispatchTime.now().uptimeNanoseconds
@@ -180,13 +171,13 @@ struct VerifyChainCommand: ParsableCommand {
                 """
             if !report.unconnected.isEmpty { text += "\nnot connected: \(report.unconnected.count) blocks (listed on standard error)" }
             if !report.reorganizations.isEmpty { text += "\nreorganisations: \(report.reorganizations.count)" }
-            if report.interrupted { text += "\nstopped by signal \(verifyStopSignal == SIGTERM ? "SIGTERM" : "SIGINT"); the rerun continues from here" }
+            if report.interrupted { text += "\nstopped by signal \(stopSignal == SIGTERM ? "SIGTERM" : "SIGINT"); the rerun continues from here" }
             print(text)
         }
         // A closed stdout (EPIPE) loses only the summary: the state is flushed.
         fflush(nil)
         if report.failure != nil { throw (report.malformed ? ExitStatus.malformed : ExitStatus.invalid).code }
-        if report.interrupted { throw (verifyStopSignal == SIGTERM ? ExitStatus.terminated : ExitStatus.interrupted).code }
+        if report.interrupted { throw stopStatus.code }
         if !report.unconnected.isEmpty { throw ExitStatus.invalid.code }
     }
 
@@ -234,7 +225,7 @@ struct VerifyChainCommand: ParsableCommand {
         let startHeight = state.tip.height
         let progress = ProgressLine()
         sources += files.map { .file($0) }
-        let shouldStop: @Sendable () -> Bool = { verifyStopSignal != 0 }
+        let shouldStop: @Sendable () -> Bool = { stopSignal != 0 }
 
         // One verifier for the pipeline's batches, the sequential path and the blocks the
         // chain state connects itself (reorganisations).
