@@ -30,6 +30,17 @@ public enum BlockFile {
         }
     }
 
+    /// A block file that could not be opened: `PATH: strerror` (never a Foundation error domain).
+    public struct OpenError: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        init(path: String, code: Int32) {
+            self.path = path
+            reason = String(cString: strerror(code))
+        }
+        public var description: String { "\(path): \(reason)" }
+    }
+
     public static func encodeRecord(_ block: Block, magic: [UInt8]) -> [UInt8] {
         let bytes = block.encoded
         var writer = ByteWriter(capacity: bytes.count + 8)
@@ -45,9 +56,7 @@ public enum BlockFile {
     /// still appending to is read only as far as it was complete.
     public static func forEachRecord(path: String, magic: [UInt8], maxRecordBytes: Int = EncodingLimits.maxBlockBytes,
                                      start: Int = 0, end: Int? = nil, _ body: (Record) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
-        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw OpenError(path: path, code: errno) }
         defer { try? handle.close() }
         if start > 0 { try handle.seek(toOffset: UInt64(start)) }
         var buffer = [UInt8]()

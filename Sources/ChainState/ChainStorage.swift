@@ -31,9 +31,12 @@ extension ChainState {
         }
         let files = try blockFiles.fileNumbers().filter { $0 >= flushed.file }
         for file in files {
-            let start = file == flushed.file ? flushed.offset : 0
+            // The marker comes from the database: a damaged offset is corruption, not a trap.
+            guard let start = Int(exactly: file == flushed.file ? flushed.offset : 0) else {
+                throw ChainStateError.corruptDatabase("flushed-position marker names offset \(flushed.offset) of \(blockFiles.path(file))")
+            }
             do {
-                try BlockFile.forEachRecord(path: blockFiles.path(file), magic: parameters.magic, start: Int(start)) { record in
+                try BlockFile.forEachRecord(path: blockFiles.path(file), magic: parameters.magic, start: start) { record in
                     let position = FlatFileStore.Position(file: file, offset: UInt64(record.offset + 8), length: UInt32(record.bytes.count))
                     // Bytes that do not decode were never a valid block: nothing refers to them.
                     guard let block = try? Block(decoding: record.bytes) else { return }

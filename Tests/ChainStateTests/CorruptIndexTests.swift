@@ -32,10 +32,34 @@ struct CorruptIndexTests {
         }
     }
 
+    @Test("a flushed-position marker past what an offset can address is reported as corruption at open, not a trap")
+    func flushedMarkerOffset() throws {
+        var directory = ""
+        do {
+            let (state, _, path) = try Fixtures.chain(blocks: 3, seed: 6)
+            directory = path
+            try state.flush()
+        }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.put(directory: directory, family: "meta", key: ChainState.flushedKey,
+                     value: FlatFileStore.encodeEnd((file: 0, offset: UInt64.max)))
+        #expect {
+            _ = try ChainState(directory: directory, parameters: Fixtures.regtest)
+        } throws: { error in
+            guard case .corruptDatabase(let detail) = error as? ChainStateError else { return false }
+            return detail.contains("flushed-position marker") && detail.contains("\(UInt64.max)")
+        }
+    }
+
     static func putIndexRecord(directory: String, key: [UInt8], value: [UInt8]) throws {
+        try put(directory: directory, family: "index", key: key, value: value)
+    }
+
+    /// Writes one record through a second handle, closed (lock released) when this returns.
+    static func put(directory: String, family: String, key: [UInt8], value: [UInt8]) throws {
         let database = try RocksDB(path: directory, columnFamilies: ["utxo", "blocks", "index", "undo", "meta"])
         let batch = RocksDB.WriteBatch()
-        batch.put(try database.columnFamily("index"), key, value)
+        batch.put(try database.columnFamily(family), key, value)
         try database.write(batch, sync: true)
     }
 }
