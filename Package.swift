@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
         // Lock-free flags between the verification pipeline's stages.
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        // The node (`rusty node`): networking, services, logging.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // System libraries (Debian packages named in README and .ci/run).
@@ -62,6 +66,19 @@ let package = Package(
         ]),
         .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3"]),
         .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Primitives", "ProofOfWorkSearch"]),
+        // The P2P wire protocol (docs/PROTOCOL.md section 12): framing and message codecs, no I/O.
+        .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
+        // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
+        .target(name: "AddressBook", dependencies: ["Primitives", "BLAKE3"]),
+        // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, services, configuration, logs.
+        .target(name: "Node", dependencies: [
+            "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]),
         .target(
             name: "ChainParams",
             dependencies: ["Primitives"],
@@ -99,7 +116,7 @@ let package = Package(
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
                 "SignatureBackends",
                 "Consensus", "ChainState", "ChainGen", "Mining", "Verification",
-                "Bench",
+                "Bench", "Node",
             ],
             // jemalloc replaces glibc's malloc in the command: the verification pipeline
             // allocates on one thread and frees on another about a million small objects per
@@ -142,6 +159,18 @@ let package = Package(
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
         .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus", "TestSupport"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Primitives", "BLAKE3", "TestSupport"]),
+        .testTarget(name: "AddressBookTests", dependencies: ["AddressBook", "Primitives", "TestSupport"]),
+        .testTarget(name: "NodeTests", dependencies: [
+            "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
+            "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        // Loopback networks of real `rusty node` processes and a hostile wire-protocol peer.
+        .testTarget(name: "NodeNetworkTests", dependencies: [
+            "Wire", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport",
+        ]),
         .testTarget(
             name: "OpenCLTests",
             dependencies: ["OpenCLRuntime", "OpenCLKernels", "ProofOfWorkSearch", "MerkleBackends", "Primitives", "BLAKE3", "TestSupport",

@@ -1,0 +1,1 @@
+// Peer addresses: the address manager (peers.dat) and the ban list (banlist).

@@ -1,0 +1,1 @@
+// `rusty node`: the network node (DESIGN section 9).
