@@ -199,7 +199,7 @@ final class WireTests: XCTestCase {
             if message.command == "block", cut.count >= 128 {
                 continue // only the header is the frame layer's business
             }
-            // Messages of one list item may still decode when cut at an item boundary; none here can.
+            // Every message here is self-delimiting, so one byte short is always truncated.
             XCTAssertEqual(error?.reason, "malformed-\(message.command)", "\(message.command): \(String(describing: error))")
         }
         // A frame still arriving is not an error: the reader waits.
