@@ -230,14 +230,14 @@ final class AddressManagerTests: XCTestCase {
             let addresses = (0..<Int.random(in: 1...60, using: &rng)).map { _ in randomRoutable(&rng) }
             book.add(announced(addresses, time: now - UInt64.random(in: 0...(40 * 86_400), using: &rng)),
                      source: source, now: now + UInt64(round))
-            let known = book.allEntries()
-            if let pick = known.randomElement(using: &rng) {
+            if let pick = book.allEntries().randomElement(using: &rng) {
                 if Bool.random(using: &rng) { book.markGood(pick.info.endpoint, now: now + UInt64(round)) }
                 else { book.markAttempt(pick.info.endpoint, now: now + UInt64(round)) }
             }
             XCTAssertLessThanOrEqual(book.newCount, 8 * 4)
             XCTAssertLessThanOrEqual(book.triedCount, 4 * 4)
             XCTAssertEqual(book.count, book.newCount + book.triedCount)
+            let known = book.allEntries()
             XCTAssertEqual(known.count, book.count)
             XCTAssertEqual(known.filter(\.tried).count, book.triedCount)
         }
@@ -325,7 +325,7 @@ final class AddressManagerTests: XCTestCase {
 
     func assertCorrupt(_ bytes: [UInt8], mentions words: [String], file: StaticString = #filePath, line: UInt = #line) {
         let path = temporaryPath("peers.dat")
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         XCTAssertThrowsError(try AddressManager.load(from: path, allowNonRoutable: false), file: file, line: line) { error in
             guard let error = error as? AddressBookFileError else { return XCTFail("\(error)", file: file, line: line) }
             XCTAssertEqual(error.kind, .corrupt, file: file, line: line)

@@ -140,7 +140,7 @@ final class BanListTests: XCTestCase {
     func testCorruptBanlistGivesClearError() throws {
         let path = temporaryPath("banlist")
         func assertCorrupt(_ text: String, mentions word: String, line: UInt = #line) {
-            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
             XCTAssertThrowsError(try BanList.load(from: path), line: line) { error in
                 guard let error = error as? AddressBookFileError else { return XCTFail("\(error)", line: line) }
                 XCTAssertEqual(error.kind, .corrupt, line: line)
@@ -159,11 +159,11 @@ final class BanListTests: XCTestCase {
                       mentions: "JSON")
         var rng = SeededGenerator(testSeed: 12)
         for _ in 0..<100 {
-            FileManager.default.createFile(atPath: path, contents: Data(rng.bytes(Int.random(in: 0...200, using: &rng))))
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(rng.bytes(Int.random(in: 0...200, using: &rng)))))
             XCTAssertThrowsError(try BanList.load(from: path))
         }
         // Bigger than any valid file of this limit: refused before parsing.
-        FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x20, count: 200_000))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x20, count: 200_000)))
         XCTAssertThrowsError(try BanList.load(from: path, limit: 10)) { error in
             XCTAssertTrue("\(error)".contains("larger than"), "\(error)")
         }
