@@ -214,7 +214,8 @@ public final class AddressManager: @unchecked Sendable {
     /// An address for an outbound connection: tried or new with even odds (when both have
     /// entries), weighted down by recent failures; never one in `excludingGroups` (one
     /// outbound per network group), tried in the last 60 s, or refused by `accept` (e.g. banned
-    /// or discouraged). Nil when nothing fits.
+    /// or discouraged). Nil when nothing fits. `accept` runs under the manager's lock: it must
+    /// not call back into this manager.
     public func select(excludingGroups: Set<[UInt8]> = [], now: UInt64,
                        using rng: inout some RandomNumberGenerator,
                        accept: (AddressInfo) -> Bool = { _ in true }) -> AddressInfo? {

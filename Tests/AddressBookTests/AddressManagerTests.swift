@@ -245,6 +245,41 @@ final class AddressManagerTests: XCTestCase {
         XCTAssertGreaterThan(book.triedCount, 8)
     }
 
+    func testDegenerateLimitsAreClampedNotTrapped() {
+        let limits = AddressManager.Limits(newBuckets: 0, triedBuckets: -5, bucketSize: 0, newBucketsPerSourceGroup: 0)
+        XCTAssertEqual(limits.newBuckets, 1)
+        XCTAssertEqual(limits.triedBuckets, 1)
+        XCTAssertEqual(limits.bucketSize, 1)
+        XCTAssertEqual(limits.newBucketsPerSourceGroup, 1)
+        XCTAssertEqual(AddressManager.Limits(newBuckets: 4, newBucketsPerSourceGroup: 64).newBucketsPerSourceGroup, 4)
+        let book = AddressManager(key: [1, 2, 3], allowNonRoutable: false, limits: limits)
+        book.add(announced([ep("8.8.8.8"), ep("9.9.9.9")], time: now), source: ep("1.1.1.1"), now: now)
+        XCTAssertEqual(book.count, 1)
+        book.markGood(ep("8.8.8.8"), now: now)
+        book.markGood(ep("9.9.9.9"), now: now)
+        XCTAssertLessThanOrEqual(book.count, 2)
+    }
+
+    func testConcurrentUseIsSafe() {
+        let book = AddressManager(key: key, allowNonRoutable: false)
+        let now = self.now
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            var rng = SeededGenerator(seed: UInt64(worker))
+            for _ in 0..<300 {
+                let addresses = (0..<5).map { _ in randomRoutable(&rng) }
+                book.add(announced(addresses, time: now), source: randomRoutable(&rng), now: now)
+                if let pick = book.select(now: now, using: &rng) {
+                    if Bool.random(using: &rng) { book.markGood(pick.endpoint, now: now) }
+                    else { book.markAttempt(pick.endpoint, now: now) }
+                }
+                _ = book.sample(max: 100, using: &rng)
+            }
+        }
+        XCTAssertEqual(book.count, book.newCount + book.triedCount)
+        XCTAssertEqual(book.allEntries().count, book.count)
+        XCTAssertGreaterThan(book.count, 5000)
+    }
+
     func testSampleIsBoundedRandomAndKnown() throws {
         var rng = SeededGenerator(testSeed: 7)
         let book = AddressManager(key: key, allowNonRoutable: false)
