@@ -20,9 +20,13 @@ final class UTXOStage {
     private let totalUnits: Int
     private(set) var order: BlockOrder
     private var unitsDone = 0
-    /// Verify what is deferred whenever the input runs dry (a stream waiting on the network)
-    /// instead of only at the next batch: the verified height keeps up with the tip while idle.
+    /// Verify what is deferred once the input has been dry for `idleDrainSeconds` (a stream
+    /// waiting on the network) instead of only at the next full batch, so the verified
+    /// height (and what a flush may persist) keeps up with the tip while the node waits.
+    /// Not on every momentary gap: a drain cuts a batch short, and batches spanning many
+    /// blocks are what makes bulk verification fast.
     var drainWhenIdle = false
+    private let idleDrainSeconds = 0.05
     private let started = StageClock.now
 
     init(state: ChainState, options: VerificationPipeline.Options, tally: ReportAccumulator, commit: CommitStage,
@@ -70,11 +74,25 @@ final class UTXOStage {
     /// The next decoded chunk, decoded here when the context-free stage runs inline.
     private func nextBatch() throws -> [Parsed]? {
         if drainWhenIdle && state.unverifiedCount > 0 {
+            let waitStart = StageClock.now
             if options.contextFreeInline {
-                if let item = readQueue.tryPop() { return ContextFreeStage.parse(item, parameters: parameters, threads: 1, clock: tally.clock) }
-            } else if let parsed = parsedQueue.tryPop() {
-                return parsed
+                switch readQueue.pop(waitingAtMost: idleDrainSeconds) {
+                case .item(let item):
+                    tally.clock.add("waitInput", since: waitStart)
+                    return ContextFreeStage.parse(item, parameters: parameters, threads: 1, clock: tally.clock)
+                case .ended: return nil
+                case .timedOut: break
+                }
+            } else {
+                switch parsedQueue.pop(waitingAtMost: idleDrainSeconds) {
+                case .item(let parsed):
+                    tally.clock.add("waitInput", since: waitStart)
+                    return parsed
+                case .ended: return nil
+                case .timedOut: break
+                }
             }
+            tally.clock.add("waitInput", since: waitStart)
             try commit.drain()
             if commit.signatureFailed { return nil }
         }

@@ -23,7 +23,8 @@ struct DownloadSchedulerTests {
 
     /// Block bytes that name their hash (so a mix-up shows).
     static func bytes(_ hash: Hash256, size: Int = 100) -> [UInt8] {
-        Array(hash.hex.utf8) + [UInt8](repeating: 0, count: max(0, size - 64))
+        let text = Array(hash.hex.utf8.prefix(size))
+        return text + [UInt8](repeating: 0, count: size - text.count)
     }
 
     /// Delivers `hash` from `peer` and expects `.accepted`.
@@ -239,6 +240,8 @@ struct DownloadSchedulerTests {
     @Test("seeded simulation: peers deliver, drop, answer notfound, stall and leave; every block comes out once, in order")
     func simulation() {
         var rng = SeededGenerator(testSeed: 0xD0_0009)
+        // What the runs went through, so the simulation is known to reach every path.
+        var (evictions, notFounds, overBudget, dropped) = (0, 0, 0, 0)
         for trial in 0..<20 {
             var scheduler = Scheduler(window: Int.random(in: 8...128, using: &rng), maxInFlightPerPeer: Int.random(in: 1...16, using: &rng),
                                       stallTimeout: 2, blockTimeout: 10, maxBufferedBytes: Int.random(in: 500...20_000, using: &rng))
@@ -288,12 +291,16 @@ struct DownloadSchedulerTests {
                             #expect(result == .accepted)
                         } else if roll < peer.reliability + 0.05 {
                             scheduler.notFound(hash, from: peer.id)
+                            notFounds += 1
+                        } else {
+                            dropped += 1
                         }
-                        // Otherwise the request is silently dropped: only the timeouts recover it.
                     }
                     peers[index].pending = kept
                 }
+                if scheduler.bufferedBytes >= scheduler.maxBufferedBytes { overBudget += 1 }
                 for stalled in scheduler.stalledPeers(now: now) {
+                    evictions += 1
                     scheduler.peerDisconnected(stalled)
                     peers.removeAll { $0.id == stalled }
                 }
@@ -316,6 +323,8 @@ struct DownloadSchedulerTests {
             #expect(out == target, "trial \(trial)")
             #expect(scheduler.bufferedBytes == 0)
         }
+        // Dropped requests are recovered only by the stall and block timeouts.
+        #expect(evictions > 0 && notFounds > 0 && overBudget > 0 && dropped > 0, "\((evictions, notFounds, overBudget, dropped))")
     }
 }
 
