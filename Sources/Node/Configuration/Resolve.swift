@@ -194,7 +194,7 @@ extension NodeConfiguration {
     struct Settings {
         let flags: [String: [String]]
         let environment: [String: String]
-        let file: ConfigFile?
+        var file: ConfigFile?
         let network: Network
 
         /// Unknown keys (with their line), keys a section or the file may not set, and

@@ -83,7 +83,7 @@ public final class LogDestination: @unchecked Sendable {
         guard now - lastCheck >= 1_000_000_000 else { return }
         lastCheck = now
         var info = stat()
-        let current = stat(path, &info) == 0 ? (UInt64(info.st_dev), UInt64(info.st_ino)) : nil
+        let current = stat(path, &info) == 0 ? (device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) : nil
         if let current, let identity, current == identity { return }
         let previous = descriptor
         if (try? open()) != nil { systemClose(previous) }
