@@ -58,6 +58,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: datadir) }
         let usage = try Rusty.run(["node", "--status", "--datadir", datadir.path, "--maxconnections", "0"], timeout: 60)
         #expect(usage.status == 64 && usage.stderr.hasPrefix("rusty: invalid value '0' for --maxconnections: expected an integer 1...1000\n"), "\(usage.stderr)")
+        #expect(usage.stderr.contains("\nUsage: rusty node "), "\(usage.stderr)")
         let missing = datadir.path + "/missing.conf"
         let noFile = try Rusty.run(["node", "--status", "--datadir", datadir.path, "--conf", missing], timeout: 60)
         #expect(noFile.status == 1 && noFile.stderr == "rusty: \(missing): No such file or directory\n", "\(noFile.stderr)")
