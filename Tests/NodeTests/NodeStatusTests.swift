@@ -5,17 +5,19 @@ import Testing
 /// node-status.json: a round trip, atomic replacement under a reader, and its errors.
 @Suite struct NodeStatusTests {
     static func sample(peers: Int = 2, state: NodeStatus.State = .syncingBlocks) -> NodeStatus {
-        NodeStatus(
-            pid: 4242, network: "regtest", startedAt: Date(timeIntervalSince1970: 1_796_029_200.5),
-            updatedAt: Date(timeIntervalSince1970: 1_796_029_260.123), state: state, height: 120,
-            tipHash: String(repeating: "ab", count: 32), headers: 2000, verificationProgress: 0.06,
-            listening: ["127.0.0.1:29373"],
-            peers: (0..<peers).map { index in
-                NodeStatus.PeerSummary(id: UInt64(index), address: "127.0.0.1:\(30000 + index)", inbound: index % 2 == 0, version: 70001,
-                                       userAgent: "/rusty:0.1.0/", startingHeight: 2000, syncedHeight: UInt64(1990 + index),
-                                       pingMillis: index == 0 ? nil : 1.5)
-            },
-            inboundCount: (peers + 1) / 2, outboundCount: peers / 2, blocksPerSecond: 812.5, bytesReceived: 1 << 33, bytesSent: 77)
+        var summaries = [NodeStatus.PeerSummary]()
+        for index in 0..<peers {
+            let ping: Double? = index == 0 ? nil : 1.5
+            summaries.append(NodeStatus.PeerSummary(id: UInt64(index), address: "127.0.0.1:\(30000 + index)", inbound: index % 2 == 0,
+                                                    version: 70001, userAgent: "/rusty:0.1.0/", startingHeight: 2000,
+                                                    syncedHeight: UInt64(1990 + index), pingMillis: ping))
+        }
+        let started = Date(timeIntervalSince1970: 1_796_029_200.5)
+        let updated = Date(timeIntervalSince1970: 1_796_029_260.123)
+        return NodeStatus(pid: 4242, network: "regtest", startedAt: started, updatedAt: updated, state: state, height: 120,
+                          tipHash: String(repeating: "ab", count: 32), headers: 2000, verificationProgress: 0.06,
+                          listening: ["127.0.0.1:29373"], peers: summaries, inboundCount: (peers + 1) / 2, outboundCount: peers / 2,
+                          blocksPerSecond: 812.5, bytesReceived: 1 << 33, bytesSent: 77)
     }
 
     static func temporaryDirectory() throws -> String {

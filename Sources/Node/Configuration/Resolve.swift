@@ -201,16 +201,18 @@ extension NodeConfiguration {
         /// `noKEY` negations, in every section (a typo in another network's section is still a typo).
         mutating func checkFileKeys() throws {
             guard var file else { return }
+            // A copy: `check` reads the path while it modifies the file's entries.
+            let path = file.path
             func check(_ entries: inout [ConfigFile.Entry], inSection: Bool) throws {
                 for index in entries.indices {
                     let entry = entries[index]
-                    let prefix = "\(file.path):\(entry.line):"
+                    let prefix = "\(path):\(entry.line):"
                     var key = entry.key
                     if keys[key] == nil, key.hasPrefix("no"), keys[String(key.dropFirst(2))] == .boolean {
                         // bitcoind's negation: noKEY=1 is KEY=0.
                         key = String(key.dropFirst(2))
                         guard let value = parseBoolean(entry.value) else {
-                            throw Place.file(file.path, entry.line).invalid(entry.value, entry.key, booleanExpectation)
+                            throw Place.file(path, entry.line).invalid(entry.value, entry.key, booleanExpectation)
                         }
                         entries[index] = ConfigFile.Entry(key: key, value: value ? "0" : "1", line: entry.line)
                     }
