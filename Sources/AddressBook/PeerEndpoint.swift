@@ -2,8 +2,11 @@
 
 /// An IP (16 bytes, IPv4 as ::ffff:a.b.c.d) and port.
 public struct PeerEndpoint: Hashable, Sendable, CustomStringConvertible, Comparable {
-    /// Always 16 bytes (the initialiser normalises), so equal hosts compare equal.
-    public var ip: [UInt8]
+    /// Always 16 bytes (normalised on every set), so equal hosts compare equal and the
+    /// byte-indexing properties below cannot go out of range.
+    public var ip: [UInt8] {
+        didSet { if ip.count != 16 { ip = PeerEndpoint.normalize(ip) } }
+    }
     public var port: UInt16
 
     /// `ip` of 4 bytes is IPv4 and is mapped; 16 bytes are kept; any other length is cut or

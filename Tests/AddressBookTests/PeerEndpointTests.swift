@@ -75,6 +75,13 @@ final class PeerEndpointTests: XCTestCase {
         XCTAssertEqual(PeerEndpoint(ip: [], port: 1).ip.count, 16)
         XCTAssertEqual(PeerEndpoint(ip: [UInt8](repeating: 7, count: 40), port: 1).ip, [UInt8](repeating: 7, count: 16))
         XCTAssertEqual(PeerEndpoint(ip: [1, 2, 3, 4], port: 1).ip, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 1, 2, 3, 4])
+        var endpoint = PeerEndpoint(ip: [1, 2, 3, 4], port: 1)
+        endpoint.ip = [9]
+        XCTAssertEqual(endpoint.ip, [9] + [UInt8](repeating: 0, count: 15))
+        XCTAssertTrue(endpoint.isRoutable)
+        XCTAssertEqual(endpoint.networkGroup(localIsDistinct: false), [6, 9, 0, 0, 0])
+        endpoint.ip = [8, 8, 4, 4]
+        XCTAssertEqual(endpoint.description, "8.8.4.4:1")
     }
 
     func testRoutability() {
