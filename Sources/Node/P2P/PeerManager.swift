@@ -336,8 +336,8 @@ public final class PeerManager: @unchecked Sendable {
     }
 
     func handshakeCompleted(_ peer: Peer) {
-        logger.info("peer \(peer.id) connected: \(peer.endpoint) \(peer.isInbound ? "inbound" : "outbound (\(peer.kind.rawValue))"), "
-                    + "\(peer.userAgent), height \(peer.bestKnownHeight)")
+        let direction = peer.isInbound ? "inbound" : "outbound (\(peer.kind.rawValue))"
+        logger.info("peer \(peer.id) connected: \(peer.endpoint) \(direction), \(peer.userAgent), height \(peer.bestKnownHeight)")
         if !peer.isInbound {
             addresses.markGood(peer.endpoint, now: Self.unixTime)
             send(.getaddr, to: peer)
