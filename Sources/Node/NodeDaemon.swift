@@ -107,9 +107,10 @@ public enum NodeDaemon {
 
 /// The P2P layer as a service: starts listening and connecting, then on graceful shutdown
 /// closes every connection and stops the importer.
-struct P2PService: Service {
+struct P2PService: Service, CustomStringConvertible {
     let manager: PeerManager
     let logger: Logger
+    var description: String { "p2p" }
 
     func run() async throws {
         try await manager.start()

@@ -115,7 +115,7 @@ public final class PeerManager: @unchecked Sendable {
                     }
                     .bind(host: host, port: settings.port).get()
                 listeners.append(channel)
-                logger.info("listening on \(channel.localAddress.map { "\($0)" } ?? "\(host):\(settings.port)")")
+                logger.info("listening on \(channel.localAddress.flatMap(Self.describe) ?? "\(host):\(settings.port)")")
             }
         }
         followTip()
@@ -394,6 +394,12 @@ public final class PeerManager: @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// "1.2.3.4:5" or "[::1]:5".
+    static func describe(_ address: SocketAddress) -> String? {
+        guard let ip = address.ipAddress, let port = address.port else { return nil }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
 
     static func endpoint(of channel: Channel) -> PeerEndpoint? {
         guard let address = channel.remoteAddress, let ip = address.ipAddress, let port = address.port else { return nil }
