@@ -1,5 +1,8 @@
+import ArgumentParser
+import ChainState
 import Foundation
 import Node
+@testable import RustyCLI
 import Testing
 import TestSupport
 
@@ -73,5 +76,15 @@ import TestSupport
                 "\(environment.stderrText)")
         let json = try Rusty.run(["node", "--json", "--datadir", datadir.path], timeout: 60)
         #expect(json.status == 64 && json.stderr.contains("--json goes with --status"), "\(json.stderr)")
+    }
+
+    @Test("the daemon's errors: a datadir in use reads as for every command ('DATADIR: in use by another process', exit 1)")
+    func daemonErrors() {
+        let inUse = NodeCommand.failure(for: ChainStateError.inUse(directory: "/data/regtest")) as? CommandFailure
+        #expect(inUse?.status == .invalid && inUse?.message == "/data/regtest: in use by another process")
+        struct Refused: Error, CustomStringConvertible { var description: String { "port 29373: Address already in use" } }
+        let other = NodeCommand.failure(for: Refused()) as? CommandFailure
+        #expect(other?.status == .invalid && other?.message == "port 29373: Address already in use")
+        #expect(NodeCommand.failure(for: ExitStatus.terminated.code) as? ExitCode == ExitStatus.terminated.code)
     }
 }
