@@ -186,6 +186,8 @@ import Testing
         #expect(error == NodeConfigurationError(.file, missing + ": No such file or directory"))
         let viaFlag = Self.error { try NodeConfiguration.resolve(flags: ["datadir": [root], "conf": [missing]], environment: [:], configFile: nil) }
         #expect(viaFlag?.message == missing + ": No such file or directory")
+        let directory = Self.error { try NodeConfiguration.resolve(flags: ["datadir": [root]], environment: [:], configFile: root) }
+        #expect(directory == NodeConfigurationError(.file, root + ": Is a directory"))
         #expect(try NodeConfiguration.resolve(flags: ["datadir": [root]], environment: [:], configFile: nil).configFile == nil)
         // An explicit file replaces the default one.
         try "maxconnections=5\n".write(toFile: root + "/rusty.conf", atomically: true, encoding: .utf8)

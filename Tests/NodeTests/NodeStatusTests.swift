@@ -88,6 +88,10 @@ import Testing
         #expect { try NodeStatusFile.read(from: path) } throws: { error in
             "\(error)".hasPrefix(path + ": not a node status file")
         }
+        try FileManager.default.createDirectory(atPath: directory + "/dir.json", withIntermediateDirectories: true)
+        #expect { try NodeStatusFile.read(from: directory + "/dir.json") } throws: { error in
+            "\(error)" == directory + "/dir.json: Is a directory"
+        }
         #expect(throws: NodeStatusFile.Failure.self) { try NodeStatusFile.write(Self.sample(), to: directory + "/no/such/dir/status.json") }
         #expect(NodeStatusFile.isRunning(pid: getpid()))
         #expect(!NodeStatusFile.isRunning(pid: 0) && !NodeStatusFile.isRunning(pid: -1))
