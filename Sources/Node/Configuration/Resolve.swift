@@ -77,7 +77,9 @@ extension NodeConfiguration {
         configuration.configFile = file?.path
         let networkPort = configuration.port
         if let port = try settings.integer("port", 0...Int(UInt16.max)) { configuration.port = UInt16(port) }
-        configuration.bind = try settings.endpoints("bind", defaultPort: configuration.port, allowPortZero: true) ?? configuration.bind
+        // Without a bind setting, the default address still listens on the port resolved here.
+        configuration.bind = try settings.endpoints("bind", defaultPort: configuration.port, allowPortZero: true)
+            ?? [try Endpoint("0.0.0.0", defaultPort: configuration.port, allowPortZero: true)]
         configuration.connect = try settings.endpoints("connect", defaultPort: networkPort) ?? []
         configuration.addnode = try settings.endpoints("addnode", defaultPort: networkPort) ?? []
         configuration.seednode = try settings.endpoints("seednode", defaultPort: networkPort) ?? []
