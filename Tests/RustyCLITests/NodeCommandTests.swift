@@ -87,4 +87,17 @@ import TestSupport
         #expect(other?.status == .invalid && other?.message == "port 29373: Address already in use")
         #expect(NodeCommand.failure(for: ExitStatus.terminated.code) as? ExitCode == ExitStatus.terminated.code)
     }
+
+    @Test("only the options given reach resolve as flags, booleans as 1/0 and repeated options as lists")
+    func givenOptionsOnly() throws {
+        let command = try NodeCommand.parse(["--no-listen", "--bind", "127.0.0.1:1", "--bind", "[::1]:2", "--maxconnections", "5",
+                                             "--handshaketimeout", "0.5", "--printtoconsole", "--network", "regtest"])
+        #expect(command.flags == ["listen": ["0"], "bind": ["127.0.0.1:1", "[::1]:2"], "maxconnections": ["5"], "handshaketimeout": ["0.5"],
+                                  "printtoconsole": ["1"], "network": ["regtest"]])
+        #expect(try NodeCommand.parse([]).flags.isEmpty)
+        let configuration = try NodeConfiguration.resolve(flags: command.flags.merging(["datadir": ["/nonexistent-rusty-root"]]) { $1 },
+                                                          environment: [:], configFile: nil, standardErrorIsTerminal: false)
+        #expect(!configuration.listen && configuration.printToConsole && configuration.timeouts.handshake == 0.5)
+        #expect(configuration.bind.map(\.port) == [1, 2] && configuration.maxConnections == 5 && configuration.network == .regtest)
+    }
 }
