@@ -10,7 +10,8 @@ import TestSupport
 /// configuration errors reported before anything starts.
 @Suite struct NodeCommandTests {
     static func status(pid: Int32, state: NodeStatus.State) -> NodeStatus {
-        NodeStatus(pid: pid, network: "regtest", startedAt: Date(timeIntervalSince1970: 1_796_029_200), state: state, height: 42,
+        NodeStatus(pid: pid, network: "regtest", startedAt: Date(timeIntervalSince1970: 1_796_029_200),
+                   updatedAt: Date(timeIntervalSince1970: 1_796_029_260.25), state: state, height: 42,
                    tipHash: String(repeating: "cd", count: 32), headers: 50, verificationProgress: 0.84,
                    peers: [NodeStatus.PeerSummary(id: 3, address: "127.0.0.1:40000", inbound: true, version: 70001,
                                                   userAgent: "/rusty:0.1.0/", startingHeight: 50, syncedHeight: 50, pingMillis: 2)],
@@ -53,6 +54,9 @@ import TestSupport
         #expect(status?["height"] as? Int == 42 && status?["state"] as? String == "syncing-blocks")
         #expect(status?["startedAt"] as? String == "2026-11-30T09:00:00.000Z")
         #expect(json.json["datadir"] as? String == directory)
+        // The document is NodeStatusOutput's, and encodes back to the same bytes.
+        let output = try JSONOutputTests.roundTrip(NodeStatusOutput.self, json.stdout)
+        #expect(output.status == Self.status(pid: getpid(), state: .syncingBlocks) && output.statusFile == directory + "/node-status.json")
     }
 
     @Test("configuration errors: a bad option is a usage error (64); a missing --conf or a bad rusty.conf line exits 1 naming it")
