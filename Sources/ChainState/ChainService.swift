@@ -64,6 +64,12 @@ public final class ChainService: @unchecked Sendable {
         try withWriter { try $0.utxo.coin(outpoint) }
     }
 
+    /// The blocks headers-first sync still needs: the best header chain's blocks that are not
+    /// stored, from the lowest (just above the last stored ancestor) upward, at most `limit`.
+    public func blocksToDownload(limit: Int) -> (firstHeight: UInt64, hashes: [Hash256]) {
+        withWriter { $0.blocksToDownload(limit: limit) }
+    }
+
     /// Writes everything pending to disk.
     public func flush() throws { try withWriter { try $0.flush() } }
 

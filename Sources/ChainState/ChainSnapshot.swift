@@ -46,9 +46,30 @@ public final class ChainSnapshot: @unchecked Sendable {
 
     /// Bitcoin's block locator of the active chain: the tip and the 10 blocks before it, then
     /// steps doubling back, always ending at genesis.
-    public func locator() -> [Hash256] {
+    public func locator() -> [Hash256] { Self.locator(from: tipNode) }
+
+    /// The locator of the best header chain (headers-first sync asks for what follows it).
+    public func bestHeaderLocator() -> [Hash256] { Self.locator(from: bestHeaderNode) }
+
+    /// The chain work of the best header chain and of the tip (big-endian, 32 bytes).
+    public var tipChainWork: UInt256 { tipNode.chainWork }
+    public var bestHeaderChainWork: UInt256 { bestHeaderNode.chainWork }
+
+    /// The chain work of an indexed header, nil when unknown.
+    public func chainWork(of hash: Hash256) -> UInt256? { lookup[hash]?.chainWork }
+
+    /// The height of any indexed header.
+    public func height(of hash: Hash256) -> UInt64? { lookup[hash]?.height }
+
+    /// Whether `hash` is an ancestor of (or is) the best header.
+    public func isOnBestHeaderChain(_ hash: Hash256) -> Bool {
+        guard let node = lookup[hash] else { return false }
+        return bestHeaderNode.ancestor(at: node.height) === node
+    }
+
+    static func locator(from start: BlockNode) -> [Hash256] {
         var hashes = [Hash256]()
-        var node = tipNode
+        var node = start
         var step: UInt64 = 1
         while true {
             hashes.append(node.hash)

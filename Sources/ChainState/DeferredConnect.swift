@@ -9,6 +9,10 @@ import Primitives
 struct UnverifiedBlock {
     var node: BlockNode
     var encoded: [UInt8]
+    /// The node was in the index as a header before its block came (headers-first sync): a
+    /// rejection returns it to header-only instead of forgetting it, since its descendants'
+    /// headers hang off it.
+    var headerOnlyBefore = false
 }
 
 /// A block connected with its signature checks deferred: what is left to verify, in order.
@@ -38,10 +42,13 @@ extension ChainState {
         if unverified.isEmpty && needsFlush { try flush() }
     }
 
-    /// Whether `block` is new and extends the tip, so it can be connected with `connectDeferred`.
-    /// Anything else (known blocks, side branches, reorganisations, orphans) goes through `accept`.
+    /// Whether `block` is new (or known by its header only) and extends the tip, so it can be
+    /// connected with `connectDeferred`. Anything else (known blocks, side branches,
+    /// reorganisations, orphans) goes through `accept`.
     public func canConnectDeferred(_ block: Block) -> Bool {
-        block.header.previousHash == tip.hash && nodes[block.hash] == nil
+        guard block.header.previousHash == tip.hash else { return false }
+        guard let known = nodes[block.hash] else { return true }
+        return !known.hasBlock && !known.isInvalid
     }
 
     /// Connects a block that extends the tip and passed the context-free rules (`txids` from
@@ -54,11 +61,14 @@ extension ChainState {
         precondition(canConnectDeferred(block))
         let hash = block.hash
         let parent = tip
-        let node = try checkedNode(for: block.header, hash: hash, parent: parent)
+        // A header that came first passed the header rules then: its node is reused, so the
+        // header-only descendants that hang off it stay attached.
+        let known = nodes[hash]
+        let node = try known ?? checkedNode(for: block.header, hash: hash, parent: parent)
         let delta = try contextualDelta(node, block, txids: txids)
-        addNode(node)
+        if let known { known.hasBlock = true } else { addNode(node) }
         pendingUndo[hash] = apply(delta, node: node, transactions: block.transactions.count)
-        unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded))
+        unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded, headerOnlyBefore: known != nil))
         return DeferredConnection(height: node.height, hash: hash, signatures: delta.signatureBatch, locations: delta.checkLocations,
                                   transactions: block.transactions.count, inputs: delta.inputCount)
     }
@@ -87,11 +97,15 @@ extension ChainState {
         try confirmDeferred(index)
         let bad = unverified[0]
         precondition(bad.node.hash == location.blockHash)
+        let headerOnlyBefore = Set(unverified.filter(\.headerOnlyBefore).map(\.node.hash))
         while tip !== bad.node.parent {
             let dropped = tip
             try disconnectTip()
             pendingUndo[dropped.hash] = nil
-            if dropped !== bad.node { nodes[dropped.hash] = nil }
+            if dropped !== bad.node {
+                // Back to what it was: a header awaiting its block, or unknown.
+                if headerOnlyBefore.contains(dropped.hash) { dropped.hasBlock = false } else { nodes[dropped.hash] = nil }
+            }
         }
         unverified.removeAll()
         // The dropped blocks may have been the best header.

@@ -37,3 +37,18 @@ extension ChainState {
         return .added
     }
 }
+
+extension ChainState {
+    /// See `ChainService.blocksToDownload`. A stored block's ancestors are all stored (a block
+    /// is stored only once its parent is), so the walk stops at the first stored node.
+    public func blocksToDownload(limit: Int) -> (firstHeight: UInt64, hashes: [Hash256]) {
+        var missing = [BlockNode]()
+        var node: BlockNode? = bestHeader
+        while let current = node, !current.hasBlock {
+            missing.append(current)
+            node = current.parent
+        }
+        let lowest = missing.reversed().prefix(max(0, limit))
+        return (lowest.first?.height ?? bestHeader.height + 1, lowest.map(\.hash))
+    }
+}

@@ -25,7 +25,8 @@ struct BlockOrder {
     /// False (counted as skipped or known invalid) for a block connected, waiting or judged invalid already.
     func isNew(_ block: Block, in state: ChainState, tally: ReportAccumulator) -> Bool {
         // The emptiness checks keep the common case (in order, nothing invalid) to one lookup.
-        if state.node(block.hash) != nil || (!waiting.isEmpty && waiting.contains(block.hash)) {
+        // A header-only node (headers-first sync) still needs its block.
+        if state.node(block.hash).map({ $0.hasBlock || $0.isInvalid }) == true || (!waiting.isEmpty && waiting.contains(block.hash)) {
             tally.report.skipped += 1
             return false
         }
@@ -40,7 +41,8 @@ struct BlockOrder {
     /// reported unconnected when the bound is reached. False when its parent is known.
     mutating func holdIfOrphan(_ pending: PendingBlock, in state: ChainState, tally: ReportAccumulator) -> Bool {
         let block = pending.block
-        guard state.node(block.header.previousHash) == nil else { return false }
+        // A parent known by its header alone (headers-first) is as missing as an unknown one.
+        guard state.node(block.header.previousHash)?.hasBlock != true else { return false }
         if !waiting.park(pending, hash: block.hash, parent: block.header.previousHash, bytes: pending.record.bytes.count) {
             tally.report.unconnected.append("\(pending.record.name): block \(block.header.height) (\(block.hash.hex)) not connected: "
                                             + "its parent \(block.header.previousHash.hex) is unknown and \(waiting.maxBytes >> 20) MiB of blocks already wait for theirs")

@@ -1,0 +1,47 @@
+// The P2P layer's settings, resolved by the node from its configuration.
+
+import AddressBook
+import Primitives
+
+public struct P2PSettings: Sendable {
+    /// Accept inbound connections on `bind` at `port`.
+    public var listen = true
+    public var bind: [String] = ["0.0.0.0"]
+    public var port: Int
+    /// Only these peers (no address manager, no other outbound).
+    public var connect: [PeerEndpoint] = []
+    /// Kept connected beside the automatic outbound connections.
+    public var addnode: [PeerEndpoint] = []
+    /// Bootstrap nodes: connect, ask for addresses, disconnect.
+    public var seednode: [PeerEndpoint] = []
+    /// The network's built-in seed list (Config/), used when the address manager is empty.
+    public var fixedSeeds: [PeerEndpoint] = []
+    public var maxConnections = 125
+    public var maxOutbound = 8
+    public var handshakeTimeout = 60.0
+    public var pingInterval = 120.0
+    public var pingTimeout = 1200.0
+    /// A peer holding up the download window's first block this long loses its slots.
+    public var stallTimeout = 2.0
+    /// Any single block request older than this disconnects its peer.
+    public var blockTimeout = 60.0
+    /// An unanswered getheaders older than this disconnects the peer.
+    public var headersTimeout = 120.0
+    /// Seconds between attempts to reach a `--connect`/`--addnode` peer.
+    public var reconnectInterval = 2.0
+    /// How long a `setban` lasts by default, and misbehaviour's discouragement is remembered.
+    public var banSeconds = 86_400.0
+    /// During initial sync, a header chain with at least this much work is stored even when it
+    /// does not beat the tip yet (zero: only work beyond the tip counts).
+    public var minimumChainWork = UInt256.zero
+    /// Regtest: loopback and private addresses are peers like any (test networks on one host).
+    public var allowLocalAddresses = false
+    public var userAgent = "/rusty:0.1.0/"
+    /// Bytes of downloaded blocks waiting for the verifier (besides the scheduler's own bound).
+    public var importBufferBytes = 64 << 20
+
+    public init(port: Int) { self.port = port }
+
+    /// Inbound slots: what the outbound ones leave.
+    var maxInbound: Int { max(0, maxConnections - maxOutbound) }
+}

@@ -1,0 +1,133 @@
+// One connection's state, owned by the peer manager (touched on its event loop only).
+
+import AddressBook
+import Foundation
+import NIOCore
+import Primitives
+import Wire
+
+/// Loop-confined (see `PeerManager`); marked Sendable so the loop's closures can carry it.
+final class Peer: @unchecked Sendable {
+    enum Kind: String {
+        /// Chosen from the address manager.
+        case outbound
+        /// `--connect` or `--addnode`: kept connected, never evicted.
+        case manual
+        /// `--seednode`: connect, ask for addresses, disconnect.
+        case seed
+        case inbound
+    }
+
+    let id: Int
+    let channel: Channel
+    let kind: Kind
+    let endpoint: PeerEndpoint
+    let connectedAt: Double
+    /// The nonce of our version message (self-connection detection).
+    let ourNonce: UInt64
+
+    var isInbound: Bool { kind == .inbound }
+    var version: VersionMessage?
+    var gotVerack = false
+    var handshakeDone: Bool { version != nil && gotVerack }
+    var disconnecting = false
+
+    // Sync.
+    var bestKnownHeight: UInt64 = 0
+    var sendHeaders = false
+    /// A getheaders is outstanding since this time.
+    var headersRequestedAt: Double?
+    var unconnectingHeaders = 0
+    var presync: HeaderPresync?
+    var unrequestedBlocks = 0
+    var knownBlocks = BoundedSet<Hash256>(capacity: 4096)
+
+    // Transactions.
+    var knownTransactions = BoundedSet<Hash256>(capacity: 5000)
+    var feeFilter: UInt64 = 0
+    var relayTransactions = true
+
+    // Serving getdata, one item at a time while the connection stays writable.
+    var pendingGetData: [InventoryItem] = []
+    var pendingGetDataStart = 0
+    var serving = false
+
+    // Liveness.
+    var pingNonce: UInt64?
+    var pingSentAt: Double = 0
+    var lastPingMillis: Double?
+    var minPingMillis: Double?
+
+    // Addresses.
+    var addressTokens = RateLimiter(burst: 1000, perSecond: 0.1)
+    var inventoryTokens = RateLimiter(burst: 50_000, perSecond: 10_000)
+    var addressOverruns = 0
+    var answeredGetAddr = false
+    var gotAddresses = false
+
+    // Eviction inputs and counters.
+    var lastBlockAt: Double = 0
+    var lastTransactionAt: Double = 0
+    var bytesReceived = 0
+    var bytesSent = 0
+
+    init(id: Int, channel: Channel, kind: Kind, endpoint: PeerEndpoint, connectedAt: Double, ourNonce: UInt64) {
+        self.id = id
+        self.channel = channel
+        self.kind = kind
+        self.endpoint = endpoint
+        self.connectedAt = connectedAt
+        self.ourNonce = ourNonce
+    }
+
+    var userAgent: String { version?.userAgent ?? "" }
+    var label: String { "peer \(id) (\(endpoint), \(kind.rawValue))" }
+}
+
+/// A set that forgets its oldest members past `capacity` (what a peer is known to have:
+/// bounded whatever it announces).
+struct BoundedSet<Element: Hashable> {
+    private var members = Set<Element>()
+    private var order: [Element] = []
+    private var head = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ element: Element) -> Bool { members.contains(element) }
+
+    mutating func insert(_ element: Element) {
+        guard members.insert(element).inserted else { return }
+        order.append(element)
+        if members.count > capacity {
+            members.remove(order[head])
+            head += 1
+            if head > capacity { order.removeFirst(head); head = 0 }
+        }
+    }
+
+    var count: Int { members.count }
+}
+
+/// A token bucket: `burst` tokens, refilled at `perSecond`.
+struct RateLimiter {
+    private var tokens: Double
+    private var updatedAt: Double?
+    let burst: Double
+    let perSecond: Double
+
+    init(burst: Double, perSecond: Double) {
+        self.burst = burst
+        self.perSecond = perSecond
+        tokens = burst
+    }
+
+    /// Takes up to `count` tokens; returns how many were available.
+    mutating func take(_ count: Int, now: Double) -> Int {
+        if let updatedAt { tokens = min(burst, tokens + max(0, now - updatedAt) * perSecond) }
+        updatedAt = now
+        let granted = min(Double(count), tokens.rounded(.down))
+        tokens -= granted
+        return Int(granted)
+    }
+}

@@ -1,0 +1,159 @@
+// Announcing and serving: new tips to peers (headers or inv), getdata for blocks and
+// transactions, transaction inventory to and from the pool.
+
+import ChainState
+import Foundation
+import Logging
+import Primitives
+import Wire
+
+extension PeerManager {
+    /// Listens to the chain's tip events (on the loop) for announcements and operator logs.
+    func followTip() {
+        let events = chain.tipEvents()
+        Task { [weak self] in
+            for await event in events {
+                guard let self else { return }
+                self.loop.execute { self.tipChanged(event) }
+            }
+        }
+    }
+
+    func tipChanged(_ event: TipEvent) {
+        switch event {
+        case let .connected(height, hash):
+            recentlyConnected.append(hash)
+            if recentlyConnected.count > Self.maxAnnouncedHeaders { recentlyConnected.removeFirst() }
+            let snapshot = chain.snapshot
+            // Announce once per publication (at its tip), and not while far behind the best header.
+            guard hash == snapshot.tipHash else { return }
+            if snapshot.bestHeaderHeight <= height + 1 {
+                logger.info("new tip: height \(height) \(hash.hex)")
+                announce(snapshot)
+            }
+            recentlyConnected.removeAll()
+        case .disconnected:
+            break
+        case .reorganized(let reorganization):
+            logger.notice(Logger.Message(stringLiteral: "reorganization: fork at height \(reorganization.forkHeight), \(reorganization.disconnected) blocks "
+                          + "disconnected, \(reorganization.connected) connected; tip \(reorganization.oldHeight) \(reorganization.oldTip.hex) "
+                          + "-> \(reorganization.newHeight) \(reorganization.newTip.hex)"))
+        }
+    }
+
+    /// Tells every peer that does not know it of the new tip: headers of the recently
+    /// connected blocks to peers that asked for headers (`sendheaders`), else an inv.
+    func announce(_ snapshot: ChainSnapshot) {
+        let tip = snapshot.tipHash
+        for peer in peers.values where peer.handshakeDone && !peer.disconnecting && peer.kind != .seed {
+            guard !peer.knownBlocks.contains(tip) else { continue }
+            if peer.sendHeaders {
+                let unknown = recentlyConnected.drop { peer.knownBlocks.contains($0) }
+                let headers = unknown.compactMap { snapshot.header($0) }
+                send(.headers(headers.isEmpty ? [snapshot.tipHeader] : headers), to: peer)
+            } else {
+                send(.inv([InventoryItem(type: .block, hash: tip)]), to: peer)
+            }
+            for hash in recentlyConnected { peer.knownBlocks.insert(hash) }
+            peer.knownBlocks.insert(tip)
+        }
+    }
+
+    func handleInv(_ items: [InventoryItem], from peer: Peer) {
+        let granted = peer.inventoryTokens.take(items.count, now: Self.now)
+        guard granted == items.count else {
+            return misbehaving(peer, "inventory flood (\(items.count) entries over its rate of 10,000 a second)")
+        }
+        let snapshot = chain.snapshot
+        var unknownBlock: Hash256?
+        var wanted = [InventoryItem]()
+        for item in items {
+            switch item.type {
+            case .block:
+                peer.knownBlocks.insert(item.hash)
+                if snapshot.header(item.hash) == nil { unknownBlock = item.hash }
+            case .transaction:
+                peer.knownTransactions.insert(item.hash)
+                if wanted.count < WireLimits.maxGetData && pool.wants(wtxid: item.hash) { wanted.append(item) }
+            }
+        }
+        if let unknownBlock, peer.headersRequestedAt == nil {
+            // Headers first: learn the block's header (and any before it) before asking for it.
+            requestHeaders(from: peer, locator: snapshot.bestHeaderLocator(), stop: unknownBlock)
+        }
+        if !wanted.isEmpty { send(.getdata(wanted), to: peer) }
+    }
+
+    func handleGetData(_ items: [InventoryItem], from peer: Peer) {
+        peer.pendingGetData += items
+        if peer.pendingGetData.count - peer.pendingGetDataStart > Self.maxPendingGetData {
+            return misbehaving(peer, "more than \(Self.maxPendingGetData) getdata entries waiting to be served")
+        }
+        serveGetData(peer)
+    }
+
+    static let maxPendingGetData = 5_000
+
+    /// Serves queued getdata entries in order while the connection takes more; blocks are
+    /// read off the loop (the writer may be busy) one at a time.
+    func serveGetData(_ peer: Peer) {
+        var missing = [InventoryItem]()
+        defer { if !missing.isEmpty { send(.notfound(missing), to: peer) } }
+        while !peer.serving && !peer.disconnecting && peer.pendingGetDataStart < peer.pendingGetData.count && peer.channel.isWritable {
+            let item = peer.pendingGetData[peer.pendingGetDataStart]
+            peer.pendingGetDataStart += 1
+            switch item.type {
+            case .transaction:
+                if let transaction = pool.transaction(wtxid: item.hash) { send(.tx(transaction), to: peer) } else { missing.append(item) }
+            case .block:
+                peer.serving = true
+                let chain = self.chain
+                servingQueue.async {
+                    let bytes = try? chain.block(item.hash)
+                    self.loop.execute {
+                        peer.serving = false
+                        if let bytes, let message = try? Message.decode(command: "block", payload: bytes) {
+                            self.send(message, to: peer)
+                            peer.knownBlocks.insert(item.hash)
+                        } else {
+                            self.send(.notfound([item]), to: peer)
+                        }
+                        self.serveGetData(peer)
+                    }
+                }
+            }
+        }
+        if peer.pendingGetDataStart == peer.pendingGetData.count {
+            peer.pendingGetData.removeAll(keepingCapacity: true)
+            peer.pendingGetDataStart = 0
+        }
+    }
+
+    func handleTransaction(_ transaction: Transaction, from peer: Peer) {
+        let wtxid = transaction.wtxid
+        peer.knownTransactions.insert(wtxid)
+        peer.lastTransactionAt = Self.now
+        switch pool.accept(transaction, from: peer.label) {
+        case let .accepted(wtxid, feeRate):
+            for other in peers.values where other.handshakeDone && other.relayTransactions && other.kind != .seed
+                && !other.knownTransactions.contains(wtxid) && other.feeFilter <= feeRate {
+                other.knownTransactions.insert(wtxid)
+                send(.inv([InventoryItem(type: .transaction, hash: wtxid)]), to: other)
+            }
+        case let .rejected(rule, penalize):
+            if penalize { return misbehaving(peer, "invalid transaction \(wtxid.hex): \(rule)") }
+            logger.debug("\(peer.label): transaction \(wtxid.hex) not accepted: \(rule)")
+        case .ignored:
+            break
+        }
+    }
+
+    func handleMempool(from peer: Peer) {
+        let inventory = pool.inventory(minimumFeeRate: peer.feeFilter)
+        for start in stride(from: 0, to: inventory.count, by: WireLimits.maxInventory) {
+            let chunk = inventory[start..<min(inventory.count, start + WireLimits.maxInventory)]
+            for wtxid in chunk { peer.knownTransactions.insert(wtxid) }
+            send(.inv(chunk.map { InventoryItem(type: .transaction, hash: $0) }), to: peer)
+        }
+    }
+}

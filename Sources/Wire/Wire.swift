@@ -1,1 +1,0 @@
-// The P2P wire protocol: framing and typed messages (docs/PROTOCOL.md section 12). No I/O.
