@@ -104,4 +104,34 @@ import TestSupport
         #expect(!configuration.listen && configuration.printToConsole && configuration.timeouts.handshake == 0.5)
         #expect(configuration.bind.map(\.port) == [1, 2] && configuration.maxConnections == 5 && configuration.network == .regtest)
     }
+
+    @Test("end to end: a datadir in use by mine is named (exit 1); then a node runs on it, --status reports it, SIGTERM stops it and --status says so")
+    func runningNode() throws {
+        let root = Rusty.temporary("node-run")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = root.path + "/regtest"
+        let node = ["node", "--datadir", root.path, "--network", "regtest", "--port", "0", "--bind", "127.0.0.1", "--no-printtoconsole"]
+        // The node's chain state is the directory other commands take as --datadir.
+        let miner = try Background(["mine", "--datadir", directory, "--backend", "scalar", "--key", String(repeating: "11", count: 32)])
+        #expect(Background.waitFor(30) { miner.stdout.contains("accepted block") }, "\(miner.stderr)")
+        let busy = try Rusty.run(node, timeout: 60)
+        #expect(busy.status == 1 && busy.stderr == "rusty: \(directory): in use by another process\n", "\(busy.stderr)")
+        miner.stop(SIGINT)
+        #expect(miner.process.terminationStatus == 0)
+
+        let running = try Background(node)
+        defer { running.stop() }
+        #expect(Background.waitFor(30) { (try? Rusty.run(["node", "--status", "--datadir", root.path, "--network", "regtest"]).status) == 0 },
+                "\(running.stderr)")
+        let status = try Rusty.run(["node", "--status", "--json", "--datadir", root.path, "--network", "regtest"], timeout: 60)
+        let document = status.json["status"] as? [String: Any]
+        #expect(document?["pid"] as? Int == Int(running.process.processIdentifier) && (document?["height"] as? Int ?? 0) >= 1,
+                "\(status.stdout)")
+        running.stop(SIGTERM, timeout: 60)
+        #expect(running.process.terminationReason == .exit, "\(running.stderr)")
+        let after = try Rusty.run(["node", "--status", "--datadir", root.path, "--network", "regtest"], timeout: 60)
+        #expect(after.status == 1 && after.stderr.hasPrefix("rusty: no node is running on \(directory) (the last one, pid \(running.process.processIdentifier), was stopped"),
+                "\(after.stderr)")
+        #expect(try String(contentsOfFile: directory + "/debug.log", encoding: .utf8).contains(" INFO [p2p] listening on 127.0.0.1:"))
+    }
 }
