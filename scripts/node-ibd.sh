@@ -37,7 +37,7 @@ trap cleanup EXIT
 # The seeding nodes' datadir: the chain verified once, copied per seed.
 "$RUSTY" verify-chain --network regtest --datadir "$work/seed/regtest" "$chain" --backend "$backend" --threads "$threads" --json > "$work/seed.json"
 height=$(grep -o '"height":[0-9]*' "$work/seed.json" | head -1 | cut -d: -f2)
-digest=$(grep -o '"digest":"[0-9a-f]*"' "$work/seed.json" | head -1 | cut -d'"' -f4)
+digest=$("$RUSTY" utxo-info --datadir "$work/seed/regtest" --json | grep -o '"digest":"[0-9a-f]*"' | cut -d'"' -f4)
 echo "chain: height $height, UTXO digest $digest; backend $backend, threads $threads" >&2
 
 status_field() { grep -o "\"$2\" *: *[0-9]*" "$1/regtest/node-status.json" 2>/dev/null | head -1 | sed 's/.*: *//'; }
