@@ -27,6 +27,8 @@ public final class ChainService: @unchecked Sendable {
     private var subscribers: [UInt64: AsyncStream<TipEvent>.Continuation] = [:]
     private var nextSubscriber: UInt64 = 0
     private let lookup: NodeLookup
+    /// Writer sections completed (guarded by `writer`).
+    private var completedWrites: UInt64 = 0
 
     /// Takes ownership of `state`: from now on use it only through this service.
     public init(_ state: ChainState) {
@@ -65,9 +67,15 @@ public final class ChainService: @unchecked Sendable {
     }
 
     /// The blocks headers-first sync still needs: the best header chain's blocks that are not
-    /// stored, from the lowest (just above the last stored ancestor) upward, at most `limit`.
-    public func blocksToDownload(limit: Int) -> (firstHeight: UInt64, hashes: [Hash256]) {
-        withWriter { $0.blocksToDownload(limit: limit) }
+    /// stored, from the lowest (just above the last stored ancestor) upward, at most `limit`;
+    /// and `version`, the number of writer sections completed before it was computed: of two
+    /// answers the one with the greater version is at least as recent (equal versions, equal
+    /// answers), whatever order their callers see them in.
+    public func blocksToDownload(limit: Int) -> (firstHeight: UInt64, hashes: [Hash256], version: UInt64) {
+        withWriter { state in
+            let target = state.blocksToDownload(limit: limit)
+            return (target.firstHeight, target.hashes, completedWrites)
+        }
     }
 
     /// Writes everything pending to disk.
@@ -78,6 +86,7 @@ public final class ChainService: @unchecked Sendable {
     public func withWriter<T>(_ body: (ChainState) throws -> T) rethrows -> T {
         writer.lock()
         defer {
+            completedWrites += 1
             publish()
             writer.unlock()
         }

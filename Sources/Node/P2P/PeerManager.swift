@@ -50,6 +50,7 @@ public final class PeerManager: @unchecked Sendable {
     /// Hashes handed to the importer and not yet connected, in order.
     var importing: [Hash256] = []
     var targetSequence: UInt64 = 0
+    var lastTargetRefresh: Double = 0
     var listeners: [Channel] = []
     var timer: RepeatedTask?
     var stopping = false
@@ -189,12 +190,17 @@ public final class PeerManager: @unchecked Sendable {
         lastAttempt[endpoint] = Self.now
         if kind == .outbound { addresses.markAttempt(endpoint, now: Self.unixTime) }
         let host = Self.host(endpoint)
+        // The peer is registered when its channel is set up, before the connect completes; a
+        // failed connect never makes the channel active or inactive, so it is removed here.
+        final class Registration: @unchecked Sendable { var id: Int? }
+        let registration = Registration()
         ClientBootstrap(group: loop)
             .connectTimeout(.seconds(5))
             .channelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let id = self.register(channel, kind: kind, endpoint: endpoint)
+                    registration.id = id
                     try self.addHandlers(channel, id: id)
                 }
             }
@@ -203,6 +209,7 @@ public final class PeerManager: @unchecked Sendable {
                 connecting.remove(endpoint)
                 if kind == .outbound { connectingOutbound -= 1 }
                 if case .failure(let error) = result {
+                    if let id = registration.id { peers[id] = nil }
                     logger.debug("could not connect to \(endpoint): \(error)")
                 }
             }
@@ -400,6 +407,14 @@ public final class PeerManager: @unchecked Sendable {
             if let peer = peers[id] { disconnect(peer, "stalled block download") }
         }
         maintainConnections()
+        // Idle while blocks are missing (nothing asked for, nothing being imported): ask the
+        // chain state again rather than trust a target that may have been superseded.
+        let snapshot = chain.snapshot
+        if snapshot.tipHeight < snapshot.bestHeaderHeight && scheduler.inFlightCount == 0 && importing.isEmpty
+            && now - lastTargetRefresh >= 1 {
+            lastTargetRefresh = now
+            refreshDownloadTarget()
+        }
         requestBlocks()
         logSyncProgress(now: now)
     }

@@ -58,13 +58,13 @@ extension PeerManager {
         let chain = self.chain
         chainQueue.async {
             let target = chain.blocksToDownload(limit: Self.targetLimit)
-            let sequence = chain.snapshot.sequence
-            self.loop.execute { self.applyTarget(target, sequence: sequence) }
+            self.loop.execute { self.applyTarget((target.firstHeight, target.hashes), sequence: target.version) }
         }
     }
 
     /// A new download target (after headers or an import run); blocks already handed to the
-    /// importer are left out. Answers older than one already applied are dropped.
+    /// importer are left out. Answers older than one already applied are dropped (`sequence`:
+    /// `ChainService.blocksToDownload`'s version).
     func applyTarget(_ target: (firstHeight: UInt64, hashes: [Hash256]), sequence: UInt64) {
         guard sequence >= targetSequence else { return }
         targetSequence = sequence
@@ -83,6 +83,10 @@ extension PeerManager {
     func importRunEnded(_ outcome: BlockImporter.RunOutcome) {
         importing.removeFirst(min(importing.count, outcome.consumed + outcome.dropped))
         if let failure = outcome.failure {
+            // The blocks after the rejected one were dropped unconnected: fetch again whatever
+            // the chain state still misses (from other peers: the sender is dropped below).
+            scheduler.forgetHandedOut()
+            importing.removeAll()
             if let origin = failure.origin, let peer = peers[origin] {
                 misbehaving(peer, "sent an invalid block: \(failure.message)")
             } else {

@@ -147,7 +147,7 @@ final class BlockImporter: @unchecked Sendable {
         var options = self.options
         options.shouldStop = { [self] in isStopped }
         var failure: (origin: Int?, message: String)?
-        let target: (firstHeight: UInt64, hashes: [Hash256]) = chain.withWriter { state in
+        chain.withWriter { state in
             do {
                 let report = try VerificationPipeline(state: state, options: options).run([.stream(stream)])
                 if let message = report.failure { failure = (report.rejected?.origin.flatMap { Int($0) }, message) }
@@ -156,15 +156,15 @@ final class BlockImporter: @unchecked Sendable {
             }
             stream.close()
             do { try state.flush() } catch { logger.critical("could not flush the chain state: \(error)") }
-            return state.blocksToDownload(limit: PeerManager.targetLimit)
         }
+        let target = chain.blocksToDownload(limit: PeerManager.targetLimit)
         // The feeder ends at once when the stream is closed.
         while !pushed.isDone(feeder) { Thread.sleep(forTimeInterval: 0.001) }
         condition.withLock { currentStream = nil }
         // After a rejection, what was queued behind the bad block may build on it.
         let dropped = failure != nil ? dropPending() : 0
-        onRunEnded?(RunOutcome(consumed: pushed.value, dropped: dropped, failure: failure, target: target,
-                               sequence: chain.snapshot.sequence))
+        onRunEnded?(RunOutcome(consumed: pushed.value, dropped: dropped, failure: failure,
+                               target: (target.firstHeight, target.hashes), sequence: target.version))
     }
 }
 

@@ -139,6 +139,12 @@ public struct DownloadScheduler {
         // (`noteWindow`), or a node that retargets at every headers message would never evict.
     }
 
+    /// Forgets every hand-out: the next `setTarget` hands out again whatever of its target
+    /// arrives (the importer dropped what it was given, e.g. after a rejected block).
+    public mutating func forgetHandedOut() {
+        handedOut.removeAll()
+    }
+
     /// The lowest not-yet-requested hashes inside the window that `peer` can serve (up to
     /// `peerBestHeight`), up to its free slots, marked in flight for it at `now`.
     public mutating func requests(for peer: PeerID, peerBestHeight: UInt64, now: Double) -> [Hash256] {

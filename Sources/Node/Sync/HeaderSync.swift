@@ -214,7 +214,7 @@ extension PeerManager {
                 if added > 0 {
                     self.logger.debug("\(peer.label): \(added) new headers, best header now height \(snapshot.bestHeaderHeight)")
                 }
-                self.applyTarget(target, sequence: snapshot.sequence)
+                self.applyTarget((target.firstHeight, target.hashes), sequence: target.version)
                 if continueAfter, let last = headers.last {
                     self.requestHeaders(from: peer, locator: [last.hash] + snapshot.bestHeaderLocator())
                 } else if self.headerSyncPeer == peer.id {
