@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+
+/// Fresh nodes sync a 2,100-block chain over loopback TCP, from one peer and from three at
+/// once, and after a SIGKILL mid-sync; each ends with exactly verify-chain's UTXO set.
+final class SyncTests: NetworkTestCase {
+    nonisolated(unsafe) static var fixture: ClassFixture<ChainFixture>?
+
+    override class func setUp() {
+        super.setUp()
+        // Few transactions per block: the tests are about the network, not verification speed.
+        fixture = ClassFixture { try ChainFixture.make("sync", blocks: 2_100, transactionsPerBlock: 2, seed: 0x5eed_0001) }
+    }
+
+    override class func tearDown() {
+        fixture?.value?.remove()
+        fixture = nil
+        super.tearDown()
+    }
+
+    private func chain() throws -> ChainFixture { try XCTUnwrap(Self.fixture).get() }
+
+    private func atTip(_ chain: ChainFixture) -> (NodeStatus) -> Bool {
+        { $0.height == chain.height && $0.tipHash == chain.tipHash }
+    }
+
+    func testFreshNodeSyncsFromOnePeer() throws {
+        let chain = try chain()
+        let source = try network.makeNode("source", from: chain.template)
+        try source.start(["--listen"])
+        try source.wait("listening at the chain's tip", timeout: 60) { self.atTip(chain)($0) && $0.state != "starting" }
+
+        let fresh = try network.makeNode("fresh")
+        let started = Date()
+        try fresh.start(["--connect", source.endpoint])
+        try fresh.wait("sync to the tip", timeout: 150, atTip(chain))
+        try fresh.wait("state synced", timeout: 15) { $0.state == "synced" }
+        print("[time] one peer: \(chain.height) blocks synced in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        XCTAssertFalse(logLines(fresh, containing: "sync: caught up").isEmpty, "debug.log has the caught-up line")
+        try fresh.stop()
+        try assertChainState(fresh, height: chain.height, tipHash: chain.tipHash, digest: chain.utxoDigest)
+    }
+
+    func testFreshNodeSyncsFromThreePeersAtOnce() throws {
+        let chain = try chain()
+        let sources = try (1...3).map { try network.makeNode("source\($0)", from: chain.template) }
+        for source in sources { try source.start(["--listen"]) }
+        try network.waitAll(sources, "sources at the tip", timeout: 60, atTip(chain))
+
+        let fresh = try network.makeNode("fresh")
+        let started = Date()
+        try fresh.start(sources.flatMap { ["--connect", $0.endpoint] })
+        var peakPeers = 0
+        try fresh.wait("sync to the tip", timeout: 150) { status in
+            peakPeers = max(peakPeers, status.peers.count)
+            return self.atTip(chain)(status)
+        }
+        print("[time] three peers: \(chain.height) blocks synced in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        try fresh.wait("three outbound peers", timeout: 20) { $0.outboundCount == 3 && $0.peers.count == 3 }
+        // All three handshakes happened (each source logged as an outbound peer of the fresh node).
+        for source in sources {
+            XCTAssertFalse(logLines(fresh, containing: "connected: \(source.endpoint) outbound").isEmpty, "fresh node connected to \(source.name)")
+        }
+        print("[peers] most peers seen during the sync: \(peakPeers)")
+        try fresh.stop()
+        try assertChainState(fresh, height: chain.height, tipHash: chain.tipHash, digest: chain.utxoDigest)
+    }
+
+    func testNodeKilledMidSyncRestartsAndCompletes() throws {
+        let chain = try chain()
+        let source = try network.makeNode("source", from: chain.template)
+        try source.start(["--listen"])
+        try source.wait("at the chain's tip", timeout: 60, atTip(chain))
+
+        let fresh = try network.makeNode("fresh")
+        try fresh.start(["--connect", source.endpoint])
+        // Some blocks in, far from the end: the kill lands while blocks are being imported.
+        let before = try fresh.wait("some blocks", timeout: 120) { $0.height >= 100 }
+        fresh.kill()
+        print("[kill] SIGKILL at height \(before.height) of \(chain.height)")
+        XCTAssertLessThan(before.height, chain.height, "the node must still be syncing when killed (else the test shows nothing)")
+
+        try fresh.start(["--connect", source.endpoint])
+        let resumed = try fresh.wait("a status after the restart", timeout: 60) { _ in true }
+        print("[kill] restarted at height \(resumed.height)")
+        try fresh.wait("sync to the tip after the restart", timeout: 150, atTip(chain))
+        try fresh.stop()
+        try assertChainState(fresh, height: chain.height, tipHash: chain.tipHash, digest: chain.utxoDigest)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+
+/// Several nodes on a common chain: partitions that mine apart and then join converge on the
+/// most-work chain, and a block mined at one end of a line of five reaches the other end.
+final class TopologyTests: NetworkTestCase {
+    nonisolated(unsafe) static var fixture: ClassFixture<ChainFixture>?
+
+    override class func setUp() {
+        super.setUp()
+        fixture = ClassFixture { try ChainFixture.make("topology", blocks: 150, transactionsPerBlock: 2, seed: 0x5eed_0002) }
+    }
+
+    override class func tearDown() {
+        fixture?.value?.remove()
+        fixture = nil
+        super.tearDown()
+    }
+
+    private func chain() throws -> ChainFixture { try XCTUnwrap(Self.fixture).get() }
+
+    func testPartitionsConvergeOnTheMostWorkChain() throws {
+        let chain = try chain()
+        let a1 = try network.makeNode("a1", from: chain.template), a2 = try network.makeNode("a2", from: chain.template)
+        let b1 = try network.makeNode("b1", from: chain.template), b2 = try network.makeNode("b2", from: chain.template)
+        try a1.start(["--listen"])
+        try b1.start(["--listen"])
+        try a2.start(["--listen", "--addnode", a1.endpoint])
+        try b2.start(["--listen", "--addnode", b1.endpoint])
+        let all = [a1, a2, b1, b2]
+        try network.waitAll(all, "each partition connected on the common chain", timeout: 60) {
+            // At least: a listener also dials back the address its peer advertised.
+            $0.peers.count >= 1 && $0.height == chain.height && $0.tipHash == chain.tipHash
+        }
+
+        // Each side mines apart; b mines more blocks at the same (limit) difficulty: more work.
+        try a1.stop()
+        let aTip = try a1.mine(2)
+        try a1.start(["--listen"])
+        try b1.stop()
+        let bTip = try b1.mine(4)
+        try b1.start(["--listen"])
+        XCTAssertNotEqual(aTip, bTip)
+        try network.waitAll([a1, a2], "side a on its own 2 blocks", timeout: 60) { $0.tipHash == aTip && $0.height == chain.height + 2 }
+        try network.waitAll([b1, b2], "side b on its own 4 blocks", timeout: 60) { $0.tipHash == bTip && $0.height == chain.height + 4 }
+
+        // Join: a2 comes back connected to both sides.
+        try a2.stop()
+        try a2.start(["--listen", "--addnode", a1.endpoint, "--addnode", b1.endpoint])
+        try network.waitAll(all, "every node on side b's chain", timeout: 90) { $0.tipHash == bTip && $0.height == chain.height + 4 }
+        for node in [a1, a2] {
+            let lines = logLines(node, containing: "reorganization: fork at height \(chain.height)")
+            XCTAssertFalse(lines.isEmpty, "\(node.name) logged its reorganization from side a's chain to side b's")
+        }
+        for node in [b1, b2] {
+            XCTAssertTrue(logLines(node, containing: "reorganization").isEmpty, "\(node.name) had the most work all along: no reorganization")
+        }
+    }
+
+    func testBlockMinedAtOneEndReachesEveryNodeOfALine() throws {
+        let chain = try chain()
+        let nodes = try (1...5).map { try network.makeNode("n\($0)", from: chain.template) }
+        // n1 -> n2 <- n3 -> n4 <- n5: n2 and n4 listen, the others only --connect. So no node
+        // learns a listening address it could dial on its own (a listener would advertise
+        // itself to its outbound peers, whose address managers would then add links), and
+        // the line stays a line: the block has to be relayed across four hops.
+        try nodes[1].start(["--listen"])
+        try nodes[3].start(["--listen"])
+        try nodes[0].start(["--connect", nodes[1].endpoint])
+        try nodes[2].start(["--connect", nodes[1].endpoint, "--connect", nodes[3].endpoint])
+        try nodes[4].start(["--connect", nodes[3].endpoint])
+        let expectedPeers = [1, 2, 2, 2, 1]
+        for (node, peers) in zip(nodes, expectedPeers) {
+            try node.wait("\(peers) peers on the common chain", timeout: 60) { $0.peers.count == peers && $0.tipHash == chain.tipHash }
+        }
+
+        try nodes[0].stop()
+        let tip = try nodes[0].mine(1)
+        let restarted = Date()
+        try nodes[0].start(nodes[0].arguments)
+        try network.waitAll(nodes, "the new block everywhere", timeout: 60) { $0.tipHash == tip && $0.height == chain.height + 1 }
+        print("[time] line of 5: the block reached n5 within \(String(format: "%.1f", Date().timeIntervalSince(restarted))) s of n1's restart")
+        XCTAssertFalse(logLines(nodes[4], containing: "new tip: height \(chain.height + 1) \(tip)").isEmpty, "n5 logged the new tip")
+        // The line stayed a line, so the block came through n2, n3 and n4.
+        for (node, peers) in zip(nodes, expectedPeers) { XCTAssertEqual(node.status()?.peers.count, peers, "\(node.name)'s peers") }
+    }
+}
