@@ -217,14 +217,16 @@ final class HostilePeerTests: NetworkTestCase {
         let headers = Self.honestHeaders
         let target = try network.makeNode("target")
         try target.start(["--listen"])
-        try target.wait("up", timeout: 30) { $0.state != "starting" }
+        try target.wait("listening", timeout: 30) { ($0.raw["listening"] as? [Any])?.isEmpty == false }
 
         // The staller claims the whole chain, serves its headers honestly, and never a block.
         let staller = try WirePeer(port: target.port)
         defer { staller.close() }
+        let heightOf = Dictionary(uniqueKeysWithValues: headers.enumerated().map { ($0.element.hash, $0.offset + 1) })
         staller.headersProvider = { locator, _ in
-            let index = locator.lazy.compactMap { hash in headers.firstIndex { $0.hash == hash } }.first.map { $0 + 1 } ?? 0
-            return Array(headers[index..<min(headers.count, index + WireLimits.maxHeaders)])
+            // Like a node: the headers after the first locator hash it knows (genesis: none known).
+            let start = locator.lazy.compactMap { heightOf[$0] }.first ?? 0
+            return Array(headers[start..<min(headers.count, start + WireLimits.maxHeaders)])
         }
         try staller.handshake(bestHeight: UInt64(chain.height))
         try target.wait("the staller's headers", timeout: 60) { $0.headers == chain.height }

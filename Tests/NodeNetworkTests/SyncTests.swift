@@ -28,7 +28,7 @@ final class SyncTests: NetworkTestCase {
         let chain = try chain()
         let source = try network.makeNode("source", from: chain.template)
         try source.start(["--listen"])
-        try source.wait("listening at the chain's tip", timeout: 60) { self.atTip(chain)($0) && $0.state != "starting" }
+        try source.wait("at the chain's tip", timeout: 60, atTip(chain))
 
         let fresh = try network.makeNode("fresh")
         let started = Date()

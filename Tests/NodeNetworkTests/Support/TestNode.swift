@@ -52,8 +52,8 @@ final class TestNode {
         // Files, not pipes: nothing reads them while the node runs, so a pipe could fill up.
         let out = root.appendingPathComponent("stdout-\(runs).txt")
         let err = root.appendingPathComponent("stderr-\(runs).txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
@@ -65,7 +65,7 @@ final class TestNode {
     /// the node did not exit by itself with status 0.
     func stop(timeout: Double = 30) throws {
         guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        Glibc.kill(process.processIdentifier, SIGTERM)
         let exited = TestSupport.waitBounded(process, seconds: remaining(timeout))
         guard exited else { throw NetworkTestError("\(name) did not stop within \(Int(timeout)) s of SIGTERM (killed)") }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {

@@ -33,7 +33,7 @@ final class WirePeer: @unchecked Sendable {
     init(port: Int, magic: [UInt8] = ChainFixture.regtestMagic) throws {
         self.magic = magic
         nodePort = port
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw NetworkTestError("socket: \(String(cString: strerror(errno)))") }
         var address = LoopbackAddress.make(port: port)
         let connected = withUnsafePointer(to: &address) {
@@ -49,6 +49,7 @@ final class WirePeer: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &local) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
+        self.fd = fd
         localPort = Int(UInt16(bigEndian: local.sin_port))
         // Short receive timeout: the reader wakes up to notice `close`. Bounded sends: a node
         // that stops reading fails the write instead of hanging the test.
@@ -146,7 +147,7 @@ final class WirePeer: @unchecked Sendable {
         guard first else { return }
         shutdown(fd, Int32(SHUT_RDWR))
         readerDone.wait()
-        writeLock.withLock { Glibc.close(fd) }
+        writeLock.withLock { _ = Glibc.close(fd) }
     }
 
     private func readLoop() {
