@@ -11,6 +11,10 @@ public enum BlockSource {
     case datadirFile(String, end: Int)
     /// The best chain stored in another chain state, from height 1 (re-verification).
     case stored(ChainState, label: String)
+    /// Blocks pushed by another thread while the run goes on (a node's download); the run
+    /// ends when the stream is finished and drained, or closed. Progress counts its bytes,
+    /// but its total is unknown (the fraction stays 0).
+    case stream(BlockStream)
 
     /// One record as read, with what messages call it.
     struct Record: Sendable {
@@ -23,11 +27,30 @@ public enum BlockSource {
         var units: Int
         /// From a `.datadirFile` source.
         var fromDatadir = false
+        /// From a `.stream`: `file` is its label, `offset` the block's number in it (from 1).
+        var streamed = false
+        /// Who supplied it (a stream's peer), for the caller to act on a rejection.
+        var origin: String? = nil
 
         /// How a record is named in messages.
-        var name: String { stored ? "\(file): stored block at height \(offset)" : "\(file): record at byte \(offset)" }
+        var name: String {
+            if streamed { return "\(file): block \(offset) of the stream" + (origin.map { " (from \($0))" } ?? "") }
+            return stored ? "\(file): stored block at height \(offset)" : "\(file): record at byte \(offset)"
+        }
         /// How a record that does not decode is named.
-        var malformedName: String { stored ? name : "\(file): block record at byte \(offset)" }
+        var malformedName: String { stored || streamed ? name : "\(file): block record at byte \(offset)" }
+
+        /// A stream's block as a record.
+        init(stream: BlockStream, _ taken: BlockStream.Taken) {
+            self.init(file: stream.label, offset: taken.number, bytes: taken.bytes, stored: false, units: taken.bytes.count,
+                      streamed: true, origin: taken.origin)
+        }
+
+        init(file: String, offset: Int, bytes: [UInt8], stored: Bool, units: Int, fromDatadir: Bool = false, streamed: Bool = false,
+             origin: String? = nil) {
+            (self.file, self.offset, self.bytes, self.stored, self.units) = (file, offset, bytes, stored, units)
+            (self.fromDatadir, self.streamed, self.origin) = (fromDatadir, streamed, origin)
+        }
     }
 
     /// A stored block that could not be read, named by label and height.
@@ -57,6 +80,9 @@ public enum BlockSource {
                 }
                 try body(Record(file: label, offset: Int(node.height), bytes: bytes, stored: true, units: 1))
             }
+        case .stream(let stream):
+            // One at a time: the sequential verifier takes no chunks.
+            while let taken = stream.take(maxCount: 1, maxBytes: .max).first { try body(Record(stream: stream, taken)) }
         }
     }
 
@@ -70,6 +96,8 @@ public enum BlockSource {
                 return total + end
             case .stored(let state, _):
                 return total + Int(state.tip.height)
+            case .stream:
+                return total
             }
         }
     }

@@ -31,6 +31,24 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         return take()
     }
 
+    enum TimedPop {
+        case item(Element)
+        case timedOut
+        case ended
+    }
+
+    /// Like `pop`, but gives up after `seconds` with nothing to take.
+    func pop(waitingAtMost seconds: Double) -> TimedPop {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while head == items.count && !closed {
+            if !condition.wait(until: deadline) { break }
+        }
+        if let element = take() { return .item(element) }
+        return closed ? .ended : .timedOut
+    }
+
     func tryPop() -> Element? {
         condition.lock()
         defer { condition.unlock() }

@@ -1,4 +1,5 @@
 import ChainState
+import Primitives
 
 /// Stage 5, on the UTXO stage's thread: tracks the blocks connected with deferred signatures,
 /// confirms them as their batches verify (their records join the next flush), rolls the
@@ -11,6 +12,9 @@ final class CommitStage {
         var inputs: Int
         var signatures: Int
         var fromDatadir: Bool
+        var hash: Hash256
+        var height: UInt64
+        var origin: String?
     }
 
     private let state: ChainState
@@ -33,7 +37,8 @@ final class CommitStage {
     /// Hands a block connected with deferred signatures to the signature stage.
     func submit(_ connection: DeferredConnection, record: BlockSource.Record) {
         origins.append(Origin(name: record.name, transactions: connection.transactions, inputs: connection.inputs,
-                              signatures: connection.signatures.count, fromDatadir: record.fromDatadir))
+                              signatures: connection.signatures.count, fromDatadir: record.fromDatadir, hash: connection.hash,
+                              height: connection.height, origin: record.origin))
         tally.connected(transactions: connection.transactions, inputs: connection.inputs, signatures: connection.signatures.count)
         let pushStart = StageClock.now
         signatureQueue.push(.block(connection), weight: connection.signatures.count + 1)
@@ -85,6 +90,8 @@ final class CommitStage {
             let error = try state.rejectDeferred(index: index, location: location)
             let rejected = origins[originsHead + index]
             tally.fail("\(rejected.name): \(error)")
+            tally.report.rejected = VerificationReport.RejectedBlock(hash: rejected.hash, height: rejected.height, origin: rejected.origin,
+                                                                     record: rejected.name, malformed: false)
             tally.report.failureInDatadirFile = rejected.fromDatadir
             // The rejected block and every later one are not connected.
             for dropped in origins[(originsHead + index)...] {

@@ -42,7 +42,9 @@ enum ContextFreeStage {
                                                     encoded: record.bytes, spans: spans).txids
             return .block(block, txids: txids, record: record)
         } catch {
-            return .malformed("\(record.malformedName): \(error)")
+            var named = record
+            named.bytes = []  // only its name and origin are needed now
+            return .malformed("\(record.malformedName): \(error)", record: named)
         }
     }
 }

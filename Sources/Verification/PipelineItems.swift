@@ -15,7 +15,8 @@ enum Parsed: Sendable {
     /// `txids` is nil when a context-free rule failed (the block then goes through `accept`,
     /// which reports the rule).
     case block(Block, txids: [Hash256]?, record: BlockSource.Record)
-    case malformed(String)
+    /// A record that does not decode, with the record (for `Report.rejected`).
+    case malformed(String, record: BlockSource.Record)
     case readFailure(String)
 }
 

@@ -20,6 +20,19 @@ enum ReadStage {
         }
         do {
             for source in sources {
+                if case .stream(let stream) = source {
+                    // A chunk as soon as anything came (never waiting to fill one); the time
+                    // spent waiting for the network is not read time.
+                    guard emit() else { throw CancellationError() }
+                    while true {
+                        let taken = stream.take(maxCount: chunkBlocks, maxBytes: 8 << 20)
+                        started = StageClock.now
+                        guard !taken.isEmpty else { break }
+                        chunk = taken.map { BlockSource.Record(stream: stream, $0) }
+                        guard emit() else { throw CancellationError() }
+                    }
+                    continue
+                }
                 try source.forEachRecord(magic: magic) { record in
                     chunk.append(record)
                     chunkBytes += record.bytes.count

@@ -1,4 +1,5 @@
 import ChainState
+import Primitives
 
 /// The counters and stage timings of one run, kept in one place by whichever mode runs
 /// (`VerificationPipeline`, `SequentialVerifier`). Counters are touched only on the thread
@@ -33,6 +34,13 @@ final class ReportAccumulator {
     func fail(_ message: String, malformed: Bool = false) {
         report.failure = message
         if malformed { report.malformed = true }
+    }
+
+    /// Stops the run at `record`'s block, rejected (`hash`, `height`) or malformed (nil).
+    func reject(_ record: BlockSource.Record, hash: Hash256?, height: UInt64?, message: String, malformed: Bool = false) {
+        fail(message, malformed: malformed)
+        report.rejected = VerificationReport.RejectedBlock(hash: hash, height: height, origin: record.origin, record: record.name,
+                                                           malformed: malformed)
     }
 
     /// Seconds since the run began.

@@ -38,6 +38,8 @@ public struct SequentialVerifier {
                 break
             }
         }
+        // Nothing reads a stream past this point: its producer must not wait on it.
+        for case .stream(let stream) in sources { stream.close() }
         return tally.finish(state: state, order: order, stages: false)
     }
 
@@ -48,7 +50,7 @@ public struct SequentialVerifier {
         do {
             block = try Block(decoding: record.bytes)
         } catch {
-            tally.fail("\(record.malformedName): \(error)", malformed: true)
+            tally.reject(record, hash: nil, height: nil, message: "\(record.malformedName): \(error)", malformed: true)
             return false
         }
         var work = [PendingBlock(block: block, txids: nil, record: record)]
@@ -61,6 +63,9 @@ public struct SequentialVerifier {
                 if case .rejected = error, pending.record.fromDatadir {
                     // A reindex passes over its files' invalid blocks (and, as they come, their children).
                     tally.report.passedOver.append("\(pending.record.name): \(error)")
+                } else if case let .rejected(_, height, hash) = error {
+                    tally.reject(pending.record, hash: hash, height: height, message: "\(pending.record.name): \(error)")
+                    return false
                 } else {
                     tally.fail("\(pending.record.name): \(error)")
                     return false

@@ -20,6 +20,13 @@ final class UTXOStage {
     private let totalUnits: Int
     private(set) var order: BlockOrder
     private var unitsDone = 0
+    /// Verify what is deferred once the input has been dry for `idleDrainSeconds` (a stream
+    /// waiting on the network) instead of only at the next full batch, so the verified
+    /// height (and what a flush may persist) keeps up with the tip while the node waits.
+    /// Not on every momentary gap: a drain cuts a batch short, and batches spanning many
+    /// blocks are what makes bulk verification fast.
+    var drainWhenIdle = false
+    private let idleDrainSeconds = 0.05
     private let started = StageClock.now
 
     init(state: ChainState, options: VerificationPipeline.Options, tally: ReportAccumulator, commit: CommitStage,
@@ -46,8 +53,12 @@ final class UTXOStage {
                 if commit.signatureFailed { break outer }
                 if let shouldStop = options.shouldStop, shouldStop() { tally.report.interrupted = true; break outer }
                 switch item {
-                case .malformed(let message), .readFailure(let message):
+                case let .malformed(message, record):
                     // An earlier bad signature is the error to report.
+                    try commit.drain()
+                    if !commit.signatureFailed { tally.reject(record, hash: nil, height: nil, message: message, malformed: true) }
+                    break outer
+                case .readFailure(let message):
                     try commit.drain()
                     if !commit.signatureFailed { tally.fail(message, malformed: true) }
                     break outer
@@ -62,6 +73,29 @@ final class UTXOStage {
 
     /// The next decoded chunk, decoded here when the context-free stage runs inline.
     private func nextBatch() throws -> [Parsed]? {
+        if drainWhenIdle && state.unverifiedCount > 0 {
+            let waitStart = StageClock.now
+            if options.contextFreeInline {
+                switch readQueue.pop(waitingAtMost: idleDrainSeconds) {
+                case .item(let item):
+                    tally.clock.add("waitInput", since: waitStart)
+                    return ContextFreeStage.parse(item, parameters: parameters, threads: 1, clock: tally.clock)
+                case .ended: return nil
+                case .timedOut: break
+                }
+            } else {
+                switch parsedQueue.pop(waitingAtMost: idleDrainSeconds) {
+                case .item(let parsed):
+                    tally.clock.add("waitInput", since: waitStart)
+                    return parsed
+                case .ended: return nil
+                case .timedOut: break
+                }
+            }
+            tally.clock.add("waitInput", since: waitStart)
+            try commit.drain()
+            if commit.signatureFailed { return nil }
+        }
         let waitStart = StageClock.now
         if options.contextFreeInline {
             guard let item = readQueue.pop() else { return nil }
@@ -104,8 +138,12 @@ final class UTXOStage {
                     if try state.accept(block, encodedSize: pending.record.bytes.count) == .connected { tally.connected(by: state) }
                     tally.clock.add("utxo", since: utxoStart)
                 } catch let error as ChainStateError {
-                    tally.fail("\(pending.record.name): \(error)")
-                    if case .rejected = error { tally.report.failureInDatadirFile = pending.record.fromDatadir }
+                    if case let .rejected(_, height, hash) = error {
+                        tally.reject(pending.record, hash: hash, height: height, message: "\(pending.record.name): \(error)")
+                        tally.report.failureInDatadirFile = pending.record.fromDatadir
+                    } else {
+                        tally.fail("\(pending.record.name): \(error)")
+                    }
                     return false
                 }
             }

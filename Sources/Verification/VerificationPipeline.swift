@@ -29,6 +29,7 @@ public final class VerificationPipeline {
     public typealias Source = BlockSource
     public typealias Report = VerificationReport
     public typealias Progress = VerificationProgress
+    public typealias RejectedBlock = VerificationReport.RejectedBlock
 
     let state: ChainState
     let options: Options
@@ -72,9 +73,12 @@ public final class VerificationPipeline {
         let commit = CommitStage(state: state, tally: tally, signatureQueue: signatureQueue, resultQueue: resultQueue)
         let utxo = UTXOStage(state: state, options: options, tally: tally, commit: commit, readQueue: readQueue, parsedQueue: parsedQueue,
                              busy: busy, totalUnits: totalUnits, progress: progress)
+        utxo.drainWhenIdle = sources.contains { if case .stream = $0 { true } else { false } }
         /// Stops the other stages and waits for their threads.
         func shutDown() {
             cancelled.store(true, ordering: .releasing)
+            // Wakes a read stage waiting on a stream (and its producer: pushes now fail).
+            for case .stream(let stream) in sources { stream.close() }
             readQueue.close()
             parsedQueue.close()
             signatureQueue.push(.end, weight: 0)

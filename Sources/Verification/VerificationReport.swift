@@ -1,4 +1,5 @@
 import ChainState
+import Primitives
 
 /// What a run (either mode) verified, passed over or stopped at, and where its time went.
 public struct VerificationReport: Sendable {
@@ -11,6 +12,9 @@ public struct VerificationReport: Sendable {
     public var drains = 0
     public var failure: String?
     public var malformed = false
+    /// The block `failure` names, when it is a rejected or malformed block (not a read error
+    /// or a storage failure): what a node needs to act on the peer that sent it.
+    public var rejected: RejectedBlock?
     /// Stopped by `Options.shouldStop`.
     public var interrupted = false
     /// One line per input block neither connected nor already known (its parent never came,
@@ -40,6 +44,7 @@ public struct VerificationReport: Sendable {
         skipped = max(0, next.skipped - earlierBlocks - passedOver.count)
         for (stage, value) in next.stageSeconds { stageSeconds[stage, default: 0] += value }
         (failure, malformed, interrupted, failureInDatadirFile) = (next.failure, next.malformed, next.interrupted, next.failureInDatadirFile)
+        rejected = next.rejected
         (unconnected, gaps) = (next.unconnected, next.gaps)
         reorganizations += next.reorganizations
         passedOver += next.passedOver
@@ -50,4 +55,20 @@ public struct VerificationReport: Sendable {
     public var stageSeconds: [String: Double] = [:]
 
     public init() {}
+
+    /// The block that stopped a run, as structured fields.
+    public struct RejectedBlock: Sendable, Equatable {
+        /// Nil when the record did not decode (`malformed`).
+        public var hash: Hash256?
+        public var height: UInt64?
+        /// Who supplied it (`BlockStream.push(_:origin:)`); nil for files and stored chains.
+        public var origin: String?
+        /// How messages name its record (e.g. "peer A: block 7 of the stream (from 10.0.0.1:5000)").
+        public var record: String
+        public var malformed: Bool
+
+        public init(hash: Hash256?, height: UInt64?, origin: String?, record: String, malformed: Bool) {
+            (self.hash, self.height, self.origin, self.record, self.malformed) = (hash, height, origin, record, malformed)
+        }
+    }
 }

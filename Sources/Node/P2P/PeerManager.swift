@@ -63,6 +63,7 @@ public final class PeerManager: @unchecked Sendable {
     var rateSample: (time: Double, height: UInt64) = (0, 0)
     var totalBytesReceived = 0
     var totalBytesSent = 0
+    let startedAt = Date()
 
     public init(group: EventLoopGroup, chain: ChainService, parameters: ConsensusParameters, settings: P2PSettings, logger: Logger,
                 addresses: AddressManager, bans: BanList, pool: TransactionPool, pipelineOptions: VerificationPipeline.Options) {

@@ -1,1 +1,0 @@
-// Peer addresses: the address manager (peers.dat) and the ban list (banlist).

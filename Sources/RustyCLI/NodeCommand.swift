@@ -1,0 +1,189 @@
+import ArgumentParser
+import ChainState
+import Foundation
+import Node
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct NodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run the network node, or report on a running one (--status).",
+        discussion: """
+            Files live in DATADIR/NETWORK (bitcoind's layout): the chain state and block files (the same directory \
+            `verify-chain --datadir DATADIR/NETWORK` uses), debug.log, node-status.json. Settings come from, in order of \
+            precedence: the options given here, the environment (RUSTY_KEY, e.g. RUSTY_MAXCONNECTIONS=40; lists separated \
+            by commas), the configuration file (DATADIR/rusty.conf, or --conf): `key=value` lines with the options' names, \
+            a key repeated for a list, `[main]`, `[test]` and `[regtest]` sections applying to one network, `regtest=1` \
+            or `network=NAME` at the top choosing the network. SIGINT or SIGTERM stops the node gracefully. \
+            --status: exit 0 when a node is running on the datadir, 1 when none is.
+            """
+    )
+
+    @Option(help: "Data directory root; the network's files are in DATADIR/NETWORK (default: ~/.rusty).")
+    var datadir: String?
+
+    @Option(help: "Network: mainnet, testnet, regtest (default: mainnet).")
+    var network: String?
+
+    @Option(help: "Configuration file (default: DATADIR/rusty.conf when it exists).")
+    var conf: String?
+
+    @Flag(inversion: .prefixedNo, help: "Accept inbound connections (default: yes, unless --connect is given).")
+    var listen: Bool?
+
+    @Option(help: "Port to listen on (default: the network's P2P port; 0: any free port).")
+    var port: Int?
+
+    @Option(help: "Address to listen on, HOST[:PORT] or [IPV6][:PORT] (repeatable; default: 0.0.0.0).")
+    var bind: [String] = []
+
+    @Option(help: "Connect only to this peer, HOST[:PORT] (repeatable).")
+    var connect: [String] = []
+
+    @Option(help: "Keep a connection to this peer, HOST[:PORT] (repeatable).")
+    var addnode: [String] = []
+
+    @Option(help: "Ask this peer for addresses once, HOST[:PORT] (repeatable).")
+    var seednode: [String] = []
+
+    @Option(name: .customLong("maxconnections"), help: "Most connections, inbound and outbound (default: 125).")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("maxoutbound"), help: .hidden)
+    var maxOutbound: Int?
+
+    @Option(help: "Signature backend: auto, scalar, simd, avx2, avx512ifma, opencl (default: auto).")
+    var backend: String?
+
+    @Option(help: "Signature verification threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "UTXO cache size in MiB (default: 256).")
+    var dbcache: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
+    var loglevel: String?
+
+    @Flag(inversion: .prefixedNo, help: "Log to standard error too (default: when standard error is a terminal).")
+    var printtoconsole: Bool?
+
+    @Option(help: "Log file; a relative path is taken from DATADIR/NETWORK (default: DATADIR/NETWORK/debug.log).")
+    var debuglogfile: String?
+
+    // Test-sized protocol timing, in seconds, and the initial-sync work threshold.
+    @Option(help: .hidden) var handshaketimeout: Double?
+    @Option(help: .hidden) var pinginterval: Double?
+    @Option(help: .hidden) var pingtimeout: Double?
+    @Option(help: .hidden) var blockstalltimeout: Double?
+    @Option(help: .hidden) var bantime: Double?
+    @Option(help: .hidden) var minimumchainwork: String?
+
+    @Flag(help: "Report on the node running on the datadir (its node-status.json) instead of starting one.")
+    var status = false
+
+    @Flag(help: "With --status: print JSON.")
+    var json = false
+
+    func validate() throws {
+        if json && !status { throw ValidationError("--json goes with --status") }
+    }
+
+    /// Only the options given on the command line, so the environment and rusty.conf can set the others.
+    var flags: [String: [String]] {
+        var flags = [String: [String]]()
+        func set(_ key: String, _ value: (some CustomStringConvertible)?) {
+            if let value { flags[key] = [value.description] }
+        }
+        set("datadir", datadir)
+        set("network", network)
+        set("conf", conf)
+        set("listen", listen.map { $0 ? "1" : "0" })
+        set("port", port)
+        for (key, values) in [("bind", bind), ("connect", connect), ("addnode", addnode), ("seednode", seednode)] where !values.isEmpty {
+            flags[key] = values
+        }
+        set("maxconnections", maxConnections)
+        set("maxoutbound", maxOutbound)
+        set("backend", backend)
+        set("threads", threads)
+        set("dbcache", dbcache)
+        set("loglevel", loglevel)
+        set("printtoconsole", printtoconsole.map { $0 ? "1" : "0" })
+        set("debuglogfile", debuglogfile)
+        set("handshaketimeout", handshaketimeout)
+        set("pinginterval", pinginterval)
+        set("pingtimeout", pingtimeout)
+        set("blockstalltimeout", blockstalltimeout)
+        set("bantime", bantime)
+        set("minimumchainwork", minimumchainwork)
+        return flags
+    }
+
+    func run() throws {
+        let configuration: NodeConfiguration
+        do {
+            configuration = try NodeConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: nil)
+        } catch let error as NodeConfigurationError {
+            // A bad option is a usage error; a bad environment variable or file is a bad input.
+            if error.origin == .flag { throw ValidationError(error.message) }
+            throw CommandFailure(.invalid, error.message)
+        }
+        if status { return try report(configuration) }
+        // The daemon stops gracefully through swift-service-lifecycle's signal handling, which
+        // expects the default dispositions, not runMain's immediate exit.
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+        do {
+            try NodeDaemon.run(configuration: configuration)
+        } catch ChainStateError.inUse(let directory) {
+            throw CommandFailure(.invalid, "\(directory): in use by another process")
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw CommandFailure(.invalid, "\(error)")
+        }
+    }
+
+    /// `--status`: the status file of a live node, else the one clear error.
+    func report(_ configuration: NodeConfiguration) throws {
+        let directory = configuration.networkDirectory
+        let current: NodeStatus?
+        do {
+            current = try NodeStatusFile.read(from: configuration.statusFile)
+        } catch {
+            throw CommandFailure(.invalid, "\(error)")
+        }
+        guard let current else { throw CommandFailure(.invalid, "no node is running on \(directory)") }
+        guard current.state != .stopped, NodeStatusFile.isRunning(pid: current.pid) else {
+            throw CommandFailure(.invalid, "no node is running on \(directory) (the last one, pid \(current.pid), was \(current.state.rawValue) "
+                                 + "at height \(current.height), \(LogFormat.timestamp(current.updatedAt)))")
+        }
+        if json {
+            try printJSON(NodeStatusOutput(datadir: directory, statusFile: configuration.statusFile, status: current))
+        } else {
+            print(Self.text(current, directory: directory))
+        }
+    }
+
+    static func text(_ status: NodeStatus, directory: String) -> String {
+        let progress = String(format: "%.2f%%", status.verificationProgress * 100)
+        var lines = [
+            "node pid \(status.pid) on \(directory) (\(status.network)): \(status.state.rawValue), started \(LogFormat.timestamp(status.startedAt))",
+            "height \(status.height) of \(status.headers) headers (\(progress) verified), \(String(format: "%.1f", status.blocksPerSecond)) blocks/s",
+            "tip \(status.tipHash)",
+            "peers \(status.peers.count): \(status.inboundCount) inbound, \(status.outboundCount) outbound; received \(status.bytesReceived) bytes, sent \(status.bytesSent) bytes",
+        ]
+        if !status.listening.isEmpty { lines.append("listening on \(status.listening.joined(separator: ", "))") }
+        for peer in status.peers {
+            let ping = peer.pingMillis.map { String(format: ", ping %.1f ms", $0) } ?? ""
+            lines.append("  peer \(peer.id) \(peer.inbound ? "inbound " : "outbound") \(peer.address) \(peer.userAgent) (version \(peer.version)): "
+                         + "start height \(peer.startingHeight), synced \(peer.syncedHeight)\(ping)")
+        }
+        lines.append("updated \(LogFormat.timestamp(status.updatedAt))")
+        return lines.joined(separator: "\n")
+    }
+}
