@@ -20,7 +20,7 @@ final class HostilePeerTests: NetworkTestCase {
     override class func setUp() {
         super.setUp()
         fixture = ClassFixture {
-            let chain = try ChainFixture.make("hostile", blocks: 2_100, transactionsPerBlock: 2, seed: 0x5eed_0003)
+            let chain = try ChainFixture.make("hostile", blocks: 2_100, transactionsPerBlock: 0, seed: 0x5eed_0003)
             honestHeaders = try chain.headers()
             return chain
         }

@@ -38,7 +38,7 @@ final class TestNode {
         runs += 1
         let rusty = TestPaths.rustyExecutable
         var command = ["node", "--network", "regtest", "--datadir", root.path, "--port", String(port), "--bind", "127.0.0.1",
-                       "--loglevel", "debug", "--no-printtoconsole", "--threads", "1"] + extra
+                       "--loglevel", "debug", "--no-printtoconsole", "--threads", "1", "--backend", "simd"] + extra
         let process = Process()
         // setpriv --pdeathsig: the node dies with the test process even if the test process
         // itself is killed, so no node outlives a crashed run.
