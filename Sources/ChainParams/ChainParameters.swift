@@ -18,6 +18,9 @@ public struct ChainParameters: Codable, Sendable, Equatable {
     public var maxFutureBlockTimeSeconds: UInt64
     public var medianTimeSpan: Int
     public var genesis: Genesis
+    /// The network's DNS-free seed nodes (`HOST:PORT`), dialled when the address table is
+    /// empty. None of the networks has public nodes yet, so every list is empty for now.
+    public var seeds: [String]?
     /// Parameters of later waves, kept as data so they land without a format change.
     public var masternodes: Masternodes
     public var governance: Governance

@@ -39,7 +39,8 @@ public enum NodeDaemon {
     /// Runs the node until SIGINT or SIGTERM, then shuts down gracefully: peers closed, the
     /// chain state flushed, peers.dat and banlist saved. Throws when it cannot start (the
     /// datadir in use, a port taken): `ChainStateError.inUse` for a locked datadir.
-    public static func run(_ setup: NodeSetup, logger: Logger, status: NodeStatusReporter? = nil) throws {
+    public static func run(_ setup: NodeSetup, logging: NodeLogging, status: NodeStatusReporter? = nil) throws {
+        let logger = logging.logger("node")
         let parameters = try ConsensusParameters(ChainParameters.builtIn(setup.network))
         try FileManager.default.createDirectory(atPath: setup.directory, withIntermediateDirectories: true)
         let state = try ChainState(directory: setup.directory, parameters: parameters, cacheMiB: setup.dbcacheMiB)
@@ -56,7 +57,7 @@ public enum NodeDaemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
-        let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logger,
+        let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logging.logger("p2p"),
                                   addresses: addresses, bans: bans, pool: setup.pool, pipelineOptions: setup.pipeline)
         var services: [any Service] = [P2PService(manager: manager, logger: logger)]
         if let status { services.append(StatusService(manager: manager, reporter: status)) }
@@ -106,9 +107,10 @@ public enum NodeDaemon {
 
 /// The P2P layer as a service: starts listening and connecting, then on graceful shutdown
 /// closes every connection and stops the importer.
-struct P2PService: Service {
+struct P2PService: Service, CustomStringConvertible {
     let manager: PeerManager
     let logger: Logger
+    var description: String { "p2p" }
 
     func run() async throws {
         try await manager.start()

@@ -35,9 +35,10 @@ public struct NodeStatusFileReporter: NodeStatusReporter {
     }
 }
 
-struct StatusService: Service {
+struct StatusService: Service, CustomStringConvertible {
     let manager: PeerManager
     let reporter: any NodeStatusReporter
+    var description: String { "status" }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -81,7 +82,7 @@ extension PeerManager {
         return NodeStatus(network: parameters.network, startedAt: startedAt, state: state, height: snapshot.tipHeight,
                           tipHash: snapshot.tipHash.hex, headers: snapshot.bestHeaderHeight,
                           verificationProgress: Self.progress(snapshot.tipHeight, snapshot.bestHeaderHeight),
-                          listening: listeners.compactMap { $0.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } },
+                          listening: listeners.compactMap { $0.localAddress.flatMap(Self.describe) },
                           peers: summaries, inboundCount: summaries.filter(\.inbound).count,
                           outboundCount: summaries.filter { !$0.inbound }.count, blocksPerSecond: blocksPerSecond,
                           bytesReceived: UInt64(totalBytesReceived), bytesSent: UInt64(totalBytesSent))

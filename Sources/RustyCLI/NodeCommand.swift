@@ -138,7 +138,11 @@ struct NodeCommand: ParsableCommand {
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
         do {
-            try NodeDaemon.run(configuration: configuration)
+            let setup = try configuration.nodeSetup()
+            let logging = try NodeLogging.bootstrap(configuration)
+            defer { logging.close() }
+            let status = NodeStatusFileReporter(path: configuration.statusFile, logger: logging.logger("status"))
+            try NodeDaemon.run(setup, logging: logging, status: status)
         } catch ChainStateError.inUse(let directory) {
             throw CommandFailure(.invalid, "\(directory): in use by another process")
         } catch let exit as ExitCode {

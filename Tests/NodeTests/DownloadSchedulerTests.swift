@@ -129,6 +129,8 @@ struct DownloadSchedulerTests {
         // The window (heights 1...32) is exhausted: peer 2 can get nothing while peer 1 holds height 1.
         #expect(scheduler.requests(for: 2, peerBestHeight: 100, now: 10.5).isEmpty)
         #expect(scheduler.stalledPeers(now: 12).isEmpty)  // 1.5 s: not yet
+        // New headers (the node retargets at each headers message) do not restart the clock.
+        scheduler.setTarget(firstHeight: 1, hashes: target + Self.chain(10, from: 101))
         #expect(scheduler.stalledPeers(now: 12.6) == [1])
         #expect(scheduler.inFlight(for: 1) == 0)
         // Its blocks go to the other peer; the stalled one gets nothing until it is disconnected.
@@ -235,6 +237,12 @@ struct DownloadSchedulerTests {
         scheduler.setTarget(firstHeight: 1, hashes: fork + Self.chain(5, from: 49, chain: 1))
         #expect(scheduler.nextHeight == 25 && scheduler.takeReady().isEmpty)
         #expect(scheduler.received(fork[3], bytes: Self.bytes(fork[3]), from: 3) == .duplicate)
+        // The tip moved to 20 (the verifier lags the hand-out): from 21 on, 21...24 are not handed out again,
+        // and the requests still out for the old chain keep their slots.
+        let extended = fork + Self.chain(5, from: 49, chain: 1)
+        scheduler.setTarget(firstHeight: 21, hashes: Array(extended[20...]))
+        #expect(scheduler.nextHeight == 25 && scheduler.inFlight(for: 2) == 15)
+        #expect(scheduler.requests(for: 3, peerBestHeight: 53, now: 2) == Array(extended[24..<40]))
     }
 
     @Test("seeded simulation: peers deliver, drop, answer notfound, stall and leave; every block comes out once, in order")
@@ -261,6 +269,7 @@ struct DownloadSchedulerTests {
             var now = 0.0
             var steps = 0
             var mostPeers = 0
+            var tipFirst = 1
             while !scheduler.isComplete && steps < 200_000 {
                 steps += 1
                 now += 0.1
@@ -269,7 +278,14 @@ struct DownloadSchedulerTests {
                     let more = Int.random(in: 1...40, using: &rng)
                     target += Self.chain(more, from: length + 1)
                     length += more
-                    scheduler.setTarget(firstHeight: 1, hashes: target)
+                    if Bool.random(using: &rng) {
+                        scheduler.setTarget(firstHeight: UInt64(tipFirst), hashes: Array(target[(tipFirst - 1)...]))
+                    } else {
+                        // From the verified tip + 1, which lags what was handed out (those are not
+                        // handed out again) but never goes down without a reorganisation.
+                        tipFirst = max(tipFirst, out.count + 1 - Int.random(in: 0...5, using: &rng))
+                        scheduler.setTarget(firstHeight: UInt64(tipFirst), hashes: Array(target[(tipFirst - 1)...]))
+                    }
                     for index in peers.indices { peers[index].best = max(peers[index].best, length) }
                 }
                 for index in peers.indices {

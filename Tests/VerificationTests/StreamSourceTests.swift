@@ -21,7 +21,7 @@ struct StreamSourceTests {
     /// Runs `sources` through the pipeline into a fresh datadir, on a thread of its own so a
     /// hang fails the test after `timeout` seconds instead of blocking the run forever.
     static func run(_ sources: [BlockSource], threads: Int = 2, batchSize: Int? = nil, inline: Bool = false,
-                    timeout: Double = 120) throws -> Outcome {
+                    timeout: Double = 120, progress: (@Sendable (VerificationProgress) -> Void)? = nil) throws -> Outcome {
         let directory = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         final class Outlet: @unchecked Sendable { var value: Result<VerificationReport, Error>? }
@@ -32,7 +32,7 @@ struct StreamSourceTests {
         let thread = Thread {
             var options = VerificationPipeline.Options.cpu(backend: .auto, threads: threads, batchSize: batchSize)
             options.contextFreeInline = inline
-            result.value = Result { try VerificationPipeline(state: box.value.0, options: options).run(box.value.1) }
+            result.value = Result { try VerificationPipeline(state: box.value.0, options: options).run(box.value.1, progress: progress) }
             done.signal()
         }
         thread.stackSize = 8 << 20
@@ -162,10 +162,14 @@ struct StreamSourceTests {
             let (bad, rule, _, _) = PipelineTests.broken(blocks, at: index, defect)
             let badOrigin = "10.9.8.7:5000"
             let stream = BlockStream(label: "download", capacityBytes: 64 << 10)
-            let producer = Producer(stream, blocks: bad.map(\.encoded), seed: UInt64(index)) { $0 == index ? badOrigin : "10.0.0.1:5000" }
-            let outcome = try Self.run([.stream(stream)], batchSize: 64)
+            // Never finished, as a node's download is not: the rejection alone must end the run.
+            let producer = Producer(stream, blocks: bad.map(\.encoded), seed: UInt64(index), finish: false) {
+                $0 == index ? badOrigin : "10.0.0.1:5000"
+            }
+            let outcome = try Self.run([.stream(stream)], batchSize: 64, timeout: 60)
             // The run closed the stream: the producer's remaining pushes fail instead of waiting.
             #expect(producer.wait(), "\(defect): the producer still waits on the stream")
+            #expect(stream.push([0]) == false)
             let label = "\(defect) at height \(index + 1)"
             #expect(outcome.report.rejected?.hash == bad[index].hash, "\(label)")
             #expect(outcome.report.rejected?.height == UInt64(index + 1), "\(label)")
@@ -227,6 +231,37 @@ struct StreamSourceTests {
         let second = try Self.run([.stream(tight)], timeout: 60)
         #expect(stopped.wait(timeout: .now() + 10) == .success)
         #expect(second.report.failure == nil && second.summary.bestHeight == UInt64(second.report.blocks))
+    }
+
+    @Test("while the stream is dry the deferred signatures are verified, not left for the next full batch")
+    func idleDrain() throws {
+        let (blocks, generator) = Fixtures.blocks(21, seed: 45, transactions: 8)
+        for inline in [false, true] {
+            let stream = BlockStream(label: "idle", capacityBytes: 1 << 20)
+            final class Seen: @unchecked Sendable {
+                let lock = NSLock()
+                var verified: [UInt64: UInt64] = [:]
+                let reached20 = DispatchSemaphore(value: 0)
+            }
+            let seen = Seen()
+            for block in blocks.prefix(20) { stream.push(block.encoded) }
+            // Block 21 comes only after the pipeline has taken the first 20 and the network has been quiet a while.
+            Thread {
+                _ = seen.reached20.wait(timeout: .now() + 60)
+                usleep(300_000)
+                stream.push(blocks[20].encoded)
+                stream.finish()
+            }.start()
+            // A batch far bigger than the 20 blocks' signatures: only an idle drain verifies them early.
+            let outcome = try Self.run([.stream(stream)], batchSize: 200_000, inline: inline) { progress in
+                seen.lock.withLock { seen.verified[progress.height] = progress.verifiedHeight }
+                if progress.height == 20 { seen.reached20.signal() }
+            }
+            #expect(outcome.summary.digest == generator.utxoDigest().digest)
+            let verified = seen.lock.withLock { seen.verified }
+            #expect(verified[20] == 0, "\(verified)")  // the batch was not cut short while blocks kept coming
+            #expect((verified[21] ?? 0) >= 20, "inline \(inline): \(verified)")
+        }
     }
 
     @Test("out-of-order blocks in a stream wait for their parents as in a file: same state, same gaps")

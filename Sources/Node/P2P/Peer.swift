@@ -6,7 +6,8 @@ import NIOCore
 import Primitives
 import Wire
 
-final class Peer {
+/// Loop-confined (see `PeerManager`); marked Sendable so the loop's closures can carry it.
+final class Peer: @unchecked Sendable {
     enum Kind: String {
         /// Chosen from the address manager.
         case outbound

@@ -90,7 +90,7 @@ extension PeerManager {
     func evictionCandidate(_ inbound: [Peer]) -> Peer? {
         let candidates = inbound.filter { !$0.disconnecting }.map { peer in
             EvictionCandidate(id: peer.id, connectedAt: peer.connectedAt, minPingMillis: peer.minPingMillis,
-                              lastBlockTime: peer.lastBlockAt, lastTxTime: peer.lastTransactionAt,
+                              lastBlockTime: UInt64(peer.lastBlockAt), lastTxTime: UInt64(peer.lastTransactionAt),
                               networkGroup: peer.endpoint.networkGroup(localIsDistinct: settings.allowLocalAddresses),
                               discouraged: bans.isDiscouraged(peer.endpoint.ip))
         }

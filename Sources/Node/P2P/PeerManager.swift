@@ -99,7 +99,9 @@ public final class PeerManager: @unchecked Sendable {
         rateSample = (Self.now, snapshot.tipHeight)
         if settings.listen {
             for host in settings.bind {
-                let channel = try await ServerBootstrap(group: group, childGroup: group)
+                let channel: Channel
+                do {
+                    channel = try await ServerBootstrap(group: group, childGroup: group)
                     .serverChannelOption(ChannelOptions.backlog, value: 128)
                     .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                     .childChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -114,8 +116,13 @@ public final class PeerManager: @unchecked Sendable {
                         }
                     }
                     .bind(host: host, port: settings.port).get()
+                } catch let error as IOError {
+                    throw ListenError(address: "\(host):\(settings.port)", reason: String(cString: strerror(error.errnoCode)))
+                } catch {
+                    throw ListenError(address: "\(host):\(settings.port)", reason: "\(error)")
+                }
                 listeners.append(channel)
-                logger.info("listening on \(channel.localAddress.map { "\($0)" } ?? "\(host):\(settings.port)")")
+                logger.info("listening on \(channel.localAddress.flatMap(Self.describe) ?? "\(host):\(settings.port)")")
             }
         }
         followTip()
@@ -336,8 +343,8 @@ public final class PeerManager: @unchecked Sendable {
     }
 
     func handshakeCompleted(_ peer: Peer) {
-        logger.info("peer \(peer.id) connected: \(peer.endpoint) \(peer.isInbound ? "inbound" : "outbound (\(peer.kind.rawValue))"), "
-                    + "\(peer.userAgent), height \(peer.bestKnownHeight)")
+        let direction = peer.isInbound ? "inbound" : "outbound (\(peer.kind.rawValue))"
+        logger.info("peer \(peer.id) connected: \(peer.endpoint) \(direction), \(peer.userAgent), height \(peer.bestKnownHeight)")
         if !peer.isInbound {
             addresses.markGood(peer.endpoint, now: Self.unixTime)
             send(.getaddr, to: peer)
@@ -394,6 +401,19 @@ public final class PeerManager: @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// A listening address the node could not bind.
+    public struct ListenError: Error, CustomStringConvertible {
+        public var address: String
+        public var reason: String
+        public var description: String { "cannot listen on \(address): \(reason)" }
+    }
+
+    /// "1.2.3.4:5" or "[::1]:5".
+    static func describe(_ address: SocketAddress) -> String? {
+        guard let ip = address.ipAddress, let port = address.port else { return nil }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
 
     static func endpoint(of channel: Channel) -> PeerEndpoint? {
         guard let address = channel.remoteAddress, let ip = address.ipAddress, let port = address.port else { return nil }

@@ -3,6 +3,7 @@
 
 import ChainState
 import Foundation
+import Logging
 import Primitives
 import Wire
 
@@ -34,9 +35,9 @@ extension PeerManager {
         case .disconnected:
             break
         case .reorganized(let reorganization):
-            logger.notice("reorganization: fork at height \(reorganization.forkHeight), \(reorganization.disconnected) blocks "
+            logger.notice(Logger.Message(stringLiteral: "reorganization: fork at height \(reorganization.forkHeight), \(reorganization.disconnected) blocks "
                           + "disconnected, \(reorganization.connected) connected; tip \(reorganization.oldHeight) \(reorganization.oldTip.hex) "
-                          + "-> \(reorganization.newHeight) \(reorganization.newTip.hex)")
+                          + "-> \(reorganization.newHeight) \(reorganization.newTip.hex)"))
         }
     }
 

@@ -30,7 +30,7 @@ extension PeerManager {
         switch scheduler.received(hash, bytes: payload.bytes, from: peer.id) {
         case .accepted:
             passReadyBlocks()
-        case .duplicate:
+        case .duplicate, .stale:
             break
         case .unrequested:
             peer.unrequestedBlocks += 1
@@ -47,7 +47,7 @@ extension PeerManager {
     /// Blocks ready in height order go to the importer (the verification pipeline).
     func passReadyBlocks() {
         for ready in scheduler.takeReady() {
-            importer.submit(ready.bytes, hash: ready.hash, origin: ready.peer)
+            importer.submit(ready.bytes, origin: ready.peer)
             importing.append(ready.hash)
         }
         requestBlocks()
@@ -104,15 +104,18 @@ extension PeerManager {
         if behind && now - lastProgressLog >= 10 {
             lastProgressLog = now
             let percent = snapshot.bestHeaderHeight == 0 ? 100 : 100 * Double(snapshot.tipHeight) / Double(snapshot.bestHeaderHeight)
-            logger.info("sync: height \(snapshot.tipHeight) of \(snapshot.bestHeaderHeight) (\(String(format: "%.1f", percent))%), "
-                        + "\(String(format: "%.1f", blocksPerSecond)) blocks/s, \(peers.values.filter(\.handshakeDone).count) peers")
+            let connected = peers.values.filter(\.handshakeDone).count
+            let text = String(format: "sync: height %llu of %llu (%.1f%%), %.1f blocks/s, %d peers",
+                              snapshot.tipHeight, snapshot.bestHeaderHeight, percent, blocksPerSecond, connected)
+            logger.info("\(text)")
         }
         if !behind && syncStartedAt > 0 && snapshot.tipHeight > syncStartHeight {
             let seconds = max(now - syncStartedAt, 1e-3)
             let blocks = snapshot.tipHeight - syncStartHeight
             if blocks > 1 {
-                logger.info("sync: caught up at height \(snapshot.tipHeight): \(blocks) blocks in "
-                            + "\(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", Double(blocks) / seconds)) blocks/s)")
+                let text = String(format: "sync: caught up at height %llu: %llu blocks in %.1f s (%.1f blocks/s)",
+                                  snapshot.tipHeight, blocks, seconds, Double(blocks) / seconds)
+                logger.info("\(text)")
             }
             syncStartedAt = 0
         }

@@ -7,14 +7,16 @@ import Logging
 import Primitives
 import Verification
 
-/// Runs the verification pipeline on its own thread over one long-lived `BlockStream`. A
-/// run holds the chain state's writer role; it ends when the stream has been idle briefly
-/// or after `maxRunSeconds`, so header acceptance and block serving get the writer between
-/// runs. Each run ends with a flush (what the node announces is durable) and reports what
-/// it consumed and what is still missing.
+/// Runs the verification pipeline on its own thread in runs: each run holds the chain
+/// state's writer role and reads a fresh `BlockStream` that a feeder fills from the blocks
+/// submitted so far; the feeder ends the run once no block has come for `idleSeconds` or the
+/// run is `maxRunSeconds` old, so header acceptance and block serving get the writer between
+/// runs. Each run ends with a flush (what the node then announces is durable) and reports how
+/// many submitted blocks it took and what the chain state still misses.
 final class BlockImporter: @unchecked Sendable {
     struct RunOutcome: Sendable {
-        /// Records consumed from the stream by the run, and records dropped after a failure.
+        /// Submitted blocks the run took (connected, skipped as known, or rejected), and
+        /// submitted blocks dropped after a rejection (they may build on the bad block).
         var consumed: Int
         var dropped: Int
         var failure: (origin: Int?, message: String)?
@@ -25,91 +27,152 @@ final class BlockImporter: @unchecked Sendable {
     private let chain: ChainService
     private let options: VerificationPipeline.Options
     private let logger: Logger
-    let stream: BlockStream
     var onRunEnded: (@Sendable (RunOutcome) -> Void)?
-    private var thread: Thread?
-    private let stopped = NSCondition()
-    private var isStopped = false
-    private var finished = false
     static let idleSeconds = 0.05
     static let maxRunSeconds = 2.0
 
+    private let condition = NSCondition()
+    private var pending: [(bytes: [UInt8], origin: Int)] = []
+    private var pendingHead = 0
+    private var pendingBytes = 0
+    /// Bytes pushed into the current run's stream and not yet read by it.
+    private weak var currentStream: BlockStream?
+    private var stopped = false
+    private var finished = true
+
     init(chain: ChainService, options: VerificationPipeline.Options, logger: Logger) {
         self.chain = chain
-        var options = options
-        options.shouldStop = nil
         self.options = options
         self.logger = logger
-        stream = BlockStream(label: "network", capacityBytes: Int.max)
-        stream.runBoundary = (idle: Self.idleSeconds, maximum: Self.maxRunSeconds)
     }
 
-    var bufferedBytes: Int { stream.bufferedBytes }
+    /// Submitted bytes not yet read by a run (the caller bounds what it submits by this).
+    var bufferedBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return pendingBytes + (currentStream?.bufferedBytes ?? 0)
+    }
 
-    /// Queues a block for the next run (never waits: the caller bounds what it submits).
-    func submit(_ bytes: [UInt8], hash: Hash256, origin: Int) {
-        stream.push(bytes, origin: String(origin))
+    /// Queues a block for the current or next run (never waits).
+    func submit(_ bytes: [UInt8], origin: Int) {
+        condition.lock()
+        pending.append((bytes, origin))
+        pendingBytes += bytes.count
+        condition.broadcast()
+        condition.unlock()
     }
 
     func start() {
+        condition.lock()
+        finished = false
+        condition.unlock()
         let thread = Thread { [self] in runLoop() }
         thread.name = "rusty-import"
         thread.stackSize = 8 << 20
-        self.thread = thread
         thread.start()
     }
 
     /// Ends the current run at its next block and waits for the thread.
     func stop() {
-        stopped.lock()
-        isStopped = true
-        stopped.unlock()
-        stream.close()
-        stopped.lock()
-        while thread != nil && !finished { stopped.wait(until: Date(timeIntervalSinceNow: 1)) }
-        stopped.unlock()
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
     }
 
-    private var shouldStop: Bool {
-        stopped.lock()
-        defer { stopped.unlock() }
-        return isStopped
+    private var isStopped: Bool { condition.withLock { stopped } }
+
+    /// Takes every queued block, waiting up to `seconds` for one; empty when none came.
+    private func takePending(waitingAtMost seconds: Double) -> [(bytes: [UInt8], origin: Int)] {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while pendingHead == pending.count && !stopped {
+            if !condition.wait(until: deadline) { break }
+        }
+        let taken = Array(pending[pendingHead...])
+        pending.removeAll(keepingCapacity: true)
+        pendingHead = 0
+        pendingBytes = 0
+        return taken
+    }
+
+    private func dropPending() -> Int {
+        condition.withLock {
+            let count = pending.count - pendingHead
+            pending.removeAll()
+            pendingHead = 0
+            pendingBytes = 0
+            return count
+        }
     }
 
     private func runLoop() {
         defer {
-            stopped.lock()
+            condition.lock()
             finished = true
-            stopped.broadcast()
-            stopped.unlock()
+            condition.broadcast()
+            condition.unlock()
         }
-        while !shouldStop {
-            guard stream.waitForData(timeout: 0.5) else { continue }
-            var options = self.options
-            let stopFlag = { [self] in shouldStop }
-            options.shouldStop = { stopFlag() }
-            let consumedBefore = stream.consumedCount
-            var failure: (origin: Int?, message: String)?
-            var dropped = 0
-            let outcome: (target: (firstHeight: UInt64, hashes: [Hash256]), sequence: UInt64) = chain.withWriter { state in
-                do {
-                    let report = try VerificationPipeline(state: state, options: options).run([.stream(stream)])
-                    if let message = report.failure {
-                        failure = (report.failureOrigin.flatMap { Int($0) }, message)
-                    }
-                } catch {
-                    failure = (nil, "\(error)")
-                }
-                if failure != nil {
-                    // What followed the bad block is fetched again once the target is recomputed.
-                    dropped = stream.removeAll()
-                }
-                do { try state.flush() } catch { logger.critical("could not flush the chain state: \(error)") }
-                return (state.blocksToDownload(limit: PeerManager.targetLimit), 0)
-            }
-            let consumed = stream.consumedCount - consumedBefore
-            onRunEnded?(RunOutcome(consumed: consumed, dropped: dropped, failure: failure, target: outcome.target,
-                                   sequence: chain.snapshot.sequence))
+        while !isStopped {
+            let first = takePending(waitingAtMost: 0.5)
+            guard !first.isEmpty else { continue }
+            run(startingWith: first)
         }
     }
+
+    /// One run: the feeder pushes `first` and whatever follows into a stream the pipeline reads.
+    private func run(startingWith first: [(bytes: [UInt8], origin: Int)]) {
+        let stream = BlockStream(label: "network", capacityBytes: Int.max)
+        condition.withLock { currentStream = stream }
+        let pushed = ManagedCounter()
+        let feeder = Thread { [self] in
+            let started = Date()
+            var batch = first
+            while true {
+                for block in batch {
+                    guard stream.push(block.bytes, origin: String(block.origin)) else { return } // the run stopped
+                    pushed.increment()
+                }
+                if isStopped || Date().timeIntervalSince(started) >= Self.maxRunSeconds { break }
+                batch = takePending(waitingAtMost: Self.idleSeconds)
+                if batch.isEmpty { break }
+            }
+            stream.finish()
+        }
+        feeder.name = "rusty-import-feed"
+        feeder.start()
+
+        var options = self.options
+        options.shouldStop = { [self] in isStopped }
+        var failure: (origin: Int?, message: String)?
+        let target: (firstHeight: UInt64, hashes: [Hash256]) = chain.withWriter { state in
+            do {
+                let report = try VerificationPipeline(state: state, options: options).run([.stream(stream)])
+                if let message = report.failure { failure = (report.rejected?.origin.flatMap { Int($0) }, message) }
+            } catch {
+                failure = (nil, "\(error)")
+            }
+            stream.close()
+            do { try state.flush() } catch { logger.critical("could not flush the chain state: \(error)") }
+            return state.blocksToDownload(limit: PeerManager.targetLimit)
+        }
+        // The feeder ends at once when the stream is closed.
+        while !pushed.isDone(feeder) { Thread.sleep(forTimeInterval: 0.001) }
+        condition.withLock { currentStream = nil }
+        // After a rejection, what was queued behind the bad block may build on it.
+        let dropped = failure != nil ? dropPending() : 0
+        onRunEnded?(RunOutcome(consumed: pushed.value, dropped: dropped, failure: failure, target: target,
+                               sequence: chain.snapshot.sequence))
+    }
+}
+
+/// A count shared with the feeder thread, and whether that thread has finished.
+private final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+    func isDone(_ thread: Thread) -> Bool { thread.isFinished }
 }

@@ -107,10 +107,25 @@ public struct DownloadScheduler {
     /// upward. A replacement keeps the received blocks and requests still on the new chain
     /// (at the same height) and drops the other received blocks; requests off the new chain
     /// stay outstanding for their peers' slots and come back as `.stale`.
+    /// `firstHeight` should not go down except when the chain below it was reorganised: the
+    /// hand-outs below the current `firstHeight` are forgotten, so a lower one hands those
+    /// heights out again.
+    ///
+    /// Cheap when the new target extends the old one (new headers, the tip moved): called
+    /// for every headers message of a million-block download.
     public mutating func setTarget(firstHeight: UInt64, hashes: [Hash256]) {
+        let (oldFirst, oldEnd, oldHashes) = (self.firstHeight, endHeight, self.hashes)
         self.firstHeight = firstHeight
         self.hashes = hashes
-        heights = Dictionary(hashes.enumerated().map { ($0.element, firstHeight + UInt64($0.offset)) }, uniquingKeysWith: { first, _ in first })
+        // Headers commit to their parents: the same hash at the old target's last height
+        // means the whole overlap is the same chain, so only the ends of the index change.
+        if let last = oldHashes.last, firstHeight >= oldFirst, firstHeight < oldEnd, hash(at: oldEnd - 1) == last {
+            for height in oldFirst..<firstHeight { heights[oldHashes[Int(height - oldFirst)]] = nil }
+            for height in oldEnd..<max(oldEnd, endHeight) { heights[hashes[Int(height - firstHeight)]] = height }
+        } else {
+            heights = Dictionary(hashes.enumerated().map { ($0.element, firstHeight + UInt64($0.offset)) },
+                                 uniquingKeysWith: { first, _ in first })
+        }
         handedOut = handedOut.filter { $0.key >= firstHeight && hash(at: $0.key) == $0.value }
         nextOut = firstHeight
         while let hash = hash(at: nextOut), handedOut[nextOut] == hash { nextOut += 1 }
@@ -120,7 +135,8 @@ public struct DownloadScheduler {
         }
         firstMissing = nextOut
         advanceFirstMissing()
-        stall = nil
+        // The stall clock is kept: it restarts only when the window's first block changes
+        // (`noteWindow`), or a node that retargets at every headers message would never evict.
     }
 
     /// The lowest not-yet-requested hashes inside the window that `peer` can serve (up to

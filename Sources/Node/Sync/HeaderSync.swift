@@ -118,7 +118,7 @@ extension PeerManager {
         for header in headers {
             do {
                 try ContextFreeRules.checkProofOfWork(header, parameters: parameters)
-                let (sum, overflow) = work.addingReportingOverflow(CompactTarget.work(target: try header.compactTarget.target()))
+                let (sum, overflow) = work.addingReportingOverflow(ProofOfWork.work(target: try header.compactTarget.target()))
                 work = overflow ? .max : sum
             } catch {
                 return misbehaving(peer, "header \(header.height) (\(header.hash.hex)): \(error)")
@@ -188,9 +188,9 @@ extension PeerManager {
         let chain = self.chain
         peer.headersRequestedAt = Self.now // what follows is asked for once these are in
         chainQueue.async {
-            var failure: String?
-            var added = 0
-            chain.withWriter { state in
+            let (failure, added) = chain.withWriter { state -> (String?, Int) in
+                var failure: String?
+                var added = 0
                 for header in headers {
                     do {
                         if try state.acceptHeader(header) == .added { added += 1 }
@@ -204,6 +204,7 @@ extension PeerManager {
                         break
                     }
                 }
+                return (failure, added)
             }
             let target = chain.blocksToDownload(limit: Self.targetLimit)
             let snapshot = chain.snapshot

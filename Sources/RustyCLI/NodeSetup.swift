@@ -1,0 +1,72 @@
+// From `rusty node`'s resolved configuration to what the daemon runs: the P2P settings,
+// the signature verifier (the same choice as verify-chain's `--backend`) and the logs.
+
+import AddressBook
+import ChainParams
+import Ed25519
+import Foundation
+import Node
+import OpenCLRuntime
+import Primitives
+import SignatureBackends
+import Verification
+
+extension NodeConfiguration {
+    /// The daemon's setup; a name it cannot use (no DNS here) or an unavailable backend is an error.
+    func nodeSetup() throws -> NodeSetup {
+        var p2p = P2PSettings(port: Int(port))
+        p2p.listen = listen
+        p2p.bind = bind.map { $0.numericHost ?? $0.host }
+        p2p.connect = try connect.map(Self.peerEndpoint)
+        p2p.addnode = try addnode.map(Self.peerEndpoint)
+        p2p.seednode = try seednode.map(Self.peerEndpoint)
+        p2p.maxConnections = maxConnections
+        p2p.maxOutbound = min(maxOutbound, maxConnections)
+        p2p.handshakeTimeout = timeouts.handshake
+        p2p.pingInterval = timeouts.pingInterval
+        p2p.pingTimeout = timeouts.pingTimeout
+        p2p.stallTimeout = timeouts.blockStall
+        p2p.banSeconds = timeouts.banDuration
+        p2p.minimumChainWork = minimumChainWork ?? .zero
+        p2p.allowLocalAddresses = network == .regtest
+        p2p.userAgent = "/rusty:\(Rusty.version)/"
+        let parameters = try ChainParameters.builtIn(network.rawValue)
+        p2p.fixedSeeds = (parameters.seeds ?? []).compactMap { PeerEndpoint(parsing: $0, defaultPort: port) }
+
+        let threadCount = threads ?? activeProcessorCount()
+        let verifier: any SignatureBatchVerifier
+        var pipeline: VerificationPipeline.Options
+        switch backend {
+        case .opencl:
+            do {
+                guard case .opencl(let devices) = try BackendChoice.opencl.resolve() else { throw BackendUnavailable.noOpenCLDevice }
+                verifier = try OpenCLSignatureVerifier(devices: devices)
+            } catch {
+                throw CommandFailure(.openCLUnavailable, "\(error)")
+            }
+            pipeline = VerificationPipeline.Options(verifier: verifier, batchSize: 32_768, contextFreeThreads: threadCount)
+        default:
+            let cpuBackend: Ed25519.Backend
+            switch backend {
+            case .auto, .simd, .opencl: cpuBackend = .detected
+            case .scalar: cpuBackend = .scalar
+            case .avx2: cpuBackend = .avx2
+            case .avx512ifma: cpuBackend = .avx512ifma
+            }
+            guard cpuBackend.isSupported else { throw CommandFailure(.invalid, "--backend \(backend.rawValue) is not supported by this CPU") }
+            verifier = CPUSignatureVerifier(backend: cpuBackend, threads: threadCount)
+            pipeline = .cpu(backend: cpuBackend, threads: threadCount)
+        }
+        return NodeSetup(network: network.rawValue, directory: networkDirectory, dbcacheMiB: dbcacheMiB, p2p: p2p,
+                         pipeline: pipeline, verifier: verifier)
+    }
+
+    /// A peer to dial: an IP literal or `localhost` (names need DNS, which the node does not do).
+    static func peerEndpoint(_ endpoint: Endpoint) throws -> PeerEndpoint {
+        guard let host = endpoint.numericHost,
+              let parsed = PeerEndpoint(parsing: host.contains(":") ? "[\(host)]:\(endpoint.port)" : "\(host):\(endpoint.port)",
+                                        defaultPort: endpoint.port)
+        else { throw CommandFailure(.invalid, "'\(endpoint.text)': only IP addresses and localhost can be dialled (no DNS lookups)") }
+        return parsed
+    }
+}
