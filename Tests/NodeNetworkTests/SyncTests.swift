@@ -75,15 +75,19 @@ final class SyncTests: NetworkTestCase {
 
         let fresh = try network.makeNode("fresh")
         try fresh.start(["--connect", source.endpoint])
-        // Some blocks in, far from the end: the kill lands while blocks are being imported.
-        let before = try fresh.wait("some blocks", timeout: 120) { $0.height >= 100 }
+        // A debug build syncs this chain in a few seconds: kill at the first status that shows
+        // blocks being downloaded (polled every 10 ms; the node rewrites it every second).
+        let before = try fresh.wait("block download under way", timeout: 120, poll: 0.01) {
+            $0.state == "syncing-blocks" || ($0.headers > $0.height && $0.headers > 0)
+        }
         fresh.kill()
         print("[kill] SIGKILL at height \(before.height) of \(chain.height)")
         XCTAssertLessThan(before.height, chain.height, "the node must still be syncing when killed (else the test shows nothing)")
 
         try fresh.start(["--connect", source.endpoint])
-        let resumed = try fresh.wait("a status after the restart", timeout: 60) { _ in true }
+        let resumed = try fresh.wait("a status after the restart", timeout: 60, poll: 0.01) { _ in true }
         print("[kill] restarted at height \(resumed.height)")
+        XCTAssertLessThan(resumed.height, chain.height, "the restarted node still had blocks to fetch (the kill was mid-sync)")
         try fresh.wait("sync to the tip after the restart", timeout: 150, atTip(chain))
         try fresh.stop()
         try assertChainState(fresh, height: chain.height, tipHash: chain.tipHash, digest: chain.utxoDigest)

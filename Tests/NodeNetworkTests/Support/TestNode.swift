@@ -95,7 +95,7 @@ final class TestNode {
     /// Polls the status file until `condition` holds; throws (with the last reading and the
     /// end of debug.log) past `timeout` or when the process exits.
     @discardableResult
-    func wait(_ what: String, timeout: Double, _ condition: (NodeStatus) -> Bool) throws -> NodeStatus {
+    func wait(_ what: String, timeout: Double, poll: Double = 0.1, _ condition: (NodeStatus) -> Bool) throws -> NodeStatus {
         let limit = remaining(timeout)
         let end = Date().addingTimeInterval(limit)
         var last: NodeStatus?
@@ -108,7 +108,7 @@ final class TestNode {
                 if condition(status) { return status }
             }
             if Date() >= end { break }
-            usleep(100_000)
+            usleep(UInt32(poll * 1e6))
         }
         throw NetworkTestError("\(name): no \(what) within \(Int(limit)) s; last status: \(last.map { "\($0)" } ?? "none")")
     }
