@@ -308,16 +308,6 @@ final class HostilePeerTests: NetworkTestCase {
               + String(format: "%.1f s", Date().timeIntervalSince(started)))
         return peak
     }
-
-    /// Polls debug.log for a line matching `match`.
-    private func waitForLog(_ node: TestNode, timeout: Double, _ match: (Substring) -> Bool) -> Substring? {
-        let end = Date().addingTimeInterval(node.remaining(timeout))
-        while true {
-            if let line = node.logLines.first(where: match) { return line }
-            if Date() >= end { return nil }
-            usleep(100_000)
-        }
-    }
 }
 
 /// A thread-safe counter (the peer's reader thread calls the headers provider).

@@ -15,6 +15,8 @@ struct ChainFixture: Sendable {
     let height: Int
     let tipHash: String
     let utxoDigest: String
+    /// Bytes of the block file (the blocks as they go over the wire, plus 8 per block).
+    let bytes: Int
 
     static let regtestMagic: [UInt8] = [0xfa, 0x1c, 0xe0, 0xde]
 
@@ -38,7 +40,9 @@ struct ChainFixture: Sendable {
                 throw NetworkTestError("gen-chain and verify-chain disagree: \(generated) vs \(verified)")
             }
             print("[chain] \(label): \(blocks) blocks, tip \(tip), UTXO digest \(digest)")
-            return ChainFixture(directory: directory, blockFile: blockFile, template: template, height: height, tipHash: tip, utxoDigest: digest)
+            let bytes = (generated["bytes"] as? NSNumber)?.intValue ?? 0
+            return ChainFixture(directory: directory, blockFile: blockFile, template: template, height: height, tipHash: tip,
+                                utxoDigest: digest, bytes: bytes)
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw error

@@ -17,7 +17,8 @@ class NetworkTestCase: XCTestCase {
     }
 
     override func tearDown() {
-        let failed = !(testRun?.hasSucceeded ?? false)
+        // hasSucceeded is only true once the run has stopped, which is after tearDown.
+        let failed = (testRun?.totalFailureCount ?? 1) > 0
         network?.tearDown(printingLogs: failed)
         network = nil
         super.tearDown()
@@ -26,6 +27,16 @@ class NetworkTestCase: XCTestCase {
     /// Lines of `node`'s debug.log that contain every one of `fragments`.
     func logLines(_ node: TestNode, containing fragments: String...) -> [Substring] {
         node.logLines.filter { line in fragments.allSatisfy { line.contains($0) } }
+    }
+
+    /// Polls `node`'s debug.log (bounded by the test's time) for a line matching `match`.
+    func waitForLog(_ node: TestNode, timeout: Double, _ match: (Substring) -> Bool) -> Substring? {
+        let end = Date().addingTimeInterval(node.remaining(timeout))
+        while true {
+            if let line = node.logLines.first(where: match) { return line }
+            if Date() >= end { return nil }
+            usleep(100_000)
+        }
     }
 
     /// Fails unless `node`'s UTXO set (utxo-info, node stopped) is the chain's reference.

@@ -22,6 +22,7 @@ struct NodeStatus: CustomStringConvertible {
     var peers: [[String: Any]] { raw["peers"] as? [[String: Any]] ?? [] }
     var inboundCount: Int { int("inboundCount") ?? -1 }
     var outboundCount: Int { int("outboundCount") ?? -1 }
+    var bytesSent: Int { int("bytesSent") ?? -1 }
 
     var description: String {
         "state \(state), height \(height), headers \(headers), tip \(tipHash.prefix(16)), peers \(peers.count) "
