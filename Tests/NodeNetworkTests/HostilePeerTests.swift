@@ -217,7 +217,7 @@ final class HostilePeerTests: NetworkTestCase {
         let headers = Self.honestHeaders
         let target = try network.makeNode("target")
         try target.start(["--listen"])
-        try target.wait("listening", timeout: 30) { ($0.raw["listening"] as? [Any])?.isEmpty == false }
+        try target.waitListening()
 
         // The staller claims the whole chain, serves its headers honestly, and never a block.
         let staller = try WirePeer(port: target.port)

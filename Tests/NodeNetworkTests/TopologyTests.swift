@@ -25,6 +25,8 @@ final class TopologyTests: NetworkTestCase {
         let b1 = try network.makeNode("b1", from: chain.template), b2 = try network.makeNode("b2", from: chain.template)
         try a1.start(["--listen"])
         try b1.start(["--listen"])
+        try a1.waitListening()
+        try b1.waitListening()
         try a2.start(["--listen", "--addnode", a1.endpoint])
         try b2.start(["--listen", "--addnode", b1.endpoint])
         let all = [a1, a2, b1, b2]
@@ -57,6 +59,22 @@ final class TopologyTests: NetworkTestCase {
         }
     }
 
+    func testConnectPeerThatComesUpLaterIsConnectedPromptly() throws {
+        let chain = try chain()
+        let later = try network.makeNode("later", from: chain.template)
+        let dialer = try network.makeNode("dialer", from: chain.template)
+        // The dialer's first attempts are refused (nothing listens yet); it must keep trying
+        // every few seconds (12.6 Connections; the node retries manual peers every 2 s).
+        try dialer.start(["--connect", later.endpoint])
+        try dialer.wait("a first status", timeout: 30) { _ in true }
+        sleep(3)
+        try later.start(["--listen"])
+        try later.waitListening()
+        let up = Date()
+        try dialer.wait("the --connect peer connected once it listens", timeout: 15) { $0.outboundCount == 1 }
+        print("[reconnect] connected \(String(format: "%.1f", Date().timeIntervalSince(up))) s after the peer started listening")
+    }
+
     func testBlockMinedAtOneEndReachesEveryNodeOfALine() throws {
         let chain = try chain()
         let nodes = try (1...5).map { try network.makeNode("n\($0)", from: chain.template) }
@@ -66,6 +84,8 @@ final class TopologyTests: NetworkTestCase {
         // the line stays a line: the block has to be relayed across four hops.
         try nodes[1].start(["--listen"])
         try nodes[3].start(["--listen"])
+        try nodes[1].waitListening()
+        try nodes[3].waitListening()
         try nodes[0].start(["--connect", nodes[1].endpoint])
         try nodes[2].start(["--connect", nodes[1].endpoint, "--connect", nodes[3].endpoint])
         try nodes[4].start(["--connect", nodes[3].endpoint])
@@ -82,6 +102,9 @@ final class TopologyTests: NetworkTestCase {
         print("[time] line of 5: the block reached n5 within \(String(format: "%.1f", Date().timeIntervalSince(restarted))) s of n1's restart")
         XCTAssertFalse(logLines(nodes[4], containing: "new tip: height \(chain.height + 1) \(tip)").isEmpty, "n5 logged the new tip")
         // The line stayed a line, so the block came through n2, n3 and n4.
-        for (node, peers) in zip(nodes, expectedPeers) { XCTAssertEqual(node.status()?.peers.count, peers, "\(node.name)'s peers") }
+        for (node, peers) in zip(nodes, expectedPeers) {
+            // n1's status may predate its reconnection by up to a second.
+            try node.wait("still exactly \(peers) peers", timeout: 10) { $0.peers.count == peers }
+        }
     }
 }

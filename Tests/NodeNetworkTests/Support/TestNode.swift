@@ -113,6 +113,11 @@ final class TestNode {
         throw NetworkTestError("\(name): no \(what) within \(Int(limit)) s; last status: \(last.map { "\($0)" } ?? "none")")
     }
 
+    /// Waits until the node reports a bound listener (peers started after this connect at once).
+    func waitListening(timeout: Double = 30) throws {
+        try wait("listening", timeout: timeout) { ($0.raw["listening"] as? [Any])?.isEmpty == false }
+    }
+
     /// `timeout`, cut to what is left of the test's time.
     func remaining(_ timeout: Double) -> Double {
         max(0, min(timeout, deadline.timeIntervalSinceNow))
