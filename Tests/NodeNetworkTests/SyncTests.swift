@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Fresh nodes sync a 2,100-block chain over loopback TCP, from one peer and from three at
@@ -36,6 +37,14 @@ final class SyncTests: NetworkTestCase {
         try fresh.start(["--connect", source.endpoint])
         try fresh.wait("sync to the tip", timeout: 150, atTip(chain))
         try fresh.wait("state synced", timeout: 15) { $0.state == "synced" }
+        // `rusty node --status --json` reports the same running node.
+        let report = try runProcess(TestPaths.rustyExecutable, ["node", "--status", "--json", "--network", "regtest", "--datadir", fresh.root.path],
+                                    timeout: fresh.remaining(30))
+        XCTAssertEqual(report.status, 0, report.stderrText)
+        let reported = (try? JSONSerialization.jsonObject(with: Data(report.stdoutText.utf8)) as? [String: Any])?["status"] as? [String: Any]
+        XCTAssertEqual((reported?["height"] as? NSNumber)?.intValue, chain.height, "node --status height: \(report.stdoutText)")
+        XCTAssertEqual(reported?["tipHash"] as? String, chain.tipHash)
+        XCTAssertEqual((reported?["pid"] as? NSNumber)?.int32Value, fresh.pid)
         print("[time] one peer: \(chain.height) blocks synced in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         // Logged by the node's next timer tick after the tip, so it may trail the status file.
         XCTAssertNotNil(waitForLog(fresh, timeout: 5) { $0.contains("sync: caught up at height \(chain.height)") }, "debug.log has the caught-up line")
