@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ChainState", targets: ["ChainState"]),
         .library(name: "ChainGen", targets: ["ChainGen"]),
         .library(name: "Verification", targets: ["Verification"]),
+        .library(name: "Wire", targets: ["Wire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

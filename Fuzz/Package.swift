@@ -28,16 +28,11 @@ let package = Package(
             .product(name: "ChainParams", package: "RustyCoin"), .product(name: "ChainState", package: "RustyCoin"),
             .product(name: "ChainGen", package: "RustyCoin"),
         ]),
-        // The root package exports no Wire library, so the fuzz package compiles the same
-        // sources (Sources/WireUnderFuzz is a link to ../../Sources/Wire) as a module of its own.
-        .target(name: "WireUnderFuzz", dependencies: [
-            .product(name: "Primitives", package: "RustyCoin"), .product(name: "BLAKE3", package: "RustyCoin"),
-        ]),
         .executableTarget(name: "FuzzFrame", dependencies: [
-            "FuzzSupport", "WireUnderFuzz", .product(name: "Primitives", package: "RustyCoin"),
+            "FuzzSupport", .product(name: "Wire", package: "RustyCoin"), .product(name: "Primitives", package: "RustyCoin"),
         ]),
         .executableTarget(name: "FuzzMessage", dependencies: [
-            "FuzzSupport", "WireUnderFuzz", .product(name: "Primitives", package: "RustyCoin"),
+            "FuzzSupport", .product(name: "Wire", package: "RustyCoin"), .product(name: "Primitives", package: "RustyCoin"),
         ]),
     ]
 )

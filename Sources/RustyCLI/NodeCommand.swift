@@ -143,13 +143,19 @@ struct NodeCommand: ParsableCommand {
             defer { logging.close() }
             let status = NodeStatusFileReporter(path: configuration.statusFile, logger: logging.logger("status"))
             try NodeDaemon.run(setup, logging: logging, status: status)
-        } catch ChainStateError.inUse(let directory) {
-            throw CommandFailure(.invalid, "\(directory): in use by another process")
-        } catch let exit as ExitCode {
-            throw exit
         } catch {
-            throw CommandFailure(.invalid, "\(error)")
+            throw Self.failure(for: error)
         }
+    }
+
+    /// The daemon's errors in the one error format: a datadir in use reads as it does for every
+    /// other command (`DATADIR: in use by another process`, exit 1).
+    static func failure(for error: Error) -> Error {
+        if let state = error as? ChainStateError, case .inUse(let directory) = state {
+            return CommandFailure(.invalid, "\(directory): in use by another process")
+        }
+        if error is ExitCode || error is CommandFailure { return error }
+        return CommandFailure(.invalid, "\(error)")
     }
 
     /// `--status`: the status file of a live node, else the one clear error.

@@ -294,10 +294,17 @@ struct VerifyChainCommand: ParsableCommand {
 
     /// Moves the rebuilt state into place: datadir -> datadir.reindex-old, rebuilt -> datadir,
     /// then removes the old one (a crash in between leaves both directories, never neither).
+    /// Files `rusty node` keeps beside the chain state (DESIGN 9), carried over by a reindex.
+    static let nodeFiles = ["peers.dat", "banlist", "mempool.dat", "debug.log", "node-status.json", "rusty.conf", ".cookie"]
+
     static func replace(_ datadir: String, with rebuilt: String) throws {
         let old = datadir + ".reindex-old"
         let manager = FileManager.default
         if manager.fileExists(atPath: old) { try manager.removeItem(atPath: old) }
+        // A node's own files share the directory with the chain state: they stay.
+        for name in nodeFiles where manager.fileExists(atPath: datadir + "/" + name) {
+            try manager.copyItem(atPath: datadir + "/" + name, toPath: rebuilt + "/" + name)
+        }
         try manager.moveItem(atPath: datadir, toPath: old)
         try manager.moveItem(atPath: rebuilt, toPath: datadir)
         try manager.removeItem(atPath: old)

@@ -76,6 +76,7 @@ import Testing
         let configuration = try Self.resolve(conf: conf, flags: ["port": ["4321"]], environment: ["RUSTY_DBCACHE": "300", "RUSTY_PORT": "1234"])
         #expect(configuration.network == .regtest)
         #expect(configuration.port == 4321)            // flag over environment, section, top
+        #expect(configuration.bind.map(\.text) == ["0.0.0.0"] && configuration.bind.map(\.port) == [4321])   // the default bind on that port
         #expect(configuration.dbcacheMiB == 300)       // environment over section and top
         #expect(configuration.maxConnections == 20)    // section over top
         #expect(configuration.threads == 3)            // top ([main] does not apply to regtest)
@@ -186,6 +187,8 @@ import Testing
         #expect(error == NodeConfigurationError(.file, missing + ": No such file or directory"))
         let viaFlag = Self.error { try NodeConfiguration.resolve(flags: ["datadir": [root], "conf": [missing]], environment: [:], configFile: nil) }
         #expect(viaFlag?.message == missing + ": No such file or directory")
+        let directory = Self.error { try NodeConfiguration.resolve(flags: ["datadir": [root]], environment: [:], configFile: root) }
+        #expect(directory == NodeConfigurationError(.file, root + ": Is a directory"))
         #expect(try NodeConfiguration.resolve(flags: ["datadir": [root]], environment: [:], configFile: nil).configFile == nil)
         // An explicit file replaces the default one.
         try "maxconnections=5\n".write(toFile: root + "/rusty.conf", atomically: true, encoding: .utf8)

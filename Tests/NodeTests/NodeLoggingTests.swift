@@ -75,24 +75,36 @@ import Testing
         let threads = 8, perThread = 400
         // Long lines (over PIPE_BUF) so a torn write would show.
         let padding = String(repeating: "x", count: 5000)
-        DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            let logger = logging.logger("t\(thread)")
-            for index in 0..<perThread { logger.info("line \(index) \(padding)", metadata: ["thread": "\(thread)"]) }
+        // Threads of their own (not a pool sized to the cores), started together.
+        let group = DispatchGroup()
+        let start = DispatchSemaphore(value: 0)
+        for thread in 0..<threads {
+            group.enter()
+            Thread {
+                let logger = logging.logger("t\(thread)")
+                start.wait()
+                for index in 0..<perThread { logger.info("line \(index) \(padding)", metadata: ["thread": "\(thread)"]) }
+                group.leave()
+            }.start()
         }
+        for _ in 0..<threads { start.signal() }
+        #expect(group.wait(timeout: .now() + 120) == .success)
         let lines = Self.lines(path)
         #expect(lines.last == "")
         let records = lines.dropLast()
         #expect(records.count == threads * perThread)
         var seen = Set<String>()
+        var torn = [String]()
         for line in records {
             let fields = line.split(separator: " ")
             guard fields.count == 7, fields[1] == "INFO", fields[3] == "line", fields[5] == Substring(padding), fields[6].hasPrefix("thread="),
                   fields[2] == "[t\(fields[6].dropFirst(7))]" else {
-                Issue.record("torn or mixed line: \(line.prefix(80))...")
+                torn.append(String(line.prefix(80)))
                 continue
             }
             seen.insert("\(fields[6]) \(fields[4])")
         }
+        #expect(torn.count == 0, "torn or mixed lines, the first: \(torn.first ?? "")")
         #expect(seen.count == threads * perThread)
     }
 

@@ -75,7 +75,7 @@ import Testing
         }
         #expect(done.get())
         #expect(reads > 0)
-        #expect(failures.isEmpty, "\(failures.prefix(3))")
+        #expect(failures.count == 0, "\(failures.prefix(3))")
     }
 
     @Test("a missing file reads as nil; a damaged one is named; a pid is alive or not")
@@ -87,6 +87,10 @@ import Testing
         try "{\"pid\": 1".write(toFile: path, atomically: true, encoding: .utf8)
         #expect { try NodeStatusFile.read(from: path) } throws: { error in
             "\(error)".hasPrefix(path + ": not a node status file")
+        }
+        try FileManager.default.createDirectory(atPath: directory + "/dir.json", withIntermediateDirectories: true)
+        #expect { try NodeStatusFile.read(from: directory + "/dir.json") } throws: { error in
+            "\(error)" == directory + "/dir.json: Is a directory"
         }
         #expect(throws: NodeStatusFile.Failure.self) { try NodeStatusFile.write(Self.sample(), to: directory + "/no/such/dir/status.json") }
         #expect(NodeStatusFile.isRunning(pid: getpid()))

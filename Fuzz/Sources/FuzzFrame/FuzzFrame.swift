@@ -1,7 +1,7 @@
 import Foundation
 import FuzzSupport
 import Primitives
-import WireUnderFuzz
+import Wire
 
 let regtestMagic: [UInt8] = [0xFA, 0x1C, 0xE0, 0xDE]
 

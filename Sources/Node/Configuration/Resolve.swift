@@ -77,7 +77,9 @@ extension NodeConfiguration {
         configuration.configFile = file?.path
         let networkPort = configuration.port
         if let port = try settings.integer("port", 0...Int(UInt16.max)) { configuration.port = UInt16(port) }
-        configuration.bind = try settings.endpoints("bind", defaultPort: configuration.port, allowPortZero: true) ?? configuration.bind
+        // Without a bind setting, the default address still listens on the port resolved here.
+        configuration.bind = try settings.endpoints("bind", defaultPort: configuration.port, allowPortZero: true)
+            ?? [try Endpoint("0.0.0.0", defaultPort: configuration.port, allowPortZero: true)]
         configuration.connect = try settings.endpoints("connect", defaultPort: networkPort) ?? []
         configuration.addnode = try settings.endpoints("addnode", defaultPort: networkPort) ?? []
         configuration.seednode = try settings.endpoints("seednode", defaultPort: networkPort) ?? []
@@ -108,23 +110,16 @@ extension NodeConfiguration {
 
     /// The file at `path`, nil when the default one is absent; an explicit one must exist.
     static func readFile(_ path: String, explicit: Bool) throws -> ConfigFile? {
-        guard let handle = fopen(path, "r") else {
-            let code = errno
-            if code == ENOENT && !explicit { return nil }
-            throw NodeConfigurationError(.file, "\(path): \(String(cString: strerror(code)))")
-        }
-        defer { fclose(handle) }
-        var bytes = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            bytes += buffer[0..<count]
-            if count < buffer.count {
-                if ferror(handle) != 0 { throw NodeConfigurationError(.file, "\(path): \(String(cString: strerror(errno)))") }
-                break
-            }
+        let bytes: [UInt8]
+        do {
             // A configuration file is a few lines; a huge one (or /dev/zero) is a mistake.
-            if bytes.count > 1 << 20 { throw NodeConfigurationError(.file, "\(path): larger than 1 MiB") }
+            guard let read = try readWholeFile(path, limit: 1 << 20) else {
+                if explicit { throw NodeConfigurationError(.file, "\(path): \(String(cString: strerror(ENOENT)))") }
+                return nil
+            }
+            bytes = read
+        } catch let error as WholeFileError {
+            throw NodeConfigurationError(.file, error.description)
         }
         guard let text = String(bytes: bytes, encoding: .utf8) else {
             throw NodeConfigurationError(.file, "\(path): not UTF-8 text")

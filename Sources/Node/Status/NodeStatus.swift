@@ -162,15 +162,15 @@ public enum NodeStatusFile {
 
     /// The status at `path`, or nil when there is no such file.
     public static func read(from path: String) throws -> NodeStatus? {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            if !FileManager.default.fileExists(atPath: path) { return nil }
-            throw Failure(path: path, reason: "cannot be read")
+            guard let read = try readWholeFile(path, limit: 64 << 20) else { return nil }
+            bytes = read
+        } catch let error as WholeFileError {
+            throw Failure(path: path, reason: error.reason)
         }
         do {
-            return try JSONDecoder().decode(NodeStatus.self, from: data)
+            return try JSONDecoder().decode(NodeStatus.self, from: Data(bytes))
         } catch {
             throw Failure(path: path, reason: "not a node status file (\(error))")
         }
