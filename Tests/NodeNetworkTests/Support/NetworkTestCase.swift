@@ -30,12 +30,12 @@ class NetworkTestCase: XCTestCase {
     }
 
     /// Polls `node`'s debug.log (bounded by the test's time) for a line matching `match`.
-    func waitForLog(_ node: TestNode, timeout: Double, _ match: (Substring) -> Bool) -> Substring? {
+    func waitForLog(_ node: TestNode, timeout: Double, poll: Double = 0.1, _ match: (Substring) -> Bool) -> Substring? {
         let end = Date().addingTimeInterval(node.remaining(timeout))
         while true {
             if let line = node.logLines.first(where: match) { return line }
             if Date() >= end { return nil }
-            usleep(100_000)
+            usleep(UInt32(poll * 1e6))
         }
     }
 
