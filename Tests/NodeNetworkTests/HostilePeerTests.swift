@@ -74,9 +74,25 @@ final class HostilePeerTests: NetworkTestCase {
         try assertKeepsSyncing(target, chain)
     }
 
+    func testMessagesOutOfHandshakeOrderAreMisbehaviour() throws {
+        let (chain, target) = try targetSyncingFromHonestNode()
+        // Before the handshake only version and verack are allowed (12.4 rule 3).
+        let early = try WirePeer(port: target.port)
+        defer { early.close() }
+        try early.send(.ping(1))
+        try assertMisbehaving(target, early, reason: "handshake")
+        // A second version on a completed handshake is a violation too.
+        let again = try connectHostile(to: target)
+        defer { again.close() }
+        try again.send(.version(Self.version(port: target.port)))
+        try assertMisbehaving(target, again, reason: "version")
+        try assertKeepsSyncing(target, chain)
+    }
+
     func testTruncatedFrameThenCloseLeavesTheNodeServing() throws {
         let (chain, target) = try targetSyncingFromHonestNode()
         let peer = try connectHostile(to: target)
+        defer { peer.close() }
         // A valid headers frame header announcing 256,009 bytes, 1,000 of them, then FIN.
         let header = FrameHeader(magic: peer.magic, command: "headers", length: 256_009, checksum: [1, 2, 3, 4])
         try peer.sendRaw(header.encoded + [UInt8](repeating: 0, count: 1_000))
