@@ -130,6 +130,58 @@ final class HostilePeerTests: NetworkTestCase {
         try assertKeepsSyncing(target, chain)
     }
 
+    func testSilentPeersAreDisconnectedByTheirTimers() throws {
+        // Short timers (hidden test options) so the rules of 12.4 and 12.5 show in seconds.
+        let (chain, target) = try targetSyncingFromHonestNode(["--handshaketimeout", "2", "--pinginterval", "1", "--pingtimeout", "2"])
+        // Connected, never a version: closed once the handshake time is up (12.4 rule 6).
+        let mute = try WirePeer(port: target.port)
+        defer { mute.close() }
+        // A completed handshake, then no pong to the node's pings (12.5).
+        let deaf = try connectHostile(to: target)
+        defer { deaf.close() }
+        deaf.answersPings = false
+        XCTAssertTrue(mute.waitClosed(timeout: 10), "no handshake: closed")
+        XCTAssertNotNil(waitForLog(target, timeout: 5) { $0.contains("(\(mute.logName)) disconnected") && $0.contains("handshake") })
+        XCTAssertTrue(deaf.waitClosed(timeout: 10), "no pong: closed")
+        XCTAssertNotNil(waitForLog(target, timeout: 5) { $0.contains("(\(deaf.logName)) disconnected") && $0.contains("pong") })
+        XCTAssertTrue(deaf.messages.contains { if case .ping = $0 { true } else { false } }, "the node did ping")
+        // The honest peer answers its pings and stays.
+        try assertKeepsSyncing(target, chain)
+        sleep(3)
+        XCTAssertGreaterThanOrEqual(target.status()?.outboundCount ?? 0, 1, "the honest peer (answering pings) is still connected")
+    }
+
+    func testUnrequestedBlocksAreMisbehaviour() throws {
+        let (chain, target) = try targetSyncingFromHonestNode()
+        let peer = try connectHostile(to: target)
+        defer { peer.close() }
+        var generator = SeededGenerator(testSeed: 0x0b10_c4ed)
+        // Eleven blocks nobody asked for (a header and some body bytes each): more than 10.
+        for header in HeaderForge.unconnectingChain(count: 11, using: &generator) {
+            let payload = try BlockPayload(bytes: header.encoded + [UInt8](repeating: 0, count: 64))
+            try? peer.send(.block(payload))
+        }
+        try assertMisbehaving(target, peer, reason: "asked")
+        try assertKeepsSyncing(target, chain)
+    }
+
+    func testGetDataQueueFlood() throws {
+        let (chain, target) = try targetSyncingFromHonestNode()
+        try target.wait("synced (it serves blocks it has)", timeout: 150) { $0.height == chain.height && $0.tipHash == chain.tipHash }
+        let peer = try connectHostile(to: target)
+        defer { peer.close() }
+        // 6 x 1,000 entries for blocks it has, in one write: over the 5,000 queued entries a
+        // peer may have (the chain has 2,100 blocks, so each is asked for about three times).
+        let blocks = Self.honestHeaders.map { InventoryItem(type: .block, hash: $0.hash) }
+        let frames = (0..<6).flatMap { batch in
+            Frame.encode(.getdata((0..<1_000).map { blocks[(batch * 1_000 + $0) % blocks.count] }), magic: peer.magic)
+        }
+        let peak = try monitoringRSS(target, "getdata flood") { try? peer.sendRaw(frames) }
+        try assertMisbehaving(target, peer, reason: "getdata")
+        XCTAssertLessThan(peak, Self.rssBoundMiB)
+        XCTAssertEqual(target.status()?.height, chain.height)
+    }
+
     // MARK: Floods
 
     func testHundredThousandUnconnectingHeaders() throws {
@@ -267,13 +319,13 @@ final class HostilePeerTests: NetworkTestCase {
 
     /// An honest node with the chain and a fresh target that syncs from it (--connect) and
     /// listens for the hostile peer; returns once the target has its honest peer.
-    private func targetSyncingFromHonestNode() throws -> (ChainFixture, TestNode) {
+    private func targetSyncingFromHonestNode(_ extra: [String] = []) throws -> (ChainFixture, TestNode) {
         let chain = try chain()
         let honest = try network.makeNode("honest", from: chain.template)
         try honest.start(["--listen"])
         try honest.wait("honest node at the tip", timeout: 60) { $0.height == chain.height && $0.tipHash == chain.tipHash }
         let target = try network.makeNode("target")
-        try target.start(["--listen", "--connect", honest.endpoint])
+        try target.start(["--listen", "--connect", honest.endpoint] + extra)
         // The honest node first, so it (not the hostile peer) is the one asked for headers.
         try target.wait("connected to the honest node", timeout: 30) { $0.outboundCount >= 1 }
         return (chain, target)

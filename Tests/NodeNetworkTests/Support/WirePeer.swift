@@ -26,6 +26,7 @@ final class WirePeer: @unchecked Sendable {
     private var stopping = false
     private var closed = false
     private var provider: HeadersProvider?
+    private var pongs = true
     private var getHeadersCount = 0
     private var getDataItems = 0
     private let readerDone = DispatchSemaphore(value: 0)
@@ -67,6 +68,12 @@ final class WirePeer: @unchecked Sendable {
     var headersProvider: HeadersProvider? {
         get { lock.withLock { provider } }
         set { lock.withLock { provider = newValue } }
+    }
+
+    /// Whether the reader answers the node's pings (off: a peer that went silent).
+    var answersPings: Bool {
+        get { lock.withLock { pongs } }
+        set { lock.withLock { pongs = newValue } }
     }
 
     /// How the connection ended ("EOF", "ECONNRESET", ...), nil while open.
@@ -184,7 +191,7 @@ final class WirePeer: @unchecked Sendable {
     var nodeFrameError: String? { lock.withLock { decodeFailure } }
 
     private func handle(_ message: Message) {
-        let answerer: HeadersProvider? = lock.withLock {
+        let (answerer, answersPings): (HeadersProvider?, Bool) = lock.withLock {
             // Keep what tests wait for; the node's own traffic to a peer is small.
             if inbox.count < 10_000 { inbox.append(message) }
             switch message {
@@ -192,11 +199,11 @@ final class WirePeer: @unchecked Sendable {
             case .getdata(let items): getDataItems += items.count
             default: break
             }
-            return provider
+            return (provider, pongs)
         }
         switch message {
         case .ping(let nonce):
-            try? send(.pong(nonce))
+            if answersPings { try? send(.pong(nonce)) }
         case let .getheaders(locator, stop):
             try? send(.headers(answerer?(locator, stop) ?? []))
         default:
