@@ -36,12 +36,21 @@ final class TopologyTests: NetworkTestCase {
         }
 
         // Each side mines apart; b mines more blocks at the same (limit) difficulty: more work.
-        try a1.stop()
-        let aTip = try a1.mine(2)
-        try a1.start(["--listen"])
-        try b1.stop()
-        let bTip = try b1.mine(4)
-        try b1.start(["--listen"])
+        // The miner's partner is restarted after it, so it connects to a listening node at
+        // once (a dial refused while the miner was down is retried only after 60 s: see
+        // testConnectPeerThatComesUpLaterIsConnectedPromptly).
+        let started = Date()
+        func mineApart(_ miner: TestNode, _ partner: TestNode, blocks: Int) throws -> String {
+            try partner.stop()
+            try miner.stop()
+            let tip = try miner.mine(blocks)
+            try miner.start(["--listen"])
+            try miner.waitListening()
+            try partner.start(["--listen", "--addnode", miner.endpoint])
+            return tip
+        }
+        let aTip = try mineApart(a1, a2, blocks: 2)
+        let bTip = try mineApart(b1, b2, blocks: 4)
         XCTAssertNotEqual(aTip, bTip)
         try network.waitAll([a1, a2], "side a on its own 2 blocks", timeout: 60) { $0.tipHash == aTip && $0.height == chain.height + 2 }
         try network.waitAll([b1, b2], "side b on its own 4 blocks", timeout: 60) { $0.tipHash == bTip && $0.height == chain.height + 4 }
@@ -49,13 +58,26 @@ final class TopologyTests: NetworkTestCase {
         // Join: a2 comes back connected to both sides.
         try a2.stop()
         try a2.start(["--listen", "--addnode", a1.endpoint, "--addnode", b1.endpoint])
-        try network.waitAll(all, "every node on side b's chain", timeout: 90) { $0.tipHash == bTip && $0.height == chain.height + 4 }
+        print("[time] partitions: mined and resynced apart in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        let joined = Date()
+        try network.waitAll(all, "every node on side b's chain", timeout: 60) { $0.tipHash == bTip && $0.height == chain.height + 4 }
+        print("[time] partitions: all four on side b's tip \(String(format: "%.1f", Date().timeIntervalSince(joined))) s after the join")
         for node in [a1, a2] {
             let lines = logLines(node, containing: "reorganization: fork at height \(chain.height)")
             XCTAssertFalse(lines.isEmpty, "\(node.name) logged its reorganization from side a's chain to side b's")
         }
         for node in [b1, b2] {
             XCTAssertTrue(logLines(node, containing: "reorganization").isEmpty, "\(node.name) had the most work all along: no reorganization")
+        }
+        // The reorganized UTXO sets (side a's blocks undone, side b's connected) are exactly
+        // the set of a node that never left side b's chain.
+        for node in all { try node.stop() }
+        let reference = try b1.utxoInfo()
+        XCTAssertEqual(reference["bestHash"] as? String, bTip)
+        for node in [a1, a2, b2] {
+            let info = try node.utxoInfo()
+            XCTAssertEqual(info["bestHash"] as? String, bTip, "\(node.name)'s stored best block")
+            XCTAssertEqual(info["digest"] as? String, reference["digest"] as? String, "\(node.name)'s UTXO digest vs b1's")
         }
     }
 
