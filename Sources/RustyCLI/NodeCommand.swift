@@ -16,7 +16,7 @@ struct NodeCommand: ParsableCommand {
             Files live in DATADIR/NETWORK (bitcoind's layout): the chain state and block files (the same directory \
             `verify-chain --datadir DATADIR/NETWORK` uses), debug.log, node-status.json. Settings come from, in order of \
             precedence: the options given here, the environment (RUSTY_KEY, e.g. RUSTY_MAXCONNECTIONS=40; lists separated \
-            by commas), the configuration file (DATADIR/rusty.conf, or --conf): `key=value` lines with the options' names, \
+            by commas), the configuration files (DATADIR/NETWORK/rusty.conf over DATADIR/rusty.conf, or only --conf): `key=value` lines with the options' names, \
             a key repeated for a list, `[main]`, `[test]` and `[regtest]` sections applying to one network, `regtest=1` \
             or `network=NAME` at the top choosing the network. SIGINT or SIGTERM stops the node gracefully. \
             --status: exit 0 when a node is running on the datadir, 1 when none is.

@@ -214,4 +214,28 @@ import Testing
         // Other RUSTY_ variables (RUSTY_VECTORS, RUSTY_OPENCL_CACHE) belong to other tools.
         #expect(try Self.resolve(environment: ["RUSTY_VECTORS": "/x", "RUSTY_MAXCONNECTIONS": ""]).maxConnections == 125)
     }
+
+    @Test("the network's folder may hold its own rusty.conf: its keys win over the datadir's file, it cannot choose the network")
+    func networkFolderFile() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "regtest=1\nmaxconnections=40\ndbcache=100\n".write(toFile: root + "/rusty.conf", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: root + "/regtest", withIntermediateDirectories: true)
+        try "maxconnections=30\naddnode=127.0.0.1:7000\n".write(toFile: root + "/regtest/rusty.conf", atomically: true, encoding: .utf8)
+        let configuration = try NodeConfiguration.resolve(flags: ["datadir": [root]], environment: [:], configFile: nil,
+                                                          standardErrorIsTerminal: false)
+        #expect(configuration.network == .regtest)
+        #expect(configuration.maxConnections == 30)
+        #expect(configuration.dbcacheMiB == 100)
+        #expect(configuration.addnode.map(\.text) == ["127.0.0.1:7000"])
+        #expect(configuration.configFile == root + "/regtest/rusty.conf")
+        // A flag still wins.
+        let flagged = try NodeConfiguration.resolve(flags: ["datadir": [root], "maxconnections": ["20"]], environment: [:], configFile: nil,
+                                                    standardErrorIsTerminal: false)
+        #expect(flagged.maxConnections == 20)
+        // Choosing the network from inside the network's own folder is an error naming the line.
+        try "maxconnections=30\ntestnet=1\n".write(toFile: root + "/regtest/rusty.conf", atomically: true, encoding: .utf8)
+        let error = Self.error { try NodeConfiguration.resolve(flags: ["datadir": [root]], environment: [:], configFile: nil) }
+        #expect(error?.message.contains("regtest/rusty.conf:2") == true, "\(String(describing: error))")
+    }
 }

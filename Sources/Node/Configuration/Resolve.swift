@@ -70,11 +70,20 @@ extension NodeConfiguration {
         let file = try readFile(filePath, explicit: explicitFile != nil)
 
         let network = try resolveNetwork(flags: flags, environment: environment, file: file)
-        var settings = Settings(flags: flags, environment: environment, file: file, network: network)
+        // DESIGN 9 also lets the network's folder hold a rusty.conf (read when there is no
+        // --conf): its keys win over the datadir's file, and it cannot choose the network.
+        var files = [file].compactMap { $0 }
+        if explicitFile == nil, let own = try readFile(datadir + "/" + network.rawValue + "/rusty.conf", explicit: false) {
+            if let entry = own.top.first(where: { topOnlyKeys.contains($0.key) }) {
+                throw NodeConfigurationError(.file, "\(own.path):\(entry.line): \(entry.key) cannot be set in the network's own rusty.conf")
+            }
+            files.insert(own, at: 0)
+        }
+        var settings = Settings(flags: flags, environment: environment, files: files, network: network)
         try settings.checkFileKeys()
 
         var configuration = try NodeConfiguration(network: network, datadir: datadir, printToConsole: standardErrorIsTerminal)
-        configuration.configFile = file?.path
+        configuration.configFile = files.first?.path
         let networkPort = configuration.port
         if let port = try settings.integer("port", 0...Int(UInt16.max)) { configuration.port = UInt16(port) }
         // Without a bind setting, the default address still listens on the port resolved here.
@@ -189,13 +198,17 @@ extension NodeConfiguration {
     struct Settings {
         let flags: [String: [String]]
         let environment: [String: String]
-        var file: ConfigFile?
+        /// Highest precedence first.
+        var files: [ConfigFile]
         let network: Network
 
         /// Unknown keys (with their line), keys a section or the file may not set, and
         /// `noKEY` negations, in every section (a typo in another network's section is still a typo).
         mutating func checkFileKeys() throws {
-            guard var file else { return }
+            for index in files.indices { try Self.checkKeys(&files[index]) }
+        }
+
+        static func checkKeys(_ file: inout ConfigFile) throws {
             // A copy: `check` reads the path while it modifies the file's entries.
             let path = file.path
             func check(_ entries: inout [ConfigFile.Entry], inSection: Bool) throws {
@@ -222,7 +235,6 @@ extension NodeConfiguration {
             }
             try check(&file.top, inSection: false)
             for name in file.sections.keys { try check(&file.sections[name]!, inSection: true) }
-            self.file = file
         }
 
         /// The values of `key` from the first layer that has it, each with its place.
@@ -232,10 +244,11 @@ extension NodeConfiguration {
                 let parts = keys[key] == .list ? value.split(separator: ",").map { $0.trimmingWhitespace } : [value]
                 return parts.map { ($0, .environment(key)) }
             }
-            guard let file else { return nil }
-            for entries in [file.sections[network.sectionName] ?? [], file.top] {
-                let matching = entries.filter { $0.key == key }
-                if !matching.isEmpty { return matching.map { ($0.value, .file(file.path, $0.line)) } }
+            for file in files {
+                for entries in [file.sections[network.sectionName] ?? [], file.top] {
+                    let matching = entries.filter { $0.key == key }
+                    if !matching.isEmpty { return matching.map { ($0.value, .file(file.path, $0.line)) } }
+                }
             }
             return nil
         }

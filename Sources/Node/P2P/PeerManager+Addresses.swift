@@ -43,7 +43,7 @@ extension PeerManager {
     /// the automatic outbound slots from the address manager, one per network group.
     func maintainConnections() {
         let now = Self.now
-        let busy = Set(peers.values.filter { !$0.isInbound }.map(\.endpoint)).union(connecting)
+        let busy = Set(peers.values.filter { !$0.isInbound }.map(\.endpoint)).union(connecting).union(selfEndpoints)
         func due(_ endpoint: PeerEndpoint) -> Bool {
             !busy.contains(endpoint) && now - (lastAttempt[endpoint] ?? -.infinity) >= settings.reconnectInterval
         }

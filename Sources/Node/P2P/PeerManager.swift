@@ -41,6 +41,8 @@ public final class PeerManager: @unchecked Sendable {
     var connectingOutbound = 0
     /// This node's own IPs as seen on its connections (so it never dials itself).
     var ownAddresses = Set<[UInt8]>()
+    /// Endpoints found to be this node (a self-connection), not dialled again.
+    var selfEndpoints = Set<PeerEndpoint>()
     /// Blocks connected since the last announcement (their headers go to `sendheaders` peers).
     var recentlyConnected: [Hash256] = []
     var scheduler: DownloadScheduler
@@ -321,9 +323,11 @@ public final class PeerManager: @unchecked Sendable {
 
     func handleVersion(_ version: VersionMessage, from peer: Peer) {
         guard peer.version == nil else { return misbehaving(peer, "a second version message") }
-        if peers.values.contains(where: { !$0.isInbound && $0.ourNonce == version.nonce }) {
-            // Our own version came back: we connected to ourselves.
-            return disconnect(peer, "connected to self (nonce \(version.nonce))")
+        if let dialled = peers.values.first(where: { !$0.isInbound && $0.ourNonce == version.nonce }) {
+            // Our own version came back: we connected to ourselves. Never dial that address again.
+            selfEndpoints.insert(dialled.endpoint)
+            disconnect(dialled, "connected to self", level: .debug)
+            return disconnect(peer, "connected to self (\(dialled.endpoint) is this node)")
         }
         guard version.protocolVersion >= Self.protocolVersion else {
             return disconnect(peer, "protocol version \(version.protocolVersion) is older than \(Self.protocolVersion)")
