@@ -49,18 +49,20 @@ final class TopologyTests: NetworkTestCase {
             try partner.start(["--listen", "--addnode", miner.endpoint])
             return tip
         }
-        let aTip = try mineApart(a1, a2, blocks: 2)
-        let bTip = try mineApart(b1, b2, blocks: 4)
+        // More blocks than one announcement carries (8 headers), so the join also takes the
+        // path where an announcement does not connect and the receiver asks for the rest.
+        let aTip = try mineApart(a1, a2, blocks: 12)
+        let bTip = try mineApart(b1, b2, blocks: 15)
         XCTAssertNotEqual(aTip, bTip)
-        try network.waitAll([a1, a2], "side a on its own 2 blocks", timeout: 60) { $0.tipHash == aTip && $0.height == chain.height + 2 }
-        try network.waitAll([b1, b2], "side b on its own 4 blocks", timeout: 60) { $0.tipHash == bTip && $0.height == chain.height + 4 }
+        try network.waitAll([a1, a2], "side a on its own 12 blocks", timeout: 60) { $0.tipHash == aTip && $0.height == chain.height + 12 }
+        try network.waitAll([b1, b2], "side b on its own 15 blocks", timeout: 60) { $0.tipHash == bTip && $0.height == chain.height + 15 }
 
         // Join: a2 comes back connected to both sides.
         try a2.stop()
         try a2.start(["--listen", "--addnode", a1.endpoint, "--addnode", b1.endpoint])
         print("[time] partitions: mined and resynced apart in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         let joined = Date()
-        try network.waitAll(all, "every node on side b's chain", timeout: 60) { $0.tipHash == bTip && $0.height == chain.height + 4 }
+        try network.waitAll(all, "every node on side b's chain", timeout: 60) { $0.tipHash == bTip && $0.height == chain.height + 15 }
         print("[time] partitions: all four on side b's tip \(String(format: "%.1f", Date().timeIntervalSince(joined))) s after the join")
         for node in [a1, a2] {
             let lines = logLines(node, containing: "reorganization: fork at height \(chain.height)")
@@ -128,5 +130,14 @@ final class TopologyTests: NetworkTestCase {
             // n1's status may predate its reconnection by up to a second.
             try node.wait("still exactly \(peers) peers", timeout: 10) { $0.peers.count == peers }
         }
+
+        // And back from the other end, ten blocks at once: more than one announcement (8
+        // headers) carries, so each hop must ask for the headers it is missing.
+        try nodes[4].stop()
+        let tenTip = try nodes[4].mine(10)
+        let again = Date()
+        try nodes[4].start(nodes[4].arguments)
+        try network.waitAll(nodes, "the ten blocks everywhere", timeout: 60) { $0.tipHash == tenTip && $0.height == chain.height + 11 }
+        print("[time] line of 5: ten blocks from n5 reached n1 within \(String(format: "%.1f", Date().timeIntervalSince(again))) s")
     }
 }
