@@ -48,7 +48,13 @@ final class SyncTests: NetworkTestCase {
         print("[time] one peer: \(chain.height) blocks synced in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         // Logged by the node's next timer tick after the tip, so it may trail the status file.
         XCTAssertNotNil(waitForLog(fresh, timeout: 5) { $0.contains("sync: caught up at height \(chain.height)") }, "debug.log has the caught-up line")
-        try fresh.stop()
+        // SIGINT stops as gracefully as SIGTERM (exit 0), and the last status says so.
+        let pid = fresh.pid
+        try fresh.stop(signal: SIGINT)
+        let final = try XCTUnwrap(fresh.lastStatus())
+        XCTAssertEqual(final.state, "stopped")
+        XCTAssertEqual(final.pid, pid)
+        XCTAssertEqual(final.height, chain.height)
         try assertChainState(fresh, height: chain.height, tipHash: chain.tipHash, digest: chain.utxoDigest)
     }
 

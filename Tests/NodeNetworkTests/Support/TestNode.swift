@@ -61,16 +61,21 @@ final class TestNode {
         self.process = process
     }
 
-    /// SIGTERM, then waits (bounded) for a graceful exit; past `timeout` SIGKILL. Throws when
-    /// the node did not exit by itself with status 0.
-    func stop(timeout: Double = 30) throws {
+    /// SIGTERM (or `signal`), then waits (bounded) for a graceful exit; past `timeout` SIGKILL.
+    /// Throws when the node did not exit by itself with status 0.
+    func stop(signal: Int32 = SIGTERM, timeout: Double = 30) throws {
         guard let process, process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGTERM)
+        Glibc.kill(process.processIdentifier, signal)
         let exited = TestSupport.waitBounded(process, seconds: remaining(timeout))
-        guard exited else { throw NetworkTestError("\(name) did not stop within \(Int(timeout)) s of SIGTERM (killed)") }
+        guard exited else { throw NetworkTestError("\(name) did not stop within \(Int(timeout)) s of signal \(signal) (killed)") }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw NetworkTestError("\(name) exited with status \(process.terminationStatus) (\(process.terminationReason == .exit ? "exit" : "signal")) after SIGTERM")
+            throw NetworkTestError("\(name) exited with status \(process.terminationStatus) (\(process.terminationReason == .exit ? "exit" : "signal")) after signal \(signal)")
         }
+    }
+
+    /// The status file as last written, whoever wrote it (after a stop: the final one).
+    func lastStatus() -> NodeStatus? {
+        (try? Data(contentsOf: statusFile)).flatMap(NodeStatus.init(data:))
     }
 
     /// SIGKILL and reap: a crash, as far as the node can tell.
