@@ -132,7 +132,7 @@ final class HostilePeerTests: NetworkTestCase {
 
     func testSilentPeersAreDisconnectedByTheirTimers() throws {
         // Short timers (hidden test options) so the rules of 12.4 and 12.5 show in seconds.
-        let (chain, target) = try targetSyncingFromHonestNode(["--handshaketimeout", "2", "--pinginterval", "1", "--pingtimeout", "2"])
+        let (chain, target) = try targetSyncingFromHonestNode(["--handshaketimeout", "2", "--pinginterval", "1", "--pingtimeout", "3"])
         // Connected, never a version: closed once the handshake time is up (12.4 rule 6).
         let mute = try WirePeer(port: target.port)
         defer { mute.close() }
@@ -200,6 +200,25 @@ final class HostilePeerTests: NetworkTestCase {
         print("[flood] unconnecting headers: \(sent) of 50 messages of 2,000 written before the node closed")
         try assertMisbehaving(target, peer, reason: "connect")
         XCTAssertLessThan(peak, Self.rssBoundMiB)
+        try assertKeepsSyncing(target, chain)
+    }
+
+    func testUnconnectingAnnouncementsAreAskedAboutThenCounted() throws {
+        let (chain, target) = try targetSyncingFromHonestNode()
+        let peer = try connectHostile(to: target)
+        defer { peer.close() }
+        var generator = SeededGenerator(testSeed: 0xa770_0c)
+        // Up to 8 headers is an announcement: one that does not connect is answered with
+        // getheaders (the node asks what leads to it), not punished.
+        let asked = peer.getHeadersReceived
+        try peer.send(.headers(HeaderForge.unconnectingChain(count: 8, using: &generator)))
+        XCTAssertTrue(peer.roundTrip(), "one unconnecting announcement is not misbehaviour")
+        let answered = Date().addingTimeInterval(5)
+        while peer.getHeadersReceived == asked && Date() < answered { usleep(20_000) }
+        XCTAssertGreaterThan(peer.getHeadersReceived, asked, "the node asked for the headers leading to the announcement")
+        // More than 10 such messages from one peer is misbehaviour.
+        for _ in 0..<10 { try? peer.send(.headers(HeaderForge.unconnectingChain(count: 8, using: &generator))) }
+        try assertMisbehaving(target, peer, reason: "connect")
         try assertKeepsSyncing(target, chain)
     }
 
