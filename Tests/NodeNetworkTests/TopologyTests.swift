@@ -99,6 +99,21 @@ final class TopologyTests: NetworkTestCase {
         print("[reconnect] connected \(String(format: "%.1f", Date().timeIntervalSince(up))) s after the peer started listening")
     }
 
+    func testConnectionToItselfIsDroppedAndNotRetried() throws {
+        let chain = try chain()
+        let node = try network.makeNode("self", from: chain.template)
+        // Its own address as an --addnode peer: the version comes back with its own nonce (12.4 rule 4).
+        try node.start(["--listen", "--addnode", node.endpoint])
+        let found = waitForLog(node, timeout: 15) { $0.contains("connected to self") }
+        XCTAssertNotNil(found, "the node noticed it connected to itself")
+        // Manual peers are retried every 2 s; a self-connection must not be (three retry periods).
+        sleep(6)
+        let lines = logLines(node, containing: "disconnected: connected to self (")
+        print("[self] \(lines.count) self-connection(s) in 6 s after the first: \(lines.first.map(String.init) ?? "none")")
+        XCTAssertEqual(lines.count, 1, "dialled itself once, not again")
+        XCTAssertEqual(node.status()?.peers.count, 0)
+    }
+
     func testBlockMinedAtOneEndReachesEveryNodeOfALine() throws {
         let chain = try chain()
         let nodes = try (1...5).map { try network.makeNode("n\($0)", from: chain.template) }
