@@ -334,6 +334,54 @@ final class HostilePeerTests: NetworkTestCase {
         XCTAssertTrue(target.isRunning)
     }
 
+    func testMutatedBlocksAreMisbehaviourAndTheRealOnesAreStillAccepted() throws {
+        let chain = try chain()
+        let headers = Self.honestHeaders
+        let blocks = try chain.blocksByHash()
+        let target = try network.makeNode("target")
+        try target.start(["--listen"])
+        try target.waitListening()
+
+        // The honest chain's headers, and for each requested block the honest block with its
+        // last byte changed: the header (so the hash asked for) is right, the body is not. The
+        // node must punish the sender without marking the block itself invalid, or it could
+        // never accept the real one (a mutated block says nothing about its header).
+        let mutator = try WirePeer(port: target.port)
+        defer { mutator.close() }
+        let heightOf = Dictionary(uniqueKeysWithValues: headers.enumerated().map { ($0.element.hash, $0.offset + 1) })
+        mutator.headersProvider = { locator, _ in
+            let start = locator.lazy.compactMap { heightOf[$0] }.first ?? 0
+            return Array(headers[start..<min(headers.count, start + WireLimits.maxHeaders)])
+        }
+        mutator.blockProvider = { hash in
+            guard var bytes = blocks[hash] else { return nil }
+            bytes[bytes.count - 1] ^= 0x01
+            return bytes
+        }
+        try mutator.handshake(bestHeight: UInt64(chain.height))
+        try assertMisbehaving(target, mutator, reason: "invalid block")
+        XCTAssertGreaterThan(mutator.getDataItemsReceived, 0)
+
+        // The honest node then serves the real blocks under the same hashes.
+        let honest = try network.makeNode("honest", from: chain.template)
+        try honest.start(["--connect", target.endpoint])
+        do {
+            try target.wait("sync to the tip from the honest node", timeout: 60) { $0.height == chain.height && $0.tipHash == chain.tipHash }
+        } catch {
+            // Why: import the real blocks into the stopped node's chain state with verify-chain,
+            // which passes over (and counts) blocks the chain state holds as known-invalid.
+            try? target.stop()
+            let check = try runProcess(TestPaths.rustyExecutable, ["verify-chain", "--network", "regtest", "--datadir", target.directory.path,
+                                                                   "--backend", "simd", "--threads", "1", "--json", chain.blockFile.path],
+                                       timeout: 60)
+            let line = check.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+            let report = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? [:]
+            print("[diagnosis] verify-chain of the real blocks on the node's datadir: status \(check.status), height \(report["height"] ?? "?"), "
+                  + "knownInvalid \(report["knownInvalid"] ?? "?"), error \(report["error"] ?? "?")")
+            throw error
+        }
+    }
+
     // MARK: Helpers
 
     /// An honest node with the chain and a fresh target that syncs from it (--connect) and

@@ -58,6 +58,15 @@ struct ChainFixture: Sendable {
         return headers
     }
 
+    /// The encoded blocks 1...height, by block hash.
+    func blocksByHash() throws -> [Hash256: [UInt8]] {
+        var blocks = [Hash256: [UInt8]]()
+        try BlockFile.forEachRecord(path: blockFile.path, magic: Self.regtestMagic) { record in
+            blocks[try BlockPayload(bytes: record.bytes).hash] = record.bytes
+        }
+        return blocks
+    }
+
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
     private static func runJSON(_ arguments: [String], timeout: Double) throws -> [String: Any] {

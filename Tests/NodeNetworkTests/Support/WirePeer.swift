@@ -12,6 +12,8 @@ import Glibc
 /// when the node closes the connection.
 final class WirePeer: @unchecked Sendable {
     typealias HeadersProvider = @Sendable (_ locator: [Hash256], _ stop: Hash256?) -> [BlockHeader]
+    /// The bytes to send as the `block` for a requested hash; nil: not sent (a staller).
+    typealias BlockProvider = @Sendable (_ hash: Hash256) -> [UInt8]?
 
     let magic: [UInt8]
     let nodePort: Int
@@ -27,6 +29,7 @@ final class WirePeer: @unchecked Sendable {
     private var closed = false
     private var provider: HeadersProvider?
     private var pongs = true
+    private var blocks: BlockProvider?
     private var getHeadersCount = 0
     private var getDataItems = 0
     private let readerDone = DispatchSemaphore(value: 0)
@@ -68,6 +71,11 @@ final class WirePeer: @unchecked Sendable {
     var headersProvider: HeadersProvider? {
         get { lock.withLock { provider } }
         set { lock.withLock { provider = newValue } }
+    }
+
+    var blockProvider: BlockProvider? {
+        get { lock.withLock { blocks } }
+        set { lock.withLock { blocks = newValue } }
     }
 
     /// Whether the reader answers the node's pings (off: a peer that went silent).
@@ -191,7 +199,7 @@ final class WirePeer: @unchecked Sendable {
     var nodeFrameError: String? { lock.withLock { decodeFailure } }
 
     private func handle(_ message: Message) {
-        let (answerer, answersPings): (HeadersProvider?, Bool) = lock.withLock {
+        let (answerer, answersPings, blockSource): (HeadersProvider?, Bool, BlockProvider?) = lock.withLock {
             // Keep what tests wait for; the node's own traffic to a peer is small.
             if inbox.count < 10_000 { inbox.append(message) }
             switch message {
@@ -199,13 +207,18 @@ final class WirePeer: @unchecked Sendable {
             case .getdata(let items): getDataItems += items.count
             default: break
             }
-            return (provider, pongs)
+            return (provider, pongs, blocks)
         }
         switch message {
         case .ping(let nonce):
             if answersPings { try? send(.pong(nonce)) }
         case let .getheaders(locator, stop):
             try? send(.headers(answerer?(locator, stop) ?? []))
+        case .getdata(let items):
+            guard let blockSource else { break }
+            for item in items where item.type == .block {
+                if let bytes = blockSource(item.hash), let payload = try? BlockPayload(bytes: bytes) { try? send(.block(payload)) }
+            }
         default:
             break
         }
