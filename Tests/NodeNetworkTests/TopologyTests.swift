@@ -36,9 +36,9 @@ final class TopologyTests: NetworkTestCase {
         }
 
         // Each side mines apart; b mines more blocks at the same (limit) difficulty: more work.
-        // The miner's partner is restarted after it, so it connects to a listening node at
-        // once (a dial refused while the miner was down is retried only after 60 s: see
-        // testConnectPeerThatComesUpLaterIsConnectedPromptly).
+        // The miner's partner is restarted after it, so it dials a node that already listens:
+        // retrying a refused dial is testConnectPeerThatComesUpLaterIsConnectedPromptly's
+        // subject, not this test's.
         let started = Date()
         func mineApart(_ miner: TestNode, _ partner: TestNode, blocks: Int) throws -> String {
             try partner.stop()
