@@ -6,13 +6,13 @@
 # flush and the next announcement. Reports each relay hop (N2 -> N3, N3 -> N4, N4 -> N5) from
 # the nodes' "new tip" log lines, per round, and the median per hop over all rounds.
 #
-#   scripts/node-propagation.sh [--rounds 5] [--txs 4000]
+#   scripts/node-propagation.sh [--rounds 5] [--txs 1840]   (1,840 transactions: a block of about 1 MB)
 #
 # Uses $RUSTY if set, otherwise builds the release binary. Ports 29701-29705 on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=5; txs=4000
+rounds=5; txs=1840
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds="$2"; shift 2 ;;

@@ -46,9 +46,12 @@ extension PeerManager {
 
     /// Blocks ready in height order go to the importer (the verification pipeline).
     func passReadyBlocks() {
-        for ready in scheduler.takeReady() {
-            importer.submit(ready.bytes, origin: ready.peer)
-            importing.append(ready.hash)
+        let ready = scheduler.takeReady()
+        let bestHeader = chain.snapshot.bestHeaderHash
+        for block in ready {
+            let last = block.hash == bestHeader && scheduler.inFlightCount == 0
+            importer.submit(block.bytes, origin: block.peer, last: last)
+            importing.append(block.hash)
         }
         requestBlocks()
     }

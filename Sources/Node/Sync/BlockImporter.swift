@@ -32,7 +32,7 @@ final class BlockImporter: @unchecked Sendable {
     static let maxRunSeconds = 2.0
 
     private let condition = NSCondition()
-    private var pending: [(bytes: [UInt8], origin: Int)] = []
+    private var pending: [(bytes: [UInt8], origin: Int, last: Bool)] = []
     private var pendingHead = 0
     private var pendingBytes = 0
     /// Bytes pushed into the current run's stream and not yet read by it.
@@ -53,10 +53,12 @@ final class BlockImporter: @unchecked Sendable {
         return pendingBytes + (currentStream?.bufferedBytes ?? 0)
     }
 
-    /// Queues a block for the current or next run (never waits).
-    func submit(_ bytes: [UInt8], origin: Int) {
+    /// Queues a block for the current or next run (never waits). `last`: the best header's
+    /// block with nothing else on the way, so the run ends after it at once instead of
+    /// waiting out the idle time (a relayed block is connected and announced sooner).
+    func submit(_ bytes: [UInt8], origin: Int, last: Bool = false) {
         condition.lock()
-        pending.append((bytes, origin))
+        pending.append((bytes, origin, last))
         pendingBytes += bytes.count
         condition.broadcast()
         condition.unlock()
@@ -84,7 +86,7 @@ final class BlockImporter: @unchecked Sendable {
     private var isStopped: Bool { condition.withLock { stopped } }
 
     /// Takes every queued block, waiting up to `seconds` for one; empty when none came.
-    private func takePending(waitingAtMost seconds: Double) -> [(bytes: [UInt8], origin: Int)] {
+    private func takePending(waitingAtMost seconds: Double) -> [(bytes: [UInt8], origin: Int, last: Bool)] {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: seconds)
@@ -123,7 +125,7 @@ final class BlockImporter: @unchecked Sendable {
     }
 
     /// One run: the feeder pushes `first` and whatever follows into a stream the pipeline reads.
-    private func run(startingWith first: [(bytes: [UInt8], origin: Int)]) {
+    private func run(startingWith first: [(bytes: [UInt8], origin: Int, last: Bool)]) {
         let stream = BlockStream(label: "network", capacityBytes: Int.max)
         condition.withLock { currentStream = stream }
         let pushed = ManagedCounter()
@@ -136,7 +138,7 @@ final class BlockImporter: @unchecked Sendable {
                     pushed.increment()
                 }
                 if isStopped || Date().timeIntervalSince(started) >= Self.maxRunSeconds { break }
-                batch = takePending(waitingAtMost: Self.idleSeconds)
+                batch = takePending(waitingAtMost: batch.last?.last == true ? 0 : Self.idleSeconds)
                 if batch.isEmpty { break }
             }
             stream.finish()
