@@ -113,14 +113,9 @@ public enum Message: Sendable, Equatable {
         case "pong": return .pong(try reader.readUInt64("nonce"))
         case "getaddr": return .getaddr
         case "addr":
-            let count = try reader.readCount("count", limit: UInt64(WireLimits.maxAddresses),
-                                             minimumItemSize: TimedAddress.encodedLength)
-            var addresses = [TimedAddress]()
-            addresses.reserveCapacity(count)
-            for index in 0..<count {
-                addresses.append(try reader.within("address", index: index) { try TimedAddress.decode(from: &$0) })
-            }
-            return .addr(addresses)
+            return .addr(try decodeList(&reader, "address", limit: WireLimits.maxAddresses, itemSize: TimedAddress.encodedLength) {
+                try TimedAddress.decode(from: &$0)
+            })
         case "inv": return .inv(try decodeInventory(&reader, limit: WireLimits.maxInventory))
         case "getdata": return .getdata(try decodeInventory(&reader, limit: WireLimits.maxGetData))
         case "notfound": return .notfound(try decodeInventory(&reader, limit: WireLimits.maxGetData))
@@ -137,14 +132,9 @@ public enum Message: Sendable, Equatable {
             let stop = try reader.readHash("stop")
             return .getheaders(locator: locator, stop: stop.isZero ? nil : stop)
         case "headers":
-            let count = try reader.readCount("count", limit: UInt64(WireLimits.maxHeaders),
-                                             minimumItemSize: BlockHeader.encodedLength)
-            var headers = [BlockHeader]()
-            headers.reserveCapacity(count)
-            for index in 0..<count {
-                headers.append(try reader.within("header", index: index) { try BlockHeader.decode(from: &$0) })
-            }
-            return .headers(headers)
+            return .headers(try decodeList(&reader, "header", limit: WireLimits.maxHeaders, itemSize: BlockHeader.encodedLength) {
+                try BlockHeader.decode(from: &$0)
+            })
         case "sendheaders": return .sendheaders
         case "tx": return .tx(try Transaction.decode(from: &reader))
         case "mempool": return .mempool
@@ -157,11 +147,18 @@ public enum Message: Sendable, Equatable {
     }
 
     private static func decodeInventory(_ reader: inout ByteReader, limit: Int) throws -> [InventoryItem] {
-        let count = try reader.readCount("count", limit: UInt64(limit), minimumItemSize: InventoryItem.encodedLength)
-        var items = [InventoryItem]()
+        try decodeList(&reader, "item", limit: limit, itemSize: InventoryItem.encodedLength) { try InventoryItem.decode(from: &$0) }
+    }
+
+    /// `count | item...`: the count is checked against `limit` and against the bytes left
+    /// (at `itemSize` each) before anything is allocated.
+    private static func decodeList<Item>(_ reader: inout ByteReader, _ name: StaticString, limit: Int, itemSize: Int,
+                                         _ decodeItem: (inout ByteReader) throws -> Item) throws -> [Item] {
+        let count = try reader.readCount("count", limit: UInt64(limit), minimumItemSize: itemSize)
+        var items = [Item]()
         items.reserveCapacity(count)
         for index in 0..<count {
-            items.append(try reader.within("item", index: index) { try InventoryItem.decode(from: &$0) })
+            items.append(try reader.within(name, index: index) { try decodeItem(&$0) })
         }
         return items
     }
