@@ -23,6 +23,7 @@ struct NodeStatus: CustomStringConvertible {
     var inboundCount: Int { int("inboundCount") ?? -1 }
     var outboundCount: Int { int("outboundCount") ?? -1 }
     var bytesSent: Int { int("bytesSent") ?? -1 }
+    var listening: [String] { raw["listening"] as? [String] ?? [] }
 
     var description: String {
         "state \(state), height \(height), headers \(headers), tip \(tipHash.prefix(16)), peers \(peers.count) "
