@@ -248,7 +248,10 @@ public final class AddressManager: @unchecked Sendable {
     public func sample(max: Int, now: UInt64? = nil, using rng: inout some RandomNumberGenerator) -> [AddressInfo] {
         locked {
             var all = newList + triedList
-            let wanted = Swift.min(Swift.max(max, 0), all.count * 23 / 100)
+            // 23% of the table (Bitcoin Core: a peer cannot copy it all quickly), but at least
+            // 10 addresses, or all when fewer are known: a young network's bootstrap node
+            // must still hand out the few it has.
+            let wanted = Swift.min(Swift.max(max, 0), Swift.max(all.count * 23 / 100, Swift.min(all.count, 10)))
             var out = [AddressInfo]()
             var i = 0
             while out.count < wanted && i < all.count {

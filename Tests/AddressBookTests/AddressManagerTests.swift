@@ -301,6 +301,13 @@ final class AddressManagerTests: XCTestCase {
         // Terrible (too old) ones are left out when the time is given.
         XCTAssertEqual(book.sample(max: 1000, now: now + 60 * 86_400, using: &rng).count, 0)
         XCTAssertEqual(AddressManager(key: key, allowNonRoutable: false).sample(max: 1000, using: &rng).count, 0)
+
+        // A small table still answers with what it knows: at least 10, or all when fewer.
+        for size in [2, 10, 30] {
+            let small = AddressManager(key: key, allowNonRoutable: false)
+            small.add(announced(Array(addresses.prefix(size)), time: now), source: PeerEndpoint(ip: [30, 9, 9, 1], port: 1), now: now)
+            XCTAssertEqual(small.sample(max: 1000, using: &rng).count, min(small.count, 10), "table of \(small.count)")
+        }
     }
 
     // MARK: peers.dat
