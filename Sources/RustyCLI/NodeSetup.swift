@@ -16,7 +16,7 @@ extension NodeConfiguration {
     func nodeSetup() throws -> NodeSetup {
         var p2p = P2PSettings(port: Int(port))
         p2p.listen = listen
-        p2p.bind = bind.map { $0.numericHost ?? $0.host }
+        p2p.bind = bind.map { P2PSettings.Listener(host: $0.numericHost ?? $0.host, port: Int($0.port)) }
         p2p.connect = try connect.map(Self.peerEndpoint)
         p2p.addnode = try addnode.map(Self.peerEndpoint)
         p2p.seednode = try seednode.map(Self.peerEndpoint)

@@ -4,9 +4,10 @@ import AddressBook
 import Primitives
 
 public struct P2PSettings: Sendable {
-    /// Accept inbound connections on `bind` at `port`.
+    /// Accept inbound connections on each `bind` address (host and port).
     public var listen = true
-    public var bind: [String] = ["0.0.0.0"]
+    public var bind: [Listener] = []
+    /// The port this node advertises and treats as its own.
     public var port: Int
     /// Only these peers (no address manager, no other outbound).
     public var connect: [PeerEndpoint] = []
@@ -40,7 +41,17 @@ public struct P2PSettings: Sendable {
     /// Bytes of downloaded blocks waiting for the verifier (besides the scheduler's own bound).
     public var importBufferBytes = 64 << 20
 
-    public init(port: Int) { self.port = port }
+    public struct Listener: Sendable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) { (self.host, self.port) = (host, port) }
+    }
+
+    /// Listening on all IPv4 addresses at `port` unless `bind` says otherwise.
+    public init(port: Int) {
+        self.port = port
+        bind = [Listener(host: "0.0.0.0", port: port)]
+    }
 
     /// Inbound slots: what the outbound ones leave.
     var maxInbound: Int { max(0, maxConnections - maxOutbound) }

@@ -101,7 +101,8 @@ public final class PeerManager: @unchecked Sendable {
         lastLoggedHeight = snapshot.tipHeight
         rateSample = (Self.now, snapshot.tipHeight)
         if settings.listen {
-            for host in settings.bind {
+            for listener in settings.bind {
+                let (host, port) = (listener.host, listener.port)
                 let channel: Channel
                 do {
                     channel = try await ServerBootstrap(group: group, childGroup: group)
@@ -118,14 +119,14 @@ public final class PeerManager: @unchecked Sendable {
                             try self.addHandlers(channel, id: id)
                         }
                     }
-                    .bind(host: host, port: settings.port).get()
+                    .bind(host: host, port: port).get()
                 } catch let error as IOError {
-                    throw ListenError(address: "\(host):\(settings.port)", reason: String(cString: strerror(error.errnoCode)))
+                    throw ListenError(address: "\(host):\(port)", reason: String(cString: strerror(error.errnoCode)))
                 } catch {
-                    throw ListenError(address: "\(host):\(settings.port)", reason: "\(error)")
+                    throw ListenError(address: "\(host):\(port)", reason: "\(error)")
                 }
                 listeners.append(channel)
-                logger.info("listening on \(channel.localAddress.flatMap(Self.describe) ?? "\(host):\(settings.port)")")
+                logger.info("listening on \(channel.localAddress.flatMap(Self.describe) ?? "\(host):\(port)")")
             }
         }
         followTip()
