@@ -49,6 +49,7 @@ public enum NodeDaemon {
         let chain = ChainService(state)
         let snapshot = chain.snapshot
         logger.info("chain state at height \(snapshot.tipHeight) \(snapshot.tipHash.hex) (\(setup.network), \(setup.directory))")
+        logger.info("signatures verified by \(setup.pipeline.backendName) in batches of \(setup.pipeline.batchSize)")
 
         let peersFile = (setup.directory as NSString).appendingPathComponent("peers.dat")
         let banFile = (setup.directory as NSString).appendingPathComponent("banlist")

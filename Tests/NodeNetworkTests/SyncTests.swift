@@ -26,6 +26,21 @@ final class SyncTests: NetworkTestCase {
         { $0.height == chain.height && $0.tipHash == chain.tipHash }
     }
 
+    /// `--backend opencl` (PoCL here, a GPU where there is one): the downloaded blocks'
+    /// signatures go through the OpenCL verifier, to the same state.
+    func testFreshNodeSyncsWithTheOpenCLBackend() throws {
+        let chain = try chain()
+        let source = try network.makeNode("source", from: chain.template)
+        try source.start(["--listen"])
+        try source.wait("at the chain's tip", timeout: 60, atTip(chain))
+        let fresh = try network.makeNode("opencl")
+        try fresh.start(["--connect", source.endpoint, "--backend", "opencl"])
+        try fresh.wait("sync to the tip", timeout: 150, atTip(chain))
+        XCTAssertNotNil(waitForLog(fresh, timeout: 5) { $0.contains("signatures verified by opencl(") }, "the OpenCL verifier was chosen")
+        try fresh.stop()
+        try assertChainState(fresh, height: chain.height, tipHash: chain.tipHash, digest: chain.utxoDigest)
+    }
+
     func testFreshNodeSyncsFromOnePeer() throws {
         let chain = try chain()
         let source = try network.makeNode("source", from: chain.template)
