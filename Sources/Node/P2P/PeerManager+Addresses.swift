@@ -34,8 +34,8 @@ extension PeerManager {
 
     /// Tells an outbound peer where this node listens (how a bootstrap node learns of it).
     func advertiseOwnAddress(to peer: Peer) {
-        guard settings.listen, let local = Self.endpoint(ofLocal: peer.channel) else { return }
-        let own = NetAddress(services: Self.nodeNetwork, ip: local.ip, port: UInt16(clamping: settings.port))
+        guard settings.listen, let local = Self.endpoint(peer.channel.localAddress) else { return }
+        let own = NetAddress(services: WireProtocol.nodeNetwork, ip: local.ip, port: UInt16(clamping: settings.port))
         send(.addr([TimedAddress(time: Self.unixTime, address: own)]), to: peer)
     }
 
@@ -58,7 +58,7 @@ extension PeerManager {
             lastSeedRound = now
             for endpoint in settings.seednode where !busy.contains(endpoint) { connect(to: endpoint, kind: .seed) }
             if addresses.count == 0 && !settings.fixedSeeds.isEmpty {
-                addresses.add(settings.fixedSeeds.map { (endpoint: $0, services: Self.nodeNetwork, time: Self.unixTime) },
+                addresses.add(settings.fixedSeeds.map { (endpoint: $0, services: WireProtocol.nodeNetwork, time: Self.unixTime) },
                               source: settings.fixedSeeds[0], now: Self.unixTime)
             }
         }

@@ -159,7 +159,7 @@ public final class PeerManager: @unchecked Sendable {
 
     /// A new inbound connection: refused when banned, or when full and no one can be evicted.
     func acceptInbound(_ channel: Channel) -> Int? {
-        guard !stopping, let endpoint = Self.endpoint(of: channel) else { return nil }
+        guard !stopping, let endpoint = Self.endpoint(channel.remoteAddress) else { return nil }
         let now = Self.unixTime
         if bans.isBanned(endpoint.ip, now: now) {
             logger.info("refused inbound connection from \(endpoint): banned")
@@ -219,7 +219,7 @@ public final class PeerManager: @unchecked Sendable {
     func channelActive(_ id: Int) {
         guard let peer = peers[id] else { return }
         logger.debug("\(peer.label): connected")
-        if let local = Self.endpoint(ofLocal: peer.channel) { ownAddresses.insert(local.ip) }
+        if let local = Self.endpoint(peer.channel.localAddress) { ownAddresses.insert(local.ip) }
         // The connecting side speaks first.
         if !peer.isInbound { sendVersion(peer) }
     }
@@ -283,18 +283,16 @@ public final class PeerManager: @unchecked Sendable {
 
     func sendVersion(_ peer: Peer) {
         let snapshot = chain.snapshot
-        let local = Self.endpoint(ofLocal: peer.channel)
+        let local = Self.endpoint(peer.channel.localAddress)
         let version = VersionMessage(
-            protocolVersion: Self.protocolVersion, services: Self.nodeNetwork, timestamp: Self.unixTime,
+            protocolVersion: WireProtocol.version, services: WireProtocol.nodeNetwork, timestamp: Self.unixTime,
             receiver: NetAddress(services: 0, ip: peer.endpoint.ip, port: peer.endpoint.port),
-            sender: NetAddress(services: Self.nodeNetwork, ip: local?.ip ?? [UInt8](repeating: 0, count: 16),
+            sender: NetAddress(services: WireProtocol.nodeNetwork, ip: local?.ip ?? [UInt8](repeating: 0, count: 16),
                                port: settings.listen ? UInt16(clamping: settings.port) : 0),
             nonce: peer.ourNonce, userAgent: settings.userAgent, bestHeight: snapshot.tipHeight, relay: true)
         send(.version(version), to: peer)
     }
 
-    static let protocolVersion: UInt32 = 1
-    static let nodeNetwork: UInt64 = 1
 
     func received(_ message: Message, size: Int, from id: Int) {
         guard let peer = peers[id], !peer.disconnecting else { return }
@@ -337,8 +335,8 @@ public final class PeerManager: @unchecked Sendable {
             disconnect(dialled, "connected to self", level: .debug)
             return disconnect(peer, "connected to self (\(dialled.endpoint) is this node)")
         }
-        guard version.protocolVersion >= Self.protocolVersion else {
-            return disconnect(peer, "protocol version \(version.protocolVersion) is older than \(Self.protocolVersion)")
+        guard version.protocolVersion >= WireProtocol.version else {
+            return disconnect(peer, "protocol version \(version.protocolVersion) is older than \(WireProtocol.version)")
         }
         peer.version = version
         peer.bestKnownHeight = version.bestHeight
@@ -387,8 +385,7 @@ public final class PeerManager: @unchecked Sendable {
                 if now - peer.connectedAt > settings.handshakeTimeout { disconnect(peer, "no handshake within \(Int(settings.handshakeTimeout)) s") }
                 continue
             }
-            if let nonce = peer.pingNonce {
-                _ = nonce
+            if peer.pingNonce != nil {
                 if now - peer.pingSentAt > settings.pingTimeout { disconnect(peer, "no pong within \(Int(settings.pingTimeout)) s"); continue }
             } else if now - peer.pingSentAt >= settings.pingInterval {
                 let nonce = UInt64.random(in: 1...UInt64.max, using: &random)
@@ -435,22 +432,14 @@ public final class PeerManager: @unchecked Sendable {
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 
-    static func endpoint(of channel: Channel) -> PeerEndpoint? {
-        guard let address = channel.remoteAddress, let ip = address.ipAddress, let port = address.port else { return nil }
-        return PeerEndpoint(parsing: ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)", defaultPort: UInt16(clamping: port))
+    /// The remote (or local) address of a connection as a peer endpoint.
+    static func endpoint(_ address: SocketAddress?) -> PeerEndpoint? {
+        address.flatMap(describe).flatMap { PeerEndpoint(parsing: $0, defaultPort: 0) }
     }
 
-    static func endpoint(ofLocal channel: Channel) -> PeerEndpoint? {
-        guard let address = channel.localAddress, let ip = address.ipAddress, let port = address.port else { return nil }
-        return PeerEndpoint(parsing: ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)", defaultPort: UInt16(clamping: port))
-    }
-
-    /// The IP as text for connecting and logs ("1.2.3.4" or "::1").
+    /// The IP as text for connecting and logs ("1.2.3.4" or "::1", no brackets).
     static func host(_ endpoint: PeerEndpoint) -> String {
-        let text = endpoint.description
-        guard let colon = text.lastIndex(of: ":") else { return text }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host
+        let host = endpoint.hostDescription
+        return host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
     }
 }

@@ -112,8 +112,8 @@ extension PeerManager {
                     let bytes = try? chain.block(item.hash)
                     self.loop.execute {
                         peer.serving = false
-                        if let bytes, let message = try? Message.decode(command: "block", payload: bytes) {
-                            self.send(message, to: peer)
+                        if let bytes, let payload = try? BlockPayload(bytes: bytes) {
+                            self.send(.block(payload), to: peer)
                             peer.knownBlocks.insert(item.hash)
                         } else {
                             self.send(.notfound([item]), to: peer)

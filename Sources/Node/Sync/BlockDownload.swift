@@ -16,7 +16,7 @@ extension PeerManager {
         guard !stopping, importer.bufferedBytes < settings.importBufferBytes else { return }
         let now = Self.now
         for peer in peers.values where peer.handshakeDone && !peer.disconnecting && peer.kind != .seed {
-            guard let services = peer.version?.services, services & Self.nodeNetwork != 0 else { continue }
+            guard let services = peer.version?.services, services & WireProtocol.nodeNetwork != 0 else { continue }
             let hashes = scheduler.requests(for: peer.id, peerBestHeight: peer.bestKnownHeight, now: now)
             if !hashes.isEmpty { send(.getdata(hashes.map { InventoryItem(type: .block, hash: $0) }), to: peer) }
         }

@@ -129,7 +129,9 @@ final class BlockImporter: @unchecked Sendable {
         let stream = BlockStream(label: "network", capacityBytes: Int.max)
         condition.withLock { currentStream = stream }
         let pushed = ManagedCounter()
+        let feederDone = DispatchSemaphore(value: 0)
         let feeder = Thread { [self] in
+            defer { feederDone.signal() }
             let started = Date()
             var batch = first
             while true {
@@ -161,7 +163,7 @@ final class BlockImporter: @unchecked Sendable {
         }
         let target = chain.blocksToDownload(limit: PeerManager.targetLimit)
         // The feeder ends at once when the stream is closed.
-        while !pushed.isDone(feeder) { Thread.sleep(forTimeInterval: 0.001) }
+        feederDone.wait()
         condition.withLock { currentStream = nil }
         // After a rejection, what was queued behind the bad block may build on it.
         let dropped = failure != nil ? dropPending() : 0
@@ -170,11 +172,10 @@ final class BlockImporter: @unchecked Sendable {
     }
 }
 
-/// A count shared with the feeder thread, and whether that thread has finished.
+/// A count shared with the feeder thread.
 private final class ManagedCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     var value: Int { lock.withLock { count } }
     func increment() { lock.withLock { count += 1 } }
-    func isDone(_ thread: Thread) -> Bool { thread.isFinished }
 }
