@@ -26,6 +26,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // RPC auth (HMAC-SHA256) and the wallet file (scrypt, ChaCha20-Poly1305).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // `/metrics`: swift-metrics' API, exported in Prometheus' text format.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // System libraries (Debian packages named in README and .ci/run).
@@ -71,14 +76,38 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
         .target(name: "AddressBook", dependencies: ["Primitives", "BLAKE3"]),
-        // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, services, configuration, logs.
+        // JSON values and the JSON-RPC protocol (requests, errors, method table, dispatch); no I/O.
+        .target(name: "JSONRPC"),
+        // JSON-RPC over HTTP on SwiftNIO's HTTP/1 handlers: auth (cookie, rpcauth), limits, keep-alive.
+        .target(name: "RPCServer", dependencies: [
+            "JSONRPC",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The transaction pool: acceptance against chain state plus pool, block updates, templates.
+        .target(name: "Mempool", dependencies: ["ChainState", "Consensus", "Primitives", "ChainParams"]),
+        // The transaction index (-txindex): txid -> block position, its own column family.
+        .target(name: "TxIndex", dependencies: ["ChainState", "Storage", "Primitives"]),
+        // `rusty wallet` and the wallet RPCs: encrypted keys, addresses, coins, sending.
+        .target(name: "Wallet", dependencies: [
+            "ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, RPC methods, metrics, services, configuration, logs.
         .target(name: "Node", dependencies: [
             "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
+            "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(
             name: "ChainParams",
@@ -168,6 +197,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "RPCServer", "TestSupport",
+                                                          .product(name: "NIOCore", package: "swift-nio"),
+                                                          .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "MempoolTests", dependencies: ["Mempool", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "TxIndexTests", dependencies: ["TxIndex", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
         // Loopback networks of real `rusty node` processes and a hostile wire-protocol peer.
         .testTarget(name: "NodeNetworkTests", dependencies: [
             "Wire", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport",

@@ -1,0 +1,59 @@
+// What the RPC methods reach in a running node, and the one place that registers them all.
+
+import ChainParams
+import ChainState
+import Consensus
+import Foundation
+import JSONRPC
+import Logging
+import Mempool
+import Primitives
+import TxIndex
+import Wallet
+
+/// The node's parts as the RPC methods see them. Methods live in one file per category
+/// (BlockchainRPC.swift, NetworkRPC.swift, ...), each an extension adding `registerX(in:)`.
+public final class NodeRPCContext: @unchecked Sendable {
+    public let network: String
+    /// `<datadir>/<network>`.
+    public let directory: String
+    public let parameters: ConsensusParameters
+    let chain: ChainService
+    let peers: PeerManager
+    let mempool: Mempool
+    /// nil without `-txindex`.
+    let txIndex: TransactionIndex?
+    /// nil when the node runs without a wallet (`-disablewallet`).
+    let wallet: Wallet?
+    let metrics: NodeMetrics
+    let logger: Logger
+    let startedAt = Date()
+    /// Begins a graceful shutdown (the `stop` method); returns at once.
+    let requestStop: @Sendable () -> Void
+
+    init(network: String, directory: String, parameters: ConsensusParameters, chain: ChainService, peers: PeerManager, mempool: Mempool,
+         txIndex: TransactionIndex?, wallet: Wallet?, metrics: NodeMetrics, logger: Logger, requestStop: @escaping @Sendable () -> Void) {
+        self.network = network
+        self.directory = directory
+        self.parameters = parameters
+        self.chain = chain
+        self.peers = peers
+        self.mempool = mempool
+        self.txIndex = txIndex
+        self.wallet = wallet
+        self.metrics = metrics
+        self.logger = logger
+        self.requestStop = requestStop
+    }
+
+    /// Every method of the node, by category.
+    func registerAll(in registry: RPCRegistry) {
+        registerControl(in: registry)
+        registerBlockchain(in: registry)
+        registerNetwork(in: registry)
+        registerRawTransactions(in: registry)
+        registerMempool(in: registry)
+        registerMining(in: registry)
+        registerWallet(in: registry)
+    }
+}

@@ -1,0 +1,1 @@
+// JSON-RPC over HTTP (this issue fills it in).
