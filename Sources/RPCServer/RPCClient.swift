@@ -74,9 +74,9 @@ public final class RPCClient: @unchecked Sendable {
 
     /// The user and password in a cookie file (`__cookie__:HEX`, as bitcoind writes it).
     public static func readCookie(path: String) throws -> (user: String, password: String) {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw RPCCookieError(path: path, reason: "cannot be read (\((error as NSError).localizedDescription))")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw RPCCookieError(path: path, reason: exists ? "cannot be read" : "does not exist")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw RPCCookieError(path: path, reason: "is not UTF-8 text") }
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
@@ -205,12 +205,12 @@ public final class RPCClient: @unchecked Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError { return io.description }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
         if case ChannelError.connectTimeout(let amount)? = error as? ChannelError {
             return "connect timed out after \(Double(amount.nanoseconds) / 1e9) s"
         }
         if let connection = error as? NIOConnectionError {
-            if let first = connection.connectionErrors.first { return "\(first.error)" }
+            if let first = connection.connectionErrors.first { return describe(first.error) }
             if let resolution = connection.dnsAAAAError ?? connection.dnsAError { return "cannot resolve \(connection.host): \(resolution)" }
         }
         return "\(error)"
