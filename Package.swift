@@ -146,7 +146,7 @@ let package = Package(
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
                 "SignatureBackends",
                 "Consensus", "ChainState", "ChainGen", "Mining", "Verification",
-                "Bench", "Node",
+                "Bench", "Node", "JSONRPC", "RPCServer",
             ],
             // jemalloc replaces glibc's malloc in the command: the verification pipeline
             // allocates on one thread and frees on another about a million small objects per
