@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(name: "WalletTests", dependencies: ["Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
         // Loopback networks of real `rusty node` processes and a hostile wire-protocol peer.
         .testTarget(name: "NodeNetworkTests", dependencies: [
-            "Wire", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport",
+            "Wire", "JSONRPC", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport",
         ]),
         .testTarget(
             name: "OpenCLTests",
