@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ChainGen", targets: ["ChainGen"]),
         .library(name: "Verification", targets: ["Verification"]),
         .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "JSONRPC", targets: ["JSONRPC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
