@@ -42,6 +42,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// Transactions of blocks disconnected by a reorganisation in progress, lowest block first.
     private var disconnectedTransactions: [Transaction] = []
     private var follower: Task<Void, Never>?
+    /// The chain tip the pool's contents are valid on top of (the last tip event applied).
+    private var syncedTip: Hash256
 
     public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(),
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {
@@ -52,6 +54,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         rejections = BoundedRecord(limit: policy.rejectionMemory)
         rejectedWtxids = BoundedRecord(limit: policy.rejectionMemory)
         histories = BoundedRecord(limit: policy.rejectionMemory)
+        syncedTip = chain.snapshot.tipHash
     }
 
     deinit { follower?.cancel() }
@@ -276,6 +279,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
             let block = try? chain.block(hash).map { try Block(decoding: $0) }
             lock.withLock {
                 if let block { blockConnected(block, hash: hash) }
+                syncedTip = hash
             }
         case let .disconnected(_, hash):
             let block = try? chain.block(hash).map { try Block(decoding: $0) }
@@ -283,8 +287,11 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
                 // Tip first: each lower block's transactions go before the ones collected so far.
                 if let block { disconnectedTransactions.insert(contentsOf: block.transactions.dropFirst(), at: 0) }
             }
-        case .reorganized:
-            lock.withLock { revalidate() }
+        case .reorganized(let reorganization):
+            lock.withLock {
+                revalidate()
+                syncedTip = reorganization.newTip
+            }
         }
     }
 
@@ -437,40 +444,50 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// Entries for the next block within `maxBytes`, parents before children, chosen by
     /// ancestor-package fee rate (Bitcoin Core's mining score): the best package whose not yet
     /// chosen ancestors fit goes in whole; packages that do not fit are skipped.
-    public func selectForBlock(maxBytes: Int) -> [MempoolEntry] {
-        lock.withLock {
-            var chosen = Set<Hash256>()
-            var selected = [MempoolEntry]()
-            var remaining = maxBytes
-            var heap = Heap<Candidate>()
-            func package(_ txid: Hash256) -> (members: [Hash256], fee: UInt64, size: Int) {
-                let members = ancestorOrder(of: txid, excluding: chosen)
-                var fee: UInt64 = 0, size = 0
-                for member in members { fee += pool[member]!.fee.baseUnits; size += pool[member]!.size }
-                return (members, fee, size)
-            }
-            for txid in pool.keys {
-                let candidate = package(txid)
-                heap.push(Candidate(txid: txid, fee: candidate.fee, size: candidate.size, arrival: arrival[txid]!))
-            }
-            var failed = Set<Hash256>()
-            while let best = heap.pop() {
-                guard !chosen.contains(best.txid), !failed.contains(best.txid) else { continue }
-                let current = package(best.txid)
-                // Ancestors chosen since it was scored: score again and let the heap decide.
-                if current.fee != best.fee || current.size != best.size {
-                    heap.push(Candidate(txid: best.txid, fee: current.fee, size: current.size, arrival: best.arrival))
-                    continue
-                }
-                guard current.size <= remaining else { failed.insert(best.txid); continue }
-                for member in current.members {
-                    chosen.insert(member)
-                    selected.append(pool[member]!)
-                }
-                remaining -= current.size
-            }
-            return selected
+    public func selectForBlock(maxBytes: Int) -> [MempoolEntry] { selection(maxBytes: maxBytes).entries }
+
+    /// `selectForBlock` with the tip the pool was last brought up to date with: a template
+    /// may use the entries only on top of that tip (the pool may not have applied a newer
+    /// block's event yet, and would then offer transactions the block confirmed).
+    public func selection(maxBytes: Int) -> (tip: Hash256, entries: [MempoolEntry]) {
+        lock.withLock { (syncedTip, select(maxBytes: maxBytes)) }
+    }
+
+    /// The tip of the last tip event applied (see `selection`).
+    public var tip: Hash256 { lock.withLock { syncedTip } }
+
+    private func select(maxBytes: Int) -> [MempoolEntry] {
+        var chosen = Set<Hash256>()
+        var selected = [MempoolEntry]()
+        var remaining = maxBytes
+        var heap = Heap<Candidate>()
+        func package(_ txid: Hash256) -> (members: [Hash256], fee: UInt64, size: Int) {
+            let members = ancestorOrder(of: txid, excluding: chosen)
+            var fee: UInt64 = 0, size = 0
+            for member in members { fee += pool[member]!.fee.baseUnits; size += pool[member]!.size }
+            return (members, fee, size)
         }
+        for txid in pool.keys {
+            let candidate = package(txid)
+            heap.push(Candidate(txid: txid, fee: candidate.fee, size: candidate.size, arrival: arrival[txid]!))
+        }
+        var failed = Set<Hash256>()
+        while let best = heap.pop() {
+            guard !chosen.contains(best.txid), !failed.contains(best.txid) else { continue }
+            let current = package(best.txid)
+            // Ancestors chosen since it was scored: score again and let the heap decide.
+            if current.fee != best.fee || current.size != best.size {
+                heap.push(Candidate(txid: best.txid, fee: current.fee, size: current.size, arrival: best.arrival))
+                continue
+            }
+            guard current.size <= remaining else { failed.insert(best.txid); continue }
+            for member in current.members {
+                chosen.insert(member)
+                selected.append(pool[member]!)
+            }
+            remaining -= current.size
+        }
+        return selected
     }
 
     /// A package in the selection heap: greater is better (higher fee rate, then earlier).
