@@ -7,6 +7,7 @@ import Consensus
 import Ed25519
 import Foundation
 import Logging
+import Mempool
 import NIOCore
 import NIOPosix
 import JSONRPC
