@@ -7,11 +7,10 @@ import Consensus
 import Ed25519
 import Foundation
 import Logging
+import JSONRPC
 import Mempool
 import NIOCore
 import NIOPosix
-import JSONRPC
-import Mempool
 import Primitives
 import RPCServer
 import ServiceLifecycle
@@ -28,7 +27,6 @@ public struct NodeSetup: Sendable {
     public var p2p: P2PSettings
     public var pipeline: VerificationPipeline.Options
     public var verifier: any SignatureBatchVerifier
-    public var pool: any TransactionPool = NoTransactionPool()
     /// The JSON-RPC server; nil with `server=0`.
     public var rpc: RPCServerSettings?
     /// Where the RPC cookie is written at start (and removed at shutdown); nil when the
@@ -60,6 +58,7 @@ public enum NodeDaemon {
         let state = try ChainState(directory: setup.directory, parameters: parameters, cacheMiB: setup.dbcacheMiB)
         state.signatureVerifier = CountingVerifier(inner: setup.verifier, metrics: metrics)
         if state.replayedBlocks > 0 { logger.info("connected \(state.replayedBlocks) blocks the block files held past the last flush") }
+        let database = state.database
         let chain = ChainService(state)
         let snapshot = chain.snapshot
         logger.info("chain state at height \(snapshot.tipHeight) \(snapshot.tipHash.hex) (\(setup.network), \(setup.directory))")
@@ -72,16 +71,21 @@ public enum NodeDaemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
+        let mempool = Mempool(chain: chain, parameters: parameters)
+        mempool.start()
+        defer { mempool.stop() }
+        let txIndex = setup.txindex ? try TransactionIndex(chain: chain, database: database) : nil
+        txIndex?.start()
+        defer { txIndex?.stop() }
         let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logging.logger("p2p"),
-                                  addresses: addresses, bans: bans, pool: setup.pool, pipelineOptions: setup.pipeline.counted(in: metrics))
+                                  addresses: addresses, bans: bans, pool: mempool, pipelineOptions: setup.pipeline.counted(in: metrics))
         var services: [any Service] = [P2PService(manager: manager, logger: logger)]
         if let status { services.append(StatusService(manager: manager, reporter: status)) }
-        let mempool = Mempool()
         let stopper = ShutdownTrigger()
         services.append(MetricsService(metrics: metrics, manager: manager, chain: chain))
         if let rpcSettings = setup.rpc {
             let context = NodeRPCContext(network: setup.network, directory: setup.directory, parameters: parameters, chain: chain,
-                                         peers: manager, mempool: mempool, txIndex: nil, wallet: nil, metrics: metrics,
+                                         peers: manager, mempool: mempool, txIndex: txIndex, wallet: nil, metrics: metrics,
                                          logger: logging.logger("rpc"), requestStop: { stopper.trigger() })
             let registry = RPCRegistry()
             context.registerAll(in: registry)
