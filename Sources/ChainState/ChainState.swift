@@ -205,6 +205,9 @@ public final class ChainState {
 
     /// Statistics of the last connected block, for callers' progress reports.
     public internal(set) var connectedTransactions = 0
+    /// Blocks and transactions connected since this chain state was opened (for metrics).
+    public internal(set) var totalConnectedBlocks = 0
+    public internal(set) var totalConnectedTransactions = 0
     public internal(set) var connectedInputs = 0
     public internal(set) var connectedSignatures = 0
 }
