@@ -58,8 +58,11 @@ struct RPCCommandTests {
 
     @Test("the server: --rpcconnect HOST[:PORT] or [IPV6]:PORT, --rpcport winning, else the network's RPC port")
     func endpoints() throws {
+        // An empty datadir: no rusty.conf, so only the options and the defaults count.
+        let datadir = FileManager.default.temporaryDirectory.appendingPathComponent("rpc-endpoints-\(UUID().uuidString)").path
         func endpoint(_ arguments: [String]) throws -> (host: String, port: Int) {
-            try RPCCommand.parse(arguments + ["getblockcount"]).endpoint()
+            let command = try RPCCommand.parse(["--datadir", datadir] + arguments + ["getblockcount"])
+            return try command.endpoint(command.nodeConfiguration())
         }
         #expect(try endpoint([]) == ("127.0.0.1", 9372))
         #expect(try endpoint(["--regtest"]) == ("127.0.0.1", 29372))
@@ -73,6 +76,40 @@ struct RPCCommandTests {
         #expect(throws: (any Error).self) { try RPCCommand.parse(["--network", "moon", "getblockcount"]) }
         #expect(throws: (any Error).self) { try RPCCommand.parse(["--rpcport", "70000", "getblockcount"]) }
         #expect(throws: (any Error).self) { try RPCCommand.parse([]) }
+    }
+
+    @Test("the node's configuration supplies the network, rpcport and credentials unless an option says otherwise")
+    func configuration() throws {
+        let datadir = FileManager.default.temporaryDirectory.appendingPathComponent("rpc-conf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: datadir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: datadir) }
+        try Data("regtest=1\n[regtest]\nrpcport=12345\nrpcuser=carol\nrpcpassword=hunter2\n".utf8)
+            .write(to: datadir.appendingPathComponent("rusty.conf"))
+        let command = try RPCCommand.parse(["--datadir", datadir.path, "getblockcount"])
+        let configuration = try command.nodeConfiguration()
+        #expect(configuration.network.rawValue == "regtest")
+        #expect(try command.endpoint(configuration) == ("127.0.0.1", 12345))
+        guard case .password("carol", "hunter2") = command.credentialsSource(configuration) else {
+            Issue.record("the configuration's rpcuser/rpcpassword were not used")
+            return
+        }
+        // Options win over the file.
+        let overridden = try RPCCommand.parse(["--datadir", datadir.path, "--rpcport", "999", "--rpccookiefile", "/c", "getblockcount"])
+        #expect(try overridden.endpoint(overridden.nodeConfiguration()) == ("127.0.0.1", 999))
+        guard case .cookie("/c") = overridden.credentialsSource(try overridden.nodeConfiguration()) else {
+            Issue.record("--rpccookiefile did not win over the configuration's password")
+            return
+        }
+        // Without a password anywhere: the cookie of the configured network.
+        try Data("regtest=1\n".utf8).write(to: datadir.appendingPathComponent("rusty.conf"))
+        let plain = try RPCCommand.parse(["--datadir", datadir.path, "getblockcount"])
+        guard case .cookie(let path) = plain.credentialsSource(try plain.nodeConfiguration()) else {
+            Issue.record("no cookie path")
+            return
+        }
+        #expect(path == datadir.path + "/regtest/.cookie")
+        try Data("regtest=maybe\n".utf8).write(to: datadir.appendingPathComponent("rusty.conf"))
+        #expect(throws: CommandFailure.self) { try plain.nodeConfiguration() }
     }
 
     @Test("cookie files: bitcoind's USER:PASSWORD line; missing or malformed ones are errors naming the file")
