@@ -34,5 +34,6 @@ let package = Package(
         .executableTarget(name: "FuzzMessage", dependencies: [
             "FuzzSupport", .product(name: "Wire", package: "RustyCoin"), .product(name: "Primitives", package: "RustyCoin"),
         ]),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", .product(name: "JSONRPC", package: "RustyCoin")]),
     ]
 )

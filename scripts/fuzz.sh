@@ -4,7 +4,7 @@
 # the checked-in corpus Fuzz/corpus/<target>/. Exits non-zero if any target crashes or
 # violates a property, naming the saved input.
 #
-#   bash scripts/fuzz.sh [SECONDS] [TARGET...]   targets: transaction block blockfile script connect frame message
+#   bash scripts/fuzz.sh [SECONDS] [TARGET...]   targets: transaction block blockfile script connect frame message json
 #   bash scripts/fuzz.sh --write-seeds           regenerate the generated seeds in Fuzz/corpus/
 #
 # New inputs found go to .build-fuzz/corpus/<target>/ (kept between runs, never checked in);
@@ -14,8 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
-declare -A binaries=([transaction]=FuzzTransaction [block]=FuzzBlock [blockfile]=FuzzBlockFile [script]=FuzzScript [connect]=FuzzConnect [frame]=FuzzFrame [message]=FuzzMessage)
-all=(transaction block blockfile script connect frame message)
+declare -A binaries=([transaction]=FuzzTransaction [block]=FuzzBlock [blockfile]=FuzzBlockFile [script]=FuzzScript [connect]=FuzzConnect [frame]=FuzzFrame [message]=FuzzMessage [json]=FuzzJSON)
+all=(transaction block blockfile script connect frame message json)
 
 start=$(date +%s)
 # (gold warns once per ASan symbol on every link: noise.)

@@ -180,6 +180,8 @@ extension ChainState {
         tip = node
         active.append(node)
         connectedTransactions = transactions
+        totalConnectedBlocks += 1
+        totalConnectedTransactions += transactions
         connectedInputs = delta.inputCount
         connectedSignatures = delta.checks.count
         return undo

@@ -116,11 +116,19 @@ public final class ChainState {
     /// Where the block files ended at the last flush (`FlatFileStore.encodeEnd`): replay starts there.
     static let flushedKey = Array("flushed".utf8)
     static let columnFamilies = ["utxo", "blocks", "index", "undo", "meta"]
+    /// Families of optional services over the same database (the transaction index, `-txindex`):
+    /// created when a writable open finds them missing; a read-only open of a datadir made
+    /// before they existed opens without them.
+    public static let serviceColumnFamilies = ["txindex"]
 
     /// Opens the database, naming a lock held by another process instead of RocksDB's wording.
     static func openDatabase(_ directory: String, options: RocksDB.Options, readOnly: Bool) throws -> RocksDB {
         do {
-            return try RocksDB(path: directory, columnFamilies: columnFamilies, options: options, readOnly: readOnly)
+            do {
+                return try RocksDB(path: directory, columnFamilies: columnFamilies + serviceColumnFamilies, options: options, readOnly: readOnly)
+            } catch let error as RocksDBError where readOnly && error.message.contains("Column family not found") {
+                return try RocksDB(path: directory, columnFamilies: columnFamilies, options: options, readOnly: readOnly)
+            }
         } catch let error as RocksDBError where error.message.contains("/LOCK") {
             throw ChainStateError.inUse(directory: directory)
         } catch let error as RocksDBError where readOnly && error.message.contains("Column family not found") {
@@ -197,6 +205,9 @@ public final class ChainState {
 
     /// Statistics of the last connected block, for callers' progress reports.
     public internal(set) var connectedTransactions = 0
+    /// Blocks and transactions connected since this chain state was opened (for metrics).
+    public internal(set) var totalConnectedBlocks = 0
+    public internal(set) var totalConnectedTransactions = 0
     public internal(set) var connectedInputs = 0
     public internal(set) var connectedSignatures = 0
 }

@@ -11,6 +11,8 @@ public struct BlockTemplate: Sendable {
     public var transactions: [Transaction]
     public var target: UInt256
     public var extraNonce: UInt32
+    /// Fees of the transactions after the coinbase (which claims them with the subsidy).
+    public var fees: Amount = .zero
 
     /// The block once `nonce` solves it.
     public func block(nonce: UInt64) -> Block {
@@ -46,21 +48,37 @@ public struct BlockTemplate: Sendable {
 
 /// Builds templates on top of a chain state's best block.
 public enum TemplateBuilder {
-    /// A template paying the subsidy to `payout`; `now` is the wall clock in seconds.
-    public static func make(on state: ChainState, payout: [UInt8], now: UInt64, extraNonce: UInt32 = 0) throws -> BlockTemplate {
+    /// A template paying the subsidy plus `fees` to `payout`; `now` is the wall clock in
+    /// seconds. `transactions` (parents before children, e.g. from the mempool's selection
+    /// on this tip) follow the coinbase; `fees` must be theirs (the chain checks the sum).
+    public static func make(on state: ChainState, payout: [UInt8], now: UInt64, extraNonce: UInt32 = 0,
+                            transactions: [Transaction] = [], fees: Amount = .zero) throws -> BlockTemplate {
         let parameters = state.parameters
         let parent = state.tip
         let height = parent.height + 1
+        guard let reward = parameters.subsidy(height: height).adding(fees) else {
+            throw TemplateError.feesOutOfRange(fees)
+        }
         let coinbase = Transaction.coinbase(height: height, extraNonce: extraNonce,
-                                            outputs: [TxOut(value: parameters.subsidy(height: height), lockScript: payout)])
+                                            outputs: [TxOut(value: reward, lockScript: payout)])
         let bits = parameters.requiredBits(parentHeight: parent.height, parentTime: parent.header.time)
         let time = max(state.medianTimePast(parent) + 1, now)
         var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
                                               merkleRoot: .zero, stateRoot: .zero, time: time, bits: bits, nonce: 0),
-                          transactions: [coinbase])
+                          transactions: [coinbase] + transactions)
         block.header.merkleRoot = block.computeMerkleRoot()
         block.header.stateRoot = block.computeStateRoot()
         return BlockTemplate(header: block.header, transactions: block.transactions,
-                             target: try CompactTarget(bits: bits).target(), extraNonce: extraNonce)
+                             target: try CompactTarget(bits: bits).target(), extraNonce: extraNonce, fees: fees)
+    }
+}
+
+public enum TemplateError: Error, CustomStringConvertible {
+    case feesOutOfRange(Amount)
+
+    public var description: String {
+        switch self {
+        case .feesOutOfRange(let fees): return "fees \(fees) plus the subsidy exceed the money range"
+        }
     }
 }

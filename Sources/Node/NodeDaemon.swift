@@ -7,11 +7,16 @@ import Consensus
 import Ed25519
 import Foundation
 import Logging
+import JSONRPC
+import Mempool
 import NIOCore
 import NIOPosix
 import Primitives
+import RPCServer
 import ServiceLifecycle
+import TxIndex
 import Verification
+import Wallet
 
 /// What the node needs, resolved from its configuration by the command.
 public struct NodeSetup: Sendable {
@@ -22,7 +27,13 @@ public struct NodeSetup: Sendable {
     public var p2p: P2PSettings
     public var pipeline: VerificationPipeline.Options
     public var verifier: any SignatureBatchVerifier
-    public var pool: any TransactionPool = NoTransactionPool()
+    /// The JSON-RPC server; nil with `server=0`.
+    public var rpc: RPCServerSettings?
+    /// Where the RPC cookie is written at start (and removed at shutdown); nil when the
+    /// operator set rpcpassword (bitcoind writes no cookie then).
+    public var rpcCookieFile: String?
+    public var txindex = false
+    public var walletEnabled = true
 
     public init(network: String, directory: String, dbcacheMiB: Int, p2p: P2PSettings, pipeline: VerificationPipeline.Options,
                 verifier: any SignatureBatchVerifier) {
@@ -43,9 +54,11 @@ public enum NodeDaemon {
         let logger = logging.logger("node")
         let parameters = try ConsensusParameters(ChainParameters.builtIn(setup.network))
         try FileManager.default.createDirectory(atPath: setup.directory, withIntermediateDirectories: true)
+        let metrics = NodeMetrics()
         let state = try ChainState(directory: setup.directory, parameters: parameters, cacheMiB: setup.dbcacheMiB)
-        state.signatureVerifier = setup.verifier
+        state.signatureVerifier = CountingVerifier(inner: setup.verifier, metrics: metrics)
         if state.replayedBlocks > 0 { logger.info("connected \(state.replayedBlocks) blocks the block files held past the last flush") }
+        let database = state.database
         let chain = ChainService(state)
         let snapshot = chain.snapshot
         logger.info("chain state at height \(snapshot.tipHeight) \(snapshot.tipHash.hex) (\(setup.network), \(setup.directory))")
@@ -58,12 +71,34 @@ public enum NodeDaemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
+        let mempool = Mempool(chain: chain, parameters: parameters)
+        mempool.start()
+        defer { mempool.stop() }
+        let txIndex = setup.txindex ? try TransactionIndex(chain: chain, database: database) : nil
+        txIndex?.start()
+        defer { txIndex?.stop() }
         let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logging.logger("p2p"),
-                                  addresses: addresses, bans: bans, pool: setup.pool, pipelineOptions: setup.pipeline)
+                                  addresses: addresses, bans: bans, pool: mempool, pipelineOptions: setup.pipeline.counted(in: metrics))
         var services: [any Service] = [P2PService(manager: manager, logger: logger)]
         if let status { services.append(StatusService(manager: manager, reporter: status)) }
+        let stopper = ShutdownTrigger()
+        services.append(MetricsService(metrics: metrics, manager: manager, chain: chain))
+        if let rpcSettings = setup.rpc {
+            let context = NodeRPCContext(network: setup.network, directory: setup.directory, parameters: parameters, chain: chain,
+                                         peers: manager, mempool: mempool, txIndex: txIndex, wallet: nil, metrics: metrics,
+                                         logger: logging.logger("rpc"), requestStop: { stopper.trigger() })
+            let registry = RPCRegistry()
+            context.registerAll(in: registry)
+            let dispatcher = RPCDispatcher(registry: registry) { method, seconds, success in
+                metrics.recordRPC(method: method, seconds: seconds, success: success)
+            }
+            // Last in the list, so the graceful shutdown stops it first: no call runs against a closing node.
+            services.append(RPCService(settings: rpcSettings, cookieFile: setup.rpcCookieFile, dispatcher: dispatcher, group: group,
+                                       logger: logging.logger("rpc"), metrics: metrics))
+        }
         let serviceGroup = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        stopper.group = serviceGroup
         let failure = runBlocking { try await serviceGroup.run() }
 
         logger.info("shutting down: flushing the chain state")
@@ -118,5 +153,50 @@ struct P2PService: Service, CustomStringConvertible {
         try? await gracefulShutdown()
         logger.info("shutting down: closing peers")
         await manager.stop()
+    }
+}
+
+/// The `stop` RPC's way to the service group (created after the methods are registered).
+final class ShutdownTrigger: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _group: ServiceGroup?
+    var group: ServiceGroup? {
+        get { lock.withLock { _group } }
+        set { lock.withLock { _group = newValue } }
+    }
+
+    /// Starts a graceful shutdown a moment from now, so the caller's answer is sent first.
+    func trigger() {
+        let group = self.group
+        Task {
+            try? await Task.sleep(for: .milliseconds(100))
+            await group?.triggerGracefulShutdown()
+        }
+    }
+}
+
+/// The JSON-RPC server as a service: writes the cookie, listens, and on graceful shutdown
+/// stops listening, closes connections and removes the cookie.
+struct RPCService: Service, CustomStringConvertible {
+    let settings: RPCServerSettings
+    let cookieFile: String?
+    let dispatcher: RPCDispatcher
+    let group: EventLoopGroup
+    let logger: Logger
+    let metrics: NodeMetrics
+    var description: String { "rpc" }
+
+    func run() async throws {
+        var settings = settings
+        if let cookieFile {
+            settings.credentials.entries.append(try RPCCookie.write(to: cookieFile))
+        }
+        defer { if let cookieFile { RPCCookie.remove(at: cookieFile) } }
+        let server = RPCHTTPServer(settings: settings, dispatcher: dispatcher, group: group, logger: logger,
+                                   metrics: { [metrics] in metrics.exposition() })
+        try await server.start()
+        try? await gracefulShutdown()
+        logger.info("shutting down: stopping the RPC server")
+        await server.stop()
     }
 }

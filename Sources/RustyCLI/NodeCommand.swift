@@ -82,6 +82,42 @@ struct NodeCommand: ParsableCommand {
     @Option(help: .hidden) var bantime: Double?
     @Option(help: .hidden) var minimumchainwork: String?
 
+    @Flag(inversion: .prefixedNo, help: "Serve JSON-RPC (default: yes).")
+    var server: Bool?
+
+    @Option(help: "Port of the JSON-RPC server (default: the network's RPC port; 0: any free port).")
+    var rpcport: Int?
+
+    @Option(help: "Address for the JSON-RPC server, HOST[:PORT] (repeatable; default 127.0.0.1). Beyond loopback it needs --rpcallowip and --rpcauth or --rpcuser/--rpcpassword.")
+    var rpcbind: [String] = []
+
+    @Option(help: "Allow JSON-RPC clients from this address or subnet, e.g. 10.0.0.0/8 (repeatable; loopback always).")
+    var rpcallowip: [String] = []
+
+    @Option(help: "JSON-RPC user name (with --rpcpassword; default: the cookie file).")
+    var rpcuser: String?
+
+    @Option(help: "JSON-RPC password (with --rpcuser).")
+    var rpcpassword: String?
+
+    @Option(help: "JSON-RPC credentials USER:SALT$HASH, from scripts/rpcauth.py (repeatable).")
+    var rpcauth: [String] = []
+
+    @Option(help: "Where to write the RPC cookie (default DATADIR/NETWORK/.cookie).")
+    var rpccookiefile: String?
+
+    @Option(help: "JSON-RPC requests answered at once before new ones get HTTP 503 (default 64).")
+    var rpcworkqueue: Int?
+
+    @Option(help: "Seconds a JSON-RPC request may take to arrive, and an idle connection may stay open (default 30).")
+    var rpcservertimeout: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Keep an index of every transaction, for getrawtransaction (default: no).")
+    var txindex: Bool?
+
+    @Flag(help: "Do not load the wallet (DATADIR/NETWORK/wallet.dat).")
+    var disablewallet = false
+
     @Flag(help: "Report on the node running on the datadir (its node-status.json) instead of starting one.")
     var status = false
 
@@ -120,6 +156,18 @@ struct NodeCommand: ParsableCommand {
         set("blockstalltimeout", blockstalltimeout)
         set("bantime", bantime)
         set("minimumchainwork", minimumchainwork)
+        set("server", server.map { $0 ? "1" : "0" })
+        set("rpcport", rpcport)
+        for (key, values) in [("rpcbind", rpcbind), ("rpcallowip", rpcallowip), ("rpcauth", rpcauth)] where !values.isEmpty {
+            flags[key] = values
+        }
+        set("rpcuser", rpcuser)
+        set("rpcpassword", rpcpassword)
+        set("rpccookiefile", rpccookiefile)
+        set("rpcworkqueue", rpcworkqueue)
+        set("rpcservertimeout", rpcservertimeout)
+        set("txindex", txindex.map { $0 ? "1" : "0" })
+        if disablewallet { flags["disablewallet"] = ["1"] }
         return flags
     }
 

@@ -8,6 +8,7 @@ import Foundation
 import Node
 import OpenCLRuntime
 import Primitives
+import RPCServer
 import SignatureBackends
 import Verification
 
@@ -57,8 +58,28 @@ extension NodeConfiguration {
             verifier = CPUSignatureVerifier(backend: cpuBackend, threads: threadCount)
             pipeline = .cpu(backend: cpuBackend, threads: threadCount)
         }
-        return NodeSetup(network: network.rawValue, directory: networkDirectory, dbcacheMiB: dbcacheMiB, p2p: p2p,
-                         pipeline: pipeline, verifier: verifier)
+        var setup = NodeSetup(network: network.rawValue, directory: networkDirectory, dbcacheMiB: dbcacheMiB, p2p: p2p,
+                              pipeline: pipeline, verifier: verifier)
+        setup.txindex = txindex
+        setup.walletEnabled = !disableWallet
+        if rpc.enabled {
+            setup.rpc = try rpcSettings()
+            setup.rpcCookieFile = rpc.password == nil ? rpc.cookieFile : nil
+        }
+        return setup
+    }
+
+    /// The RPC server's settings: listeners, allowed subnets, and credentials (the cookie is added at start).
+    func rpcSettings() throws -> RPCServerSettings {
+        var credentials = RPCCredentials()
+        if let user = rpc.user, let password = rpc.password { credentials.entries.append(.password(user: user, password: password)) }
+        for line in rpc.auth { credentials.entries.append(try RPCCredentials.parseRPCAuth(line)) }
+        var settings = RPCServerSettings(listeners: rpc.bind.map { RPCServerSettings.Listener(host: $0.numericHost ?? $0.host, port: Int($0.port)) },
+                                         credentials: credentials)
+        settings.allowed = rpc.allowIP.compactMap(RPCSubnet.init)
+        settings.workQueue = rpc.workQueue
+        settings.timeoutSeconds = rpc.timeout
+        return settings
     }
 
     /// A peer to dial: an IP literal or `localhost` (names need DNS, which the node does not do).

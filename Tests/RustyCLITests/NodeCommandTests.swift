@@ -110,7 +110,8 @@ import TestSupport
         let root = Rusty.temporary("node-run")
         defer { try? FileManager.default.removeItem(at: root) }
         let directory = root.path + "/regtest"
-        let node = ["node", "--datadir", root.path, "--network", "regtest", "--port", "0", "--bind", "127.0.0.1", "--no-printtoconsole"]
+        let node = ["node", "--datadir", root.path, "--network", "regtest", "--port", "0", "--bind", "127.0.0.1", "--rpcport", "0",
+                    "--no-printtoconsole"]
         // The node's chain state is the directory other commands take as --datadir.
         let miner = try Background(["mine", "--datadir", directory, "--backend", "scalar", "--key", String(repeating: "11", count: 32)])
         #expect(Background.waitFor(30) { miner.stdout.contains("accepted block") }, "\(miner.stderr)")

@@ -51,76 +51,36 @@ public enum ContextualRules {
                     throw Rejection(.coinbaseHeight, "lock time \(transaction.lockTime), height \(context.height)", transaction: 0)
                 }
             } else {
-                guard TransactionRules.isFinal(transaction, height: context.height, medianTimePast: context.medianTimePast) else {
-                    throw Rejection(.txLockTime, "lock time \(transaction.lockTime) not reached", transaction: txIndex)
-                }
-                // Decoding gives one witness stack per input; a block built in memory might not.
-                guard transaction.witnesses.count == transaction.inputs.count else {
-                    throw Rejection(.scriptStackUnderflow, "\(transaction.witnesses.count) witness stacks for \(transaction.inputs.count) inputs",
-                                    transaction: txIndex)
-                }
-                var inputTotal = Amount.zero
-                for (inputIndex, input) in transaction.inputs.enumerated() {
-                    let outpoint = input.previousOutput
-                    guard spentInBlock.insert(outpoint).inserted else {
-                        throw Rejection(.txDoubleSpend, "\(outpoint) spent twice in the block", transaction: txIndex, input: inputIndex)
-                    }
-                    let coin: Coin
-                    let createdHere: Bool
-                    if let source = transactionIndex[outpoint.txid], source < txIndex {
-                        // An output of an earlier transaction of this block.
-                        let outputs = block.transactions[source].outputs
-                        guard Int(outpoint.index) < outputs.count, !outputs[Int(outpoint.index)].isUnspendable else {
-                            throw Rejection(.txMissingInput, "\(outpoint) is not in the UTXO set", transaction: txIndex, input: inputIndex)
+                var createdHere = false
+                let fee = try checkSpends(
+                    transaction, txid: txid, position: txIndex, context: context, parameters: parameters,
+                    coin: { outpoint, inputIndex in
+                        guard spentInBlock.insert(outpoint).inserted else {
+                            throw Rejection(.txDoubleSpend, "\(outpoint) spent twice in the block", transaction: txIndex, input: inputIndex)
                         }
-                        coin = Coin(output: outputs[Int(outpoint.index)], height: context.height, isCoinbase: source == 0)
-                        createdHere = true
-                    } else {
-                        guard let stored = try view.coin(outpoint) else {
-                            throw Rejection(.txMissingInput, "\(outpoint) is not in the UTXO set", transaction: txIndex, input: inputIndex)
+                        if let source = transactionIndex[outpoint.txid], source < txIndex {
+                            // An output of an earlier transaction of this block.
+                            createdHere = true
+                            let outputs = block.transactions[source].outputs
+                            guard Int(outpoint.index) < outputs.count, !outputs[Int(outpoint.index)].isUnspendable else { return nil }
+                            return Coin(output: outputs[Int(outpoint.index)], height: context.height, isCoinbase: source == 0)
                         }
-                        coin = stored
                         createdHere = false
-                    }
-                    // Every coin in the set was created at or below the parent's height (or in
-                    // this block): a later height can only come from a damaged view.
-                    guard coin.height <= context.height else {
-                        throw InconsistentInput("coin \(outpoint) has height \(coin.height), above the block at \(context.height)")
-                    }
-                    if coin.isCoinbase && context.height - coin.height < parameters.coinbaseMaturity {
-                        throw Rejection(.txImmatureCoinbase, "coinbase from height \(coin.height) spent at \(context.height)",
-                                        transaction: txIndex, input: inputIndex)
-                    }
-                    try checkRelativeLock(transaction, input: input, coin: coin, context: context, txIndex: txIndex, inputIndex: inputIndex)
-                    guard let sum = inputTotal.adding(coin.output.value) else {
-                        throw Rejection(.txInputOverflow, transaction: txIndex, input: inputIndex)
-                    }
-                    inputTotal = sum
-                    let scriptContext = ScriptContext(transaction: transaction, txid: txid, inputIndex: inputIndex, spentOutput: coin.output)
-                    do {
-                        let checks = try ScriptInterpreter.verify(witness: transaction.witnesses[inputIndex],
-                                                                  lockScript: coin.output.lockScript, context: scriptContext)
-                        for check in checks {
-                            delta.checks.append(check)
-                            delta.checkLocations.append(CheckLocation(blockHash: context.blockHash, height: context.height,
-                                                                      transaction: txIndex, input: inputIndex))
+                        return try view.coin(outpoint)
+                    },
+                    spent: { outpoint, coin in
+                        if createdHere {
+                            spentCreated.insert(outpoint)
+                        } else {
+                            delta.spent.append((outpoint, coin))
                         }
-                    } catch {
-                        throw Rejection(error.rule, error.description, transaction: txIndex, input: inputIndex)
-                    }
-                    if createdHere {
-                        spentCreated.insert(outpoint)
-                    } else {
-                        delta.spent.append((outpoint, coin))
-                    }
-                    delta.inputCount += 1
-                }
-                guard let outputTotal = Amount.sum(transaction.outputs.map(\.value)) else {
-                    throw Rejection(.txOutputOverflow, transaction: txIndex)
-                }
-                guard let fee = inputTotal.subtracting(outputTotal) else {
-                    throw Rejection(.txOutputsExceedInputs, "inputs \(inputTotal), outputs \(outputTotal)", transaction: txIndex)
-                }
+                        delta.inputCount += 1
+                    },
+                    signatureCheck: { check, inputIndex in
+                        delta.checks.append(check)
+                        delta.checkLocations.append(CheckLocation(blockHash: context.blockHash, height: context.height,
+                                                                  transaction: txIndex, input: inputIndex))
+                    })
                 guard let fees = delta.fees.adding(fee) else { throw Rejection(.blockFeeOverflow, transaction: txIndex) }
                 delta.fees = fees
             }
@@ -146,5 +106,102 @@ public enum ContextualRules {
             }
         }
         return delta
+    }
+}
+
+/// What one transaction's contextual check found (for the mempool and other single-transaction callers).
+public struct TransactionCheck: Sendable {
+    public var fee: Amount
+    /// The coins its inputs spend, in input order.
+    public var spent: [(OutPoint, Coin)]
+    /// Signature checks collected from its scripts (not verified yet), and the input each came from.
+    public var checks: [SignatureCheck]
+    public var checkInputs: [Int]
+
+    @inlinable
+    public init(fee: Amount, spent: [(OutPoint, Coin)], checks: [SignatureCheck], checkInputs: [Int]) {
+        self.fee = fee
+        self.spent = spent
+        self.checks = checks
+        self.checkInputs = checkInputs
+    }
+}
+
+extension ContextualRules {
+    /// The contextual rules of one non-coinbase transaction against `view` (the coins
+    /// before it), as a block at `context.height` would apply them: the same code `connect`
+    /// runs for each of a block's transactions. A mempool passes a view over chain state plus
+    /// pool, height = tip height + 1 and the tip's median-time-past. Signature checks are
+    /// collected, not verified. Rejections carry no transaction index (only the input).
+    @inlinable
+    public static func checkTransaction<View: UTXOView>(_ transaction: Transaction, txid: Hash256, context: Context,
+                                                        parameters: ConsensusParameters, view: View) throws -> TransactionCheck {
+        var spent = [(OutPoint, Coin)]()
+        spent.reserveCapacity(transaction.inputs.count)
+        var checks = [SignatureCheck]()
+        var checkInputs = [Int]()
+        let fee = try checkSpends(
+            transaction, txid: txid, position: nil, context: context, parameters: parameters,
+            coin: { outpoint, _ in try view.coin(outpoint) },
+            spent: { spent.append(($0, $1)) },
+            signatureCheck: { checks.append($0); checkInputs.append($1) })
+        return TransactionCheck(fee: fee, spent: spent, checks: checks, checkInputs: checkInputs)
+    }
+
+    /// The one implementation of the per-transaction input rules: finality, witness count,
+    /// missing and double spends (through `coin`, which returns nil for a missing coin and
+    /// may throw its own rejection), coinbase maturity, relative locks, amounts, scripts and
+    /// the fee (returned). `spent` hears each input's coin once every rule on it passed;
+    /// `signatureCheck` each collected check with its input index. `position` is the
+    /// transaction's index in its block, for rejections (nil outside a block).
+    @inlinable
+    static func checkSpends(_ transaction: Transaction, txid: Hash256, position: Int?, context: Context, parameters: ConsensusParameters,
+                            coin lookup: (OutPoint, Int) throws -> Coin?, spent: (OutPoint, Coin) -> Void,
+                            signatureCheck: (SignatureCheck, Int) -> Void) throws -> Amount {
+        guard TransactionRules.isFinal(transaction, height: context.height, medianTimePast: context.medianTimePast) else {
+            throw Rejection(.txLockTime, "lock time \(transaction.lockTime) not reached", transaction: position)
+        }
+        // Decoding gives one witness stack per input; a transaction built in memory might not.
+        guard transaction.witnesses.count == transaction.inputs.count else {
+            throw Rejection(.scriptStackUnderflow, "\(transaction.witnesses.count) witness stacks for \(transaction.inputs.count) inputs",
+                            transaction: position)
+        }
+        var inputTotal = Amount.zero
+        for (inputIndex, input) in transaction.inputs.enumerated() {
+            let outpoint = input.previousOutput
+            guard let coin = try lookup(outpoint, inputIndex) else {
+                throw Rejection(.txMissingInput, "\(outpoint) is not in the UTXO set", transaction: position, input: inputIndex)
+            }
+            // A coin in the set before the block was created at or below its height (or in
+            // this block): a later height can only come from a damaged view.
+            guard coin.height <= context.height else {
+                throw InconsistentInput("coin \(outpoint) has height \(coin.height), above the block at \(context.height)")
+            }
+            if coin.isCoinbase && context.height - coin.height < parameters.coinbaseMaturity {
+                throw Rejection(.txImmatureCoinbase, "coinbase from height \(coin.height) spent at \(context.height)",
+                                transaction: position, input: inputIndex)
+            }
+            try checkRelativeLock(transaction, input: input, coin: coin, context: context, txIndex: position, inputIndex: inputIndex)
+            guard let sum = inputTotal.adding(coin.output.value) else {
+                throw Rejection(.txInputOverflow, transaction: position, input: inputIndex)
+            }
+            inputTotal = sum
+            let scriptContext = ScriptContext(transaction: transaction, txid: txid, inputIndex: inputIndex, spentOutput: coin.output)
+            do {
+                let checks = try ScriptInterpreter.verify(witness: transaction.witnesses[inputIndex],
+                                                          lockScript: coin.output.lockScript, context: scriptContext)
+                for check in checks { signatureCheck(check, inputIndex) }
+            } catch {
+                throw Rejection(error.rule, error.description, transaction: position, input: inputIndex)
+            }
+            spent(outpoint, coin)
+        }
+        guard let outputTotal = Amount.sum(transaction.outputs.map(\.value)) else {
+            throw Rejection(.txOutputOverflow, transaction: position)
+        }
+        guard let fee = inputTotal.subtracting(outputTotal) else {
+            throw Rejection(.txOutputsExceedInputs, "inputs \(inputTotal), outputs \(outputTotal)", transaction: position)
+        }
+        return fee
     }
 }

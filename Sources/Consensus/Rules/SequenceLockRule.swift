@@ -5,7 +5,7 @@ extension ContextualRules {
     /// height, or by time from the median-time-past before the coin's block.
     @usableFromInline
     static func checkRelativeLock(_ transaction: Transaction, input: TxIn, coin: Coin, context: Context,
-                                  txIndex: Int, inputIndex: Int) throws(Rejection) {
+                                  txIndex: Int?, inputIndex: Int) throws(Rejection) {
         guard transaction.version >= 2, input.sequence & RelativeLock.disableFlag == 0 else { return }
         let value = UInt64(input.sequence & RelativeLock.valueMask)
         if input.sequence & RelativeLock.typeFlag != 0 {

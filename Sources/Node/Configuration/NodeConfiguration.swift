@@ -39,6 +39,28 @@ public struct NodeConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// The JSON-RPC server (bitcoind's rpc* settings).
+    public struct RPC: Sendable, Equatable {
+        /// Serve RPC at all (`server`, default yes).
+        public var enabled = true
+        /// The port for `rpcbind` addresses without one (default the network's `ports.rpc`; 0: any free port).
+        public var port: UInt16
+        /// Addresses to listen on (default 127.0.0.1 only).
+        public var bind: [Endpoint]
+        /// Clients allowed besides loopback (`rpcallowip`: an address or a subnet).
+        public var allowIP: [String] = []
+        public var user: String?
+        public var password: String?
+        /// `USER:SALT$HASH` lines (scripts/rpcauth.py makes them).
+        public var auth: [String] = []
+        /// Where the cookie is written (default `<networkDirectory>/.cookie`).
+        public var cookieFile: String
+        /// Requests answered at once before new ones get HTTP 503.
+        public var workQueue = 64
+        /// Seconds a request may take to arrive, and an idle connection may stay open.
+        public var timeout: Double = 30
+    }
+
     public var network: Network = .mainnet
     /// The datadir root (`--datadir`, default `~/.rusty`); the network's files are in `networkDirectory`.
     public var datadir: String
@@ -72,6 +94,11 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var timeouts = Timeouts()
     /// Overrides the network's minimum chain work for initial sync (hidden, for tests).
     public var minimumChainWork: UInt256?
+    public var rpc: RPC
+    /// Keep the transaction index (`txindex`), so any transaction can be looked up.
+    public var txindex = false
+    /// Do not load the wallet even when the datadir has one.
+    public var disableWallet = false
 
     /// `<datadir>/<network>`: chain state, block files, peers, logs, status (bitcoind's layout).
     /// It is also the `--datadir` of `verify-chain`, `utxo-info` and `mine` for that network.
@@ -87,6 +114,9 @@ public struct NodeConfiguration: Sendable, Equatable {
         port = try Self.parameters(network).ports.p2p
         bind = [try Endpoint("0.0.0.0", defaultPort: port, allowPortZero: true)]
         debugLogFile = datadir + "/" + network.rawValue + "/debug.log"
+        let rpcPort = try Self.parameters(network).ports.rpc
+        rpc = RPC(port: rpcPort, bind: [try Endpoint("127.0.0.1", defaultPort: rpcPort, allowPortZero: true)],
+                  cookieFile: datadir + "/" + network.rawValue + "/.cookie")
     }
 
     /// The network's built-in chain parameters.

@@ -28,6 +28,9 @@ extension NodeConfiguration {
         "loglevel": .single, "printtoconsole": .boolean, "debuglogfile": .single,
         "handshaketimeout": .single, "pinginterval": .single, "pingtimeout": .single, "blockstalltimeout": .single,
         "bantime": .single, "minimumchainwork": .single,
+        "server": .boolean, "rpcport": .single, "rpcbind": .list, "rpcallowip": .list, "rpcuser": .single, "rpcpassword": .single,
+        "rpcauth": .list, "rpccookiefile": .single, "rpcworkqueue": .single, "rpcservertimeout": .single,
+        "txindex": .boolean, "disablewallet": .boolean,
     ]
     /// Keys that choose the file or the datadir itself, so the file cannot set them.
     static let outsideFileKeys: Set<String> = ["datadir", "conf"]
@@ -112,7 +115,53 @@ extension NodeConfiguration {
         timeouts.banDuration = try settings.seconds("bantime") ?? timeouts.banDuration
         configuration.timeouts = timeouts
         configuration.minimumChainWork = try settings.work("minimumchainwork")
+        try resolveRPC(&configuration, settings)
+        configuration.txindex = try settings.boolean("txindex") ?? false
+        configuration.disableWallet = try settings.boolean("disablewallet") ?? false
         return configuration
+    }
+
+    /// The RPC server's settings, with bitcoind's safety rule: listening beyond loopback needs
+    /// `rpcallowip` and credentials of the operator's own (the cookie is for local clients).
+    static func resolveRPC(_ configuration: inout NodeConfiguration, _ settings: Settings) throws {
+        var rpc = configuration.rpc
+        rpc.enabled = try settings.boolean("server") ?? true
+        if let port = try settings.integer("rpcport", 0...Int(UInt16.max)) { rpc.port = UInt16(port) }
+        rpc.bind = try settings.endpoints("rpcbind", defaultPort: rpc.port, allowPortZero: true)
+            ?? [try Endpoint("127.0.0.1", defaultPort: rpc.port, allowPortZero: true)]
+        if let values = settings.values("rpcallowip") {
+            for (value, place) in values where RPCSubnetText.isValid(value) == false {
+                throw place.invalid(value, "rpcallowip", "expected an IP address or a subnet (10.0.0.0/8, 10.0.0.0/255.0.0.0)")
+            }
+            rpc.allowIP = values.map(\.value)
+        }
+        rpc.user = settings.single("rpcuser")?.value
+        rpc.password = settings.single("rpcpassword")?.value
+        if (rpc.user == nil) != (rpc.password == nil) {
+            throw NodeConfigurationError(.flag, "rpcuser and rpcpassword go together (or use rpcauth)")
+        }
+        if let values = settings.values("rpcauth") {
+            for (value, place) in values where RPCSubnetText.isValidAuth(value) == false {
+                throw place.invalid(value, "rpcauth", "expected USER:SALT$HASH (HASH: 64 hex digits)")
+            }
+            rpc.auth = values.map(\.value)
+        }
+        if let path = try settings.path("rpccookiefile") {
+            rpc.cookieFile = path.hasPrefix("/") ? path : configuration.networkDirectory + "/" + path
+        }
+        rpc.workQueue = try settings.integer("rpcworkqueue", 1...10_000) ?? rpc.workQueue
+        rpc.timeout = try settings.seconds("rpcservertimeout") ?? rpc.timeout
+        let exposed = rpc.bind.filter { !($0.numericHost.map(RPCSubnetText.isLoopback) ?? false) }
+        if let first = exposed.first, rpc.enabled {
+            guard !rpc.allowIP.isEmpty else {
+                throw NodeConfigurationError(.flag, "rpcbind=\(first.text) listens beyond loopback: give rpcallowip for the clients allowed")
+            }
+            guard rpc.password != nil || !rpc.auth.isEmpty else {
+                throw NodeConfigurationError(.flag, "rpcbind=\(first.text) listens beyond loopback: set rpcauth (or rpcuser/rpcpassword); "
+                                             + "the cookie is for local clients")
+            }
+        }
+        configuration.rpc = rpc
     }
 
     static func environmentName(_ key: String) -> String { "RUSTY_" + key.uppercased() }

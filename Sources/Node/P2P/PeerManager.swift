@@ -7,6 +7,7 @@ import Consensus
 import Dispatch
 import Foundation
 import Logging
+import Mempool
 import NIOCore
 import NIOPosix
 import Primitives

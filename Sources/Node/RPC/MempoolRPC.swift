@@ -1,7 +1,246 @@
-// Mempool methods (filled in by this mempool work).
+// Mempool methods: sendrawtransaction, testmempoolaccept, getmempoolinfo, getrawmempool,
+// getmempoolentry, gettxstatus; and `broadcast`, the one path from RPC and wallet into the pool.
 
+import ChainState
+import Consensus
 import JSONRPC
+import Mempool
+import Primitives
 
 extension NodeRPCContext {
-    func registerMempool(in registry: RPCRegistry) {}
+    /// bitcoind's default `maxfeerate` for sendrawtransaction/testmempoolaccept: 0.10 per kvB.
+    static let defaultMaxFeeRate: UInt64 = 10_000_000
+
+    /// Submits `transaction` to the pool and announces it to peers; returns its txid. A
+    /// transaction already in the pool is announced again and its txid returned (bitcoind's
+    /// habit). Refusals: -25 missing inputs, -26 rejected ("rule (detail)"), -27 already in
+    /// the chain.
+    func broadcast(_ transaction: Transaction) throws(RPCError) -> Hash256 {
+        try broadcast(transaction, maxFeeRate: nil)
+    }
+
+    /// `maxFeeRate` (base units per 1,000 bytes; nil or 0: no limit) refuses absurd fees before submitting.
+    func broadcast(_ transaction: Transaction, maxFeeRate: UInt64?) throws(RPCError) -> Hash256 {
+        if let maxFeeRate, maxFeeRate > 0, case .accepted(let entry) = mempool.test(transaction), entry.feeRate > maxFeeRate {
+            throw RPCError(RPCError.verifyError, "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)")
+        }
+        switch mempool.submit(transaction, source: "rpc") {
+        case .accepted(let entry):
+            peers.relayTransaction(wtxid: entry.wtxid)
+            return entry.txid
+        case .rejected(let rejection):
+            switch rejection.kind {
+            case .alreadyInPool:
+                let txid = transaction.txid
+                if let pooled = mempool.entry(txid: txid) { peers.relayTransaction(wtxid: pooled.wtxid) }
+                return txid
+            case .alreadyInChain:
+                throw RPCError(RPCError.verifyAlreadyInChain, "Transaction outputs already in utxo set")
+            case .missingInputs:
+                throw RPCError(RPCError.verifyError, rejection.description)
+            case .invalid:
+                throw RPCError(RPCError.verifyRejected, rejection.description)
+            }
+        }
+    }
+
+    func registerMempool(in registry: RPCRegistry) {
+        registry.register(RPCMethod(
+            "sendrawtransaction", category: "Rawtransactions",
+            parameters: [
+                RPCParameter("hexstring", "hex", "The hex string of the raw transaction"),
+                RPCParameter("maxfeerate", "amount", required: false,
+                             "Reject transactions whose fee rate is higher than this, in coins/kvB (default 0.10; 0 accepts any)"),
+            ],
+            help: "Submits a raw transaction to the local node and network. Returns the transaction id (hex)."
+        ) { args in
+            let transaction = try Self.decodeTransaction(try args.hexBytes(0))
+            let maxFeeRate = args.has(1) ? try args.amount(1) : Self.defaultMaxFeeRate
+            return .string(try self.broadcast(transaction, maxFeeRate: maxFeeRate).hex)
+        })
+
+        registry.register(RPCMethod(
+            "testmempoolaccept", category: "Rawtransactions",
+            parameters: [
+                RPCParameter("rawtxs", "array", "Raw transactions (hex), each checked on its own against the chain and the pool (at most 25)"),
+                RPCParameter("maxfeerate", "amount", required: false, "Reject fee rates above this, in coins/kvB (default 0.10; 0: no limit)"),
+            ],
+            help: "Whether each raw transaction would be accepted by the mempool; adds nothing.\n"
+                + "Result: [{\"txid\", \"wtxid\", \"allowed\", \"vsize\", \"fees\": {\"base\"}, \"reject-reason\"}]"
+        ) { args in
+            let raw = try args.array(0)
+            guard (1...25).contains(raw.count) else {
+                throw RPCError.invalidParameter("Array must contain between 1 and 25 transactions.")
+            }
+            let maxFeeRate = args.has(1) ? try args.amount(1) : Self.defaultMaxFeeRate
+            var results = [JSON]()
+            for item in raw {
+                guard let text = item.stringValue, let bytes = RPCHex.decode(text) else {
+                    throw RPCError(RPCError.deserializationError, "TX decode failed: not a hex string")
+                }
+                let transaction = try Self.decodeTransaction(bytes)
+                let (txid, wtxid) = transaction.ids
+                var result: JSONObject = ["txid": .string(txid.hex), "wtxid": .string(wtxid.hex)]
+                switch self.mempool.test(transaction) {
+                case .accepted(let entry) where maxFeeRate > 0 && entry.feeRate > maxFeeRate:
+                    result["allowed"] = false
+                    result["reject-reason"] = "max-fee-exceeded"
+                case .accepted(let entry):
+                    result["allowed"] = true
+                    result["vsize"] = .int(entry.size)
+                    result["fees"] = .object(["base": .decimal(entry.fee.baseUnits)])
+                case .rejected(let rejection):
+                    result["allowed"] = false
+                    result["reject-reason"] = .string(rejection.rule)
+                    if !rejection.detail.isEmpty { result["reject-details"] = .string(rejection.description) }
+                }
+                results.append(.object(result))
+            }
+            return .array(results)
+        })
+
+        registry.register(RPCMethod(
+            "getmempoolinfo", category: "Blockchain",
+            help: "Details on the transaction pool: loaded, size (transactions), bytes, usage, total_fee, maxmempool, "
+                + "mempoolminfee, minrelaytxfee, incrementalrelayfee, unbroadcastcount, fullrbf."
+        ) { _ in
+            let policy = self.mempool.policy
+            let count = self.mempool.count
+            let bytes = self.mempool.bytes
+            return .object([
+                "loaded": true,
+                "size": .int(count),
+                "bytes": .int(bytes),
+                "usage": .int(self.mempool.memoryUsage),
+                "total_fee": .decimal(self.mempool.totalFee.baseUnits),
+                "maxmempool": .int(policy.maxPoolBytes),
+                "mempoolminfee": .decimal(policy.minRelayFeeRate),
+                "minrelaytxfee": .decimal(policy.minRelayFeeRate),
+                "incrementalrelayfee": .decimal(policy.minRelayFeeRate),
+                // Announcements are sent at once to every connected peer; none are held back.
+                "unbroadcastcount": 0,
+                "fullrbf": false,
+            ])
+        })
+
+        registry.register(RPCMethod(
+            "getrawmempool", category: "Blockchain",
+            parameters: [RPCParameter("verbose", "boolean", required: false, "true for an object of entries by txid, false (default) for txids")],
+            help: "All transaction ids in the mempool (in the order they entered), or with verbose an object txid -> entry "
+                + "(the fields of getmempoolentry)."
+        ) { args in
+            let entries = self.mempool.entries()
+            guard try args.optionalBool(0) ?? false else { return .array(entries.map { .string($0.txid.hex) }) }
+            var object = JSONObject()
+            for entry in entries { object[entry.txid.hex] = self.entryJSON(entry) }
+            return .object(object)
+        })
+
+        registry.register(RPCMethod(
+            "getmempoolentry", category: "Blockchain",
+            parameters: [RPCParameter("txid", "string", "The transaction id (must be in the mempool)")],
+            help: "Mempool data for one transaction: vsize, weight, time, height, descendant and ancestor counts and sizes, "
+                + "wtxid, fees {base, modified, ancestor, descendant}, depends, spentby, bip125-replaceable, unbroadcast."
+        ) { args in
+            let txid = try Self.hashArgument(args, 0)
+            guard let entry = self.mempool.entry(txid: txid) else { throw RPCError.notFound("Transaction not in mempool") }
+            return self.entryJSON(entry)
+        })
+
+        registry.register(RPCMethod(
+            "gettxstatus", category: "Rawtransactions",
+            parameters: [RPCParameter("txid", "string", "The transaction id")],
+            help: "Where a transaction is in its lifecycle: {txid, state (\"mempool\", \"confirmed\", \"rejected\" or \"unknown\"), "
+                + "time (entered the mempool), confirmations/blockhash/height when confirmed, reject-reason/reject-time when "
+                + "rejected, history [{state, time}]}."
+        ) { args in
+            try self.transactionStatus(try Self.hashArgument(args, 0))
+        })
+    }
+
+    func transactionStatus(_ txid: Hash256) throws(RPCError) -> JSON {
+        var result: JSONObject = ["txid": .string(txid.hex)]
+        let history = mempool.history(txid: txid)
+        if let entry = mempool.entry(txid: txid) {
+            result["state"] = "mempool"
+            result["time"] = .int(entry.time)
+            result["fee"] = .decimal(entry.fee.baseUnits)
+        } else if let (blockHash, height) = try confirmation(of: txid, history: history) {
+            let tipHeight = chain.snapshot.tipHeight
+            result["state"] = "confirmed"
+            result["confirmations"] = .int(tipHeight >= height ? tipHeight - height + 1 : 0)
+            result["blockhash"] = .string(blockHash.hex)
+            result["height"] = .int(height)
+        } else if let (rejection, time) = mempool.rejection(txid: txid) {
+            result["state"] = "rejected"
+            result["reject-reason"] = .string(rejection.rule)
+            if !rejection.detail.isEmpty { result["reject-details"] = .string(rejection.detail) }
+            result["reject-time"] = .int(time)
+        } else {
+            result["state"] = "unknown"
+        }
+        if let entered = history.last(where: { $0.state == .mempool }), result["time"] == nil {
+            result["time"] = .int(entered.time)
+        }
+        result["history"] = .array(history.map { event in
+            var item: JSONObject = ["state": .string(event.state.rawValue), "time": .int(event.time)]
+            if !event.detail.isEmpty { item[event.state == .confirmed ? "blockhash" : "reason"] = .string(event.detail) }
+            return .object(item)
+        })
+        return .object(result)
+    }
+
+    /// The block on the active chain holding `txid`: from the pool's record of the block that
+    /// confirmed it (while remembered), verified against the active chain.
+    private func confirmation(of txid: Hash256, history: [TransactionEvent]) throws(RPCError) -> (Hash256, UInt64)? {
+        let snapshot = chain.snapshot
+        if let confirmed = history.last, confirmed.state == .confirmed, let blockHash = Hash256(hex: confirmed.detail),
+           let height = snapshot.activeHeight(of: blockHash) {
+            return (blockHash, height)
+        }
+        return nil
+    }
+
+    /// bitcoind's mempool entry object.
+    func entryJSON(_ entry: MempoolEntry) -> JSON {
+        let ancestors = mempool.ancestors(of: entry.txid)
+        let descendants = mempool.descendants(of: entry.txid)
+        let ancestorFee = ancestors.reduce(entry.fee.baseUnits) { $0 + $1.fee.baseUnits }
+        let descendantFee = descendants.reduce(entry.fee.baseUnits) { $0 + $1.fee.baseUnits }
+        return .object([
+            "vsize": .int(entry.size),
+            "weight": .int(entry.size * 4),
+            "time": .int(entry.time),
+            "height": .int(entry.height),
+            "descendantcount": .int(descendants.count + 1),
+            "descendantsize": .int(descendants.reduce(entry.size) { $0 + $1.size }),
+            "ancestorcount": .int(ancestors.count + 1),
+            "ancestorsize": .int(ancestors.reduce(entry.size) { $0 + $1.size }),
+            "wtxid": .string(entry.wtxid.hex),
+            "fees": .object([
+                "base": .decimal(entry.fee.baseUnits),
+                "modified": .decimal(entry.fee.baseUnits),
+                "ancestor": .decimal(ancestorFee),
+                "descendant": .decimal(descendantFee),
+            ]),
+            "depends": .array(entry.depends.map { .string($0.hex) }),
+            "spentby": .array(mempool.children(of: entry.txid).sorted().map { .string($0.hex) }),
+            "bip125-replaceable": false,
+            "unbroadcast": false,
+        ])
+    }
+
+    static func decodeTransaction(_ bytes: [UInt8]) throws(RPCError) -> Transaction {
+        do {
+            return try Transaction(decoding: bytes)
+        } catch {
+            throw RPCError(RPCError.deserializationError, "TX decode failed: \(error)")
+        }
+    }
+
+    static func hashArgument(_ args: RPCArguments, _ index: Int) throws(RPCError) -> Hash256 {
+        let bytes = try args.hash(index)
+        guard let hash = Hash256(bytes: bytes) else { throw RPCError.invalidParameter("not a 32-byte hash") }
+        return hash
+    }
 }

@@ -1,7 +1,234 @@
-// Mining methods (filled in by this mining work).
+// Mining methods: getblocktemplate (BIP 22 plus this protocol's header), submitblock,
+// getmininginfo, and generatetoaddress on regtest.
 
+import ChainState
+import Consensus
+import Foundation
 import JSONRPC
+import Mempool
+import Mining
+import Primitives
+import ProofOfWorkSearch
 
 extension NodeRPCContext {
-    func registerMining(in registry: RPCRegistry) {}
+    /// Bytes kept out of the pool's selection for the header, the transaction count and the coinbase.
+    static let coinbaseReserve = 1_000
+    /// How long a template waits for the pool to apply the newest block before going without pool transactions.
+    static let poolCatchUpNanoseconds: UInt64 = 2_000_000_000
+
+    /// A template on the current tip paying `payout`, with the pool's selection when the pool
+    /// is up to date with that tip (it follows tip events a moment after the chain publishes
+    /// them; a selection from an older tip could repeat transactions the newest block holds).
+    func blockTemplate(payout: [UInt8]) async throws(RPCError) -> (template: BlockTemplate, entries: [MempoolEntry]) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        while true {
+            let (tip, entries) = mempool.selection(maxBytes: parameters.maxBlockBytes - Self.coinbaseReserve)
+            let waited = DispatchTime.now().uptimeNanoseconds - started
+            let usable = waited < Self.poolCatchUpNanoseconds ? entries : []
+            if usable.count < entries.count {
+                logger.warning("block template without pool transactions: the mempool has not caught up with the tip")
+            }
+            let fees = usable.reduce(Amount.zero) { $0.adding($1.fee) ?? .maxMoney }
+            let built: BlockTemplate?
+            do {
+                built = try chain.withWriter { state -> BlockTemplate? in
+                    guard state.tip.hash == tip || usable.isEmpty else { return nil }
+                    return try TemplateBuilder.make(on: state, payout: payout, now: UInt64(Date().timeIntervalSince1970),
+                                                    transactions: usable.map(\.transaction), fees: fees)
+                }
+            } catch {
+                throw RPCError(RPCError.miscError, "could not build a block template: \(error)")
+            }
+            if let built { return (built, usable) }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    func registerMining(in registry: RPCRegistry) {
+        registry.register(RPCMethod(
+            "getblocktemplate", category: "Mining",
+            parameters: [RPCParameter("template_request", "object", required: false,
+                                      "{\"mode\": \"template\", \"longpollid\": \"...\", \"payoutscript\": \"hex\"}: with payoutscript "
+                                      + "(a lock script) the result also has coinbasetxn and the 128-byte header to search nonces on")],
+            help: "A block template (BIP 22): version, previousblockhash, transactions [{data, txid, hash, depends, fee, size, weight}], "
+                + "coinbasevalue, longpollid, target, mintime, mutable, noncerange, sizelimit, curtime, bits, height; with a "
+                + "payoutscript also coinbasetxn {data, txid, hash}, merkleroot, stateroot and header (hex, nonce 0)."
+        ) { args in
+            let request = args.has(0) ? try args.object(0) : JSONObject()
+            if let mode = request["mode"], mode != .string("template") {
+                throw RPCError.invalidParameter("Invalid mode (only \"template\" is supported)")
+            }
+            var payout: [UInt8]?
+            if let script = request["payoutscript"] {
+                guard let text = script.stringValue, let bytes = RPCHex.decode(text) else {
+                    throw RPCError.invalidParameter("payoutscript must be a hex string")
+                }
+                payout = bytes
+            }
+            if let longPoll = request["longpollid"] {
+                guard let id = longPoll.stringValue else { throw RPCError.invalidParameter("longpollid must be a string") }
+                await self.waitForChange(from: id)
+            }
+            let (template, entries) = try await self.blockTemplate(payout: payout ?? [])
+            return self.templateJSON(template, entries: entries, withCoinbase: payout != nil)
+        })
+
+        registry.register(RPCMethod(
+            "submitblock", category: "Mining",
+            parameters: [
+                RPCParameter("hexdata", "hex", "The hex-encoded block"),
+                RPCParameter("dummy", "string", required: false, "Ignored (bitcoind's compatibility argument)"),
+            ],
+            help: "Submits a block. Returns null when it joined the best chain, else a reason: \"duplicate\", "
+                + "\"duplicate-invalid\", \"inconclusive\" (stored, not on the best chain) or the rule it broke."
+        ) { args in
+            let bytes = try args.hexBytes(0)
+            let block: Block
+            do { block = try Block(decoding: bytes) } catch { throw RPCError(RPCError.deserializationError, "Block decode failed: \(error)") }
+            return try self.submit(block, encodedSize: bytes.count)
+        })
+
+        registry.register(RPCMethod(
+            "getmininginfo", category: "Mining",
+            help: "Mining-related information: blocks, difficulty, networkhashps (over the last 120 blocks), pooledtx, chain, warnings."
+        ) { _ in
+            let snapshot = self.chain.snapshot
+            let target = (try? snapshot.tipHeader.compactTarget.target()) ?? self.parameters.powLimit
+            return .object([
+                "blocks": .int(snapshot.tipHeight),
+                "difficulty": .double(Self.approximate(self.parameters.powLimit) / max(Self.approximate(target), 1)),
+                "networkhashps": .double(Self.networkHashesPerSecond(snapshot, blocks: 120)),
+                "pooledtx": .int(self.mempool.count),
+                "chain": .string(self.network),
+                "warnings": "",
+            ])
+        })
+    }
+
+    /// Mines `count` blocks on the CPU paying `payout`, with pool transactions; stops early
+    /// when `maxTries` nonces in all are spent. Returns the hashes of the blocks it connected.
+    func generate(blocks count: Int, payout: [UInt8], maxTries: UInt64) async throws(RPCError) -> [Hash256] {
+        let miner = Miner(searcher: SIMDPoWSearch(threads: 1))
+        var mined = [Hash256]()
+        var tried: UInt64 = 0
+        while mined.count < count && tried < maxTries {
+            let (template, _) = try await blockTemplate(payout: payout)
+            let before = tried
+            let solution: Miner.Solution?
+            do {
+                solution = try miner.solve(template, clock: { UInt64(Date().timeIntervalSince1970) },
+                                           shouldStop: { tried >= maxTries }, report: { hashes, _ in tried = before + hashes })
+            } catch {
+                throw RPCError(RPCError.miscError, "nonce search failed: \(error)")
+            }
+            guard let solution else { break }
+            tried = before + solution.hashesTried
+            let result: ChainState.AcceptResult
+            do {
+                result = try chain.accept(solution.block)
+            } catch {
+                throw RPCError(RPCError.miscError, "generated block rejected: \(error)")
+            }
+            // Another block may have taken the tip meanwhile; then this one is not counted.
+            if result == .connected { mined.append(solution.block.hash) }
+        }
+        return mined
+    }
+
+    /// Accepts a block from a miner; bitcoind's submitblock answers.
+    func submit(_ block: Block, encodedSize: Int) throws(RPCError) -> JSON {
+        do {
+            switch try chain.accept(block, encodedSize: encodedSize) {
+            case .connected: return .null
+            case .duplicate: return "duplicate"
+            case .sideBranch, .orphan: return "inconclusive"
+            }
+        } catch let error as ChainStateError {
+            if case .rejected(let rejection, _, _) = error {
+                return .string(rejection.rule == .blockKnownInvalid ? "duplicate-invalid" : rejection.rule.rawValue)
+            }
+            throw RPCError(RPCError.miscError, "block not stored: \(error)")
+        } catch {
+            throw RPCError(RPCError.miscError, "block not stored: \(error)")
+        }
+    }
+
+    /// `longpollid`: the tip and the pool's change count.
+    func longPollID() -> String { "\(chain.snapshot.tipHash.hex)\(mempool.sequence)" }
+
+    /// BIP 22 long polling: returns once the tip or the pool changed from `id`, or after a
+    /// minute (the template is then refreshed anyway, as bitcoind does for pool changes).
+    func waitForChange(from id: String) async {
+        let deadline = DispatchTime.now().uptimeNanoseconds + 60_000_000_000
+        while longPollID() == id && DispatchTime.now().uptimeNanoseconds < deadline {
+            try? await Task.sleep(nanoseconds: 250_000_000)
+            if Task.isCancelled { return }
+        }
+    }
+
+    func templateJSON(_ template: BlockTemplate, entries: [MempoolEntry], withCoinbase: Bool) -> JSON {
+        var position = [Hash256: Int]()
+        for (index, entry) in entries.enumerated() { position[entry.txid] = index + 1 }
+        let transactions: [JSON] = entries.map { entry in
+            .object([
+                "data": .string(RPCHex.encode(entry.transaction.encoded)),
+                "txid": .string(entry.txid.hex),
+                "hash": .string(entry.wtxid.hex),
+                "depends": .array(entry.depends.compactMap { position[$0] }.sorted().map { .int($0) }),
+                "fee": .int(entry.fee.baseUnits),
+                "size": .int(entry.size),
+                "weight": .int(entry.size * 4),
+            ])
+        }
+        let header = template.header
+        let medianTimePast = chain.withWriter { state in state.node(header.previousHash).map { state.medianTimePast($0) } } ?? 0
+        var result: JSONObject = [
+            "version": .int(header.version),
+            "rules": [],
+            "previousblockhash": .string(header.previousHash.hex),
+            "transactions": .array(transactions),
+            "coinbasevalue": .int(template.transactions[0].outputs.reduce(0) { $0 + $1.value.baseUnits }),
+            "longpollid": .string("\(header.previousHash.hex)\(mempool.sequence)"),
+            "target": .string(template.target.hex),
+            "mintime": .int(medianTimePast + 1),
+            "mutable": ["time", "transactions", "prevblock"],
+            "noncerange": "0000000000000000ffffffffffffffff",
+            "sizelimit": .int(parameters.maxBlockBytes),
+            "curtime": .int(header.time),
+            "bits": .string(String(format: "%08x", header.bits)),
+            "height": .int(header.height),
+        ]
+        if withCoinbase {
+            let coinbase = template.transactions[0]
+            result["coinbasetxn"] = .object([
+                "data": .string(RPCHex.encode(coinbase.encoded)),
+                "txid": .string(coinbase.txid.hex),
+                "hash": .string(coinbase.wtxid.hex),
+            ])
+            result["merkleroot"] = .string(header.merkleRoot.hex)
+            result["stateroot"] = .string(header.stateRoot.hex)
+            result["header"] = .string(RPCHex.encode(header.encoded))
+        }
+        return .object(result)
+    }
+
+    /// Hashes per second over the last `blocks` blocks: their work over the time they span.
+    static func networkHashesPerSecond(_ snapshot: ChainSnapshot, blocks: UInt64) -> Double {
+        let tipHeight = snapshot.tipHeight
+        let count = min(blocks, tipHeight)
+        guard count > 0, let startHash = snapshot.hash(atHeight: tipHeight - count),
+              let startWork = snapshot.chainWork(of: startHash) else { return 0 }
+        var earliest = UInt64.max, latest = UInt64.min
+        for height in (tipHeight - count)...tipHeight {
+            guard let hash = snapshot.hash(atHeight: height), let time = snapshot.header(hash)?.time else { continue }
+            earliest = min(earliest, time)
+            latest = max(latest, time)
+        }
+        guard latest > earliest else { return 0 }
+        return (approximate(snapshot.tipChainWork) - approximate(startWork)) / Double(latest - earliest)
+    }
+
+    static func approximate(_ value: UInt256) -> Double {
+        [value.limbs.3, value.limbs.2, value.limbs.1, value.limbs.0].reduce(0.0) { $0 * 18_446_744_073_709_551_616.0 + Double($1) }
+    }
 }

@@ -4,6 +4,7 @@
 import ChainState
 import Foundation
 import Logging
+import Mempool
 import Primitives
 import Wire
 
@@ -135,11 +136,7 @@ extension PeerManager {
         peer.lastTransactionAt = Self.now
         switch pool.accept(transaction, from: peer.label) {
         case let .accepted(wtxid, feeRate):
-            for other in peers.values where other.handshakeDone && other.relayTransactions && other.kind != .seed
-                && !other.knownTransactions.contains(wtxid) && other.feeFilter <= feeRate {
-                other.knownTransactions.insert(wtxid)
-                send(.inv([InventoryItem(type: .transaction, hash: wtxid)]), to: other)
-            }
+            announceTransaction(wtxid: wtxid, feeRate: feeRate)
         case let .rejected(rule, penalize):
             if penalize { return misbehaving(peer, "invalid transaction \(wtxid.hex): \(rule)") }
             logger.debug("\(peer.label): transaction \(wtxid.hex) not accepted: \(rule)")
@@ -154,6 +151,25 @@ extension PeerManager {
             let chunk = inventory[start..<min(inventory.count, start + WireLimits.maxInventory)]
             for wtxid in chunk { peer.knownTransactions.insert(wtxid) }
             send(.inv(chunk.map { InventoryItem(type: .transaction, hash: $0) }), to: peer)
+        }
+    }
+
+    /// Announces a pooled transaction to every peer that relays transactions, does not know
+    /// it, and whose `feefilter` it meets.
+    func announceTransaction(wtxid: Hash256, feeRate: UInt64) {
+        for other in peers.values where other.handshakeDone && other.relayTransactions && other.kind != .seed
+            && !other.knownTransactions.contains(wtxid) && other.feeFilter <= feeRate {
+            other.knownTransactions.insert(wtxid)
+            send(.inv([InventoryItem(type: .transaction, hash: wtxid)]), to: other)
+        }
+    }
+
+    /// Announces a transaction submitted locally (RPC, wallet) once it is in the pool; does
+    /// nothing when the pool does not hold it. Safe from any thread (hops onto the loop).
+    public func relayTransaction(wtxid: Hash256) {
+        loop.execute {
+            guard let feeRate = self.pool.feeRate(wtxid: wtxid) else { return }
+            self.announceTransaction(wtxid: wtxid, feeRate: feeRate)
         }
     }
 }

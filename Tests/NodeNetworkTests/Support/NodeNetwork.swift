@@ -23,7 +23,8 @@ final class NodeNetwork {
         if let template {
             try FileManager.default.copyItem(at: template.appendingPathComponent("regtest"), to: root.appendingPathComponent("regtest"))
         }
-        let node = TestNode(name: name, root: root, port: try FreePort.allocate(), deadline: deadline)
+        let node = TestNode(name: name, root: root, port: try FreePort.allocate(), rpcPort: try FreePort.allocate(),
+                            deadline: deadline)
         nodes.append(node)
         return node
     }

@@ -11,15 +11,18 @@ final class TestNode {
     let name: String
     let root: URL
     let port: Int
+    /// The JSON-RPC server's port (127.0.0.1).
+    let rpcPort: Int
     private let deadline: Date
     private(set) var process: Process?
     private(set) var arguments: [String] = []
     private var runs = 0
 
-    init(name: String, root: URL, port: Int, deadline: Date) {
+    init(name: String, root: URL, port: Int, rpcPort: Int, deadline: Date) {
         self.name = name
         self.root = root
         self.port = port
+        self.rpcPort = rpcPort
         self.deadline = deadline
     }
 
@@ -38,6 +41,7 @@ final class TestNode {
         runs += 1
         let rusty = TestPaths.rustyExecutable
         var command = ["node", "--network", "regtest", "--datadir", root.path, "--port", String(port), "--bind", "127.0.0.1",
+                       "--rpcport", String(rpcPort),
                        "--loglevel", "debug", "--no-printtoconsole", "--threads", "1", "--backend", "simd"] + extra
         let process = Process()
         // setpriv --pdeathsig: the node dies with the test process even if the test process

@@ -1,5 +1,5 @@
-// What the P2P layer asks of a mempool. The mempool issue implements it; until then the node
-// runs with `NoTransactionPool`, which holds nothing and wants nothing.
+// What the P2P layer asks of a mempool: `Mempool` implements it; `NoTransactionPool` holds
+// nothing and wants nothing (nodes and tests without a pool).
 
 import Primitives
 
@@ -25,6 +25,8 @@ public protocol TransactionPool: Sendable {
     func inventory(minimumFeeRate: UInt64) -> [Hash256]
     /// The pool's minimum fee rate (per 1,000 bytes), sent to peers as `feefilter`.
     var minimumFeeRate: UInt64 { get }
+    /// A pooled transaction's fee rate (per 1,000 bytes), to honour peers' `feefilter` when announcing it.
+    func feeRate(wtxid: Hash256) -> UInt64?
 }
 
 /// No mempool: relayed transactions are ignored, nothing is announced or served.
@@ -35,4 +37,5 @@ public struct NoTransactionPool: TransactionPool {
     public func accept(_ transaction: Transaction, from peer: String) -> PoolAcceptance { .ignored }
     public func inventory(minimumFeeRate: UInt64) -> [Hash256] { [] }
     public var minimumFeeRate: UInt64 { 0 }
+    public func feeRate(wtxid: Hash256) -> UInt64? { nil }
 }

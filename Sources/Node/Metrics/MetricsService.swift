@@ -1,0 +1,34 @@
+// Refreshes the gauges and total-fed counters once a second, so a scrape only serialises.
+
+import ChainState
+import Foundation
+import ServiceLifecycle
+
+struct MetricsService: Service, CustomStringConvertible {
+    let metrics: NodeMetrics
+    let manager: PeerManager
+    let chain: ChainService
+    var description: String { "metrics" }
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await refresh()
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    func refresh() async {
+        let snapshot = chain.snapshot
+        metrics.height.record(Int64(snapshot.tipHeight))
+        metrics.headers.record(Int64(snapshot.bestHeaderHeight))
+        let status = await manager.currentStatus()
+        metrics.peersIn.record(status.inboundCount)
+        metrics.peersOut.record(status.outboundCount)
+        metrics.advance("rusty_p2p_bytes_total", [("direction", "received")], to: Int64(status.bytesReceived))
+        metrics.advance("rusty_p2p_bytes_total", [("direction", "sent")], to: Int64(status.bytesSent))
+        // Counters the chain's writer keeps: read under it (a moment's wait at most, during an import run).
+        let (blocks, transactions) = chain.withWriter { state in (state.totalConnectedBlocks, state.totalConnectedTransactions) }
+        metrics.advance("rusty_blocks_connected_total", [], to: Int64(blocks))
+        metrics.advance("rusty_transactions_connected_total", [], to: Int64(transactions))
+    }
+}

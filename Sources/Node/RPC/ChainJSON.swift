@@ -1,0 +1,211 @@
+// The JSON forms of chain objects (headers, blocks, transactions, lock scripts) in
+// bitcoind's field names, shared by the blockchain, raw-transaction, mempool and wallet methods.
+
+import Consensus
+import JSONRPC
+import Primitives
+
+enum ChainJSON {
+    // MARK: Scripts
+
+    /// bitcoind's name for a lock script's template: "pubkeyhash", "multisig", "htlc",
+    /// "nulldata" or "nonstandard" (see Consensus/Script/Templates.swift).
+    static func scriptType(_ script: [UInt8]) -> String {
+        if script.first == Script.opReturn { return "nulldata" }
+        if isPayToKeyHash(script) { return "pubkeyhash" }
+        guard let instructions = try? ScriptInterpreter.parse(script) else { return "nonstandard" }
+        if isMultisig(instructions) { return "multisig" }
+        if isHashTimeLock(instructions) { return "htlc" }
+        return "nonstandard"
+    }
+
+    /// DUP BLAKE3 <32 bytes> EQUALVERIFY CHECKSIG.
+    static func isPayToKeyHash(_ script: [UInt8]) -> Bool {
+        script.count == 37 && script[0] == Opcode.dup.rawValue && script[1] == Opcode.blake3.rawValue && script[2] == 32
+            && script[35] == Opcode.equalVerify.rawValue && script[36] == Opcode.checkSig.rawValue
+    }
+
+    /// The 32-byte key hash a pay-to-key-hash script locks to.
+    static func keyHash(ofPayToKeyHash script: [UInt8]) -> Hash256? {
+        isPayToKeyHash(script) ? Hash256(bytes: Array(script[3..<35])) : nil
+    }
+
+    /// A small number as `StandardScript.number` writes it (parse turns OP_n into a 1-byte push).
+    private static func smallNumber(_ instruction: Instruction) -> Int? {
+        guard case .push(let bytes) = instruction, bytes.count == 1 else { return nil }
+        return Int(bytes[0])
+    }
+
+    private static func isKey(_ instruction: Instruction) -> Bool {
+        if case .push(let bytes) = instruction { return bytes.count == 32 }
+        return false
+    }
+
+    /// <m> <key>... <n> CHECKMULTISIG with 1 <= m <= n keys.
+    static func isMultisig(_ instructions: [Instruction]) -> Bool {
+        guard instructions.count >= 4, instructions.last == .op(.checkMultiSig),
+              let m = smallNumber(instructions[0]), let n = smallNumber(instructions[instructions.count - 2]) else { return false }
+        let keys = instructions[1..<(instructions.count - 2)]
+        return keys.count == n && m >= 1 && m <= n && n <= ScriptInterpreter.maxMultisigKeys && keys.allSatisfy(isKey)
+    }
+
+    /// IF BLAKE3 <hash> EQUALVERIFY <key> ELSE <time> CHECKLOCKTIMEVERIFY DROP <key> ENDIF CHECKSIG.
+    static func isHashTimeLock(_ instructions: [Instruction]) -> Bool {
+        guard instructions.count == 12 else { return false }
+        let i = instructions
+        guard i[0] == .op(.if), i[1] == .op(.blake3), i[3] == .op(.equalVerify), i[5] == .op(.else),
+              i[7] == .op(.checkLockTimeVerify), i[8] == .op(.drop), i[10] == .op(.endIf), i[11] == .op(.checkSig),
+              isKey(i[2]), isKey(i[4]), isKey(i[9]), case .push = i[6] else { return false }
+        return true
+    }
+
+    /// bitcoind-style assembly: opcodes by name, pushes as hex, small numbers as digits.
+    /// Bytes that do not parse end with "[error]" as bitcoind's ScriptToAsmStr does.
+    static func assembly(_ script: [UInt8]) -> String {
+        var words = [String]()
+        var i = 0
+        while i < script.count {
+            let byte = script[i]
+            i += 1
+            var length: Int?
+            switch byte {
+            case 0x01...0x4B: length = Int(byte)
+            case Opcode.pushData1.rawValue:
+                guard i + 1 <= script.count else { return (words + ["[error]"]).joined(separator: " ") }
+                length = Int(script[i]); i += 1
+            case Opcode.pushData2.rawValue:
+                guard i + 2 <= script.count else { return (words + ["[error]"]).joined(separator: " ") }
+                length = Int(script[i]) | Int(script[i + 1]) << 8; i += 2
+            default: break
+            }
+            if let length {
+                guard length <= script.count - i else { return (words + ["[error]"]).joined(separator: " ") }
+                words.append(HexCoding.encode(script[i..<i + length]))
+                i += length
+            } else if byte == Opcode.pushEmpty.rawValue {
+                words.append("0")
+            } else if (Opcode.op1.rawValue...Opcode.op16.rawValue).contains(byte) {
+                words.append(String(byte - Opcode.op1.rawValue + 1))
+            } else if let op = Opcode(rawValue: byte) {
+                words.append(opcodeName(op))
+            } else {
+                words.append("OP_UNKNOWN")
+            }
+        }
+        return words.joined(separator: " ")
+    }
+
+    static func opcodeName(_ op: Opcode) -> String {
+        switch op {
+        case .pushEmpty: "0"
+        case .pushData1: "OP_PUSHDATA1"
+        case .pushData2: "OP_PUSHDATA2"
+        case .op1: "1"
+        case .op16: "16"
+        case .if: "OP_IF"
+        case .notIf: "OP_NOTIF"
+        case .else: "OP_ELSE"
+        case .endIf: "OP_ENDIF"
+        case .verify: "OP_VERIFY"
+        case .return: "OP_RETURN"
+        case .drop: "OP_DROP"
+        case .dup: "OP_DUP"
+        case .equal: "OP_EQUAL"
+        case .equalVerify: "OP_EQUALVERIFY"
+        case .blake3: "OP_BLAKE3"
+        case .checkSig: "OP_CHECKSIG"
+        case .checkSigVerify: "OP_CHECKSIGVERIFY"
+        case .checkMultiSig: "OP_CHECKMULTISIG"
+        case .checkMultiSigVerify: "OP_CHECKMULTISIGVERIFY"
+        case .checkLockTimeVerify: "OP_CHECKLOCKTIMEVERIFY"
+        case .checkSequenceVerify: "OP_CHECKSEQUENCEVERIFY"
+        }
+    }
+
+    /// A lock script as bitcoind's `scriptPubKey` object: asm, hex, type, and the address
+    /// of a standard script when `address` knows one.
+    static func scriptPubKey(_ script: [UInt8], address: (([UInt8]) -> String?)? = nil) -> JSON {
+        var object: JSONObject = ["asm": .string(assembly(script)), "hex": .string(HexCoding.encode(script)),
+                                  "type": .string(scriptType(script))]
+        if let text = address?(script) { object["address"] = .string(text) }
+        return .object(object)
+    }
+
+    // MARK: Transactions
+
+    /// bitcoind's decoded transaction (decoderawtransaction, getrawtransaction verbose,
+    /// getblock verbosity 2): txid, hash, size, version, locktime, vin, vout. With the coins
+    /// its inputs spent (`spent`), also `fee`.
+    static func transaction(_ transaction: Transaction, address: (([UInt8]) -> String?)? = nil,
+                            spent: [OutPoint: Coin]? = nil) -> JSONObject {
+        let (txid, wtxid) = transaction.ids
+        var object = JSONObject()
+        object["txid"] = .string(txid.hex)
+        object["hash"] = .string(wtxid.hex)
+        object["version"] = .int(transaction.version)
+        object["size"] = .int(transaction.encoded.count)
+        object["locktime"] = .int(transaction.lockTime)
+        var inputs = [JSON]()
+        for (index, input) in transaction.inputs.enumerated() {
+            var entry = JSONObject()
+            let witness = index < transaction.witnesses.count ? transaction.witnesses[index] : []
+            if transaction.isCoinbase {
+                // No scriptSig here: the coinbase's free-form data is its witness, if any.
+                entry["coinbase"] = .string(HexCoding.encode(witness.joined()))
+            } else {
+                entry["txid"] = .string(input.previousOutput.txid.hex)
+                entry["vout"] = .int(input.previousOutput.index)
+            }
+            if !witness.isEmpty { entry["txinwitness"] = .array(witness.map { .string(HexCoding.encode($0)) }) }
+            entry["sequence"] = .int(input.sequence)
+            inputs.append(.object(entry))
+        }
+        object["vin"] = .array(inputs)
+        object["vout"] = .array(transaction.outputs.enumerated().map { index, output in
+            ["value": .decimal(output.value.baseUnits), "n": .int(index), "scriptPubKey": scriptPubKey(output.lockScript, address: address)]
+        })
+        if let spent, !transaction.isCoinbase, let fee = fee(of: transaction, spent: spent) {
+            object["fee"] = .decimal(fee.baseUnits)
+        }
+        return object
+    }
+
+    /// Inputs minus outputs, when every input's coin is known and the sums make sense.
+    static func fee(of transaction: Transaction, spent: [OutPoint: Coin]) -> Amount? {
+        var inputs = [Amount]()
+        for input in transaction.inputs {
+            guard let coin = spent[input.previousOutput] else { return nil }
+            inputs.append(coin.output.value)
+        }
+        guard let paid = Amount.sum(inputs), let out = Amount.sum(transaction.outputs.map(\.value)) else { return nil }
+        return paid.subtracting(out)
+    }
+
+    // MARK: Headers and work
+
+    /// Difficulty as bitcoind shows it: how many times harder than the network's easiest
+    /// target (the PoW limit) the block's target is.
+    static func difficulty(bits: UInt32, powLimit: UInt256) -> Double {
+        guard let target = try? CompactTarget(bits: bits).target() else { return 0 }
+        return approximate(powLimit) / max(approximate(target), 1)
+    }
+
+    static func approximate(_ value: UInt256) -> Double {
+        [value.limbs.3, value.limbs.2, value.limbs.1, value.limbs.0].reduce(0.0) { $0 * 18_446_744_073_709_551_616.0 + Double($1) }
+    }
+
+    /// 8 hex digits, as bitcoind writes `bits` and `versionHex`.
+    static func hex32(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 8 - digits.count) + digits
+    }
+
+    /// bitcoind's network names for this node's networks.
+    static func chainName(_ network: String) -> String {
+        switch network {
+        case "mainnet": "main"
+        case "testnet": "test"
+        default: network
+        }
+    }
+}
