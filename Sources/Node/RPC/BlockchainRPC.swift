@@ -7,6 +7,7 @@ import Consensus
 import Foundation
 import JSONRPC
 import Primitives
+import Wallet
 
 extension NodeRPCContext {
     func registerBlockchain(in registry: RPCRegistry) {
@@ -253,15 +254,23 @@ extension NodeRPCContext {
         }
     }
 
+    /// gettxout: a coin of the chain's UTXO set, or with `includeMempool` as the pool sees it
+    /// (a coin a pool transaction spends is gone; a pool transaction's output has 0 confirmations).
     func transactionOutput(_ outpoint: OutPoint, includeMempool: Bool) throws -> JSON {
-        let (coin, tipHash, tipHeight) = try chain.withWriter { state in (try state.utxo.coin(outpoint), state.tip.hash, state.tip.height) }
-        guard let coin else { return .null }
-        return ["bestblock": .string(tipHash.hex), "confirmations": .int(tipHeight >= coin.height ? tipHeight - coin.height + 1 : 0),
+        if includeMempool && mempool.spender(of: outpoint) != nil { return .null }
+        let (chainCoin, tipHash, tipHeight) = try chain.withWriter { state in (try state.utxo.coin(outpoint), state.tip.hash, state.tip.height) }
+        let poolCoin = chainCoin == nil && includeMempool ? mempool.coin(outpoint) : nil
+        guard let coin = chainCoin ?? poolCoin else { return .null }
+        let confirmations = poolCoin != nil || tipHeight < coin.height ? 0 : tipHeight - coin.height + 1
+        return ["bestblock": .string(tipHash.hex), "confirmations": .int(confirmations),
                 "value": .decimal(coin.output.value.baseUnits),
                 "scriptPubKey": ChainJSON.scriptPubKey(coin.output.lockScript, address: addressText),
                 "coinbase": .bool(coin.isCoinbase)]
     }
 
     /// The address of a standard lock script on this node's network (nil: none).
-    var addressText: (([UInt8]) -> String?)? { nil }
+    var addressText: (([UInt8]) -> String?)? {
+        let network = network
+        return { Address.from(lockScript: $0, network: network)?.text }
+    }
 }
