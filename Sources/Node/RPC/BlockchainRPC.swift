@@ -110,6 +110,8 @@ extension NodeRPCContext {
         info["blocks"] = .int(snapshot.tipHeight)
         info["headers"] = .int(snapshot.bestHeaderHeight)
         info["bestblockhash"] = .string(snapshot.tipHash.hex)
+        info["bits"] = .string(ChainJSON.hex32(tip.bits))
+        if let target = try? tip.compactTarget.target() { info["target"] = .string(target.hex) }
         info["difficulty"] = .double(ChainJSON.difficulty(bits: tip.bits, powLimit: parameters.powLimit))
         info["time"] = .int(tip.time)
         info["mediantime"] = .int(mediantime)
@@ -172,7 +174,10 @@ extension NodeRPCContext {
         var object = JSONObject()
         object["hash"] = .string(hash.hex)
         object["confirmations"] = activeHeight.map { .int(snapshot.tipHeight - $0 + 1) } ?? .int(-1)
-        if let block { object["size"] = .int(block.size) }
+        if let block {
+            object["size"] = .int(block.size)
+            object["weight"] = .int(4 * block.size)
+        }
         object["height"] = .int(header.height)
         object["version"] = .int(header.version)
         object["versionHex"] = .string(ChainJSON.hex32(header.version))

@@ -100,7 +100,11 @@ enum ChainJSON {
         object["txid"] = .string(txid.hex)
         object["hash"] = .string(wtxid.hex)
         object["version"] = .int(transaction.version)
-        object["size"] = .int(transaction.encoded.count)
+        let size = transaction.encoded.count
+        object["size"] = .int(size)
+        // No witness discount on this chain: vsize is the size, weight four times it (as the pool counts).
+        object["vsize"] = .int(size)
+        object["weight"] = .int(4 * size)
         object["locktime"] = .int(transaction.lockTime)
         var inputs = [JSON]()
         for (index, input) in transaction.inputs.enumerated() {
