@@ -29,10 +29,11 @@ final class RPCTestNode: @unchecked Sendable {
     let dispatcher: RPCDispatcher
     private(set) var started = false
 
-    /// A node whose chain holds `blocks` (accepted in order), listening on 127.0.0.1 (port 0) when `listen`.
     let mempool: Mempool
+    /// Built (not started) when `txindex`.
     let txIndex: TransactionIndex?
 
+    /// A node whose chain holds `blocks` (accepted in order), listening on 127.0.0.1 (port 0) when `listen`.
     init(blocks: [Block] = [], listen: Bool = false, txindex: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("rusty-rpc-\(UUID().uuidString)").path
         let state = try ChainState(directory: directory, parameters: Self.regtest, cacheMiB: 16)
