@@ -44,6 +44,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     private var follower: Task<Void, Never>?
     /// The chain tip the pool's contents are valid on top of (the last tip event applied).
     private var syncedTip: Hash256
+    /// Between a reorganisation's first `disconnected` event and its `reorganized` summary.
+    private var reorganizing = false
 
     public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(),
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {
@@ -279,17 +281,20 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
             let block = try? chain.block(hash).map { try Block(decoding: $0) }
             lock.withLock {
                 if let block { blockConnected(block, hash: hash) }
-                syncedTip = hash
+                // Mid-reorganisation the pool is not valid on any tip until `revalidate`.
+                if !reorganizing { syncedTip = hash }
             }
         case let .disconnected(_, hash):
             let block = try? chain.block(hash).map { try Block(decoding: $0) }
             lock.withLock {
+                reorganizing = true
                 // Tip first: each lower block's transactions go before the ones collected so far.
                 if let block { disconnectedTransactions.insert(contentsOf: block.transactions.dropFirst(), at: 0) }
             }
         case .reorganized(let reorganization):
             lock.withLock {
                 revalidate()
+                reorganizing = false
                 syncedTip = reorganization.newTip
             }
         }

@@ -82,7 +82,7 @@ public enum NodeDaemon {
         var services: [any Service] = [P2PService(manager: manager, logger: logger)]
         if let status { services.append(StatusService(manager: manager, reporter: status)) }
         let stopper = ShutdownTrigger()
-        services.append(MetricsService(metrics: metrics, manager: manager, chain: chain))
+        services.append(MetricsService(metrics: metrics, manager: manager, chain: chain, mempool: mempool))
         if let rpcSettings = setup.rpc {
             let context = NodeRPCContext(network: setup.network, directory: setup.directory, parameters: parameters, chain: chain,
                                          peers: manager, mempool: mempool, txIndex: txIndex, wallet: nil, metrics: metrics,

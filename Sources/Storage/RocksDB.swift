@@ -76,7 +76,12 @@ public final class RocksDB: @unchecked Sendable {
         rocksdb_writeoptions_set_sync(writeOptionsSync, 1)
         let writeOptionsAsync = rocksdb_writeoptions_create()!
 
-        let names = ["default"] + columnFamilies.filter { $0 != "default" }
+        var names = ["default"] + columnFamilies.filter { $0 != "default" }
+        // A writable open must name every family the database has: families other versions
+        // or services added (the chain's "txindex") are opened too, and left alone.
+        if !readOnly {
+            for existing in Self.existingColumnFamilies(path: path, options: options) where !names.contains(existing) { names.append(existing) }
+        }
         var handles = [OpaquePointer?](repeating: nil, count: names.count)
         let familyOptions = [OpaquePointer?](repeating: options, count: names.count)
         var error: UnsafeMutablePointer<CChar>?
@@ -104,6 +109,18 @@ public final class RocksDB: @unchecked Sendable {
         for (name, handle) in zip(names, handles) {
             if let handle { families[name] = ColumnFamily(name: name, handle: handle) }
         }
+    }
+
+    /// The families of the database at `path` (empty when there is none yet).
+    private static func existingColumnFamilies(path: String, options: OpaquePointer) -> [String] {
+        var count = 0
+        var error: UnsafeMutablePointer<CChar>?
+        guard let list = rocksdb_list_column_families(options, path, &count, &error) else {
+            if let error { rocksdb_free(error) }
+            return []
+        }
+        defer { rocksdb_list_column_families_destroy(list, count) }
+        return (0..<count).compactMap { list[$0].map { String(cString: $0) } }
     }
 
     deinit {

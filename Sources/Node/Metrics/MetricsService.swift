@@ -2,12 +2,14 @@
 
 import ChainState
 import Foundation
+import Mempool
 import ServiceLifecycle
 
 struct MetricsService: Service, CustomStringConvertible {
     let metrics: NodeMetrics
     let manager: PeerManager
     let chain: ChainService
+    let mempool: Mempool
     var description: String { "metrics" }
 
     func run() async throws {
@@ -24,6 +26,8 @@ struct MetricsService: Service, CustomStringConvertible {
         let status = await manager.currentStatus()
         metrics.peersIn.record(status.inboundCount)
         metrics.peersOut.record(status.outboundCount)
+        metrics.mempoolTransactions.record(mempool.count)
+        metrics.mempoolBytes.record(mempool.bytes)
         metrics.advance("rusty_p2p_bytes_total", [("direction", "received")], to: Int64(status.bytesReceived))
         metrics.advance("rusty_p2p_bytes_total", [("direction", "sent")], to: Int64(status.bytesSent))
         // Counters the chain's writer keeps: read under it (a moment's wait at most, during an import run).

@@ -70,6 +70,14 @@ final class Peer: @unchecked Sendable {
     var lastTransactionAt: Double = 0
     var bytesReceived = 0
     var bytesSent = 0
+    /// Bytes by message command (getpeerinfo's bytessent_per_msg / bytesrecv_per_msg).
+    var bytesSentByCommand: [String: UInt64] = [:]
+    var bytesReceivedByCommand: [String: UInt64] = [:]
+    /// Unix seconds of the last message each way (0: none yet).
+    var lastSendAt: UInt64 = 0
+    var lastReceiveAt: UInt64 = 0
+    /// The peer's clock minus ours when its version message came (seconds).
+    var timeOffset: Int64 = 0
 
     init(id: Int, channel: Channel, kind: Kind, endpoint: PeerEndpoint, connectedAt: Double, ourNonce: UInt64) {
         self.id = id

@@ -51,7 +51,7 @@ extension PeerManager {
             for endpoint in settings.connect where due(endpoint) { connect(to: endpoint, kind: .manual) }
             return
         }
-        for endpoint in settings.addnode where due(endpoint) { connect(to: endpoint, kind: .manual) }
+        for endpoint in addedNodes where due(endpoint) { connect(to: endpoint, kind: .manual) }
         let outbound = peers.values.filter { $0.kind == .outbound }
         if !seedsTried || (addresses.count == 0 && outbound.isEmpty && now - (lastSeedRound ?? 0) > 60) {
             seedsTried = true

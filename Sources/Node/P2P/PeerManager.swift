@@ -67,6 +67,11 @@ public final class PeerManager: @unchecked Sendable {
     var rateSample: (time: Double, height: UInt64) = (0, 0)
     var totalBytesReceived = 0
     var totalBytesSent = 0
+    /// Bytes by message command over every connection (metrics, PeerManager+Admin.swift).
+    var bytesSentByCommand: [String: UInt64] = [:]
+    var bytesReceivedByCommand: [String: UInt64] = [:]
+    /// `--addnode` peers and those `addnode add` added: kept connected.
+    var addedNodes: [PeerEndpoint]
     let startedAt = Date()
 
     public init(group: EventLoopGroup, chain: ChainService, parameters: ConsensusParameters, settings: P2PSettings, logger: Logger,
@@ -81,6 +86,7 @@ public final class PeerManager: @unchecked Sendable {
         self.bans = bans
         self.pool = pool
         magic = parameters.magic
+        addedNodes = settings.addnode
         scheduler = DownloadScheduler(stallTimeout: settings.stallTimeout, blockTimeout: settings.blockTimeout)
         importer = BlockImporter(chain: chain, options: pipelineOptions, logger: logger)
         importer.onRunEnded = { [weak self] outcome in
@@ -277,6 +283,7 @@ public final class PeerManager: @unchecked Sendable {
         let bytes = Frame.encode(message, magic: magic)
         peer.bytesSent += bytes.count
         totalBytesSent += bytes.count
+        countTraffic(message, bytes: bytes.count, peer: peer, sent: true)
         peer.channel.writeAndFlush(peer.channel.allocator.buffer(bytes: bytes), promise: nil)
     }
 
@@ -299,6 +306,7 @@ public final class PeerManager: @unchecked Sendable {
         guard let peer = peers[id], !peer.disconnecting else { return }
         peer.bytesReceived += size
         totalBytesReceived += size
+        countTraffic(message, bytes: size, peer: peer, sent: false)
         guard peer.handshakeDone else {
             switch message {
             case .version(let version): handleVersion(version, from: peer)
@@ -340,6 +348,7 @@ public final class PeerManager: @unchecked Sendable {
             return disconnect(peer, "protocol version \(version.protocolVersion) is older than \(WireProtocol.version)")
         }
         peer.version = version
+        peer.timeOffset = Int64(clamping: Int128(version.timestamp) - Int128(Self.unixTime))
         peer.bestKnownHeight = version.bestHeight
         peer.relayTransactions = version.relay
         if peer.isInbound { sendVersion(peer) }

@@ -190,10 +190,20 @@ extension NodeRPCContext {
         return .object(result)
     }
 
-    /// The block on the active chain holding `txid`: from the pool's record of the block that
-    /// confirmed it (while remembered), verified against the active chain.
+    /// The block on the active chain holding `txid`: from the transaction index when the node
+    /// keeps one, else from the pool's record of the block that confirmed it (while
+    /// remembered); either is checked against the active chain.
     private func confirmation(of txid: Hash256, history: [TransactionEvent]) throws(RPCError) -> (Hash256, UInt64)? {
         let snapshot = chain.snapshot
+        if let txIndex {
+            do {
+                if let location = try txIndex.location(of: txid), snapshot.activeHeight(of: location.blockHash) == location.height {
+                    return (location.blockHash, location.height)
+                }
+            } catch {
+                throw RPCError(RPCError.databaseError, "transaction index: \(error)")
+            }
+        }
         if let confirmed = history.last, confirmed.state == .confirmed, let blockHash = Hash256(hex: confirmed.detail),
            let height = snapshot.activeHeight(of: blockHash) {
             return (blockHash, height)

@@ -9,6 +9,7 @@ import Mempool
 import Mining
 import Primitives
 import ProofOfWorkSearch
+import Wallet
 
 extension NodeRPCContext {
     /// Bytes kept out of the pool's selection for the header, the transaction count and the coinbase.
@@ -45,6 +46,7 @@ extension NodeRPCContext {
     }
 
     func registerMining(in registry: RPCRegistry) {
+        registerGenerate(in: registry)
         registry.register(RPCMethod(
             "getblocktemplate", category: "Mining",
             parameters: [RPCParameter("template_request", "object", required: false,
@@ -102,6 +104,40 @@ extension NodeRPCContext {
                 "chain": .string(self.network),
                 "warnings": "",
             ])
+        })
+    }
+
+    /// Most blocks one generatetoaddress call mines.
+    static let maxGeneratedBlocks: Int64 = 10_000
+
+    func registerGenerate(in registry: RPCRegistry) {
+        registry.register(RPCMethod(
+            "generatetoaddress", category: "Generating",
+            parameters: [
+                RPCParameter("nblocks", "number", "How many blocks to generate"),
+                RPCParameter("address", "string", "The address the coinbases pay"),
+                RPCParameter("maxtries", "number", required: false, "How many nonces to try in all (default 1000000)"),
+            ],
+            help: "Mines blocks on the CPU right away (regtest only), with mempool transactions, paying the address. "
+                + "Returns the hashes of the blocks generated."
+        ) { args in
+            guard self.network == "regtest" else {
+                throw RPCError(RPCError.miscError, "This method can only be used on regtest")
+            }
+            let count = try args.int(0)
+            guard (0...Self.maxGeneratedBlocks).contains(count) else {
+                throw RPCError.invalidParameter("nblocks must be between 0 and \(Self.maxGeneratedBlocks)")
+            }
+            let address: Address
+            do {
+                address = try Address(parsing: try args.string(1), network: self.network)
+            } catch {
+                throw RPCError.notFound("Error: Invalid address (\(error))")
+            }
+            let maxTries = try args.optionalInt(2) ?? 1_000_000
+            guard maxTries > 0 else { throw RPCError.invalidParameter("maxtries must be positive") }
+            let hashes = try await self.generate(blocks: Int(count), payout: address.lockScript, maxTries: UInt64(maxTries))
+            return .array(hashes.map { .string($0.hex) })
         })
     }
 
