@@ -77,6 +77,10 @@ public enum NodeDaemon {
         let txIndex = setup.txindex ? try TransactionIndex(chain: chain, database: database) : nil
         txIndex?.start()
         defer { txIndex?.stop() }
+        let wallet = setup.walletEnabled ? try Wallet.openIfPresent(directory: setup.directory, network: setup.network, chain: chain) : nil
+        if wallet != nil { logger.info("wallet \(setup.directory)/wallet.dat loaded") }
+        wallet?.start()
+        defer { wallet?.stop() }
         let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logging.logger("p2p"),
                                   addresses: addresses, bans: bans, pool: mempool, pipelineOptions: setup.pipeline.counted(in: metrics))
         var services: [any Service] = [P2PService(manager: manager, logger: logger)]
@@ -85,7 +89,7 @@ public enum NodeDaemon {
         services.append(MetricsService(metrics: metrics, manager: manager, chain: chain, mempool: mempool))
         if let rpcSettings = setup.rpc {
             let context = NodeRPCContext(network: setup.network, directory: setup.directory, parameters: parameters, chain: chain,
-                                         peers: manager, mempool: mempool, txIndex: txIndex, wallet: nil, metrics: metrics,
+                                         peers: manager, mempool: mempool, txIndex: txIndex, wallet: wallet, metrics: metrics,
                                          logger: logging.logger("rpc"), requestStop: { stopper.trigger() })
             let registry = RPCRegistry()
             context.registerAll(in: registry)

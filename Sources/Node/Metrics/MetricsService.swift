@@ -28,8 +28,14 @@ struct MetricsService: Service, CustomStringConvertible {
         metrics.peersOut.record(status.outboundCount)
         metrics.mempoolTransactions.record(mempool.count)
         metrics.mempoolBytes.record(mempool.bytes)
-        metrics.advance("rusty_p2p_bytes_total", [("direction", "received")], to: Int64(status.bytesReceived))
-        metrics.advance("rusty_p2p_bytes_total", [("direction", "sent")], to: Int64(status.bytesSent))
+        if let traffic = try? await manager.trafficByCommand() {
+            for (command, bytes) in traffic.received {
+                metrics.advance("rusty_p2p_bytes_total", [("direction", "received"), ("command", command)], to: Int64(bytes))
+            }
+            for (command, bytes) in traffic.sent {
+                metrics.advance("rusty_p2p_bytes_total", [("direction", "sent"), ("command", command)], to: Int64(bytes))
+            }
+        }
         // Counters the chain's writer keeps: read under it (a moment's wait at most, during an import run).
         let (blocks, transactions) = chain.withWriter { state in (state.totalConnectedBlocks, state.totalConnectedTransactions) }
         metrics.advance("rusty_blocks_connected_total", [], to: Int64(blocks))

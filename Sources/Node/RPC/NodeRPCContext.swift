@@ -52,6 +52,7 @@ public final class NodeRPCContext: @unchecked Sendable {
         registerBlockchain(in: registry)
         registerNetwork(in: registry)
         registerRawTransactions(in: registry)
+        registerIndex(in: registry)
         registerMempool(in: registry)
         registerMining(in: registry)
         registerWallet(in: registry)

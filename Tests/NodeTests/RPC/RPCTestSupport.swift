@@ -44,11 +44,12 @@ final class RPCTestNode: @unchecked Sendable {
         let logger = Logger(label: "rpc-test")
         let options = VerificationPipeline.Options(verifier: CPUSignatureVerifier(backend: .auto, threads: 1), batchSize: 1024,
                                                    contextFreeThreads: 1)
+        let mempool = Mempool(chain: chain, parameters: Self.regtest)
         peers = PeerManager(group: group, chain: chain, parameters: Self.regtest, settings: settings, logger: logger,
                             addresses: AddressManager(key: Array(repeating: 7, count: 32), allowNonRoutable: true), bans: BanList(),
-                            pool: NoTransactionPool(), pipelineOptions: options)
+                            pool: mempool, pipelineOptions: options)
         context = NodeRPCContext(network: "regtest", directory: directory, parameters: Self.regtest, chain: chain, peers: peers,
-                                 mempool: Mempool(), txIndex: nil, wallet: nil, metrics: NodeMetrics(), logger: logger, requestStop: {})
+                                 mempool: mempool, txIndex: nil, wallet: nil, metrics: NodeMetrics(), logger: logger, requestStop: {})
         let registry = RPCRegistry()
         context.registerBlockchain(in: registry)
         context.registerRawTransactions(in: registry)
