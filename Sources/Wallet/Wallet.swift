@@ -113,8 +113,9 @@ public final class Wallet: @unchecked Sendable {
     private var unlockedUntil: Date?
     private var dirty = false
     private var followTask: Task<Void, Never>?
-    /// The last failure to read the chain while synchronising (nil when the last one worked).
-    public private(set) var lastSyncError: String?
+    private var syncFailure: String?
+    /// The last failure to read the chain or save while synchronising (nil when the last one worked).
+    public var lastSyncError: String? { lock.withLock { syncFailure } }
 
     // MARK: Creating and opening
 
@@ -268,7 +269,7 @@ public final class Wallet: @unchecked Sendable {
                 height += 1
             }
             lock.withLock {
-                lastSyncError = failure
+                syncFailure = failure
                 saveIfDirty()
             }
         }
@@ -368,7 +369,7 @@ public final class Wallet: @unchecked Sendable {
         do {
             try save()
         } catch {
-            lastSyncError = "cannot save the wallet: \(error)"
+            syncFailure = "cannot save the wallet: \(error)"
         }
     }
 
@@ -507,6 +508,14 @@ public final class Wallet: @unchecked Sendable {
                                  unlockedUntil: unlockedUntil.map { UInt64($0.timeIntervalSince1970) },
                                  scannedHeight: document.scannedHeight, scannedHash: document.scannedHash.flatMap { Hash256(hex: $0) },
                                  kdf: document.kdf)
+        }
+    }
+
+    /// The wallet's own sends not yet in a block, oldest first: what to submit to the pool
+    /// again after a restart (Bitcoin Core rebroadcasts them too).
+    public var pendingTransactions: [Transaction] {
+        lock.withLock {
+            tracked.values.filter { $0.record.blockHeight == nil && $0.record.fromMe }.sorted(by: Self.historyOrder).map(\.transaction)
         }
     }
 

@@ -112,7 +112,26 @@ final class WalletNetworkTests: NetworkTestCase {
         XCTAssertThrowsError(try b.rpc("dumpprivkey", [.string(addressB), "wrong"])) { XCTAssertEqual(($0 as? RPCCallError)?.code, -14) }
         XCTAssertEqual(try b.rpc("dumpprivkey", [.string(addressB), .string(Self.passphrase)]).stringValue?.count, 64)
         try b.rpc("walletpassphrase", [.string(Self.passphrase), 600])
-        let backToA = try XCTUnwrap(try b.rpc("sendtoaddress", [.string(addressA), 4]).stringValue)
+        let errors: [(String, [JSON], Int)] = [
+            ("an invalid address", ["rcrt1qqqqqqqq", 1], -5),
+            ("a mainnet address", ["rc1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0s8j5w00", 1], -5),
+            ("a zero amount", [.string(addressA), 0], -3),
+            ("a negative amount", [.string(addressA), -1], -3),
+            ("more than the wallet has", [.string(addressA), 1_000], -6),
+            ("a fee rate below the pool's minimum", [.string(addressA), 1, nil, nil, nil, nil, nil, nil, nil, 1], -8),
+        ]
+        for (what, params, code) in errors {
+            XCTAssertThrowsError(try b.rpc("sendtoaddress", params), what) { XCTAssertEqual(($0 as? RPCCallError)?.code, code, what) }
+        }
+        XCTAssertThrowsError(try b.rpc("dumpprivkey", [.string(addressA), .string(Self.passphrase)])) {
+            XCTAssertEqual(($0 as? RPCCallError)?.code, -4, "a key of another wallet")
+        }
+        // An explicit fee rate (base units per 1,000 bytes) sets the fee exactly.
+        let backToA = try XCTUnwrap(try b.rpc("sendtoaddress", [.string(addressA), 4, nil, nil, nil, nil, nil, nil, nil, 5_000]).stringValue)
+        let entry = try b.rpc("getmempoolentry", [.string(backToA)])
+        let size = try XCTUnwrap(entry["vsize"]?.int64Value)
+        XCTAssertEqual(amount(entry["fees"]?["base"]), (5_000 * size + 999) / 1_000)
+        XCTAssertEqual(try b.rpc("getbalance"), .decimal(UInt64(Int64(6 * Self.coin) - (5_000 * size + 999) / 1_000)), "own change is trusted")
         try waitRPC(a, "the payment back relayed", "getrawmempool") { $0.arrayValue?.contains(.string(backToA)) == true }
         try a.rpc("generatetoaddress", [1, .string(addressA)])
         try waitSynced(a, height: 103)

@@ -353,8 +353,10 @@ enum WalletFixtures {
         #expect(Set(changeScripts).count == 3)
         let spent = sent.flatMap { $0.transaction.inputs.map(\.previousOutput) }
         #expect(Set(spent).count == spent.count)
+        #expect(wallet.pendingTransactions == sent.map(\.transaction))
         try chain.accept(miner.block(paying: WalletFixtures.foreignScript(1), transactions: sent.map(\.transaction)))
         wallet.synchronize()
+        #expect(wallet.pendingTransactions.isEmpty)
         #expect(wallet.transactions().filter { $0.category == .send }.map(\.confirmations) == [1, 1, 1])
         #expect(throws: WalletError.insufficientFunds) { try wallet.send(to: recipient, amount: .coins(1_000)!, feeRate: 1_000) { _ in } }
     }
