@@ -511,11 +511,21 @@ public final class Wallet: @unchecked Sendable {
         }
     }
 
-    /// The wallet's own sends not yet in a block, oldest first: what to submit to the pool
-    /// again after a restart (Bitcoin Core rebroadcasts them too).
+    /// The wallet's own sends not yet in a block, parents before children: what to submit to
+    /// the pool again after a restart (Bitcoin Core rebroadcasts them too).
     public var pendingTransactions: [Transaction] {
         lock.withLock {
-            tracked.values.filter { $0.record.blockHeight == nil && $0.record.fromMe }.sorted(by: Self.historyOrder).map(\.transaction)
+            let pending = tracked.values.filter { $0.record.blockHeight == nil && $0.record.fromMe }.sorted(by: Self.historyOrder)
+            let byTxid = Dictionary(uniqueKeysWithValues: pending.map { ($0.txid, $0) })
+            var emitted = Set<Hash256>()
+            var ordered = [Transaction]()
+            func visit(_ item: Tracked) {
+                guard emitted.insert(item.txid).inserted else { return }
+                for input in item.transaction.inputs { if let parent = byTxid[input.previousOutput.txid] { visit(parent) } }
+                ordered.append(item.transaction)
+            }
+            pending.forEach(visit)
+            return ordered
         }
     }
 
