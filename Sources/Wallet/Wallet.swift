@@ -167,7 +167,11 @@ public final class Wallet: @unchecked Sendable {
         self.chain = chain
         self.coinbaseMaturity = coinbaseMaturity
         self.document = document
+        // Indices come from disk: bounded so that no index arithmetic can overflow.
+        let maxIndex: UInt32 = 1 << 31
+        guard document.nextExternal < maxIndex, document.nextInternal < maxIndex else { throw .corrupt("key index out of range") }
         for entry in document.keys {
+            guard entry.index < maxIndex else { throw .corrupt("key index \(entry.index) out of range") }
             guard let publicKey = HexCoding.decode(entry.publicKey), publicKey.count == Ed25519.publicKeyLength else {
                 throw .corrupt("public key \(entry.index) is not 32 bytes of hex")
             }

@@ -118,6 +118,32 @@ enum WalletFixtures {
         #expect(throws: WalletError.incorrectPassphrase) { try WalletFile.unseal(document, passphrase: "right") }
     }
 
+    @Test func corruptFilesAreRefusedWithTheirFault() throws {
+        let directory = WalletFixtures.temporaryDirectory()
+        try Wallet.create(directory: directory, network: "regtest", passphrase: "pw", kdf: .testing)
+        let path = directory + "/wallet.dat"
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        func refused(_ bytes: [UInt8]) -> WalletError? {
+            try? Data(bytes).write(to: URL(fileURLWithPath: path))
+            do { _ = try Wallet.openOffline(directory: directory, network: "regtest"); return nil } catch { return error }
+        }
+        #expect(refused(Array("not a wallet".utf8)) == .corrupt("\(path) does not start with RUSTYWLT"))
+        var version = good
+        version[8] = 2
+        #expect(refused(version) == .corrupt("format version 2, this build reads 1"))
+        if case .corrupt = refused(Array(good.prefix(40))) {} else { Issue.record("a truncated file must be corrupt") }
+        // Indices and scrypt costs from the file are bounded (no overflow, no huge allocation).
+        try Data(good).write(to: URL(fileURLWithPath: path))
+        var document = try WalletFile.read(path: path)
+        document.nextExternal = .max
+        try WalletFile.write(document, path: path)
+        #expect(throws: WalletError.corrupt("key index out of range")) { try Wallet.openOffline(directory: directory, network: "regtest") }
+        document = try WalletFile.read(path: path)
+        document.nextExternal = 0
+        document.kdf = KDFParameters(logN: 30, r: 8, p: 1)
+        #expect(throws: WalletError.corrupt("scrypt parameters out of range: logN 30 r 8 p 1")) { try WalletFile.unseal(document, passphrase: "pw") }
+    }
+
     @Test func unlockExpires() throws {
         let directory = WalletFixtures.temporaryDirectory()
         try Wallet.create(directory: directory, network: "regtest", passphrase: "pw", kdf: .testing)
