@@ -60,6 +60,26 @@ final class WalletNetworkTests: NetworkTestCase {
         XCTAssertEqual(amount(balances["mine"]?["trusted"]), balance, file: file, line: line)
     }
 
+    func testWithoutAWalletTheWalletMethodsAnswerNoWalletLoaded() throws {
+        let node = try network.makeNode("bare")
+        try node.start(["--no-listen"])
+        try node.waitRPC()
+        for (method, params) in [("getbalance", []), ("getnewaddress", []), ("getwalletinfo", []), ("listtransactions", []),
+                                 ("walletpassphrase", ["x", 1]), ("sendtoaddress", [JSON.string("rcrt1q"), 1])] as [(String, [JSON])] {
+            XCTAssertThrowsError(try node.rpc(method, params), method) { XCTAssertEqual(($0 as? RPCCallError)?.code, -18, method) }
+        }
+        // A wallet on disk is not loaded with -disablewallet.
+        try node.stop()
+        try createWallet(node)
+        try node.start(["--no-listen", "--disablewallet"])
+        try node.waitRPC()
+        XCTAssertThrowsError(try node.rpc("getbalance")) { XCTAssertEqual(($0 as? RPCCallError)?.code, -18) }
+        try node.stop()
+        try node.start(["--no-listen"])
+        try node.waitRPC()
+        XCTAssertEqual(try node.rpc("getbalance"), .decimal(0))
+    }
+
     func testTwoWalletsSendBackAndForthAndAgreeAfterAReorganisation() throws {
         let a = try network.makeNode("a")
         let b = try network.makeNode("b")

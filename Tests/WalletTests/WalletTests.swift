@@ -271,6 +271,9 @@ enum WalletFixtures {
         #expect(history.map(\.blockHeight) == [1, 2] && history.allSatisfy { $0.label == "mining" && $0.address == address })
         #expect(history[0].confirmations == 100)
         #expect(wallet.unspent().map(\.outpoint.txid) == [history[0].txid])
+        #expect(wallet.transactions(label: "mining", count: 100) == history && wallet.transactions(label: "other").isEmpty)
+        #expect(wallet.transactions(count: 1) == [history[1]] && wallet.transactions(count: 1, skip: 1) == [history[0]])
+        #expect(wallet.unspent(addresses: [try wallet.newAddress()]).isEmpty && wallet.unspent(addresses: [address]).count == 1)
 
         // Locked: no sending.
         let recipient = Address.from(lockScript: WalletFixtures.foreignScript(2), network: "regtest")!
