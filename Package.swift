@@ -189,7 +189,8 @@ let package = Package(
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
-        .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus", "TestSupport"]),
+        .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus",
+                                                          "JSONRPC", "RPCServer", "TestSupport"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "AddressBookTests", dependencies: ["AddressBook", "Primitives", "TestSupport"]),
         .testTarget(name: "NodeTests", dependencies: [
@@ -198,7 +199,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "RPCServer", "TestSupport",
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "RPCServer", "TestSupport", .product(name: "Logging", package: "swift-log"),
                                                           .product(name: "NIOCore", package: "swift-nio"),
                                                           .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MempoolTests", dependencies: ["Mempool", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),

@@ -3,7 +3,7 @@
 # are present). Run as root, or with sudo available.
 set -euo pipefail
 
-packages=(libssl-dev b3sum libsodium-dev ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd librocksdb-dev libjemalloc-dev valgrind)
+packages=(libssl-dev b3sum libsodium-dev ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd librocksdb-dev libjemalloc-dev valgrind python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -75,6 +75,7 @@ public enum NodeDaemon {
         mempool.start()
         defer { mempool.stop() }
         let txIndex = setup.txindex ? try TransactionIndex(chain: chain, database: database) : nil
+        txIndex?.onFailure { logger.error("txindex stopped: \($0)") }
         txIndex?.start()
         defer { txIndex?.stop() }
         let wallet = setup.walletEnabled ? try Wallet.openIfPresent(directory: setup.directory, network: setup.network, chain: chain) : nil
