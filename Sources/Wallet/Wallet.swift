@@ -533,6 +533,18 @@ public final class Wallet: @unchecked Sendable {
         }
     }
 
+    /// Forgets an own send that is in no block (the pool dropped it or never took it), and
+    /// its unconfirmed descendants, so its coins can be spent again (bitcoind's
+    /// abandontransaction; the caller checks the pool no longer holds it).
+    public func abandon(_ txid: Hash256) throws(WalletError) {
+        try locked { () throws(WalletError) in
+            guard let item = tracked[txid] else { throw .invalidParameter("Invalid or non-wallet transaction id") }
+            guard item.record.blockHeight == nil, item.record.fromMe else { throw .invalidParameter("Transaction not eligible for abandonment") }
+            remove(txid)
+            try save()
+        }
+    }
+
     /// Whether `address` is one of the wallet's keys.
     public func owns(_ address: Address) -> Bool { lock.withLock { keysByHash[address.keyHash] != nil } }
 

@@ -383,9 +383,20 @@ enum WalletFixtures {
         let spent = sent.flatMap { $0.transaction.inputs.map(\.previousOutput) }
         #expect(Set(spent).count == spent.count)
         #expect(wallet.pendingTransactions == sent.map(\.transaction))
+        // Abandoning the middle send drops it and the one spending its change; the first stays.
+        let balanceBefore = wallet.balances.trusted
+        try wallet.abandon(sent[1].txid)
+        #expect(wallet.pendingTransactions == [sent[0].transaction])
+        #expect(wallet.balances.trusted == sent[0].change && balanceBefore == sent[2].change)
+        #expect(throws: WalletError.invalidParameter("Invalid or non-wallet transaction id")) { try wallet.abandon(sent[2].txid) }
+        // Sent again (the pool never saw the abandoned ones), they chain as before.
+        sent = [sent[0]]
+        for _ in 0..<2 { sent.append(try wallet.send(to: recipient, amount: .coins(1)!, feeRate: 1_000) { _ in }) }
+        #expect(wallet.pendingTransactions == sent.map(\.transaction))
         try chain.accept(miner.block(paying: WalletFixtures.foreignScript(1), transactions: sent.map(\.transaction)))
         wallet.synchronize()
         #expect(wallet.pendingTransactions.isEmpty)
+        #expect(throws: WalletError.invalidParameter("Transaction not eligible for abandonment")) { try wallet.abandon(sent[0].txid) }
         #expect(wallet.transactions().filter { $0.category == .send }.map(\.confirmations) == [1, 1, 1])
         #expect(throws: WalletError.insufficientFunds) { try wallet.send(to: recipient, amount: .coins(1_000)!, feeRate: 1_000) { _ in } }
     }

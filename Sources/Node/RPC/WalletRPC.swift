@@ -204,6 +204,25 @@ extension NodeRPCContext {
         })
 
         registry.register(RPCMethod(
+            "abandontransaction", category: "Wallet",
+            parameters: [RPCParameter("txid", "string", "The transaction id")],
+            help: "Forgets one of the wallet's own transactions that is in no block and not in the pool, with its "
+                + "unconfirmed descendants, so that its coins can be spent again."
+        ) { args in
+            let wallet = try self.loadedWallet()
+            guard let txid = Hash256(bytes: try args.hash(0)) else { throw RPCError.invalidParameter("txid must be 32 bytes") }
+            if self.mempool.entry(txid: txid) != nil {
+                throw RPCError(RPCError.invalidAddressOrKey, "Transaction not eligible for abandonment")
+            }
+            do {
+                try wallet.abandon(txid)
+            } catch {
+                throw RPCError(RPCError.invalidAddressOrKey, "\(error)")
+            }
+            return .null
+        })
+
+        registry.register(RPCMethod(
             "walletpassphrase", category: "Wallet",
             parameters: [
                 RPCParameter("passphrase", "string", "The wallet passphrase"),
