@@ -82,6 +82,12 @@ public enum NodeDaemon {
         if wallet != nil { logger.info("wallet \(setup.directory)/wallet.dat loaded") }
         wallet?.start()
         defer { wallet?.stop() }
+        // The wallet's own sends still unconfirmed at the last shutdown go back to the pool (and so to peers).
+        for transaction in wallet?.pendingTransactions ?? [] {
+            if case .rejected(let rejection) = mempool.submit(transaction, source: "wallet") {
+                logger.info("wallet transaction \(transaction.txid.hex) not resubmitted: \(rejection.rule)")
+            }
+        }
         let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logging.logger("p2p"),
                                   addresses: addresses, bans: bans, pool: mempool, pipelineOptions: setup.pipeline.counted(in: metrics))
         var services: [any Service] = [P2PService(manager: manager, logger: logger)]
