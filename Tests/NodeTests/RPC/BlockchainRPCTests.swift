@@ -159,6 +159,11 @@ struct BlockchainRPCTests {
             #expect(info["difficulty"]?.doubleValue == difficulty)
             #expect(difficulty == ChainJSON.difficulty(bits: snapshot.tipHeader.bits, powLimit: RPCTestNode.regtest.powLimit))
             #expect(ChainJSON.difficulty(bits: RPCTestNode.regtest.powLimitBits, powLimit: RPCTestNode.regtest.powLimit) == 1)
+            // Initial download: until the tip is less than a day old (all headers' blocks being in).
+            let tipTime = snapshot.tipHeader.time
+            #expect(!NodeRPCContext.isInitialBlockDownload(snapshot, now: tipTime + 3600))
+            #expect(NodeRPCContext.isInitialBlockDownload(snapshot, now: tipTime + 2 * 86_400))
+            #expect(info["initialblockdownload"] == .bool(NodeRPCContext.isInitialBlockDownload(snapshot)))
         }
     }
 
