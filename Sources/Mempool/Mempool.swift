@@ -278,7 +278,9 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     public func apply(_ event: TipEvent) {
         switch event {
         case let .connected(_, hash):
-            let block = try? chain.block(hash).map { try Block(decoding: $0) }
+            // An empty pool has nothing to remove: no block read (the common case while syncing).
+            let needsBlock = lock.withLock { !pool.isEmpty || reorganizing }
+            let block = needsBlock ? try? chain.block(hash).map { try Block(decoding: $0) } : nil
             lock.withLock {
                 if let block { blockConnected(block, hash: hash) }
                 // Mid-reorganisation the pool is not valid on any tip until `revalidate`.

@@ -153,8 +153,10 @@ extension ContextualRules {
     /// may throw its own rejection), coinbase maturity, relative locks, amounts, scripts and
     /// the fee (returned). `spent` hears each input's coin once every rule on it passed;
     /// `signatureCheck` each collected check with its input index. `position` is the
-    /// transaction's index in its block, for rejections (nil outside a block).
-    @inlinable
+    /// transaction's index in its block, for rejections (nil outside a block). Always inlined,
+    /// so `connect`'s closures become straight-line code in its specialization (the
+    /// verify-chain hot path costs what it did before these rules were shared).
+    @inlinable @inline(__always)
     static func checkSpends(_ transaction: Transaction, txid: Hash256, position: Int?, context: Context, parameters: ConsensusParameters,
                             coin lookup: (OutPoint, Int) throws -> Coin?, spent: (OutPoint, Coin) -> Void,
                             signatureCheck: (SignatureCheck, Int) -> Void) throws -> Amount {

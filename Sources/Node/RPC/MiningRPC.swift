@@ -56,6 +56,11 @@ extension NodeRPCContext {
                 + "coinbasevalue, longpollid, target, mintime, mutable, noncerange, sizelimit, curtime, bits, height; with a "
                 + "payoutscript also coinbasetxn {data, txid, hash}, merkleroot, stateroot and header (hex, nonce 0)."
         ) { args in
+            let snapshot = self.chain.snapshot
+            // bitcoind refuses templates while catching up, except on test networks.
+            if self.network == "mainnet" && snapshot.bestHeaderHeight > snapshot.tipHeight {
+                throw RPCError(RPCError.clientInInitialDownload, "Rusty Coin is in initial sync and waiting for blocks...")
+            }
             let request = args.has(0) ? try args.object(0) : JSONObject()
             if let mode = request["mode"], mode != .string("template") {
                 throw RPCError.invalidParameter("Invalid mode (only \"template\" is supported)")
