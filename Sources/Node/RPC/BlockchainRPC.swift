@@ -215,15 +215,7 @@ extension NodeRPCContext {
             let address = addressText
             transactions = .array(block.transactions.map { transaction in
                 var object = ChainJSON.transaction(transaction, address: address, spent: spent)
-                if verbosity >= 3, let spent, !transaction.isCoinbase {
-                    object["vin"] = .array(zip(object["vin"]?.arrayValue ?? [], transaction.inputs).map { entry, input in
-                        guard var fields = entry.objectValue, let coin = spent[input.previousOutput] else { return entry }
-                        fields["prevout"] = ["generated": .bool(coin.isCoinbase), "height": .int(coin.height),
-                                             "value": .decimal(coin.output.value.baseUnits),
-                                             "scriptPubKey": ChainJSON.scriptPubKey(coin.output.lockScript, address: address)]
-                        return .object(fields)
-                    })
-                }
+                if verbosity >= 3, let spent { ChainJSON.addPrevouts(&object, transaction, spent: spent, address: address) }
                 return .object(object)
             })
         }

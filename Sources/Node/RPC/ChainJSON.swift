@@ -131,6 +131,20 @@ enum ChainJSON {
         return object
     }
 
+    /// Adds each input's `prevout` (generated, height, value, scriptPubKey) from the coins
+    /// the transaction spent (getblock verbosity 3, getrawtransaction verbosity 2).
+    static func addPrevouts(_ object: inout JSONObject, _ transaction: Transaction, spent: [OutPoint: Coin],
+                            address: (([UInt8]) -> String?)?) {
+        guard !transaction.isCoinbase, let inputs = object["vin"]?.arrayValue else { return }
+        object["vin"] = .array(zip(inputs, transaction.inputs).map { entry, input in
+            guard var fields = entry.objectValue, let coin = spent[input.previousOutput] else { return entry }
+            fields["prevout"] = ["generated": .bool(coin.isCoinbase), "height": .int(coin.height),
+                                 "value": .decimal(coin.output.value.baseUnits),
+                                 "scriptPubKey": scriptPubKey(coin.output.lockScript, address: address)]
+            return .object(fields)
+        })
+    }
+
     /// Inputs minus outputs, when every input's coin is known and the sums make sense.
     static func fee(of transaction: Transaction, spent: [OutPoint: Coin]) -> Amount? {
         var inputs = [Amount]()

@@ -20,7 +20,7 @@ extension NodeRPCContext {
         registry.register(RPCMethod("getrawtransaction", category: "Rawtransactions",
                                     parameters: [RPCParameter("txid", "string", "The transaction id"),
                                                  RPCParameter("verbose", "number", required: false,
-                                                              "0 (or false) for the hex-encoded data, 1 (or true) for a JSON object, 2 for a JSON object with fee (default: 0)"),
+                                                              "0 (or false) for the hex-encoded data, 1 (or true) for a JSON object, 2 for a JSON object with fee and prevouts (default: 0)"),
                                                  RPCParameter("blockhash", "string", required: false, "The block in which to look for the transaction")],
                                     help: "Return the raw transaction data: from the mempool, or from the block 'blockhash' if given, or through the transaction index (-txindex).\nIf verbose is 0, returns the serialized, hex-encoded data; otherwise a JSON object (with blockhash, confirmations, time and blocktime for a transaction in a block of the active chain).") { arguments in
             let txid = try Self.transactionID(arguments, 0)
@@ -60,6 +60,7 @@ extension NodeRPCContext {
         }
         if verbosity == 0 { return .string(HexCoding.encode(found.transaction.encoded)) }
         var object = ChainJSON.transaction(found.transaction, address: addressText, spent: found.spent)
+        if verbosity >= 2, let spent = found.spent { ChainJSON.addPrevouts(&object, found.transaction, spent: spent, address: addressText) }
         object["hex"] = .string(HexCoding.encode(found.transaction.encoded))
         if let block = found.block {
             let snapshot = chain.snapshot

@@ -159,6 +159,11 @@ struct BlockchainRPCTests {
             #expect(info["difficulty"]?.doubleValue == difficulty)
             #expect(difficulty == ChainJSON.difficulty(bits: snapshot.tipHeader.bits, powLimit: RPCTestNode.regtest.powLimit))
             #expect(ChainJSON.difficulty(bits: RPCTestNode.regtest.powLimitBits, powLimit: RPCTestNode.regtest.powLimit) == 1)
+            // Initial download: until the tip is less than a day old (all headers' blocks being in).
+            let tipTime = snapshot.tipHeader.time
+            #expect(!NodeRPCContext.isInitialBlockDownload(snapshot, now: tipTime + 3600))
+            #expect(NodeRPCContext.isInitialBlockDownload(snapshot, now: tipTime + 2 * 86_400))
+            #expect(info["initialblockdownload"] == .bool(NodeRPCContext.isInitialBlockDownload(snapshot)))
         }
     }
 
@@ -226,6 +231,12 @@ struct BlockchainRPCTests {
             #expect(input["txinwitness"]?.arrayValue?.count == transaction.witnesses[0].count)
             let withFee = try await node.result("getrawtransaction", [txid, 2, hash])
             #expect(withFee["fee"] != nil)
+            let prevout = withFee["vin"]?.arrayValue?.first?["prevout"]
+            // The spent output, found in the block that created it.
+            let source = transaction.inputs[0].previousOutput
+            let height = try #require(Self.blocks.firstIndex { $0.transactions.contains { $0.txid == source.txid } }) + 1
+            let created = try #require(Self.blocks[height - 1].transactions.first { $0.txid == source.txid })
+            #expect(prevout?["value"] == .decimal(created.outputs[Int(source.index)].value.baseUnits) && prevout?["height"] == .int(height))
 
             let noIndex = try await node.error("getrawtransaction", [txid])
             #expect(noIndex?.code == -5 && noIndex?.message.hasPrefix("No such mempool transaction. Use -txindex or provide a block hash") == true)

@@ -2,6 +2,7 @@ import AddressBook
 import Foundation
 import JSONRPC
 import Testing
+import Wire
 @testable import Node
 
 /// The network methods between two in-process nodes on 127.0.0.1: one listening, the other
@@ -140,6 +141,14 @@ struct NetworkRPCTests {
             #expect(try await listener.result("listbanned") == [])
             #expect(try BanList.load(from: listener.directory + "/banlist").count == 0)
         }
+    }
+
+    @Test("traffic is counted by command; unknown commands share one bucket")
+    func trafficKeys() {
+        #expect(PeerManager.trafficKey(.ping(1)) == "ping")
+        #expect(PeerManager.trafficKey(.verack) == "verack")
+        #expect(PeerManager.trafficKey(.unknown(command: "madeup")) == "*other*")
+        #expect(PeerManager.trafficKey(.unknown(command: "another")) == "*other*")
     }
 
     @Test("setnetworkactive false closes every connection and keeps the added node out until true", .timeLimit(.minutes(1)))
