@@ -54,6 +54,9 @@ public final class RPCClient: @unchecked Sendable {
     /// Guards `lastID` and `keptChannel`.
     private let lock = NSLock()
     private var lastID = 0
+    /// Connections opened so far (keep-alive keeps this at 1 while the server keeps it open).
+    var connectionsOpened: Int { lock.withLock { opened } }
+    private var opened = 0
 
     /// `user`/`password`: Basic auth (nil user: none sent). `timeout`: per request, seconds.
     public init(host: String, port: Int, user: String?, password: String?, timeout: Double = 900) {
@@ -143,7 +146,7 @@ public final class RPCClient: @unchecked Sendable {
         } else {
             takeChannel()?.close(promise: nil)
             channel = try await connect()
-            lock.withLock { keptChannel = channel }
+            lock.withLock { keptChannel = channel; opened += 1 }
         }
         let promise = channel.eventLoop.makePromise(of: (status: Int, body: [UInt8]).self)
         var headers = HTTPHeaders()

@@ -5,6 +5,7 @@ import ArgumentParser
 import ChainParams
 import Foundation
 import JSONRPC
+import Node
 import RPCServer
 
 struct RPCCommand: ParsableCommand {
@@ -20,6 +21,10 @@ struct RPCCommand: ParsableCommand {
             Credentials: --rpcuser/--rpcpassword when a password is given, else the node's cookie file \
             (DATADIR/NETWORK/.cookie, or --rpccookiefile), which the node writes when it starts.
 
+            Like bitcoin-cli, it reads the node's configuration (the environment's RUSTY_* settings and rusty.conf, \
+            as `rusty node` does): the network (regtest=1, network=...), the datadir, rpcport, rpcuser/rpcpassword \
+            and rpccookiefile there apply unless an option here says otherwise.
+
             Output: a string result is printed as it is, a null result prints nothing, anything else is JSON \
             indented by two spaces.
 
@@ -34,8 +39,11 @@ struct RPCCommand: ParsableCommand {
     @Option(help: "Data directory root; the node's files are in DATADIR/NETWORK (default: ~/.rusty).")
     var datadir: String?
 
-    @Option(help: "Network: mainnet, testnet, regtest (default: mainnet).")
+    @Option(help: "Network: mainnet, testnet, regtest (default: the configuration's, else mainnet).")
     var network: String?
+
+    @Option(help: "Configuration file (default: DATADIR/rusty.conf when it exists).")
+    var conf: String?
 
     @Flag(help: "Same as --network regtest.")
     var regtest = false
@@ -46,7 +54,7 @@ struct RPCCommand: ParsableCommand {
     @Option(help: "Server address, HOST or HOST:PORT (default: 127.0.0.1).")
     var rpcconnect: String?
 
-    @Option(help: "Server port (default: the network's RPC port; wins over a port in --rpcconnect).")
+    @Option(help: "Server port (default: the configuration's rpcport, else the network's RPC port; wins over a port in --rpcconnect).")
     var rpcport: Int?
 
     @Option(help: "User name for the server (with --rpcpassword).")
@@ -89,7 +97,21 @@ struct RPCCommand: ParsableCommand {
         if call.isEmpty && !stdin { throw ValidationError("missing METHOD") }
     }
 
-    var networkName: String { network ?? (regtest ? "regtest" : testnet ? "testnet" : "mainnet") }
+    /// The network chosen here, if any (else the configuration's).
+    var givenNetwork: String? { network ?? (regtest ? "regtest" : testnet ? "testnet" : nil) }
+
+    /// The node's settings as `rusty node` would resolve them with this datadir and network:
+    /// where bitcoin-cli's habit of reading bitcoin.conf finds the network, port and credentials.
+    func nodeConfiguration() throws -> NodeConfiguration {
+        var flags = [String: [String]]()
+        if let datadir { flags["datadir"] = [datadir] }
+        if let givenNetwork { flags["network"] = [givenNetwork] }
+        do {
+            return try NodeConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: conf)
+        } catch let error as NodeConfigurationError {
+            throw CommandFailure(.invalid, "configuration: \(error.message)")
+        }
+    }
 
     func run() throws {
         var words = call
@@ -98,10 +120,11 @@ struct RPCCommand: ParsableCommand {
         }
         guard let method = words.first else { throw ValidationError("missing METHOD (none on the command line or standard input)") }
         let params = try Self.parameters(Array(words.dropFirst()), named: named)
-        let (host, port) = try endpoint()
+        let configuration = try nodeConfiguration()
+        let (host, port) = try endpoint(configuration)
         let invocation = Invocation(
             host: host, port: port, method: method, params: params,
-            credentials: try credentialsSource(),
+            credentials: credentialsSource(configuration),
             timeout: rpcclienttimeout == 0 ? 1e9 : Double(rpcclienttimeout),
             wait: rpcwait ? (rpcwaittimeout == 0 ? nil : Double(rpcwaittimeout)) : 0)
         let outcome = Self.runBlocking { await invocation.perform() }
@@ -148,8 +171,9 @@ struct RPCCommand: ParsableCommand {
         return .object(object)
     }
 
-    /// The server: --rpcconnect (HOST, HOST:PORT or [IPV6]:PORT) and --rpcport, else the network's RPC port.
-    func endpoint() throws -> (host: String, port: Int) {
+    /// The server: --rpcconnect (HOST, HOST:PORT or [IPV6]:PORT) and --rpcport, else the
+    /// configuration's rpcport, else the network's RPC port.
+    func endpoint(_ configuration: NodeConfiguration) throws -> (host: String, port: Int) {
         var host = rpcconnect ?? "127.0.0.1"
         var port: Int?
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
@@ -166,8 +190,10 @@ struct RPCCommand: ParsableCommand {
         if host.isEmpty { throw ValidationError("--rpcconnect names no host") }
         if let rpcport { return (host, rpcport) }
         if let port { return (host, port) }
+        if configuration.rpc.port != 0 { return (host, Int(configuration.rpc.port)) }
+        // rpcport=0 (any free port) names no port a client could use.
         let parameters: ChainParameters
-        do { parameters = try ChainParameters.builtIn(networkName) } catch {
+        do { parameters = try ChainParameters.builtIn(configuration.network.rawValue) } catch {
             throw CommandFailure(.invalid, "\(error)")
         }
         return (host, Int(parameters.ports.rpc))
@@ -175,17 +201,11 @@ struct RPCCommand: ParsableCommand {
 
     /// Where the credentials come from: the given user and password, or the cookie file
     /// (read at each attempt, since with --rpcwait the node may not have written it yet).
-    func credentialsSource() throws -> Invocation.Credentials {
+    func credentialsSource(_ configuration: NodeConfiguration) -> Invocation.Credentials {
         if let rpcpassword { return .password(user: rpcuser ?? "", password: rpcpassword) }
         if let rpccookiefile { return .cookie(path: rpccookiefile) }
-        let root: String
-        if let datadir {
-            root = datadir.hasPrefix("/") ? datadir : FileManager.default.currentDirectoryPath + "/" + datadir
-        } else {
-            let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-            root = home + "/.rusty"
-        }
-        return .cookie(path: root + "/" + networkName + "/.cookie")
+        if let password = configuration.rpc.password { return .password(user: configuration.rpc.user ?? "", password: password) }
+        return .cookie(path: configuration.rpc.cookieFile)
     }
 
     /// Runs `body` on the concurrency pool and waits for it (the command itself is synchronous).
@@ -245,7 +265,7 @@ struct RPCCommand: ParsableCommand {
 
     static let flagNames: Set<String> = ["regtest", "testnet", "named", "rpcwait", "stdin"]
     static let valueOptionNames: Set<String> = [
-        "datadir", "network", "rpcconnect", "rpcport", "rpcuser", "rpcpassword", "rpccookiefile", "rpcwaittimeout", "rpcclienttimeout",
+        "datadir", "network", "conf", "rpcconnect", "rpcport", "rpcuser", "rpcpassword", "rpccookiefile", "rpcwaittimeout", "rpcclienttimeout",
     ]
 }
 

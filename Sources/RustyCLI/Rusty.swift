@@ -27,7 +27,7 @@ struct Rusty: ParsableCommand {
         subcommands: [
             HashCommand.self, SigCommand.self, PowCommand.self, MerkleCommand.self, DevicesCommand.self, ChainParamsCommand.self,
             GenChainCommand.self, VerifyChainCommand.self, UTXOInfoCommand.self, MineCommand.self, BenchCommand.self, NodeCommand.self,
-            RPCCommand.self,
+            RPCCommand.self, WalletCommand.self,
         ]
     )
 

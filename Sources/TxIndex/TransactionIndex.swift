@@ -51,6 +51,7 @@ public final class TransactionIndex: @unchecked Sendable {
     private var stopRequested = false
     private var started = false
     private var failure: (any Error)?
+    private var failureHandler: (@Sendable (any Error) -> Void)?
     private var eventForwarder: Task<Void, Never>?
     private let workerFinished = DispatchSemaphore(value: 0)
 
@@ -111,6 +112,12 @@ public final class TransactionIndex: @unchecked Sendable {
     /// Why the worker stopped on its own (damaged records, a block the chain cannot give);
     /// nil while it runs or after a requested stop.
     public var error: (any Error)? { condition.withLock { failure } }
+
+    /// Called once, from the worker, if it stops on an error (for the node's log); the index
+    /// keeps answering lookups for what it holds.
+    public func onFailure(_ handler: @escaping @Sendable (any Error) -> Void) {
+        condition.withLock { failureHandler = handler }
+    }
 
     // MARK: Worker
 
@@ -174,7 +181,8 @@ public final class TransactionIndex: @unchecked Sendable {
             do {
                 try catchUp()
             } catch {
-                condition.withLock { failure = error }
+                let handler = condition.withLock { failure = error; return failureHandler }
+                handler?(error)
                 return
             }
         }

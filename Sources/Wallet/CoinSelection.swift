@@ -28,6 +28,8 @@ public struct CoinSelection: Equatable, Sendable {
     public static func select(values: [UInt64], amount: UInt64, subtractFee: Bool, feeRate: UInt64, dust: UInt64,
                               size: (Int, Bool) -> Int) throws(WalletError) -> CoinSelection {
         guard amount > 0 else { throw .invalidAmount("Amount must be positive") }
+        // 1,000 coins per 1,000 bytes: far above any sane rate, and low enough that no fee sum overflows.
+        guard feeRate <= 100_000_000_000 else { throw .invalidParameter("Fee rate \(feeRate) per 1,000 bytes is too high") }
         let order = values.indices.sorted { values[$0] > values[$1] }
         let total = values.reduce(UInt64(0)) { $0 &+ $1 }
         if subtractFee {

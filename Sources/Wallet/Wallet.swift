@@ -113,8 +113,9 @@ public final class Wallet: @unchecked Sendable {
     private var unlockedUntil: Date?
     private var dirty = false
     private var followTask: Task<Void, Never>?
-    /// The last failure to read the chain while synchronising (nil when the last one worked).
-    public private(set) var lastSyncError: String?
+    private var syncFailure: String?
+    /// The last failure to read the chain or save while synchronising (nil when the last one worked).
+    public var lastSyncError: String? { lock.withLock { syncFailure } }
 
     // MARK: Creating and opening
 
@@ -166,7 +167,11 @@ public final class Wallet: @unchecked Sendable {
         self.chain = chain
         self.coinbaseMaturity = coinbaseMaturity
         self.document = document
+        // Indices come from disk: bounded so that no index arithmetic can overflow.
+        let maxIndex: UInt32 = 1 << 31
+        guard document.nextExternal < maxIndex, document.nextInternal < maxIndex else { throw .corrupt("key index out of range") }
         for entry in document.keys {
+            guard entry.index < maxIndex else { throw .corrupt("key index \(entry.index) out of range") }
             guard let publicKey = HexCoding.decode(entry.publicKey), publicKey.count == Ed25519.publicKeyLength else {
                 throw .corrupt("public key \(entry.index) is not 32 bytes of hex")
             }
@@ -268,7 +273,7 @@ public final class Wallet: @unchecked Sendable {
                 height += 1
             }
             lock.withLock {
-                lastSyncError = failure
+                syncFailure = failure
                 saveIfDirty()
             }
         }
@@ -368,7 +373,7 @@ public final class Wallet: @unchecked Sendable {
         do {
             try save()
         } catch {
-            lastSyncError = "cannot save the wallet: \(error)"
+            syncFailure = "cannot save the wallet: \(error)"
         }
     }
 
@@ -507,6 +512,24 @@ public final class Wallet: @unchecked Sendable {
                                  unlockedUntil: unlockedUntil.map { UInt64($0.timeIntervalSince1970) },
                                  scannedHeight: document.scannedHeight, scannedHash: document.scannedHash.flatMap { Hash256(hex: $0) },
                                  kdf: document.kdf)
+        }
+    }
+
+    /// The wallet's own sends not yet in a block, parents before children: what to submit to
+    /// the pool again after a restart (Bitcoin Core rebroadcasts them too).
+    public var pendingTransactions: [Transaction] {
+        lock.withLock {
+            let pending = tracked.values.filter { $0.record.blockHeight == nil && $0.record.fromMe }.sorted(by: Self.historyOrder)
+            let byTxid = Dictionary(uniqueKeysWithValues: pending.map { ($0.txid, $0) })
+            var emitted = Set<Hash256>()
+            var ordered = [Transaction]()
+            func visit(_ item: Tracked) {
+                guard emitted.insert(item.txid).inserted else { return }
+                for input in item.transaction.inputs { if let parent = byTxid[input.previousOutput.txid] { visit(parent) } }
+                ordered.append(item.transaction)
+            }
+            pending.forEach(visit)
+            return ordered
         }
     }
 

@@ -61,7 +61,10 @@ public struct KDFParameters: Codable, Sendable, Equatable {
     public static let testing = KDFParameters(logN: 4, r: 8, p: 1)
     public init(logN: Int, r: Int, p: Int) { self.logN = logN; self.r = r; self.p = p }
 
-    var isSane: Bool { (1...24).contains(logN) && (1...32).contains(r) && (1...16).contains(p) }
+    /// Bounds a file's parameters (they come from disk): at most 1 GiB of scrypt memory (128 r N).
+    var isSane: Bool {
+        (1...20).contains(logN) && (1...32).contains(r) && (1...16).contains(p) && 128 * r << logN <= 1 << 30
+    }
 }
 
 /// One key of the pool: external keys receive payments, internal ones take change.

@@ -184,6 +184,42 @@ import Testing
         try Self.expectComplete(resumed, chain.service)
     }
 
+    @Test("an index ahead of its chain (blocks the chain never stored, as after a crash) unwinds them from its own records")
+    func unwindsBlocksTheChainDoesNotKnow() async throws {
+        // An index of chain X, copied record by record into chain Y's database: Y shares only
+        // genesis with X and has never seen X's blocks.
+        let chainX = try Chain()
+        let blocksX = Self.blocks(8, seed: 61)
+        for block in blocksX { try chainX.service.accept(block) }
+        let indexX = try TransactionIndex(chain: chainX.service, database: chainX.database)
+        indexX.start()
+        try await Self.waitUntilSynced(indexX, chainX.service)
+        indexX.stop()
+        let familyX = try chainX.database.columnFamily(TransactionIndex.columnFamily)
+        var records = [([UInt8], [UInt8])]()
+        let iterator = chainX.database.iterator(familyX)
+        iterator.seekToFirst()
+        while iterator.isValid { records.append((iterator.key, iterator.value)); iterator.next() }
+        try iterator.checkStatus()
+
+        let chainY = try Chain()
+        for block in Self.blocks(5, seed: 62) { try chainY.service.accept(block) }
+        let familyY = try chainY.database.columnFamily(TransactionIndex.columnFamily)
+        for (key, value) in records { try chainY.database.put(familyY, key, value) }
+        let indexY = try TransactionIndex(chain: chainY.service, database: chainY.database)
+        #expect(indexY.bestBlock?.hash == blocksX.last!.hash)
+        indexY.start()
+        defer { indexY.stop() }
+        try await Self.waitUntilSynced(indexY, chainY.service)
+        try Self.expectComplete(indexY, chainY.service)
+        for block in blocksX {
+            #expect(try chainY.database.get(familyY, TransactionIndex.blockKey(block.hash)) == nil)
+            for transaction in block.transactions {
+                #expect(try chainY.database.get(familyY, TransactionIndex.transactionKey(transaction.txid)) == nil)
+            }
+        }
+    }
+
     @Test("an index built while blocks keep arriving ends consistent with the tip")
     func blocksArriving() async throws {
         let chain = try Chain()
@@ -215,5 +251,27 @@ import Testing
         #expect(throws: TransactionIndexError.self) { try index.location(of: txid) }
         try chain.database.put(family, TransactionIndex.bestKey, [9])
         #expect(throws: TransactionIndexError.self) { try TransactionIndex(chain: chain.service, database: chain.database) }
+
+        // A marker naming a block off the active chain without its unwind record: the worker
+        // stops with the error (reported once) instead of guessing.
+        let stray = Hash256(bytes: [UInt8](repeating: 0x5a, count: 32))!
+        try chain.database.put(family, TransactionIndex.bestKey, stray.bytes + [7, 0, 0, 0, 0, 0, 0, 0])
+        let stuck = try TransactionIndex(chain: chain.service, database: chain.database)
+        let reported = Reports()
+        stuck.onFailure { reported.add("\($0)") }
+        stuck.start()
+        defer { stuck.stop() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while stuck.error == nil && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(stuck.error is TransactionIndexError)
+        #expect(reported.all == ["corrupt transaction index: indexed block \(stray.hex) has no record"])
+        #expect(stuck.bestBlock?.hash == stray && stuck.status == (7, false))
+    }
+
+    final class Reports: @unchecked Sendable {
+        private let lock = NSLock()
+        private var entries: [String] = []
+        func add(_ entry: String) { lock.withLock { entries.append(entry) } }
+        var all: [String] { lock.withLock { entries } }
     }
 }

@@ -118,6 +118,32 @@ enum WalletFixtures {
         #expect(throws: WalletError.incorrectPassphrase) { try WalletFile.unseal(document, passphrase: "right") }
     }
 
+    @Test func corruptFilesAreRefusedWithTheirFault() throws {
+        let directory = WalletFixtures.temporaryDirectory()
+        try Wallet.create(directory: directory, network: "regtest", passphrase: "pw", kdf: .testing)
+        let path = directory + "/wallet.dat"
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        func refused(_ bytes: [UInt8]) -> WalletError? {
+            try? Data(bytes).write(to: URL(fileURLWithPath: path))
+            do { _ = try Wallet.openOffline(directory: directory, network: "regtest"); return nil } catch { return error }
+        }
+        #expect(refused(Array("not a wallet".utf8)) == .corrupt("\(path) does not start with RUSTYWLT"))
+        var version = good
+        version[8] = 2
+        #expect(refused(version) == .corrupt("format version 2, this build reads 1"))
+        if case .corrupt = refused(Array(good.prefix(40))) {} else { Issue.record("a truncated file must be corrupt") }
+        // Indices and scrypt costs from the file are bounded (no overflow, no huge allocation).
+        try Data(good).write(to: URL(fileURLWithPath: path))
+        var document = try WalletFile.read(path: path)
+        document.nextExternal = .max
+        try WalletFile.write(document, path: path)
+        #expect(throws: WalletError.corrupt("key index out of range")) { try Wallet.openOffline(directory: directory, network: "regtest") }
+        document = try WalletFile.read(path: path)
+        document.nextExternal = 0
+        document.kdf = KDFParameters(logN: 30, r: 8, p: 1)
+        #expect(throws: WalletError.corrupt("scrypt parameters out of range: logN 30 r 8 p 1")) { try WalletFile.unseal(document, passphrase: "pw") }
+    }
+
     @Test func unlockExpires() throws {
         let directory = WalletFixtures.temporaryDirectory()
         try Wallet.create(directory: directory, network: "regtest", passphrase: "pw", kdf: .testing)
@@ -245,6 +271,9 @@ enum WalletFixtures {
         #expect(history.map(\.blockHeight) == [1, 2] && history.allSatisfy { $0.label == "mining" && $0.address == address })
         #expect(history[0].confirmations == 100)
         #expect(wallet.unspent().map(\.outpoint.txid) == [history[0].txid])
+        #expect(wallet.transactions(label: "mining", count: 100) == history && wallet.transactions(label: "other").isEmpty)
+        #expect(wallet.transactions(count: 1) == [history[1]] && wallet.transactions(count: 1, skip: 1) == [history[0]])
+        #expect(wallet.unspent(addresses: [try wallet.newAddress()]).isEmpty && wallet.unspent(addresses: [address]).count == 1)
 
         // Locked: no sending.
         let recipient = Address.from(lockScript: WalletFixtures.foreignScript(2), network: "regtest")!
@@ -353,8 +382,10 @@ enum WalletFixtures {
         #expect(Set(changeScripts).count == 3)
         let spent = sent.flatMap { $0.transaction.inputs.map(\.previousOutput) }
         #expect(Set(spent).count == spent.count)
+        #expect(wallet.pendingTransactions == sent.map(\.transaction))
         try chain.accept(miner.block(paying: WalletFixtures.foreignScript(1), transactions: sent.map(\.transaction)))
         wallet.synchronize()
+        #expect(wallet.pendingTransactions.isEmpty)
         #expect(wallet.transactions().filter { $0.category == .send }.map(\.confirmations) == [1, 1, 1])
         #expect(throws: WalletError.insufficientFunds) { try wallet.send(to: recipient, amount: .coins(1_000)!, feeRate: 1_000) { _ in } }
     }

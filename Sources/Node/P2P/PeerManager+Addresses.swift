@@ -42,6 +42,7 @@ extension PeerManager {
     /// Keeps `--connect`/`--addnode` peers connected, runs the bootstrap nodes once, and fills
     /// the automatic outbound slots from the address manager, one per network group.
     func maintainConnections() {
+        guard networkActive else { return }
         let now = Self.now
         let busy = Set(peers.values.filter { !$0.isInbound }.map(\.endpoint)).union(connecting).union(selfEndpoints)
         func due(_ endpoint: PeerEndpoint) -> Bool {

@@ -159,7 +159,7 @@ extension PeerManager {
     /// `addnode onetry`: one manual connection attempt, unless connected or connecting already.
     public func connectOnce(_ endpoint: PeerEndpoint) async throws {
         try await onLoop {
-            guard !self.stopping, !self.connecting.contains(endpoint),
+            guard !self.stopping, self.networkActive, !self.connecting.contains(endpoint),
                   !self.peers.values.contains(where: { !$0.isInbound && $0.endpoint == endpoint }) else { return }
             self.connect(to: endpoint, kind: .manual)
         }
@@ -218,6 +218,20 @@ extension PeerManager {
     public func bannedList() -> [BanEntry] { bans.entries(now: Self.unixTime) }
 
     public func clearBans() { bans.clear() }
+
+    /// `setnetworkactive`: off closes every connection and makes none until it is on again.
+    /// Returns the state now.
+    public func setNetworkActive(_ active: Bool) async throws -> Bool {
+        try await onLoop {
+            guard self.networkActive != active else { return active }
+            self.networkActive = active
+            self.logger.info("network activity \(active ? "enabled" : "disabled") by setnetworkactive")
+            if !active { for peer in self.peers.values { self.disconnect(peer, "network activity disabled") } }
+            return active
+        }
+    }
+
+    public func isNetworkActive() async throws -> Bool { try await onLoop { self.networkActive } }
 
     /// Sends a ping to every peer past its handshake that has none outstanding (the RPC
     /// `ping`: the result shows in getpeerinfo's pingtime).

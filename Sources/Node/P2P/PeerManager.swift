@@ -72,6 +72,8 @@ public final class PeerManager: @unchecked Sendable {
     var bytesReceivedByCommand: [String: UInt64] = [:]
     /// `--addnode` peers and those `addnode add` added: kept connected.
     var addedNodes: [PeerEndpoint]
+    /// False after `setnetworkactive false`: no connections in or out until it is true again.
+    var networkActive = true
     let startedAt = Date()
 
     public init(group: EventLoopGroup, chain: ChainService, parameters: ConsensusParameters, settings: P2PSettings, logger: Logger,
@@ -166,7 +168,7 @@ public final class PeerManager: @unchecked Sendable {
 
     /// A new inbound connection: refused when banned, or when full and no one can be evicted.
     func acceptInbound(_ channel: Channel) -> Int? {
-        guard !stopping, let endpoint = Self.endpoint(channel.remoteAddress) else { return nil }
+        guard !stopping, networkActive, let endpoint = Self.endpoint(channel.remoteAddress) else { return nil }
         let now = Self.unixTime
         if bans.isBanned(endpoint.ip, now: now) {
             logger.info("refused inbound connection from \(endpoint): banned")

@@ -7,6 +7,7 @@ import Consensus
 import Foundation
 import JSONRPC
 import Primitives
+import Wallet
 
 extension NodeRPCContext {
     func registerBlockchain(in registry: RPCRegistry) {
@@ -109,6 +110,8 @@ extension NodeRPCContext {
         info["blocks"] = .int(snapshot.tipHeight)
         info["headers"] = .int(snapshot.bestHeaderHeight)
         info["bestblockhash"] = .string(snapshot.tipHash.hex)
+        info["bits"] = .string(ChainJSON.hex32(tip.bits))
+        if let target = try? tip.compactTarget.target() { info["target"] = .string(target.hex) }
         info["difficulty"] = .double(ChainJSON.difficulty(bits: tip.bits, powLimit: parameters.powLimit))
         info["time"] = .int(tip.time)
         info["mediantime"] = .int(mediantime)
@@ -171,7 +174,10 @@ extension NodeRPCContext {
         var object = JSONObject()
         object["hash"] = .string(hash.hex)
         object["confirmations"] = activeHeight.map { .int(snapshot.tipHeight - $0 + 1) } ?? .int(-1)
-        if let block { object["size"] = .int(block.size) }
+        if let block {
+            object["size"] = .int(block.size)
+            object["weight"] = .int(4 * block.size)
+        }
         object["height"] = .int(header.height)
         object["version"] = .int(header.version)
         object["versionHex"] = .string(ChainJSON.hex32(header.version))
@@ -253,15 +259,23 @@ extension NodeRPCContext {
         }
     }
 
+    /// gettxout: a coin of the chain's UTXO set, or with `includeMempool` as the pool sees it
+    /// (a coin a pool transaction spends is gone; a pool transaction's output has 0 confirmations).
     func transactionOutput(_ outpoint: OutPoint, includeMempool: Bool) throws -> JSON {
-        let (coin, tipHash, tipHeight) = try chain.withWriter { state in (try state.utxo.coin(outpoint), state.tip.hash, state.tip.height) }
-        guard let coin else { return .null }
-        return ["bestblock": .string(tipHash.hex), "confirmations": .int(tipHeight >= coin.height ? tipHeight - coin.height + 1 : 0),
+        if includeMempool && mempool.spender(of: outpoint) != nil { return .null }
+        let (chainCoin, tipHash, tipHeight) = try chain.withWriter { state in (try state.utxo.coin(outpoint), state.tip.hash, state.tip.height) }
+        let poolCoin = chainCoin == nil && includeMempool ? mempool.coin(outpoint) : nil
+        guard let coin = chainCoin ?? poolCoin else { return .null }
+        let confirmations = poolCoin != nil || tipHeight < coin.height ? 0 : tipHeight - coin.height + 1
+        return ["bestblock": .string(tipHash.hex), "confirmations": .int(confirmations),
                 "value": .decimal(coin.output.value.baseUnits),
                 "scriptPubKey": ChainJSON.scriptPubKey(coin.output.lockScript, address: addressText),
                 "coinbase": .bool(coin.isCoinbase)]
     }
 
     /// The address of a standard lock script on this node's network (nil: none).
-    var addressText: (([UInt8]) -> String?)? { nil }
+    var addressText: (([UInt8]) -> String?)? {
+        let network = network
+        return { Address.from(lockScript: $0, network: network)?.text }
+    }
 }

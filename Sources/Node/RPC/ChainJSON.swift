@@ -3,60 +3,17 @@
 
 import Consensus
 import JSONRPC
+import Mempool
 import Primitives
 
 enum ChainJSON {
     // MARK: Scripts
 
     /// bitcoind's name for a lock script's template: "pubkeyhash", "multisig", "htlc",
-    /// "nulldata" or "nonstandard" (see Consensus/Script/Templates.swift).
+    /// "nulldata" or "nonstandard" (the mempool's classifier, without its relay limits on
+    /// multisig keys and carrier size: the type describes the script, not its standardness).
     static func scriptType(_ script: [UInt8]) -> String {
-        if script.first == Script.opReturn { return "nulldata" }
-        if isPayToKeyHash(script) { return "pubkeyhash" }
-        guard let instructions = try? ScriptInterpreter.parse(script) else { return "nonstandard" }
-        if isMultisig(instructions) { return "multisig" }
-        if isHashTimeLock(instructions) { return "htlc" }
-        return "nonstandard"
-    }
-
-    /// DUP BLAKE3 <32 bytes> EQUALVERIFY CHECKSIG.
-    static func isPayToKeyHash(_ script: [UInt8]) -> Bool {
-        script.count == 37 && script[0] == Opcode.dup.rawValue && script[1] == Opcode.blake3.rawValue && script[2] == 32
-            && script[35] == Opcode.equalVerify.rawValue && script[36] == Opcode.checkSig.rawValue
-    }
-
-    /// The 32-byte key hash a pay-to-key-hash script locks to.
-    static func keyHash(ofPayToKeyHash script: [UInt8]) -> Hash256? {
-        isPayToKeyHash(script) ? Hash256(bytes: Array(script[3..<35])) : nil
-    }
-
-    /// A small number as `StandardScript.number` writes it (parse turns OP_n into a 1-byte push).
-    private static func smallNumber(_ instruction: Instruction) -> Int? {
-        guard case .push(let bytes) = instruction, bytes.count == 1 else { return nil }
-        return Int(bytes[0])
-    }
-
-    private static func isKey(_ instruction: Instruction) -> Bool {
-        if case .push(let bytes) = instruction { return bytes.count == 32 }
-        return false
-    }
-
-    /// <m> <key>... <n> CHECKMULTISIG with 1 <= m <= n keys.
-    static func isMultisig(_ instructions: [Instruction]) -> Bool {
-        guard instructions.count >= 4, instructions.last == .op(.checkMultiSig),
-              let m = smallNumber(instructions[0]), let n = smallNumber(instructions[instructions.count - 2]) else { return false }
-        let keys = instructions[1..<(instructions.count - 2)]
-        return keys.count == n && m >= 1 && m <= n && n <= ScriptInterpreter.maxMultisigKeys && keys.allSatisfy(isKey)
-    }
-
-    /// IF BLAKE3 <hash> EQUALVERIFY <key> ELSE <time> CHECKLOCKTIMEVERIFY DROP <key> ENDIF CHECKSIG.
-    static func isHashTimeLock(_ instructions: [Instruction]) -> Bool {
-        guard instructions.count == 12 else { return false }
-        let i = instructions
-        guard i[0] == .op(.if), i[1] == .op(.blake3), i[3] == .op(.equalVerify), i[5] == .op(.else),
-              i[7] == .op(.checkLockTimeVerify), i[8] == .op(.drop), i[10] == .op(.endIf), i[11] == .op(.checkSig),
-              isKey(i[2]), isKey(i[4]), isKey(i[9]), case .push = i[6] else { return false }
-        return true
+        OutputTemplate(script, maxDataCarrierBytes: EncodingLimits.maxScriptBytes, maxMultisigKeys: ScriptInterpreter.maxMultisigKeys).rawValue
     }
 
     /// bitcoind-style assembly: opcodes by name, pushes as hex, small numbers as digits.
@@ -143,7 +100,11 @@ enum ChainJSON {
         object["txid"] = .string(txid.hex)
         object["hash"] = .string(wtxid.hex)
         object["version"] = .int(transaction.version)
-        object["size"] = .int(transaction.encoded.count)
+        let size = transaction.encoded.count
+        object["size"] = .int(size)
+        // No witness discount on this chain: vsize is the size, weight four times it (as the pool counts).
+        object["vsize"] = .int(size)
+        object["weight"] = .int(4 * size)
         object["locktime"] = .int(transaction.lockTime)
         var inputs = [JSON]()
         for (index, input) in transaction.inputs.enumerated() {

@@ -31,6 +31,11 @@ extension NodeRPCContext {
             try await self.peers.pingAll()
             return .null
         })
+        registry.register(RPCMethod("setnetworkactive", category: "Network",
+                                    parameters: [RPCParameter("state", "boolean", "true to enable networking, false to disable")],
+                                    help: "Disable/enable all p2p network activity. Returns the network state.") { arguments in
+            .bool(try await self.peers.setNetworkActive(try arguments.bool(0)))
+        })
         registry.register(RPCMethod("addnode", category: "Network",
                                     parameters: [RPCParameter("node", "string", "The address of the peer to connect to (IP[:port])"),
                                                  RPCParameter("command", "string", "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once")],
@@ -220,7 +225,7 @@ extension NodeRPCContext {
         // bitcoind: the median of the peers' clock offsets.
         let offsets = peers.filter(\.handshakeDone).map(\.timeOffset).sorted()
         info["timeoffset"] = .int(offsets.isEmpty ? 0 : offsets[offsets.count / 2])
-        info["networkactive"] = true
+        info["networkactive"] = .bool(try await self.peers.isNetworkActive())
         info["connections"] = .int(peers.count)
         info["connections_in"] = .int(peers.filter(\.inbound).count)
         info["connections_out"] = .int(peers.filter { !$0.inbound }.count)

@@ -22,7 +22,7 @@ extension NodeRPCContext {
                                                  RPCParameter("verbose", "number", required: false,
                                                               "0 (or false) for the hex-encoded data, 1 (or true) for a JSON object, 2 for a JSON object with fee (default: 0)"),
                                                  RPCParameter("blockhash", "string", required: false, "The block in which to look for the transaction")],
-                                    help: "Return the raw transaction data: from the mempool, from the block 'blockhash' if given, or through the transaction index (-txindex).\nIf verbose is 0, returns the serialized, hex-encoded data; otherwise a JSON object (with blockhash, confirmations, time and blocktime for a transaction in a block of the active chain).") { arguments in
+                                    help: "Return the raw transaction data: from the mempool, or from the block 'blockhash' if given, or through the transaction index (-txindex).\nIf verbose is 0, returns the serialized, hex-encoded data; otherwise a JSON object (with blockhash, confirmations, time and blocktime for a transaction in a block of the active chain).") { arguments in
             let txid = try Self.transactionID(arguments, 0)
             let verbosity = try Self.verbosity(arguments, 1, default: 0, range: 0...2)
             let blockHash = arguments.has(2) ? try Self.blockHash(arguments, 2) : nil
@@ -33,12 +33,28 @@ extension NodeRPCContext {
     /// Finds `txid` in the given block, or through the transaction index.
     func rawTransaction(_ txid: Hash256, verbosity: Int, blockHash: Hash256?) throws -> JSON {
         let found: (transaction: Transaction, block: Hash256?, spent: [OutPoint: Coin]?)
-        if let blockHash {
+        if blockHash == nil, let entry = mempool.entry(txid: txid) {
+            // The pool knows the fee; `spent` is only needed to compute one.
+            if verbosity == 0 { return .string(HexCoding.encode(entry.transaction.encoded)) }
+            var object = ChainJSON.transaction(entry.transaction, address: addressText)
+            if verbosity >= 2 { object["fee"] = .decimal(entry.fee.baseUnits) }
+            object["hex"] = .string(HexCoding.encode(entry.transaction.encoded))
+            return .object(object)
+        } else if let blockHash {
             guard chain.snapshot.header(blockHash) != nil else { throw RPCError.notFound("Block hash not found") }
             guard let located = try transaction(txid, inBlock: blockHash, withSpent: verbosity >= 2) else {
                 throw RPCError.notFound("No such transaction found in the provided block. Use gettransaction for wallet transactions.")
             }
             found = (located.transaction, blockHash, located.spent)
+        } else if let txIndex {
+            let location: (blockHash: Hash256, height: UInt64)?
+            do { location = try txIndex.location(of: txid) } catch {
+                throw RPCError(RPCError.databaseError, "Transaction index: \(error)")
+            }
+            guard let location, let located = try transaction(txid, inBlock: location.blockHash, withSpent: verbosity >= 2) else {
+                throw RPCError.notFound("No such mempool or blockchain transaction. Use gettransaction for wallet transactions.")
+            }
+            found = (located.transaction, location.blockHash, located.spent)
         } else {
             throw RPCError.notFound("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions.")
         }

@@ -5,6 +5,7 @@ import Foundation
 import JSONRPC
 import Primitives
 import Testing
+import Wallet
 @testable import Node
 
 /// The blockchain and raw-transaction methods against a generated regtest chain whose
@@ -12,14 +13,16 @@ import Testing
 @Suite("Blockchain RPC", .serialized)
 struct BlockchainRPCTests {
     /// The blocks, and the UTXO set they leave (the generator's own account).
-    static let chain: (blocks: [Block], utxo: [OutPoint: Coin], digest: (count: Int, total: Amount, digest: Hash256)) = {
-        let (blocks, generator) = RPCChains.blocks(104, seed: 41)
-        return (blocks, generator.utxo, generator.utxoDigest())
+    /// (`next`: the block that would follow, not given to the node: its spends feed the mempool.)
+    static let chain: (blocks: [Block], utxo: [OutPoint: Coin], digest: (count: Int, total: Amount, digest: Hash256), next: Block) = {
+        var (blocks, generator) = RPCChains.blocks(104, seed: 41)
+        let (utxo, digest) = (generator.utxo, generator.utxoDigest())
+        return (blocks, utxo, digest, generator.nextBlock())
     }()
     static var blocks: [Block] { chain.blocks }
 
-    func withNode(_ body: (RPCTestNode) async throws -> Void) async throws {
-        let node = try RPCTestNode(blocks: Self.blocks)
+    func withNode(txindex: Bool = false, _ body: (RPCTestNode) async throws -> Void) async throws {
+        let node = try RPCTestNode(blocks: Self.blocks, txindex: txindex)
         do { try await body(node) } catch { await node.shutdown(); throw error }
         await node.shutdown()
     }
@@ -146,6 +149,8 @@ struct BlockchainRPCTests {
             #expect(info["chain"] == "regtest")
             #expect(info["blocks"] == 104 && info["headers"] == 104)
             #expect(info["bestblockhash"] == .string(snapshot.tipHash.hex))
+            #expect(info["bits"] == .string(ChainJSON.hex32(snapshot.tipHeader.bits)))
+            #expect(info["target"] == .string(try snapshot.tipHeader.compactTarget.target().hex))
             #expect(info["chainwork"] == .string(snapshot.tipChainWork.hex))
             #expect(info["time"] == .int(Self.blocks.last!.header.time))
             #expect(info["pruned"] == false && info["verificationprogress"] == 1)
@@ -208,6 +213,7 @@ struct BlockchainRPCTests {
             #expect(verbose["txid"] == txid && verbose["hash"] == .string(transaction.wtxid.hex))
             #expect(verbose["hex"] == .string(HexCoding.encode(transaction.encoded)))
             #expect(verbose["size"] == .int(transaction.encoded.count) && verbose["locktime"] == .int(transaction.lockTime))
+            #expect(verbose["vsize"] == verbose["size"] && verbose["weight"] == .int(4 * transaction.encoded.count))
             #expect(verbose["blockhash"] == hash && verbose["confirmations"] == 1 && verbose["in_active_chain"] == true)
             #expect(verbose["blocktime"] == .int(block.header.time) && verbose["fee"] == nil)
             let outputs = try #require(verbose["vout"]?.arrayValue)
@@ -228,6 +234,65 @@ struct BlockchainRPCTests {
             #expect(try await node.errorCode("getrawtransaction", [txid, 1, .string(String(repeating: "11", count: 32))]) == -5)
             #expect(try await node.errorCode("getrawtransaction", [txid, 3, hash]) == -8)
             #expect(try await node.errorCode("getrawtransaction", ["xyz"]) == -8)
+        }
+    }
+
+    @Test("the mempool: getrawtransaction finds pool transactions; gettxout sees pool spends and outputs")
+    func mempoolViews() async throws {
+        try await withNode { node in
+            // The first of the next block's spends that the pool takes (its parents are all in the chain).
+            let spends = Self.chain.next.transactions.dropFirst()
+            let pooled = try #require(spends.first { transaction in
+                if case .accepted = node.mempool.submit(transaction, source: "test") { return true }
+                return false
+            })
+            let txid = JSON.string(pooled.txid.hex)
+            #expect(try await node.result("getrawtransaction", [txid]) == .string(HexCoding.encode(pooled.encoded)))
+            let verbose = try await node.result("getrawtransaction", [txid, 2])
+            #expect(verbose["txid"] == txid && verbose["blockhash"] == nil && verbose["confirmations"] == nil)
+            let entry = try #require(node.mempool.entry(txid: pooled.txid))
+            #expect(verbose["fee"] == .decimal(entry.fee.baseUnits))
+
+            let output = try await node.result("gettxout", [txid, 0])
+            #expect(output["confirmations"] == 0 && output["value"] == .decimal(pooled.outputs[0].value.baseUnits))
+            #expect(output["coinbase"] == false)
+            #expect(try await node.result("gettxout", [txid, 0, false]) == .null)
+
+            let spent = pooled.inputs[0].previousOutput
+            let spentArguments: [JSON] = [.string(spent.txid.hex), .int(spent.index)]
+            #expect(try await node.result("gettxout", spentArguments) == .null)
+            let inChain = try await node.result("gettxout", spentArguments + [false])
+            #expect(inChain["value"] == .decimal(Self.chain.utxo[spent]!.output.value.baseUnits))
+            #expect((inChain["confirmations"]?.int64Value ?? 0) > 0)
+        }
+    }
+
+    @Test("getrawtransaction through the transaction index")
+    func transactionIndex() async throws {
+        try await withNode(txindex: true) { node in
+            let index = try #require(node.txIndex)
+            index.start()
+            #expect(try await eventually { index.status.synced && index.status.bestHeight == 104 })
+            let block = Self.blocks[49]
+            let transaction = block.transactions.last!
+            let verbose = try await node.result("getrawtransaction", [.string(transaction.txid.hex), true])
+            #expect(verbose["blockhash"] == .string(block.hash.hex) && verbose["confirmations"] == .int(104 - 50 + 1))
+            #expect(verbose["hex"] == .string(HexCoding.encode(transaction.encoded)) && verbose["in_active_chain"] == nil)
+            let unknown = try await node.error("getrawtransaction", [.string(String(repeating: "42", count: 32))])
+            #expect(unknown?.code == -5 && unknown?.message.hasPrefix("No such mempool or blockchain transaction") == true)
+        }
+    }
+
+    @Test("addresses of pay-to-key-hash outputs")
+    func addresses() async throws {
+        try await withNode { node in
+            let coinbase = Self.blocks.last!.transactions[0]
+            let decoded = try await node.result("decoderawtransaction", [.string(HexCoding.encode(coinbase.encoded))])
+            let script = coinbase.outputs[0].lockScript
+            let expected = Address.from(lockScript: script, network: "regtest")?.text
+            #expect(expected != nil)
+            #expect(decoded["vout"]?.arrayValue?[0]["scriptPubKey"]?["address"] == expected.map { .string($0) })
+            #expect(decoded["vout"]?.arrayValue?[0]["scriptPubKey"]?["type"] == "pubkeyhash")
         }
     }
 

@@ -142,6 +142,24 @@ struct NetworkRPCTests {
         }
     }
 
+    @Test("setnetworkactive false closes every connection and keeps the added node out until true", .timeLimit(.minutes(1)))
+    func networkActive() async throws {
+        try await Self.withPair { listener, dialer, port in
+            #expect(try await dialer.result("addnode", [.string("127.0.0.1:\(port)"), "add"]) == .null)
+            #expect(try await eventually { try await Self.handshaken(dialer).count == 1 })
+            #expect(try await dialer.result("setnetworkactive", [false]) == false)
+            #expect(try await dialer.result("getnetworkinfo")["networkactive"] == false)
+            #expect(try await eventually { try await dialer.result("getconnectioncount") == 0 })
+            try await Task.sleep(for: .seconds(1)) // several reconnect intervals
+            #expect(try await dialer.result("getconnectioncount") == 0)
+            #expect(try await listener.result("getconnectioncount") == 0)
+            #expect(try await dialer.result("setnetworkactive", [true]) == true)
+            #expect(try await dialer.result("getnetworkinfo")["networkactive"] == true)
+            #expect(try await eventually { try await Self.handshaken(dialer).count == 1 })
+            #expect(try await dialer.errorCode("setnetworkactive", ["no"]) == -3)
+        }
+    }
+
     @Test("ping asks every peer; the round trip shows in getpeerinfo", .timeLimit(.minutes(1)))
     func ping() async throws {
         try await Self.withPair { listener, dialer, port in

@@ -14,6 +14,7 @@ import Mempool
 import Primitives
 import NIOPosix
 import Testing
+import TxIndex
 import Verification
 @testable import Node
 
@@ -28,12 +29,18 @@ final class RPCTestNode: @unchecked Sendable {
     let dispatcher: RPCDispatcher
     private(set) var started = false
 
+    let mempool: Mempool
+    /// Built (not started) when `txindex`.
+    let txIndex: TransactionIndex?
+
     /// A node whose chain holds `blocks` (accepted in order), listening on 127.0.0.1 (port 0) when `listen`.
-    init(blocks: [Block] = [], listen: Bool = false) throws {
+    init(blocks: [Block] = [], listen: Bool = false, txindex: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("rusty-rpc-\(UUID().uuidString)").path
         let state = try ChainState(directory: directory, parameters: Self.regtest, cacheMiB: 16)
         for block in blocks { try state.accept(block) }
         chain = ChainService(state)
+        mempool = Mempool(chain: chain, parameters: Self.regtest)
+        txIndex = txindex ? try TransactionIndex(chain: chain, database: state.database) : nil
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var settings = P2PSettings(port: 0)
         settings.listen = listen
@@ -44,12 +51,11 @@ final class RPCTestNode: @unchecked Sendable {
         let logger = Logger(label: "rpc-test")
         let options = VerificationPipeline.Options(verifier: CPUSignatureVerifier(backend: .auto, threads: 1), batchSize: 1024,
                                                    contextFreeThreads: 1)
-        let mempool = Mempool(chain: chain, parameters: Self.regtest)
         peers = PeerManager(group: group, chain: chain, parameters: Self.regtest, settings: settings, logger: logger,
                             addresses: AddressManager(key: Array(repeating: 7, count: 32), allowNonRoutable: true), bans: BanList(),
                             pool: mempool, pipelineOptions: options)
         context = NodeRPCContext(network: "regtest", directory: directory, parameters: Self.regtest, chain: chain, peers: peers,
-                                 mempool: mempool, txIndex: nil, wallet: nil, metrics: NodeMetrics(), logger: logger, requestStop: {})
+                                 mempool: mempool, txIndex: txIndex, wallet: nil, metrics: NodeMetrics(), logger: logger, requestStop: {})
         let registry = RPCRegistry()
         context.registerBlockchain(in: registry)
         context.registerRawTransactions(in: registry)
@@ -64,6 +70,7 @@ final class RPCTestNode: @unchecked Sendable {
 
     func shutdown() async {
         if started { await peers.stop() }
+        txIndex?.stop()
         try? await group.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: directory)
     }
