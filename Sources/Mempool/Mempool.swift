@@ -12,11 +12,13 @@ import Primitives
 /// Thread-safe behind one lock (RPC tasks and the P2P loop call it). Lock order: the pool's
 /// lock, then the chain's writer (never the reverse: nothing here is called under the
 /// writer), so acceptance reads coins, the tip and its median-time-past as of one tip.
-/// Tip events arrive after the chain published them; the pool follows them in order
-/// (`start()`), so between a connect and its event the pool may briefly still hold a
-/// transaction the block confirmed: templates built then are rejected by nothing worse than
-/// `txn-already-known`-style duplicates, which `selectForBlock` callers re-check by building
-/// on the tip they read (the block is validated by the chain anyway).
+/// Tip events arrive after the chain published them; the pool applies them in order
+/// (`start()`) and reports the tip it is valid on (`selection(maxBytes:)`, `tip`), so a
+/// template is built from pool transactions only on that tip.
+///
+/// Issue #15 adds replacement (RBF), package limits, eviction with a rising minimum fee,
+/// expiry and mempool.dat on top: today a full pool refuses ("mempool full") and any
+/// conflict with the pool is refused ("txn-mempool-conflict").
 public final class Mempool: TransactionPool, @unchecked Sendable {
     public let chain: ChainService
     public let parameters: ConsensusParameters
@@ -526,9 +528,10 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
 
     public func accept(_ transaction: Transaction, from peer: String) -> PoolAcceptance {
         // While the chain is catching up, coins are missing and checks would be wasted (Core
-        // ignores relayed transactions during initial download too).
+        // ignores relayed transactions during initial download too); a block or two behind
+        // (a header just announced) is not catching up.
         let snapshot = chain.snapshot
-        guard snapshot.bestHeaderHeight <= snapshot.tipHeight else { return .ignored }
+        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + Self.syncingLag else { return .ignored }
         switch submit(transaction, source: peer) {
         case .accepted(let entry):
             return .accepted(wtxid: entry.wtxid, feeRate: entry.feeRate)
@@ -547,6 +550,9 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     }
 
     public var minimumFeeRate: UInt64 { policy.minRelayFeeRate }
+
+    /// Blocks the tip may lag the best header before relayed transactions are ignored.
+    static let syncingLag: UInt64 = 6
 
     public func feeRate(wtxid: Hash256) -> UInt64? {
         lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.feeRate } }

@@ -229,4 +229,27 @@ struct MempoolTests {
         #expect(try chain.chain.accept(block) == .connected)
         #expect(block.transactions[0].outputs[0].value == chain.parameters.subsidy(height: block.header.height).adding(fees))
     }
+
+    @Test("records of rejections are bounded; relayed transactions are ignored while the chain catches up")
+    func boundsAndSyncing() throws {
+        let chain = try TestChain(blocks: Self.chainLength)
+        let pool = Mempool(chain: chain.chain, parameters: chain.parameters, policy: MempoolPolicy(rejectionMemory: 2))
+        let refused = (1...3).map { chain.spend([chain.coinbase(height: $0)], to: [chain.pay(Self.coinbaseValue)]) }
+        for transaction in refused { #expect(pool.submit(transaction, source: "test").rule == "min relay fee not met") }
+        #expect(pool.rejection(txid: refused[0].txid) == nil && pool.history(txid: refused[0].txid).isEmpty)
+        #expect(pool.rejection(txid: refused[1].txid) != nil && pool.rejection(txid: refused[2].txid) != nil)
+        #expect(pool.wants(wtxid: refused[0].wtxid) && !pool.wants(wtxid: refused[2].wtxid))
+
+        // Seven headers beyond the tip: the node is syncing, relayed transactions wait.
+        let valid = chain.spend([chain.coinbase(height: 4)], to: [chain.pay(Self.coinbaseValue - 10_000)])
+        var parent = chain.chain.snapshot.tipHash
+        for _ in 0..<7 {
+            let block = chain.block([], on: parent)
+            try chain.chain.acceptHeader(block.header)
+            parent = block.hash
+        }
+        #expect(pool.accept(valid, from: "peer") == .ignored && pool.count == 0)
+        // Local submissions still go through.
+        #expect(pool.submit(valid, source: "rpc").entry != nil)
+    }
 }

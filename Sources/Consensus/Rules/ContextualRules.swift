@@ -5,6 +5,8 @@ import Primitives
 /// maturity, sequence locks, amounts and fees, and each input's script (whose signature
 /// checks are collected, not verified). Reads coins through a `UTXOView` (the set before
 /// the block) and mutates nothing: the caller applies the delta only when every rule passed.
+/// The per-transaction input rules are one function (`checkSpends`), which `connect` runs for
+/// each transaction and `checkTransaction` exposes to the mempool (DESIGN section 9).
 public enum ContextualRules {
     public struct Context {
         public var height: UInt64

@@ -147,6 +147,25 @@ extension NodeRPCContext {
             return self.entryJSON(entry)
         })
 
+        for (name, what) in [("getmempoolancestors", "in-mempool ancestors"), ("getmempooldescendants", "in-mempool descendants")] {
+            registry.register(RPCMethod(
+                name, category: "Blockchain",
+                parameters: [
+                    RPCParameter("txid", "string", "The transaction id (must be in the mempool)"),
+                    RPCParameter("verbose", "boolean", required: false, "true for an object of entries by txid, false (default) for txids"),
+                ],
+                help: "The \(what) of a mempool transaction: txids, or with verbose an object txid -> entry (getmempoolentry's fields)."
+            ) { args in
+                let txid = try Self.hashArgument(args, 0)
+                guard self.mempool.contains(txid: txid) else { throw RPCError.notFound("Transaction not in mempool") }
+                let related = name == "getmempoolancestors" ? self.mempool.ancestors(of: txid) : self.mempool.descendants(of: txid)
+                guard try args.optionalBool(1) ?? false else { return .array(related.map { .string($0.txid.hex) }) }
+                var object = JSONObject()
+                for entry in related { object[entry.txid.hex] = self.entryJSON(entry) }
+                return .object(object)
+            })
+        }
+
         registry.register(RPCMethod(
             "gettxstatus", category: "Rawtransactions",
             parameters: [RPCParameter("txid", "string", "The transaction id")],

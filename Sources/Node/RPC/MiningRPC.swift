@@ -96,6 +96,21 @@ extension NodeRPCContext {
         })
 
         registry.register(RPCMethod(
+            "getnetworkhashps", category: "Mining",
+            parameters: [
+                RPCParameter("nblocks", "number", required: false, "Blocks to average over (default 120; -1 or 0: since genesis)"),
+                RPCParameter("height", "number", required: false, "Estimate as of this height (default -1: the tip)"),
+            ],
+            help: "Estimated network hashes per second: the chain work of the last nblocks blocks over the time they span."
+        ) { args in
+            let snapshot = self.chain.snapshot
+            let blocks = try args.optionalInt(0, in: -1...Int64(Int32.max)) ?? 120
+            let height = try args.optionalInt(1, in: -1...Int64(UInt32.max)) ?? -1
+            let end = height < 0 || UInt64(height) > snapshot.tipHeight ? snapshot.tipHeight : UInt64(height)
+            return .double(Self.networkHashesPerSecond(snapshot, blocks: blocks <= 0 ? end : UInt64(blocks), endHeight: end))
+        })
+
+        registry.register(RPCMethod(
             "getmininginfo", category: "Mining",
             help: "Mining-related information: blocks, difficulty, networkhashps (over the last 120 blocks), pooledtx, chain, warnings."
         ) { _ in
@@ -254,11 +269,11 @@ extension NodeRPCContext {
     }
 
     /// Hashes per second over the last `blocks` blocks: their work over the time they span.
-    static func networkHashesPerSecond(_ snapshot: ChainSnapshot, blocks: UInt64) -> Double {
-        let tipHeight = snapshot.tipHeight
+    static func networkHashesPerSecond(_ snapshot: ChainSnapshot, blocks: UInt64, endHeight: UInt64? = nil) -> Double {
+        let tipHeight = min(endHeight ?? snapshot.tipHeight, snapshot.tipHeight)
         let count = min(blocks, tipHeight)
-        guard count > 0, let startHash = snapshot.hash(atHeight: tipHeight - count),
-              let startWork = snapshot.chainWork(of: startHash) else { return 0 }
+        guard count > 0, let startHash = snapshot.hash(atHeight: tipHeight - count), let endHash = snapshot.hash(atHeight: tipHeight),
+              let startWork = snapshot.chainWork(of: startHash), let endWork = snapshot.chainWork(of: endHash) else { return 0 }
         var earliest = UInt64.max, latest = UInt64.min
         for height in (tipHeight - count)...tipHeight {
             guard let hash = snapshot.hash(atHeight: height), let time = snapshot.header(hash)?.time else { continue }
@@ -266,7 +281,7 @@ extension NodeRPCContext {
             latest = max(latest, time)
         }
         guard latest > earliest else { return 0 }
-        return (approximate(snapshot.tipChainWork) - approximate(startWork)) / Double(latest - earliest)
+        return (approximate(endWork) - approximate(startWork)) / Double(latest - earliest)
     }
 
     static func approximate(_ value: UInt256) -> Double {
