@@ -26,6 +26,13 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// Wall clock in unix seconds (entry times, rejection times).
     private let now: @Sendable () -> UInt64
 
+    /// Two locks so that readers (the P2P event loop's `wants`, `transaction(wtxid:)`,
+    /// `inventory`) never wait behind the chain writer: `admission` serialises every change
+    /// (admissions and tip events), which may hold the chain's writer for a while; `lock`
+    /// guards the fields for readers and is held only for moments. A change holds both while
+    /// it writes; code holding `admission` may read the fields without `lock`, since nothing
+    /// else can write them then.
+    private let admission = NSLock()
     private let lock = NSLock()
     private var pool: [Hash256: MempoolEntry] = [:]
     /// Entry order (a counter), so listings and re-validation keep parents before children.
@@ -90,27 +97,40 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// Checks `transaction` and adds it to the pool. `source` names where it came from (a
     /// peer's label, "rpc", "wallet") for logs.
     public func submit(_ transaction: Transaction, source: String) -> MempoolResult {
-        lock.withLock {
+        admission.withLock {
             let result = admit(transaction, time: now(), add: true)
             let time = now()
-            switch result {
-            case .accepted(let entry):
-                record(entry.txid, TransactionEvent(state: .mempool, time: time))
-            case .rejected(let rejection) where rejection.kind != .alreadyInPool && rejection.kind != .alreadyInChain:
-                let txid = transaction.txid
-                rejections.set(txid, (rejection, time))
-                if rejection.kind == .invalid { rejectedWtxids.set(transaction.wtxid, true) }
-                record(txid, TransactionEvent(state: .rejected, time: time, detail: rejection.rule))
-            case .rejected:
-                break
+            lock.withLock {
+                switch result {
+                case .accepted(let entry):
+                    record(entry.txid, TransactionEvent(state: .mempool, time: time))
+                case .rejected(let rejection) where rejection.kind != .alreadyInPool && rejection.kind != .alreadyInChain:
+                    let txid = transaction.txid
+                    rejections.set(txid, (rejection, time))
+                    // Not fetched again until the next block (Bitcoin Core's recent-rejects filter):
+                    // only for what the transaction itself breaks, not the pool's state or ours.
+                    if rejection.kind == .invalid && !Self.transientRules.contains(rejection.rule) {
+                        rejectedWtxids.set(transaction.wtxid, true)
+                    }
+                    record(txid, TransactionEvent(state: .rejected, time: time, detail: rejection.rule))
+                case .rejected:
+                    break
+                }
             }
             return result
         }
     }
 
+    /// Refusals that depend on the pool, the chain or this node rather than the transaction:
+    /// the same transaction may be accepted later, so peers may offer it again.
+    static let transientRules: Set<String> = [
+        "txn-mempool-conflict", "mempool full", "min relay fee not met", "chain-state-error", "too-long-mempool-chain",
+        "non-final", "non-BIP68-final", "bad-txns-premature-spend-of-coinbase",
+    ]
+
     /// The same checks as `submit`; adds and records nothing.
     public func test(_ transaction: Transaction) -> MempoolResult {
-        lock.withLock { admit(transaction, time: now(), add: false) }
+        admission.withLock { admit(transaction, time: now(), add: false) }
     }
 
     /// The coins a candidate spends: the pool's unconfirmed outputs, then the chain's UTXO set.
@@ -130,7 +150,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     }
 
     /// Every acceptance check, in Bitcoin Core's order (cheap and context-free first,
-    /// signatures last); adds the entry when `add`. Call with the lock held.
+    /// signatures last); adds the entry when `add`. Call holding `admission` (not `lock`).
     private func admit(_ transaction: Transaction, time: UInt64, add: Bool) -> MempoolResult {
         let (txid, wtxid) = transaction.ids
         let size = transaction.encoded.count
@@ -190,6 +210,17 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
             return .rejected(MempoolRejection("chain-state-error", "\(error)"))
         }
 
+        // Bitcoin Core's ancestor limit: bounds every package walk (selection, removal) on the pool.
+        var ancestors = Set<Hash256>()
+        var pending = transaction.inputs.map(\.previousOutput.txid).filter { pool[$0] != nil }
+        while let next = pending.popLast() {
+            guard ancestors.insert(next).inserted else { continue }
+            guard ancestors.count < policy.maxAncestors else {
+                return .rejected(MempoolRejection("too-long-mempool-chain", "more than \(policy.maxAncestors - 1) unconfirmed ancestors"))
+            }
+            pending += pool[next]?.depends ?? []
+        }
+
         let fee = checked.check.fee
         let required = MempoolPolicy.fee(rate: policy.minRelayFeeRate, bytes: size)
         guard fee.baseUnits >= required else {
@@ -209,7 +240,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         }
         let entry = MempoolEntry(transaction: transaction, txid: txid, wtxid: wtxid, size: size, fee: fee, time: time,
                                  height: checked.tipHeight, depends: depends)
-        if add { insert(entry) }
+        if add { lock.withLock { insert(entry) } }
         return .accepted(entry)
     }
 
@@ -278,11 +309,23 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// Brings the pool up to date with one tip event (what `start()` does for each event;
     /// public so a caller that owns the ordering, e.g. a test, can apply them itself).
     public func apply(_ event: TipEvent) {
+        admission.withLock { applyHoldingAdmission(event) }
+    }
+
+    private func applyHoldingAdmission(_ event: TipEvent) {
         switch event {
         case let .connected(_, hash):
+            lock.withLock { rejectedWtxids.removeAll() }
             // An empty pool has nothing to remove: no block read (the common case while syncing).
-            let needsBlock = lock.withLock { !pool.isEmpty || reorganizing }
+            let needsBlock = !pool.isEmpty || reorganizing
             let block = needsBlock ? try? chain.block(hash).map { try Block(decoding: $0) } : nil
+            // A block that does not extend the pool's tip (events lost from a full buffer) or
+            // cannot be read: check the whole pool against the chain as it is now.
+            if needsBlock && !reorganizing && (block == nil || block?.header.previousHash != syncedTip) {
+                revalidate()
+                lock.withLock { syncedTip = hash }
+                return
+            }
             lock.withLock {
                 if let block { blockConnected(block, hash: hash) }
                 // Mid-reorganisation the pool is not valid on any tip until `revalidate`.
@@ -296,8 +339,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
                 if let block { disconnectedTransactions.insert(contentsOf: block.transactions.dropFirst(), at: 0) }
             }
         case .reorganized(let reorganization):
+            revalidate()
             lock.withLock {
-                revalidate()
                 reorganizing = false
                 syncedTip = reorganization.newTip
             }
@@ -330,28 +373,35 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
 
     /// After a reorganisation: the disconnected blocks' transactions, then the pool's own,
     /// are checked again against the new tip; those that no longer fit are dropped.
+    /// Call holding `admission` (not `lock`).
     private func revalidate() {
         let time = now()
-        let previous = pool.values.sorted { arrival[$0.txid]! < arrival[$1.txid]! }
-        let returning = disconnectedTransactions
-        disconnectedTransactions = []
-        pool = [:]
-        arrival = [:]
-        txidByWtxid = [:]
-        spenders = [:]
-        children = [:]
-        poolBytes = 0
-        poolFees = 0
-        changeCount += 1
+        let (previous, returning) = lock.withLock { () -> ([MempoolEntry], [Transaction]) in
+            let previous = pool.values.sorted { arrival[$0.txid]! < arrival[$1.txid]! }
+            let returning = disconnectedTransactions
+            disconnectedTransactions = []
+            pool = [:]
+            arrival = [:]
+            txidByWtxid = [:]
+            spenders = [:]
+            children = [:]
+            poolBytes = 0
+            poolFees = 0
+            changeCount += 1
+            return (previous, returning)
+        }
         for transaction in returning {
-            switch admit(transaction, time: time, add: true) {
-            case .accepted(let entry): record(entry.txid, TransactionEvent(state: .disconnected, time: time))
-            case .rejected(let rejection): record(transaction.txid, TransactionEvent(state: .removed, time: time, detail: rejection.rule))
+            let result = admit(transaction, time: time, add: true)
+            lock.withLock {
+                switch result {
+                case .accepted(let entry): record(entry.txid, TransactionEvent(state: .disconnected, time: time))
+                case .rejected(let rejection): record(transaction.txid, TransactionEvent(state: .removed, time: time, detail: rejection.rule))
+                }
             }
         }
         for entry in previous {
             if case .rejected(let rejection) = admit(entry.transaction, time: entry.time, add: true) {
-                record(entry.txid, TransactionEvent(state: .removed, time: time, detail: rejection.rule))
+                lock.withLock { record(entry.txid, TransactionEvent(state: .removed, time: time, detail: rejection.rule)) }
             }
         }
     }
@@ -569,6 +619,12 @@ struct BoundedRecord<Key: Hashable, Value> {
     init(limit: Int) { self.limit = max(1, limit) }
 
     subscript(key: Key) -> Value? { values[key] }
+
+    mutating func removeAll() {
+        values.removeAll()
+        order.removeAll()
+        head = 0
+    }
 
     mutating func set(_ key: Key, _ value: Value) {
         if values.updateValue(value, forKey: key) == nil { order.append(key) }

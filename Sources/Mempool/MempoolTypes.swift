@@ -19,6 +19,8 @@ public struct MempoolPolicy: Sendable, Equatable {
     public var maxBareMultisigKeys: Int
     /// How many recently rejected txids are remembered (for `gettxstatus` and relay).
     public var rejectionMemory: Int
+    /// Most transactions in a package: a transaction and its unconfirmed ancestors (Bitcoin Core: 25).
+    public var maxAncestors = 25
 
     public init(minRelayFeeRate: UInt64 = 1_000, maxTransactionBytes: Int = 100_000, dustThreshold: UInt64 = 546,
                 maxPoolBytes: Int = 300_000_000, maxDataCarrierBytes: Int = 83, maxBareMultisigKeys: Int = 3,

@@ -71,6 +71,9 @@ public enum NodeDaemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
+        // RPC connections on a loop of their own: a busy peer loop never delays an operator's call.
+        let rpcGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? rpcGroup.syncShutdownGracefully() }
         let mempool = Mempool(chain: chain, parameters: parameters)
         mempool.start()
         defer { mempool.stop() }
@@ -104,7 +107,7 @@ public enum NodeDaemon {
                 metrics.recordRPC(method: method, seconds: seconds, success: success)
             }
             // Last in the list, so the graceful shutdown stops it first: no call runs against a closing node.
-            services.append(RPCService(settings: rpcSettings, cookieFile: setup.rpcCookieFile, dispatcher: dispatcher, group: group,
+            services.append(RPCService(settings: rpcSettings, cookieFile: setup.rpcCookieFile, dispatcher: dispatcher, group: rpcGroup,
                                        logger: logging.logger("rpc"), metrics: metrics))
         }
         let serviceGroup = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },

@@ -207,11 +207,16 @@ public final class RPCHTTPServer: @unchecked Sendable {
 
     func endRequest() { lock.withLock { inFlight -= 1 } }
 
+    /// The peer's address; an IPv4-mapped IPv6 address (a dual-stack listener) as its 4 IPv4
+    /// bytes, so IPv4 `rpcallowip` subnets match it.
     static func addressBytes(_ address: SocketAddress) -> [UInt8]? {
         switch address {
-        case .v4(let v4): withUnsafeBytes(of: v4.address.sin_addr) { Array($0) }
-        case .v6(let v6): withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-        default: nil
+        case .v4(let v4): return withUnsafeBytes(of: v4.address.sin_addr) { Array($0) }
+        case .v6(let v6):
+            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
+            return bytes
+        default: return nil
         }
     }
 

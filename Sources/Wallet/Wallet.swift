@@ -319,29 +319,31 @@ public final class Wallet: @unchecked Sendable {
         dirty = true
     }
 
-    /// Undoes every block above `fork` (nil: all of them): transactions confirmed there are
-    /// dropped, except the wallet's own sends, which become unconfirmed while their coins
-    /// still exist (the pool takes disconnected transactions back).
+    /// Undoes every block above `fork` (nil: all of them): their coinbases are dropped (with
+    /// what spends them); every other transaction becomes unconfirmed, as it is back in the
+    /// pool (a payment received there stays visible as pending, and the wallet's own sends
+    /// spending it keep their change); a later block confirms it again or a conflicting spend
+    /// removes it.
     private func rewind(above fork: UInt64?) {
         let undone = tracked.values.filter { item in
             guard let height = item.record.blockHeight else { return false }
             return fork.map { height > $0 } ?? true
         }
         for item in undone where tracked[item.txid] != nil {
-            if item.record.fromMe && !item.transaction.isCoinbase {
+            if item.transaction.isCoinbase {
+                remove(item.txid)
+            } else {
                 var kept = item
                 kept.blockHash = nil
                 kept.record.blockHash = nil; kept.record.blockHeight = nil; kept.record.blockTime = nil; kept.record.blockPosition = nil
                 tracked[item.txid] = kept
-            } else {
-                remove(item.txid)
             }
         }
         // An unconfirmed send survives only while every coin it spends is still the wallet's.
         var changed = true
         while changed {
             changed = false
-            for item in tracked.values where item.record.blockHeight == nil {
+            for item in tracked.values where item.record.blockHeight == nil && item.record.fromMe {
                 if item.transaction.inputs.contains(where: { !isOurs($0.previousOutput) }) { remove(item.txid); changed = true; break }
             }
         }

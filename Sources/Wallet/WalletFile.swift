@@ -170,10 +170,12 @@ enum WalletFile {
             throw .incorrectPassphrase
         }
         guard seed.count == 32 else { throw .corrupt("seed has \(seed.count) bytes") }
-        // The public pool must come from this seed (a spliced file would otherwise sign nothing).
-        if let first = document.keys.first,
-           HexCoding.encode(signingKey(seed: seed, internal: first.internal, index: first.index).publicKey) != first.publicKey {
-            throw .corrupt("the key pool does not belong to the sealed seed")
+        // Every public key of the pool must come from this seed: the pool is stored in the clear
+        // and hands out addresses while the wallet is locked, so an edited key would otherwise
+        // receive payments the wallet can never spend (or someone else can).
+        for key in document.keys
+            where HexCoding.encode(signingKey(seed: seed, internal: key.internal, index: key.index).publicKey) != key.publicKey {
+            throw .corrupt("key \(key.internal ? "change" : "receiving") #\(key.index) of the pool does not belong to the sealed seed")
         }
         return seed
     }

@@ -57,6 +57,10 @@ public final class PeerManager: @unchecked Sendable {
     var stopping = false
     let chainQueue = DispatchQueue(label: "rusty.p2p.chain")
     let servingQueue = DispatchQueue(label: "rusty.p2p.serving")
+    /// Relayed transactions on their way into the pool (Relay.swift).
+    let transactionQueue = DispatchQueue(label: "rusty.p2p.transactions")
+    var transactionsBeingAccepted = 0
+    static let maxTransactionsBeingAccepted = 5_000
     var random = SystemRandomNumberGenerator()
     // Sync progress, for the log and the status file.
     var syncStartedAt: Double = 0

@@ -211,7 +211,7 @@ extension NodeRPCContext {
             transactions = .array(block.transactions.map { .string($0.txid.hex) })
         } else {
             // The undo record holds the coins the block spent: fees (and prevouts) come from it.
-            let spent = try chain.withWriter { try $0.spentCoins(ofBlock: hash) }
+            let spent = ChainJSON.coinsSpent(by: block, undo: try chain.withWriter { try $0.spentCoins(ofBlock: hash) })
             let address = addressText
             transactions = .array(block.transactions.map { transaction in
                 var object = ChainJSON.transaction(transaction, address: address, spent: spent)

@@ -146,6 +146,24 @@ enum ChainJSON {
     }
 
     /// Inputs minus outputs, when every input's coin is known and the sums make sense.
+    /// Every coin `block` spends: the undo record's (coins from earlier blocks) and the outputs
+    /// of its own earlier transactions, which the undo record leaves out (they never reached the
+    /// UTXO set). nil when the block was never connected (no undo record).
+    static func coinsSpent(by block: Block, undo: [OutPoint: Coin]?) -> [OutPoint: Coin]? {
+        guard var coins = undo else { return nil }
+        let created = Dictionary(block.transactions.enumerated().map { ($1.txid, $0) }, uniquingKeysWith: { first, _ in first })
+        for transaction in block.transactions.dropFirst() {
+            for input in transaction.inputs where coins[input.previousOutput] == nil {
+                guard let source = created[input.previousOutput.txid] else { continue }
+                let outputs = block.transactions[source].outputs
+                guard Int(input.previousOutput.index) < outputs.count else { continue }
+                coins[input.previousOutput] = Coin(output: outputs[Int(input.previousOutput.index)], height: block.header.height,
+                                                   isCoinbase: source == 0)
+            }
+        }
+        return coins
+    }
+
     static func fee(of transaction: Transaction, spent: [OutPoint: Coin]) -> Amount? {
         var inputs = [Amount]()
         for input in transaction.inputs {

@@ -89,7 +89,7 @@ extension NodeRPCContext {
         }
         let found = bytes.withUnsafeBytes { raw in decoded.spans.firstIndex { $0.ids(in: raw).txid == txid } }
         guard let index = found else { return nil }
-        let spent = withSpent ? try chain.withWriter { try $0.spentCoins(ofBlock: hash) } : nil
+        let spent = withSpent ? ChainJSON.coinsSpent(by: decoded.block, undo: try chain.withWriter { try $0.spentCoins(ofBlock: hash) }) : nil
         return (decoded.block.transactions[index], spent)
     }
 }

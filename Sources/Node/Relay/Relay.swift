@@ -134,14 +134,33 @@ extension PeerManager {
         let wtxid = transaction.wtxid
         peer.knownTransactions.insert(wtxid)
         peer.lastTransactionAt = Self.now
-        switch pool.accept(transaction, from: peer.label) {
-        case let .accepted(wtxid, feeRate):
-            announceTransaction(wtxid: wtxid, feeRate: feeRate)
-        case let .rejected(rule, penalize):
-            if penalize { return misbehaving(peer, "invalid transaction \(wtxid.hex): \(rule)") }
-            logger.debug("\(peer.label): transaction \(wtxid.hex) not accepted: \(rule)")
-        case .ignored:
-            break
+        // Acceptance may wait for the chain's writer (an import run holds it up to ~2 s) and
+        // verifies signatures: on its own serial queue (arrival order kept, so a parent relayed
+        // before its child is checked first), never on the event loop. The queue is bounded.
+        guard transactionsBeingAccepted < Self.maxTransactionsBeingAccepted else {
+            logger.debug("\(peer.label): transaction \(wtxid.hex) dropped: \(Self.maxTransactionsBeingAccepted) waiting for acceptance")
+            return
+        }
+        transactionsBeingAccepted += 1
+        let pool = self.pool
+        let label = peer.label
+        transactionQueue.async { [self] in
+            let verdict = pool.accept(transaction, from: label)
+            loop.execute { [self] in
+                transactionsBeingAccepted -= 1
+                switch verdict {
+                case let .accepted(wtxid, feeRate):
+                    announceTransaction(wtxid: wtxid, feeRate: feeRate)
+                case let .rejected(rule, penalize):
+                    // The peer may have left meanwhile; misbehaviour applies only to a live connection.
+                    if penalize, peers[peer.id] === peer, !peer.disconnecting {
+                        return misbehaving(peer, "invalid transaction \(wtxid.hex): \(rule)")
+                    }
+                    logger.debug("\(label): transaction \(wtxid.hex) not accepted: \(rule)")
+                case .ignored:
+                    break
+                }
+            }
         }
     }
 

@@ -117,7 +117,11 @@ final class RPCMethodsTests: NetworkTestCase {
 
         // Submitting what the chain already has.
         XCTAssertEqual(try node.rpc("submitblock", [.string(RPCHex.encode(blocks[chain.height - 1].bytes))]), "duplicate")
-        expectError(node, "sendrawtransaction", [.string(spendHex)], code: -27)
+        // bitcoind's rule: -27 when an output of the transaction is still unspent (a tip transaction);
+        // one whose outputs are all spent reads as spending missing inputs (-25).
+        let tipSpend = try XCTUnwrap(blocks[chain.height - 1].block.transactions.last)
+        expectError(node, "sendrawtransaction", [.string(RPCHex.encode(tipSpend.encoded))], code: -27)
+        expectError(node, "sendrawtransaction", [.string(spendHex)], code: -25)
         let accept = try node.rpc("testmempoolaccept", [[.string(spendHex)]])
         XCTAssertEqual(accept.arrayValue?.first?["allowed"], false)
         XCTAssertEqual(accept.arrayValue?.first?["txid"], .string(spend.txid.hex))
