@@ -107,9 +107,10 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
                 case .rejected(let rejection) where rejection.kind != .alreadyInPool && rejection.kind != .alreadyInChain:
                     let txid = transaction.txid
                     rejections.set(txid, (rejection, time))
-                    // Not fetched again until the next block (Bitcoin Core's recent-rejects filter):
-                    // only for what the transaction itself breaks, not the pool's state or ours.
-                    if rejection.kind == .invalid && !Self.transientRules.contains(rejection.rule) {
+                    // Not fetched again until the next block clears the record (Bitcoin Core's
+                    // recent-rejects filter); a failure of this node's own storage is not the
+                    // transaction's fault and is not remembered.
+                    if rejection.kind == .invalid && rejection.rule != "chain-state-error" {
                         rejectedWtxids.set(transaction.wtxid, true)
                     }
                     record(txid, TransactionEvent(state: .rejected, time: time, detail: rejection.rule))
@@ -120,13 +121,6 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
             return result
         }
     }
-
-    /// Refusals that depend on the pool, the chain or this node rather than the transaction:
-    /// the same transaction may be accepted later, so peers may offer it again.
-    static let transientRules: Set<String> = [
-        "txn-mempool-conflict", "mempool full", "min relay fee not met", "chain-state-error", "too-long-mempool-chain",
-        "non-final", "non-BIP68-final", "bad-txns-premature-spend-of-coinbase",
-    ]
 
     /// The same checks as `submit`; adds and records nothing.
     public func test(_ transaction: Transaction) -> MempoolResult {

@@ -123,6 +123,10 @@ public final class RPCHTTPServer: @unchecked Sendable {
     private var connections: [ObjectIdentifier: Channel] = [:]
     private var inFlight = 0
     public private(set) var boundAddresses: [String] = []
+    /// Calls run here, not on Swift's cooperative pool: a method may wait for the chain's
+    /// writer (an import run holds it up to ~2 s), and with one cooperative thread per core
+    /// a few such calls would stall every other task of the process.
+    let executor = RPCCallExecutor()
 
     public init(settings: RPCServerSettings, dispatcher: RPCDispatcher, group: EventLoopGroup, logger: Logger,
                 metrics: (@Sendable () -> [UInt8])? = nil) {
@@ -323,7 +327,7 @@ final class RPCHTTPHandler: ChannelInboundHandler, RemovableChannelHandler, @unc
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let server = self.server
-        Task {
+        Task(executorPreference: server.executor) {
             let reply = await dispatcher.handle(body: body)
             server.endRequest()
             eventLoop.execute {
@@ -372,5 +376,18 @@ final class RPCHTTPHandler: ChannelInboundHandler, RemovableChannelHandler, @unc
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Malformed HTTP: NIO's error handler already answered 400; drop the connection.
         context.close(promise: nil)
+    }
+}
+
+/// Threads for RPC calls: a concurrent dispatch queue (its threads are added as others block,
+/// unlike the cooperative pool's one per core). How many calls run at once is bounded by the
+/// server's work queue.
+final class RPCCallExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "rusty.rpc.calls", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }

@@ -281,6 +281,19 @@ public final class Wallet: @unchecked Sendable {
 
     /// Records the wallet's transactions in an active-chain block (caller holds `lock`).
     private func apply(_ block: Block, hash: Hash256, height: UInt64) {
+        // An unconfirmed transaction (ours, or a payment to us back from a reorganisation) whose
+        // input this block spends in another transaction can never confirm: drop it.
+        let unconfirmed = tracked.values.filter { $0.record.blockHeight == nil }
+        if !unconfirmed.isEmpty {
+            var spentHere = [OutPoint: Hash256]()
+            for transaction in block.transactions.dropFirst() {
+                let txid = transaction.txid
+                for input in transaction.inputs { spentHere[input.previousOutput] = txid }
+            }
+            for item in unconfirmed where item.transaction.inputs.contains(where: { spentHere[$0.previousOutput].map { $0 != item.txid } ?? false }) {
+                remove(item.txid)
+            }
+        }
         for (position, transaction) in block.transactions.enumerated() {
             let txid = transaction.txid
             var pays = false

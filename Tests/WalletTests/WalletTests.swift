@@ -326,7 +326,7 @@ enum WalletFixtures {
         #expect(reopened.balances == wallet.balances)
     }
 
-    @Test func aReorganisationRemovesAPaymentFromOthers() async throws {
+    @Test func aReorganisationReturnsAPaymentFromOthersToPending() async throws {
         let (chain, directory) = try WalletFixtures.chain()
         let payer = try WalletFixtures.wallet(chain, directory, name: "payer")
         let payee = try WalletFixtures.wallet(chain, directory, name: "payee")
@@ -352,8 +352,9 @@ enum WalletFixtures {
         for _ in 0..<2 { try chain.accept(rival.block(paying: WalletFixtures.foreignScript(4), tag: 2)) }
         payee.synchronize()
         payer.synchronize()
-        #expect(payee.balances == WalletBalances(trusted: 0, untrustedPending: 0, immature: 0))
-        #expect(payee.transactions().isEmpty && payee.unspent().isEmpty)
+        // The payment is back in the pool, not in a block: pending, not spendable.
+        #expect(payee.balances == WalletBalances(trusted: 0, untrustedPending: sent.recipientValue, immature: 0))
+        #expect(payee.transactions().map(\.confirmations) == [0] && payee.unspent().isEmpty)
         // The payer's send waits unconfirmed; its coin stays spent by it.
         #expect(payer.transactions().filter { $0.category == .send }.map(\.confirmations) == [0])
         #expect(payer.balances.trusted == Self.subsidy - Amount.coins(7)!.baseUnits)
