@@ -47,7 +47,7 @@ start_seeds() {
     local count=$1
     for i in $(seq "$count"); do
         rm -rf "$work/seed$i"; cp -r "$work/seed" "$work/seed$i"
-        "$RUSTY" node --network regtest --datadir "$work/seed$i" --port $((29600 + i)) --bind 127.0.0.1 --no-printtoconsole \
+        "$RUSTY" node --network regtest --datadir "$work/seed$i" --port $((29600 + i)) --bind 127.0.0.1 --no-server --no-printtoconsole \
             --threads 1 >/dev/null 2>&1 &
         pids+=($!)
     done
@@ -71,7 +71,7 @@ for round in $(seq "$rounds"); do
         for i in $(seq "$count"); do connect+=(--connect "127.0.0.1:$((29600 + i))"); done
         rm -rf "$work/fresh"; sync; sleep 1
         start=$(date +%s.%N)
-        "$RUSTY" node --network regtest --datadir "$work/fresh" "${connect[@]}" --no-printtoconsole --backend "$backend" \
+        "$RUSTY" node --network regtest --datadir "$work/fresh" "${connect[@]}" --no-server --no-printtoconsole --backend "$backend" \
             --threads "$threads" >/dev/null 2>&1 &
         fresh=$!
         pids+=("$fresh")

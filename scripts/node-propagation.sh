@@ -60,14 +60,14 @@ for round in $(seq "$rounds"); do
     for n in 5 4 3 2; do
         next=()
         [ $n -lt 5 ] && next=(--addnode "127.0.0.1:$((29701 + n))")
-        "$RUSTY" node --network regtest --datadir "$work/n$n" --port $((29700 + n)) --bind 127.0.0.1 --no-printtoconsole "${next[@]}" >/dev/null 2>&1 &
+        "$RUSTY" node --network regtest --datadir "$work/n$n" --port $((29700 + n)) --bind 127.0.0.1 --no-server --no-printtoconsole "${next[@]}" >/dev/null 2>&1 &
         pids+=($!)
         for _ in $(seq 200); do [ -s "$work/n$n/regtest/node-status.json" ] && break; sleep 0.05; done
     done
     for n in 2 3 4; do
         for _ in $(seq 200); do [ "$(status_field "$work/n$n" outboundCount)" = "1" ] && break; sleep 0.05; done
     done
-    "$RUSTY" node --network regtest --datadir "$work/n1" --port 29701 --bind 127.0.0.1 --no-printtoconsole --addnode 127.0.0.1:29702 >/dev/null 2>&1 &
+    "$RUSTY" node --network regtest --datadir "$work/n1" --port 29701 --bind 127.0.0.1 --no-server --no-printtoconsole --addnode 127.0.0.1:29702 >/dev/null 2>&1 &
     pids+=($!)
     for _ in $(seq 600); do [ "$(status_field "$work/n5" height)" = "$height" ] && break; sleep 0.05; done
     [ "$(status_field "$work/n5" height)" = "$height" ] || { echo "round $round: the block did not reach N5" >&2; tail -30 "$work"/n*/regtest/debug.log >&2; exit 1; }

@@ -115,9 +115,18 @@ public final class ChainService: @unchecked Sendable {
         for listener in listeners { listener.finish() }
     }
 
+    /// Blocks and transactions connected since the chain state was opened, as of the last
+    /// writer section (for metrics: read without waiting for the writer).
+    public var connectedTotals: (blocks: Int, transactions: Int) { published.withLock { totals } }
+    private var totals = (blocks: 0, transactions: 0)
+
     /// Called by the writer only (so publications and their events are in order).
     private func publish() {
-        let old = published.withLock { current }
+        let counted = (state.totalConnectedBlocks, state.totalConnectedTransactions)
+        let old = published.withLock {
+            totals = counted
+            return current
+        }
         guard old.tipNode !== state.tip || old.bestHeaderNode !== state.bestHeader else { return }
         let next = ChainSnapshot(sequence: old.sequence + 1, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup)
         let events = old.tipNode === state.tip ? [] : TipEvent.between(old.tipNode, state.tip)

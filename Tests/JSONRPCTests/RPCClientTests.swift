@@ -87,7 +87,7 @@ struct RPCClientTests {
     @Test("a call past the deadline is a timeout error; the next call opens a new connection and is answered")
     func timeout() async throws {
         try await Self.withServer { port in
-            let client = RPCClient(host: "127.0.0.1", port: port, user: Self.user, password: Self.password, timeout: 0.3)
+            let client = RPCClient(host: "127.0.0.1", port: port, user: Self.user, password: Self.password, timeout: 2)
             let quick = try await client.call("sleep", params: [10])
             #expect(quick == "slept")
             // The server answers after 10 s; a timeout error proves the client gave up first (a bound

@@ -36,8 +36,7 @@ struct MetricsService: Service, CustomStringConvertible {
                 metrics.advance("rusty_p2p_bytes_total", [("direction", "sent"), ("command", command)], to: Int64(bytes))
             }
         }
-        // Counters the chain's writer keeps: read under it (a moment's wait at most, during an import run).
-        let (blocks, transactions) = chain.withWriter { state in (state.totalConnectedBlocks, state.totalConnectedTransactions) }
+        let (blocks, transactions) = chain.connectedTotals
         metrics.advance("rusty_blocks_connected_total", [], to: Int64(blocks))
         metrics.advance("rusty_transactions_connected_total", [], to: Int64(transactions))
     }

@@ -48,6 +48,8 @@ public final class NodeMetrics: @unchecked Sendable {
 
     /// One verified signature batch.
     public func signatureBatch(backend: String, signatures: Int) {
+        // A run of blocks without signatures hands the verifier an empty batch: not a batch.
+        guard signatures > 0 else { return }
         counter("rusty_signature_batches_total", [("backend", backend)]).increment()
         counter("rusty_signatures_verified_total", [("backend", backend)]).increment(by: Int64(signatures))
     }
