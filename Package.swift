@@ -78,10 +78,10 @@ let package = Package(
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
         .target(name: "AddressBook", dependencies: ["Primitives", "BLAKE3"]),
         // JSON values and the JSON-RPC protocol (requests, errors, method table, dispatch); no I/O.
-        .target(name: "JSONRPC"),
+        .target(name: "JSONRPC", dependencies: ["Primitives"]),
         // JSON-RPC over HTTP on SwiftNIO's HTTP/1 handlers: auth (cookie, rpcauth), limits, keep-alive.
         .target(name: "RPCServer", dependencies: [
-            "JSONRPC",
+            "JSONRPC", "Primitives",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,8 @@
 // A method's declaration (name, parameters, help) and its handler; the arguments a call
 // received, with typed accessors whose errors use bitcoind's codes and wording.
 
+import Primitives
+
 /// One declared parameter. Named arguments (`-named`, or a params object) are matched by `name`.
 public struct RPCParameter: Sendable {
     public var name: String
@@ -131,7 +133,7 @@ public struct RPCArguments: Sendable {
     /// Hex text of any even length (raw transactions, blocks): -22 for bad hex, as bitcoind's decoders say.
     public func hexBytes(_ index: Int) throws(RPCError) -> [UInt8] {
         let text = try string(index)
-        guard let bytes = RPCHex.decode(text) else {
+        guard let bytes = HexCoding.decode(text) else {
             throw RPCError(RPCError.deserializationError, "'\(name(index))' is not hex: \(text.prefix(80))")
         }
         return bytes
@@ -143,7 +145,7 @@ public struct RPCArguments: Sendable {
         guard text.utf8.count == 64 else {
             throw RPCError.invalidParameter("\(name(index)) must be of length 64 (not \(text.utf8.count), for '\(text.prefix(80))')")
         }
-        guard let bytes = RPCHex.decode(text) else {
+        guard let bytes = HexCoding.decode(text) else {
             throw RPCError.invalidParameter("\(name(index)) must be hexadecimal string (not '\(text)')")
         }
         return bytes
@@ -173,40 +175,5 @@ public struct RPCArguments: Sendable {
         let value = try required(index)
         guard let members = value.objectValue else { throw typeError(index, value, expected: "object") }
         return members
-    }
-}
-
-/// Lower-case hex, as bitcoind writes it.
-public enum RPCHex {
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    public static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(utf8.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: c - 48
-            case 65...70: c - 55
-            case 97...102: c - 87
-            default: nil
-            }
-        }
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
     }
 }

@@ -3,6 +3,7 @@
 
 import Crypto
 import Foundation
+import Primitives
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,7 @@ public struct RPCCredentials: Sendable {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty else { throw RPCAuthError("rpcauth '\(text)': expected USER:SALT$HASH") }
         let saltAndHash = parts[1].split(separator: "$", maxSplits: 1).map(String.init)
-        guard saltAndHash.count == 2, !saltAndHash[0].isEmpty, let hash = hexBytes(saltAndHash[1]), hash.count == 32 else {
+        guard saltAndHash.count == 2, !saltAndHash[0].isEmpty, let hash = HexCoding.decode(saltAndHash[1]), hash.count == 32 else {
             throw RPCAuthError("rpcauth '\(parts[0]):...': expected SALT$HASH with a 64-hex-digit HMAC-SHA256")
         }
         return .salted(user: parts[0], salt: saltAndHash[0], hash: hash)
@@ -65,19 +66,6 @@ public struct RPCCredentials: Sendable {
         for index in left.indices { difference |= left[index] ^ right[index] }
         return difference == 0
     }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        var index = 0
-        while index < utf8.count {
-            guard let byte = UInt8(String(decoding: utf8[index..<(index + 2)], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-            index += 2
-        }
-        return out
-    }
 }
 
 public struct RPCAuthError: Error, CustomStringConvertible {
@@ -86,7 +74,7 @@ public struct RPCAuthError: Error, CustomStringConvertible {
 }
 
 /// The `.cookie` file: `__cookie__:<64 hex>` (bitcoind's format), readable by its owner only,
-/// written at start-up and removed at shutdown.
+/// written at start-up and removed at shutdown (clients read it with `RPCClient.readCookie`).
 public enum RPCCookie {
     public static let user = "__cookie__"
 
@@ -106,16 +94,6 @@ public enum RPCCookie {
             throw RPCAuthError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         return .password(user: user, password: password)
-    }
-
-    /// Reads `user:password` from a cookie file.
-    public static func read(from path: String) throws -> (user: String, password: String) {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw RPCAuthError("cannot read the RPC cookie \(path) (is the node running?)")
-        }
-        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let colon = line.firstIndex(of: ":") else { throw RPCAuthError("\(path): not a cookie file (expected USER:PASSWORD)") }
-        return (String(line[..<colon]), String(line[line.index(after: colon)...]))
     }
 
     public static func remove(at path: String) { unlink(path) }

@@ -75,7 +75,7 @@ extension NodeRPCContext {
             let maxFeeRate = args.has(1) ? try args.amount(1) : Self.defaultMaxFeeRate
             var results = [JSON]()
             for item in raw {
-                guard let text = item.stringValue, let bytes = RPCHex.decode(text) else {
+                guard let text = item.stringValue, let bytes = HexCoding.decode(text) else {
                     throw RPCError(RPCError.deserializationError, "TX decode failed: not a hex string")
                 }
                 let transaction = try Self.decodeTransaction(bytes)

@@ -67,7 +67,7 @@ extension NodeRPCContext {
             }
             var payout: [UInt8]?
             if let script = request["payoutscript"] {
-                guard let text = script.stringValue, let bytes = RPCHex.decode(text) else {
+                guard let text = script.stringValue, let bytes = HexCoding.decode(text) else {
                     throw RPCError.invalidParameter("payoutscript must be a hex string")
                 }
                 payout = bytes
@@ -227,7 +227,7 @@ extension NodeRPCContext {
         for (index, entry) in entries.enumerated() { position[entry.txid] = index + 1 }
         let transactions: [JSON] = entries.map { entry in
             .object([
-                "data": .string(RPCHex.encode(entry.transaction.encoded)),
+                "data": .string(HexCoding.encode(entry.transaction.encoded)),
                 "txid": .string(entry.txid.hex),
                 "hash": .string(entry.wtxid.hex),
                 "depends": .array(entry.depends.compactMap { position[$0] }.sorted().map { .int($0) }),
@@ -257,13 +257,13 @@ extension NodeRPCContext {
         if withCoinbase {
             let coinbase = template.transactions[0]
             result["coinbasetxn"] = .object([
-                "data": .string(RPCHex.encode(coinbase.encoded)),
+                "data": .string(HexCoding.encode(coinbase.encoded)),
                 "txid": .string(coinbase.txid.hex),
                 "hash": .string(coinbase.wtxid.hex),
             ])
             result["merkleroot"] = .string(header.merkleRoot.hex)
             result["stateroot"] = .string(header.stateRoot.hex)
-            result["header"] = .string(RPCHex.encode(header.encoded))
+            result["header"] = .string(HexCoding.encode(header.encoded))
         }
         return .object(result)
     }

@@ -124,7 +124,7 @@ extension NodeRPCContext {
                 var item: JSONObject = ["txid": .string(coin.outpoint.txid.hex), "vout": .int(coin.outpoint.index),
                                         "address": .string(coin.address.text)]
                 if let label = coin.label { item["label"] = .string(label) }
-                item["scriptPubKey"] = .string(RPCHex.encode(coin.output.lockScript))
+                item["scriptPubKey"] = .string(HexCoding.encode(coin.output.lockScript))
                 item["amount"] = .decimal(coin.output.value.baseUnits)
                 item["confirmations"] = .int(coin.confirmations)
                 item["spendable"] = true
@@ -261,7 +261,7 @@ extension NodeRPCContext {
             guard wallet.owns(address) else {
                 throw RPCError(RPCError.walletError, "Private key for address \(address) is not known")
             }
-            return .string(RPCHex.encode(try Self.walletCall { () throws(WalletError) in try wallet.exportKey(address, passphrase: passphrase) }))
+            return .string(HexCoding.encode(try Self.walletCall { () throws(WalletError) in try wallet.exportKey(address, passphrase: passphrase) }))
         })
 
         registry.register(RPCMethod(

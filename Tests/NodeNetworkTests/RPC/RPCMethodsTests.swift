@@ -74,8 +74,8 @@ final class RPCMethodsTests: NetworkTestCase {
             XCTAssertEqual(header["previousblockhash"], .string(block.header.previousHash.hex))
             XCTAssertEqual(header["nTx"], .int(block.transactions.count))
             XCTAssertEqual(header["nextblockhash"], height < chain.height ? .string(blocks[height].block.hash.hex) : nil)
-            XCTAssertEqual(try node.rpc("getblockheader", [.string(hash), false]), .string(RPCHex.encode(block.header.encoded)))
-            XCTAssertEqual(try node.rpc("getblock", [.string(hash), 0]), .string(RPCHex.encode(bytes)))
+            XCTAssertEqual(try node.rpc("getblockheader", [.string(hash), false]), .string(HexCoding.encode(block.header.encoded)))
+            XCTAssertEqual(try node.rpc("getblock", [.string(hash), 0]), .string(HexCoding.encode(bytes)))
             XCTAssertEqual(try node.rpc("getblock", [.string(hash)])["tx"], .array(block.transactions.map { .string($0.txid.hex) }))
             let full = try node.rpc("getblock", [.string(hash), 2])
             XCTAssertEqual(full["tx"]?.arrayValue?.map { $0["hash"] }, block.transactions.map { .string($0.wtxid.hex) })
@@ -91,13 +91,13 @@ final class RPCMethodsTests: NetworkTestCase {
         XCTAssertEqual(coin["confirmations"], 1)
         XCTAssertEqual(coin["coinbase"], true)
         XCTAssertEqual(coin["value"], .decimal(tipCoinbase.outputs[0].value.baseUnits))
-        XCTAssertEqual(coin["scriptPubKey"]?["hex"], .string(RPCHex.encode(tipCoinbase.outputs[0].lockScript)))
+        XCTAssertEqual(coin["scriptPubKey"]?["hex"], .string(HexCoding.encode(tipCoinbase.outputs[0].lockScript)))
         XCTAssertEqual(try node.rpc("gettxout", [.string(blocks[0].block.transactions[0].txid.hex), 0]), .null)
 
         // Raw transactions: from a given block without the index; from the index once it has caught up.
         let (_, block120) = blocks[119]
         let spend = try XCTUnwrap(block120.transactions.last)
-        let spendHex = RPCHex.encode(spend.encoded)
+        let spendHex = HexCoding.encode(spend.encoded)
         XCTAssertEqual(try node.rpc("getrawtransaction", [.string(spend.txid.hex), false, .string(block120.hash.hex)]), .string(spendHex))
         let end = Date().addingTimeInterval(node.remaining(30))
         var indexed: JSON?
@@ -116,11 +116,11 @@ final class RPCMethodsTests: NetworkTestCase {
         XCTAssertEqual(decoded["vout"]?.arrayValue?.count, spend.outputs.count)
 
         // Submitting what the chain already has.
-        XCTAssertEqual(try node.rpc("submitblock", [.string(RPCHex.encode(blocks[chain.height - 1].bytes))]), "duplicate")
+        XCTAssertEqual(try node.rpc("submitblock", [.string(HexCoding.encode(blocks[chain.height - 1].bytes))]), "duplicate")
         // bitcoind's rule: -27 when an output of the transaction is still unspent (a tip transaction);
         // one whose outputs are all spent reads as spending missing inputs (-25).
         let tipSpend = try XCTUnwrap(blocks[chain.height - 1].block.transactions.last)
-        expectError(node, "sendrawtransaction", [.string(RPCHex.encode(tipSpend.encoded))], code: -27)
+        expectError(node, "sendrawtransaction", [.string(HexCoding.encode(tipSpend.encoded))], code: -27)
         expectError(node, "sendrawtransaction", [.string(spendHex)], code: -25)
         let accept = try node.rpc("testmempoolaccept", [[.string(spendHex)]])
         XCTAssertEqual(accept.arrayValue?.first?["allowed"], false)
