@@ -367,6 +367,39 @@ enum WalletFixtures {
         #expect(payer.transactions().filter { $0.category == .send }.map(\.blockHeight) == [103])
     }
 
+    /// A payment back in the pool after a reorganisation, then reversed: a block of the new
+    /// branch spends the payer's coin in another transaction, so the payment can never confirm.
+    @Test func aReversedPaymentLeavesThePayeesWallet() async throws {
+        let (chain, directory) = try WalletFixtures.chain()
+        let payer = try WalletFixtures.wallet(chain, directory, name: "payer")
+        let payee = try WalletFixtures.wallet(chain, directory, name: "payee")
+        var miner = TestMiner(parameters: WalletFixtures.regtest)
+        try chain.accept(miner.block(paying: try payer.newAddress().lockScript))
+        for _ in 2...100 { try chain.accept(miner.block(paying: WalletFixtures.foreignScript(1))) }
+        payer.synchronize()
+        payee.synchronize()
+        try payer.unlock(passphrase: WalletFixtures.passphrase, seconds: 600)
+        let sent = try payer.send(to: try payee.newAddress(), amount: .coins(7)!, subtractFeeFromAmount: true, feeRate: 1_000) { _ in }
+        let forkParent = miner.parent
+        try chain.accept(miner.block(paying: WalletFixtures.foreignScript(1), transactions: [sent.transaction]))
+        payee.synchronize()
+        #expect(payee.balances.trusted == sent.recipientValue)
+
+        // On the new branch the payment is pending; the payer abandons it and spends the same coin again, to itself.
+        var rival = TestMiner(parameters: WalletFixtures.regtest, on: forkParent)
+        for _ in 0..<2 { try chain.accept(rival.block(paying: WalletFixtures.foreignScript(4), tag: 2)) }
+        payer.synchronize()
+        payee.synchronize()
+        #expect(payee.balances.untrustedPending == sent.recipientValue)
+        try payer.abandon(sent.transaction.txid)
+        let doubleSpend = try payer.send(to: try payer.newAddress(), amount: .coins(5)!, subtractFeeFromAmount: false, feeRate: 2_000) { _ in }
+        #expect(Set(doubleSpend.transaction.inputs.map(\.previousOutput)) == Set(sent.transaction.inputs.map(\.previousOutput)))
+        try chain.accept(rival.block(paying: WalletFixtures.foreignScript(4), transactions: [doubleSpend.transaction], tag: 2))
+        payee.synchronize()
+        #expect(payee.balances == WalletBalances(trusted: 0, untrustedPending: 0, immature: 0))
+        #expect(payee.transactions().isEmpty && payee.unspent().isEmpty)
+    }
+
     @Test func consecutiveSendsUseFreshChangeAndDoNotDoubleSpend() throws {
         let (chain, directory) = try WalletFixtures.chain()
         let wallet = try WalletFixtures.wallet(chain, directory)
