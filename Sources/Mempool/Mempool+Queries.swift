@@ -1,0 +1,209 @@
+// Reading the pool: entries, coins and relatives, block-template selection, and the P2P
+// layer's TransactionPool interface.
+
+import ChainState
+import Consensus
+import Foundation
+import Primitives
+
+extension Mempool {
+    public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] } }
+
+    public func entry(wtxid: Hash256) -> MempoolEntry? { lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0] } } }
+
+    /// Every entry, in the order they entered (parents before children).
+    public func entries() -> [MempoolEntry] {
+        lock.withLock { pool.values.sorted { arrival[$0.txid]! < arrival[$1.txid]! } }
+    }
+
+    public func contains(txid: Hash256) -> Bool { lock.withLock { pool[txid] != nil } }
+
+    /// The pool transaction spending `outpoint`, if any.
+    public func spender(of outpoint: OutPoint) -> Hash256? { lock.withLock { spenders[outpoint] } }
+
+    public var count: Int { lock.withLock { pool.count } }
+    /// Sum of the entries' encoded sizes.
+    public var bytes: Int { lock.withLock { poolBytes } }
+    public var totalFee: Amount { lock.withLock { Amount(baseUnits: poolFees) ?? .maxMoney } }
+    /// Estimated heap use: each transaction's bytes plus the bookkeeping per entry (the entry,
+    /// its map slots, decoded inputs and outputs) and per spent outpoint. An estimate, as
+    /// bitcoind's `usage` is.
+    public var memoryUsage: Int {
+        lock.withLock {
+            let inputs = spenders.count, outputs = pool.values.reduce(0) { $0 + $1.transaction.outputs.count }
+            return poolBytes + pool.count * 320 + inputs * 120 + outputs * 48
+        }
+    }
+
+    /// Changes with every addition and removal (for `longpollid`).
+    public var sequence: UInt64 { lock.withLock { changeCount } }
+
+    /// An output created by a pool transaction and not spent in the pool (height is the
+    /// next block's, the convention for unconfirmed coins).
+    public func coin(_ outpoint: OutPoint) -> Coin? {
+        lock.withLock {
+            guard spenders[outpoint] == nil, let entry = pool[outpoint.txid], Int(outpoint.index) < entry.transaction.outputs.count else {
+                return nil
+            }
+            let output = entry.transaction.outputs[Int(outpoint.index)]
+            guard !output.isUnspendable else { return nil }
+            return Coin(output: output, height: chain.snapshot.tipHeight + 1, isCoinbase: false)
+        }
+    }
+
+    /// In-pool ancestors of `txid` (not itself), parents before children.
+    public func ancestors(of txid: Hash256) -> [MempoolEntry] {
+        lock.withLock { ancestorOrder(of: txid, excluding: []).dropLast().compactMap { pool[$0] } }
+    }
+
+    /// In-pool descendants of `txid` (not itself).
+    public func descendants(of txid: Hash256) -> [MempoolEntry] {
+        lock.withLock { descendantSet(of: txid).filter { $0 != txid }.compactMap { pool[$0] } }
+    }
+
+    /// Direct in-pool children of `txid` (bitcoind's `spentby`).
+    public func children(of txid: Hash256) -> [Hash256] { lock.withLock { Array(children[txid] ?? []) } }
+
+    /// Why `txid` was last refused, and when (bounded memory of recent rejections).
+    public func rejection(txid: Hash256) -> (rejection: MempoolRejection, time: UInt64)? { lock.withLock { rejections[txid] } }
+
+    /// What the pool saw of `txid`, oldest first (bounded).
+    public func history(txid: Hash256) -> [TransactionEvent] { lock.withLock { histories[txid] ?? [] } }
+
+    /// `txid`'s ancestors not in `excluding`, then `txid`, parents before children.
+    func ancestorOrder(of txid: Hash256, excluding: Set<Hash256>) -> [Hash256] {
+        var order = [Hash256]()
+        var visited = Set<Hash256>()
+        // Iterative post-order (deep chains must not exhaust the stack).
+        var stack: [(Hash256, Bool)] = [(txid, false)]
+        while let (current, expanded) = stack.popLast() {
+            if expanded { order.append(current); continue }
+            guard !excluding.contains(current), visited.insert(current).inserted, let entry = pool[current] else { continue }
+            stack.append((current, true))
+            for parent in entry.depends.reversed() { stack.append((parent, false)) }
+        }
+        return order
+    }
+
+    func descendantSet(of txid: Hash256) -> [Hash256] {
+        guard pool[txid] != nil else { return [] }
+        var found = [txid]
+        var seen: Set<Hash256> = [txid]
+        var index = 0
+        while index < found.count {
+            for child in children[found[index]] ?? [] where seen.insert(child).inserted { found.append(child) }
+            index += 1
+        }
+        return found
+    }
+
+    // MARK: Block templates
+
+    /// Entries for the next block within `maxBytes`, parents before children, chosen by
+    /// ancestor-package fee rate (Bitcoin Core's mining score): the best package whose not yet
+    /// chosen ancestors fit goes in whole; packages that do not fit are skipped.
+    public func selectForBlock(maxBytes: Int) -> [MempoolEntry] { selection(maxBytes: maxBytes).entries }
+
+    /// `selectForBlock` with the tip the pool was last brought up to date with: a template
+    /// may use the entries only on top of that tip (the pool may not have applied a newer
+    /// block's event yet, and would then offer transactions the block confirmed).
+    public func selection(maxBytes: Int) -> (tip: Hash256, entries: [MempoolEntry]) {
+        lock.withLock { (syncedTip, select(maxBytes: maxBytes)) }
+    }
+
+    /// The tip of the last tip event applied (see `selection`).
+    public var tip: Hash256 { lock.withLock { syncedTip } }
+
+    func select(maxBytes: Int) -> [MempoolEntry] {
+        var chosen = Set<Hash256>()
+        var selected = [MempoolEntry]()
+        var remaining = maxBytes
+        var heap = Heap<Candidate>()
+        func package(_ txid: Hash256) -> (members: [Hash256], fee: UInt64, size: Int) {
+            let members = ancestorOrder(of: txid, excluding: chosen)
+            var fee: UInt64 = 0, size = 0
+            for member in members { fee += pool[member]!.fee.baseUnits; size += pool[member]!.size }
+            return (members, fee, size)
+        }
+        for txid in pool.keys {
+            let candidate = package(txid)
+            heap.push(Candidate(txid: txid, fee: candidate.fee, size: candidate.size, arrival: arrival[txid]!))
+        }
+        var failed = Set<Hash256>()
+        while let best = heap.pop() {
+            guard !chosen.contains(best.txid), !failed.contains(best.txid) else { continue }
+            let current = package(best.txid)
+            // Ancestors chosen since it was scored: score again and let the heap decide.
+            if current.fee != best.fee || current.size != best.size {
+                heap.push(Candidate(txid: best.txid, fee: current.fee, size: current.size, arrival: best.arrival))
+                continue
+            }
+            guard current.size <= remaining else { failed.insert(best.txid); continue }
+            for member in current.members {
+                chosen.insert(member)
+                selected.append(pool[member]!)
+            }
+            remaining -= current.size
+        }
+        return selected
+    }
+
+    /// A package in the selection heap: greater is better (higher fee rate, then earlier).
+    struct Candidate: Comparable {
+        var txid: Hash256
+        var fee: UInt64
+        var size: Int
+        var arrival: UInt64
+
+        static func < (lhs: Candidate, rhs: Candidate) -> Bool {
+            // fee/size compared by cross products (no rounding, no overflow in 128 bits).
+            let left = UInt128(lhs.fee) * UInt128(rhs.size), right = UInt128(rhs.fee) * UInt128(lhs.size)
+            if left != right { return left < right }
+            return lhs.arrival > rhs.arrival
+        }
+
+        static func == (lhs: Candidate, rhs: Candidate) -> Bool { !(lhs < rhs) && !(rhs < lhs) }
+    }
+
+    // MARK: TransactionPool (the P2P layer)
+
+    public func wants(wtxid: Hash256) -> Bool {
+        lock.withLock { txidByWtxid[wtxid] == nil && rejectedWtxids[wtxid] == nil }
+    }
+
+    public func transaction(wtxid: Hash256) -> Transaction? {
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.transaction } }
+    }
+
+    public func accept(_ transaction: Transaction, from peer: String) -> PoolAcceptance {
+        // While the chain is catching up, coins are missing and checks would be wasted (Core
+        // ignores relayed transactions during initial download too); a block or two behind
+        // (a header just announced) is not catching up.
+        let snapshot = chain.snapshot
+        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + Self.syncingLag else { return .ignored }
+        switch submit(transaction, source: peer) {
+        case .accepted(let entry):
+            return .accepted(wtxid: entry.wtxid, feeRate: entry.feeRate)
+        case .rejected(let rejection):
+            switch rejection.kind {
+            case .alreadyInPool, .alreadyInChain: return .ignored
+            case .missingInputs, .invalid: return .rejected(rule: rejection.rule, penalize: rejection.isConsensusFailure)
+            }
+        }
+    }
+
+    public func inventory(minimumFeeRate: UInt64) -> [Hash256] {
+        lock.withLock {
+            pool.values.filter { $0.feeRate >= minimumFeeRate }.sorted { arrival[$0.txid]! < arrival[$1.txid]! }.map(\.wtxid)
+        }
+    }
+
+    public var minimumFeeRate: UInt64 { policy.minRelayFeeRate }
+
+    /// Blocks the tip may lag the best header before relayed transactions are ignored.
+    static let syncingLag: UInt64 = 6
+
+    public func feeRate(wtxid: Hash256) -> UInt64? {
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.feeRate } }
+    }
+}
