@@ -17,6 +17,11 @@ public struct ChainParameters: Codable, Sendable, Equatable {
     public var maxBlockBytes: Int
     public var maxFutureBlockTimeSeconds: UInt64
     public var medianTimeSpan: Int
+    /// Confirmations after which a transaction's lifecycle says `finalized` (DESIGN 9; until
+    /// quorums chain-lock blocks, a depth reorganisations are not expected to reach).
+    public var finalityDepth: UInt64
+    /// Relay policy defaults for this network (the node's flags override them).
+    public var relayPolicy: RelayPolicy
     public var genesis: Genesis
     /// The network's DNS-free seed nodes (`HOST:PORT`), dialled when the address table is
     /// empty. None of the networks has public nodes yet, so every list is empty for now.
@@ -30,6 +35,27 @@ public struct ChainParameters: Codable, Sendable, Equatable {
         public var p2p: UInt16
         public var rpc: UInt16
         public var stratum: UInt16
+    }
+
+    /// The mempool's policy numbers, Bitcoin Core's defaults as the anchor. Fee rates are base
+    /// units per 1,000 encoded bytes.
+    public struct RelayPolicy: Codable, Sendable, Equatable {
+        public var minRelayFeeRate: UInt64
+        /// A replacement pays for its own size at this rate on top of what it replaces; an
+        /// eviction raises the pool's minimum fee by it.
+        public var incrementalRelayFeeRate: UInt64
+        public var dustThreshold: UInt64
+        public var maxMempoolMegabytes: Int
+        public var mempoolExpiryHours: UInt64
+        /// Package limits: a transaction with its unconfirmed ancestors, or with its descendants.
+        public var ancestorLimitCount: Int
+        public var ancestorLimitKilobytes: Int
+        public var descendantLimitCount: Int
+        public var descendantLimitKilobytes: Int
+        /// Most transactions a replacement may evict (its conflicts and their descendants).
+        public var maxReplacementEvictions: Int
+        public var maxOrphanTransactions: Int
+        public var orphanExpirySeconds: UInt64
     }
 
     public struct Asert: Codable, Sendable, Equatable {
@@ -187,6 +213,13 @@ public struct ChainParameters: Codable, Sendable, Equatable {
             throw fail("maxBlockBytes must be in 1...\(EncodingLimits.maxBlockBytes)")
         }
         guard medianTimeSpan > 0, medianTimeSpan % 2 == 1 else { throw fail("medianTimeSpan must be odd and positive") }
+        guard finalityDepth > 0 else { throw fail("finalityDepth must be positive") }
+        let policy = relayPolicy
+        guard policy.maxMempoolMegabytes > 0, policy.mempoolExpiryHours > 0, policy.ancestorLimitCount > 0,
+              policy.ancestorLimitKilobytes > 0, policy.descendantLimitCount > 0, policy.descendantLimitKilobytes > 0,
+              policy.maxReplacementEvictions > 0, policy.maxOrphanTransactions >= 0 else {
+            throw fail("relayPolicy: sizes, counts and the expiry must be positive")
+        }
         let block = genesisBlock()
         guard ProofOfWork.meets(block.hash, target: target) else {
             throw fail("genesis block \(block.hash.hex) does not meet its own target \(target.hex)")

@@ -175,22 +175,31 @@ extension Mempool {
         lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.transaction } }
     }
 
-    public func accept(_ transaction: Transaction, from peer: String) -> PoolAcceptance {
+    public func transaction(txid: Hash256) -> Transaction? { lock.withLock { pool[txid]?.transaction } }
+
+    public func accept(_ batch: [RelayedTransaction]) -> PoolBatchAcceptance {
         // While the chain is catching up, coins are missing and checks would be wasted (Core
         // ignores relayed transactions during initial download too); a block or two behind
         // (a header just announced) is not catching up.
         let snapshot = chain.snapshot
-        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + Self.syncingLag else { return .ignored }
-        switch submit(transaction, source: peer) {
-        case .accepted(let entry):
-            return .accepted(wtxid: entry.wtxid, feeRate: entry.feeRate)
-        case .rejected(let rejection):
-            switch rejection.kind {
-            case .alreadyInPool, .alreadyInChain: return .ignored
-            case .missingInputs, .invalid: return .rejected(rule: rejection.rule, penalize: rejection.isConsensusFailure)
+        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + Self.syncingLag else {
+            return PoolBatchAcceptance(verdicts: batch.map { _ in .ignored })
+        }
+        let verdicts = batch.map { relayed -> PoolAcceptance in
+            switch submit(relayed.transaction, source: relayed.peer) {
+            case .accepted(let entry):
+                return .accepted(wtxid: entry.wtxid, feeRate: entry.feeRate)
+            case .rejected(let rejection):
+                switch rejection.kind {
+                case .alreadyInPool, .alreadyInChain: return .ignored
+                case .missingInputs, .invalid: return .rejected(rule: rejection.rule, penalize: rejection.isConsensusFailure)
+                }
             }
         }
+        return PoolBatchAcceptance(verdicts: verdicts)
     }
+
+    public func peerDisconnected(_ peerID: Int) {}
 
     public func inventory(minimumFeeRate: UInt64) -> [Hash256] {
         lock.withLock {

@@ -1,17 +1,24 @@
 // The pool's policy, its entries, and its verdicts.
 
+import ChainParams
 import Consensus
 import Primitives
 
-/// Relay policy (Bitcoin Core's defaults where the concept exists). Amounts are base units.
+/// Relay policy (Bitcoin Core's defaults where the concept exists). Amounts are base units;
+/// fee rates are per 1,000 encoded bytes. A network's defaults come from its chain
+/// parameters (`init(_:)`, Config/NETWORK.json `relayPolicy`); the node's flags override them.
 public struct MempoolPolicy: Sendable, Equatable {
-    /// Minimum fee rate to enter the pool and be relayed, per 1,000 encoded bytes.
+    /// Minimum fee rate to enter the pool and be relayed.
     public var minRelayFeeRate: UInt64
+    /// What a replacement pays for its own size on top of the fees it replaces, and the step
+    /// by which an eviction raises the pool's minimum fee rate (Core's -incrementalrelayfee).
+    public var incrementalRelayFeeRate: UInt64 = 1_000
     /// Largest standard transaction, in encoded bytes.
     public var maxTransactionBytes: Int
     /// Outputs below this value (except data carriers) are dust and non-standard.
     public var dustThreshold: UInt64
-    /// The pool's size bound in encoded bytes; a transaction that would pass it is refused.
+    /// The pool's size bound in encoded bytes (-maxmempool): past it the lowest fee-rate
+    /// packages are evicted and the minimum fee rate rises.
     public var maxPoolBytes: Int
     /// Largest data-carrier (RETURN) output script, in bytes.
     public var maxDataCarrierBytes: Int
@@ -19,8 +26,24 @@ public struct MempoolPolicy: Sendable, Equatable {
     public var maxBareMultisigKeys: Int
     /// How many recently rejected txids are remembered (for `gettxstatus` and relay).
     public var rejectionMemory: Int
-    /// Most transactions in a package: a transaction and its unconfirmed ancestors (Bitcoin Core: 25).
+    /// Most transactions in a package: a transaction and its unconfirmed ancestors, itself
+    /// included (Bitcoin Core: 25), and their total encoded bytes (101 kvB).
     public var maxAncestors = 25
+    public var maxAncestorBytes = 101_000
+    /// The same bounds on a transaction and its in-pool descendants.
+    public var maxDescendants = 25
+    public var maxDescendantBytes = 101_000
+    /// Most transactions one replacement may evict (its conflicts and their descendants).
+    public var maxReplacementEvictions = 100
+    /// Seconds a transaction may stay in the pool (-mempoolexpiry, 336 hours).
+    public var expirySeconds: UInt64 = 336 * 3_600
+    /// Orphan transactions (a parent unknown) kept waiting, and for how long.
+    public var maxOrphans = 100
+    public var orphanExpirySeconds: UInt64 = 20 * 60
+    /// Half-life of the minimum fee rate raised by evictions (Core: 12 hours).
+    public var minimumFeeHalfLifeSeconds: UInt64 = 12 * 3_600
+    /// How long terminal lifecycle states (rejected, expired, replaced, finalized) are remembered.
+    public var lifecycleRetentionSeconds: UInt64 = 24 * 3_600
 
     public init(minRelayFeeRate: UInt64 = 1_000, maxTransactionBytes: Int = 100_000, dustThreshold: UInt64 = 546,
                 maxPoolBytes: Int = 300_000_000, maxDataCarrierBytes: Int = 83, maxBareMultisigKeys: Int = 3,
@@ -32,6 +55,21 @@ public struct MempoolPolicy: Sendable, Equatable {
         self.maxDataCarrierBytes = maxDataCarrierBytes
         self.maxBareMultisigKeys = maxBareMultisigKeys
         self.rejectionMemory = rejectionMemory
+    }
+
+    /// A network's defaults.
+    public init(_ relay: ChainParameters.RelayPolicy) {
+        self.init(minRelayFeeRate: relay.minRelayFeeRate, dustThreshold: relay.dustThreshold,
+                  maxPoolBytes: relay.maxMempoolMegabytes * 1_000_000)
+        incrementalRelayFeeRate = relay.incrementalRelayFeeRate
+        expirySeconds = relay.mempoolExpiryHours * 3_600
+        maxAncestors = relay.ancestorLimitCount
+        maxAncestorBytes = relay.ancestorLimitKilobytes * 1_000
+        maxDescendants = relay.descendantLimitCount
+        maxDescendantBytes = relay.descendantLimitKilobytes * 1_000
+        maxReplacementEvictions = relay.maxReplacementEvictions
+        maxOrphans = relay.maxOrphanTransactions
+        orphanExpirySeconds = relay.orphanExpirySeconds
     }
 
     /// The fee `bytes` must pay at `rate` per 1,000 bytes (rounded up, as Core's CFeeRate::GetFee).

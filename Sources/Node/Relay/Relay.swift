@@ -145,7 +145,7 @@ extension PeerManager {
         let pool = self.pool
         let label = peer.label
         transactionQueue.async { [self] in
-            let verdict = pool.accept(transaction, from: label)
+            let verdict = pool.accept([RelayedTransaction(transaction: transaction, peerID: peer.id, peer: label)]).verdicts[0]
             loop.execute { [self] in
                 transactionsBeingAccepted -= 1
                 switch verdict {
@@ -157,7 +157,7 @@ extension PeerManager {
                         return misbehaving(peer, "invalid transaction \(wtxid.hex): \(rule)")
                     }
                     logger.debug("\(label): transaction \(wtxid.hex) not accepted: \(rule)")
-                case .ignored:
+                case .orphan, .ignored:
                     break
                 }
             }
