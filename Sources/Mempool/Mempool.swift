@@ -24,6 +24,10 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     public let chain: ChainService
     public let parameters: ConsensusParameters
     public let policy: MempoolPolicy
+    /// Confirmations after which the lifecycle says `finalized` (the chain parameter).
+    public let finalityDepth: UInt64
+    /// Fed by the pool (entries, removals, blocks); answers `estimatesmartfee`.
+    public let feeEstimator = FeeEstimator()
     /// Wall clock in unix seconds (entry times, rejection times).
     let now: @Sendable () -> UInt64
 
@@ -57,11 +61,12 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// Between a reorganisation's first `disconnected` event and its `reorganized` summary.
     var reorganizing = false
 
-    public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(),
+    public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(), finalityDepth: UInt64 = 6,
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {
         self.chain = chain
         self.parameters = parameters
         self.policy = policy
+        self.finalityDepth = finalityDepth
         self.now = now
         rejections = BoundedRecord(limit: policy.rejectionMemory)
         rejectedWtxids = BoundedRecord(limit: policy.rejectionMemory)

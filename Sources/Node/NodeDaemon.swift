@@ -34,6 +34,10 @@ public struct NodeSetup: Sendable {
     public var rpcCookieFile: String?
     public var txindex = false
     public var walletEnabled = true
+    /// The mempool's policy; nil: the network's defaults (its chain parameters' relayPolicy).
+    public var mempoolPolicy: MempoolPolicy?
+    /// Save the pool to mempool.dat at shutdown and load it at start (`persistmempool`).
+    public var persistMempool = true
 
     public init(network: String, directory: String, dbcacheMiB: Int, p2p: P2PSettings, pipeline: VerificationPipeline.Options,
                 verifier: any SignatureBatchVerifier) {
@@ -52,7 +56,8 @@ public enum NodeDaemon {
     /// datadir in use, a port taken): `ChainStateError.inUse` for a locked datadir.
     public static func run(_ setup: NodeSetup, logging: NodeLogging, status: NodeStatusReporter? = nil) throws {
         let logger = logging.logger("node")
-        let parameters = try ConsensusParameters(ChainParameters.builtIn(setup.network))
+        let chainParameters = try ChainParameters.builtIn(setup.network)
+        let parameters = try ConsensusParameters(chainParameters)
         try FileManager.default.createDirectory(atPath: setup.directory, withIntermediateDirectories: true)
         let metrics = NodeMetrics()
         let state = try ChainState(directory: setup.directory, parameters: parameters, cacheMiB: setup.dbcacheMiB)
@@ -74,7 +79,10 @@ public enum NodeDaemon {
         // RPC connections on a loop of their own: a busy peer loop never delays an operator's call.
         let rpcGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? rpcGroup.syncShutdownGracefully() }
-        let mempool = Mempool(chain: chain, parameters: parameters)
+        let clock = NodeClock()
+        let mempool = Mempool(chain: chain, parameters: parameters, policy: setup.mempoolPolicy ?? MempoolPolicy(chainParameters.relayPolicy),
+                              finalityDepth: chainParameters.finalityDepth,
+                              now: { clock.now })
         mempool.start()
         defer { mempool.stop() }
         let txIndex = setup.txindex ? try TransactionIndex(chain: chain, database: database) : nil
@@ -100,7 +108,7 @@ public enum NodeDaemon {
         if let rpcSettings = setup.rpc {
             let context = NodeRPCContext(network: setup.network, directory: setup.directory, parameters: parameters, chain: chain,
                                          peers: manager, mempool: mempool, txIndex: txIndex, wallet: wallet, metrics: metrics,
-                                         logger: logging.logger("rpc"), requestStop: { stopper.trigger() })
+                                         clock: clock, logger: logging.logger("rpc"), requestStop: { stopper.trigger() })
             let registry = RPCRegistry()
             context.registerAll(in: registry)
             let dispatcher = RPCDispatcher(registry: registry) { method, seconds, success in

@@ -26,13 +26,15 @@ public final class NodeRPCContext: @unchecked Sendable {
     /// nil when the node runs without a wallet (`-disablewallet`).
     let wallet: Wallet?
     let metrics: NodeMetrics
+    /// The node's clock (`setmocktime` on regtest moves it; the mempool reads it).
+    let clock: NodeClock
     let logger: Logger
     let startedAt = Date()
     /// Begins a graceful shutdown (the `stop` method); returns at once.
     let requestStop: @Sendable () -> Void
 
     init(network: String, directory: String, parameters: ConsensusParameters, chain: ChainService, peers: PeerManager, mempool: Mempool,
-         txIndex: TransactionIndex?, wallet: Wallet?, metrics: NodeMetrics, logger: Logger, requestStop: @escaping @Sendable () -> Void) {
+         txIndex: TransactionIndex?, wallet: Wallet?, metrics: NodeMetrics, clock: NodeClock, logger: Logger, requestStop: @escaping @Sendable () -> Void) {
         self.network = network
         self.directory = directory
         self.parameters = parameters
@@ -42,6 +44,7 @@ public final class NodeRPCContext: @unchecked Sendable {
         self.txIndex = txIndex
         self.wallet = wallet
         self.metrics = metrics
+        self.clock = clock
         self.logger = logger
         self.requestStop = requestStop
     }

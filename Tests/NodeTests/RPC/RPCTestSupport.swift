@@ -55,7 +55,7 @@ final class RPCTestNode: @unchecked Sendable {
                             addresses: AddressManager(key: Array(repeating: 7, count: 32), allowNonRoutable: true), bans: BanList(),
                             pool: mempool, pipelineOptions: options)
         context = NodeRPCContext(network: "regtest", directory: directory, parameters: Self.regtest, chain: chain, peers: peers,
-                                 mempool: mempool, txIndex: txIndex, wallet: nil, metrics: NodeMetrics(), logger: logger, requestStop: {})
+                                 mempool: mempool, txIndex: txIndex, wallet: nil, metrics: NodeMetrics(), clock: NodeClock(), logger: logger, requestStop: {})
         let registry = RPCRegistry()
         context.registerBlockchain(in: registry)
         context.registerRawTransactions(in: registry)
