@@ -58,7 +58,7 @@ extension Mempool {
             let wasPooled = pool[txid] != nil
             if wasPooled { removeEntry(txid) }
             if wasPooled || histories[txid] != nil {
-                record(txid, TransactionEvent(state: .confirmed, time: time, detail: hash.hex))
+                record(txid, TransactionEvent(state: .included, time: time, detail: hash.hex))
             }
             for input in transaction.inputs {
                 if let spender = spenders[input.previousOutput] {

@@ -60,6 +60,16 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     var syncedTip: Hash256
     /// Between a reorganisation's first `disconnected` event and its `reorganized` summary.
     var reorganizing = false
+    /// The size limit (Mempool+Limits.swift): Core's rolling minimum fee rate (per 1,000
+    /// bytes), raised by evictions and decaying with `minimumFeeHalfLifeSeconds` once a block
+    /// came after the last raise.
+    var rollingMinimumFeeRate: Double = 0
+    var lastRollingFeeUpdate: UInt64 = 0
+    var blockSinceLastRollingFeeBump = false
+    /// txids in the last block template handed out (the lifecycle's `pending`).
+    var templateTxids: Set<Hash256> = []
+    /// Relayed transactions waiting for a parent.
+    var orphans: OrphanPool
 
     public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(), finalityDepth: UInt64 = 6,
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {
@@ -71,6 +81,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         rejections = BoundedRecord(limit: policy.rejectionMemory)
         rejectedWtxids = BoundedRecord(limit: policy.rejectionMemory)
         histories = BoundedRecord(limit: policy.rejectionMemory)
+        orphans = OrphanPool(maxCount: policy.maxOrphans, maxTransactionBytes: policy.maxTransactionBytes,
+                             expirySeconds: policy.orphanExpirySeconds)
         syncedTip = chain.snapshot.tipHash
     }
 

@@ -189,20 +189,32 @@ public enum MempoolResult: Sendable, Equatable {
 /// One step of a transaction's life as the pool saw it (for `gettxstatus`).
 public struct TransactionEvent: Sendable, Equatable {
     public enum State: String, Sendable {
+        /// Passed every check (recorded just before `mempool`).
+        case validated
+        /// Entered the pool (again, after a reorganisation: `detail` says so).
         case mempool
-        case rejected
-        /// Left the pool in a block of the best chain.
-        case confirmed
-        /// Returned to the pool's candidates by a reorganisation.
+        /// Entered the block template handed out (getblocktemplate, the miner).
+        case pending
+        /// In a block connected to the best chain; `detail` is the block hash (hex).
+        case included
+        /// Its block was disconnected by a reorganisation; it went back to the pool, or to
+        /// `rejected` when it no longer fits.
         case disconnected
-        /// Removed: conflicts with a block, or no longer valid after a reorganisation.
+        case rejected
+        /// Replaced by a transaction paying more; `detail` is the replacement's txid (hex).
+        case replaced
+        /// Older than the pool's expiry.
+        case expired
+        /// Left the pool for another reason (`detail`): evicted at the size limit, conflicts
+        /// with a block, a parent left.
         case removed
     }
 
     public var state: State
     /// Unix seconds.
     public var time: UInt64
-    /// The rule for `rejected` / `removed`, the block hash (hex) for `confirmed`.
+    /// The rule for `rejected` / `removed`, the block hash (hex) for `included`, the
+    /// replacement's txid (hex) for `replaced`.
     public var detail: String
 
     public init(state: State, time: UInt64, detail: String = "") {

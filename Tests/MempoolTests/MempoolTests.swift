@@ -109,8 +109,8 @@ struct MempoolTests {
         #expect(pool.history(txid: forged.txid).map(\.state) == [.rejected])
         // A consensus-invalid transaction is not fetched again; one missing inputs may be.
         #expect(!pool.wants(wtxid: forged.wtxid))
-        #expect(pool.accept(forged, from: "peer") == .rejected(rule: "script-signature", penalize: true))
-        #expect(pool.accept(good, from: "peer") == .ignored)
+        let relayed = [forged, good].map { RelayedTransaction(transaction: $0, peerID: 1, peer: "peer") }
+        #expect(pool.accept(relayed).verdicts == [.rejected(rule: "script-signature", penalize: true), .ignored])
     }
 
     @Test("a child spends its parent's unconfirmed output; the pool links them")
@@ -153,7 +153,7 @@ struct MempoolTests {
         #expect(Set(pool.entries().map(\.txid)) == [child.txid, untouched.txid])
         #expect(pool.entry(txid: child.txid)?.depends == [])
         let last = try #require(pool.history(txid: confirmed.txid).last)
-        #expect(last.state == .confirmed && last.detail == block.hash.hex)
+        #expect(last.state == .included && last.detail == block.hash.hex)
         #expect(pool.history(txid: doomed.txid).last?.state == .removed && pool.history(txid: doomedChild.txid).last?.state == .removed)
         #expect(pool.spender(of: chain.coinbase(height: 2).0) == nil)
         #expect(pool.bytes == child.encoded.count + untouched.encoded.count && pool.totalFee.baseUnits == 20_000)
@@ -248,7 +248,7 @@ struct MempoolTests {
             try chain.chain.acceptHeader(block.header)
             parent = block.hash
         }
-        #expect(pool.accept(valid, from: "peer") == .ignored && pool.count == 0)
+        #expect(pool.accept([RelayedTransaction(transaction: valid, peerID: 1, peer: "peer")]).verdicts == [.ignored] && pool.count == 0)
         // Local submissions still go through.
         #expect(pool.submit(valid, source: "rpc").entry != nil)
     }

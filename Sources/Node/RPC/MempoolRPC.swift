@@ -203,7 +203,7 @@ extension NodeRPCContext {
         }
         result["history"] = .array(history.map { event in
             var item: JSONObject = ["state": .string(event.state.rawValue), "time": .int(event.time)]
-            if !event.detail.isEmpty { item[event.state == .confirmed ? "blockhash" : "reason"] = .string(event.detail) }
+            if !event.detail.isEmpty { item[event.state == .included ? "blockhash" : "reason"] = .string(event.detail) }
             return .object(item)
         })
         return .object(result)
@@ -223,7 +223,7 @@ extension NodeRPCContext {
                 throw RPCError(RPCError.databaseError, "transaction index: \(error)")
             }
         }
-        if let confirmed = history.last, confirmed.state == .confirmed, let blockHash = Hash256(hex: confirmed.detail),
+        if let confirmed = history.last, confirmed.state == .included, let blockHash = Hash256(hex: confirmed.detail),
            let height = snapshot.activeHeight(of: blockHash) {
             return (blockHash, height)
         }
