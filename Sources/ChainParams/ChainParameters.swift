@@ -17,11 +17,6 @@ public struct ChainParameters: Codable, Sendable, Equatable {
     public var maxBlockBytes: Int
     public var maxFutureBlockTimeSeconds: UInt64
     public var medianTimeSpan: Int
-    /// Confirmations after which a transaction's lifecycle says `finalized` (DESIGN 9; until
-    /// quorums chain-lock blocks, a depth reorganisations are not expected to reach).
-    public var finalityDepth: UInt64
-    /// Relay policy defaults for this network (the node's flags override them).
-    public var relayPolicy: RelayPolicy
     public var genesis: Genesis
     /// The network's DNS-free seed nodes (`HOST:PORT`), dialled when the address table is
     /// empty. None of the networks has public nodes yet, so every list is empty for now.
@@ -30,6 +25,11 @@ public struct ChainParameters: Codable, Sendable, Equatable {
     public var masternodes: Masternodes
     public var governance: Governance
     public var sidechains: Sidechains
+    /// Confirmations after which a transaction's lifecycle says `finalized` (DESIGN 9; until
+    /// quorums chain-lock blocks, a depth reorganisations are not expected to reach).
+    public var finalityDepth: UInt64
+    /// Relay policy defaults for this network (the node's flags override them).
+    public var relayPolicy: RelayPolicy
 
     public struct Ports: Codable, Sendable, Equatable {
         public var p2p: UInt16

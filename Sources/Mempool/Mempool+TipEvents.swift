@@ -62,7 +62,7 @@ extension Mempool {
             }
             for input in transaction.inputs {
                 if let spender = spenders[input.previousOutput] {
-                    removeWithDescendants(spender, reason: "conflicts with \(txid.hex) in block \(hash.hex)", time: time)
+                    removeWithDescendants(spender, as: .removed, detail: "conflicts with \(txid.hex) in block \(hash.hex)", time: time)
                 }
             }
         }

@@ -300,12 +300,18 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         changeCount += 1
     }
 
-    /// Removes `txid` and everything in the pool that spends it, directly or not.
-    func removeWithDescendants(_ txid: Hash256, reason: String, time: UInt64) {
+    /// Removes `txid` and everything in the pool that spends it, directly or not, recording
+    /// `state` (with `detail`) in each one's history; returns the removed entries.
+    @discardableResult
+    func removeWithDescendants(_ txid: Hash256, as state: TransactionEvent.State, detail: String, time: UInt64) -> [MempoolEntry] {
+        var removed = [MempoolEntry]()
         for member in descendantSet(of: txid) {
+            guard let entry = pool[member] else { continue }
             removeEntry(member)
-            record(member, TransactionEvent(state: .removed, time: time, detail: reason))
+            removed.append(entry)
+            record(member, TransactionEvent(state: state, time: time, detail: detail))
         }
+        return removed
     }
 
     func record(_ txid: Hash256, _ event: TransactionEvent) {
