@@ -40,6 +40,13 @@ public struct P2PSettings: Sendable {
     public var userAgent = "/rusty:0.1.0/"
     /// Bytes of downloaded blocks waiting for the verifier (besides the scheduler's own bound).
     public var importBufferBytes = 64 << 20
+    /// Mean seconds between transaction announcements to one peer (Poisson-distributed, per
+    /// peer, as Bitcoin Core does to hide where a transaction came from): inbound peers wait
+    /// longer than outbound ones, whom we chose.
+    public var inboundTrickleInterval = 5.0
+    public var outboundTrickleInterval = 2.0
+    /// Mean seconds between `feefilter` messages to one peer while the pool's minimum fee stays put.
+    public var feeFilterInterval = 600.0
 
     public struct Listener: Sendable {
         public var host: String
