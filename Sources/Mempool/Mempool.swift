@@ -1,6 +1,6 @@
 // The transaction pool: its state, and acceptance against chain state plus pool (the same
 // contextual rules as blocks). Tip events, queries, block-template selection and the P2P
-// interface are in Mempool+TipEvents.swift and Mempool+Queries.swift.
+// interface are in Mempool+TipEvents.swift, Mempool+Queries.swift and Mempool+Relay.swift.
 
 import ChainState
 import Consensus
