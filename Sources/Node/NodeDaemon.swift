@@ -85,6 +85,12 @@ public enum NodeDaemon {
                               now: { clock.now })
         mempool.start()
         defer { mempool.stop() }
+        let feeEstimatesFile = (setup.directory as NSString).appendingPathComponent("fee_estimates.dat")
+        if FileManager.default.fileExists(atPath: feeEstimatesFile) {
+            do { try mempool.feeEstimator.load(from: feeEstimatesFile) } catch {
+                logger.warning("\(feeEstimatesFile): \(error); fee estimation starts without history")
+            }
+        }
         let txIndex = setup.txindex ? try TransactionIndex(chain: chain, database: database) : nil
         txIndex?.onFailure { logger.error("txindex stopped: \($0)") }
         txIndex?.start()
@@ -127,6 +133,7 @@ public enum NodeDaemon {
         do { try chain.flush() } catch { logger.critical("could not flush the chain state: \(error)") }
         do { try addresses.save(to: peersFile) } catch { logger.error("could not save \(peersFile): \(error)") }
         do { try bans.save(to: banFile) } catch { logger.error("could not save \(banFile): \(error)") }
+        do { try mempool.feeEstimator.save(to: feeEstimatesFile) } catch { logger.error("could not save \(feeEstimatesFile): \(error)") }
         chain.finishTipEvents()
         status?.stopped(manager.finalStatus())
         logger.info("stopped at height \(chain.snapshot.tipHeight)")
