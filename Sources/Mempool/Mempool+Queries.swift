@@ -6,6 +6,19 @@ import Consensus
 import Foundation
 import Primitives
 
+/// A pooled transaction's package statistics; each set includes the transaction itself.
+/// Sizes are encoded bytes (= vsize), fees base units.
+public struct MempoolPackageInfo: Sendable, Equatable {
+    public var ancestorCount = 0
+    public var ancestorSize = 0
+    public var ancestorFees: UInt64 = 0
+    public var descendantCount = 0
+    public var descendantSize = 0
+    public var descendantFees: UInt64 = 0
+
+    public init() {}
+}
+
 extension Mempool {
     public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] } }
 
@@ -70,6 +83,29 @@ extension Mempool {
     /// What the pool saw of `txid`, oldest first (bounded).
     public func history(txid: Hash256) -> [TransactionEvent] { lock.withLock { histories[txid] ?? [] } }
 
+    /// `txid` with its in-pool ancestors and with its in-pool descendants, each set counted
+    /// with `txid` itself (bitcoind's getmempoolentry `ancestorcount`, `descendantsize`, ...);
+    /// nil when it is not pooled.
+    public func packageInfo(txid: Hash256) -> MempoolPackageInfo? {
+        lock.withLock {
+            guard pool[txid] != nil else { return nil }
+            var info = MempoolPackageInfo()
+            for member in ancestorOrder(of: txid, excluding: []) {
+                guard let entry = pool[member] else { continue }
+                info.ancestorCount += 1
+                info.ancestorSize += entry.size
+                info.ancestorFees += entry.fee.baseUnits
+            }
+            for member in descendantSet(of: txid) {
+                guard let entry = pool[member] else { continue }
+                info.descendantCount += 1
+                info.descendantSize += entry.size
+                info.descendantFees += entry.fee.baseUnits
+            }
+            return info
+        }
+    }
+
     /// `txid`'s ancestors not in `excluding`, then `txid`, parents before children.
     func ancestorOrder(of txid: Hash256, excluding: Set<Hash256>) -> [Hash256] {
         var order = [Hash256]()
@@ -107,8 +143,13 @@ extension Mempool {
     /// `selectForBlock` with the tip the pool was last brought up to date with: a template
     /// may use the entries only on top of that tip (the pool may not have applied a newer
     /// block's event yet, and would then offer transactions the block confirmed).
+    /// The selected transactions become the lifecycle's `pending` (the template handed out).
     public func selection(maxBytes: Int) -> (tip: Hash256, entries: [MempoolEntry]) {
-        lock.withLock { (syncedTip, select(maxBytes: maxBytes)) }
+        lock.withLock {
+            let entries = select(maxBytes: maxBytes)
+            noteTemplate(entries)
+            return (syncedTip, entries)
+        }
     }
 
     /// The tip of the last tip event applied (see `selection`).
@@ -165,3 +206,4 @@ extension Mempool {
         static func == (lhs: Candidate, rhs: Candidate) -> Bool { !(lhs < rhs) && !(rhs < lhs) }
     }
 }
+

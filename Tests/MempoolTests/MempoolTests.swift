@@ -184,8 +184,10 @@ struct MempoolTests {
 
         #expect(pool.entries().map(\.txid) == [returning.txid, pending.txid])
         #expect(pool.entry(txid: returning.txid)?.height == UInt64(Self.chainLength) + 2)
-        #expect(pool.history(txid: returning.txid).map(\.state) == [.disconnected])
-        #expect(pool.history(txid: lost.txid).map(\.state) == [.removed])
+        #expect(pool.history(txid: returning.txid).map(\.state) == [.disconnected, .mempool])
+        #expect(pool.history(txid: returning.txid).last?.detail == Mempool.returnedByReorganisation)
+        #expect(pool.history(txid: lost.txid).map(\.state) == [.disconnected, .rejected])
+        #expect(pool.history(txid: lost.txid).last?.detail == "bad-txns-inputs-missingorspent")
         #expect(pool.spender(of: chain.coinbase(height: 2).0) == nil)
     }
 
