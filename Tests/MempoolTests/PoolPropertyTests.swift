@@ -65,10 +65,25 @@ struct PoolPropertyTests {
             return chain.payment(coin, fee: fee, outputs: Int.random(in: 1...3, using: &random))
         }
 
+        // What the run exercised, by outcome (accepted, replaced, or the reject reason).
+        var outcomes = [String: Int]()
+        var accepted = [Hash256]()
+        func tally(_ results: [MempoolResult]) {
+            for result in results {
+                switch result {
+                case .accepted(let entry):
+                    outcomes["accepted", default: 0] += 1
+                    accepted.append(entry.txid)
+                case .rejected(let rejection):
+                    outcomes[rejection.rule, default: 0] += 1
+                }
+            }
+        }
+
         for step in 0..<60 {
             switch Int.random(in: 0..<10, using: &random) {
             case 0..<4:
-                if let transaction = randomTransaction() { _ = pool.submit(transaction, source: "test") }
+                if let transaction = randomTransaction() { tally([pool.submit(transaction, source: "test")]) }
             case 4..<8:
                 // A batch whose later transactions may spend or double-spend earlier ones.
                 var batch = [Transaction]()
@@ -79,7 +94,9 @@ struct PoolPropertyTests {
                         batch.append(transaction)
                     }
                 }
-                #expect(pool.submit(batch: batch, source: "test").count == batch.count)
+                let results = pool.submit(batch: batch, source: "test")
+                #expect(results.count == batch.count)
+                tally(results)
             default:
                 // Mine the selection (sometimes only part of it, sometimes with a rival spend of a pooled coin).
                 let budget = Bool.random(using: &random) ? 1_000_000 : Int.random(in: 0...2_000, using: &random)
@@ -99,6 +116,10 @@ struct PoolPropertyTests {
             }
             try Self.checkInvariants(pool, chain: chain, policy: policy, step: step)
         }
+        outcomes["replaced"] = accepted.filter { pool.history(txid: $0).contains { $0.state == .replaced } }.count
+        // The run exercised what it claims to (the seeds are fixed, so this is stable).
+        #expect(outcomes["accepted", default: 0] >= 20 && outcomes["replaced", default: 0] >= 1, "\(outcomes)")
+        #expect(outcomes["insufficient fee", default: 0] >= 1 && outcomes["too-long-mempool-chain", default: 0] >= 1, "\(outcomes)")
         // The final selection connects as a block too.
         let last = pool.selectForBlock(maxBytes: chain.parameters.maxBlockBytes - 1_000).map(\.transaction)
         try chain.mine(last, fees: try Self.fees(of: last, chain: chain, pool: pool))
