@@ -1,4 +1,6 @@
+import ChainGen
 import Foundation
+import JSONRPC
 import Mempool
 import Primitives
 import Testing
@@ -258,5 +260,42 @@ struct TransactionRelayTests {
             #expect(await eventually { peer.isClosed })
             #expect(await eventually { node.pool.disconnectedPeers.contains(id) })
         }
+    }
+
+    @Test("between two nodes with real pools: payments and a chained spend sent to one reach the other", .timeLimit(.minutes(3)))
+    func relayBetweenPools() async throws {
+        let (blocks, generator) = RPCChains.blocks(105, seed: 0x7E1A)
+        var stream = try TransactionStream(coins: Array(generator.spendableSingleKeyCoins.prefix(3)),
+                                           options: .init(chainDepth: 2, feeRates: 2_000...3_000, dustThreshold: 546, seed: 11))
+        let payments = (0..<6).compactMap { _ in stream.next() }
+        #expect(payments.count == 6 && payments.contains { $0.depth > 0 })
+        let listener = try RPCTestNode(blocks: blocks, listen: true)
+        let dialer = try RPCTestNode(blocks: blocks)
+        do {
+            try await listener.start()
+            try await dialer.start()
+            let address = try #require(try await listener.peers.listeningAddresses().first)
+            #expect(try await dialer.result("addnode", [.string(address), "add"]) == .null)
+            // Announcements are queued only for peers whose handshake completed.
+            #expect(try await eventually {
+                let inbound = try await NetworkRPCTests.handshaken(listener).count
+                let outbound = try await NetworkRPCTests.handshaken(dialer).count
+                return inbound == 1 && outbound == 1
+            })
+            for payment in payments {
+                _ = try await dialer.result("sendrawtransaction", [.string(HexCoding.encode(payment.transaction.encoded))])
+            }
+            let txids = Set(payments.map(\.transaction.txid.hex))
+            #expect(try await eventually(seconds: 90) {
+                let pooled = try await listener.result("getrawmempool").arrayValue ?? []
+                return Set(pooled.compactMap(\.stringValue)) == txids
+            })
+        } catch {
+            await listener.shutdown()
+            await dialer.shutdown()
+            throw error
+        }
+        await listener.shutdown()
+        await dialer.shutdown()
     }
 }
