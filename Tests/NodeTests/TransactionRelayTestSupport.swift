@@ -110,8 +110,9 @@ final class ScriptedPool: TransactionPool, @unchecked Sendable {
 }
 
 /// A distinct transaction spending output 0 of `parent` (a made-up txid unless given).
-func relayTestTransaction(_ tag: UInt8, spending parent: Hash256? = nil) -> Transaction {
-    let previous = parent ?? Hash256(bytes: [UInt8](repeating: tag, count: 32))!
+func relayTestTransaction(_ tag: Int, spending parent: Hash256? = nil) -> Transaction {
+    let tagBytes = (0..<8).map { UInt8(truncatingIfNeeded: tag >> (8 * $0)) }
+    let previous = parent ?? Hash256(bytes: tagBytes + [UInt8](repeating: 0xAB, count: 24))!
     return Transaction(inputs: [TxIn(previousOutput: OutPoint(txid: previous, index: 0))],
                        outputs: [TxOut(value: Amount(baseUnits: 1_000 + UInt64(tag))!, lockScript: [0x51])])
 }

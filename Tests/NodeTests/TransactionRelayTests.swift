@@ -55,6 +55,26 @@ struct TransactionRelayTests {
         }
     }
 
+    @Test("one inv holds at most 1,000 entries; the rest waits for the next trickle", .timeLimit(.minutes(1)))
+    func announcementBound() async throws {
+        try await Self.withNode { node in
+            let peer = try await RelayTestPeer.handshaken(with: node)
+            let transactions = (1...1_500).map { relayTestTransaction($0) }
+            for transaction in transactions {
+                node.pool.add(transaction, feeRate: 2_000)
+                node.manager.relayTransaction(wtxid: transaction.wtxid)
+            }
+            try await node.trickleNow(peer.localPort)
+            #expect(await peer.roundTrip())
+            #expect(peer.transactionInvs.map(\.count) == [PeerManager.maxInventoryBroadcast])
+            try await node.trickleNow(peer.localPort)
+            #expect(await peer.roundTrip())
+            #expect(peer.transactionInvs.map(\.count) == [1_000, 500])
+            // Equal fee rates: arrival order.
+            #expect(peer.transactionInvs.flatMap { $0 } == transactions.map(\.wtxid))
+        }
+    }
+
     @Test("with a short interval the trickle comes by itself", .timeLimit(.minutes(1)))
     func trickleTimer() async throws {
         try await Self.withNode(configure: { $0.inboundTrickleInterval = 0.2 }) { node in
@@ -240,7 +260,7 @@ struct TransactionRelayTests {
         let pool = ScriptedPool(acceptDelay: 0.2)
         try await Self.withNode(pool: pool) { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
-            let transactions = (1...50).map { relayTestTransaction(UInt8($0)) }
+            let transactions = (1...50).map { relayTestTransaction($0) }
             peer.sendTogether(transactions.map { .tx($0) })
             #expect(await eventually { pool.batchSizes.reduce(0, +) == transactions.count })
             #expect(pool.batchSizes.count < transactions.count)
