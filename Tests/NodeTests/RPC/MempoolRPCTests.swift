@@ -277,14 +277,15 @@ struct MempoolRPCTests {
 
     @Test("setmocktime sets the node's clock; 0 returns to the system clock; bad values refused")
     func mockTime() async throws {
-        try await withNode { node in
+        try await withNode { (node: RPCTestNode) async throws in
             #expect(try await node.result("setmocktime", [1_900_000_000]) == .null)
-            #expect(node.context.clock.now == 1_900_000_000)
+            let clock: NodeClock = node.context.clock
+            #expect(clock.now == 1_900_000_000)
             #expect(try await node.errorCode("setmocktime", [-1]) == -8)
             #expect(try await node.errorCode("setmocktime", ["soon"]) == -3)
             #expect(try await node.errorCode("setmocktime") == RPCError.invalidParamsCode)
             #expect(try await node.result("setmocktime", [0]) == .null)
-            #expect(node.context.clock.mockTime == nil)
+            #expect(clock.mockTime == nil)
         }
     }
 
