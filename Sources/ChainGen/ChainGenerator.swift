@@ -110,6 +110,26 @@ public struct ChainGenerator {
         return signature
     }
 
+    // MARK: Coins for tools
+
+    /// The coins the next block could spend that one key unlocks (key-hash outputs), with
+    /// that key, in the generator's own order: what `TransactionStream` builds on. Coinbases
+    /// still maturing are left out. Reading them changes nothing (the chain stays the same).
+    public var spendableSingleKeyCoins: [SingleKeyCoin] {
+        spendable.compactMap { owned in
+            guard case .keyHash(let key) = owned.lock else { return nil }
+            return SingleKeyCoin(outpoint: owned.outpoint, output: owned.coin.output, key: keys[key])
+        }
+    }
+
+    /// How many `spendableSingleKeyCoins` there are (without building them).
+    public var spendableSingleKeyCoinCount: Int {
+        spendable.reduce(0) { count, owned in
+            if case .keyHash = owned.lock { return count + 1 }
+            return count
+        }
+    }
+
     /// The signatures recorded since the last call (see `recordsSignatures`).
     public mutating func takeSignatures() -> [SignatureItem] {
         defer { recorded.removeAll() }
@@ -342,5 +362,18 @@ public struct ChainGenerator {
             total = total.adding(coin.output.value)!
         }
         return (entries.count, total, Hash256(bytes: hasher.finalize())!)
+    }
+}
+
+/// A coin one key unlocks: a key-hash output and its signing key.
+public struct SingleKeyCoin: Sendable {
+    public var outpoint: OutPoint
+    public var output: TxOut
+    public var key: Ed25519.SigningKey
+
+    public init(outpoint: OutPoint, output: TxOut, key: Ed25519.SigningKey) {
+        self.outpoint = outpoint
+        self.output = output
+        self.key = key
     }
 }

@@ -111,6 +111,7 @@ public enum NodeDaemon {
         if let status { services.append(StatusService(manager: manager, reporter: status)) }
         let stopper = ShutdownTrigger()
         services.append(MetricsService(metrics: metrics, manager: manager, chain: chain, mempool: mempool))
+        services.append(MempoolService(mempool: mempool, logger: logging.logger("mempool")))
         if let rpcSettings = setup.rpc {
             let context = NodeRPCContext(network: setup.network, directory: setup.directory, parameters: parameters, chain: chain,
                                          peers: manager, mempool: mempool, txIndex: txIndex, wallet: wallet, metrics: metrics,

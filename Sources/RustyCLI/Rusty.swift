@@ -26,7 +26,7 @@ struct Rusty: ParsableCommand {
         version: "rusty \(version) (commit \(commit))",
         subcommands: [
             HashCommand.self, SigCommand.self, PowCommand.self, MerkleCommand.self, DevicesCommand.self, ChainParamsCommand.self,
-            GenChainCommand.self, VerifyChainCommand.self, UTXOInfoCommand.self, MineCommand.self, BenchCommand.self, NodeCommand.self,
+            GenChainCommand.self, GenTxsCommand.self, VerifyChainCommand.self, UTXOInfoCommand.self, MineCommand.self, BenchCommand.self, NodeCommand.self,
             RPCCommand.self, WalletCommand.self,
         ]
     )
