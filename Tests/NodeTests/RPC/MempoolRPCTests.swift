@@ -227,6 +227,10 @@ struct MempoolRPCTests {
             #expect(pooled["txid"] == txid && pooled["state"] == "mempool" && pooled["time"] != nil)
             #expect(pooled["history"]?.arrayValue?.last?["state"] == "mempool")
             #expect(pooled["confirmations"] == nil && pooled["blockhash"] == nil)
+            // In the template handed out: pending.
+            _ = try await node.result("getblocktemplate")
+            let pending = try await node.result("gettxstatus", [txid])
+            #expect(pending["state"] == "pending" && pending["history"]?.arrayValue?.last?["state"] == "pending")
 
             let hashes = try await node.result("generatetoaddress", [1, .string(SignedChain.address)])
             let blockHash = try #require(hashes.arrayValue?.first)
