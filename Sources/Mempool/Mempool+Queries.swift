@@ -1,10 +1,23 @@
-// Reading the pool: entries, coins and relatives, block-template selection, and the P2P
-// layer's TransactionPool interface.
+// Reading the pool: entries, coins and relatives, block-template selection. The P2P layer's
+// TransactionPool interface is in Mempool+Relay.swift.
 
 import ChainState
 import Consensus
 import Foundation
 import Primitives
+
+/// A pooled transaction's package statistics; each set includes the transaction itself.
+/// Sizes are encoded bytes (= vsize), fees base units.
+public struct MempoolPackageInfo: Sendable, Equatable {
+    public var ancestorCount = 0
+    public var ancestorSize = 0
+    public var ancestorFees: UInt64 = 0
+    public var descendantCount = 0
+    public var descendantSize = 0
+    public var descendantFees: UInt64 = 0
+
+    public init() {}
+}
 
 extension Mempool {
     public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] } }
@@ -70,6 +83,29 @@ extension Mempool {
     /// What the pool saw of `txid`, oldest first (bounded).
     public func history(txid: Hash256) -> [TransactionEvent] { lock.withLock { histories[txid] ?? [] } }
 
+    /// `txid` with its in-pool ancestors and with its in-pool descendants, each set counted
+    /// with `txid` itself (bitcoind's getmempoolentry `ancestorcount`, `descendantsize`, ...);
+    /// nil when it is not pooled.
+    public func packageInfo(txid: Hash256) -> MempoolPackageInfo? {
+        lock.withLock {
+            guard pool[txid] != nil else { return nil }
+            var info = MempoolPackageInfo()
+            for member in ancestorOrder(of: txid, excluding: []) {
+                guard let entry = pool[member] else { continue }
+                info.ancestorCount += 1
+                info.ancestorSize += entry.size
+                info.ancestorFees += entry.fee.baseUnits
+            }
+            for member in descendantSet(of: txid) {
+                guard let entry = pool[member] else { continue }
+                info.descendantCount += 1
+                info.descendantSize += entry.size
+                info.descendantFees += entry.fee.baseUnits
+            }
+            return info
+        }
+    }
+
     /// `txid`'s ancestors not in `excluding`, then `txid`, parents before children.
     func ancestorOrder(of txid: Hash256, excluding: Set<Hash256>) -> [Hash256] {
         var order = [Hash256]()
@@ -107,8 +143,13 @@ extension Mempool {
     /// `selectForBlock` with the tip the pool was last brought up to date with: a template
     /// may use the entries only on top of that tip (the pool may not have applied a newer
     /// block's event yet, and would then offer transactions the block confirmed).
+    /// The selected transactions become the lifecycle's `pending` (the template handed out).
     public func selection(maxBytes: Int) -> (tip: Hash256, entries: [MempoolEntry]) {
-        lock.withLock { (syncedTip, select(maxBytes: maxBytes)) }
+        lock.withLock {
+            let entries = select(maxBytes: maxBytes)
+            noteTemplate(entries)
+            return (syncedTip, entries)
+        }
     }
 
     /// The tip of the last tip event applied (see `selection`).
@@ -164,55 +205,5 @@ extension Mempool {
 
         static func == (lhs: Candidate, rhs: Candidate) -> Bool { !(lhs < rhs) && !(rhs < lhs) }
     }
-
-    // MARK: TransactionPool (the P2P layer)
-
-    public func wants(wtxid: Hash256) -> Bool {
-        lock.withLock { txidByWtxid[wtxid] == nil && rejectedWtxids[wtxid] == nil }
-    }
-
-    public func transaction(wtxid: Hash256) -> Transaction? {
-        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.transaction } }
-    }
-
-    public func transaction(txid: Hash256) -> Transaction? { lock.withLock { pool[txid]?.transaction } }
-
-    public func accept(_ batch: [RelayedTransaction]) -> PoolBatchAcceptance {
-        // While the chain is catching up, coins are missing and checks would be wasted (Core
-        // ignores relayed transactions during initial download too); a block or two behind
-        // (a header just announced) is not catching up.
-        let snapshot = chain.snapshot
-        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + Self.syncingLag else {
-            return PoolBatchAcceptance(verdicts: batch.map { _ in .ignored })
-        }
-        let verdicts = batch.map { relayed -> PoolAcceptance in
-            switch submit(relayed.transaction, source: relayed.peer) {
-            case .accepted(let entry):
-                return .accepted(wtxid: entry.wtxid, feeRate: entry.feeRate)
-            case .rejected(let rejection):
-                switch rejection.kind {
-                case .alreadyInPool, .alreadyInChain: return .ignored
-                case .missingInputs, .invalid: return .rejected(rule: rejection.rule, penalize: rejection.isConsensusFailure)
-                }
-            }
-        }
-        return PoolBatchAcceptance(verdicts: verdicts)
-    }
-
-    public func peerDisconnected(_ peerID: Int) {}
-
-    public func inventory(minimumFeeRate: UInt64) -> [Hash256] {
-        lock.withLock {
-            pool.values.filter { $0.feeRate >= minimumFeeRate }.sorted { arrival[$0.txid]! < arrival[$1.txid]! }.map(\.wtxid)
-        }
-    }
-
-    public var minimumFeeRate: UInt64 { policy.minRelayFeeRate }
-
-    /// Blocks the tip may lag the best header before relayed transactions are ignored.
-    static let syncingLag: UInt64 = 6
-
-    public func feeRate(wtxid: Hash256) -> UInt64? {
-        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.feeRate } }
-    }
 }
+

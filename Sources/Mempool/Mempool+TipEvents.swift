@@ -15,23 +15,43 @@ extension Mempool {
 
     func applyHoldingAdmission(_ event: TipEvent) {
         switch event {
-        case let .connected(_, hash):
-            lock.withLock { rejectedWtxids.removeAll() }
-            // An empty pool has nothing to remove: no block read (the common case while syncing).
-            let needsBlock = !pool.isEmpty || reorganizing
+        case let .connected(height, hash):
+            let time = now()
+            lock.withLock {
+                rejectedWtxids.removeAll()
+                // Core's removeForBlock: the rolling minimum fee may decay from now on.
+                blockSinceLastRollingFeeBump = true
+                lastRollingFeeUpdate = time
+            }
+            // Nothing pooled, held or remembered needs the block: not read (the common case
+            // while syncing).
+            let needsBlock = !pool.isEmpty || reorganizing || orphans.count > 0 || lock.withLock { !histories.isEmpty }
             let block = needsBlock ? try? chain.block(hash).map { try Block(decoding: $0) } : nil
+            feeEstimator.blockConnected(height: height, txids: block?.transactions.dropFirst().map(\.txid) ?? [])
             // A block that does not extend the pool's tip (events lost from a full buffer) or
             // cannot be read: check the whole pool against the chain as it is now.
-            if needsBlock && !reorganizing && (block == nil || block?.header.previousHash != syncedTip) {
+            if !pool.isEmpty && !reorganizing && (block == nil || block?.header.previousHash != syncedTip) {
+                // What the block confirmed still leaves as included (the lifecycle says so).
+                if let block {
+                    lock.withLock {
+                        blockConnected(block, hash: hash)
+                        orphans.blockConnected(block)
+                    }
+                }
                 revalidate()
                 lock.withLock { syncedTip = hash }
+                afterTipChange(time: time)
                 return
             }
             lock.withLock {
-                if let block { blockConnected(block, hash: hash) }
+                if let block {
+                    blockConnected(block, hash: hash)
+                    orphans.blockConnected(block)
+                }
                 // Mid-reorganisation the pool is not valid on any tip until `revalidate`.
                 if !reorganizing { syncedTip = hash }
             }
+            if !reorganizing { afterTipChange(time: time) }
         case let .disconnected(_, hash):
             let block = try? chain.block(hash).map { try Block(decoding: $0) }
             lock.withLock {
@@ -45,7 +65,16 @@ extension Mempool {
                 reorganizing = false
                 syncedTip = reorganization.newTip
             }
+            afterTipChange(time: now())
         }
+    }
+
+    /// What every new tip brings: expiry, the size limit (a reorganisation may return more
+    /// than fits), and forgetting old terminal lifecycle states. Call holding `admission`.
+    func afterTipChange(time: UInt64) {
+        expire(time: time)
+        limitSize(time: time)
+        pruneLifecycle(time: time)
     }
 
     /// Drops what `block` confirmed and whatever conflicts with it (with descendants).
@@ -62,7 +91,9 @@ extension Mempool {
             }
             for input in transaction.inputs {
                 if let spender = spenders[input.previousOutput] {
-                    removeWithDescendants(spender, as: .removed, detail: "conflicts with \(txid.hex) in block \(hash.hex)", time: time)
+                    let conflicted = removeWithDescendants(spender, as: .removed, detail: "conflicts with \(txid.hex) in block \(hash.hex)",
+                                                           time: time)
+                    for entry in conflicted { feeEstimator.removed(txid: entry.txid) }
                 }
             }
         }
@@ -71,6 +102,9 @@ extension Mempool {
         }
         changeCount += 1
     }
+
+    /// The `mempool` event's detail for a transaction a reorganisation returned.
+    public static let returnedByReorganisation = "returned by a reorganisation"
 
     /// After a reorganisation: the disconnected blocks' transactions, then the pool's own,
     /// are checked again against the new tip; those that no longer fit are dropped.
@@ -91,18 +125,25 @@ extension Mempool {
             changeCount += 1
             return (previous, returning)
         }
+        // DESIGN 9: a reorganisation moves included transactions back to the pool, or to
+        // rejected when they no longer fit.
         for transaction in returning {
             let result = admit(transaction, time: time, add: true)
             lock.withLock {
+                let txid = transaction.txid
+                record(txid, TransactionEvent(state: .disconnected, time: time))
                 switch result {
-                case .accepted(let entry): record(entry.txid, TransactionEvent(state: .disconnected, time: time))
-                case .rejected(let rejection): record(transaction.txid, TransactionEvent(state: .removed, time: time, detail: rejection.rule))
+                case .accepted:
+                    record(txid, TransactionEvent(state: .mempool, time: time, detail: Self.returnedByReorganisation))
+                case .rejected(let rejection):
+                    record(txid, TransactionEvent(state: .rejected, time: time, detail: rejection.rule))
                 }
             }
         }
         for entry in previous {
             if case .rejected(let rejection) = admit(entry.transaction, time: entry.time, add: true) {
                 lock.withLock { record(entry.txid, TransactionEvent(state: .removed, time: time, detail: rejection.rule)) }
+                feeEstimator.removed(txid: entry.txid)
             }
         }
     }

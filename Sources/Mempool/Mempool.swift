@@ -1,6 +1,6 @@
 // The transaction pool: its state, and acceptance against chain state plus pool (the same
 // contextual rules as blocks). Tip events, queries, block-template selection and the P2P
-// interface are in Mempool+TipEvents.swift and Mempool+Queries.swift.
+// interface are in Mempool+TipEvents.swift, Mempool+Queries.swift and Mempool+Relay.swift.
 
 import ChainState
 import Consensus
@@ -17,9 +17,9 @@ import Primitives
 /// (`start()`) and reports the tip it is valid on (`selection(maxBytes:)`, `tip`), so a
 /// template is built from pool transactions only on that tip.
 ///
-/// Issue #15 adds replacement (RBF), package limits, eviction with a rising minimum fee,
-/// expiry and mempool.dat on top: today a full pool refuses ("mempool full") and any
-/// conflict with the pool is refused ("txn-mempool-conflict").
+/// Acceptance (Mempool+Batch.swift, Mempool+Staging.swift) checks transactions in batches:
+/// the chain's writer once per chunk, signatures as one batch; full replace-by-fee
+/// (Mempool+Replacement.swift) and Bitcoin Core's package limits (Mempool+PackageLimits.swift).
 public final class Mempool: TransactionPool, @unchecked Sendable {
     public let chain: ChainService
     public let parameters: ConsensusParameters
@@ -68,8 +68,12 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     var blockSinceLastRollingFeeBump = false
     /// txids in the last block template handed out (the lifecycle's `pending`).
     var templateTxids: Set<Hash256> = []
-    /// Relayed transactions waiting for a parent.
+    /// Relayed transactions waiting for a parent. Guarded by `lock` alone (the P2P layer
+    /// drops a peer's orphans without waiting for `admission`).
     var orphans: OrphanPool
+    /// Single submissions waiting to join a batch (group commit, see `submit`).
+    let queueLock = NSLock()
+    var queued: [QueuedSubmission] = []
 
     public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(), finalityDepth: UInt64 = 6,
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {
@@ -113,165 +117,58 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     // MARK: Acceptance
 
     /// Checks `transaction` and adds it to the pool. `source` names where it came from (a
-    /// peer's label, "rpc", "wallet") for logs.
+    /// peer's label, "rpc", "wallet") for logs. Concurrent callers join one batch (group
+    /// commit): each enqueues and waits for `admission`; whoever gets it first checks
+    /// everything queued by then as one batch (one signature batch) and hands each caller its
+    /// verdict, so bursts of `sendrawtransaction` ride the batch verifier too.
     public func submit(_ transaction: Transaction, source: String) -> MempoolResult {
+        let submission = QueuedSubmission(transaction)
+        queueLock.withLock { queued.append(submission) }
+        return admission.withLock {
+            // A caller that held `admission` before took everything queued, this one included,
+            // or nobody did yet and this caller takes it now: one pass at most.
+            while true {
+                if let result = submission.result { return result }
+                let waiting = queueLock.withLock { () -> [QueuedSubmission] in
+                    defer { queued.removeAll() }
+                    return queued
+                }
+                let admissions = admitBatch(waiting.map(\.transaction), times: nil, options: .submission)
+                for (waiter, admission) in zip(waiting, admissions) { waiter.result = admission.result }
+            }
+        }
+    }
+
+    /// Checks `batch` in order and adds what passes, one verdict per transaction, in order; a
+    /// transaction may spend outputs of earlier ones. Signatures are verified as one batch per
+    /// chunk: a bad signature refuses its transaction ("script-signature", naming the input)
+    /// and its descendants in the batch (missing inputs), the rest are judged on their own.
+    /// `entryTimes` (mempool.dat) are the entry times to record, per transaction; nil: now.
+    public func submit(batch: [Transaction], source: String, entryTimes: [UInt64]? = nil) -> [MempoolResult] {
         admission.withLock {
-            let result = admit(transaction, time: now(), add: true)
-            let time = now()
-            lock.withLock {
-                switch result {
-                case .accepted(let entry):
-                    record(entry.txid, TransactionEvent(state: .mempool, time: time))
-                case .rejected(let rejection) where rejection.kind != .alreadyInPool && rejection.kind != .alreadyInChain:
-                    let txid = transaction.txid
-                    rejections.set(txid, (rejection, time))
-                    // Not fetched again until the next block clears the record (Bitcoin Core's
-                    // recent-rejects filter); a failure of this node's own storage is not the
-                    // transaction's fault and is not remembered.
-                    if rejection.kind == .invalid && rejection.rule != "chain-state-error" {
-                        rejectedWtxids.set(transaction.wtxid, true)
-                    }
-                    record(txid, TransactionEvent(state: .rejected, time: time, detail: rejection.rule))
-                case .rejected:
-                    break
-                }
-            }
-            return result
+            admitBatch(batch, times: entryTimes, options: entryTimes == nil ? .submission : .reload).map(\.result)
         }
     }
 
-    /// The same checks as `submit`; adds and records nothing.
+    /// The same checks as `submit` (replacement included); adds and records nothing.
     public func test(_ transaction: Transaction) -> MempoolResult {
-        admission.withLock { admit(transaction, time: now(), add: false) }
+        admission.withLock { admitBatch([transaction], times: nil, options: .test)[0].result }
     }
 
-    /// The coins a candidate spends: the pool's unconfirmed outputs, then the chain's UTXO set.
-    struct PoolView: UTXOView {
-        let utxo: UTXOCache
-        let pool: [Hash256: MempoolEntry]
-        let height: UInt64
-
-        func coin(_ outpoint: OutPoint) throws -> Coin? {
-            if let parent = pool[outpoint.txid] {
-                let outputs = parent.transaction.outputs
-                guard Int(outpoint.index) < outputs.count, !outputs[Int(outpoint.index)].isUnspendable else { return nil }
-                return Coin(output: outputs[Int(outpoint.index)], height: height, isCoinbase: false)
-            }
-            return try utxo.coin(outpoint)
-        }
-    }
-
-    /// Every acceptance check, in Bitcoin Core's order (cheap and context-free first,
-    /// signatures last); adds the entry when `add`. Call holding `admission` (not `lock`).
+    /// One transaction through `admitBatch` as a reorganisation returns it (`add`) or as
+    /// `test` judges it (not `add`): no replacement, no dynamic minimum fee, nothing recorded
+    /// (the caller records). Call holding `admission` (not `lock`).
     func admit(_ transaction: Transaction, time: UInt64, add: Bool) -> MempoolResult {
-        let (txid, wtxid) = transaction.ids
-        let size = transaction.encoded.count
-        guard !transaction.isCoinbase else {
-            return .rejected(MempoolRejection("coinbase", "a coinbase is only valid in a block", isConsensusFailure: true))
-        }
-        do {
-            try TransactionRules.checkContextFree(transaction, isCoinbase: false)
-        } catch {
-            let detail = error.input.map { "input \($0): " + error.detail } ?? error.detail
-            return .rejected(MempoolRejection(error.rule.rawValue, detail, isConsensusFailure: true))
-        }
-        do {
-            try policy.checkStandard(transaction, size: size)
-        } catch {
-            return .rejected(error)
-        }
-        if let pooled = pool[txid] {
-            return .rejected(MempoolRejection(pooled.wtxid == wtxid ? "txn-already-in-mempool" : "txn-same-nonwitness-data-in-mempool",
-                                              kind: .alreadyInPool))
-        }
-        for (index, input) in transaction.inputs.enumerated() {
-            if let spender = spenders[input.previousOutput] {
-                return .rejected(MempoolRejection("txn-mempool-conflict",
-                                                  "input \(index) spends \(input.previousOutput), already spent by \(spender.hex)"))
-            }
-        }
-
-        // The contextual rules against the tip, as the next block would apply them.
-        let pool = self.pool
-        let checked: (check: TransactionCheck, tipHeight: UInt64, verifier: any SignatureBatchVerifier)
-        do {
-            checked = try chain.withWriter { state in
-                for (index, output) in transaction.outputs.enumerated() where !output.isUnspendable {
-                    if try state.utxo.coin(OutPoint(txid: txid, index: UInt32(index))) != nil {
-                        throw MempoolRejection("txn-already-known", "its outputs are in the UTXO set", kind: .alreadyInChain)
-                    }
-                }
-                let tip = state.tip
-                let active = state.active
-                let context = ContextualRules.Context(
-                    height: tip.height + 1, medianTimePast: state.medianTimePast(tip), blockHash: .zero,
-                    medianTimePastBefore: { height in
-                        let index = Int(min(height, UInt64(active.count))) - 1
-                        return index >= 0 ? state.medianTimePast(active[index]) : 0
-                    })
-                let view = PoolView(utxo: state.utxo, pool: pool, height: tip.height + 1)
-                let check = try ContextualRules.checkTransaction(transaction, txid: txid, context: context, parameters: parameters, view: view)
-                return (check, tip.height, state.signatureVerifier)
-            }
-        } catch let rejection as MempoolRejection {
-            return .rejected(rejection)
-        } catch let rejection as Rejection {
-            return .rejected(MempoolRejection(rejection))
-        } catch {
-            // A storage failure or an inconsistent view: nothing the sender did.
-            return .rejected(MempoolRejection("chain-state-error", "\(error)"))
-        }
-
-        // Bitcoin Core's ancestor limit: bounds every package walk (selection, removal) on the pool.
-        var ancestors = Set<Hash256>()
-        var pending = transaction.inputs.map(\.previousOutput.txid).filter { pool[$0] != nil }
-        while let next = pending.popLast() {
-            guard ancestors.insert(next).inserted else { continue }
-            guard ancestors.count < policy.maxAncestors else {
-                return .rejected(MempoolRejection("too-long-mempool-chain", "more than \(policy.maxAncestors - 1) unconfirmed ancestors"))
-            }
-            pending += pool[next]?.depends ?? []
-        }
-
-        let fee = checked.check.fee
-        let required = MempoolPolicy.fee(rate: policy.minRelayFeeRate, bytes: size)
-        guard fee.baseUnits >= required else {
-            return .rejected(MempoolRejection("min relay fee not met", "\(fee.baseUnits) < \(required)"))
-        }
-        guard poolBytes + size <= policy.maxPoolBytes else {
-            return .rejected(MempoolRejection("mempool full", "\(poolBytes) of \(policy.maxPoolBytes) bytes used"))
-        }
-        if let input = Self.firstBadSignature(checked.check, verifier: checked.verifier) {
-            return .rejected(MempoolRejection(RuleName.scriptSignature.rawValue, "input \(input): signature does not verify",
-                                              isConsensusFailure: true))
-        }
-
-        var depends = [Hash256]()
-        for input in transaction.inputs where pool[input.previousOutput.txid] != nil && !depends.contains(input.previousOutput.txid) {
-            depends.append(input.previousOutput.txid)
-        }
-        let entry = MempoolEntry(transaction: transaction, txid: txid, wtxid: wtxid, size: size, fee: fee, time: time,
-                                 height: checked.tipHeight, depends: depends)
-        if add { lock.withLock { insert(entry) } }
-        return .accepted(entry)
+        admitBatch([transaction], times: [time], options: add ? .reorganization : .test)[0].result
     }
 
-    /// The input of the first check that fails, verified as one batch on the chain's verifier
-    /// (per signature on the CPU when the verifier fails).
-    static func firstBadSignature(_ check: TransactionCheck, verifier: any SignatureBatchVerifier) -> Int? {
-        guard !check.checks.isEmpty else { return nil }
-        var delta = BlockDelta()
-        delta.checks = check.checks
-        let batch = delta.signatureBatch
-        let verdicts: [Bool]
-        if let results = try? verifier.verify(batch), results.count == check.checks.count {
-            verdicts = results
-        } else {
-            verdicts = check.checks.map { item in
-                Ed25519.verify(signature: item.signature, message: item.message.bytes, publicKey: item.publicKey)
-            }
-        }
-        return verdicts.firstIndex(of: false).map { check.checkInputs[$0] }
+    /// A single submission waiting to join the next batch (see `submit`). `result` is written
+    /// and read holding `admission`.
+    final class QueuedSubmission: @unchecked Sendable {
+        let transaction: Transaction
+        var result: MempoolResult?
+
+        init(_ transaction: Transaction) { self.transaction = transaction }
     }
 
     func insert(_ entry: MempoolEntry) {

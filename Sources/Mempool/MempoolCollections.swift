@@ -17,6 +17,20 @@ struct BoundedRecord<Key: Hashable, Value> {
         head = 0
     }
 
+    var isEmpty: Bool { values.isEmpty }
+
+    var count: Int { values.count }
+
+    /// Forgets the entries `shouldRemove` picks (the key order is rebuilt, so a key set again
+    /// later counts as new).
+    mutating func removeAll(where shouldRemove: (Key, Value) -> Bool) {
+        let doomed = values.filter { shouldRemove($0.key, $0.value) }
+        guard !doomed.isEmpty else { return }
+        for key in doomed.keys { values[key] = nil }
+        order = order[head...].filter { values[$0] != nil }
+        head = 0
+    }
+
     mutating func set(_ key: Key, _ value: Value) {
         if values.updateValue(value, forKey: key) == nil { order.append(key) }
         while values.count > limit, head < order.count {

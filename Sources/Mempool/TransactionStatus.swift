@@ -25,11 +25,14 @@ public struct TransactionStatus: Sendable, Equatable {
     public var rule: String?
     /// Unix seconds it entered the pool (the latest entry), when it did.
     public var entryTime: UInt64?
+    /// Unix seconds of the event that put it in this state (for rejected: when it was refused).
+    public var time: UInt64?
     /// Oldest first, bounded.
     public var history: [TransactionEvent]
 
     public init(state: State, blockHash: Hash256? = nil, blockHeight: UInt64? = nil, confirmations: UInt64 = 0,
-                replacedBy: Hash256? = nil, rule: String? = nil, entryTime: UInt64? = nil, history: [TransactionEvent] = []) {
+                replacedBy: Hash256? = nil, rule: String? = nil, entryTime: UInt64? = nil, time: UInt64? = nil,
+                history: [TransactionEvent] = []) {
         self.state = state
         self.blockHash = blockHash
         self.blockHeight = blockHeight
@@ -37,6 +40,7 @@ public struct TransactionStatus: Sendable, Equatable {
         self.replacedBy = replacedBy
         self.rule = rule
         self.entryTime = entryTime
+        self.time = time
         self.history = history
     }
 }

@@ -85,6 +85,12 @@ public enum NodeDaemon {
                               now: { clock.now })
         mempool.start()
         defer { mempool.stop() }
+        let feeEstimatesFile = (setup.directory as NSString).appendingPathComponent("fee_estimates.dat")
+        if FileManager.default.fileExists(atPath: feeEstimatesFile) {
+            do { try mempool.feeEstimator.load(from: feeEstimatesFile) } catch {
+                logger.warning("\(feeEstimatesFile): \(error); fee estimation starts without history")
+            }
+        }
         let txIndex = setup.txindex ? try TransactionIndex(chain: chain, database: database) : nil
         txIndex?.onFailure { logger.error("txindex stopped: \($0)") }
         txIndex?.start()
@@ -105,6 +111,7 @@ public enum NodeDaemon {
         if let status { services.append(StatusService(manager: manager, reporter: status)) }
         let stopper = ShutdownTrigger()
         services.append(MetricsService(metrics: metrics, manager: manager, chain: chain, mempool: mempool))
+        services.append(MempoolService(mempool: mempool, logger: logging.logger("mempool")))
         if let rpcSettings = setup.rpc {
             let context = NodeRPCContext(network: setup.network, directory: setup.directory, parameters: parameters, chain: chain,
                                          peers: manager, mempool: mempool, txIndex: txIndex, wallet: wallet, metrics: metrics,
@@ -127,6 +134,7 @@ public enum NodeDaemon {
         do { try chain.flush() } catch { logger.critical("could not flush the chain state: \(error)") }
         do { try addresses.save(to: peersFile) } catch { logger.error("could not save \(peersFile): \(error)") }
         do { try bans.save(to: banFile) } catch { logger.error("could not save \(banFile): \(error)") }
+        do { try mempool.feeEstimator.save(to: feeEstimatesFile) } catch { logger.error("could not save \(feeEstimatesFile): \(error)") }
         chain.finishTipEvents()
         status?.stopped(manager.finalStatus())
         logger.info("stopped at height \(chain.snapshot.tipHeight)")

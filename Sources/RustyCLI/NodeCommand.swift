@@ -118,6 +118,40 @@ struct NodeCommand: ParsableCommand {
     @Flag(help: "Do not load the wallet (DATADIR/NETWORK/wallet.dat).")
     var disablewallet = false
 
+    @Option(help: "Mempool size bound in megabytes; past it the lowest fee-rate packages are evicted and the minimum fee rises (default: 300).")
+    var maxmempool: Int?
+
+    @Option(help: "Hours a transaction may stay in the mempool (default: 336).")
+    var mempoolexpiry: Int?
+
+    @Option(help: "Minimum fee rate, RUST per kvB, to enter the mempool and be relayed (default: 0.00001).")
+    var minrelaytxfee: String?
+
+    @Option(help: "Fee rate, RUST per kvB, a replacement pays for its own size, and the step of the rising minimum (default: 0.00001).")
+    var incrementalrelayfee: String?
+
+    @Option(help: "Most unconfirmed ancestors of a transaction, itself included (default: 25).")
+    var limitancestorcount: Int?
+
+    @Option(help: "Most kilobytes of a transaction with its unconfirmed ancestors (default: 101).")
+    var limitancestorsize: Int?
+
+    @Option(help: "Most in-mempool descendants of a transaction, itself included (default: 25).")
+    var limitdescendantcount: Int?
+
+    @Option(help: "Most kilobytes of a transaction with its in-mempool descendants (default: 101).")
+    var limitdescendantsize: Int?
+
+    @Option(help: "Most orphan transactions kept waiting for a parent (default: 100).")
+    var maxorphantx: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Save the mempool to DATADIR/NETWORK/mempool.dat at shutdown and load it at start (default: yes).")
+    var persistmempool: Bool?
+
+    // Test-sized relay timing, in seconds: mean delay of transaction announcements, of feefilter updates.
+    @Option(help: .hidden) var trickleinterval: Double?
+    @Option(help: .hidden) var feefilterinterval: Double?
+
     @Flag(help: "Report on the node running on the datadir (its node-status.json) instead of starting one.")
     var status = false
 
@@ -168,6 +202,18 @@ struct NodeCommand: ParsableCommand {
         set("rpcservertimeout", rpcservertimeout)
         set("txindex", txindex.map { $0 ? "1" : "0" })
         if disablewallet { flags["disablewallet"] = ["1"] }
+        set("maxmempool", maxmempool)
+        set("mempoolexpiry", mempoolexpiry)
+        set("minrelaytxfee", minrelaytxfee)
+        set("incrementalrelayfee", incrementalrelayfee)
+        set("limitancestorcount", limitancestorcount)
+        set("limitancestorsize", limitancestorsize)
+        set("limitdescendantcount", limitdescendantcount)
+        set("limitdescendantsize", limitdescendantsize)
+        set("maxorphantx", maxorphantx)
+        set("persistmempool", persistmempool.map { $0 ? "1" : "0" })
+        set("trickleinterval", trickleinterval)
+        set("feefilterinterval", feefilterinterval)
         return flags
     }
 

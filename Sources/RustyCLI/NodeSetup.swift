@@ -31,6 +31,11 @@ extension NodeConfiguration {
         p2p.minimumChainWork = minimumChainWork ?? .zero
         p2p.allowLocalAddresses = network == .regtest
         p2p.userAgent = "/rusty:\(Rusty.version)/"
+        if let trickleInterval {
+            p2p.inboundTrickleInterval = trickleInterval
+            p2p.outboundTrickleInterval = trickleInterval
+        }
+        if let feeFilterInterval { p2p.feeFilterInterval = feeFilterInterval }
         let parameters = try ChainParameters.builtIn(network.rawValue)
         p2p.fixedSeeds = (parameters.seeds ?? []).compactMap { PeerEndpoint(parsing: $0, defaultPort: port) }
 
@@ -61,6 +66,8 @@ extension NodeConfiguration {
         var setup = NodeSetup(network: network.rawValue, directory: networkDirectory, dbcacheMiB: dbcacheMiB, p2p: p2p,
                               pipeline: pipeline, verifier: verifier)
         setup.txindex = txindex
+        setup.mempoolPolicy = mempoolPolicy
+        setup.persistMempool = persistMempool
         setup.walletEnabled = !disableWallet
         if rpc.enabled {
             setup.rpc = try rpcSettings()

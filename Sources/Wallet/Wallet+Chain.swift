@@ -80,7 +80,7 @@ extension Wallet {
     func apply(_ block: Block, hash: Hash256, height: UInt64) {
         // An unconfirmed transaction (ours, or a payment to us back from a reorganisation) whose
         // input this block spends in another transaction can never confirm: drop it.
-        let unconfirmed = tracked.values.filter { $0.record.blockHeight == nil }
+        let unconfirmed = tracked.values.filter { $0.record.blockHeight == nil && $0.record.replacedBy == nil }
         if !unconfirmed.isEmpty {
             var spentHere = [OutPoint: Hash256]()
             for transaction in block.transactions.dropFirst() {
@@ -110,6 +110,11 @@ extension Wallet {
                 }
             }
             if var existing = tracked[txid] {
+                if existing.record.replacedBy != nil {
+                    // The replaced send was mined after all: it holds its coins again.
+                    existing.record.replacedBy = nil
+                    for input in transaction.inputs where isOurs(input.previousOutput) { spentBy[input.previousOutput] = txid }
+                }
                 existing.blockHash = hash
                 existing.record.blockHash = hash.hex
                 existing.record.blockHeight = height

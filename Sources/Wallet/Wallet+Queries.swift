@@ -28,7 +28,7 @@ extension Wallet {
 
     func allCoins() -> [WalletCoin] {
         var coins = [WalletCoin]()
-        for item in tracked.values {
+        for item in tracked.values where item.record.replacedBy == nil {
             for (index, output) in item.transaction.outputs.enumerated() {
                 let outpoint = OutPoint(txid: item.txid, index: UInt32(index))
                 guard let ref = owner(output), spentBy[outpoint] == nil else { continue }
@@ -87,7 +87,9 @@ extension Wallet {
                                    vout: vout, amount: amount, fee: fee, confirmations: confirmations, blockHash: item.blockHash,
                                    blockHeight: item.record.blockHeight, blockIndex: item.record.blockPosition, blockTime: item.record.blockTime,
                                    time: item.record.receivedAt, timeReceived: item.record.receivedAt,
-                                   comment: item.record.comment, commentTo: item.record.commentTo)
+                                   comment: item.record.comment, commentTo: item.record.commentTo,
+                                   replacedBy: item.record.replacedBy.flatMap { Hash256(hex: $0) },
+                                   replaces: item.record.replaces.flatMap { Hash256(hex: $0) })
         }
         var result = [WalletTransactionEntry]()
         if item.record.fromMe {
@@ -132,7 +134,8 @@ extension Wallet {
     /// the pool again after a restart (Bitcoin Core rebroadcasts them too).
     public var pendingTransactions: [Transaction] {
         lock.withLock {
-            let pending = tracked.values.filter { $0.record.blockHeight == nil && $0.record.fromMe }.sorted(by: Self.historyOrder)
+            let pending = tracked.values.filter { $0.record.blockHeight == nil && $0.record.fromMe && $0.record.replacedBy == nil }
+                .sorted(by: Self.historyOrder)
             let byTxid = Dictionary(uniqueKeysWithValues: pending.map { ($0.txid, $0) })
             var emitted = Set<Hash256>()
             var ordered = [Transaction]()

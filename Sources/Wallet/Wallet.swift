@@ -134,7 +134,7 @@ public final class Wallet: @unchecked Sendable {
 
     func insert(_ item: Tracked) {
         tracked[item.txid] = item
-        guard !item.transaction.isCoinbase else { return }
+        guard !item.transaction.isCoinbase, item.record.replacedBy == nil else { return }
         for input in item.transaction.inputs where isOurs(input.previousOutput) { spentBy[input.previousOutput] = item.txid }
     }
 }

@@ -86,6 +86,11 @@ struct TransactionRecord: Codable {
     var fromMe: Bool
     var comment: String?
     var commentTo: String?
+    /// Set on a send the wallet replaced by fee (bumpfee): the replacement's txid (hex). A
+    /// replaced send spends nothing and pays nothing as far as the balance goes.
+    var replacedBy: String? = nil
+    /// On a replacement: the txid (hex) of the send it replaced.
+    var replaces: String? = nil
 }
 
 struct WalletDocument: Codable {

@@ -48,6 +48,10 @@ public struct WalletTransactionEntry: Equatable, Sendable {
     public var timeReceived: UInt64
     public var comment: String?
     public var commentTo: String?
+    /// A send the wallet replaced by fee: its replacement (bitcoind's replaced_by_txid).
+    public var replacedBy: Hash256?
+    /// A replacement: the send it replaced (bitcoind's replaces_txid).
+    public var replaces: Hash256?
 }
 
 /// What `getwalletinfo` and `rusty wallet info` show.

@@ -160,6 +160,10 @@ public enum InventoryType: UInt32, Sendable {
     case transaction = 1
     /// A block, by block hash.
     case block = 2
+    /// A transaction by its txid (witness-free hash): how a node asks for an orphan's
+    /// missing parent, which the orphan names only by txid. Only in `getdata` and `notfound`;
+    /// announcements (`inv`) are by wtxid.
+    case transactionByTxid = 3
 }
 
 /// `type u32 | hash [32]`, the entries of inv, getdata and notfound.

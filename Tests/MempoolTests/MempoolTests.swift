@@ -42,7 +42,7 @@ struct MempoolTests {
         // The P2P face: announced by wtxid, served, not wanted again.
         #expect(pool.inventory(minimumFeeRate: 0) == [wtxid] && pool.inventory(minimumFeeRate: entry.feeRate + 1).isEmpty)
         #expect(pool.transaction(wtxid: wtxid) == transaction && !pool.wants(wtxid: wtxid) && pool.feeRate(wtxid: wtxid) == entry.feeRate)
-        #expect(pool.history(txid: txid).map(\.state) == [.mempool])
+        #expect(pool.history(txid: txid).map(\.state) == [.validated, .mempool])
     }
 
     @Test("every class of refusal is named as bitcoind names it, and recorded")
@@ -56,9 +56,9 @@ struct MempoolTests {
         // Already in the pool.
         let again = pool.submit(good, source: "test")
         #expect(again.rule == "txn-already-in-mempool" && again.rejection?.kind == .alreadyInPool)
-        // Spends what a pool transaction spends.
-        let conflict = pool.submit(chain.spend([coin], to: [chain.pay(Self.coinbaseValue - 20_000)]), source: "test")
-        #expect(conflict.rule == "txn-mempool-conflict" && conflict.rejection?.kind == .invalid)
+        // Spends what a pool transaction spends, without paying enough to replace it.
+        let conflict = pool.submit(chain.spend([coin], to: [chain.pay(Self.coinbaseValue - 5_000)]), source: "test")
+        #expect(conflict.rule == "insufficient fee" && conflict.rejection?.kind == .invalid)
         // An input nobody created.
         let nowhere = (OutPoint(txid: Hash256(bytes: [UInt8](repeating: 9, count: 32))!, index: 0), chain.pay(100_000))
         let missing = pool.submit(chain.spend([nowhere], to: [chain.pay(50_000)]), source: "test")
@@ -184,8 +184,10 @@ struct MempoolTests {
 
         #expect(pool.entries().map(\.txid) == [returning.txid, pending.txid])
         #expect(pool.entry(txid: returning.txid)?.height == UInt64(Self.chainLength) + 2)
-        #expect(pool.history(txid: returning.txid).map(\.state) == [.disconnected])
-        #expect(pool.history(txid: lost.txid).map(\.state) == [.removed])
+        #expect(pool.history(txid: returning.txid).map(\.state) == [.disconnected, .mempool])
+        #expect(pool.history(txid: returning.txid).last?.detail == Mempool.returnedByReorganisation)
+        #expect(pool.history(txid: lost.txid).map(\.state) == [.disconnected, .rejected])
+        #expect(pool.history(txid: lost.txid).last?.detail == "bad-txns-inputs-missingorspent")
         #expect(pool.spender(of: chain.coinbase(height: 2).0) == nil)
     }
 

@@ -27,7 +27,7 @@ extension SeededGenerator {
     }
 
     mutating func inventory(_ count: Int) -> [InventoryItem] {
-        (0..<count).map { _ in InventoryItem(type: next() & 1 == 0 ? .transaction : .block, hash: hash256()) }
+        (0..<count).map { _ in InventoryItem(type: [.transaction, .block, .transactionByTxid][Int(next() % 3)], hash: hash256()) }
     }
 
     mutating func wireHeader() -> BlockHeader {

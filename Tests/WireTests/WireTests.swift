@@ -290,7 +290,7 @@ final class WireTests: XCTestCase {
     }
 
     func testInventoryTypes() {
-        for type: UInt32 in [0, 3, 0x8000_0001] {
+        for type: UInt32 in [0, 4, 0x8000_0001] {
             let payload = [1] + (0..<4).map { UInt8(truncatingIfNeeded: type >> (8 * $0)) } + [UInt8](repeating: 0, count: 32)
             for command in ["inv", "getdata", "notfound"] {
                 let error = decodeError(command, payload)
@@ -300,6 +300,20 @@ final class WireTests: XCTestCase {
         let tx = [1, 1, 0, 0, 0] + [UInt8](repeating: 7, count: 32)
         XCTAssertEqual(try Message.decode(command: "inv", payload: tx),
                        .inv([InventoryItem(type: .transaction, hash: Hash256(bytes: [UInt8](repeating: 7, count: 32))!)]))
+    }
+
+    /// Type 3 asks for a transaction by txid (an orphan's parent): it round-trips in getdata
+    /// and notfound with its type and hash bytes in place.
+    func testTransactionByTxidInventory() throws {
+        let hash = Hash256(bytes: (0..<32).map { UInt8($0) })!
+        let item = InventoryItem(type: .transactionByTxid, hash: hash)
+        let payload = [1, 3, 0, 0, 0] + (0..<32).map { UInt8($0) }
+        for message in [Message.getdata([item]), .notfound([item])] {
+            XCTAssertEqual(message.encodePayload(), payload)
+            XCTAssertEqual(try Message.decode(command: message.command, payload: payload), message)
+        }
+        XCTAssertEqual(InventoryType(rawValue: 3), .transactionByTxid)
+        XCTAssertNotEqual(InventoryItem(type: .transaction, hash: hash), item)
     }
 
     func testBlockPayloadNeedsAFullHeader() throws {

@@ -1,6 +1,7 @@
 import ChainParams
 import Foundation
 import Logging
+import Mempool
 import Primitives
 
 /// Every setting of `rusty node`, resolved from the command line, the environment and
@@ -99,6 +100,15 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var txindex = false
     /// Do not load the wallet even when the datadir has one.
     public var disableWallet = false
+    /// The mempool's policy: the network's defaults (Config/NETWORK.json `relayPolicy`) with
+    /// the mempool flags applied.
+    public var mempoolPolicy: MempoolPolicy
+    /// Save mempool.dat at shutdown and load it at start.
+    public var persistMempool = true
+    /// Mean seconds between transaction announcements to a peer (nil: 5 inbound, 2 outbound).
+    public var trickleInterval: Double?
+    /// Mean seconds between `feefilter` messages to a peer (nil: 600).
+    public var feeFilterInterval: Double?
 
     /// `<datadir>/<network>`: chain state, block files, peers, logs, status (bitcoind's layout).
     /// It is also the `--datadir` of `verify-chain`, `utxo-info` and `mine` for that network.
@@ -114,6 +124,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         port = try Self.parameters(network).ports.p2p
         bind = [try Endpoint("0.0.0.0", defaultPort: port, allowPortZero: true)]
         debugLogFile = datadir + "/" + network.rawValue + "/debug.log"
+        mempoolPolicy = MempoolPolicy(try Self.parameters(network).relayPolicy)
         let rpcPort = try Self.parameters(network).ports.rpc
         rpc = RPC(port: rpcPort, bind: [try Endpoint("127.0.0.1", defaultPort: rpcPort, allowPortZero: true)],
                   cookieFile: datadir + "/" + network.rawValue + "/.cookie")

@@ -31,6 +31,10 @@ extension NodeConfiguration {
         "server": .boolean, "rpcport": .single, "rpcbind": .list, "rpcallowip": .list, "rpcuser": .single, "rpcpassword": .single,
         "rpcauth": .list, "rpccookiefile": .single, "rpcworkqueue": .single, "rpcservertimeout": .single,
         "txindex": .boolean, "disablewallet": .boolean,
+        "maxmempool": .single, "mempoolexpiry": .single, "minrelaytxfee": .single, "incrementalrelayfee": .single,
+        "limitancestorcount": .single, "limitancestorsize": .single, "limitdescendantcount": .single,
+        "limitdescendantsize": .single, "maxorphantx": .single, "persistmempool": .boolean,
+        "trickleinterval": .single, "feefilterinterval": .single,
     ]
     /// Keys that choose the file or the datadir itself, so the file cannot set them.
     static let outsideFileKeys: Set<String> = ["datadir", "conf"]
@@ -118,6 +122,7 @@ extension NodeConfiguration {
         try resolveRPC(&configuration, settings)
         configuration.txindex = try settings.boolean("txindex") ?? false
         configuration.disableWallet = try settings.boolean("disablewallet") ?? false
+        try resolveMempool(&configuration, settings)
         return configuration
     }
 

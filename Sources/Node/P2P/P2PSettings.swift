@@ -47,6 +47,9 @@ public struct P2PSettings: Sendable {
     public var outboundTrickleInterval = 2.0
     /// Mean seconds between `feefilter` messages to one peer while the pool's minimum fee stays put.
     public var feeFilterInterval = 600.0
+    /// Once the pool's minimum fee moved by more than a third, the next `feefilter` goes
+    /// within this many seconds (uniformly drawn) instead of waiting for the interval.
+    public var maxFeeFilterChangeDelay = 60.0
 
     public struct Listener: Sendable {
         public var host: String

@@ -42,10 +42,26 @@ final class Peer: @unchecked Sendable {
     var unrequestedBlocks = 0
     var knownBlocks = BoundedSet<Hash256>(capacity: 4096)
 
-    // Transactions.
+    // Transactions (TransactionRelay.swift).
+    /// wtxids the peer has (it announced or sent them, or we announced them to it).
     var knownTransactions = BoundedSet<Hash256>(capacity: 5000)
+    /// The peer's `feefilter`: nothing below it is announced to it.
     var feeFilter: UInt64 = 0
+    /// The version's `relay`: false, nothing is announced to it.
     var relayTransactions = true
+    /// wtxids waiting for the next trickled `inv` (bounded: `PeerManager.maxAnnouncementQueue`).
+    var announcementQueue = Set<Hash256>()
+    /// When the next trickled `inv` may go (monotonic seconds; nil before the handshake).
+    var nextTrickleAt: Double?
+    /// wtxids announced to the peer and txids of those transactions' parents it may ask
+    /// for: what `getdata` may fetch from the pool (Bitcoin Core's recently announced invs).
+    var servableTransactions = BoundedSet<Hash256>(capacity: 5000)
+    /// When the peer's last `mempool` request was answered (monotonic seconds): what was
+    /// in the pool then may be fetched too.
+    var mempoolAnsweredAt: Double?
+    /// Our last `feefilter` to the peer, and when the next may go.
+    var feeFilterSent: UInt64?
+    var nextFeeFilterAt: Double = 0
 
     // Serving getdata, one item at a time while the connection stays writable.
     var pendingGetData: [InventoryItem] = []

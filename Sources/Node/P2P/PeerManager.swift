@@ -61,6 +61,9 @@ public final class PeerManager: @unchecked Sendable {
     let transactionQueue = DispatchQueue(label: "rusty.p2p.transactions")
     var transactionsBeingAccepted = 0
     static let maxTransactionsBeingAccepted = 5_000
+    /// Batches, announcements, parent requests (TransactionRelay.swift), on its own finer timer.
+    var relay = TransactionRelayState()
+    var relayTimer: RepeatedTask?
     var random = SystemRandomNumberGenerator()
     // Sync progress, for the log and the status file.
     var syncStartedAt: Double = 0
@@ -145,6 +148,9 @@ public final class PeerManager: @unchecked Sendable {
         followTip()
         try await loop.submit {
             self.timer = self.loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(500)) { _ in self.tick() }
+            self.relayTimer = self.loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+                self.relayTick()
+            }
             self.refreshDownloadTarget()
         }.get()
     }
@@ -155,6 +161,7 @@ public final class PeerManager: @unchecked Sendable {
         try? await loop.submit {
             self.stopping = true
             self.timer?.cancel()
+            self.relayTimer?.cancel()
             for peer in self.peers.values { self.disconnect(peer, "node shutting down", level: .debug) }
         }.get()
         for listener in listeners { try? await listener.close() }
@@ -244,6 +251,7 @@ public final class PeerManager: @unchecked Sendable {
             else { logger.debug("\(peer.label): closed before the handshake completed") }
         }
         scheduler.peerDisconnected(id)
+        transactionPeerGone(peer)
         if headerSyncPeer == id {
             headerSyncPeer = nil
             startHeaderSync()
@@ -330,7 +338,9 @@ public final class PeerManager: @unchecked Sendable {
         case .addr(let list): handleAddr(list, from: peer)
         case .inv(let items): handleInv(items, from: peer)
         case .getdata(let items): handleGetData(items, from: peer)
-        case .notfound(let items): handleNotFound(items, from: peer)
+        case .notfound(let items):
+            handleNotFound(items, from: peer)
+            transactionsNotFound(items, from: peer)
         case let .getheaders(locator, stop): handleGetHeaders(locator: locator, stop: stop, from: peer)
         case .headers(let headers): handleHeaders(headers, from: peer)
         case .sendheaders: peer.sendHeaders = true
@@ -377,7 +387,7 @@ public final class PeerManager: @unchecked Sendable {
             advertiseOwnAddress(to: peer)
         }
         send(.sendheaders, to: peer)
-        if pool.minimumFeeRate > 0 { send(.feefilter(pool.minimumFeeRate), to: peer) }
+        transactionRelayStarted(peer)
         if peer.kind == .seed { return }
         considerHeaderSync(with: peer)
         requestBlocks()

@@ -1,4 +1,4 @@
-// Control methods: uptime, stop, getrpcinfo, getmemoryinfo (help is the registry's own).
+// Control methods: uptime, stop, getrpcinfo, getmemoryinfo, setmocktime (help is the registry's own).
 
 import Foundation
 import JSONRPC
@@ -21,6 +21,20 @@ extension NodeRPCContext {
                                     help: "Returns the process's memory use: resident set size and its peak, in bytes.") { _ in
             let (resident, peak) = Self.residentMemory()
             return ["rss": .int(resident), "peak_rss": .int(peak)]
+        })
+        registry.register(RPCMethod("setmocktime", category: "Control",
+                                    parameters: [RPCParameter("timestamp", "number",
+                                                              "Unix seconds the node's clock reads from now on; 0 returns to the system clock")],
+                                    help: "Sets the node's clock (regtest only): the mempool's entry times, expiry and retention "
+                                        + "read it, so hours of pool life can be tested at once.") { args in
+            guard self.network == "regtest" else {
+                throw RPCError(RPCError.miscError, "setmocktime is for regression testing (-regtest mode) only")
+            }
+            let time = try args.int(0)
+            guard time >= 0 else { throw RPCError.invalidParameter("Mocktime cannot be negative: \(time).") }
+            self.clock.setMockTime(UInt64(time))
+            self.logger.info("mock time \(time == 0 ? "cleared" : "set to \(time)")")
+            return .null
         })
     }
 

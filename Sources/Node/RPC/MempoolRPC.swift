@@ -65,38 +65,15 @@ extension NodeRPCContext {
                 RPCParameter("rawtxs", "array", "Raw transactions (hex), each checked on its own against the chain and the pool (at most 25)"),
                 RPCParameter("maxfeerate", "amount", required: false, "Reject fee rates above this, in coins/kvB (default 0.10; 0: no limit)"),
             ],
-            help: "Whether each raw transaction would be accepted by the mempool; adds nothing.\n"
-                + "Result: [{\"txid\", \"wtxid\", \"allowed\", \"vsize\", \"fees\": {\"base\"}, \"reject-reason\"}]"
+            help: "Whether each raw transaction would be accepted by the mempool; adds nothing. Several form a package: "
+                + "no duplicates, no two spending one coin, parents before children (else each result has package-error).\n"
+                + "Result: [{\"txid\", \"wtxid\", \"allowed\", \"vsize\", \"fees\": {\"base\", \"effective-feerate\", "
+                + "\"effective-includes\"}, \"reject-reason\", \"reject-details\"}]; a transaction spending an earlier one "
+                + "of the package is not validated on its own (no \"allowed\")."
         ) { args in
             let raw = try args.array(0)
-            guard (1...25).contains(raw.count) else {
-                throw RPCError.invalidParameter("Array must contain between 1 and 25 transactions.")
-            }
             let maxFeeRate = args.has(1) ? try args.amount(1) : Self.defaultMaxFeeRate
-            var results = [JSON]()
-            for item in raw {
-                guard let text = item.stringValue, let bytes = HexCoding.decode(text) else {
-                    throw RPCError(RPCError.deserializationError, "TX decode failed: not a hex string")
-                }
-                let transaction = try Self.decodeTransaction(bytes)
-                let (txid, wtxid) = transaction.ids
-                var result: JSONObject = ["txid": .string(txid.hex), "wtxid": .string(wtxid.hex)]
-                switch self.mempool.test(transaction) {
-                case .accepted(let entry) where maxFeeRate > 0 && entry.feeRate > maxFeeRate:
-                    result["allowed"] = false
-                    result["reject-reason"] = "max-fee-exceeded"
-                case .accepted(let entry):
-                    result["allowed"] = true
-                    result["vsize"] = .int(entry.size)
-                    result["fees"] = .object(["base": .decimal(entry.fee.baseUnits)])
-                case .rejected(let rejection):
-                    result["allowed"] = false
-                    result["reject-reason"] = .string(rejection.rule)
-                    if !rejection.detail.isEmpty { result["reject-details"] = .string(rejection.description) }
-                }
-                results.append(.object(result))
-            }
-            return .array(results)
+            return try self.testAccept(raw, maxFeeRate: maxFeeRate)
         })
 
         registry.register(RPCMethod(
@@ -114,23 +91,39 @@ extension NodeRPCContext {
                 "usage": .int(self.mempool.memoryUsage),
                 "total_fee": .decimal(self.mempool.totalFee.baseUnits),
                 "maxmempool": .int(policy.maxPoolBytes),
-                "mempoolminfee": .decimal(policy.minRelayFeeRate),
+                // The relay minimum, raised while the pool is full (then decaying).
+                "mempoolminfee": .decimal(max(self.mempool.minimumFeeRate, policy.minRelayFeeRate)),
                 "minrelaytxfee": .decimal(policy.minRelayFeeRate),
-                "incrementalrelayfee": .decimal(policy.minRelayFeeRate),
-                // Announcements are sent at once to every connected peer; none are held back.
+                "incrementalrelayfee": .decimal(policy.incrementalRelayFeeRate),
+                // Announcements are queued for every connected peer at once; none wait for a first peer.
                 "unbroadcastcount": 0,
-                "fullrbf": false,
+                // Every transaction is replaceable by fee (no BIP 125 signal needed).
+                "fullrbf": true,
             ])
         })
 
         registry.register(RPCMethod(
             "getrawmempool", category: "Blockchain",
-            parameters: [RPCParameter("verbose", "boolean", required: false, "true for an object of entries by txid, false (default) for txids")],
+            parameters: [
+                RPCParameter("verbose", "boolean", required: false, "true for an object of entries by txid, false (default) for txids"),
+                RPCParameter("mempool_sequence", "boolean", required: false,
+                             "With verbose false: {\"txids\", \"mempool_sequence\"}, the pool's change counter with the txids"),
+            ],
             help: "All transaction ids in the mempool (in the order they entered), or with verbose an object txid -> entry "
                 + "(the fields of getmempoolentry)."
         ) { args in
+            let verbose = try args.optionalBool(0) ?? false
+            let withSequence = try args.optionalBool(1) ?? false
+            if verbose && withSequence {
+                throw RPCError.invalidParameter("Verbose results cannot contain mempool sequence values.")
+            }
+            // The counter is read first: a change racing the listing then shows as a newer counter later.
+            let sequence = self.mempool.sequence
             let entries = self.mempool.entries()
-            guard try args.optionalBool(0) ?? false else { return .array(entries.map { .string($0.txid.hex) }) }
+            if withSequence {
+                return .object(["txids": .array(entries.map { .string($0.txid.hex) }), "mempool_sequence": .int(sequence)])
+            }
+            guard verbose else { return .array(entries.map { .string($0.txid.hex) }) }
             var object = JSONObject()
             for entry in entries { object[entry.txid.hex] = self.entryJSON(entry) }
             return .object(object)
@@ -166,68 +159,8 @@ extension NodeRPCContext {
             })
         }
 
-        registry.register(RPCMethod(
-            "gettxstatus", category: "Rawtransactions",
-            parameters: [RPCParameter("txid", "string", "The transaction id")],
-            help: "Where a transaction is in its lifecycle: {txid, state (\"mempool\", \"confirmed\", \"rejected\" or \"unknown\"), "
-                + "time (entered the mempool), confirmations/blockhash/height when confirmed, reject-reason/reject-time when "
-                + "rejected, history [{state, time}]}."
-        ) { args in
-            try self.transactionStatus(try Self.hashArgument(args, 0))
-        })
-    }
-
-    func transactionStatus(_ txid: Hash256) throws(RPCError) -> JSON {
-        var result: JSONObject = ["txid": .string(txid.hex)]
-        let history = mempool.history(txid: txid)
-        if let entry = mempool.entry(txid: txid) {
-            result["state"] = "mempool"
-            result["time"] = .int(entry.time)
-            result["fee"] = .decimal(entry.fee.baseUnits)
-        } else if let (blockHash, height) = try confirmation(of: txid, history: history) {
-            let tipHeight = chain.snapshot.tipHeight
-            result["state"] = "confirmed"
-            result["confirmations"] = .int(tipHeight >= height ? tipHeight - height + 1 : 0)
-            result["blockhash"] = .string(blockHash.hex)
-            result["height"] = .int(height)
-        } else if let (rejection, time) = mempool.rejection(txid: txid) {
-            result["state"] = "rejected"
-            result["reject-reason"] = .string(rejection.rule)
-            if !rejection.detail.isEmpty { result["reject-details"] = .string(rejection.detail) }
-            result["reject-time"] = .int(time)
-        } else {
-            result["state"] = "unknown"
-        }
-        if let entered = history.last(where: { $0.state == .mempool }), result["time"] == nil {
-            result["time"] = .int(entered.time)
-        }
-        result["history"] = .array(history.map { event in
-            var item: JSONObject = ["state": .string(event.state.rawValue), "time": .int(event.time)]
-            if !event.detail.isEmpty { item[event.state == .included ? "blockhash" : "reason"] = .string(event.detail) }
-            return .object(item)
-        })
-        return .object(result)
-    }
-
-    /// The block on the active chain holding `txid`: from the transaction index when the node
-    /// keeps one, else from the pool's record of the block that confirmed it (while
-    /// remembered); either is checked against the active chain.
-    private func confirmation(of txid: Hash256, history: [TransactionEvent]) throws(RPCError) -> (Hash256, UInt64)? {
-        let snapshot = chain.snapshot
-        if let txIndex {
-            do {
-                if let location = try txIndex.location(of: txid), snapshot.activeHeight(of: location.blockHash) == location.height {
-                    return (location.blockHash, location.height)
-                }
-            } catch {
-                throw RPCError(RPCError.databaseError, "transaction index: \(error)")
-            }
-        }
-        if let confirmed = history.last, confirmed.state == .included, let blockHash = Hash256(hex: confirmed.detail),
-           let height = snapshot.activeHeight(of: blockHash) {
-            return (blockHash, height)
-        }
-        return nil
+        registerLifecycle(in: registry)
+        registerFees(in: registry)
     }
 
     /// bitcoind's mempool entry object.
@@ -254,7 +187,8 @@ extension NodeRPCContext {
             ]),
             "depends": .array(entry.depends.map { .string($0.hex) }),
             "spentby": .array(mempool.children(of: entry.txid).sorted().map { .string($0.hex) }),
-            "bip125-replaceable": false,
+            // Full replace-by-fee: every pool transaction can be replaced, signalled or not.
+            "bip125-replaceable": true,
             "unbroadcast": false,
         ])
     }

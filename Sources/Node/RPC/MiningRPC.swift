@@ -209,14 +209,49 @@ extension NodeRPCContext {
         }
     }
 
-    /// `longpollid`: the tip and the pool's change count.
-    func longPollID() -> String { "\(chain.snapshot.tipHash.hex)\(mempool.sequence)" }
+    /// Least fee gain (base units) that refreshes a long-polled template, with at least 1% of its fees.
+    static let templateRefreshMinimumFeeGain: UInt64 = 10_000
+    /// Shortest time (seconds) a long poll waits before fees alone may refresh a template.
+    static let templateRefreshFeeDelay: UInt64 = 10
+    /// How often a long poll looks at the pool's fees again (nanoseconds).
+    static let templateFeeCheckNanoseconds: UInt64 = 2_000_000_000
 
-    /// BIP 22 long polling: returns once the tip or the pool changed from `id`, or after a
-    /// minute (the template is then refreshed anyway, as bitcoind does for pool changes).
+    /// `longpollid`: the template's previous block and the fees of its transactions, so a long
+    /// poll can tell a new tip and enough new fee apart from every other pool change.
+    func longPollID(previousHash: Hash256, fees: UInt64) -> String { "\(previousHash.hex)-\(fees)" }
+
+    /// Whether a fresh selection paying `current` is worth a new template over one paying `previous`.
+    static func feesWorthRefresh(previous: UInt64, current: UInt64) -> Bool {
+        let gain = max(templateRefreshMinimumFeeGain, previous / 100)
+        return current >= previous && current - previous >= gain
+    }
+
+    /// BIP 22 long polling: returns once the tip moved from the template's previous block, or
+    /// (no sooner than `templateRefreshFeeDelay` seconds) once the pool's best selection pays
+    /// enough more than the template did, or after a minute. An id this node did not make
+    /// waits for the tip alone.
     func waitForChange(from id: String) async {
-        let deadline = DispatchTime.now().uptimeNanoseconds + 60_000_000_000
-        while longPollID() == id && DispatchTime.now().uptimeNanoseconds < deadline {
+        let parts = id.split(separator: "-")
+        let previous = parts.first.flatMap { Hash256(hex: String($0)) }
+        let templateFees = parts.count == 2 ? UInt64(parts[1]) : nil
+        let started = DispatchTime.now().uptimeNanoseconds
+        let deadline = started + 60_000_000_000
+        var nextFeeCheck = started + Self.templateRefreshFeeDelay * 1_000_000_000
+        var checkedSequence: UInt64?
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            if chain.snapshot.tipHash != previous { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let templateFees, now >= nextFeeCheck {
+                nextFeeCheck = now + Self.templateFeeCheckNanoseconds
+                // Only a changed pool can pay more; selection is not free on a large pool.
+                let sequence = mempool.sequence
+                if sequence != checkedSequence {
+                    checkedSequence = sequence
+                    let fees = mempool.selectForBlock(maxBytes: parameters.maxBlockBytes - Self.coinbaseReserve)
+                        .reduce(UInt64(0)) { $0 &+ $1.fee.baseUnits }
+                    if Self.feesWorthRefresh(previous: templateFees, current: fees) { return }
+                }
+            }
             try? await Task.sleep(nanoseconds: 250_000_000)
             if Task.isCancelled { return }
         }
@@ -244,7 +279,7 @@ extension NodeRPCContext {
             "previousblockhash": .string(header.previousHash.hex),
             "transactions": .array(transactions),
             "coinbasevalue": .int(template.transactions[0].outputs.reduce(0) { $0 + $1.value.baseUnits }),
-            "longpollid": .string("\(header.previousHash.hex)\(mempool.sequence)"),
+            "longpollid": .string(longPollID(previousHash: header.previousHash, fees: entries.reduce(0) { $0 &+ $1.fee.baseUnits })),
             "target": .string(template.target.hex),
             "mintime": .int(medianTimePast + 1),
             "mutable": ["time", "transactions", "prevblock"],

@@ -1,5 +1,6 @@
 // Wallet methods: getnewaddress, getbalance, getbalances, listunspent, sendtoaddress,
-// listtransactions, walletpassphrase, walletlock, dumpprivkey, getwalletinfo.
+// listtransactions, walletpassphrase, walletlock, dumpprivkey, getwalletinfo (gettransaction
+// and bumpfee in WalletLifecycleRPC.swift).
 
 import Foundation
 import JSONRPC
@@ -42,11 +43,16 @@ extension NodeRPCContext {
         }
     }
 
-    /// The default fee rate for sends: twice the pool's minimum (base units per 1,000 bytes),
-    /// until a fee estimator exists.
-    var walletDefaultFeeRate: UInt64 { max(mempool.minimumFeeRate, 1_000) * 2 }
+    /// The default fee rate for sends (base units per 1,000 bytes): the estimator's for
+    /// `target` blocks, or without an estimate twice the pool's minimum; never below the minimum.
+    func walletFeeRate(target: Int = 6, conservative: Bool = true) -> UInt64 {
+        let minimum = max(mempool.minimumFeeRate, 1_000)
+        guard let estimate = mempool.feeEstimator.estimate(targetBlocks: target, conservative: conservative) else { return minimum * 2 }
+        return max(estimate.feeRate, minimum)
+    }
 
     func registerWallet(in registry: RPCRegistry) {
+        registerWalletLifecycle(in: registry)
         registry.register(RPCMethod(
             "getnewaddress", category: "Wallet",
             parameters: [
@@ -143,11 +149,11 @@ extension NodeRPCContext {
                 RPCParameter("comment_to", "string", required: false, "Who the payment is to, stored in the wallet"),
                 RPCParameter("subtractfeefromamount", "boolean", required: false, "The recipient pays the fee out of the amount (default false)"),
                 RPCParameter("replaceable", "boolean", required: false, "Ignored: the pool replaces by fee without signalling"),
-                RPCParameter("conf_target", "number", required: false, "Ignored until a fee estimator exists"),
-                RPCParameter("estimate_mode", "string", required: false, "Ignored until a fee estimator exists"),
+                RPCParameter("conf_target", "number", required: false, "Confirmation target in blocks for the fee estimator (default 6)"),
+                RPCParameter("estimate_mode", "string", required: false, "\"economical\" or \"conservative\" (default)"),
                 RPCParameter("avoid_reuse", "boolean", required: false, "Ignored"),
                 RPCParameter("fee_rate", "number", required: false,
-                             "Fee rate in base units per 1,000 bytes (default: twice the pool's minimum fee rate)"),
+                             "Fee rate in base units per 1,000 bytes (default: the estimator's for conf_target, or twice the pool's minimum)"),
             ],
             help: "Sends an amount to an address, change to a fresh key of the wallet. Returns the txid. Needs walletpassphrase first."
         ) { args in
@@ -160,11 +166,12 @@ extension NodeRPCContext {
             let commentTo = try args.optionalString(3)
             let subtract = try args.optionalBool(4) ?? false
             _ = try args.optionalBool(5)
-            _ = try args.optionalInt(6, in: 1...1_008)
-            _ = try args.optionalString(7)
+            let target = try args.optionalInt(6, in: 1...Int64(FeeEstimator.maxTarget)) ?? 6
+            let conservative = try Self.estimateMode(try args.optionalString(7))
             _ = try args.optionalBool(8)
             let minimum = self.mempool.minimumFeeRate
-            let feeRate = try args.optionalInt(9, in: 0...100_000_000).map(UInt64.init) ?? self.walletDefaultFeeRate
+            let feeRate = try args.optionalInt(9, in: 0...100_000_000).map(UInt64.init)
+                ?? self.walletFeeRate(target: Int(target), conservative: conservative)
             guard feeRate >= minimum, feeRate > 0 else {
                 throw RPCError.invalidParameter("Fee rate (\(feeRate) per 1,000 bytes) is lower than the minimum fee rate setting (\(minimum) per 1,000 bytes)")
             }
@@ -191,7 +198,8 @@ extension NodeRPCContext {
             ],
             help: "The wallet's history, oldest first: [{\"address\", \"category\" (send, receive, generate, immature), \"amount\", "
                 + "\"label\", \"vout\", \"fee\" (sends), \"confirmations\", \"blockhash\", \"blockheight\", \"blockindex\", \"blocktime\", "
-                + "\"txid\", \"time\", \"timereceived\", \"comment\", \"to\"}]."
+                + "\"trusted\" (unconfirmed), \"txid\", \"replaced_by_txid\", \"replaces_txid\", \"lifecycle\" (gettxstatus's state), "
+                + "\"time\", \"timereceived\", \"comment\", \"to\"}]."
         ) { args in
             let wallet = try self.loadedWallet()
             let label = try args.optionalString(0)
@@ -200,7 +208,7 @@ extension NodeRPCContext {
             guard count >= 0 else { throw RPCError.invalidParameter("Negative count") }
             guard skip >= 0 else { throw RPCError.invalidParameter("Negative from") }
             let entries = wallet.transactions(label: label, count: Int(clamping: count), skip: Int(clamping: skip))
-            return .array(entries.map(Self.json))
+            return .array(entries.map(self.json))
         })
 
         registry.register(RPCMethod(
@@ -301,7 +309,7 @@ extension NodeRPCContext {
         return .object(["hash": .string(hash.hex), "height": .int(height)])
     }
 
-    static func json(_ entry: WalletTransactionEntry) -> JSON {
+    func json(_ entry: WalletTransactionEntry) -> JSON {
         var item = JSONObject()
         if let address = entry.address { item["address"] = .string(address.text) }
         item["category"] = .string(entry.category.rawValue)
@@ -317,9 +325,14 @@ extension NodeRPCContext {
             item["blockindex"] = .int(entry.blockIndex ?? 0)
             item["blocktime"] = .int(entry.blockTime ?? 0)
         } else {
-            item["trusted"] = .bool(entry.category == .send)
+            item["trusted"] = .bool(entry.category == .send && entry.replacedBy == nil)
         }
         item["txid"] = .string(entry.txid.hex)
+        if let replacement = entry.replacedBy { item["replaced_by_txid"] = .string(replacement.hex) }
+        if let original = entry.replaces { item["replaces_txid"] = .string(original.hex) }
+        if let state = walletLifecycle(entry.txid, confirmations: entry.confirmations, replacedBy: entry.replacedBy) {
+            item["lifecycle"] = .string(state.rawValue)
+        }
         item["time"] = .int(entry.time)
         item["timereceived"] = .int(entry.timeReceived)
         if let comment = entry.comment { item["comment"] = .string(comment) }

@@ -1,5 +1,5 @@
-// Announcing and serving: new tips to peers (headers or inv), getdata for blocks and
-// transactions, transaction inventory to and from the pool.
+// Announcing and serving blocks: new tips to peers (headers or inv), inventory and getdata
+// (transactions: TransactionRelay.swift and TransactionServing.swift).
 
 import ChainState
 import Foundation
@@ -76,6 +76,9 @@ extension PeerManager {
             case .transaction:
                 peer.knownTransactions.insert(item.hash)
                 if wanted.count < WireLimits.maxGetData && pool.wants(wtxid: item.hash) { wanted.append(item) }
+            case .transactionByTxid:
+                // Announcements are by wtxid; a txid is only ever asked for.
+                break
             }
         }
         if let unknownBlock, peer.headersRequestedAt == nil {
@@ -104,8 +107,8 @@ extension PeerManager {
             let item = peer.pendingGetData[peer.pendingGetDataStart]
             peer.pendingGetDataStart += 1
             switch item.type {
-            case .transaction:
-                if let transaction = pool.transaction(wtxid: item.hash) { send(.tx(transaction), to: peer) } else { missing.append(item) }
+            case .transaction, .transactionByTxid:
+                if let transaction = servableTransaction(item, to: peer) { serveTransaction(transaction, to: peer) } else { missing.append(item) }
             case .block:
                 peer.serving = true
                 let chain = self.chain
@@ -127,68 +130,6 @@ extension PeerManager {
         if peer.pendingGetDataStart == peer.pendingGetData.count {
             peer.pendingGetData.removeAll(keepingCapacity: true)
             peer.pendingGetDataStart = 0
-        }
-    }
-
-    func handleTransaction(_ transaction: Transaction, from peer: Peer) {
-        let wtxid = transaction.wtxid
-        peer.knownTransactions.insert(wtxid)
-        peer.lastTransactionAt = Self.now
-        // Acceptance may wait for the chain's writer (an import run holds it up to ~2 s) and
-        // verifies signatures: on its own serial queue (arrival order kept, so a parent relayed
-        // before its child is checked first), never on the event loop. The queue is bounded.
-        guard transactionsBeingAccepted < Self.maxTransactionsBeingAccepted else {
-            logger.debug("\(peer.label): transaction \(wtxid.hex) dropped: \(Self.maxTransactionsBeingAccepted) waiting for acceptance")
-            return
-        }
-        transactionsBeingAccepted += 1
-        let pool = self.pool
-        let label = peer.label
-        transactionQueue.async { [self] in
-            let verdict = pool.accept([RelayedTransaction(transaction: transaction, peerID: peer.id, peer: label)]).verdicts[0]
-            loop.execute { [self] in
-                transactionsBeingAccepted -= 1
-                switch verdict {
-                case let .accepted(wtxid, feeRate):
-                    announceTransaction(wtxid: wtxid, feeRate: feeRate)
-                case let .rejected(rule, penalize):
-                    // The peer may have left meanwhile; misbehaviour applies only to a live connection.
-                    if penalize, peers[peer.id] === peer, !peer.disconnecting {
-                        return misbehaving(peer, "invalid transaction \(wtxid.hex): \(rule)")
-                    }
-                    logger.debug("\(label): transaction \(wtxid.hex) not accepted: \(rule)")
-                case .orphan, .ignored:
-                    break
-                }
-            }
-        }
-    }
-
-    func handleMempool(from peer: Peer) {
-        let inventory = pool.inventory(minimumFeeRate: peer.feeFilter)
-        for start in stride(from: 0, to: inventory.count, by: WireLimits.maxInventory) {
-            let chunk = inventory[start..<min(inventory.count, start + WireLimits.maxInventory)]
-            for wtxid in chunk { peer.knownTransactions.insert(wtxid) }
-            send(.inv(chunk.map { InventoryItem(type: .transaction, hash: $0) }), to: peer)
-        }
-    }
-
-    /// Announces a pooled transaction to every peer that relays transactions, does not know
-    /// it, and whose `feefilter` it meets.
-    func announceTransaction(wtxid: Hash256, feeRate: UInt64) {
-        for other in peers.values where other.handshakeDone && other.relayTransactions && other.kind != .seed
-            && !other.knownTransactions.contains(wtxid) && other.feeFilter <= feeRate {
-            other.knownTransactions.insert(wtxid)
-            send(.inv([InventoryItem(type: .transaction, hash: wtxid)]), to: other)
-        }
-    }
-
-    /// Announces a transaction submitted locally (RPC, wallet) once it is in the pool; does
-    /// nothing when the pool does not hold it. Safe from any thread (hops onto the loop).
-    public func relayTransaction(wtxid: Hash256) {
-        loop.execute {
-            guard let feeRate = self.pool.feeRate(wtxid: wtxid) else { return }
-            self.announceTransaction(wtxid: wtxid, feeRate: feeRate)
         }
     }
 }

@@ -60,6 +60,9 @@ final class RPCTestNode: @unchecked Sendable {
         context.registerBlockchain(in: registry)
         context.registerRawTransactions(in: registry)
         context.registerNetwork(in: registry)
+        context.registerControl(in: registry)
+        context.registerMempool(in: registry)
+        context.registerMining(in: registry)
         dispatcher = RPCDispatcher(registry: registry)
     }
 
