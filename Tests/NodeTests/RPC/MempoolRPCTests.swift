@@ -277,7 +277,7 @@ struct MempoolRPCTests {
 
     @Test("setmocktime sets the node's clock; 0 returns to the system clock; bad values refused")
     func mockTime() async throws {
-        try await withNode { node in
+        try await withNode { (node: RPCTestNode) async throws in
             #expect(try await node.result("setmocktime", [1_900_000_000]) == .null)
             #expect(node.context.clock.now == 1_900_000_000)
             #expect(try await node.errorCode("setmocktime", [-1]) == -8)
