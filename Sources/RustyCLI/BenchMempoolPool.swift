@@ -24,7 +24,7 @@ final class BenchMempoolPool: BenchMempool {
     static let factory: BenchMempoolFactory = { chain, parameters in BenchMempoolPool(chain: chain, parameters: parameters) }
 
     func submit(_ transactions: [Transaction]) -> [String?] {
-        transactions.map { pool.submit($0, source: "bench").rejection.map(\.description) }
+        pool.submit(batch: transactions, source: "bench").map { $0.rejection.map(\.description) }
     }
 
     func blockTemplate(maxBytes: Int) throws -> Int {
