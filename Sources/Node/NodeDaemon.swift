@@ -99,14 +99,33 @@ public enum NodeDaemon {
         if wallet != nil { logger.info("wallet \(setup.directory)/wallet.dat loaded") }
         wallet?.start()
         defer { wallet?.stop() }
-        // The wallet's own sends still unconfirmed at the last shutdown go back to the pool (and so to peers).
+        // The pool as it was at the last shutdown, checked again against the chain as it is now.
+        let mempoolFile = (setup.directory as NSString).appendingPathComponent("mempool.dat")
+        if setup.persistMempool {
+            do {
+                let report = try mempool.load(from: mempoolFile)
+                if report.accepted + report.failed + report.expired + report.alreadyPresent > 0 {
+                    logger.info("\(mempoolFile): \(report.accepted) transactions loaded, \(report.failed) no longer valid, \(report.expired) expired")
+                }
+            } catch {
+                logger.warning("\(mempoolFile): \(error); starting with an empty mempool")
+            }
+        }
+        // The wallet's own sends still unconfirmed at the last shutdown go back to the pool,
+        // and are announced to peers once the P2P layer runs.
+        var resubmitted = [Hash256]()
         for transaction in wallet?.pendingTransactions ?? [] {
-            if case .rejected(let rejection) = mempool.submit(transaction, source: "wallet") {
+            switch mempool.submit(transaction, source: "wallet") {
+            case .accepted(let entry): resubmitted.append(entry.wtxid)
+            case .rejected(let rejection) where rejection.kind == .alreadyInPool:
+                if let pooled = mempool.entry(txid: transaction.txid) { resubmitted.append(pooled.wtxid) }
+            case .rejected(let rejection):
                 logger.info("wallet transaction \(transaction.txid.hex) not resubmitted: \(rejection.rule)")
             }
         }
         let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logging.logger("p2p"),
                                   addresses: addresses, bans: bans, pool: mempool, pipelineOptions: setup.pipeline.counted(in: metrics))
+        for wtxid in resubmitted { manager.relayTransaction(wtxid: wtxid) }
         var services: [any Service] = [P2PService(manager: manager, logger: logger)]
         if let status { services.append(StatusService(manager: manager, reporter: status)) }
         let stopper = ShutdownTrigger()
@@ -134,6 +153,12 @@ public enum NodeDaemon {
         do { try chain.flush() } catch { logger.critical("could not flush the chain state: \(error)") }
         do { try addresses.save(to: peersFile) } catch { logger.error("could not save \(peersFile): \(error)") }
         do { try bans.save(to: banFile) } catch { logger.error("could not save \(banFile): \(error)") }
+        if setup.persistMempool {
+            do {
+                let saved = try mempool.save(to: mempoolFile)
+                logger.info("\(mempoolFile): \(saved) transactions saved")
+            } catch { logger.error("could not save \(mempoolFile): \(error)") }
+        }
         do { try mempool.feeEstimator.save(to: feeEstimatesFile) } catch { logger.error("could not save \(feeEstimatesFile): \(error)") }
         chain.finishTipEvents()
         status?.stopped(manager.finalStatus())

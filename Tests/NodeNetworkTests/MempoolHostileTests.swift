@@ -15,12 +15,14 @@ final class MempoolHostileTests: MempoolNetworkTestCase {
         try makeWallet(a)
         try a.start(["--listen"] + Self.fastRelay)
         try a.waitListening()
-        try b.start(["--connect", a.endpoint] + Self.fastRelay)
         try a.waitRPC()
-        try b.waitRPC()
         let address = try XCTUnwrap(try a.rpc("getnewaddress").stringValue)
         try a.rpc("generatetoaddress", [101, .string(address)])
+        // B joins after the burst of blocks (see MempoolNetworkTests.startLine).
+        try b.start(["--connect", a.endpoint] + Self.fastRelay)
+        try b.waitRPC()
         try waitHeight([a, b], 101)
+        try poll(b, "B connected", "getconnectioncount") { $0 == 1 }
         try poll(a, "the wallet at 101", "getwalletinfo") { $0["lastprocessedblock"]?["height"] == 101 }
         try a.rpc("walletpassphrase", [.string(Self.passphrase), 3_600])
         return (a, b, address)

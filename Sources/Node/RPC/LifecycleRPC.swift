@@ -25,73 +25,41 @@ extension NodeRPCContext {
         })
     }
 
-    /// `txid`'s lifecycle: the pool's account of it, else the block holding it on the active
-    /// chain (transaction index) with its depth; nil when neither knows it.
+    /// `txid`'s lifecycle: the pool's account of it (Mempool.status), else the block holding
+    /// it on the active chain (transaction index) with its depth; nil when neither knows it.
     func lifecycle(of txid: Hash256) throws(RPCError) -> TransactionStatus? {
-        let history = mempool.history(txid: txid)
-        if let entry = mempool.entry(txid: txid) {
-            let pending = history.last?.state == .pending
-            return TransactionStatus(state: pending ? .pending : .mempool, entryTime: entry.time, history: history)
+        if let status = mempool.status(txid: txid) {
+            // Included in a block no longer active (the pool has not heard of the switch yet):
+            // the index may know where it is now.
+            if status.state == .included && status.blockHeight == nil, let found = try indexedStatus(txid) {
+                return TransactionStatus(state: found.state, blockHash: found.blockHash, blockHeight: found.blockHeight,
+                                         confirmations: found.confirmations, entryTime: status.entryTime, history: status.history)
+            }
+            return status
         }
-        let entryTime = history.last(where: { $0.state == .mempool })?.time
-        if let (blockHash, height) = try confirmation(of: txid, history: history) {
-            let tipHeight = chain.snapshot.tipHeight
-            let confirmations = tipHeight >= height ? tipHeight - height + 1 : 0
-            return TransactionStatus(state: Self.blockState(confirmations: confirmations, finalityDepth: mempool.finalityDepth),
-                                     blockHash: blockHash, blockHeight: height, confirmations: confirmations, entryTime: entryTime,
-                                     history: history)
+        return try indexedStatus(txid)
+    }
+
+    /// From the transaction index alone: included, confirmed or finalized by depth.
+    func indexedStatus(_ txid: Hash256) throws(RPCError) -> TransactionStatus? {
+        guard let txIndex else { return nil }
+        let snapshot = chain.snapshot
+        let location: (blockHash: Hash256, height: UInt64)?
+        do { location = try txIndex.location(of: txid) } catch {
+            throw RPCError(RPCError.databaseError, "transaction index: \(error)")
         }
-        guard let last = history.last else {
-            // Refused before any record of it was kept, or the record was forgotten.
-            guard let (rejection, _) = mempool.rejection(txid: txid) else { return nil }
-            return TransactionStatus(state: .rejected, rule: rejection.rule)
+        guard let location, snapshot.activeHeight(of: location.blockHash) == location.height, snapshot.tipHeight >= location.height else {
+            return nil
         }
-        switch last.state {
-        case .replaced:
-            return TransactionStatus(state: .replaced, replacedBy: Hash256(hex: last.detail), entryTime: entryTime, history: history)
-        case .expired:
-            return TransactionStatus(state: .expired, entryTime: entryTime, history: history)
-        case .rejected:
-            let rule = mempool.rejection(txid: txid)?.rejection.rule ?? last.detail
-            return TransactionStatus(state: .rejected, rule: rule, entryTime: entryTime, history: history)
-        case .removed, .disconnected:
-            return TransactionStatus(state: .removed, rule: last.detail.isEmpty ? nil : last.detail, entryTime: entryTime, history: history)
-        case .validated:
-            return TransactionStatus(state: .validated, entryTime: entryTime, history: history)
-        default:
-            // Left the pool by a block no longer on the active chain, and not back in the pool.
-            return TransactionStatus(state: .removed, rule: "block-disconnected", entryTime: entryTime, history: history)
-        }
+        let confirmations = snapshot.tipHeight - location.height + 1
+        return TransactionStatus(state: Self.blockState(confirmations: confirmations, finalityDepth: mempool.finalityDepth),
+                                 blockHash: location.blockHash, blockHeight: location.height, confirmations: confirmations)
     }
 
     /// included at the tip (1 confirmation), confirmed below it, finalized at `finalityDepth`.
     static func blockState(confirmations: UInt64, finalityDepth: UInt64) -> TransactionStatus.State {
         if confirmations >= max(finalityDepth, 1) { return .finalized }
         return confirmations > 1 ? .confirmed : .included
-    }
-
-    /// The block on the active chain holding `txid`: from the transaction index when the node
-    /// keeps one, else from the pool's record of the block that included it (while
-    /// remembered); either is checked against the active chain.
-    func confirmation(of txid: Hash256, history: [TransactionEvent]) throws(RPCError) -> (Hash256, UInt64)? {
-        let snapshot = chain.snapshot
-        if let txIndex {
-            do {
-                if let location = try txIndex.location(of: txid), snapshot.activeHeight(of: location.blockHash) == location.height {
-                    return (location.blockHash, location.height)
-                }
-            } catch {
-                throw RPCError(RPCError.databaseError, "transaction index: \(error)")
-            }
-        }
-        if let included = history.last(where: { $0.state == .included }), let blockHash = Hash256(hex: included.detail),
-           let height = snapshot.activeHeight(of: blockHash) {
-            // Not when it went back to the pool or elsewhere after that block.
-            if let last = history.last, last.state == .included || last.state == .pending || last.state == .mempool {
-                return (blockHash, height)
-            }
-        }
-        return nil
     }
 
     static func statusJSON(_ txid: Hash256, _ status: TransactionStatus) -> JSON {

@@ -226,6 +226,21 @@ extension NodeRPCContext {
         return current >= previous && current - previous >= gain
     }
 
+    /// What a fresh template would about collect: every entry when the pool fits in a block,
+    /// else the best fee rates that fit (packages aside; a trigger, not a template: the
+    /// pool's own selection would mark its entries pending).
+    static func estimatedBlockFees(_ entries: [MempoolEntry], capacity: Int) -> UInt64 {
+        var remaining = capacity
+        var fees: UInt64 = 0
+        let bytes = entries.reduce(0) { $0 + $1.size }
+        let ordered = bytes <= capacity ? entries : entries.sorted { $0.feeRate > $1.feeRate }
+        for entry in ordered where entry.size <= remaining {
+            remaining -= entry.size
+            fees &+= entry.fee.baseUnits
+        }
+        return fees
+    }
+
     /// BIP 22 long polling: returns once the tip moved from the template's previous block, or
     /// (no sooner than `templateRefreshFeeDelay` seconds) once the pool's best selection pays
     /// enough more than the template did, or after a minute. An id this node did not make
@@ -247,8 +262,7 @@ extension NodeRPCContext {
                 let sequence = mempool.sequence
                 if sequence != checkedSequence {
                     checkedSequence = sequence
-                    let fees = mempool.selectForBlock(maxBytes: parameters.maxBlockBytes - Self.coinbaseReserve)
-                        .reduce(UInt64(0)) { $0 &+ $1.fee.baseUnits }
+                    let fees = Self.estimatedBlockFees(mempool.entries(), capacity: parameters.maxBlockBytes - Self.coinbaseReserve)
                     if Self.feesWorthRefresh(previous: templateFees, current: fees) { return }
                 }
             }

@@ -74,7 +74,8 @@ extension NodeRPCContext {
             do {
                 let bump = try wallet.bumpFee(txid, feeRate: feeRate, defaultFeeRate: estimated,
                                               incrementalFeeRate: self.mempool.policy.incrementalRelayFeeRate) { transaction in
-                    _ = try self.broadcast(transaction)
+                    // bitcoind's -maxtxfee habit: an absurd fee is refused, not paid.
+                    _ = try self.broadcast(transaction, maxFeeRate: Self.defaultMaxFeeRate)
                 }
                 self.logger.info("wallet replaced \(txid) by \(bump.replacement.txid), fee \(bump.originalFee) -> \(bump.replacement.fee)")
                 return .object([

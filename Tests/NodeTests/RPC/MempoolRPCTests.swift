@@ -227,6 +227,10 @@ struct MempoolRPCTests {
             #expect(pooled["txid"] == txid && pooled["state"] == "mempool" && pooled["time"] != nil)
             #expect(pooled["history"]?.arrayValue?.last?["state"] == "mempool")
             #expect(pooled["confirmations"] == nil && pooled["blockhash"] == nil)
+            // In the template handed out: pending.
+            _ = try await node.result("getblocktemplate")
+            let pending = try await node.result("gettxstatus", [txid])
+            #expect(pending["state"] == "pending" && pending["history"]?.arrayValue?.last?["state"] == "pending")
 
             let hashes = try await node.result("generatetoaddress", [1, .string(SignedChain.address)])
             let blockHash = try #require(hashes.arrayValue?.first)
@@ -279,12 +283,13 @@ struct MempoolRPCTests {
     func mockTime() async throws {
         try await withNode { (node: RPCTestNode) async throws in
             #expect(try await node.result("setmocktime", [1_900_000_000]) == .null)
-            #expect(node.context.clock.now == 1_900_000_000)
+            let clock: NodeClock = node.context.clock
+            #expect(clock.now == 1_900_000_000)
             #expect(try await node.errorCode("setmocktime", [-1]) == -8)
             #expect(try await node.errorCode("setmocktime", ["soon"]) == -3)
             #expect(try await node.errorCode("setmocktime") == RPCError.invalidParamsCode)
             #expect(try await node.result("setmocktime", [0]) == .null)
-            #expect(node.context.clock.mockTime == nil)
+            #expect(clock.mockTime == nil)
         }
     }
 
