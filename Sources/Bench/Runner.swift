@@ -39,6 +39,7 @@ public enum BenchMode: String, Sendable, CaseIterable {
 public enum BenchSectionName: String, Sendable, CaseIterable {
     case blake3, pow, merkle, ed25519, utxo
     case verifyChain = "verify-chain"
+    case mempool
 }
 
 /// Backend classes that `--backend` selects.
@@ -63,6 +64,11 @@ public struct BenchOptions: Sendable {
     /// figure came first, as it does everywhere), each section with every ratio when it ends.
     public var onEvent: @Sendable (BenchEvent) -> Void = { _ in }
     public var rustyVersion: String?
+    /// The pool the mempool section measures (the command supplies the node's).
+    public var mempool: BenchMempoolFactory?
+    /// The mempool section's transactions per acceptance run and in the template's pool
+    /// (nil: by mode).
+    public var mempoolTransactions: Int?
 
     public init(mode: BenchMode, sections: [BenchSectionName] = BenchSectionName.allCases,
                 backends: Set<BenchBackendClass> = Set(BenchBackendClass.allCases), devices: [OpenCLDevice] = OpenCL.devices()) {
@@ -200,7 +206,8 @@ final class Recorder {
         var result = figures
         for index in result.indices {
             let figure = result[index]
-            if figure.backend != "scalar", figure.median > 0,
+            // A share (%) has no speed to compare.
+            if figure.backend != "scalar", figure.median > 0, figure.unit != "%",
                let scalar = result.first(where: { $0.backend == "scalar" && $0.name == figure.name && $0.unit == figure.unit }),
                scalar.median > 0 {
                 result[index].ratioToScalar = figure.lowerIsBetter ? scalar.median / figure.median : figure.median / scalar.median

@@ -63,6 +63,8 @@ extension Mempool {
     /// Most transactions checked under one hold of the chain's writer: a block waiting to
     /// connect waits for at most one chunk.
     static let chunkLimit = 1_000
+    /// Seconds between the expiry checks acceptance makes.
+    static let expiryCheckInterval: UInt64 = 10
 
     /// Checks `transactions` in order and, with `options.add`, adds those that pass; one
     /// verdict per transaction. A transaction may spend outputs of earlier ones of the batch.
@@ -71,7 +73,15 @@ extension Mempool {
     func admitBatch(_ transactions: [Transaction], times: [UInt64]?, options: AdmissionOptions) -> [Admission] {
         let candidates = transactions.map(Submitted.init)
         var verdicts = candidates.map { candidate in contextFreeRejection(candidate).map { Admission(result: .rejected($0)) } }
-        if options.add && options.limits { _ = expire(time: now()) }
+        if options.add && options.limits {
+            // Expiry walks the whole pool: at most once per `expiryCheckInterval` here (tip
+            // events and the daemon's timer expire too).
+            let time = now()
+            if time >= lastExpiryCheck &+ Self.expiryCheckInterval || time < lastExpiryCheck {
+                lastExpiryCheck = time
+                _ = expire(time: time)
+            }
+        }
         var next = 0
         while next < candidates.count {
             next = admitChunk(candidates, from: next, times: times, options: options, verdicts: &verdicts)

@@ -67,6 +67,8 @@ extension Mempool {
                 if orphans.contains(wtxid: wtxid) { return .orphan(missingParents: missingParents) }
             }
             recordRejection(txid: txid, wtxid: wtxid, rejection, time: time)
+            // A child of an invalid transaction can never be valid: not fetched again (Core too).
+            if parentRefused { rejectedWtxids.set(wtxid, true) }
             return .rejected(rule: rejection.rule, penalize: false)
         }
     }

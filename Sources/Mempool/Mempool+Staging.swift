@@ -126,17 +126,18 @@ extension Mempool {
         // The contextual rules against the tip, as the next block would apply them.
         let check: TransactionCheck
         do {
-            for (outputIndex, output) in transaction.outputs.enumerated() where !output.isUnspendable {
-                if try judge.state.utxo.coin(OutPoint(txid: txid, index: UInt32(outputIndex))) != nil {
-                    return refuse(MempoolRejection("txn-already-known", "its outputs are in the UTXO set", kind: .alreadyInChain))
-                }
-            }
             check = try ContextualRules.checkTransaction(transaction, txid: txid, context: judge.context, parameters: parameters,
                                                          view: judge.view)
         } catch let rejection as Rejection {
-            var admission = Admission(result: .rejected(MempoolRejection(rejection)))
-            if rejection.rule == .txMissingInput { admission.missingParents = missingParents(of: transaction, judge) }
-            return .rejected(admission)
+            guard rejection.rule == .txMissingInput else { return refuse(MempoolRejection(rejection)) }
+            // A confirmed transaction's inputs are spent: only then can its outputs be in the
+            // UTXO set, so the lookups (disk reads for a new transaction) are made only here.
+            for (outputIndex, output) in transaction.outputs.enumerated() where !output.isUnspendable {
+                if (try? judge.state.utxo.coin(OutPoint(txid: txid, index: UInt32(outputIndex)))) ?? nil != nil {
+                    return refuse(MempoolRejection("txn-already-known", "its outputs are in the UTXO set", kind: .alreadyInChain))
+                }
+            }
+            return .rejected(Admission(result: .rejected(MempoolRejection(rejection)), missingParents: missingParents(of: transaction, judge)))
         } catch {
             // A storage failure or an inconsistent view: nothing the sender did.
             return refuse(MempoolRejection("chain-state-error", "\(error)"))

@@ -126,13 +126,14 @@ extension Mempool {
             return (previous, returning)
         }
         // DESIGN 9: a reorganisation moves included transactions back to the pool, or to
-        // rejected when they no longer fit.
-        for transaction in returning {
-            let result = admit(transaction, time: time, add: true)
-            lock.withLock {
+        // rejected when they no longer fit. Checked in batches (one hold of the chain's writer
+        // per chunk, signatures verified together), parents before children.
+        let returned = admitBatch(returning, times: returning.map { _ in time }, options: .reorganization)
+        lock.withLock {
+            for (transaction, admission) in zip(returning, returned) {
                 let txid = transaction.txid
                 record(txid, TransactionEvent(state: .disconnected, time: time))
-                switch result {
+                switch admission.result {
                 case .accepted:
                     record(txid, TransactionEvent(state: .mempool, time: time, detail: Self.returnedByReorganisation))
                 case .rejected(let rejection):
@@ -140,11 +141,11 @@ extension Mempool {
                 }
             }
         }
-        for entry in previous {
-            if case .rejected(let rejection) = admit(entry.transaction, time: entry.time, add: true) {
-                lock.withLock { record(entry.txid, TransactionEvent(state: .removed, time: time, detail: rejection.rule)) }
-                feeEstimator.removed(txid: entry.txid)
-            }
+        let kept = admitBatch(previous.map(\.transaction), times: previous.map(\.time), options: .reorganization)
+        for (entry, admission) in zip(previous, kept) {
+            guard let rejection = admission.result.rejection else { continue }
+            lock.withLock { record(entry.txid, TransactionEvent(state: .removed, time: time, detail: rejection.rule)) }
+            feeEstimator.removed(txid: entry.txid)
         }
     }
 }

@@ -74,6 +74,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// Single submissions waiting to join a batch (group commit, see `submit`).
     let queueLock = NSLock()
     var queued: [QueuedSubmission] = []
+    /// When acceptance last ran expiry (unix seconds; see `admitBatch`).
+    var lastExpiryCheck: UInt64 = 0
 
     public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(), finalityDepth: UInt64 = 6,
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {

@@ -9,11 +9,15 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmark every hot path on every available backend and device.",
         discussion: """
-            Sections: blake3, pow, merkle, ed25519, utxo, verify-chain. Each figure is calibrated, warmed up, then \
+            Sections: blake3, pow, merkle, ed25519, utxo, verify-chain, mempool (`rusty bench mempool` runs only that \
+            one, as --only does). Each figure is calibrated, warmed up, then \
             measured over repeated runs (median, min, max), with its ratio to the scalar backend and to the anchors \
             measured in the same run (libsodium single verification, b3sum --num-threads 1) where installed. \
             --quick takes under a minute; the full run under ten. --json prints the document described in \
-            docs/PERFORMANCE.md ("rusty bench JSON schema"). --compare OLD.json NEW.json prints the change of every figure.
+            docs/PERFORMANCE.md ("rusty bench JSON schema"). --compare OLD.json NEW.json prints the change of every figure. \
+            The mempool section accepts simple payments (one input, two outputs) in bursts on each signature backend \
+            (transactions/s, per core, and the share of the time outside signature verification), then times \
+            getblocktemplate's selection and template on a full pool; --transactions sets both sizes.
             """
     )
 
@@ -32,7 +36,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "OpenCL devices, as indices into `rusty devices` order (comma-separated), or none.")
     var devices: String?
 
-    @Option(parsing: .upToNextOption, help: "Run only these sections (blake3, pow, merkle, ed25519, utxo, verify-chain).")
+    @Option(parsing: .upToNextOption, help: "Run only these sections (blake3, pow, merkle, ed25519, utxo, verify-chain, mempool).")
     var only: [String] = []
 
     @Flag(help: "Compare two JSON documents: rusty bench --compare OLD.json NEW.json.")
@@ -41,7 +45,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("no-anchors"), help: "Skip the libsodium and b3sum anchors.")
     var noAnchors = false
 
-    @Argument(help: "With --compare: the old and the new JSON document.")
+    @Option(help: "Mempool section: transactions per acceptance run and in the template's pool (default: 100 and 200 with --tiny, 5,000 and 20,000 with --quick, else 20,000 and 100,000).")
+    var transactions: Int?
+
+    @Argument(help: "Sections to run (as --only), or with --compare: the old and the new JSON document.")
     var files: [String] = []
 
     func validate() throws {
@@ -49,14 +56,17 @@ struct BenchCommand: ParsableCommand {
             guard files.count == 2 else { throw ValidationError("--compare takes two JSON files: OLD.json NEW.json") }
             return
         }
-        guard files.isEmpty else { throw ValidationError("unexpected argument '\(files[0])' (files are only taken with --compare)") }
+        if let unknown = files.first(where: { BenchSectionName(rawValue: $0) == nil }) {
+            throw ValidationError("unexpected argument '\(unknown)' (not a section; files are only taken with --compare)")
+        }
+        if let transactions { try checkRange(transactions, "--transactions", 1...1_000_000) }
         guard !(quick && tiny) else { throw ValidationError("--quick and --tiny exclude each other") }
         _ = try sections()
         _ = try backends()
     }
 
     func sections() throws -> [BenchSectionName] {
-        let names = only.flatMap { $0.split(separator: ",").map(String.init) }
+        let names = (only + files).flatMap { $0.split(separator: ",").map(String.init) }
         guard !names.isEmpty else { return BenchSectionName.allCases }
         return try names.map { name in
             guard let section = BenchSectionName(rawValue: name) else {
@@ -110,6 +120,8 @@ struct BenchCommand: ParsableCommand {
                                    devices: try selectedDevices())
         options.anchors = !noAnchors
         options.rustyVersion = Rusty.version
+        options.mempool = BenchMempoolPool.factory
+        options.mempoolTransactions = transactions
         let verbose = isTerminal(2)
         options.progress = { message in if verbose || message.contains("failed") { printError(message) } }
         if !json {

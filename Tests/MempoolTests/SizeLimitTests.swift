@@ -157,4 +157,33 @@ struct SizeLimitTests {
         clock.advance(by: pool.policy.minimumFeeHalfLifeSeconds / 4)
         #expect(pool.mempoolMinimumFeeRate() == UInt64((Double(raised) / 2).rounded()))
     }
+
+    @Test("through submission: a full pool evicts, refuses what pays under the raised minimum, and refuses a newcomer it evicts at once")
+    func submissionAtTheBound() throws {
+        let chain = try TestChain(blocks: MempoolTests.chainLength)
+        let value = Self.value
+        let spends = (1...5).map { height in { (fee: UInt64) in chain.spend([chain.coinbase(height: height)], to: [chain.pay(value - fee)]) } }
+        let cheap = spends[0](1_000), middle = spends[1](5_000), rich = spends[2](400_000)
+        let size = cheap.encoded.count
+        #expect([middle, rich].allSatisfy { $0.encoded.count == size })
+        var policy = MempoolPolicy()
+        policy.maxPoolBytes = 2 * size + size / 2
+        let clock = ManualClock(Self.start)
+        let pool = Mempool(chain: chain.chain, parameters: chain.parameters, policy: policy, now: { clock.now })
+        #expect(pool.submit(cheap, source: "test").entry != nil && pool.submit(middle, source: "test").entry != nil)
+        #expect(pool.submit(rich, source: "test").entry != nil)
+        #expect(Set(pool.entries().map(\.txid)) == [middle.txid, rich.txid])
+        #expect(pool.status(txid: cheap.txid)?.state == .removed && pool.status(txid: cheap.txid)?.rule == Mempool.sizeLimitReason)
+        let raised = MempoolPolicy.feeRate(fee: 1_000, bytes: size) + policy.incrementalRelayFeeRate
+        #expect(pool.mempoolMinimumFeeRate() == raised && pool.minimumFeeRate == raised)
+
+        // Above the relay minimum, under the pool's: refused.
+        let under = spends[3](500)
+        #expect(MempoolPolicy.feeRate(fee: 500, bytes: size) > policy.minRelayFeeRate)
+        #expect(pool.submit(under, source: "test").rule == "mempool min fee not met")
+        // Pays the minimum but is the lowest package in a full pool: in and out at once.
+        let lowest = spends[4](MempoolPolicy.fee(rate: raised, bytes: size))
+        #expect(pool.submit(lowest, source: "test").rule == "mempool full")
+        #expect(pool.count == 2 && !pool.contains(txid: lowest.txid))
+    }
 }
