@@ -48,10 +48,14 @@ extension PeerManager {
         let tip = snapshot.tipHash
         for peer in peers.values where peer.handshakeDone && !peer.disconnecting && peer.kind != .seed {
             guard !peer.knownBlocks.contains(tip) else { continue }
-            if peer.sendHeaders {
-                let unknown = recentlyConnected.drop { peer.knownBlocks.contains($0) }
-                let headers = unknown.compactMap { snapshot.header($0) }
-                send(.headers(headers.isEmpty ? [snapshot.tipHeader] : headers), to: peer)
+            let unknown = recentlyConnected.drop { peer.knownBlocks.contains($0) }
+            let headers = unknown.compactMap { snapshot.header($0) }
+            // Headers only when they connect to what the peer is known to have; after a burst
+            // longer than the announcement window (or a peer that synced by getheaders) an inv
+            // makes it ask for the headers instead (Core's rule), so it never sees headers that
+            // do not connect from an honest node.
+            if peer.sendHeaders, let first = headers.first, peer.knownBlocks.contains(first.previousHash) {
+                send(.headers(headers), to: peer)
             } else {
                 send(.inv([InventoryItem(type: .block, hash: tip)]), to: peer)
             }
