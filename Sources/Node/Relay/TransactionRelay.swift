@@ -206,6 +206,9 @@ extension PeerManager {
     /// `inv` of transactions: the ones the pool wants are tracked, and asked for from one
     /// announcer at a time (those we chose first).
     func transactionsAnnounced(_ wtxids: [Hash256], by peer: Peer) {
+        // Nothing relayed is wanted while far behind the best header (Core: not during initial download).
+        let snapshot = chain.snapshot
+        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + Self.syncingLag else { return }
         let now = Self.now
         let preferred = peer.kind == .outbound || peer.kind == .manual
         for wtxid in wtxids {
