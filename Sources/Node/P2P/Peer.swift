@@ -62,8 +62,8 @@ final class Peer: @unchecked Sendable {
     /// A `mempool` request waits for the peer's next trickle (TransactionServing.swift).
     var mempoolRequested = false
     /// The pool's clock when the last `mempool` answer was taken: what entered the pool
-    /// before then may be fetched; of what entered in that very second, only what the answer
-    /// listed (`mempoolAnswerLastSecond`).
+    /// before then may be fetched; of what entered in that second or after, only what the
+    /// answer listed (`mempoolAnswerLastSecond`).
     var mempoolAnswerPoolTime: UInt64?
     var mempoolAnswerLastSecond = Set<Hash256>()
     /// The answer's wtxids still to send, from `mempoolAnswerNext`, while the connection is writable.

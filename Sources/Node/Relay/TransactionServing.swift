@@ -67,23 +67,31 @@ extension PeerManager {
     static let maxMempoolAnswer = 100_000
 
     /// At the peer's trickle: takes the pool's inventory at or above its feefilter as the
-    /// answer, and the pool's time (what entered before it becomes fetchable), then streams it.
+    /// answer, and the pool's time (what entered before it becomes fetchable), then streams
+    /// it. The inventory is built off the loop (it orders the whole pool).
     func startMempoolAnswer(_ peer: Peer) {
         peer.mempoolRequested = false
-        let answeredAt = pool.poolTime
-        let inventory = pool.inventory(minimumFeeRate: peer.feeFilter).prefix(Self.maxMempoolAnswer)
-        // In arrival order: those that entered in the answer's own second are at the end.
-        var lastSecond = Set<Hash256>()
-        for wtxid in inventory.reversed() {
-            guard let entered = pool.entryTime(wtxid: wtxid), entered >= answeredAt else { break }
-            lastSecond.insert(wtxid)
+        let pool = self.pool
+        let feeFilter = peer.feeFilter
+        servingQueue.async { [self] in
+            let answeredAt = pool.poolTime
+            let inventory = Array(pool.inventory(minimumFeeRate: feeFilter).prefix(Self.maxMempoolAnswer))
+            // In arrival order: those that entered in the answer's second or later are at the end.
+            var lastSecond = Set<Hash256>()
+            for wtxid in inventory.reversed() {
+                guard let entered = pool.entryTime(wtxid: wtxid), entered >= answeredAt else { break }
+                lastSecond.insert(wtxid)
+            }
+            loop.execute { [self] in
+                guard isLive(peer) else { return }
+                peer.mempoolAnswerPoolTime = answeredAt
+                peer.mempoolAnswerLastSecond = lastSecond
+                peer.mempoolAnswer = inventory
+                peer.mempoolAnswerNext = 0
+                for wtxid in inventory { peer.announcementQueue.remove(wtxid) }
+                streamMempoolAnswer(peer)
+            }
         }
-        peer.mempoolAnswerPoolTime = answeredAt
-        peer.mempoolAnswerLastSecond = lastSecond
-        peer.mempoolAnswer = Array(inventory)
-        peer.mempoolAnswerNext = 0
-        for wtxid in inventory { peer.announcementQueue.remove(wtxid) }
-        streamMempoolAnswer(peer)
     }
 
     /// Sends the answer's next `inv` messages (at most 50,000 entries each) while the
