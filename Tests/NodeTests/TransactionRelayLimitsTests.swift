@@ -90,6 +90,28 @@ struct TransactionRelayLimitsTests {
         }
     }
 
+    @Test("a transaction being accepted is neither fetched again nor queued twice", .timeLimit(.minutes(1)))
+    func notFetchedWhileBeingAccepted() async throws {
+        let pool = ScriptedPool(acceptDelay: 3)
+        try await TransactionRelayTests.withNode(pool: pool) { node in
+            let sender = try await RelayTestPeer.handshaken(with: node)
+            let announcer = try await RelayTestPeer.handshaken(with: node)
+            let transaction = relayTestTransaction(1)
+            sender.send(.tx(transaction))
+            sender.send(.tx(transaction))
+            #expect(await sender.roundTrip())
+            let item = InventoryItem(type: .transaction, hash: transaction.wtxid)
+            announcer.send(.inv([item]))
+            #expect(await announcer.roundTrip())
+            #expect(await eventually { pool.feeRate(wtxid: transaction.wtxid) != nil })
+            // Past the inbound delay: the announcer was never asked.
+            try await Task.sleep(for: .seconds(3))
+            #expect(await announcer.roundTrip())
+            #expect(!announcer.messages.contains(.getdata([item])))
+            #expect(pool.batchSizes.reduce(0, +) == 1)
+        }
+    }
+
     @Test("a transaction over the standard size is dropped before the pool sees it", .timeLimit(.minutes(1)))
     func oversizedDropped() async throws {
         try await TransactionRelayTests.withNode { node in

@@ -21,6 +21,8 @@ struct TransactionRelayState {
     }
 
     var waiting: [Waiting] = []
+    /// wtxids waiting or being checked: not fetched or queued again meanwhile.
+    var beingAccepted = Set<Hash256>()
     /// Bytes of relayed transactions waiting or being checked (bounded with their count).
     var bytesBeingAccepted = 0
     var batchRunning = false
@@ -88,6 +90,7 @@ extension PeerManager {
         // Whoever sent it, nothing more to ask for.
         relay.parentRequests[txid] = nil
         relay.requests.received(wtxid)
+        guard !relay.beingAccepted.contains(wtxid) else { return }
         guard bytes <= Self.maxRelayedTransactionBytes else {
             logger.debug("\(peer.label): transaction \(wtxid.hex) dropped: \(bytes) bytes, over the standard \(Self.maxRelayedTransactionBytes)")
             return
@@ -107,6 +110,7 @@ extension PeerManager {
         relay.bytesBeingAccepted += bytes
         peer.transactionsWaiting += 1
         peer.transactionBytesWaiting += bytes
+        relay.beingAccepted.insert(wtxid)
         relay.waiting.append(.init(transaction: transaction, txid: txid, wtxid: wtxid, peer: peer, bytes: bytes))
         startAcceptanceBatch()
     }
@@ -127,6 +131,7 @@ extension PeerManager {
                 relay.batchRunning = false
                 transactionsBeingAccepted -= batch.count
                 for item in batch {
+                    relay.beingAccepted.remove(item.wtxid)
                     relay.bytesBeingAccepted -= item.bytes
                     item.peer.transactionsWaiting -= 1
                     item.peer.transactionBytesWaiting -= item.bytes
@@ -214,7 +219,7 @@ extension PeerManager {
         for wtxid in wtxids {
             // Beyond its share, the peer's announcements are not followed (Core's MAX_PEER_TX_ANNOUNCEMENTS).
             guard relay.requests.hasRoom(for: peer.id) else { break }
-            guard relay.requests.isTracked(wtxid) || pool.wants(wtxid: wtxid) else { continue }
+            guard relay.requests.isTracked(wtxid) || (!relay.beingAccepted.contains(wtxid) && pool.wants(wtxid: wtxid)) else { continue }
             relay.requests.announced(wtxid, by: peer.id, preferred: preferred, now: now)
         }
         sendTransactionRequests(now: now)
