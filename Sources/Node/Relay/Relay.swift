@@ -71,7 +71,7 @@ extension PeerManager {
         }
         let snapshot = chain.snapshot
         var unknownBlock: Hash256?
-        var wanted = [InventoryItem]()
+        var announcedTransactions = [Hash256]()
         for item in items {
             switch item.type {
             case .block:
@@ -79,7 +79,7 @@ extension PeerManager {
                 if snapshot.header(item.hash) == nil { unknownBlock = item.hash }
             case .transaction:
                 peer.knownTransactions.insert(item.hash)
-                if wanted.count < WireLimits.maxGetData && pool.wants(wtxid: item.hash) { wanted.append(item) }
+                announcedTransactions.append(item.hash)
             case .transactionByTxid:
                 // Announcements are by wtxid; a txid is only ever asked for.
                 break
@@ -89,7 +89,7 @@ extension PeerManager {
             // Headers first: learn the block's header (and any before it) before asking for it.
             requestHeaders(from: peer, locator: snapshot.bestHeaderLocator(), stop: unknownBlock)
         }
-        if !wanted.isEmpty { send(.getdata(wanted), to: peer) }
+        if !announcedTransactions.isEmpty { transactionsAnnounced(announcedTransactions, by: peer) }
     }
 
     func handleGetData(_ items: [InventoryItem], from peer: Peer) {
