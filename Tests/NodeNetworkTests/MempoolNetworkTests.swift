@@ -228,3 +228,27 @@ final class MempoolNetworkTests: MempoolNetworkTestCase {
         try waitStatus([a, b, c], txid, "included again") { $0["state"] == "included" && $0["blockheight"] == 104 }
     }
 }
+
+/// Blocks mined in a burst while a peer is connected: the burst outruns the announcement
+/// window, and the peer must follow it without taking the honest node for a misbehaving one
+/// (announcements fall back to inv when headers would not connect).
+final class BlockBurstTests: MempoolNetworkTestCase {
+    override class var budget: Double { 180 }
+
+    func testAPeerFollowsABurstOfBlocksAndStaysConnected() throws {
+        let a = try network.makeNode("a"), b = try network.makeNode("b")
+        try makeWallet(a)
+        try a.start(["--listen"] + Self.fastRelay)
+        try a.waitListening()
+        try a.waitRPC()
+        try b.start(["--connect", a.endpoint] + Self.fastRelay)
+        try b.waitRPC()
+        try poll(a, "B connected", "getconnectioncount") { $0 == .int(1) }
+        let address = try XCTUnwrap(try a.rpc("getnewaddress").stringValue)
+        XCTAssertEqual(try a.rpc("generatetoaddress", [150, .string(address)]).arrayValue?.count, 150)
+        try waitHeight([a, b], 150)
+        XCTAssertEqual(try a.rpc("getconnectioncount"), .int(1), "b is still connected to a")
+        XCTAssertEqual(try b.rpc("getbestblockhash"), try a.rpc("getbestblockhash"))
+        XCTAssertEqual(try a.rpc("listbanned").arrayValue?.count, 0)
+    }
+}
