@@ -177,11 +177,39 @@ extension Mempool {
             }
             return (members, fee, size)
         }
+        // Initial scores: a transaction with one in-pool parent has that parent's ancestors plus
+        // the parent (disjoint from itself), so chains are summed along the way, each link once;
+        // only a transaction with several in-pool parents (shared ancestors count once) walks.
+        var totals = [Hash256: (fee: UInt64, size: Int)](minimumCapacity: pool.count)
+        var path = [MempoolEntry]()
+        func initialPackage(_ txid: Hash256, _ entry: MempoolEntry) -> (fee: UInt64, size: Int) {
+            if entry.depends.isEmpty { return (entry.fee.baseUnits, entry.size) }
+            path.removeAll(keepingCapacity: true)
+            var current = entry
+            var base: (fee: UInt64, size: Int)
+            while true {
+                if let known = totals[current.txid] { base = known; break }
+                if current.depends.count == 1, let parent = pool[current.depends[0]] {
+                    path.append(current)
+                    current = parent
+                    continue
+                }
+                let scored = package(current.txid, current)
+                base = (scored.fee, scored.size)
+                totals[current.txid] = base
+                break
+            }
+            for link in path.reversed() {
+                base = (base.fee + link.fee.baseUnits, base.size + link.size)
+                totals[link.txid] = base
+            }
+            return base
+        }
         var candidates = [Candidate]()
         candidates.reserveCapacity(pool.count)
         var smallest = Int.max
         for (txid, entry) in pool {
-            let scored = package(txid, entry)
+            let scored = initialPackage(txid, entry)
             candidates.append(Candidate(txid: txid, fee: scored.fee, size: scored.size, arrival: arrival[txid] ?? 0))
             smallest = min(smallest, entry.size)
         }
@@ -205,6 +233,7 @@ extension Mempool {
                 guard let chosenEntry = pool[member] else { continue }
                 selected.append(chosenEntry)
                 // Their packages lost this member: score them again when they come up.
+                guard children[member]?.isEmpty == false else { continue }
                 for descendant in descendantSet(of: member) where descendant != member && !chosen.contains(descendant) {
                     stale.insert(descendant)
                 }

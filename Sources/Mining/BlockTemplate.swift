@@ -51,8 +51,11 @@ public enum TemplateBuilder {
     /// A template paying the subsidy plus `fees` to `payout`; `now` is the wall clock in
     /// seconds. `transactions` (parents before children, e.g. from the mempool's selection
     /// on this tip) follow the coinbase; `fees` must be theirs (the chain checks the sum).
+    /// `ids`: the transactions' (txid, wtxid) when the caller knows them (a mempool does), so
+    /// the roots do not hash every transaction again.
     public static func make(on state: ChainState, payout: [UInt8], now: UInt64, extraNonce: UInt32 = 0,
-                            transactions: [Transaction] = [], fees: Amount = .zero) throws -> BlockTemplate {
+                            transactions: [Transaction] = [], ids: [(txid: Hash256, wtxid: Hash256)]? = nil,
+                            fees: Amount = .zero) throws -> BlockTemplate {
         let parameters = state.parameters
         let parent = state.tip
         let height = parent.height + 1
@@ -66,8 +69,15 @@ public enum TemplateBuilder {
         var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
                                               merkleRoot: .zero, stateRoot: .zero, time: time, bits: bits, nonce: 0),
                           transactions: [coinbase] + transactions)
-        block.header.merkleRoot = block.computeMerkleRoot()
-        block.header.stateRoot = block.computeStateRoot()
+        if let ids, ids.count == transactions.count {
+            let coinbaseIDs = coinbase.ids
+            block.header.merkleRoot = Merkle.root(of: [coinbaseIDs.txid] + ids.map(\.txid))
+            let witnessRoot = Merkle.root(of: [coinbaseIDs.wtxid] + ids.map(\.wtxid))
+            block.header.stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: .zero)
+        } else {
+            block.header.merkleRoot = block.computeMerkleRoot()
+            block.header.stateRoot = block.computeStateRoot()
+        }
         return BlockTemplate(header: block.header, transactions: block.transactions,
                              target: try CompactTarget(bits: bits).target(), extraNonce: extraNonce, fees: fees)
     }

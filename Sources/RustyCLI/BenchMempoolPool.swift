@@ -33,7 +33,8 @@ final class BenchMempoolPool: BenchMempool {
         let template = try chain.withWriter { state -> BlockTemplate in
             guard state.tip.hash == tip else { throw BenchError.mismatch("the pool is not on the chain's tip") }
             return try TemplateBuilder.make(on: state, payout: payout, now: state.tip.header.time + 1,
-                                            transactions: entries.map(\.transaction), fees: fees)
+                                            transactions: entries.map(\.transaction),
+                                            ids: entries.map { ($0.txid, $0.wtxid) }, fees: fees)
         }
         return template.transactions.count - 1
     }

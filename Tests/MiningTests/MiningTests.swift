@@ -46,4 +46,20 @@ struct MiningTests {
         let solution = try #require(try Miner(searcher: ScalarPoWSearch()).solve(template, clock: { parameters.genesisTime + 150 }, shouldStop: { false }))
         #expect(try state.accept(solution.block) == .connected)
     }
+
+    @Test("a template given its transactions' ids has the same roots as one that hashes them")
+    func templateWithKnownIDs() throws {
+        let parameters = try ConsensusParameters(ChainParameters.builtIn("regtest"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rusty-mine-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = try ChainState(directory: directory, parameters: parameters)
+        // Roots only: any transactions do (these are not valid in a block, and are not mined).
+        let transactions = (1...5).map { Transaction.coinbase(height: UInt64($0), extraNonce: UInt32($0), outputs: [TxOut(value: .zero, lockScript: [0x51])]) }
+        let now = parameters.genesisTime + 150
+        let hashed = try TemplateBuilder.make(on: state, payout: [0x51], now: now, transactions: transactions)
+        let known = try TemplateBuilder.make(on: state, payout: [0x51], now: now, transactions: transactions,
+                                             ids: transactions.map { ($0.txid, $0.wtxid) })
+        #expect(known.header == hashed.header)
+        #expect(known.header.merkleRoot == Block(header: hashed.header, transactions: hashed.transactions).computeMerkleRoot())
+    }
 }

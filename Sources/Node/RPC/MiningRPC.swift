@@ -35,7 +35,8 @@ extension NodeRPCContext {
                 built = try chain.withWriter { state -> BlockTemplate? in
                     guard state.tip.hash == tip || usable.isEmpty else { return nil }
                     return try TemplateBuilder.make(on: state, payout: payout, now: UInt64(Date().timeIntervalSince1970),
-                                                    transactions: usable.map(\.transaction), fees: fees)
+                                                    transactions: usable.map(\.transaction), ids: usable.map { ($0.txid, $0.wtxid) },
+                                                    fees: fees)
                 }
             } catch {
                 throw RPCError(RPCError.miscError, "could not build a block template: \(error)")
