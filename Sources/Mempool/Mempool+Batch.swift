@@ -81,7 +81,9 @@ extension Mempool {
         }
         var next = 0
         while next < candidates.count {
-            next = admitChunk(candidates, from: next, times: times, options: options, verdicts: &verdicts)
+            // A chunk judges at least one transaction (a cut needs something staged before it);
+            // `max` keeps the loop finite whatever happens.
+            next = max(next + 1, admitChunk(candidates, from: next, times: times, options: options, verdicts: &verdicts))
         }
         // Every verdict is set by then: a chunk stops only after judging what it passed over.
         var admissions = zip(candidates, verdicts).map { candidate, verdict in

@@ -153,39 +153,69 @@ extension Mempool {
     /// The tip of the last tip event applied (see `selection`).
     public var tip: Hash256 { lock.withLock { syncedTip } }
 
+    /// Bitcoin Core's package selection (BlockAssembler::addPackageTxs) without its stored
+    /// ancestor totals: every entry is scored once with its in-pool ancestors; choosing a
+    /// package marks its members' descendants stale, and a stale candidate is scored again
+    /// only when it reaches the top. Entries without in-pool parents (most of a pool) need no
+    /// walk at all. Stops when nothing left can fit, or after 1,000 packages in a row that do
+    /// not fit once the block is nearly full (Core's MAX_CONSECUTIVE_FAILURES).
     func select(maxBytes: Int) -> [MempoolEntry] {
         var chosen = Set<Hash256>()
         var selected = [MempoolEntry]()
         var remaining = maxBytes
-        var heap = Heap<Candidate>()
-        func package(_ txid: Hash256) -> (members: [Hash256], fee: UInt64, size: Int) {
+        var stale = Set<Hash256>()
+        func package(_ txid: Hash256, _ entry: MempoolEntry) -> (members: [Hash256], fee: UInt64, size: Int) {
+            if entry.depends.isEmpty { return ([txid], entry.fee.baseUnits, entry.size) }
             let members = ancestorOrder(of: txid, excluding: chosen)
             var fee: UInt64 = 0, size = 0
-            for member in members { fee += pool[member]!.fee.baseUnits; size += pool[member]!.size }
+            for member in members {
+                guard let ancestor = pool[member] else { continue }
+                fee += ancestor.fee.baseUnits
+                size += ancestor.size
+            }
             return (members, fee, size)
         }
-        for txid in pool.keys {
-            let candidate = package(txid)
-            heap.push(Candidate(txid: txid, fee: candidate.fee, size: candidate.size, arrival: arrival[txid]!))
+        var candidates = [Candidate]()
+        candidates.reserveCapacity(pool.count)
+        var smallest = Int.max
+        for (txid, entry) in pool {
+            let scored = package(txid, entry)
+            candidates.append(Candidate(txid: txid, fee: scored.fee, size: scored.size, arrival: arrival[txid] ?? 0))
+            smallest = min(smallest, entry.size)
         }
-        var failed = Set<Hash256>()
-        while let best = heap.pop() {
-            guard !chosen.contains(best.txid), !failed.contains(best.txid) else { continue }
-            let current = package(best.txid)
-            // Ancestors chosen since it was scored: score again and let the heap decide.
-            if current.fee != best.fee || current.size != best.size {
+        var heap = Heap(heapifying: candidates)
+        var consecutiveFailures = 0
+        while remaining >= smallest, let best = heap.pop() {
+            guard !chosen.contains(best.txid), let entry = pool[best.txid] else { continue }
+            if stale.remove(best.txid) != nil {
+                // Ancestors chosen since it was scored: score again and let the heap decide.
+                let current = package(best.txid, entry)
                 heap.push(Candidate(txid: best.txid, fee: current.fee, size: current.size, arrival: best.arrival))
                 continue
             }
-            guard current.size <= remaining else { failed.insert(best.txid); continue }
-            for member in current.members {
-                chosen.insert(member)
-                selected.append(pool[member]!)
+            guard best.size <= remaining else {
+                consecutiveFailures += 1
+                if consecutiveFailures > Self.maxConsecutiveSelectionFailures && remaining < Self.nearlyFullBytes { break }
+                continue
             }
-            remaining -= current.size
+            consecutiveFailures = 0
+            for member in package(best.txid, entry).members where chosen.insert(member).inserted {
+                guard let chosenEntry = pool[member] else { continue }
+                selected.append(chosenEntry)
+                // Their packages lost this member: score them again when they come up.
+                for descendant in descendantSet(of: member) where descendant != member && !chosen.contains(descendant) {
+                    stale.insert(descendant)
+                }
+            }
+            remaining -= best.size
         }
         return selected
     }
+
+    /// Core's BlockAssembler bounds: give up after this many packages in a row that do not
+    /// fit, once fewer than `nearlyFullBytes` are left.
+    static let maxConsecutiveSelectionFailures = 1_000
+    static let nearlyFullBytes = 1_000
 
     /// A package in the selection heap: greater is better (higher fee rate, then earlier).
     struct Candidate: Comparable {

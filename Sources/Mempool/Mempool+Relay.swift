@@ -130,4 +130,10 @@ extension Mempool {
     public func feeRate(wtxid: Hash256) -> UInt64? {
         lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.feeRate } }
     }
+
+    public func entryTime(wtxid: Hash256) -> UInt64? {
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.time } }
+    }
+
+    public var poolTime: UInt64 { now() }
 }

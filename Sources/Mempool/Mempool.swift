@@ -4,7 +4,6 @@
 
 import ChainState
 import Consensus
-import Ed25519
 import Foundation
 import Primitives
 
@@ -12,7 +11,8 @@ import Primitives
 ///
 /// Thread-safe (RPC tasks and the P2P layer call it) behind two locks, described at `admission`.
 /// Lock order: `admission`, then the chain's writer, then `lock` (nothing here is called under
-/// the writer), so acceptance reads coins, the tip and its median-time-past as of one tip.
+/// the writer), so acceptance reads coins, the tip and its median-time-past as of one tip;
+/// `queueLock` (single submissions waiting, see `submit`) is a leaf: held for moments, nothing taken under it.
 /// Tip events arrive after the chain published them; the pool applies them in order
 /// (`start()`) and reports the tip it is valid on (`selection(maxBytes:)`, `tip`), so a
 /// template is built from pool transactions only on that tip.

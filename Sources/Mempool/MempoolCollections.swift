@@ -67,6 +67,18 @@ struct BoundedRecord<Key: Hashable, Value> {
 struct Heap<Element: Comparable> {
     private var items: [Element] = []
 
+    init() {}
+
+    /// A heap of `elements`, built in linear time (Floyd's bottom-up construction).
+    init(heapifying elements: [Element]) {
+        items = elements
+        var parent = items.count / 2
+        while parent > 0 {
+            parent -= 1
+            siftDown(from: parent)
+        }
+    }
+
     mutating func push(_ element: Element) {
         items.append(element)
         var child = items.count - 1
@@ -82,16 +94,20 @@ struct Heap<Element: Comparable> {
         guard !items.isEmpty else { return nil }
         items.swapAt(0, items.count - 1)
         let top = items.removeLast()
-        var parent = 0
+        siftDown(from: 0)
+        return top
+    }
+
+    private mutating func siftDown(from start: Int) {
+        var parent = start
         while true {
             let left = 2 * parent + 1, right = left + 1
             var largest = parent
             if left < items.count && items[largest] < items[left] { largest = left }
             if right < items.count && items[largest] < items[right] { largest = right }
-            guard largest != parent else { break }
+            guard largest != parent else { return }
             items.swapAt(parent, largest)
             parent = largest
         }
-        return top
     }
 }

@@ -75,6 +75,11 @@ public protocol TransactionPool: Sendable {
     /// A pooled transaction's fee rate (per 1,000 bytes), to honour peers' `feefilter` when
     /// announcing it; nil once it left the pool.
     func feeRate(wtxid: Hash256) -> UInt64?
+    /// When a pooled transaction entered the pool (the pool's clock, unix seconds); nil when
+    /// it is not pooled. `getdata` after a `mempool` answer may fetch only what entered before.
+    func entryTime(wtxid: Hash256) -> UInt64?
+    /// The pool's clock now (unix seconds; the clock entry times are stamped with).
+    var poolTime: UInt64 { get }
 }
 
 /// No mempool: relayed transactions are ignored, nothing is announced or served.
@@ -90,4 +95,6 @@ public struct NoTransactionPool: TransactionPool {
     public func inventory(minimumFeeRate: UInt64) -> [Hash256] { [] }
     public var minimumFeeRate: UInt64 { 0 }
     public func feeRate(wtxid: Hash256) -> UInt64? { nil }
+    public func entryTime(wtxid: Hash256) -> UInt64? { nil }
+    public var poolTime: UInt64 { 0 }
 }

@@ -25,6 +25,7 @@ final class ScriptedPool: TransactionPool, @unchecked Sendable {
         var transaction: Transaction
         var feeRate: UInt64
         var arrival: Int
+        var entered: UInt64
     }
 
     private let lock = NSLock()
@@ -38,6 +39,7 @@ final class ScriptedPool: TransactionPool, @unchecked Sendable {
     private var batches: [Int] = []
     private var disconnected: [Int] = []
     private var minimum: UInt64 = 1_000
+    private var clock: UInt64 = 1_000_000
     /// Seconds each `accept` call takes (as signature checks would), so relayed messages pile up.
     let acceptDelay: Double
 
@@ -48,6 +50,12 @@ final class ScriptedPool: TransactionPool, @unchecked Sendable {
     var minimumFeeRate: UInt64 {
         get { lock.withLock { minimum } }
         set { lock.withLock { minimum = newValue } }
+    }
+
+    /// The pool's clock (unix seconds): entry times and `poolTime`.
+    var now: UInt64 {
+        get { lock.withLock { clock } }
+        set { lock.withLock { clock = newValue } }
     }
 
     func setFeeRate(_ rate: UInt64, for transaction: Transaction) { lock.withLock { feeRates[transaction.wtxid] = rate } }
@@ -67,7 +75,7 @@ final class ScriptedPool: TransactionPool, @unchecked Sendable {
     }
 
     private func insert(_ transaction: Transaction, feeRate: UInt64) {
-        pooled[transaction.wtxid] = Pooled(transaction: transaction, feeRate: feeRate, arrival: arrivals)
+        pooled[transaction.wtxid] = Pooled(transaction: transaction, feeRate: feeRate, arrival: arrivals, entered: clock)
         wtxidByTxid[transaction.txid] = transaction.wtxid
         arrivals += 1
     }
@@ -76,6 +84,8 @@ final class ScriptedPool: TransactionPool, @unchecked Sendable {
     func transaction(wtxid: Hash256) -> Transaction? { lock.withLock { pooled[wtxid]?.transaction } }
     func transaction(txid: Hash256) -> Transaction? { lock.withLock { wtxidByTxid[txid].flatMap { pooled[$0]?.transaction } } }
     func feeRate(wtxid: Hash256) -> UInt64? { lock.withLock { pooled[wtxid]?.feeRate } }
+    func entryTime(wtxid: Hash256) -> UInt64? { lock.withLock { pooled[wtxid]?.entered } }
+    var poolTime: UInt64 { now }
     func peerDisconnected(_ peerID: Int) { lock.withLock { disconnected.append(peerID) } }
 
     func inventory(minimumFeeRate: UInt64) -> [Hash256] {
@@ -173,10 +183,11 @@ final class RelayTestNode: @unchecked Sendable {
         }
     }
 
-    /// Makes the peer's trickled announcement due now and runs the relay timer once.
+    /// Makes the peer's trickled announcement due now (for an inbound peer: the trickle all
+    /// inbound peers share) and runs the relay timer once.
     func trickleNow(_ port: Int) async throws {
         try await withPeer(port) { manager, peer in
-            peer.nextTrickleAt = 0
+            if peer.isInbound { manager.relay.nextInboundTrickleAt = 0 } else { peer.nextTrickleAt = 0 }
             manager.relayTick()
         }
     }

@@ -159,7 +159,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("mempool is answered at or above the peer's feefilter, and makes the listed transactions fetchable", .timeLimit(.minutes(1)))
+    @Test("mempool is answered at the next trickle, at or above the peer's feefilter; what entered before the answer is fetchable", .timeLimit(.minutes(1)))
     func mempoolMessage() async throws {
         try await Self.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -169,11 +169,23 @@ struct TransactionRelayTests {
             node.pool.add(higher, feeRate: 9_000)
             peer.send(.feefilter(2_000))
             peer.send(.mempool)
+            // Not answered before the peer's trickle.
+            #expect(await peer.roundTrip())
+            #expect(peer.transactionInvs.isEmpty)
+            try await node.trickleNow(peer.localPort)
             let expected = Message.inv([high, higher].map { InventoryItem(type: .transaction, hash: $0.wtxid) })
             #expect(await peer.waitFor { $0 == expected } != nil)
+            // Listed ones entered in the answer's own second: fetchable as listed.
             peer.send(.getdata([InventoryItem(type: .transaction, hash: higher.wtxid)]))
             #expect(await peer.waitFor { $0 == .tx(higher) } != nil)
-            // What entered after the answer is not fetchable until announced.
+            // Entered in that same second but after the answer: not listed, so not fetchable.
+            let sameSecond = relayTestTransaction(5)
+            node.pool.add(sameSecond, feeRate: 9_000)
+            let sameSecondItem = InventoryItem(type: .transaction, hash: sameSecond.wtxid)
+            peer.send(.getdata([sameSecondItem]))
+            #expect(await peer.waitFor { $0 == .notfound([sameSecondItem]) } != nil)
+            // What entered later is not fetchable until announced.
+            node.pool.now += 1
             let later = relayTestTransaction(4)
             node.pool.add(later, feeRate: 9_000)
             node.manager.relayTransaction(wtxid: later.wtxid)
@@ -185,6 +197,25 @@ struct TransactionRelayTests {
             try await node.trickleNow(peer.localPort)
             #expect(await peer.roundTrip())
             #expect(peer.transactionInvs.last == [later.wtxid])
+            #expect(!peer.messages.contains(.tx(sameSecond)) && !peer.messages.contains(.tx(later)))
+        }
+    }
+
+    @Test("a second mempool request within 30 s is not answered", .timeLimit(.minutes(1)))
+    func mempoolRateLimited() async throws {
+        try await Self.withNode { node in
+            let peer = try await RelayTestPeer.handshaken(with: node)
+            let pooled = relayTestTransaction(1)
+            node.pool.add(pooled, feeRate: 3_000)
+            peer.send(.mempool)
+            #expect(await peer.roundTrip())
+            try await node.trickleNow(peer.localPort)
+            #expect(await peer.roundTrip())
+            peer.send(.mempool)
+            #expect(await peer.roundTrip())
+            try await node.trickleNow(peer.localPort)
+            #expect(await peer.roundTrip())
+            #expect(peer.transactionInvs == [[pooled.wtxid]])
         }
     }
 

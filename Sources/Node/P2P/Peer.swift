@@ -51,14 +51,27 @@ final class Peer: @unchecked Sendable {
     var relayTransactions = true
     /// wtxids waiting for the next trickled `inv` (bounded: `PeerManager.maxAnnouncementQueue`).
     var announcementQueue = Set<Hash256>()
-    /// When the next trickled `inv` may go (monotonic seconds; nil before the handshake).
+    /// When the next trickled `inv` may go (monotonic seconds; nil before the handshake, and
+    /// for inbound peers, who share `TransactionRelayState.nextInboundTrickleAt`).
     var nextTrickleAt: Double?
     /// wtxids announced to the peer and txids of those transactions' parents it may ask
     /// for: what `getdata` may fetch from the pool (Bitcoin Core's recently announced invs).
     var servableTransactions = BoundedSet<Hash256>(capacity: 5000)
-    /// When the peer's last `mempool` request was answered (monotonic seconds): what was
-    /// in the pool then may be fetched too.
-    var mempoolAnsweredAt: Double?
+    /// When the peer's last `mempool` request was taken (monotonic seconds; one per 30 s).
+    var lastMempoolRequestAt: Double?
+    /// A `mempool` request waits for the peer's next trickle (TransactionServing.swift).
+    var mempoolRequested = false
+    /// The pool's clock when the last `mempool` answer was taken: what entered the pool
+    /// before then may be fetched; of what entered in that second or after, only what the
+    /// answer listed (`mempoolAnswerLastSecond`).
+    var mempoolAnswerPoolTime: UInt64?
+    var mempoolAnswerLastSecond = Set<Hash256>()
+    /// The answer's wtxids still to send, from `mempoolAnswerNext`, while the connection is writable.
+    var mempoolAnswer: [Hash256] = []
+    var mempoolAnswerNext = 0
+    /// Relayed transactions of this peer waiting for acceptance, and their bytes (its share).
+    var transactionsWaiting = 0
+    var transactionBytesWaiting = 0
     /// Our last `feefilter` to the peer, and when the next may go.
     var feeFilterSent: UInt64?
     var nextFeeFilterAt: Double = 0

@@ -40,6 +40,8 @@ public struct PeerInfo: Sendable {
     public var handshakeDone: Bool
     public var bytesSentByCommand: [String: UInt64]
     public var bytesReceivedByCommand: [String: UInt64]
+    /// The peer's `feefilter` (base units per 1,000 bytes; 0: none).
+    public var minFeeFilter: UInt64 = 0
 }
 
 /// A `--addnode`/`addnode add` entry and its connection, for getaddednodeinfo.
@@ -115,7 +117,8 @@ extension PeerManager {
             protocolVersion: peer.version?.protocolVersion ?? 0, userAgent: peer.userAgent, inbound: peer.isInbound,
             startingHeight: peer.version?.bestHeight ?? 0, knownHeight: peer.bestKnownHeight,
             connectionType: peer.kind.connectionType, handshakeDone: peer.handshakeDone,
-            bytesSentByCommand: peer.bytesSentByCommand, bytesReceivedByCommand: peer.bytesReceivedByCommand)
+            bytesSentByCommand: peer.bytesSentByCommand, bytesReceivedByCommand: peer.bytesReceivedByCommand,
+            minFeeFilter: peer.feeFilter)
     }
 
     /// Bytes sent and received per message command, over every connection since start.

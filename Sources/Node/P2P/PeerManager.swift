@@ -273,6 +273,7 @@ public final class PeerManager: @unchecked Sendable {
     func writable(_ id: Int) {
         guard let peer = peers[id] else { return }
         serveGetData(peer)
+        streamMempoolAnswer(peer)
     }
 
     /// Closes the connection, logging why (once).
@@ -345,7 +346,7 @@ public final class PeerManager: @unchecked Sendable {
         case .headers(let headers): handleHeaders(headers, from: peer)
         case .sendheaders: peer.sendHeaders = true
         case .block(let payload): handleBlock(payload, from: peer)
-        case .tx(let transaction): handleTransaction(transaction, from: peer)
+        case .tx(let transaction): handleTransaction(transaction, bytes: max(0, size - WireLimits.headerSize), from: peer)
         case .mempool: handleMempool(from: peer)
         case .feefilter(let rate): peer.feeFilter = rate
         case .unknown(let command): logger.debug("\(peer.label): ignoring unknown command '\(command)'")

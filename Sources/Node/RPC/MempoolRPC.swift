@@ -1,5 +1,7 @@
-// Mempool methods: sendrawtransaction, testmempoolaccept, getmempoolinfo, getrawmempool,
-// getmempoolentry, gettxstatus; and `broadcast`, the one path from RPC and wallet into the pool.
+// Mempool methods: sendrawtransaction, testmempoolaccept (TestAcceptRPC.swift), getmempoolinfo,
+// getrawmempool, getmempoolentry, getmempoolancestors/descendants, savemempool; gettxstatus
+// (LifecycleRPC.swift) and estimatesmartfee (FeeRPC.swift) register from here too; and
+// `broadcast`, the one path from RPC and wallet into the pool.
 
 import ChainState
 import Consensus
@@ -158,6 +160,20 @@ extension NodeRPCContext {
                 return .object(object)
             })
         }
+
+        registry.register(RPCMethod(
+            "savemempool", category: "Blockchain",
+            help: "Writes the mempool to <datadir>/<network>/mempool.dat (what the node loads at start). Result: {\"filename\"}."
+        ) { _ in
+            let path = self.directory + "/mempool.dat"
+            do {
+                let count = try self.mempool.save(to: path)
+                self.logger.info("saved \(count) mempool transactions to \(path)")
+            } catch {
+                throw RPCError(RPCError.miscError, "Unable to dump mempool to disk (\(error))")
+            }
+            return .object(["filename": .string(path)])
+        })
 
         registerLifecycle(in: registry)
         registerFees(in: registry)

@@ -168,6 +168,7 @@ extension NodeRPCContext {
         object["services"] = .string(Self.servicesHex(peer.services))
         object["servicesnames"] = .array(Self.serviceNames(peer.services).map { .string($0) })
         object["relaytxes"] = .bool(peer.relayTransactions)
+        object["minfeefilter"] = .decimal(peer.minFeeFilter)
         object["lastsend"] = .int(peer.lastSend)
         object["lastrecv"] = .int(peer.lastReceive)
         object["bytessent"] = .int(peer.bytesSent)

@@ -48,10 +48,14 @@ extension PeerManager {
         let tip = snapshot.tipHash
         for peer in peers.values where peer.handshakeDone && !peer.disconnecting && peer.kind != .seed {
             guard !peer.knownBlocks.contains(tip) else { continue }
-            if peer.sendHeaders {
-                let unknown = recentlyConnected.drop { peer.knownBlocks.contains($0) }
-                let headers = unknown.compactMap { snapshot.header($0) }
-                send(.headers(headers.isEmpty ? [snapshot.tipHeader] : headers), to: peer)
+            let unknown = recentlyConnected.drop { peer.knownBlocks.contains($0) }
+            let headers = unknown.compactMap { snapshot.header($0) }
+            // Headers only when they connect to what the peer is known to have; after a burst
+            // longer than the announcement window (or a peer that synced by getheaders) an inv
+            // makes it ask for the headers instead (Core's rule), so it never sees headers that
+            // do not connect from an honest node.
+            if peer.sendHeaders, let first = headers.first, peer.knownBlocks.contains(first.previousHash) {
+                send(.headers(headers), to: peer)
             } else {
                 send(.inv([InventoryItem(type: .block, hash: tip)]), to: peer)
             }
@@ -67,7 +71,7 @@ extension PeerManager {
         }
         let snapshot = chain.snapshot
         var unknownBlock: Hash256?
-        var wanted = [InventoryItem]()
+        var announcedTransactions = [Hash256]()
         for item in items {
             switch item.type {
             case .block:
@@ -75,7 +79,7 @@ extension PeerManager {
                 if snapshot.header(item.hash) == nil { unknownBlock = item.hash }
             case .transaction:
                 peer.knownTransactions.insert(item.hash)
-                if wanted.count < WireLimits.maxGetData && pool.wants(wtxid: item.hash) { wanted.append(item) }
+                announcedTransactions.append(item.hash)
             case .transactionByTxid:
                 // Announcements are by wtxid; a txid is only ever asked for.
                 break
@@ -85,7 +89,7 @@ extension PeerManager {
             // Headers first: learn the block's header (and any before it) before asking for it.
             requestHeaders(from: peer, locator: snapshot.bestHeaderLocator(), stop: unknownBlock)
         }
-        if !wanted.isEmpty { send(.getdata(wanted), to: peer) }
+        if !announcedTransactions.isEmpty { transactionsAnnounced(announcedTransactions, by: peer) }
     }
 
     func handleGetData(_ items: [InventoryItem], from peer: Peer) {

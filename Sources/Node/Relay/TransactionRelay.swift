@@ -17,34 +17,62 @@ struct TransactionRelayState {
         var txid: Hash256
         var wtxid: Hash256
         var peer: Peer
-    }
-
-    /// A pooled transaction the relay layer announces: its txid (for ordering parents first
-    /// and serving by txid), its order of arrival, and when it entered (monotonic seconds;
-    /// `getdata` after a `mempool` answer may fetch only what entered before the answer).
-    struct Entry {
-        var txid: Hash256
-        var sequence: UInt64
-        var enteredAt: Double
+        var bytes: Int
     }
 
     var waiting: [Waiting] = []
+    /// wtxids waiting or being checked: not fetched or queued again meanwhile.
+    var beingAccepted = Set<Hash256>()
+    /// Bytes of relayed transactions waiting or being checked (bounded with their count).
+    var bytesBeingAccepted = 0
     var batchRunning = false
-    var entries: [Hash256: Entry] = [:]
+    /// The order in which pooled transactions were queued for announcement (parents before
+    /// children in an inv); bounded, the oldest forgotten first.
+    var sequences: [Hash256: UInt64] = [:]
+    var sequenceOrder: [Hash256] = []
+    var sequenceHead = 0
     var nextSequence: UInt64 = 0
-    var lastPrune: Double = 0
     /// Orphans' parents asked for by txid: from which peer and when (one request at a time).
     var parentRequests: [Hash256: (peerID: Int, at: Double)] = [:]
+    /// Announced transactions to fetch: one request in flight per wtxid (TransactionRequests.swift).
+    var requests = TransactionRequestTracker()
+    /// The trickle shared by all inbound peers (Core's m_next_inv_to_inbounds): many inbound
+    /// connections learn a transaction no sooner than one would.
+    var nextInboundTrickleAt: Double?
+
+    /// Records `wtxid`'s place in arrival order (once), forgetting the oldest beyond `limit`.
+    mutating func recordSequence(_ wtxid: Hash256, limit: Int) {
+        guard sequences[wtxid] == nil else { return }
+        sequences[wtxid] = nextSequence
+        nextSequence += 1
+        sequenceOrder.append(wtxid)
+        if sequences.count > limit {
+            sequences[sequenceOrder[sequenceHead]] = nil
+            sequenceHead += 1
+            if sequenceHead > limit {
+                sequenceOrder.removeFirst(sequenceHead)
+                sequenceHead = 0
+            }
+        }
+    }
 }
 
 extension PeerManager {
     /// Most transactions in one acceptance batch (one signature batch).
     static let maxAcceptanceBatch = 1_000
+    /// Most bytes of relayed transactions waiting for acceptance over all peers.
+    static let maxBytesBeingAccepted = 64 << 20
+    /// One peer's share of the acceptance queue (count and bytes): a flooding peer cannot
+    /// crowd out the others.
+    static let peerShareDivisor = 4
+    /// The standard size limit (MempoolPolicy.maxTransactionBytes' default): a larger relayed
+    /// transaction can never enter the pool, so it is dropped at once rather than queued.
+    static let maxRelayedTransactionBytes = 100_000
     /// Most wtxids waiting to be announced to one peer; more are not queued for it.
     static let maxAnnouncementQueue = 20_000
     /// Most entries in one trickled `inv` (Core's INVENTORY_BROADCAST_MAX); the rest waits.
     static let maxInventoryBroadcast = 1_000
-    /// Bound of the relay layer's record of pooled transactions.
+    /// Bound of the relay layer's record of arrival order.
     static let maxRelayEntries = 200_000
     /// Orphan parents asked for at once over all peers, and how long one request stands.
     static let maxParentRequests = 5_000
@@ -54,20 +82,36 @@ extension PeerManager {
 
     // MARK: - Acceptance
 
-    func handleTransaction(_ transaction: Transaction, from peer: Peer) {
+    /// A relayed `tx` (`bytes`: its payload size).
+    func handleTransaction(_ transaction: Transaction, bytes: Int, from peer: Peer) {
         let (txid, wtxid) = transaction.ids
         peer.knownTransactions.insert(wtxid)
         peer.lastTransactionAt = Self.now
-        // Whoever sent it, a parent asked for has come.
+        // Whoever sent it, nothing more to ask for.
         relay.parentRequests[txid] = nil
+        relay.requests.received(wtxid)
+        guard !relay.beingAccepted.contains(wtxid) else { return }
+        guard bytes <= Self.maxRelayedTransactionBytes else {
+            logger.debug("\(peer.label): transaction \(wtxid.hex) dropped: \(bytes) bytes, over the standard \(Self.maxRelayedTransactionBytes)")
+            return
+        }
         // Acceptance may wait for the chain's writer and verifies signatures: on its own serial
-        // queue, never on the event loop. The queue is bounded.
-        guard transactionsBeingAccepted < Self.maxTransactionsBeingAccepted else {
-            logger.debug("\(peer.label): transaction \(wtxid.hex) dropped: \(Self.maxTransactionsBeingAccepted) waiting for acceptance")
+        // queue, never on the event loop. The queue is bounded in count and bytes, and each
+        // peer's share of it too.
+        let full = transactionsBeingAccepted >= Self.maxTransactionsBeingAccepted
+            || relay.bytesBeingAccepted + bytes > Self.maxBytesBeingAccepted
+        let overShare = peer.transactionsWaiting >= Self.maxTransactionsBeingAccepted / Self.peerShareDivisor
+            || peer.transactionBytesWaiting + bytes > Self.maxBytesBeingAccepted / Self.peerShareDivisor
+        guard !full && !overShare else {
+            logger.debug("\(peer.label): transaction \(wtxid.hex) dropped: \(full ? "the acceptance queue" : "its share of the acceptance queue") is full")
             return
         }
         transactionsBeingAccepted += 1
-        relay.waiting.append(.init(transaction: transaction, txid: txid, wtxid: wtxid, peer: peer))
+        relay.bytesBeingAccepted += bytes
+        peer.transactionsWaiting += 1
+        peer.transactionBytesWaiting += bytes
+        relay.beingAccepted.insert(wtxid)
+        relay.waiting.append(.init(transaction: transaction, txid: txid, wtxid: wtxid, peer: peer, bytes: bytes))
         startAcceptanceBatch()
     }
 
@@ -86,6 +130,12 @@ extension PeerManager {
             loop.execute { [self] in
                 relay.batchRunning = false
                 transactionsBeingAccepted -= batch.count
+                for item in batch {
+                    relay.beingAccepted.remove(item.wtxid)
+                    relay.bytesBeingAccepted -= item.bytes
+                    item.peer.transactionsWaiting -= 1
+                    item.peer.transactionBytesWaiting -= item.bytes
+                }
                 batchChecked(batch, result)
                 startAcceptanceBatch()
             }
@@ -142,10 +192,47 @@ extension PeerManager {
         send(.getdata(wanted), to: peer)
     }
 
-    /// `notfound` for a parent we asked for: another peer may be asked.
+    /// `notfound` for a transaction or parent we asked for: another announcer may be asked.
     func transactionsNotFound(_ items: [InventoryItem], from peer: Peer) {
-        for item in items where item.type == .transactionByTxid && relay.parentRequests[item.hash]?.peerID == peer.id {
-            relay.parentRequests[item.hash] = nil
+        let now = Self.now
+        for item in items {
+            switch item.type {
+            case .transactionByTxid where relay.parentRequests[item.hash]?.peerID == peer.id:
+                relay.parentRequests[item.hash] = nil
+            case .transaction:
+                relay.requests.notFound(item.hash, from: peer.id, now: now)
+            default:
+                break
+            }
+        }
+        sendTransactionRequests(now: now)
+    }
+
+    /// `inv` of transactions: the ones the pool wants are tracked, and asked for from one
+    /// announcer at a time (those we chose first).
+    func transactionsAnnounced(_ wtxids: [Hash256], by peer: Peer) {
+        // Nothing relayed is wanted while far behind the best header (Core: not during initial download).
+        let snapshot = chain.snapshot
+        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + Self.syncingLag else { return }
+        let now = Self.now
+        let preferred = peer.kind == .outbound || peer.kind == .manual
+        for wtxid in wtxids {
+            // Beyond its share, the peer's announcements are not followed (Core's MAX_PEER_TX_ANNOUNCEMENTS).
+            guard relay.requests.hasRoom(for: peer.id) else { break }
+            guard relay.requests.isTracked(wtxid) || (!relay.beingAccepted.contains(wtxid) && pool.wants(wtxid: wtxid)) else { continue }
+            relay.requests.announced(wtxid, by: peer.id, preferred: preferred, now: now)
+        }
+        sendTransactionRequests(now: now)
+    }
+
+    /// Sends the transaction requests that are due (announcers ready, requests timed out).
+    func sendTransactionRequests(now: Double) {
+        for (peerID, wtxids) in relay.requests.dueRequests(now: now) {
+            guard let peer = peers[peerID] else { continue }
+            for start in stride(from: 0, to: wtxids.count, by: WireLimits.maxGetData) {
+                let chunk = wtxids[start..<min(wtxids.count, start + WireLimits.maxGetData)]
+                send(.getdata(chunk.map { InventoryItem(type: .transaction, hash: $0) }), to: peer)
+            }
         }
     }
 
@@ -156,6 +243,7 @@ extension PeerManager {
         let id = peer.id
         transactionQueue.async { pool.peerDisconnected(id) }
         relay.parentRequests = relay.parentRequests.filter { $0.value.peerID != id }
+        relay.requests.peerGone(id, now: Self.now)
     }
 
     // MARK: - Announcements
@@ -169,14 +257,7 @@ extension PeerManager {
     /// Records a pooled transaction and queues it for every peer that may not know it; the
     /// trickle timer sends the queues.
     func queueAnnouncement(wtxid: Hash256, txid: Hash256) {
-        let now = Self.now
-        if relay.entries[wtxid] == nil {
-            if relay.entries.count >= Self.maxRelayEntries { pruneRelayEntries(now: now) }
-            if relay.entries.count < Self.maxRelayEntries {
-                relay.entries[wtxid] = .init(txid: txid, sequence: relay.nextSequence, enteredAt: now)
-                relay.nextSequence += 1
-            }
-        }
+        relay.recordSequence(wtxid, limit: Self.maxRelayEntries)
         for peer in peers.values where announcesTransactions(to: peer) && !peer.knownTransactions.contains(wtxid)
             && peer.announcementQueue.count < Self.maxAnnouncementQueue {
             peer.announcementQueue.insert(wtxid)
@@ -192,23 +273,32 @@ extension PeerManager {
         }
     }
 
-    /// The relay timer (every 100 ms): trickled announcements and feefilters that are due,
-    /// stale parent requests, and now and then the record of transactions that left the pool.
+    /// The relay timer (every 100 ms): trickles (announcements and `mempool` answers) and
+    /// feefilters that are due, transaction requests due or timed out, stale parent requests.
     func relayTick() {
         guard !stopping else { return }
         let now = Self.now
         let filter = currentFeeFilter()
+        var inboundDue = false
+        if let due = relay.nextInboundTrickleAt, now >= due {
+            inboundDue = true
+            relay.nextInboundTrickleAt = now + Self.exponential(mean: settings.inboundTrickleInterval, using: &random)
+        }
         for peer in peers.values where peer.handshakeDone && !peer.disconnecting && peer.kind != .seed {
             maintainFeeFilter(peer, current: filter, now: now)
-            if let due = peer.nextTrickleAt, now >= due {
+            var due = peer.isInbound && inboundDue
+            if !peer.isInbound, let at = peer.nextTrickleAt, now >= at {
                 peer.nextTrickleAt = now + nextTrickleDelay(for: peer)
-                if !peer.announcementQueue.isEmpty { sendAnnouncements(to: peer) }
+                due = true
             }
+            guard due else { continue }
+            if peer.mempoolRequested { startMempoolAnswer(peer) }
+            if !peer.announcementQueue.isEmpty { sendAnnouncements(to: peer) }
         }
+        sendTransactionRequests(now: now)
         if !relay.parentRequests.isEmpty {
             relay.parentRequests = relay.parentRequests.filter { now - $0.value.at < Self.parentRequestTimeout }
         }
-        if now - relay.lastPrune >= 60 { pruneRelayEntries(now: now) }
     }
 
     /// Seconds to the peer's next trickled `inv`: exponentially distributed (a Poisson
@@ -229,6 +319,7 @@ extension PeerManager {
     func sendAnnouncements(to peer: Peer) {
         struct Candidate {
             var wtxid: Hash256
+            var transaction: Transaction
             var feeRate: UInt64
             var sequence: UInt64
             var depth = 0
@@ -236,11 +327,12 @@ extension PeerManager {
         var candidates = [Candidate]()
         var dropped = [Hash256]()
         for wtxid in peer.announcementQueue {
-            guard !peer.knownTransactions.contains(wtxid), let feeRate = pool.feeRate(wtxid: wtxid), feeRate >= peer.feeFilter else {
+            guard !peer.knownTransactions.contains(wtxid), let feeRate = pool.feeRate(wtxid: wtxid), feeRate >= peer.feeFilter,
+                  let transaction = pool.transaction(wtxid: wtxid) else {
                 dropped.append(wtxid)
                 continue
             }
-            candidates.append(Candidate(wtxid: wtxid, feeRate: feeRate, sequence: relay.entries[wtxid]?.sequence ?? .max))
+            candidates.append(Candidate(wtxid: wtxid, transaction: transaction, feeRate: feeRate, sequence: relay.sequences[wtxid] ?? .max))
         }
         for wtxid in dropped { peer.announcementQueue.remove(wtxid) }
         guard !candidates.isEmpty else { return }
@@ -250,16 +342,13 @@ extension PeerManager {
             candidates.sort { $0.sequence < $1.sequence }
             var depthByTxid = [Hash256: Int]()
             for index in candidates.indices {
-                let wtxid = candidates[index].wtxid
-                guard let txid = relay.entries[wtxid]?.txid else { continue }
+                let transaction = candidates[index].transaction
                 var depth = 0
-                if let transaction = pool.transaction(wtxid: wtxid) {
-                    for input in transaction.inputs {
-                        if let parentDepth = depthByTxid[input.previousOutput.txid] { depth = max(depth, parentDepth + 1) }
-                    }
+                for input in transaction.inputs {
+                    if let parentDepth = depthByTxid[input.previousOutput.txid] { depth = max(depth, parentDepth + 1) }
                 }
                 candidates[index].depth = depth
-                depthByTxid[txid] = depth
+                depthByTxid[transaction.txid] = depth
             }
             candidates.sort {
                 if $0.depth != $1.depth { return $0.depth < $1.depth }
@@ -274,12 +363,6 @@ extension PeerManager {
             peer.servableTransactions.insert(candidate.wtxid)
         }
         send(.inv(announced.map { InventoryItem(type: .transaction, hash: $0.wtxid) }), to: peer)
-    }
-
-    /// Forgets transactions that left the pool (their order and entry time no longer matter).
-    func pruneRelayEntries(now: Double) {
-        relay.lastPrune = now
-        relay.entries = relay.entries.filter { pool.feeRate(wtxid: $0.key) != nil }
     }
 
     // MARK: - Our feefilter
@@ -314,7 +397,11 @@ extension PeerManager {
     func transactionRelayStarted(_ peer: Peer) {
         guard peer.kind != .seed else { return }
         let now = Self.now
-        peer.nextTrickleAt = now + nextTrickleDelay(for: peer)
+        if peer.isInbound {
+            if relay.nextInboundTrickleAt == nil { relay.nextInboundTrickleAt = now + nextTrickleDelay(for: peer) }
+        } else {
+            peer.nextTrickleAt = now + nextTrickleDelay(for: peer)
+        }
         peer.nextFeeFilterAt = 0
         maintainFeeFilter(peer, current: currentFeeFilter(), now: now)
     }

@@ -33,11 +33,11 @@ extension PeerManager {
         }
     }
 
+    /// Whether the pooled transaction entered before the peer's last `mempool` answer was
+    /// taken, by the pool's own entry time (an unknown time is not servable).
     func enteredBeforeMempoolAnswer(_ wtxid: Hash256, _ peer: Peer) -> Bool {
-        guard let answeredAt = peer.mempoolAnsweredAt else { return false }
-        // Not recorded by the relay layer: in the pool since before this node relayed
-        // anything (mempool.dat, a reorganisation), so older than any answer.
-        return (relay.entries[wtxid]?.enteredAt ?? -.infinity) <= answeredAt
+        guard let answered = peer.mempoolAnswerPoolTime, let entered = pool.entryTime(wtxid: wtxid) else { return false }
+        return entered < answered || peer.mempoolAnswerLastSecond.contains(wtxid)
     }
 
     /// Sends a transaction the peer asked for. Its in-pool parents become fetchable by txid
@@ -51,23 +51,62 @@ extension PeerManager {
         }
     }
 
-    /// `mempool`: the pool's inventory at or above the peer's feefilter, in chunks of at most
-    /// 50,000; what it lists becomes known to the peer (and fetchable).
+    /// `mempool`: taken at most once per `mempoolRequestInterval`; answered at the peer's
+    /// next trickle (so it reveals nothing a trickle would not).
     func handleMempool(from peer: Peer) {
         let now = Self.now
-        if let last = peer.mempoolAnsweredAt, now - last < Self.mempoolRequestInterval {
-            logger.debug("\(peer.label): mempool request ignored: the last was answered \(Int(now - last)) s ago")
+        if let last = peer.lastMempoolRequestAt, now - last < Self.mempoolRequestInterval {
+            logger.debug("\(peer.label): mempool request ignored: the last was taken \(Int(now - last)) s ago")
             return
         }
-        peer.mempoolAnsweredAt = now
-        let inventory = pool.inventory(minimumFeeRate: peer.feeFilter)
-        for start in stride(from: 0, to: inventory.count, by: WireLimits.maxInventory) {
-            let chunk = inventory[start..<min(inventory.count, start + WireLimits.maxInventory)]
-            for wtxid in chunk {
-                peer.knownTransactions.insert(wtxid)
-                peer.announcementQueue.remove(wtxid)
+        peer.lastMempoolRequestAt = now
+        peer.mempoolRequested = true
+    }
+
+    /// Most wtxids one `mempool` answer lists (the oldest first): what one request may cost.
+    static let maxMempoolAnswer = 100_000
+
+    /// At the peer's trickle: takes the pool's inventory at or above its feefilter as the
+    /// answer, and the pool's time (what entered before it becomes fetchable), then streams
+    /// it. The inventory is built off the loop (it orders the whole pool).
+    func startMempoolAnswer(_ peer: Peer) {
+        peer.mempoolRequested = false
+        let pool = self.pool
+        let feeFilter = peer.feeFilter
+        servingQueue.async { [self] in
+            let answeredAt = pool.poolTime
+            let inventory = Array(pool.inventory(minimumFeeRate: feeFilter).prefix(Self.maxMempoolAnswer))
+            // In arrival order: those that entered in the answer's second or later are at the end.
+            var lastSecond = Set<Hash256>()
+            for wtxid in inventory.reversed() {
+                guard let entered = pool.entryTime(wtxid: wtxid), entered >= answeredAt else { break }
+                lastSecond.insert(wtxid)
             }
+            loop.execute { [self] in
+                guard isLive(peer) else { return }
+                peer.mempoolAnswerPoolTime = answeredAt
+                peer.mempoolAnswerLastSecond = lastSecond
+                peer.mempoolAnswer = inventory
+                peer.mempoolAnswerNext = 0
+                for wtxid in inventory { peer.announcementQueue.remove(wtxid) }
+                streamMempoolAnswer(peer)
+            }
+        }
+    }
+
+    /// Sends the answer's next `inv` messages (at most 50,000 entries each) while the
+    /// connection takes more; the rest goes once it is writable again.
+    func streamMempoolAnswer(_ peer: Peer) {
+        while peer.mempoolAnswerNext < peer.mempoolAnswer.count && !peer.disconnecting && peer.channel.isWritable {
+            let start = peer.mempoolAnswerNext
+            let chunk = peer.mempoolAnswer[start..<min(peer.mempoolAnswer.count, start + WireLimits.maxInventory)]
+            peer.mempoolAnswerNext += chunk.count
+            for wtxid in chunk { peer.knownTransactions.insert(wtxid) }
             send(.inv(chunk.map { InventoryItem(type: .transaction, hash: $0) }), to: peer)
+        }
+        if peer.mempoolAnswerNext >= peer.mempoolAnswer.count {
+            peer.mempoolAnswer = []
+            peer.mempoolAnswerNext = 0
         }
     }
 }

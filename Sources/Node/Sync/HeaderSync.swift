@@ -86,7 +86,10 @@ extension PeerManager {
     }
 
     func handleGetHeaders(locator: [Hash256], stop: Hash256?, from peer: Peer) {
-        send(.headers(chain.snapshot.headers(locator: locator, stop: stop, limit: WireLimits.maxHeaders)), to: peer)
+        let headers = chain.snapshot.headers(locator: locator, stop: stop, limit: WireLimits.maxHeaders)
+        send(.headers(headers), to: peer)
+        // It has these now: later announcements to it may start after them.
+        if let last = headers.last { peer.knownBlocks.insert(last.hash) }
     }
 
     func handleHeaders(_ headers: [BlockHeader], from peer: Peer) {
@@ -126,6 +129,8 @@ extension PeerManager {
         }
         peer.bestKnownHeight = max(peer.bestKnownHeight, last.height)
         peer.knownBlocks.insert(last.hash)
+        // They connect: earlier unplaceable announcements were a view running behind (Core resets too).
+        peer.unconnectingHeaders = 0
         let full = headers.count == WireLimits.maxHeaders
 
         if var presync = peer.presync {

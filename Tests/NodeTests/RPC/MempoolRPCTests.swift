@@ -122,6 +122,14 @@ struct MempoolRPCTests {
             #expect(info["mempoolminfee"] == .decimal(max(policy.minRelayFeeRate, node.mempool.minimumFeeRate)))
             #expect(info["fullrbf"] == true && info["unbroadcastcount"] == 0)
 
+            // savemempool writes what a fresh pool loads back.
+            let saved = try await node.result("savemempool")
+            let path = try #require(saved["filename"]?.stringValue)
+            #expect(path == node.directory + "/mempool.dat")
+            let fresh = Mempool(chain: node.chain, parameters: RPCTestNode.regtest)
+            let report = try fresh.load(from: path)
+            #expect(fresh.entries().map(\.txid) == [parent.txid, child.txid], "\(report)")
+
             let unknown = String(repeating: "ab", count: 32)
             #expect(try await node.errorCode("getmempoolentry", [.string(unknown)]) == -5)
             #expect(try await node.errorCode("getmempoolancestors", [.string(unknown)]) == -5)

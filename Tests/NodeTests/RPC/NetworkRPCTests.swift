@@ -55,6 +55,8 @@ struct NetworkRPCTests {
             #expect(outbound["subver"] == "/rusty:0.1.0/" && outbound["startingheight"] == 0)
             #expect(outbound["bytessent_per_msg"]?["version"] != nil && outbound["bytesrecv_per_msg"]?["verack"] != nil)
             #expect((outbound["bytessent"]?.int64Value ?? 0) > 0 && (outbound["lastrecv"]?.int64Value ?? 0) > 0)
+            // The peer's feefilter (RUST/kvB); it sends one right after the handshake.
+            #expect(outbound["minfeefilter"] != nil)
             let inbound = try #require(try await Self.handshaken(listener).first)
             #expect(inbound["inbound"] == true && inbound["connection_type"] == "inbound")
             #expect(try await listener.result("getconnectioncount") == 1)
