@@ -79,6 +79,33 @@ struct LifecycleGuardTests {
         #expect(pool.count == 2 && pool.status(txid: honest.txid)?.state == .mempool)
     }
 
+    @Test("past the reorganisation's byte bound the disconnected block's last transaction is dropped, recorded removed (reorg)")
+    func reorganisationByteBound() async throws {
+        let chain = try TestChain(blocks: MempoolTests.chainLength)
+        let clock = ManualClock(Self.start)
+        let pool = Mempool(chain: chain.chain, parameters: chain.parameters, now: { clock.now })
+        let fork = chain.chain.snapshot.tipHash
+        let kept = chain.spend([chain.coinbase(height: 1)], to: [chain.pay(Self.value - 10_000)])
+        let dropped = chain.spend([chain.coinbase(height: 2)], to: [chain.pay(Self.value - 10_000)])
+        // Room for one of the two.
+        pool.lock.withLock { pool.disconnected = DisconnectedTransactions(maxBytes: kept.encoded.count) }
+        pool.start()
+        defer { pool.stop() }
+        #expect(pool.submit(kept, source: "test").entry != nil && pool.submit(dropped, source: "test").entry != nil)
+        _ = try chain.mine([kept, dropped])
+        try await chain.waitUntilSynced(pool)
+
+        clock.advance(by: 60)
+        let first = chain.block([], on: fork, extraNonce: 1)
+        #expect(try chain.chain.accept(first) == .sideBranch)
+        #expect(try chain.chain.accept(chain.block([], on: first.hash, extraNonce: 1)) == .connected)
+        try await chain.waitUntilSynced(pool)
+        #expect(pool.entries().map(\.txid) == [kept.txid])
+        let status = try #require(pool.status(txid: dropped.txid))
+        #expect(status.state == .removed && status.rule == Mempool.reorganisationOverflowReason)
+        #expect(pool.history(txid: dropped.txid).suffix(2).map(\.state) == [.disconnected, .removed])
+    }
+
     @Test("20,000 junk rejections leave a pooled transaction's history intact")
     func rejectionFloodKeepsPooledHistory() throws {
         let chain = try TestChain(blocks: MempoolTests.chainLength)
