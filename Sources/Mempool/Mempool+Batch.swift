@@ -46,25 +46,27 @@ extension Mempool {
         var wtxid: Hash256
         var size: Int
 
+        /// One witness stack per input: encoding and ids require it (a decoded transaction
+        /// always has it; one built in memory may not, and is refused by `contextFreeRejection`).
+        var hasWitnessPerInput: Bool
+
         init(_ transaction: Transaction) {
             self.transaction = transaction
-            // `ids` requires one witness stack per input; a transaction built in memory may
-            // lack them (a decoded one never does) and is refused by the contextual rules.
-            if transaction.witnesses.count == transaction.inputs.count {
+            hasWitnessPerInput = transaction.witnesses.count == transaction.inputs.count
+            if hasWitnessPerInput {
                 (txid, wtxid) = transaction.ids
+                size = transaction.encoded.count
             } else {
                 txid = transaction.txid
                 wtxid = txid
+                size = 0
             }
-            size = transaction.encoded.count
         }
     }
 
     /// Most transactions checked under one hold of the chain's writer: a block waiting to
     /// connect waits for at most one chunk.
     static let chunkLimit = 1_000
-    /// Seconds between the expiry checks acceptance makes.
-    static let expiryCheckInterval: UInt64 = 10
 
     /// Checks `transactions` in order and, with `options.add`, adds those that pass; one
     /// verdict per transaction. A transaction may spend outputs of earlier ones of the batch.
@@ -74,13 +76,8 @@ extension Mempool {
         let candidates = transactions.map(Submitted.init)
         var verdicts = candidates.map { candidate in contextFreeRejection(candidate).map { Admission(result: .rejected($0)) } }
         if options.add && options.limits {
-            // Expiry walks the whole pool: at most once per `expiryCheckInterval` here (tip
-            // events and the daemon's timer expire too).
-            let time = now()
-            if time >= lastExpiryCheck &+ Self.expiryCheckInterval || time < lastExpiryCheck {
-                lastExpiryCheck = time
-                _ = expire(time: time)
-            }
+            // The expiry order makes this O(expired x log pool).
+            _ = expire(time: now())
         }
         var next = 0
         while next < candidates.count {
@@ -89,8 +86,20 @@ extension Mempool {
             next = max(next + 1, admitChunk(candidates, from: next, times: times, options: options, verdicts: &verdicts))
         }
         // Every verdict is set by then: a chunk stops only after judging what it passed over.
-        let admissions = zip(candidates, verdicts).map { candidate, verdict in
+        var admissions = zip(candidates, verdicts).map { candidate, verdict in
             verdict ?? Admission(result: .rejected(MempoolRejection("chain-state-error", "\(candidate.txid.hex) was not judged")))
+        }
+        if options.add && options.limits {
+            // Trimmed once per batch: whatever of the batch (any chunk) the trim evicted was
+            // not kept after all.
+            let evicted = Set(limitSize(time: now()).map(\.txid))
+            if !evicted.isEmpty {
+                for (position, admission) in admissions.enumerated() {
+                    guard case .accepted(let entry) = admission.result, evicted.contains(entry.txid) else { continue }
+                    admissions[position] = Admission(result: .rejected(MempoolRejection(
+                        "mempool full", "evicted at once: the pool is at its \(policy.maxPoolBytes)-byte limit")))
+                }
+            }
         }
         if options.record {
             let time = now()
@@ -107,22 +116,57 @@ extension Mempool {
 
     /// Remembers a refusal (not for already-known transactions): for `rejection(txid:)`, the
     /// lifecycle, and, for a transaction no later block can make valid, relay's
-    /// recent-rejects filter (not fetched again until the next block clears it). Call holding `lock`.
+    /// recent-rejects filter by wtxid (not fetched again until the next block clears it) and,
+    /// when no witness could change the verdict, the txid (its children are refused, not held).
+    /// The lifecycle keeps a truthful end (replaced, included, expired) over a later
+    /// rejection of a copy, and a pooled transaction's state over a rejected twin.
+    /// Call holding `lock`.
     func recordRejection(txid: Hash256, wtxid: Hash256, _ rejection: MempoolRejection, time: UInt64) {
         guard rejection.kind != .alreadyInPool && rejection.kind != .alreadyInChain else { return }
         rejections.set(txid, (rejection, time))
-        // A failure of this node's storage is not the transaction's fault; a full pool or its
-        // raised minimum fee may pass later (Core's "reconsiderable" failures).
-        let reconsiderable: Set<String> = ["chain-state-error", "mempool full", "mempool min fee not met"]
-        if rejection.kind == .invalid && !reconsiderable.contains(rejection.rule) {
+        if rejection.kind == .invalid && !Self.reconsiderableRules.contains(rejection.rule) {
             rejectedWtxids.set(wtxid, true)
+            if !Self.isWitnessDependent(rejection.rule) { invalidTxids.set(txid, true) }
         }
+        guard pool[txid] == nil, !hasDecisiveEnd(txid) else { return }
         record(txid, TransactionEvent(state: .rejected, time: time, detail: rejection.rule))
+    }
+
+    /// A failure of this node's storage is not the transaction's fault; a full pool or its
+    /// raised minimum fee may pass later (Core's "reconsiderable" failures).
+    static let reconsiderableRules: Set<String> = ["chain-state-error", "mempool full", "mempool min fee not met"]
+
+    /// The rule refusing a transaction without one witness stack per input.
+    static let witnessCountRule = "bad-witness-count"
+
+    /// Whether a transaction with the same txid but another witness could pass `rule`:
+    /// script execution, witness shape and size (fees are per encoded byte, witness included).
+    static func isWitnessDependent(_ rule: String) -> Bool {
+        rule.hasPrefix("script-") || rule.contains("witness") || rule == "tx-size" || rule.contains("fee")
+    }
+
+    /// Whether `txid`'s lifecycle last ended replaced, expired, or included in a block of the
+    /// active chain: a later rejection of a copy does not override that. Call holding `lock`.
+    func hasDecisiveEnd(_ txid: Hash256) -> Bool {
+        guard let last = recordedHistory(txid)?.last(where: { $0.state != .validated && $0.state != .disconnected && $0.state != .rejected })
+        else { return false }
+        switch last.state {
+        case .replaced, .expired:
+            return true
+        case .included:
+            guard let block = Hash256(hex: last.detail) else { return false }
+            return chain.snapshot.activeHeight(of: block) != nil
+        case .mempool, .pending, .removed, .rejected, .validated, .disconnected:
+            return false
+        }
     }
 
     /// The checks needing neither chain nor pool, in Bitcoin Core's order.
     func contextFreeRejection(_ candidate: Submitted) -> MempoolRejection? {
         let transaction = candidate.transaction
+        guard candidate.hasWitnessPerInput else {
+            return MempoolRejection(Self.witnessCountRule, "\(transaction.witnesses.count) witness stacks for \(transaction.inputs.count) inputs")
+        }
         guard !transaction.isCoinbase else {
             return MempoolRejection("coinbase", "a coinbase is only valid in a block", isConsensusFailure: true)
         }
@@ -219,7 +263,11 @@ extension Mempool {
         lock.withLock {
             for item in accepted {
                 for conflict in item.conflicts {
-                    replaced += removeWithDescendants(conflict, as: .replaced, detail: item.entry.txid.hex, time: time).map(\.txid)
+                    for entry in removeWithDescendants(conflict, as: .replaced, detail: item.entry.txid.hex, time: time) {
+                        replaced.append(entry.txid)
+                        // A lagging peer's copy is not fetched again until the next block.
+                        rejectedWtxids.set(entry.wtxid, true)
+                    }
                 }
                 insert(item.entry)
                 if options.record {
@@ -234,13 +282,6 @@ extension Mempool {
             for item in accepted where item.entry.depends.isEmpty {
                 feeEstimator.entered(txid: item.entry.txid, feeRate: item.entry.feeRate, height: item.entry.height)
             }
-        }
-        guard options.limits else { return }
-        let evicted = Set(limitSize(time: time).map(\.txid))
-        guard !evicted.isEmpty else { return }
-        for item in accepted where evicted.contains(item.entry.txid) {
-            verdicts[item.index] = Admission(result: .rejected(MempoolRejection(
-                "mempool full", "evicted at once: the pool is at its \(policy.maxPoolBytes)-byte limit")))
         }
     }
 

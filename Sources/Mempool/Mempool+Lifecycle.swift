@@ -15,7 +15,7 @@ extension Mempool {
     public func status(txid: Hash256) -> TransactionStatus? {
         let snapshot = chain.snapshot
         return lock.withLock { () -> TransactionStatus? in
-            let history = histories[txid] ?? []
+            let history = recordedHistory(txid) ?? []
             if let entry = pool[txid] {
                 let state: TransactionStatus.State = templateTxids.contains(txid) ? .pending : .mempool
                 let since = history.last { $0.state == .mempool || $0.state == .pending }?.time ?? entry.time

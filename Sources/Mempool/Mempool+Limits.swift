@@ -79,118 +79,52 @@ extension Mempool {
     /// descendants) with the lowest descendant score, Core's TrimToSize: the higher of the
     /// transaction's own fee rate and its package's. Each eviction raises the rolling minimum
     /// to the package's rate plus the incremental relay fee. Returns the evicted entries.
-    /// Scores the pool once per call (O(pool log pool)); evictions rescore only the ancestors
-    /// of what left. Call holding `admission`, not `lock`.
+    /// Pops the persistent eviction order (Mempool+Index.swift): O(evicted x log pool).
+    /// Call holding `admission`, not `lock`.
     @discardableResult
     func limitSize(time: UInt64) -> [MempoolEntry] {
         guard poolBytes > policy.maxPoolBytes else { return [] }
-        return lock.withLock {
-            var current = [Hash256: Package]()
-            var heap = Heap<EvictionCandidate>()
-            for txid in pool.keys {
-                let package = descendantPackage(of: txid)
-                current[txid] = package
-                heap.push(candidate(txid, package))
-            }
+        let evicted = lock.withLock {
             var evicted = [MempoolEntry]()
-            while poolBytes > policy.maxPoolBytes, let lowest = heap.pop() {
-                // A stale score (the entry left, or lost descendants since it was scored).
-                guard let package = current[lowest.txid], package == lowest.package, pool[lowest.txid] != nil else { continue }
-                let removed = removeWithDescendants(lowest.txid, as: .removed, detail: Self.sizeLimitReason, time: time)
-                raiseRollingMinimum(packageFee: package.fee, packageBytes: package.bytes)
-                let removedTxids = Set(removed.map(\.txid))
-                var touched = Set<Hash256>()
-                for entry in removed {
-                    current[entry.txid] = nil
-                    feeEstimator.removed(txid: entry.txid)
-                    for parent in entry.depends where !removedTxids.contains(parent) {
-                        touched.formUnion(ancestorOrder(of: parent, excluding: touched))
-                    }
-                }
-                // Their packages shrank: score them again (the old heap items turn stale).
-                for txid in touched where pool[txid] != nil {
-                    let package = descendantPackage(of: txid)
-                    current[txid] = package
-                    heap.push(candidate(txid, package))
-                }
-                evicted += removed
+            while poolBytes > policy.maxPoolBytes, let lowest = evictionQueue.pop() {
+                guard isCurrent(lowest) else { continue }
+                evicted += removeWithDescendants(lowest.txid, as: .removed, detail: Self.sizeLimitReason, time: time)
+                raiseRollingMinimum(packageFee: lowest.package.fee, packageBytes: lowest.package.bytes)
             }
             return evicted
         }
+        for entry in evicted { feeEstimator.removed(txid: entry.txid) }
+        return evicted
     }
 
     /// Core's removal reason for evictions at the size limit (the lifecycle's `removed` rule).
     public static let sizeLimitReason = "sizelimit"
 
-    /// A transaction with its in-pool descendants: total fees and bytes.
-    struct Package: Equatable {
-        var fee: UInt64
-        var bytes: Int
-    }
-
-    /// `txid` with its in-pool descendants. Call holding `admission` or `lock`.
+    /// `txid` with its in-pool descendants (the incremental totals). Call holding `admission` or `lock`.
     func descendantPackage(of txid: Hash256) -> Package {
-        guard let entry = pool[txid] else { return Package(fee: 0, bytes: 0) }
-        // Most entries have no children: no walk.
-        guard children[txid]?.isEmpty == false else { return Package(fee: entry.fee.baseUnits, bytes: entry.size) }
-        var package = Package(fee: 0, bytes: 0)
-        for member in descendantSet(of: txid) {
-            guard let entry = pool[member] else { continue }
-            package.fee += entry.fee.baseUnits
-            package.bytes += entry.size
-        }
-        return package
-    }
-
-    private func candidate(_ txid: Hash256, _ package: Package) -> EvictionCandidate {
-        let entry = pool[txid]
-        let own = (fee: entry?.fee.baseUnits ?? 0, bytes: entry?.size ?? 0)
-        // The score is the higher of the two rates (compared by cross products, exactly).
-        let ownIsHigher = UInt128(own.fee) * UInt128(package.bytes) > UInt128(package.fee) * UInt128(own.bytes)
-        let score = ownIsHigher ? own : (fee: package.fee, bytes: package.bytes)
-        return EvictionCandidate(txid: txid, package: package, scoreFee: score.fee, scoreBytes: score.bytes,
-                                 arrival: arrival[txid] ?? 0)
-    }
-
-    /// A package in the eviction heap (a max-heap): greater means evicted sooner, so a lower
-    /// descendant score is greater, and among equal scores the later arrival (Core evicts the
-    /// newer entry first).
-    struct EvictionCandidate: Comparable {
-        var txid: Hash256
-        var package: Package
-        var scoreFee: UInt64
-        var scoreBytes: Int
-        var arrival: UInt64
-
-        static func < (lhs: EvictionCandidate, rhs: EvictionCandidate) -> Bool {
-            let left = UInt128(lhs.scoreFee) * UInt128(max(1, rhs.scoreBytes))
-            let right = UInt128(rhs.scoreFee) * UInt128(max(1, lhs.scoreBytes))
-            if left != right { return left > right }
-            return lhs.arrival < rhs.arrival
-        }
-
-        static func == (lhs: EvictionCandidate, rhs: EvictionCandidate) -> Bool { !(lhs < rhs) && !(rhs < lhs) }
+        descendantTotals[txid] ?? Package(fee: 0, bytes: 0, count: 0)
     }
 
     // MARK: Expiry
 
     /// Removes entries that entered more than `policy.expirySeconds` before `time`, with their
-    /// descendants (Core's Expire), as `expired`. Call holding `admission`, not `lock`.
+    /// descendants (Core's Expire), as `expired`. Pops the expiry order (Mempool+Index.swift):
+    /// O(expired x log pool), so acceptance may call it every batch. Call holding `admission`, not `lock`.
     @discardableResult
     func expire(time: UInt64) -> [MempoolEntry] {
         guard time > policy.expirySeconds else { return [] }
         let cutoff = time - policy.expirySeconds
-        let old = pool.values.filter { $0.time < cutoff }
-        guard !old.isEmpty else { return [] }
-        return lock.withLock {
+        let expired = lock.withLock {
             var expired = [MempoolEntry]()
-            // Parents first, so a child leaves with its parent rather than on its own.
-            for entry in old.sorted(by: { (arrival[$0.txid] ?? 0) < (arrival[$1.txid] ?? 0) }) where pool[entry.txid] != nil {
-                expired += removeWithDescendants(entry.txid, as: .expired, detail: Self.expiryReason, time: time)
+            while let oldest = expiryQueue.peek(), oldest.time < cutoff {
+                _ = expiryQueue.pop()
+                guard pool[oldest.txid] != nil, arrival[oldest.txid] == oldest.arrival else { continue }
+                expired += removeWithDescendants(oldest.txid, as: .expired, detail: Self.expiryReason, time: time)
             }
-            for entry in expired { feeEstimator.removed(txid: entry.txid) }
             return expired
         }
+        for entry in expired { feeEstimator.removed(txid: entry.txid) }
+        return expired
     }
 
     /// Core's removal reason for expiry.

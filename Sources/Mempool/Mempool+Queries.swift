@@ -81,7 +81,7 @@ extension Mempool {
     public func rejection(txid: Hash256) -> (rejection: MempoolRejection, time: UInt64)? { lock.withLock { rejections[txid] } }
 
     /// What the pool saw of `txid`, oldest first (bounded).
-    public func history(txid: Hash256) -> [TransactionEvent] { lock.withLock { histories[txid] ?? [] } }
+    public func history(txid: Hash256) -> [TransactionEvent] { lock.withLock { recordedHistory(txid) ?? [] } }
 
     /// `txid` with its in-pool ancestors and with its in-pool descendants, each set counted
     /// with `txid` itself (bitcoind's getmempoolentry `ancestorcount`, `descendantsize`, ...);
@@ -96,12 +96,10 @@ extension Mempool {
                 info.ancestorSize += entry.size
                 info.ancestorFees += entry.fee.baseUnits
             }
-            for member in descendantSet(of: txid) {
-                guard let entry = pool[member] else { continue }
-                info.descendantCount += 1
-                info.descendantSize += entry.size
-                info.descendantFees += entry.fee.baseUnits
-            }
+            let descendants = descendantPackage(of: txid)
+            info.descendantCount = descendants.count
+            info.descendantSize = descendants.bytes
+            info.descendantFees = descendants.fee
             return info
         }
     }

@@ -60,7 +60,7 @@ extension Mempool {
                             time: UInt64) -> PoolAcceptance {
         let (txid, wtxid) = relayed.transaction.ids
         return lock.withLock {
-            let parentRefused = missingParents.contains { rejections[$0]?.rejection.kind == .invalid }
+            let parentRefused = missingParents.contains { invalidTxids[$0] != nil }
             if !parentRefused && !missingParents.isEmpty {
                 _ = orphans.add(relayed.transaction, txid: txid, wtxid: wtxid, missingParents: missingParents, peerID: relayed.peerID,
                                 time: time)
@@ -97,7 +97,7 @@ extension Mempool {
                         announcements.append(PoolAnnouncement(wtxid: entry.wtxid, feeRate: entry.feeRate))
                     case .rejected(let rejection) where rejection.kind == .missingInputs:
                         // Still waiting for another parent, unless that one is known invalid.
-                        if admission.missingParents.isEmpty || admission.missingParents.contains(where: { rejections[$0]?.rejection.kind == .invalid }) {
+                        if admission.missingParents.isEmpty || admission.missingParents.contains(where: { invalidTxids[$0] != nil }) {
                             orphans.remove(txid: orphan.txid)
                             recordRejection(txid: orphan.txid, wtxid: orphan.wtxid, rejection, time: time)
                         }

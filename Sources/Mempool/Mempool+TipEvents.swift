@@ -25,7 +25,7 @@ extension Mempool {
             }
             // Nothing pooled, held or remembered needs the block: not read (the common case
             // while syncing).
-            let needsBlock = !pool.isEmpty || reorganizing || orphans.count > 0 || lock.withLock { !histories.isEmpty }
+            let needsBlock = !pool.isEmpty || reorganizing || lock.withLock { orphans.count > 0 || !histories.isEmpty }
             let block = needsBlock ? try? chain.block(hash).map { try Block(decoding: $0) } : nil
             feeEstimator.blockConnected(height: height, txids: block?.transactions.dropFirst().map(\.txid) ?? [])
             // A block that does not extend the pool's tip (events lost from a full buffer) or
@@ -54,10 +54,17 @@ extension Mempool {
             if !reorganizing { afterTipChange(time: time) }
         case let .disconnected(_, hash):
             let block = try? chain.block(hash).map { try Block(decoding: $0) }
+            let time = now()
             lock.withLock {
                 reorganizing = true
-                // Tip first: each lower block's transactions go before the ones collected so far.
-                if let block { disconnectedTransactions.insert(contentsOf: block.transactions.dropFirst(), at: 0) }
+                guard let block else { return }
+                // Past the byte bound the highest blocks' transactions are dropped (Core too).
+                for transaction in disconnected.add(blockTransactions: block.transactions.dropFirst()) {
+                    let txid = transaction.txid
+                    guard recordedHistory(txid) != nil else { continue }
+                    record(txid, TransactionEvent(state: .disconnected, time: time))
+                    record(txid, TransactionEvent(state: .removed, time: time, detail: Self.reorganisationOverflowReason))
+                }
             }
         case .reorganized(let reorganization):
             revalidate()
@@ -97,11 +104,13 @@ extension Mempool {
                 }
             }
         }
-        if !disconnectedTransactions.isEmpty {
-            disconnectedTransactions.removeAll { confirmed.contains($0.txid) }
-        }
+        disconnected.remove(confirmed: confirmed)
         changeCount += 1
     }
+
+    /// The `removed` rule of a disconnected transaction beyond the reorganisation's byte bound
+    /// (Core's removal reason "reorg").
+    public static let reorganisationOverflowReason = "reorg"
 
     /// The `mempool` event's detail for a transaction a reorganisation returned.
     public static let returnedByReorganisation = "returned by a reorganisation"
@@ -113,8 +122,7 @@ extension Mempool {
         let time = now()
         let (previous, returning) = lock.withLock { () -> ([MempoolEntry], [Transaction]) in
             let previous = pool.values.sorted { arrival[$0.txid]! < arrival[$1.txid]! }
-            let returning = disconnectedTransactions
-            disconnectedTransactions = []
+            let returning = disconnected.takeAll()
             pool = [:]
             arrival = [:]
             txidByWtxid = [:]
@@ -122,6 +130,7 @@ extension Mempool {
             children = [:]
             poolBytes = 0
             poolFees = 0
+            resetIndexes()
             changeCount += 1
             return (previous, returning)
         }

@@ -49,12 +49,31 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     var poolBytes = 0
     var poolFees: UInt64 = 0
     var changeCount: UInt64 = 0
+    /// Why a txid was last refused (for `rejection(txid:)`; informational).
     var rejections: BoundedRecord<Hash256, (rejection: MempoolRejection, time: UInt64)>
+    /// txids refused for a reason no witness can change: their children are refused, not
+    /// held as orphans. Witness-dependent failures stay keyed by wtxid (`rejectedWtxids`), so
+    /// a malleated copy cannot poison an honest transaction.
+    var invalidTxids: BoundedRecord<Hash256, Bool>
     /// wtxids of transactions that broke a rule no later block can fix: not fetched again.
     var rejectedWtxids: BoundedRecord<Hash256, Bool>
+    /// Lifecycles of transactions not in the pool (count-bounded); pooled ones are in
+    /// `pooledHistories`, so no flood of rejections can erase them.
     var histories: BoundedRecord<Hash256, [TransactionEvent]>
-    /// Transactions of blocks disconnected by a reorganisation in progress, lowest block first.
-    var disconnectedTransactions: [Transaction] = []
+    /// Lifecycles of pooled transactions: moved into `histories` when they leave.
+    var pooledHistories: [Hash256: [TransactionEvent]] = [:]
+    /// Transactions of blocks disconnected by a reorganisation in progress, bounded by bytes
+    /// (Mempool+Reorganisation.swift).
+    var disconnected = DisconnectedTransactions()
+    /// Per entry: it and its in-pool descendants (fees, bytes, count), kept up to date on
+    /// insert and removal; the eviction order's key (Mempool+Limits.swift).
+    var descendantTotals: [Hash256: Package] = [:]
+    /// Entries by eviction score, with lazy invalidation (see `limitSize`).
+    var evictionQueue = MinHeap<EvictionCandidate>()
+    /// Entries by entry time, earliest on top, with lazy invalidation (see `expire`).
+    var expiryQueue = MinHeap<EntryExpiry>()
+    /// Ancestors whose descendant totals must be summed again after a removal.
+    var pendingRescore = Set<Hash256>()
     var follower: Task<Void, Never>?
     /// The chain tip the pool's contents are valid on top of (the last tip event applied).
     var syncedTip: Hash256
@@ -74,8 +93,6 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// Single submissions waiting to join a batch (group commit, see `submit`).
     let queueLock = NSLock()
     var queued: [QueuedSubmission] = []
-    /// When acceptance last ran expiry (unix seconds; see `admitBatch`).
-    var lastExpiryCheck: UInt64 = 0
 
     public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(), finalityDepth: UInt64 = 6,
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {
@@ -86,6 +103,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         self.now = now
         rejections = BoundedRecord(limit: policy.rejectionMemory)
         rejectedWtxids = BoundedRecord(limit: policy.rejectionMemory)
+        invalidTxids = BoundedRecord(limit: policy.rejectionMemory)
         histories = BoundedRecord(limit: policy.rejectionMemory)
         orphans = OrphanPool(maxCount: policy.maxOrphans, maxTransactionBytes: policy.maxTransactionBytes,
                              expirySeconds: policy.orphanExpirySeconds)
@@ -183,11 +201,16 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         poolBytes += entry.size
         poolFees += entry.fee.baseUnits
         changeCount += 1
+        if pooledHistories[entry.txid] == nil, let history = histories.remove(entry.txid) { pooledHistories[entry.txid] = history }
+        indexInserted(entry)
     }
 
     /// Removes one entry (its descendants stay; the caller handles them).
     func removeEntry(_ txid: Hash256) {
-        guard let entry = pool.removeValue(forKey: txid) else { return }
+        guard let entry = pool[txid] else { return }
+        // Before it leaves: its ancestors are reachable through it.
+        indexRemoving(entry)
+        pool[txid] = nil
         arrival[txid] = nil
         txidByWtxid[entry.wtxid] = nil
         for outpoint in entry.spentOutpoints where spenders[outpoint] == txid { spenders[outpoint] = nil }
@@ -197,6 +220,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         poolBytes -= entry.size
         poolFees -= entry.fee.baseUnits
         changeCount += 1
+        if let history = pooledHistories.removeValue(forKey: txid) { histories.set(txid, history) }
+        rescorePending()
     }
 
     /// Removes `txid` and everything in the pool that spends it, directly or not, recording
@@ -204,20 +229,37 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     @discardableResult
     func removeWithDescendants(_ txid: Hash256, as state: TransactionEvent.State, detail: String, time: UInt64) -> [MempoolEntry] {
         var removed = [MempoolEntry]()
-        for member in descendantSet(of: txid) {
+        // Latest arrival first (arrival order is topological): each leaves with no in-pool
+        // descendants, so its ancestors' descendant totals lose exactly it.
+        let members = descendantSet(of: txid).sorted { (arrival[$0] ?? 0) > (arrival[$1] ?? 0) }
+        for member in members {
             guard let entry = pool[member] else { continue }
             removeEntry(member)
             removed.append(entry)
             record(member, TransactionEvent(state: state, time: time, detail: detail))
         }
-        return removed
+        return removed.reversed()
     }
 
     func record(_ txid: Hash256, _ event: TransactionEvent) {
-        var history = histories[txid] ?? []
+        if pool[txid] != nil {
+            var history = pooledHistories[txid] ?? histories.remove(txid) ?? []
+            Self.append(event, to: &history)
+            pooledHistories[txid] = history
+        } else {
+            // Left the pool without `removeEntry` (a reorganisation empties it at once).
+            var history = pooledHistories.removeValue(forKey: txid) ?? histories[txid] ?? []
+            Self.append(event, to: &history)
+            histories.set(txid, history)
+        }
+    }
+
+    /// What the pool recorded of `txid`, oldest first. Call holding `lock` or `admission`.
+    func recordedHistory(_ txid: Hash256) -> [TransactionEvent]? { pooledHistories[txid] ?? histories[txid] }
+
+    private static func append(_ event: TransactionEvent, to history: inout [TransactionEvent]) {
         history.append(event)
         // A transaction bounced between pool and blocks keeps its latest steps only.
         if history.count > 32 { history.removeFirst(history.count - 32) }
-        histories.set(txid, history)
     }
 }

@@ -1,15 +1,18 @@
 // The pool's bounded containers.
 
 /// A map that forgets its oldest keys beyond `limit` (every record the pool keeps is bounded).
+/// "Oldest" is by when a key was last added (not updated): a key removed and set again
+/// counts as new, its earlier slot in the order going stale.
 struct BoundedRecord<Key: Hashable, Value> {
-    private var values: [Key: Value] = [:]
-    private var order: [Key] = []
+    private var values: [Key: (value: Value, slot: UInt64)] = [:]
+    private var order: [(key: Key, slot: UInt64)] = []
     private var head = 0
+    private var nextSlot: UInt64 = 0
     let limit: Int
 
     init(limit: Int) { self.limit = max(1, limit) }
 
-    subscript(key: Key) -> Value? { values[key] }
+    subscript(key: Key) -> Value? { values[key]?.value }
 
     mutating func removeAll() {
         values.removeAll()
@@ -21,24 +24,42 @@ struct BoundedRecord<Key: Hashable, Value> {
 
     var count: Int { values.count }
 
-    /// Forgets the entries `shouldRemove` picks (the key order is rebuilt, so a key set again
-    /// later counts as new).
+    /// Forgets the entries `shouldRemove` picks.
     mutating func removeAll(where shouldRemove: (Key, Value) -> Bool) {
-        let doomed = values.filter { shouldRemove($0.key, $0.value) }
+        let doomed = values.filter { shouldRemove($0.key, $0.value.value) }
         guard !doomed.isEmpty else { return }
         for key in doomed.keys { values[key] = nil }
-        order = order[head...].filter { values[$0] != nil }
-        head = 0
+        compact()
+    }
+
+    /// Forgets `key`, returning its value.
+    mutating func remove(_ key: Key) -> Value? {
+        guard let removed = values.removeValue(forKey: key) else { return nil }
+        // Stale slots are skipped; compact once they outnumber the live ones.
+        if order.count - head > 2 * values.count + 64 { compact() }
+        return removed.value
     }
 
     mutating func set(_ key: Key, _ value: Value) {
-        if values.updateValue(value, forKey: key) == nil { order.append(key) }
+        if let existing = values[key] {
+            values[key] = (value, existing.slot)
+        } else {
+            values[key] = (value, nextSlot)
+            order.append((key, nextSlot))
+            nextSlot += 1
+        }
         while values.count > limit, head < order.count {
-            values[order[head]] = nil
+            let oldest = order[head]
+            if values[oldest.key]?.slot == oldest.slot { values[oldest.key] = nil }
             head += 1
         }
         // Compact the key list once most of it is forgotten.
-        if head > limit { order.removeFirst(head); head = 0 }
+        if head > limit { compact() }
+    }
+
+    private mutating func compact() {
+        order = order[head...].filter { values[$0.key]?.slot == $0.slot }
+        head = 0
     }
 }
 

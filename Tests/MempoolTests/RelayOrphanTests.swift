@@ -92,12 +92,17 @@ struct RelayOrphanTests {
     func parentKnownInvalid() throws {
         let chain = try TestChain(blocks: 105)
         let pool = Mempool(chain: chain.chain, parameters: chain.parameters)
-        var forged = chain.payment(chain.coinbase(height: 1), fee: 10_000)
-        forged.witnesses[0][0][11] ^= 1
-        let child = chain.payment(TestChain.output(forged, 0), fee: 10_000)
-        let result = pool.accept(Self.relayed([forged, child]))
-        #expect(result.verdicts == [.rejected(rule: "script-signature", penalize: true),
-                                    .rejected(rule: "bad-txns-inputs-missingorspent", penalize: false)])
+        // Pays out more than it spends: no witness can fix that, so its txid is refused
+        // (a witness failure refuses only its wtxid: LifecycleGuardTests).
+        let overspend = chain.spend([chain.coinbase(height: 1)], to: [chain.pay(SizeLimitTests.value + 1)])
+        let child = chain.payment(TestChain.output(overspend, 0), fee: 10_000)
+        let result = pool.accept(Self.relayed([overspend, child]))
+        #expect(result.verdicts.count == 2 && pool.rejection(txid: overspend.txid)?.rejection.kind == .invalid)
+        guard case .rejected = result.verdicts.first else {
+            Issue.record("the overspending parent was not refused: \(result.verdicts)")
+            return
+        }
+        #expect(result.verdicts.last == .rejected(rule: "bad-txns-inputs-missingorspent", penalize: false))
         #expect(pool.wants(wtxid: child.wtxid) == false && pool.rejection(txid: child.txid) != nil)
         #expect(pool.history(txid: child.txid).map(\.state) == [.rejected])
     }
