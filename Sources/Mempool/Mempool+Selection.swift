@@ -55,7 +55,7 @@ extension Mempool {
             candidates.append(SelectionCandidate(index: index, fee: score.fee, size: score.size, arrival: graph.arrival[index]))
             smallest = min(smallest, graph.size[index])
         }
-        var heap = Heap(heapifying: candidates)
+        var heap = MinHeap(candidates)
 
         var selected = [MempoolEntry]()
         var remaining = maxBytes
@@ -190,8 +190,9 @@ struct VisitMarks {
     }
 }
 
-/// A package in the selection heap: greater is better (higher fee rate, then earlier).
-struct SelectionCandidate: Comparable {
+/// A package in the selection heap, a min-heap: "less" ranks first (the higher fee rate,
+/// then the earlier arrival).
+struct SelectionCandidate: Comparable, Sendable {
     var index: Int
     var fee: UInt64
     var size: Int
@@ -200,8 +201,8 @@ struct SelectionCandidate: Comparable {
     static func < (lhs: SelectionCandidate, rhs: SelectionCandidate) -> Bool {
         // fee/size compared by cross products (no rounding, no overflow in 128 bits).
         let left = UInt128(lhs.fee) * UInt128(rhs.size), right = UInt128(rhs.fee) * UInt128(lhs.size)
-        if left != right { return left < right }
-        return lhs.arrival > rhs.arrival
+        if left != right { return left > right }
+        return lhs.arrival < rhs.arrival
     }
 
     static func == (lhs: SelectionCandidate, rhs: SelectionCandidate) -> Bool { !(lhs < rhs) && !(rhs < lhs) }

@@ -63,28 +63,32 @@ struct BoundedRecord<Key: Hashable, Value> {
     }
 }
 
-/// A binary max-heap.
-struct Heap<Element: Comparable> {
+/// A binary min-heap (expiry and eviction orders, the template's candidates).
+struct MinHeap<Element: Comparable & Sendable>: Sendable {
     private var items: [Element] = []
 
     init() {}
 
-    /// A heap of `elements`, built in linear time (Floyd's bottom-up construction).
-    init(heapifying elements: [Element]) {
+    /// Heapifies `elements` in linear time.
+    init(_ elements: [Element]) {
         items = elements
-        var parent = items.count / 2
-        while parent > 0 {
-            parent -= 1
-            siftDown(from: parent)
+        var index = items.count / 2
+        while index > 0 {
+            index -= 1
+            siftDown(from: index)
         }
     }
+
+    var count: Int { items.count }
+
+    func peek() -> Element? { items.first }
 
     mutating func push(_ element: Element) {
         items.append(element)
         var child = items.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
-            guard items[parent] < items[child] else { break }
+            guard items[child] < items[parent] else { break }
             items.swapAt(parent, child)
             child = parent
         }
@@ -102,12 +106,12 @@ struct Heap<Element: Comparable> {
         var parent = start
         while true {
             let left = 2 * parent + 1, right = left + 1
-            var largest = parent
-            if left < items.count && items[largest] < items[left] { largest = left }
-            if right < items.count && items[largest] < items[right] { largest = right }
-            guard largest != parent else { return }
-            items.swapAt(parent, largest)
-            parent = largest
+            var smallest = parent
+            if left < items.count && items[left] < items[smallest] { smallest = left }
+            if right < items.count && items[right] < items[smallest] { smallest = right }
+            guard smallest != parent else { return }
+            items.swapAt(parent, smallest)
+            parent = smallest
         }
     }
 }
