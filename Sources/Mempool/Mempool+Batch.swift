@@ -107,7 +107,8 @@ extension Mempool {
                 for (candidate, admission) in zip(candidates, admissions) {
                     guard let rejection = admission.result.rejection else { continue }
                     if rejection.kind == .missingInputs && !options.recordMissingInputs { continue }
-                    recordRejection(txid: candidate.txid, wtxid: candidate.wtxid, rejection, time: time)
+                    recordRejection(txid: candidate.txid, wtxid: candidate.wtxid, rejection, time: time,
+                                    outbidBy: losingConflict(candidate.transaction, rejection))
                 }
             }
         }
@@ -121,7 +122,10 @@ extension Mempool {
     /// The lifecycle keeps a truthful end (replaced, included, expired) over a later
     /// rejection of a copy, and a pooled transaction's state over a rejected twin.
     /// Call holding `lock`.
-    func recordRejection(txid: Hash256, wtxid: Hash256, _ rejection: MempoolRejection, time: UInt64) {
+    /// `outbidBy`: a pooled transaction it lost to under the replacement rules; its lifecycle
+    /// then ends `replaced` by that one, as on the nodes that saw it replaced, rather than
+    /// `rejected` (the rule stays in `rejection(txid:)`).
+    func recordRejection(txid: Hash256, wtxid: Hash256, _ rejection: MempoolRejection, time: UInt64, outbidBy: Hash256? = nil) {
         guard rejection.kind != .alreadyInPool && rejection.kind != .alreadyInChain else { return }
         rejections.set(txid, (rejection, time))
         if rejection.kind == .invalid && !Self.reconsiderableRules.contains(rejection.rule) {
@@ -129,7 +133,21 @@ extension Mempool {
             if !Self.isWitnessDependent(rejection.rule) { invalidTxids.set(txid, true) }
         }
         guard pool[txid] == nil, !hasDecisiveEnd(txid) else { return }
-        record(txid, TransactionEvent(state: .rejected, time: time, detail: rejection.rule))
+        if let outbidBy {
+            record(txid, TransactionEvent(state: .replaced, time: time, detail: outbidBy.hex))
+        } else {
+            record(txid, TransactionEvent(state: .rejected, time: time, detail: rejection.rule))
+        }
+    }
+
+    /// The pooled transaction `transaction` conflicts with, when it was refused for paying
+    /// too little to replace it ("insufficient fee"). Call holding `lock`.
+    func losingConflict(_ transaction: Transaction, _ rejection: MempoolRejection) -> Hash256? {
+        guard rejection.rule == "insufficient fee" else { return nil }
+        for input in transaction.inputs {
+            if let spender = spenders[input.previousOutput] { return spender }
+        }
+        return nil
     }
 
     /// A failure of this node's storage is not the transaction's fault; a full pool or its

@@ -37,6 +37,26 @@ struct LifecycleGuardTests {
         #expect(pool.wants(wtxid: original.wtxid))
     }
 
+    @Test("a transaction that first reaches a node after its replacement ends replaced by it there too")
+    func outbidOnArrival() async throws {
+        let chain = try TestChain(blocks: MempoolTests.chainLength)
+        let clock = ManualClock(Self.start)
+        let pool = Mempool(chain: chain.chain, parameters: chain.parameters, now: { clock.now })
+        pool.start()
+        defer { pool.stop() }
+        let original = chain.spend([chain.coinbase(height: 1)], to: [chain.pay(Self.value - 10_000)])
+        let replacement = chain.spend([chain.coinbase(height: 1)], to: [chain.pay(Self.value - 100_000)])
+        #expect(pool.submit(replacement, source: "test").entry != nil)
+        #expect(pool.submit(original, source: "test").rejection?.rule == "insufficient fee")
+        let status = try #require(pool.status(txid: original.txid))
+        #expect(status.state == .replaced && status.replacedBy == replacement.txid)
+        #expect(pool.rejection(txid: original.txid)?.rejection.rule == "insufficient fee")
+        // Any other refusal stays a rejection.
+        let unrelated = chain.spend([chain.coinbase(height: 2)], to: [chain.pay(Self.value + 1)])
+        #expect(pool.submit(unrelated, source: "test").entry == nil)
+        #expect(pool.status(txid: unrelated.txid)?.state == .rejected)
+    }
+
     @Test("a confirmed transaction sent again is refused but still reports its confirmation")
     func includedStaysIncluded() async throws {
         let chain = try TestChain(blocks: MempoolTests.chainLength)
