@@ -67,6 +67,12 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         for (key, value) in pairs { self[key] = value }
     }
 
+    /// Members whose keys the caller knows to be distinct (txids, hashes): appended without
+    /// the duplicate search, so a large object is built in linear time.
+    public init(uniqueKeysWithValues pairs: [(String, JSON)]) {
+        members = pairs.map { (key: $0.0, value: $0.1) }
+    }
+
     public subscript(key: String) -> JSON? {
         get { members.first { $0.key == key }?.value }
         set {

@@ -15,6 +15,15 @@ struct JSONTests {
         #expect(ordered.text() == #"{"z":1,"a":2,"m":3}"#)
     }
 
+    @Test("an object from distinct keys keeps their order and equals one built member by member")
+    func uniqueKeys() {
+        let pairs: [(String, JSON)] = (0..<1_000).map { ("k\($0)", .int(Int64($0))) }
+        let built = JSONObject(uniqueKeysWithValues: pairs)
+        var assigned = JSONObject()
+        for (key, value) in pairs { assigned[key] = value }
+        #expect(built == assigned && built.keys == pairs.map(\.0) && built["k999"] == .int(999))
+    }
+
     @Test("numbers keep their exact text; amounts parse as fixed point without binary rounding")
     func numbers() throws {
         #expect(try JSONParser.parse("0.00001000") == .number("0.00001000"))

@@ -126,8 +126,8 @@ extension NodeRPCContext {
                 return .object(["txids": .array(entries.map { .string($0.txid.hex) }), "mempool_sequence": .int(sequence)])
             }
             guard verbose else { return .array(entries.map { .string($0.txid.hex) }) }
-            var object = JSONObject()
-            for entry in entries { object[entry.txid.hex] = self.entryJSON(entry) }
+            // Txids are distinct: linear, for a pool of any size.
+            let object = JSONObject(uniqueKeysWithValues: entries.map { ($0.txid.hex, self.entryJSON($0)) })
             return .object(object)
         })
 
