@@ -161,7 +161,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
 
     /// Checks `batch` in order and adds what passes, one verdict per transaction, in order; a
     /// transaction may spend outputs of earlier ones. Signatures are verified as one batch per
-    /// chunk: a bad signature refuses its transaction ("script-signature", naming the input)
+    /// chunk: a bad signature refuses its transaction (`RuleName.scriptSignature`, naming the input)
     /// and its descendants in the batch (missing inputs), the rest are judged on their own.
     /// `entryTimes` (mempool.dat) are the entry times to record, per transaction; nil: now.
     public func submit(batch: [Transaction], source: String, entryTimes: [UInt64]? = nil) -> [MempoolResult] {

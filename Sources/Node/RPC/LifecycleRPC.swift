@@ -31,7 +31,10 @@ extension NodeRPCContext {
         if let status = mempool.status(txid: txid) {
             // Included in a block no longer active (the pool has not heard of the switch yet):
             // the index may know where it is now.
-            if status.state == .included && status.blockHeight == nil, let found = try indexedStatus(txid) {
+            // A refusal of a copy of a transaction the active chain holds (one the pool never saw
+            // confirmed, e.g. from a chain loaded from files): the chain's account wins.
+            let mayBeInChain = (status.state == .included && status.blockHeight == nil) || status.state == .rejected
+            if mayBeInChain, let found = try indexedStatus(txid) {
                 return TransactionStatus(state: found.state, blockHash: found.blockHash, blockHeight: found.blockHeight,
                                          confirmations: found.confirmations, entryTime: status.entryTime, history: status.history)
             }
