@@ -70,20 +70,9 @@ extension FeeEstimator {
 
     static func decodeFile(_ bytes: [UInt8], path: String) throws -> (span: (first: UInt64, best: UInt64), horizons: [ConfirmationStats]) {
         func corrupt(_ problem: String) -> PoolFileError { PoolFileError(path: path, problem: problem) }
-        let checksumBytes = 32
-        guard bytes.count >= fileMagic.count + 4 + checksumBytes else {
-            throw corrupt("truncated: \(bytes.count) bytes, shorter than the header and checksum")
-        }
-        guard Array(bytes[0..<fileMagic.count]) == fileMagic else { throw corrupt("bad magic: not a fee_estimates.dat file") }
-        let body = Array(bytes[0..<(bytes.count - checksumBytes)])
-        var reader = ByteReader(body, path: "fee_estimates.dat")
+        var reader = try PoolFiles.openSealed(bytes, path: path, kind: "fee_estimates.dat", magic: fileMagic, version: fileVersion,
+                                              headerBytes: fileMagic.count + 4)
         do {
-            _ = try reader.readBytes(fileMagic.count, "magic")
-            let version = try reader.readUInt32("version")
-            guard version == fileVersion else { throw corrupt("unsupported version \(version) (this node reads version \(fileVersion))") }
-            guard PoolFiles.checksum(body) == Array(bytes[(bytes.count - checksumBytes)...]) else {
-                throw corrupt("checksum mismatch: the file is damaged or truncated")
-            }
             let first = try reader.readUInt64("first height"), best = try reader.readUInt64("best height")
             guard first <= best else { throw corrupt("first height \(first) above best height \(best)") }
             let buckets = try reader.readUInt32("bucket count")

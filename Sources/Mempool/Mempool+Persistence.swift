@@ -99,20 +99,9 @@ extension Mempool {
     /// is used.
     static func decodeFile(_ bytes: [UInt8], path: String) throws -> [(time: UInt64, transaction: Transaction)] {
         func corrupt(_ problem: String) -> PoolFileError { PoolFileError(path: path, problem: problem) }
-        let headerBytes = fileMagic.count + 4 + 8, checksumBytes = 32
-        guard bytes.count >= headerBytes + checksumBytes else {
-            throw corrupt("truncated: \(bytes.count) bytes, shorter than the header and checksum")
-        }
-        guard Array(bytes[0..<fileMagic.count]) == fileMagic else { throw corrupt("bad magic: not a mempool.dat file") }
-        let body = Array(bytes[0..<(bytes.count - checksumBytes)])
-        var reader = ByteReader(body, path: "mempool.dat")
+        var reader = try PoolFiles.openSealed(bytes, path: path, kind: "mempool.dat", magic: fileMagic, version: fileVersion,
+                                              headerBytes: fileMagic.count + 4 + 8)
         do {
-            _ = try reader.readBytes(fileMagic.count, "magic")
-            let version = try reader.readUInt32("version")
-            guard version == fileVersion else { throw corrupt("unsupported version \(version) (this node reads version \(fileVersion))") }
-            guard PoolFiles.checksum(body) == Array(bytes[(bytes.count - checksumBytes)...]) else {
-                throw corrupt("checksum mismatch: the file is damaged or truncated")
-            }
             let count = try reader.readUInt64("count")
             // Each entry takes at least its time and a length byte.
             guard count <= UInt64(reader.remaining / 9) else {
@@ -143,6 +132,34 @@ extension Mempool {
 enum PoolFiles {
     /// The files' trailing checksum: BLAKE3 of everything before it.
     static func checksum(_ bytes: [UInt8]) -> [UInt8] { BLAKE3.hash(bytes) }
+    static let checksumBytes = 32
+
+    /// Checks a file's frame (its size, magic, version and trailing checksum) and returns a
+    /// reader of its body positioned after the version. `headerBytes`: the fixed header's size
+    /// (magic and version included); `kind` names the file in errors.
+    static func openSealed(_ bytes: [UInt8], path: String, kind: String, magic: [UInt8], version expected: UInt32,
+                           headerBytes: Int) throws -> ByteReader {
+        func corrupt(_ problem: String) -> PoolFileError { PoolFileError(path: path, problem: problem) }
+        guard bytes.count >= headerBytes + checksumBytes else {
+            throw corrupt("truncated: \(bytes.count) bytes, shorter than the header and checksum")
+        }
+        guard Array(bytes[0..<magic.count]) == magic else { throw corrupt("bad magic: not a \(kind) file") }
+        let body = Array(bytes[0..<(bytes.count - checksumBytes)])
+        var reader = ByteReader(body, path: kind)
+        do {
+            _ = try reader.readBytes(magic.count, "magic")
+            let version = try reader.readUInt32("version")
+            guard version == expected else { throw corrupt("unsupported version \(version) (this node reads version \(expected))") }
+        } catch let error as PoolFileError {
+            throw error
+        } catch {
+            throw corrupt("truncated or malformed: \(error)")
+        }
+        guard checksum(body) == Array(bytes[(bytes.count - checksumBytes)...]) else {
+            throw corrupt("checksum mismatch: the file is damaged or truncated")
+        }
+        return reader
+    }
 
     /// The file's bytes, or nil when there is no file.
     static func read(_ path: String) throws -> [UInt8]? {
