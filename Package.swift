@@ -77,6 +77,8 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
         .target(name: "AddressBook", dependencies: ["Primitives", "BLAKE3"]),
+        // Stratum v1 with header-only jobs: messages, nonce prefixes, share checks, variable difficulty; no I/O.
+        .target(name: "Stratum", dependencies: ["Primitives", "BLAKE3", "JSONRPC"]),
         // JSON values and the JSON-RPC protocol (requests, errors, method table, dispatch); no I/O.
         .target(name: "JSONRPC", dependencies: ["Primitives"]),
         // JSON-RPC over HTTP on SwiftNIO's HTTP/1 handlers: auth (cookie, rpcauth), limits, keep-alive.
@@ -101,7 +103,7 @@ let package = Package(
         // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, RPC methods, metrics, services, configuration, logs.
         .target(name: "Node", dependencies: [
             "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
-            "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch",
+            "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -109,6 +111,12 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // `rusty mine --rpc` and `--stratum`: work sources over the network, the search loop, status lines.
+        .target(name: "MiningClient", dependencies: [
+            "Stratum", "Mining", "ProofOfWorkSearch", "JSONRPC", "RPCServer", "Primitives", "Consensus", "BLAKE3",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(
             name: "ChainParams",
@@ -147,7 +155,7 @@ let package = Package(
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
                 "SignatureBackends",
                 "Consensus", "ChainState", "ChainGen", "Mining", "Verification",
-                "Bench", "Node", "JSONRPC", "RPCServer",
+                "Bench", "Node", "JSONRPC", "RPCServer", "Stratum", "MiningClient",
             ],
             // jemalloc replaces glibc's malloc in the command: the verification pipeline
             // allocates on one thread and frees on another about a million small objects per
@@ -191,6 +199,11 @@ let package = Package(
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
         .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus",
                                                           "JSONRPC", "RPCServer", "TestSupport"]),
+        .testTarget(name: "StratumTests", dependencies: [
+            "Stratum", "MiningClient", "Mining", "ProofOfWorkSearch", "JSONRPC", "Primitives", "BLAKE3", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "AddressBookTests", dependencies: ["AddressBook", "Primitives", "TestSupport"]),
         .testTarget(name: "NodeTests", dependencies: [
