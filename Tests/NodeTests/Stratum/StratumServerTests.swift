@@ -102,6 +102,10 @@ import Testing
             #expect(sessions.first?["prefix"] == .string(prefix.hex) && sessions.first?["useragent"] == "test-miner/1.0")
             #expect(sessions.first?["workers"] == .array([.string(worker)]) && sessions.first?["accepted"] == .int(2))
             #expect(info["job"]?["previousblockhash"] == .string(solved.hash.hex) && info["job"]?["clean"] == true)
+            let metrics = String(decoding: pool.node.context.metrics.exposition(), as: UTF8.self)
+            #expect(metrics.contains("rusty_stratum_shares_total{result=\"accepted\"} 2"), "\(metrics)")
+            #expect(metrics.contains("rusty_stratum_shares_total{result=\"stale\"} 1"))
+            #expect(metrics.contains("rusty_stratum_blocks_total 1") && metrics.contains("rusty_stratum_connections 1"))
         }
         await pool.shutdown()
     }
