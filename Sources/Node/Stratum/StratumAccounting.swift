@@ -17,6 +17,7 @@ final class StratumAccounting: @unchecked Sendable {
         var blocks: UInt64 = 0
         /// Unix time of the last accepted share.
         var lastShare: UInt64?
+        /// The difficulty of its newest connection (set at authorize and at each retarget).
         var difficulty = 0.0
         /// Accepted work per `bucketSeconds` bucket over the hashrate window: (bucket number, work).
         var recent = [(bucket: UInt64, work: Double)]()
@@ -107,7 +108,6 @@ final class StratumAccounting: @unchecked Sendable {
             worker.acceptedWork += difficulty
             if block { worker.blocks += 1 }
             worker.lastShare = unixTime
-            worker.difficulty = difficulty
             worker.lastSeen = now
             if let last = worker.recent.last, last.bucket == bucket {
                 worker.recent[worker.recent.count - 1].work += difficulty

@@ -18,6 +18,9 @@ final class StratumServer: @unchecked Sendable {
     private let lock = NSLock()
     private var listener: Channel?
     private var templateTask: Task<Void, Never>?
+    /// The template loop runs here, not on Swift's cooperative pool: building a template waits
+    /// for the chain's writer (an import holds it up to ~2 s), which must not stall other tasks.
+    private let loopExecutor = SerialQueueExecutor(label: "rusty.stratum.templates")
 
     init(pool: StratumPool, group: EventLoopGroup) {
         self.pool = pool
@@ -56,7 +59,7 @@ final class StratumServer: @unchecked Sendable {
         pool.bound(host: settings.host, port: port)
         lock.withLock { listener = channel }
         pool.logger.info("stratum: listening on \(settings.host):\(port), blocks pay \(settings.payoutAddress)")
-        let task = Task { [pool] in await pool.run() }
+        let task = Task(executorPreference: loopExecutor) { [pool] in await pool.run() }
         lock.withLock { templateTask = task }
     }
 
@@ -87,5 +90,18 @@ struct StratumService: Service, CustomStringConvertible {
         try? await gracefulShutdown()
         logger.info("shutting down: stopping the Stratum server")
         await server.stop()
+    }
+}
+
+/// Runs a task's jobs on one dispatch queue of its own.
+final class SerialQueueExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue: DispatchQueue
+
+    init(label: String) { queue = DispatchQueue(label: label) }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }

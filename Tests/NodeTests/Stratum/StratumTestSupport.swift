@@ -48,7 +48,9 @@ final class StratumTestPool: @unchecked Sendable {
         await node.shutdown()
     }
 
-    func connect() throws -> LineClient { try LineClient(port: pool.port) }
+    func connect(receiveBufferBytes: Int32? = nil) throws -> LineClient {
+        try LineClient(port: pool.port, receiveBufferBytes: receiveBufferBytes)
+    }
 
     /// Whether getstratuminfo counts `count` connections within two seconds (a close is seen
     /// by the client a moment before the server has forgotten the connection).
@@ -74,10 +76,12 @@ final class LineClient {
     private var pending = [UInt8]()
     private var nextID = 1
 
-    init(port: Int, readTimeoutSeconds: Int = 5) throws {
+    init(port: Int, readTimeoutSeconds: Int = 5, receiveBufferBytes: Int32? = nil) throws {
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: readTimeoutSeconds, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // A small window (set before connecting) makes a reader that does not read show at once.
+        if var bytes = receiveBufferBytes { setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &bytes, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -174,7 +178,9 @@ final class LineClient {
 enum ShareSearch {
     enum Kind { case shareOnly, block, lowDifficulty }
 
-    static func find(_ kind: Kind, job: StratumJob, prefix: NoncePrefix, shareTarget: UInt256, from start: UInt64 = 0) throws -> UInt64 {
+    /// `weakerThan`: the hash must also miss that target (a share good on an easier job only).
+    static func find(_ kind: Kind, job: StratumJob, prefix: NoncePrefix, shareTarget: UInt256, from start: UInt64 = 0,
+                     weakerThan harder: UInt256? = nil) throws -> UInt64 {
         let blockTarget = try job.header.compactTarget.target()
         var header = job.header
         for suffix in start..<(start + 100_000) {
@@ -183,7 +189,7 @@ enum ShareSearch {
             let isBlock = ProofOfWork.meets(hash, target: blockTarget)
             let isShare = ProofOfWork.meets(hash, target: shareTarget)
             switch kind {
-            case .shareOnly where isShare && !isBlock, .block where isBlock, .lowDifficulty where !isShare && !isBlock:
+            case .shareOnly where isShare && !isBlock && !(harder.map { ProofOfWork.meets(hash, target: $0) } ?? false), .block where isBlock, .lowDifficulty where !isShare && !isBlock:
                 return header.nonce
             default: continue
             }
