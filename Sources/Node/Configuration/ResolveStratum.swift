@@ -13,6 +13,7 @@ extension NodeConfiguration {
         public var bind: Endpoint
         /// The address every block found by the pool pays (required when enabled).
         public var payoutAddress: String?
+        /// Share difficulty of a new connection (a default one is clamped into [minimum, maximum]).
         public var initialDifficulty = 1024.0
         public var minimumDifficulty = 1.0
         public var maximumDifficulty = 1e15
@@ -59,6 +60,16 @@ extension NodeConfiguration {
             for key in ["stratummindifficulty", "stratummaxdifficulty"] {
                 if let (value, place) = settings.single(key) { throw place.invalid(value, key, detail) }
             }
+        }
+        // A default initial difficulty follows the bounds (min = max pins it); one given outside them is a mistake.
+        let bounds = stratum.minimumDifficulty...max(stratum.minimumDifficulty, stratum.maximumDifficulty)
+        if let (value, place) = settings.single("stratumdifficulty") {
+            guard bounds.contains(stratum.initialDifficulty) else {
+                throw place.invalid(value, "stratumdifficulty", "outside the minimum (\(bounds.lowerBound)) and maximum "
+                                    + "(\(bounds.upperBound)) difficulty")
+            }
+        } else {
+            stratum.initialDifficulty = min(max(stratum.initialDifficulty, bounds.lowerBound), bounds.upperBound)
         }
         if stratum.enabled && stratum.payoutAddress == nil {
             throw NodeConfigurationError(.flag, "stratum needs stratumaddress: the address the pool's blocks pay")

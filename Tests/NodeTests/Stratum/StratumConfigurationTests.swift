@@ -25,12 +25,14 @@ import Wallet
     func options() throws {
         let stratum = try Support.resolve(
             conf: "regtest=1\nstratum=1\nstratumaddress=\(Self.address)\nstratumport=4000\n",
-            flags: ["stratumbind": ["127.0.0.1"], "stratumdifficulty": ["0.5"], "stratummindifficulty": ["0.25"],
+            flags: ["stratumbind": ["127.0.0.1"], "stratummindifficulty": ["0.25"],
                     "stratummaxdifficulty": ["0.25"], "stratumsharerate": ["10"], "stratummaxconnections": ["3"]]).stratum
         #expect(stratum.enabled && stratum.payoutAddress == Self.address)
         #expect(stratum.port == 4000 && stratum.bind.host == "127.0.0.1" && stratum.bind.port == 4000)
-        #expect(stratum.initialDifficulty == 0.5 && stratum.minimumDifficulty == 0.25 && stratum.maximumDifficulty == 0.25)
+        #expect(stratum.initialDifficulty == 0.25 && stratum.minimumDifficulty == 0.25 && stratum.maximumDifficulty == 0.25)
         #expect(stratum.sharesPerSecond == 10 && stratum.maxConnections == 3)
+        let given = try Support.resolve(flags: ["network": ["regtest"], "stratumdifficulty": ["0.5"], "stratummindifficulty": ["0.001"]])
+        #expect(given.stratum.initialDifficulty == 0.5 && given.stratum.minimumDifficulty == 0.001)
     }
 
     @Test("bad values are refused with the setting named")
@@ -47,6 +49,7 @@ import Wallet
             (["stratummindifficulty": ["-1"]], "--stratummindifficulty"),
             (["stratummindifficulty": ["10"], "stratummaxdifficulty": ["5"]], "--stratummindifficulty"),
             (["stratumsharerate": ["0"]], "--stratumsharerate"),
+            (["stratumdifficulty": ["0.5"]], "--stratumdifficulty"),
             (["stratummaxconnections": ["65537"]], "--stratummaxconnections"),
             (["stratummaxconnections": ["0"]], "--stratummaxconnections"),
         ]
