@@ -63,6 +63,7 @@ final class StratumConnectionHandler: ChannelInboundHandler, @unchecked Sendable
     init(session: StratumSession) { self.session = session }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        session.flushDeferred = true
         switch Self.unwrapInboundIn(data) {
         case .tooLong:
             session.send([.response(id: .null, result: .null, error: StratumError(.other, "line too long"))])
@@ -83,6 +84,13 @@ final class StratumConnectionHandler: ChannelInboundHandler, @unchecked Sendable
                 session.closeAfterWrites()
             }
         }
+    }
+
+    /// The end of a read burst: one flush for all its answers.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        session.flushDeferred = false
+        context.flush()
+        context.fireChannelReadComplete()
     }
 
     /// Past the high water mark (`maxPendingBytes` unflushed) the miner is not reading: close

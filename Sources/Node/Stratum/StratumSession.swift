@@ -85,6 +85,9 @@ final class StratumSession: @unchecked Sendable {
 
     // MARK: sending
 
+    /// While the handler reads a burst of lines, answers are flushed once at its end.
+    var flushDeferred = false
+
     func send(_ messages: [StratumMessage]) {
         guard !messages.isEmpty, channel.isActive else { return }
         for message in messages {
@@ -92,7 +95,7 @@ final class StratumSession: @unchecked Sendable {
             buffer.writeBytes(message.line)
             channel.write(buffer, promise: nil)
         }
-        channel.flush()
+        if !flushDeferred { channel.flush() }
     }
 
     /// Closes the connection once what was written before is sent (an error's explanation).
