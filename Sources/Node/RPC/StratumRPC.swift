@@ -10,7 +10,8 @@ extension NodeRPCContext {
             "getstratuminfo", category: "Mining",
             help: "The Stratum pool server: {\"enabled\", \"port\", \"bind\", \"payoutaddress\", \"connections\", \"difficulty\": "
                 + "{initial, minimum, maximum, sharespersecond}, \"job\": {id, height, previousblockhash, transactions, fees, clean, "
-                + "created} (the current template), \"totals\": {accepted, acceptedwork, blocks, rejected: {kind: count}}, "
+                + "created} (the current template; id: its serial number, the jobs sent on it have ids of their own), "
+                + "\"totals\": {accepted, acceptedwork, blocks, rejected: {kind: count}}, "
                 + "\"workers\": [{name, connections, accepted, acceptedwork, rejected, blocks, hashrate (hashes per second over the "
                 + "last 5 minutes), difficulty, lastshare}], \"sessions\": [{id, peer, prefix, useragent, workers, difficulty, "
                 + "accepted, connected}]}. With the server off (no --stratum): {\"enabled\": false}."

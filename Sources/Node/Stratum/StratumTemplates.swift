@@ -97,7 +97,8 @@ extension StratumPool {
                                     fees: fees, created: UInt64(Date().timeIntervalSince1970), clean: clean)
         publish(template)
         let kind = clean ? "new tip" : "more fees"
-        logger.debug("stratum: template \(template.serial) (\(kind)) at height \(template.header.height), \(template.transactionCount) transactions, fees \(fees)")
+        let height = template.header.height
+        logger.debug("stratum: template \(template.serial) (\(kind)) at height \(height), \(template.transactionCount) transactions, fees \(fees)")
         return true
     }
 }

@@ -33,7 +33,8 @@ import Testing
         return (prefix, job, ShareDifficulty.target(difficulty: level, powLimit: RPCTestNode.regtest.powLimit))
     }
 
-    static func submit(_ client: LineClient, worker: String, job: String, time: UInt64, nonce: UInt64) throws -> (result: JSON, error: StratumError?) {
+    static func submit(_ client: LineClient, worker: String, job: String, time: UInt64,
+                       nonce: UInt64) throws -> (result: JSON, error: StratumError?) {
         try client.call(StratumMethod.submit, ShareSubmission(worker: worker, jobID: job, time: time, nonce: nonce).params)
     }
 

@@ -188,8 +188,9 @@ enum ShareSearch {
             let hash = header.hash
             let isBlock = ProofOfWork.meets(hash, target: blockTarget)
             let isShare = ProofOfWork.meets(hash, target: shareTarget)
+            let meetsHarder = harder.map { ProofOfWork.meets(hash, target: $0) } ?? false
             switch kind {
-            case .shareOnly where isShare && !isBlock && !(harder.map { ProofOfWork.meets(hash, target: $0) } ?? false), .block where isBlock, .lowDifficulty where !isShare && !isBlock:
+            case .shareOnly where isShare && !isBlock && !meetsHarder, .block where isBlock, .lowDifficulty where !isShare && !isBlock:
                 return header.nonce
             default: continue
             }
