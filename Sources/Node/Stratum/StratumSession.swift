@@ -239,12 +239,12 @@ final class StratumSession: @unchecked Sendable {
 
     // MARK: housekeeping
 
-    /// Closes a connection that never started working; eases a quiet miner's difficulty.
+    /// Closes a connection that never authorized a worker; eases a quiet miner's difficulty.
     func tick(now: Double) {
         var close = false
         let messages = lock.withLock { () -> [StratumMessage] in
             guard takesJobs else {
-                close = now - openedAt >= pool.settings.idleTimeout
+                close = workers.isEmpty && now - openedAt >= pool.settings.idleTimeout
                 return []
             }
             guard let changed = difficulty.idle(at: now) else { return [] }
@@ -252,7 +252,7 @@ final class StratumSession: @unchecked Sendable {
             return difficultyAndJob(clean: false)
         }
         if close {
-            pool.logger.info("stratum: closing \(peer): not subscribed and authorized after \(pool.settings.idleTimeout) s")
+            pool.logger.info("stratum: closing \(peer): no worker authorized after \(pool.settings.idleTimeout) s")
             closeAfterWrites()
             return
         }

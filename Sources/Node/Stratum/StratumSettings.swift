@@ -14,7 +14,7 @@ public struct StratumServerSettings: Sendable {
     public var payoutScript: [UInt8]
     public var difficulty: VariableDifficultySettings
     public var maxConnections: Int
-    /// Seconds a connection may stay without subscribing and authorizing.
+    /// Seconds a connection may stay without authorizing a worker.
     public var idleTimeout: Double = 60
     /// Unflushed outbound bytes past which a connection is closed (a reader that does not read).
     public var maxPendingBytes = 1 << 20

@@ -22,12 +22,14 @@ extension StratumSession {
             pool.accounting.rejected(kind, worker: worker)
             return .answer(.failure(StratumError(kind.code, message)), [])
         }
+        // The order of the checks is PROTOCOL 15.2's: the first failure is the answer.
         guard subscribed else { return reject(.notSubscribed, "not subscribed", worker: nil) }
-        let share: ShareSubmission
-        do { share = try ShareSubmission(params: params) } catch { return reject(.invalid, error.reason, worker: nil) }
-        guard workers.contains(share.worker) else {
-            return reject(.unauthorized, "unauthorized worker '\(String(share.worker.prefix(64)))'", worker: nil)
+        guard let name = params.first?.stringValue, workers.contains(name) else {
+            let named = params.first?.stringValue.map { " '\(String($0.prefix(64)))'" } ?? ""
+            return reject(.unauthorized, "unauthorized worker\(named)", worker: nil)
         }
+        let share: ShareSubmission
+        do { share = try ShareSubmission(params: params) } catch { return reject(.invalid, error.reason, worker: name) }
         guard let job = jobs.last(where: { $0.id == share.jobID }) else { return reject(.unknownJob, "job not found", worker: share.worker) }
         guard job.template.previousHash == pool.chain.snapshot.tipHash else { return reject(.stale, "stale share", worker: share.worker) }
         let key = ShareKey(time: share.time, nonce: share.nonce)

@@ -67,6 +67,8 @@ import Testing
             #expect(try Self.submit(client, worker: stranger, job: job.id, time: time, nonce: good).error?.code == 24)
             let malformed = try client.call(StratumMethod.submit, [.string(worker), .string(job.id), "12", "zz"])
             #expect(malformed.error?.code == 20)
+            // The worker is checked before the rest of the params (PROTOCOL 15.2's order).
+            #expect(try client.call(StratumMethod.submit, [.string(stranger), .string(job.id), "12", "zz"]).error?.code == 24)
 
             // A share meeting the block target: accepted, the chain's tip, and a clean job on it.
             let solving = try ShareSearch.find(.block, job: job, prefix: prefix, shareTarget: shareTarget, from: 1_000)
@@ -90,14 +92,15 @@ import Testing
             #expect(totals["acceptedwork"]?.doubleValue == 2 * Self.difficulty)
             let rejected = try #require(totals["rejected"])
             let expected: [ShareRejection: Int] = [.notSubscribed: 1, .duplicate: 1, .unknownJob: 1, .lowDifficulty: 1, .invalid: 3,
-                                                   .unauthorized: 1, .stale: 1]
+                                                   .unauthorized: 2, .stale: 1]
             for kind in ShareRejection.allCases {
                 #expect(rejected[kind.rawValue] == .int(expected[kind] ?? 0), "\(kind)")
             }
             let workers = try #require(info["workers"]?.arrayValue)
             #expect(workers.count == 1)
             #expect(workers.first?["name"] == .string(worker) && workers.first?["accepted"] == .int(2) && workers.first?["blocks"] == .int(1))
-            #expect(workers.first?["rejected"]?["stale"] == .int(1) && workers.first?["connections"] == .int(1))
+            #expect(workers.first?["rejected"]?["stale"] == .int(1) && workers.first?["rejected"]?["invalid"] == .int(3))
+            #expect(workers.first?["connections"] == .int(1))
             #expect((workers.first?["hashrate"]?.doubleValue ?? 0) > 0)
             let sessions = try #require(info["sessions"]?.arrayValue)
             #expect(sessions.first?["prefix"] == .string(prefix.hex) && sessions.first?["useragent"] == "test-miner/1.0")
@@ -158,7 +161,7 @@ import Testing
         await pool.shutdown()
     }
 
-    @Test("a connection that never subscribes is closed after the idle timeout; past the connection limit a connection is refused")
+    @Test("a connection that never authorizes is closed after the idle timeout; past the connection limit a connection is refused")
     func idleAndLimit() async throws {
         let pool = try await StratumTestPool(difficulty: Self.difficulty, maxConnections: 2) { settings in
             settings.idleTimeout = 0.3
