@@ -32,8 +32,9 @@ final class StratumAccounting: @unchecked Sendable {
         var rejected = [ShareRejection: UInt64]()
     }
 
-    /// Most workers remembered.
-    static let maxWorkers = 10_000
+    /// Most workers remembered by default.
+    static let defaultMaxWorkers = 10_000
+    let maxWorkers: Int
     /// The hashrate estimate covers this many seconds.
     static let hashrateWindow: UInt64 = 300
     static let bucketSeconds: UInt64 = 10
@@ -48,7 +49,8 @@ final class StratumAccounting: @unchecked Sendable {
     private let shareCounters: [String: CoreMetrics.Counter]
     private let validationTimer: CoreMetrics.Timer
 
-    init(metrics: NodeMetrics, powLimit: UInt256) {
+    init(metrics: NodeMetrics, powLimit: UInt256, maxWorkers: Int = StratumAccounting.defaultMaxWorkers) {
+        self.maxWorkers = maxWorkers
         hashesPerDifficulty = ShareDifficulty.approximate(ProofOfWork.work(target: powLimit))
         connectionsGauge = CoreMetrics.Gauge(label: "rusty_stratum_connections", factory: metrics.factory)
         blocksCounter = metrics.counter("rusty_stratum_blocks_total", [])
@@ -68,7 +70,7 @@ final class StratumAccounting: @unchecked Sendable {
     func connected(worker name: String, difficulty: Double, now: Double) -> Bool {
         lock.withLock {
             if workers[name] == nil {
-                guard workers.count < Self.maxWorkers || forgetOne() else { return false }
+                guard workers.count < maxWorkers || forgetOne() else { return false }
                 workers[name] = Worker()
             }
             workers[name]?.connections += 1

@@ -215,7 +215,7 @@ final class StratumSession: @unchecked Sendable {
             return .failure(StratumError(.other, "at most \(pool.settings.workersPerConnection) workers per connection"))
         }
         guard pool.accounting.connected(worker: name, difficulty: difficulty.difficulty, now: Self.monotonicSeconds()) else {
-            return .failure(StratumError(.other, "the pool remembers \(StratumAccounting.maxWorkers) workers, all connected"))
+            return .failure(StratumError(.other, "the pool remembers \(pool.accounting.maxWorkers) workers, all connected"))
         }
         let wasTakingJobs = takesJobs
         workers.append(name)
