@@ -37,6 +37,8 @@ public final class RPCMiner: @unchecked Sendable {
     /// A template the long poll brought that differs from the one being searched.
     private var newer: RPCWork?
     private var longPoll: (client: RPCClient, task: Task<Void, Never>)?
+    /// `--blocks`: the work loop stops itself once this many were accepted (no extra block is mined).
+    private var blockLimit: Int?
 
     public init(configuration: RPCMinerConfiguration, searcher: any PoWSearcher, events: MiningEventSink, stats: MiningStats = MiningStats()) {
         self.configuration = configuration
@@ -48,6 +50,7 @@ public final class RPCMiner: @unchecked Sendable {
     /// Mines until a limit is reached (`blocks`: accepted blocks) or `shouldStop` turns true.
     public func run(limits: MiningLimits, shouldStop: @escaping @Sendable () -> Bool) throws(MiningRunError) -> StatusSnapshot {
         let began = DispatchTime.now().uptimeNanoseconds
+        lock.withLock { blockLimit = limits.blocks }
         let done = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
             workLoop()
@@ -124,17 +127,18 @@ public final class RPCMiner: @unchecked Sendable {
         stats.setDifficulty(difficulty)
         events.emit(.work(source: configuration.endpoint.description, height: template.header.height, difficulty: difficulty))
         startLongPoll(after: work)
-        var counted: UInt64 = miner.hashes
+        var counted = (hashes: miner.hashes, seconds: miner.seconds)
         var rejectedBefore = MiningSupervisor.kernelRejections(searcher)
         let solution: Miner.Solution?
         do {
             solution = try miner.solve(template, clock: { UInt64(Date().timeIntervalSince1970) },
-                                       shouldStop: { self.lock.withLock { self.stopped || self.newer != nil } }) { hashes, _ in
+                                       shouldStop: { self.lock.withLock { self.stopped || self.newer != nil } }) { hashes, seconds in
                 let rejectedNow = MiningSupervisor.kernelRejections(self.searcher)
                 if rejectedNow > rejectedBefore { self.stats.hardwareErrors(rejectedNow - rejectedBefore) }
                 rejectedBefore = rejectedNow
-                self.stats.addHashes(hashes - counted, devices: MiningSupervisor.deviceRates(self.searcher, count: 0, seconds: 0))
-                counted = hashes
+                let round = (hashes: hashes - counted.hashes, seconds: seconds - counted.seconds)
+                self.stats.addHashes(round.hashes, devices: MiningSupervisor.deviceRates(self.searcher, count: round.hashes, seconds: round.seconds))
+                counted = (hashes, seconds)
             }
         } catch {
             lock.withLock { failure = "the nonce search failed: \(error)" }
@@ -152,6 +156,8 @@ public final class RPCMiner: @unchecked Sendable {
             if answer.isNull {
                 stats.accepted(isBlock: true, latency: latency)
                 events.emit(.block(height: block.header.height, hash: solution.hash.hex, accepted: true, reason: nil))
+                let accepted = stats.current.blocks
+                lock.withLock { if let blockLimit, accepted >= blockLimit { stopped = true } }
             } else {
                 let reason = answer.stringValue ?? answer.text()
                 stats.rejected(reason: reason, stale: reason == "inconclusive" || reason == "duplicate", latency: latency)
@@ -204,7 +210,8 @@ public final class RPCMiner: @unchecked Sendable {
             done.signal()
         }
         done.wait()
-        return try box.result!.get()
+        guard let result = box.result else { throw MiningRunError("a request ended without a result") }
+        return try result.get()
     }
 }
 
