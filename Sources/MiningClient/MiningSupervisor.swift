@@ -47,6 +47,30 @@ public struct MiningRunError: Error, Sendable, CustomStringConvertible {
 }
 
 enum MiningSupervisor {
+    /// Runs `work` on a thread of its own and watches the run (`watch`); when it ends, calls
+    /// `stop`, waits for the thread, then `cleanUp`. Throws `failure`'s reason if there is one,
+    /// else emits the summary. Returns the final numbers.
+    static func run(thread name: String, stats: MiningStats, limits: MiningLimits, events: MiningEventSink,
+                    shouldStop: () -> Bool, failure: () -> String?, stop: () -> Void, cleanUp: () -> Void = {},
+                    work: @escaping @Sendable () -> Void) throws(MiningRunError) -> StatusSnapshot {
+        let began = DispatchTime.now().uptimeNanoseconds
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            work()
+            done.signal()
+        }
+        thread.name = name
+        thread.start()
+        let stoppedBy = watch(stats: stats, limits: limits, events: events, shouldStop: shouldStop, failure: failure)
+        stop()
+        done.wait()
+        cleanUp()
+        let snapshot = stats.snapshot(endInterval: false)
+        if let reason = failure() { throw MiningRunError(reason) }
+        events.emit(.summary(snapshot, seconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9, stoppedBy: stoppedBy))
+        return snapshot
+    }
+
     /// Waits until a limit is reached, `shouldStop` says so or `failure` names a reason to end,
     /// emitting a status line every interval. Returns what stopped the run.
     static func watch(stats: MiningStats, limits: MiningLimits, events: MiningEventSink,

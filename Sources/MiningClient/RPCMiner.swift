@@ -49,25 +49,10 @@ public final class RPCMiner: @unchecked Sendable {
 
     /// Mines until a limit is reached (`blocks`: accepted blocks) or `shouldStop` turns true.
     public func run(limits: MiningLimits, shouldStop: @escaping @Sendable () -> Bool) throws(MiningRunError) -> StatusSnapshot {
-        let began = DispatchTime.now().uptimeNanoseconds
         lock.withLock { blockLimit = limits.blocks }
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread { [self] in
-            workLoop()
-            done.signal()
-        }
-        thread.name = "rpc-mine"
-        thread.start()
-        let stoppedBy = MiningSupervisor.watch(stats: stats, limits: limits, events: events, shouldStop: shouldStop) {
-            lock.withLock { failure }
-        }
-        lock.withLock { stopped = true }
-        done.wait()
-        stopLongPoll()
-        let snapshot = stats.snapshot(endInterval: false)
-        if let failure = lock.withLock({ failure }) { throw MiningRunError(failure) }
-        events.emit(.summary(snapshot, seconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9, stoppedBy: stoppedBy))
-        return snapshot
+        return try MiningSupervisor.run(thread: "rpc-mine", stats: stats, limits: limits, events: events, shouldStop: shouldStop,
+                                        failure: { lock.withLock { failure } }, stop: { lock.withLock { stopped = true } },
+                                        cleanUp: { stopLongPoll() }, work: { [self] in workLoop() })
     }
 
     private var isStopped: Bool { lock.withLock { stopped } }

@@ -57,30 +57,14 @@ public final class StratumMiner: @unchecked Sendable {
     /// Mines until a limit is reached or `shouldStop` turns true; returns the final numbers.
     /// Throws when the pool refuses the worker or the search fails.
     public func run(limits: MiningLimits, shouldStop: @escaping @Sendable () -> Bool) throws(MiningRunError) -> StatusSnapshot {
-        let began = DispatchTime.now().uptimeNanoseconds
-        let searchDone = DispatchSemaphore(value: 0)
         let networkDone = DispatchSemaphore(value: 0)
-        let searchThread = Thread { [self] in
-            searchLoop()
-            searchDone.signal()
-        }
-        searchThread.name = "stratum-search"
-        searchThread.start()
         Task { [self] in
             await connectionLoop()
             networkDone.signal()
         }
-        let stoppedBy = MiningSupervisor.watch(stats: stats, limits: limits, events: events, shouldStop: shouldStop) {
-            session.refusalReason ?? lock.withLock { searchFailure }
-        }
-        session.stop()
-        searchDone.wait()
-        networkDone.wait()
-        let snapshot = stats.snapshot(endInterval: false)
-        if let refusal = session.refusalReason { throw MiningRunError(refusal) }
-        if let failure = lock.withLock({ searchFailure }) { throw MiningRunError(failure) }
-        events.emit(.summary(snapshot, seconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9, stoppedBy: stoppedBy))
-        return snapshot
+        return try MiningSupervisor.run(thread: "stratum-search", stats: stats, limits: limits, events: events, shouldStop: shouldStop,
+                                        failure: { session.refusalReason ?? lock.withLock { searchFailure } },
+                                        stop: { session.stop() }, cleanUp: { networkDone.wait() }, work: { [self] in searchLoop() })
     }
 
     // MARK: Network
