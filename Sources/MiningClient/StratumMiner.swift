@@ -147,7 +147,10 @@ public final class StratumMiner: @unchecked Sendable {
             var header = work.job.header
             header.time = cursor.time
             let job = PoWJob(header: header.encoded, target: work.shareTarget)
-            guard let range = NonceRange(start: work.prefix.nonce(suffix: cursor.suffix), count: count) else { break }
+            guard let range = NonceRange(start: work.prefix.nonce(suffix: cursor.suffix), count: count) else {
+                lock.withLock { searchFailure = "no nonce range of \(count) from suffix \(cursor.suffix) in prefix \(work.prefix.hex)" }
+                return
+            }
             let began = DispatchTime.now().uptimeNanoseconds
             let hits: [PoWHit]
             do { hits = try searcher.search(job, range: range) } catch {

@@ -12,8 +12,9 @@ import Stratum
 
 /// What the search thread mines: one job with its connection's prefix and targets.
 public struct StratumWork: Sendable {
-    /// Changes whenever the work does (a new job, prefix or share target); the same job sent
-    /// again on a new connection with the same prefix keeps it, so the search continues.
+    /// Changes whenever the nonces to search do (a new header or prefix); the same header sent
+    /// again (a new difficulty or job id, a reconnect with the same prefix) keeps it, so the
+    /// search continues where it was.
     public var sequence: Int
     /// The connection the job came on (shares found on an older one are never sent).
     public var generation: Int
@@ -42,6 +43,8 @@ final class StratumSession: @unchecked Sendable {
     private var prefix: NoncePrefix?
     private var difficulty: Double?
     private var work: StratumWork?
+    /// The last work, kept across reconnects (`work` is cleared when a connection ends).
+    private var previousWork: StratumWork?
     private var sequence = 0
     private var closeReason: String?
     private var submitted = SubmittedShares()
@@ -231,10 +234,12 @@ final class StratumSession: @unchecked Sendable {
             }
             let shareDifficulty = difficulty ?? 1
             let shareTarget = ShareDifficulty.target(difficulty: shareDifficulty, powLimit: configuration.powLimit)
-            let same = work.map { $0.job.id == job.id && $0.job.header == job.header && $0.prefix == prefix && $0.shareTarget == shareTarget }
-            if same != true { sequence += 1 }
+            // The same header on the same prefix (a new difficulty, a new id for it, a reconnect):
+            // the search goes on where it was instead of searching the same nonces again.
+            if previousWork?.job.header != job.header || previousWork?.prefix != prefix { sequence += 1 }
             work = StratumWork(sequence: sequence, generation: generation, job: job, prefix: prefix, shareTarget: shareTarget,
                                blockTarget: blockTarget, difficulty: shareDifficulty)
+            previousWork = work
             backoff.succeeded()
         default:
             break // client.reconnect, set_extranonce, show_message: not used by this protocol

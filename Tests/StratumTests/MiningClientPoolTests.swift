@@ -25,6 +25,9 @@ final class ScriptedPool: @unchecked Sendable {
         var switchAfter: Int?
         /// The first connection is closed by the pool after this many submissions.
         var dropAfter: Int?
+        /// After this many submissions, a new difficulty and job "a2" (job "a"'s header again, not clean).
+        var retargetAfter: Int?
+        var retargetDifficulty = 262_144.0
     }
 
     struct Received {
@@ -41,12 +44,17 @@ final class ScriptedPool: @unchecked Sendable {
     private(set) var connections = 0
     private var currentJob = "a"
     private var switched = false
+    private var retargeted = false
+    /// The share difficulty in force when each job was sent (jobs are checked against it).
+    private var jobDifficulty: [String: Double] = [:]
+    private var difficulty: Double
     private var channels: [any Channel] = []
     private var server: (any Channel)?
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     init(script: Script) throws {
         self.script = script
+        difficulty = script.difficulty
         powLimit = try CompactTarget(bits: 0x207f_ffff).target()
         let now = UInt64(Date().timeIntervalSince1970)
         func header(_ fill: String) -> BlockHeader {
@@ -54,7 +62,8 @@ final class ScriptedPool: @unchecked Sendable {
             BlockHeader(version: 1, height: 9, previousHash: Hash256(hex: String(repeating: fill, count: 32))!,
                         merkleRoot: Hash256(hex: String(repeating: "cd", count: 32))!, stateRoot: .zero, time: now, bits: 0x1d00_ffff, nonce: 0)
         }
-        jobs = ["a": StratumJob(id: "a", header: header("0a"), cleanJobs: true), "b": StratumJob(id: "b", header: header("0b"), cleanJobs: true)]
+        jobs = ["a": StratumJob(id: "a", header: header("0a"), cleanJobs: true), "b": StratumJob(id: "b", header: header("0b"), cleanJobs: true),
+                "a2": StratumJob(id: "a2", header: header("0a"), cleanJobs: false)]
     }
 
     var all: [Received] { lock.withLock { received } }
@@ -80,7 +89,15 @@ final class ScriptedPool: @unchecked Sendable {
         try? group.syncShutdownGracefully()
     }
 
-    var shareTarget: UInt256 { ShareDifficulty.target(difficulty: script.difficulty, powLimit: powLimit) }
+    func shareTarget(job: String) -> UInt256 {
+        ShareDifficulty.target(difficulty: jobDifficulty[job] ?? .infinity, powLimit: powLimit)
+    }
+
+    /// `job` as sent now, under the difficulty in force (lock held).
+    private func notify(_ job: String) -> StratumMessage {
+        jobDifficulty[job] = difficulty
+        return .notification(method: StratumMethod.notify, params: jobs[job]!.notifyParams)
+    }
 
     func prefix(connection: Int) -> NoncePrefix {
         NoncePrefix(value: script.prefixes[min(connection, script.prefixes.count) - 1], byteCount: 2)!
@@ -98,15 +115,13 @@ final class ScriptedPool: @unchecked Sendable {
                 if script.refuseAuthorize {
                     return ([.response(id: id, result: .null, error: StratumError(.unauthorizedWorker, "no such address"))], false)
                 }
-                let job = jobs[currentJob]!
                 return ([.response(id: id, result: true, error: nil),
-                         .notification(method: StratumMethod.setDifficulty, params: [.double(script.difficulty)]),
-                         .notification(method: StratumMethod.notify, params: job.notifyParams)], false)
+                         .notification(method: StratumMethod.setDifficulty, params: [.double(difficulty)]), notify(currentJob)], false)
             case StratumMethod.submit:
                 guard let submission = try? ShareSubmission(params: params), let job = jobs[submission.jobID] else {
                     return ([.response(id: id, result: .null, error: StratumError(.other, "bad submit"))], false)
                 }
-                let check = ShareCheck.check(submission, job: job.header, prefix: prefix(connection: index), shareTarget: shareTarget,
+                let check = ShareCheck.check(submission, job: job.header, prefix: prefix(connection: index), shareTarget: shareTarget(job: job.id),
                                              blockTarget: (try? CompactTarget(bits: job.header.bits).target()) ?? .zero,
                                              now: UInt64(Date().timeIntervalSince1970), maxFutureBlockTime: 7200)
                 let number = received.count
@@ -122,7 +137,13 @@ final class ScriptedPool: @unchecked Sendable {
                 if let after = script.switchAfter, received.count >= after, !switched {
                     switched = true
                     currentJob = "b"
-                    lines.append(.notification(method: StratumMethod.notify, params: jobs["b"]!.notifyParams))
+                    lines.append(notify("b"))
+                }
+                if let after = script.retargetAfter, received.count >= after, !retargeted {
+                    retargeted = true
+                    difficulty = script.retargetDifficulty
+                    currentJob = "a2"
+                    lines += [.notification(method: StratumMethod.setDifficulty, params: [.double(difficulty)]), notify("a2")]
                 }
                 let drop = index == 1 && script.dropAfter.map { received.count >= $0 } == true
                 return (lines, drop)
@@ -219,6 +240,24 @@ struct MiningClientPoolTests {
         #expect(events.contains { if case .connect(_, "1234") = $0 { true } else { false } })
         #expect(events.contains { if case .summary = $0 { true } else { false } })
         #expect(events.contains { if case .share(_, _, false, let reason?, _) = $0 { reason.hasPrefix("stale") } else { false } })
+    }
+
+    @Test("a new difficulty with the same header goes on where the search was; shares meet the job's own target")
+    func retarget() throws {
+        let pool = try ScriptedPool(script: .init(retargetAfter: 4))
+        let port = try pool.start()
+        defer { pool.stop() }
+        let recorder = Recorder()
+        let miner = try Self.miner(port: port, events: recorder.sink)
+        let final = try miner.run(limits: MiningLimits(duration: 60, statusInterval: 5)) { pool.all.filter { $0.submission.jobID == "a2" }.count >= 3 }
+        let received = pool.all
+        Self.expectValidAndDistinct(received, pool: pool)
+        // Job "a2" is job "a"'s header: a search started over would find a's shares again.
+        let firstJob = Set(received.filter { $0.submission.jobID == "a" }.map { "\($0.submission.time)/\($0.submission.nonce)" })
+        #expect(received.filter { $0.submission.jobID == "a2" }.allSatisfy { !firstJob.contains("\($0.submission.time)/\($0.submission.nonce)") })
+        #expect(final.difficulty == 262_144)
+        #expect(final.counters.rejected == 0 && final.counters.stale == 0)
+        #expect(recorder.events.contains { if case .difficulty(262_144) = $0 { true } else { false } })
     }
 
     @Test("a dropped connection is reconnected with backoff and no share is sent again")
