@@ -61,6 +61,9 @@ public struct RPCWork: Sendable {
         guard merkleRoot == header.merkleRoot else {
             throw RPCTemplateError("the header's merkle root \(header.merkleRoot.hex) does not match its transactions' (\(merkleRoot.hex))")
         }
+        if let stated = json["merkleroot"]?.stringValue, Hash256(hex: stated) != merkleRoot {
+            throw RPCTemplateError("merkleroot \(stated) does not match its transactions' (\(merkleRoot.hex))")
+        }
         let stateRoot = block.computeStateRoot()
         guard stateRoot == header.stateRoot else {
             throw RPCTemplateError("the header's state root \(header.stateRoot.hex) does not match its transactions' (\(stateRoot.hex))")

@@ -173,6 +173,7 @@ struct RPCTemplateTests {
         ("coinbasetxn", JSON.object(["data": "zz"]), "coinbasetxn.data"),
         ("transactions", JSON.string("x"), "transactions must be an array"),
         ("target", JSON.string("00ff"), "does not match the header's bits"),
+        ("merkleroot", JSON.string(String(repeating: "11", count: 32)), "merkleroot 1111"),
     ])
     func malformed(field: String, value: JSON, message: String) throws {
         var (json, _) = try Self.answer()
