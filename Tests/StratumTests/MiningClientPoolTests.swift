@@ -186,6 +186,13 @@ final class PoolConnection: ChannelInboundHandler {
 
 @Suite("Mining client against a scripted pool", .serialized)
 struct MiningClientPoolTests {
+    /// A pool following `script`, and a miner (one CPU thread) pointed at it whose events are recorded.
+    static func start(_ script: ScriptedPool.Script) throws -> (ScriptedPool, StratumMiner, Recorder) {
+        let pool = try ScriptedPool(script: script)
+        let recorder = Recorder()
+        return (pool, try miner(port: try pool.start(), events: recorder.sink), recorder)
+    }
+
     static func miner(port: Int, events: MiningEventSink) throws -> StratumMiner {
         var configuration = StratumMinerConfiguration(endpoint: MiningEndpoint(host: "127.0.0.1", port: port), user: "rcrt1worker.rig",
                                                       password: "x", userAgent: "rusty/test", powLimit: try CompactTarget(bits: 0x207f_ffff).target())
@@ -216,11 +223,8 @@ struct MiningClientPoolTests {
 
     @Test("shares are valid, inside the prefix and distinct; a clean job switches work; 21/22/23 are counted")
     func sharesAndJobSwitch() throws {
-        let pool = try ScriptedPool(script: .init(errors: [1: .jobNotFound, 2: .duplicateShare, 3: .lowDifficultyShare], switchAfter: 6))
-        let port = try pool.start()
+        let (pool, miner, recorder) = try Self.start(.init(errors: [1: .jobNotFound, 2: .duplicateShare, 3: .lowDifficultyShare], switchAfter: 6))
         defer { pool.stop() }
-        let recorder = Recorder()
-        let miner = try Self.miner(port: port, events: recorder.sink)
         // Until the pool has five shares of the new job (shares of the old one may be in flight at the switch).
         let final = try miner.run(limits: MiningLimits(duration: 60, statusInterval: 0.02)) { pool.all.filter { $0.submission.jobID == "b" }.count >= 5 }
         let received = pool.all
@@ -244,11 +248,8 @@ struct MiningClientPoolTests {
 
     @Test("a new difficulty with the same header goes on where the search was; shares meet the job's own target")
     func retarget() throws {
-        let pool = try ScriptedPool(script: .init(retargetAfter: 4))
-        let port = try pool.start()
+        let (pool, miner, recorder) = try Self.start(.init(retargetAfter: 4))
         defer { pool.stop() }
-        let recorder = Recorder()
-        let miner = try Self.miner(port: port, events: recorder.sink)
         let final = try miner.run(limits: MiningLimits(duration: 60, statusInterval: 5)) { pool.all.filter { $0.submission.jobID == "a2" }.count >= 3 }
         let received = pool.all
         Self.expectValidAndDistinct(received, pool: pool)
@@ -263,11 +264,8 @@ struct MiningClientPoolTests {
     @Test("a dropped connection is reconnected with backoff and no share is sent again")
     func reconnects() throws {
         // The same prefix and job on both connections: resuming the job must not repeat a share.
-        let pool = try ScriptedPool(script: .init(dropAfter: 5))
-        let port = try pool.start()
+        let (pool, miner, recorder) = try Self.start(.init(dropAfter: 5))
         defer { pool.stop() }
-        let recorder = Recorder()
-        let miner = try Self.miner(port: port, events: recorder.sink)
         let final = try miner.run(limits: MiningLimits(duration: 60, shares: 12, statusInterval: 5)) { false }
         let received = pool.all
         Self.expectValidAndDistinct(received, pool: pool)
@@ -281,10 +279,8 @@ struct MiningClientPoolTests {
 
     @Test("a refused authorize ends the run with an error naming the worker")
     func refusedAuthorize() throws {
-        let pool = try ScriptedPool(script: .init(refuseAuthorize: true))
-        let port = try pool.start()
+        let (pool, miner, _) = try Self.start(.init(refuseAuthorize: true))
         defer { pool.stop() }
-        let miner = try Self.miner(port: port, events: Recorder().sink)
         #expect {
             _ = try miner.run(limits: MiningLimits(duration: 30)) { false }
         } throws: { error in
