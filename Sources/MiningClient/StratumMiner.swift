@@ -135,8 +135,9 @@ public final class StratumMiner: @unchecked Sendable {
         var rate = 0.0
         var rejectedBefore = MiningSupervisor.kernelRejections(searcher)
         while !session.isStopped {
-            guard let work = session.currentWork else {
-                usleep(10_000)
+            // No work (between connections), or a block was sent for it: wait for the next job.
+            guard let work = session.currentWork, !session.isSolved(work.sequence) else {
+                usleep(2_000)
                 continue
             }
             if work.sequence != cursor.sequence {

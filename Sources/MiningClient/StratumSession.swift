@@ -32,7 +32,7 @@ final class StratumSession: @unchecked Sendable {
 
     private enum Pending {
         case subscribe, authorize(String), configure
-        case submit(ShareKey, isBlock: Bool, height: UInt64, hash: Hash256, sentAt: UInt64)
+        case submit(ShareKey, sequence: Int, isBlock: Bool, height: UInt64, hash: Hash256, sentAt: UInt64)
     }
 
     private let lock = NSLock()
@@ -45,6 +45,9 @@ final class StratumSession: @unchecked Sendable {
     private var work: StratumWork?
     /// The last work, kept across reconnects (`work` is cleared when a connection ends).
     private var previousWork: StratumWork?
+    /// The work a block was sent for: its previous block is about to be replaced, so every
+    /// further share of it would be stale. Cleared if the pool refuses the block.
+    private var solvedSequence: Int?
     private var sequence = 0
     private var closeReason: String?
     private var submitted = SubmittedShares()
@@ -118,6 +121,8 @@ final class StratumSession: @unchecked Sendable {
     var isStopped: Bool { lock.withLock { stopped } }
     var refusalReason: String? { lock.withLock { refusal } }
     var currentWork: StratumWork? { lock.withLock { work } }
+    /// Whether a block was sent for the work of `sequence` (nothing more to find there).
+    func isSolved(_ sequence: Int) -> Bool { lock.withLock { solvedSequence == sequence } }
 
     // MARK: Messages from the pool (event loop)
 
@@ -177,7 +182,7 @@ final class StratumSession: @unchecked Sendable {
             return refusal
         case .configure:
             break
-        case .submit(let key, let isBlock, let height, let hash, let sentAt):
+        case .submit(let key, let sequence, let isBlock, let height, let hash, let sentAt):
             let latency = Double(DispatchTime.now().uptimeNanoseconds &- sentAt) / 1e6
             if error == nil && result.boolValue == true {
                 stats.accepted(isBlock: isBlock, latency: latency)
@@ -189,7 +194,10 @@ final class StratumSession: @unchecked Sendable {
                 let reason = "\(kind): " + (error?.message ?? "mining.submit answered \(result.text())")
                 stats.rejected(reason: kind, stale: code == StratumErrorCode.jobNotFound.rawValue, latency: latency)
                 out.append(.share(job: key.jobID, nonce: key.nonce, accepted: false, reason: reason, latency: latency))
-                if isBlock { out.append(.block(height: height, hash: hash.hex, accepted: false, reason: reason)) }
+                if isBlock {
+                    out.append(.block(height: height, hash: hash.hex, accepted: false, reason: reason))
+                    if solvedSequence == sequence { solvedSequence = nil }
+                }
             }
         }
         return nil
@@ -251,19 +259,21 @@ final class StratumSession: @unchecked Sendable {
     /// What became of a hit.
     enum SubmitOutcome: Equatable { case sent, duplicate, stale, skipped }
 
-    /// Sends a share of `work` unless it was sent before, its connection is gone, or too many
-    /// submissions are waiting for an answer (then it is skipped and counted).
+    /// Sends a share of `work` unless it was sent before, its connection is gone, a block was
+    /// sent for it already, or too many submissions are waiting for an answer (then it is
+    /// skipped and counted).
     @discardableResult
     func submit(_ work: StratumWork, time: UInt64, nonce: UInt64, hash: Hash256, isBlock: Bool) -> SubmitOutcome {
         let key = ShareKey(jobID: work.job.id, time: time, nonce: nonce)
         let (outcome, line, open): (SubmitOutcome, [UInt8], (any Channel)?) = lock.withLock {
-            guard work.generation == generation, let channel else { return (.stale, [], nil) }
+            guard work.generation == generation, let channel, solvedSequence != work.sequence else { return (.stale, [], nil) }
             guard !submitted.contains(key) else { return (.duplicate, [], nil) }
             let waiting = pending.values.reduce(0) { if case .submit = $1 { $0 + 1 } else { $0 } }
             guard waiting < configuration.maxInFlight else { return (.skipped, [], nil) }
             submitted.insert(key)
+            if isBlock { solvedSequence = work.sequence }
             let submission = ShareSubmission(worker: configuration.user, jobID: key.jobID, time: time, nonce: nonce)
-            let line = request(.submit(key, isBlock: isBlock, height: work.job.header.height, hash: hash,
+            let line = request(.submit(key, sequence: work.sequence, isBlock: isBlock, height: work.job.header.height, hash: hash,
                                        sentAt: DispatchTime.now().uptimeNanoseconds),
                                method: StratumMethod.submit, params: submission.params)
             return (.sent, line, channel)

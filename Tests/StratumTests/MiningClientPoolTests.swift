@@ -28,6 +28,10 @@ final class ScriptedPool: @unchecked Sendable {
         /// After this many submissions, a new difficulty and job "a2" (job "a"'s header again, not clean).
         var retargetAfter: Int?
         var retargetDifficulty = 262_144.0
+        /// The jobs' block target; the default is far out of reach (every hit is a share, none a block).
+        var blockBits: UInt32 = 0x1d00_ffff
+        /// A block found on job "a" makes job "b" (clean) the current one, as a new tip would.
+        var switchAfterBlock = false
     }
 
     struct Received {
@@ -58,9 +62,8 @@ final class ScriptedPool: @unchecked Sendable {
         powLimit = try CompactTarget(bits: 0x207f_ffff).target()
         let now = UInt64(Date().timeIntervalSince1970)
         func header(_ fill: String) -> BlockHeader {
-            // Block target far out of reach: every hit is a share, none a block.
             BlockHeader(version: 1, height: 9, previousHash: Hash256(hex: String(repeating: fill, count: 32))!,
-                        merkleRoot: Hash256(hex: String(repeating: "cd", count: 32))!, stateRoot: .zero, time: now, bits: 0x1d00_ffff, nonce: 0)
+                        merkleRoot: Hash256(hex: String(repeating: "cd", count: 32))!, stateRoot: .zero, time: now, bits: script.blockBits, nonce: 0)
         }
         jobs = ["a": StratumJob(id: "a", header: header("0a"), cleanJobs: true), "b": StratumJob(id: "b", header: header("0b"), cleanJobs: true),
                 "a2": StratumJob(id: "a2", header: header("0a"), cleanJobs: false)]
@@ -134,7 +137,13 @@ final class ScriptedPool: @unchecked Sendable {
                 } else {
                     lines = [.response(id: id, result: true, error: nil)]
                 }
+                let isBlock = (try? check.get())?.isBlock == true
                 if let after = script.switchAfter, received.count >= after, !switched {
+                    switched = true
+                    currentJob = "b"
+                    lines.append(notify("b"))
+                }
+                if script.switchAfterBlock, isBlock, submission.jobID == "a", !switched {
                     switched = true
                     currentJob = "b"
                     lines.append(notify("b"))
@@ -244,6 +253,20 @@ struct MiningClientPoolTests {
         #expect(events.contains { if case .connect(_, "1234") = $0 { true } else { false } })
         #expect(events.contains { if case .summary = $0 { true } else { false } })
         #expect(events.contains { if case .share(_, _, false, let reason?, _) = $0 { reason.hasPrefix("stale") } else { false } })
+    }
+
+    @Test("once a block is sent for a job, no more shares of it are sent (they would be stale); the next job is mined")
+    func blockEndsTheJob() throws {
+        // Block target at the regtest limit: every share is a block.
+        let (pool, miner, recorder) = try Self.start(.init(blockBits: 0x207f_ffff, switchAfterBlock: true))
+        defer { pool.stop() }
+        let final = try miner.run(limits: MiningLimits(duration: 60, blocks: 2, statusInterval: 5)) { false }
+        let received = pool.all
+        Self.expectValidAndDistinct(received, pool: pool)
+        #expect(received.map(\.submission.jobID) == ["a", "b"])
+        #expect(received.allSatisfy { (try? $0.check.get())?.isBlock == true })
+        #expect(final.counters.blocks == 2 && final.counters.accepted == 2 && final.counters.stale == 0)
+        #expect(recorder.events.filter { if case .block(_, _, true, _) = $0 { true } else { false } }.count == 2)
     }
 
     @Test("a new difficulty with the same header goes on where the search was; shares meet the job's own target")
