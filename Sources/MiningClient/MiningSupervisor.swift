@@ -116,3 +116,18 @@ enum MiningSupervisor {
         return 0
     }
 }
+
+/// Threads for the miners' async work (the pool connection loop, RPC calls, long polls): a
+/// concurrent dispatch queue rather than Swift's cooperative pool, because the miners wait
+/// for that work from plain threads, and a caller on the cooperative pool (a test, a server)
+/// could otherwise hold the very threads the work needs.
+final class MiningTaskExecutor: TaskExecutor, @unchecked Sendable {
+    static let shared = MiningTaskExecutor()
+    private let queue = DispatchQueue(label: "rusty.mining.client", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
+    }
+}

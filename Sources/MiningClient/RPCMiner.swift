@@ -161,7 +161,7 @@ public final class RPCMiner: @unchecked Sendable {
         let client = makeClient(timeout: 3_600)
         let script = configuration.payoutScript
         let previous = work.template.header
-        let task = Task { [self] in
+        let task = Task(executorPreference: MiningTaskExecutor.shared) { [self] in
             while !Task.isCancelled && !isStopped {
                 guard let answer = try? await client.call("getblocktemplate", params: RPCWork.request(payoutScript: script, longPollID: id)),
                       let fresh = try? RPCWork(json: answer) else { return }
@@ -178,7 +178,7 @@ public final class RPCMiner: @unchecked Sendable {
         guard let running = lock.withLock({ defer { longPoll = nil }; return longPoll }) else { return }
         running.task.cancel()
         let client = running.client
-        Task { await client.close() }
+        Task(executorPreference: MiningTaskExecutor.shared) { await client.close() }
     }
 
     private func sleep(seconds: Double) {
@@ -190,7 +190,7 @@ public final class RPCMiner: @unchecked Sendable {
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task(executorPreference: MiningTaskExecutor.shared) {
             do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
             done.signal()
         }

@@ -58,7 +58,7 @@ public final class StratumMiner: @unchecked Sendable {
     /// Throws when the pool refuses the worker or the search fails.
     public func run(limits: MiningLimits, shouldStop: @escaping @Sendable () -> Bool) throws(MiningRunError) -> StatusSnapshot {
         let networkDone = DispatchSemaphore(value: 0)
-        Task { [self] in
+        Task(executorPreference: MiningTaskExecutor.shared) { [self] in
             await connectionLoop()
             networkDone.signal()
         }

@@ -122,14 +122,15 @@ struct MiningClientUnitTests {
 
 @Suite("Mining client: getblocktemplate answers")
 struct RPCTemplateTests {
-    static func answer(transactions: Int = 0) throws -> (json: JSONObject, block: Block) {
+    static func answer(transactions: Int = 0, previous: String = "ab", bits: UInt32 = 0x207f_ffff,
+                       longPollID: String = "abc-0") throws -> (json: JSONObject, block: Block) {
         let coinbase = Transaction.coinbase(height: 7, extraNonce: 3, outputs: [TxOut(value: Amount(baseUnits: 5_000)!, lockScript: [0x51])])
         var spends = [Transaction]()
         for index in 0..<transactions {
             spends.append(Transaction.coinbase(height: 100 + UInt64(index), extraNonce: 0, outputs: [TxOut(value: Amount(baseUnits: 1)!, lockScript: [0x52])]))
         }
-        var block = Block(header: BlockHeader(version: 1, height: 7, previousHash: Hash256(hex: String(repeating: "ab", count: 32))!,
-                                              merkleRoot: .zero, stateRoot: .zero, time: 1_700_000_000, bits: 0x207f_ffff, nonce: 0),
+        var block = Block(header: BlockHeader(version: 1, height: 7, previousHash: Hash256(hex: String(repeating: previous, count: 32))!,
+                                              merkleRoot: .zero, stateRoot: .zero, time: 1_700_000_000, bits: bits, nonce: 0),
                           transactions: [coinbase] + spends)
         block.header.merkleRoot = block.computeMerkleRoot()
         block.header.stateRoot = block.computeStateRoot()
@@ -137,8 +138,8 @@ struct RPCTemplateTests {
             "header": .string(HexCoding.encode(block.header.encoded)),
             "coinbasetxn": ["data": .string(HexCoding.encode(coinbase.encoded))],
             "transactions": .array(spends.map { ["data": .string(HexCoding.encode($0.encoded)), "fee": 250] }),
-            "target": .string(try CompactTarget(bits: 0x207f_ffff).target().hex),
-            "longpollid": "abc-0",
+            "target": .string(try CompactTarget(bits: bits).target().hex),
+            "longpollid": .string(longPollID),
         ]
         return (json, block)
     }
