@@ -201,6 +201,8 @@ let package = Package(
                                                           "JSONRPC", "RPCServer", "TestSupport"]),
         .testTarget(name: "StratumTests", dependencies: [
             "Stratum", "MiningClient", "Mining", "ProofOfWorkSearch", "JSONRPC", "Primitives", "BLAKE3", "TestSupport",
+            // The RPC miner's tests serve getblocktemplate/submitblock with the node's HTTP server.
+            "RPCServer", .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

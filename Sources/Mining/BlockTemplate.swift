@@ -14,6 +14,15 @@ public struct BlockTemplate: Sendable {
     /// Fees of the transactions after the coinbase (which claims them with the subsidy).
     public var fees: Amount = .zero
 
+    /// A template from its parts (e.g. a node's getblocktemplate answer, checked by the caller).
+    public init(header: BlockHeader, transactions: [Transaction], target: UInt256, extraNonce: UInt32, fees: Amount = .zero) {
+        self.header = header
+        self.transactions = transactions
+        self.target = target
+        self.extraNonce = extraNonce
+        self.fees = fees
+    }
+
     /// The block once `nonce` solves it.
     public func block(nonce: UInt64) -> Block {
         var header = header

@@ -7,11 +7,12 @@ import Mining
 import OpenCLRuntime
 import Primitives
 import ProofOfWorkSearch
+import Wallet
 
 struct MineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mine",
-        abstract: "Mine blocks on top of a datadir's chain with every selected device.",
+        abstract: "Mine blocks on a datadir's chain, against a node (--rpc) or in a pool (--stratum), with every selected device.",
         discussion: """
             Builds a block template (coinbase paying the subsidy, with an extra nonce) on the best block, \
             searches the nonce space on the selected OpenCL devices and CPU threads at once (disjoint \
@@ -19,19 +20,50 @@ struct MineCommand: ParsableCommand {
             and shows the hashrate per backend and in total. Each block is on disk (flushed) before it is \
             reported accepted. Ctrl-C stops cleanly after the current round; so does a closed standard output. \
             testnet and mainnet need --address (or --key); regtest pays to a new key when neither is given.
+
+            --rpc http://[user:password@]host:port mines against a node: getblocktemplate (paying --address \
+            or --key), a long poll that switches to a newer template at the end of a round, submitblock. \
+            --stratum stratum+tcp://host:port --user ADDRESS[.worker] mines in a pool: header-only jobs on the \
+            connection's nonce prefix, every share submitted once, reconnecting with backoff. Both print a \
+            status line every --status-interval seconds: (interval):rate (avg):rate | A:accepted R:rejected \
+            S:stale HW:hardware errors | diff share (or block) difficulty | ping pool latency | per-device rates.
             """
     )
 
     @Option(help: "Network: regtest, testnet or mainnet.")
     var network = "regtest"
 
-    @Option(help: "Chain state directory.")
-    var datadir: String
+    @Option(help: "Chain state directory (local mode).")
+    var datadir: String?
+
+    @Option(help: "Mine against a node's JSON-RPC: http://[user:password@]host:port.")
+    var rpc: String?
+
+    @Option(name: .customLong("rpc-cookie-file"), help: "With --rpc: read the RPC user and password from this cookie file.")
+    var rpcCookieFile: String?
+
+    @Option(help: "Mine in a Stratum pool: stratum+tcp://host:port.")
+    var stratum: String?
+
+    @Option(help: "With --stratum: the worker name, ADDRESS or ADDRESS.worker (a bech32m address of the network).")
+    var user: String?
+
+    @Option(help: "With --stratum: the worker's password.")
+    var password = "x"
+
+    @Option(help: "With --rpc or --stratum: stop after this many seconds.")
+    var duration: Double?
+
+    @Option(help: "With --stratum: stop after this many accepted shares.")
+    var shares: Int?
+
+    @Option(name: .customLong("status-interval"), help: "With --rpc or --stratum: seconds between status lines.")
+    var statusInterval = 5.0
 
     @Option(help: "Blocks to mine (default: until interrupted).")
     var blocks: Int?
 
-    @Option(help: "Pay to this key hash (64 hex digits: BLAKE3 of the public key).")
+    @Option(help: "Pay to this address (bech32m, of the network) or key hash (64 hex digits: BLAKE3 of the public key).")
     var address: String?
 
     @Option(help: "Pay to this Ed25519 public key (64 hex digits).")
@@ -61,10 +93,13 @@ struct MineCommand: ParsableCommand {
         }
         if let devices { _ = try Self.deviceIndices(devices) }
         if address != nil && key != nil { throw ValidationError("--address and --key cannot be combined") }
-        if let address, HexCoding.decode(address)?.count != 32 { throw ValidationError("--address needs 64 hex digits") }
+        if let address, payoutKeyHash(address) == nil {
+            throw ValidationError("--address needs a bech32m address of \(network) or 64 hex digits")
+        }
         if let key, HexCoding.decode(key)?.count != 32 { throw ValidationError("--key needs 64 hex digits") }
         if let cpuThreads { try checkCountRange("--cpu-threads", cpuThreads, Self.cpuThreadsRange) }
         guard BackendChoice(rawValue: backend) != nil else { throw ValidationError("unknown --backend '\(backend)' (auto, opencl, simd, scalar)") }
+        try validateSource()
     }
 
     /// `--devices` as distinct indices, in the order given.
@@ -82,7 +117,7 @@ struct MineCommand: ParsableCommand {
     }
 
     func payoutScript() -> [UInt8] {
-        if let address { return StandardScript.payToKeyHash(Hash256(hex: address)!) }
+        if let address, let keyHash = payoutKeyHash(address) { return StandardScript.payToKeyHash(keyHash) }
         if let key { return StandardScript.payToKeyHash(StandardScript.keyHash(HexCoding.decode(key)!)) }
         var generator = SystemRandomNumberGenerator()
         let seed = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -134,7 +169,15 @@ struct MineCommand: ParsableCommand {
         }
     }
 
+    /// `--address` as a key hash: a bech32m address of the network, or 64 hex digits.
+    func payoutKeyHash(_ text: String) -> Hash256? {
+        if let parsed = try? Address(parsing: text, network: network) { return parsed.keyHash }
+        return HexCoding.decode(text)?.count == 32 ? Hash256(hex: text) : nil
+    }
+
     func run() throws {
+        if rpc != nil || stratum != nil { return try runRemote() }
+        guard let datadir else { throw ValidationError("one of --datadir, --rpc or --stratum is required") }
         let parameters = try consensusParameters(network)
         // Devices first: a bad --devices index is a usage error that must not create a datadir.
         let searcher = try makeSearcher()
