@@ -509,16 +509,21 @@ def abuse_huge_line(args):
     return bool(lines)
 
 
-def abuse_flood(args, job, count=5000):
+def abuse_flood(args, count=5000):
     """`count` submits without waiting: every tenth a malformed line, the rest well-formed but
-    refusable at once (made-up jobs, nonces outside the prefix, times before the job's)."""
+    refusable at once (made-up jobs, nonces outside the prefix, times before the job's).
+    Returns the answers, the seconds they took, and how many of each refusal were sent."""
     session = Session(args, "flood")
+    job = session.job
     lines = []
+    sent = {"malformed": 0, "unknownjob": 0, "invalid": 0}
     for index in range(count):
         if index % 10 == 9:
             lines.append(b'{"id": %d, "method": "mining.submit", "params": ["x", ' % (index + 100))
+            sent["malformed"] += 1
             continue
         kind = index % 3
+        sent["unknownjob" if kind == 0 else "invalid"] += 1
         job_id = "ffff%08x" % index if kind == 0 else job.id
         nonce = session.nonce(index) if kind != 1 else ((((session.prefix + 1) & 0xFFFF) << session.suffix_bits) | index)
         header_time = job.time - 1 if kind == 2 else job.time
@@ -536,7 +541,7 @@ def abuse_flood(args, job, count=5000):
             answers += 1
     sender.join(10)
     session.close()
-    return answers, time.monotonic() - started
+    return answers, time.monotonic() - started, sent
 
 
 def abuse_slow_reader(args, seconds=3.0):
@@ -561,12 +566,12 @@ def abuse_slow_reader(args, seconds=3.0):
 
 def abuse(args):
     honest = Session(args, "honest")
-    job = honest.job
     watchdog = Watchdog(honest)
     results = {"mode": "abuse"}
     abuse_bad_lines(args)
     results["hugelineanswered"] = abuse_huge_line(args)
-    results["flood"], results["floodseconds"] = abuse_flood(args, job)
+    results["flood"], seconds, results["floodsent"] = abuse_flood(args)
+    results["floodseconds"] = round(seconds, 3)
     results["slowreaderbytes"] = abuse_slow_reader(args)
     slowest = watchdog.stop()
     results["honestanswers"] = len(watchdog.latencies)
