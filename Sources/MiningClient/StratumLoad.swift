@@ -19,8 +19,11 @@ public struct StratumLoadSettings: Sendable {
     public var connections = 50
     /// Seconds measured, after every connection has its first job.
     public var seconds = 10.0
-    /// Submits each connection keeps unanswered at once.
+    /// Submits each connection keeps unanswered at once (at most, with a rate).
     public var inFlight = 4
+    /// Shares per second over all connections (open loop: latency at a given load); 0 sends
+    /// back to back (closed loop: the server's throughput).
+    public var rate = 0.0
     public var threads = 1
     /// The network's PoW limit (share difficulty 1).
     public var powLimit: UInt256
@@ -39,6 +42,8 @@ public struct StratumLoadSettings: Sendable {
 public struct StratumLoadReport: Sendable, Codable, Equatable {
     public var connections: Int
     public var inFlight: Int
+    /// The open-loop rate asked for (0: closed loop).
+    public var rate: Double
     public var seconds: Double
     /// Shares answered true inside the measured window.
     public var accepted: Int
@@ -53,6 +58,8 @@ public struct StratumLoadReport: Sendable, Codable, Equatable {
     public var blocksSkipped: Int
     /// Connections the server closed during the run.
     public var disconnects: Int
+    /// Open loop: ticks that found every submit of their connection still unanswered.
+    public var missedTicks: Int
 }
 
 public struct StratumLoadError: Error, CustomStringConvertible, Sendable {
@@ -108,7 +115,7 @@ final class StratumLoadRecorder: @unchecked Sendable {
         var rejected: [String: Int] = [:]
         var latencies: [UInt64] = []
 
-        func report(settings: StratumLoadSettings, hashes: UInt64 = 0, skipped: Int = 0, disconnects: Int = 0) -> StratumLoadReport {
+        func report(settings: StratumLoadSettings, hashes: UInt64, skipped: Int, disconnects: Int, missed: Int) -> StratumLoadReport {
             let seconds = Double(end - start) / 1e9
             let sorted = latencies.sorted()
             func percentile(_ fraction: Double) -> Double {
@@ -116,11 +123,11 @@ final class StratumLoadRecorder: @unchecked Sendable {
                 let index = min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)
                 return Double(sorted[max(0, index)]) / 1e6
             }
-            return StratumLoadReport(connections: settings.connections, inFlight: settings.inFlight, seconds: seconds,
+            return StratumLoadReport(connections: settings.connections, inFlight: settings.inFlight, rate: settings.rate, seconds: seconds,
                                      accepted: accepted, rejected: rejected, sharesPerSecond: Double(accepted) / max(seconds, 1e-9),
                                      latencyP50Milliseconds: percentile(0.5), latencyP99Milliseconds: percentile(0.99),
                                      latencyMaxMilliseconds: Double(sorted.last ?? 0) / 1e6, hashes: hashes,
-                                     blocksSkipped: skipped, disconnects: disconnects)
+                                     blocksSkipped: skipped, disconnects: disconnects, missedTicks: missed)
         }
     }
 
@@ -132,6 +139,7 @@ final class StratumLoadRecorder: @unchecked Sendable {
     private var hashes: UInt64 = 0
     private var skipped = 0
     private var disconnects = 0
+    private var missed = 0
 
     var ready: Int { lock.withLock { readyCount } }
     var failure: String? { lock.withLock { failureText } }
@@ -150,6 +158,8 @@ final class StratumLoadRecorder: @unchecked Sendable {
     }
 
     func disconnected() { lock.withLock { if !closed { disconnects += 1 } } }
+
+    func missedTick() { lock.withLock { if window != nil && !closed { missed += 1 } } }
 
     func startWindow() { lock.withLock { window = Window(start: DispatchTime.now().uptimeNanoseconds) } }
 
@@ -171,7 +181,7 @@ final class StratumLoadRecorder: @unchecked Sendable {
             closed = true
             var result = window ?? Window()
             result.end = DispatchTime.now().uptimeNanoseconds
-            return result.report(settings: settings, hashes: hashes, skipped: skipped, disconnects: disconnects)
+            return result.report(settings: settings, hashes: hashes, skipped: skipped, disconnects: disconnects, missed: missed)
         }
     }
 }
@@ -190,6 +200,7 @@ final class StratumLoadConnection: ChannelInboundHandler {
     private var nextID: Int64 = 3
     private var sentAt: [Int64: UInt64] = [:]
     private var reportedReady = false
+    private var ticker: RepeatedTask?
 
     init(settings: StratumLoadSettings, recorder: StratumLoadRecorder) {
         self.settings = settings
@@ -203,6 +214,7 @@ final class StratumLoadConnection: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        ticker?.cancel()
         recorder.disconnected()
         context.fireChannelInactive()
     }
@@ -277,30 +289,52 @@ final class StratumLoadConnection: ChannelInboundHandler {
         }
     }
 
-    /// Keeps `inFlight` submits unanswered, each a real share of the current job.
+    /// Closed loop (no rate): keeps `inFlight` submits unanswered. Open loop (a rate): the
+    /// first job starts a timer that submits one share per tick while fewer than `inFlight`
+    /// are unanswered (a tick with all in flight is counted as missed: the server fell behind).
     private func fill(context: ChannelHandlerContext) {
-        guard let prefix, var current = job else { return }
+        guard prefix != nil, job != nil else { return }
         if !reportedReady {
             reportedReady = true
             recorder.markReady()
+            if settings.rate > 0 { startTicking(context: context) }
         }
+        guard settings.rate <= 0 else { return }
         var wrote = false
-        var hashes: UInt64 = 0, skipped = 0
         while sentAt.count < settings.inFlight {
-            let (suffix, tried, blocks) = current.nextShare(prefix: prefix)
-            hashes += tried
-            skipped += blocks
-            let id = nextID
-            nextID += 1
-            let submission = ShareSubmission(worker: settings.user, jobID: current.job.id, time: current.job.header.time,
-                                             nonce: prefix.nonce(suffix: suffix))
-            sentAt[id] = DispatchTime.now().uptimeNanoseconds
-            send(.request(id: .int(id), method: StratumMethod.submit, params: submission.params), context: context)
+            submitShare(context: context)
             wrote = true
         }
-        job = current
-        recorder.searched(hashes: hashes, skippedBlocks: skipped)
         if wrote { context.flush() }
+    }
+
+    private func startTicking(context: ChannelHandlerContext) {
+        let perConnection = settings.rate / Double(max(1, settings.connections))
+        let interval = TimeAmount.nanoseconds(Int64(max(1e4, 1e9 / perConnection)))
+        // Connections start at random phases so their ticks spread over the interval.
+        let phase = TimeAmount.nanoseconds(Int64.random(in: 0...interval.nanoseconds))
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        ticker = loop.scheduleRepeatedTask(initialDelay: phase, delay: interval) { _ in
+            let (handler, context) = bound.value
+            guard handler.sentAt.count < handler.settings.inFlight else { return handler.recorder.missedTick() }
+            handler.submitShare(context: context)
+            context.flush()
+        }
+    }
+
+    /// Searches the next share of the current job and sends it (not flushed).
+    private func submitShare(context: ChannelHandlerContext) {
+        guard let prefix, var current = job else { return }
+        let (suffix, hashes, blocks) = current.nextShare(prefix: prefix)
+        job = current
+        recorder.searched(hashes: hashes, skippedBlocks: blocks)
+        let id = nextID
+        nextID += 1
+        let submission = ShareSubmission(worker: settings.user, jobID: current.job.id, time: current.job.header.time,
+                                         nonce: prefix.nonce(suffix: suffix))
+        sentAt[id] = DispatchTime.now().uptimeNanoseconds
+        send(.request(id: .int(id), method: StratumMethod.submit, params: submission.params), context: context)
     }
 
     private func send(_ message: StratumMessage, context: ChannelHandlerContext) {

@@ -10,7 +10,9 @@ struct BenchStratumCommand: ParsableCommand {
         discussion: """
             Opens --connections connections to the pool (one event loop group of --threads threads); each \
             subscribes, authorizes as --user and then submits real shares of its current job back to back, \
-            keeping --in-flight submits unanswered, solving them on the CPU. Shares that would also be blocks \
+            keeping --in-flight submits unanswered, solving them on the CPU (closed loop: the server's \
+            throughput); with --rate, the connections submit that many shares per second in all instead \
+            (open loop: the latency at that load). Shares that would also be blocks \
             are skipped, so the pool's share difficulty must be easier than the chain's (pin it, e.g. \
             --stratumdifficulty 0.5 --stratummindifficulty 0.5 --stratummaxdifficulty 0.5 on regtest). After \
             every connection has its first job, --seconds are measured: shares answered true per second, and \
@@ -37,6 +39,9 @@ struct BenchStratumCommand: ParsableCommand {
     @Option(name: .customLong("in-flight"), help: "Submits each connection keeps unanswered.")
     var inFlight = 4
 
+    @Option(help: "Shares per second over all connections (open loop, to read the latency at that load); 0: back to back.")
+    var rate = 0.0
+
     @Option(help: "Event loop threads.")
     var threads = 1
 
@@ -52,6 +57,7 @@ struct BenchStratumCommand: ParsableCommand {
         try checkCountRange("--in-flight", inFlight, 1...1_000)
         try checkCountRange("--threads", threads, 1...64)
         guard seconds.isFinite, (0.1...3_600).contains(seconds) else { throw ValidationError("--seconds must be 0.1...3600") }
+        guard rate.isFinite, (0...10_000_000).contains(rate) else { throw ValidationError("--rate must be 0...10000000 shares/s") }
         guard !user.isEmpty else { throw ValidationError("--user must not be empty") }
     }
 
@@ -84,6 +90,7 @@ struct BenchStratumCommand: ParsableCommand {
         settings.seconds = seconds
         settings.inFlight = inFlight
         settings.threads = threads
+        settings.rate = rate
         let report: StratumLoadReport
         do {
             report = try StratumLoad.run(settings)
@@ -95,11 +102,14 @@ struct BenchStratumCommand: ParsableCommand {
             return
         }
         let rejected = report.rejected.sorted { $0.key < $1.key }.map { "\($0.value) x \($0.key)" }.joined(separator: ", ")
-        print(String(format: "stratum load: %d connections, %d in flight each, %.1f s", report.connections, report.inFlight, report.seconds))
+        let load = report.rate > 0 ? String(format: "open loop at %.0f shares/s, at most %d in flight each", report.rate, report.inFlight)
+            : "\(report.inFlight) in flight each"
+        print("stratum load: \(report.connections) connections, \(load), " + String(format: "%.1f s", report.seconds))
         print(String(format: "  accepted: %d shares, %.0f shares/s", report.accepted, report.sharesPerSecond))
         print("  rejected: \(rejected.isEmpty ? "none" : rejected)")
         print(String(format: "  latency:  p50 %.3f ms, p99 %.3f ms, max %.3f ms", report.latencyP50Milliseconds,
                      report.latencyP99Milliseconds, report.latencyMaxMilliseconds))
-        print("  hashes:   \(report.hashes) (\(report.blocksSkipped) block solutions skipped), disconnects \(report.disconnects)")
+        print("  hashes:   \(report.hashes) (\(report.blocksSkipped) block solutions skipped), disconnects \(report.disconnects)"
+              + (report.rate > 0 ? ", missed ticks \(report.missedTicks)" : ""))
     }
 }

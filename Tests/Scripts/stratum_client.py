@@ -509,48 +509,96 @@ def abuse_huge_line(args):
     return bool(lines)
 
 
-def abuse_flood(args, count=5000):
-    """`count` submits without waiting: every tenth a malformed line, the rest well-formed but
-    refusable at once (made-up jobs, nonces outside the prefix, times before the job's).
-    Returns the answers, the seconds they took, and how many of each refusal were sent."""
-    session = Session(args, "flood")
-    job = session.job
-    lines = []
-    sent = {"malformed": 0, "unknownjob": 0, "invalid": 0}
-    for index in range(count):
-        if index % 10 == 9:
-            lines.append(b'{"id": %d, "method": "mining.submit", "params": ["x", ' % (index + 100))
-            sent["malformed"] += 1
-            continue
-        kind = index % 3
-        sent["unknownjob" if kind == 0 else "invalid"] += 1
-        job_id = "ffff%08x" % index if kind == 0 else job.id
-        nonce = session.nonce(index) if kind != 1 else ((((session.prefix + 1) & 0xFFFF) << session.suffix_bits) | index)
-        header_time = job.time - 1 if kind == 2 else job.time
-        lines.append(json.dumps({"id": index + 100, "method": "mining.submit",
-                                 "params": [args.user, job_id, "%016x" % header_time, "%016x" % nonce]}).encode())
-    sender = threading.Thread(target=lambda: session.connection.sock.sendall(b"\n".join(lines) + b"\n"), daemon=True)
-    started = time.monotonic()
+def send_flood(session, lines, deadline):
+    """Sends `lines` from a thread while reading the answers; returns the answers (responses,
+    not notifications) and whether the server closed the connection."""
+    payload = b"\n".join(lines) + b"\n"
+
+    def send():
+        try:
+            session.connection.sock.sendall(payload)
+        except OSError:
+            pass  # Closed by the server: the reader sees it.
+    sender = threading.Thread(target=send, daemon=True)
     sender.start()
-    answers = 0
-    deadline = started + 60
-    while answers < count:
-        message = session.connection.read_message(deadline)
+    answers = []
+    closed = False
+    while len(answers) < len(lines):
+        try:
+            message = session.connection.read_message(deadline)
+        except (CheckFailed, OSError) as error:
+            expect(time.monotonic() < deadline, "the flood is answered within its time bound (%d of %d answers)"
+                   % (len(answers), len(lines)))
+            closed = not isinstance(error, CheckFailed) or "keeps the connection open" in str(error)
+            expect(closed, str(error))
+            break
         if "method" not in message:
-            expect(message.get("error") is not None, "every flooded submit is refused, got %r" % (message,))
-            answers += 1
+            answers.append(message)
     sender.join(10)
     session.close()
-    return answers, time.monotonic() - started, sent
+    return answers, closed
+
+
+def abuse_share_flood(args, count=5000):
+    """A real share, then `count` well-formed submits without waiting: repeats of it (22
+    duplicate, or 21 stale had it been a block) and made-up job ids (21). A miner's normal
+    refusals: every one must be answered."""
+    session = Session(args, "share-flood")
+    job = session.job
+    share, block = session.targets(job)
+    nonce, _, _ = session.search(job, lambda v: v <= share and (v > block or share <= block))
+    answer = session.submit(job.id, job.time, nonce)
+    expect(answer.get("result") is True, "the flood's first share is accepted, got %r" % (answer,))
+    lines = []
+    for index in range(count):
+        job_id = job.id if index % 2 == 0 else "ffff%08x" % index
+        lines.append(json.dumps({"id": index + 100, "method": "mining.submit",
+                                 "params": [args.user, job_id, "%016x" % job.time, "%016x" % nonce]}).encode())
+    started = time.monotonic()
+    answers, closed = send_flood(session, lines, started + 60)
+    expect(not closed and len(answers) == count, "all %d refused shares are answered (got %d)" % (count, len(answers)))
+    codes = [error_code(answer) for answer in answers]
+    expect(all(code in (21, 22) for code in codes), "every repeat is 22 and every made-up job 21, got %r" % (set(codes),))
+    return {"sharefloodanswers": len(answers), "sharefloodseconds": round(time.monotonic() - started, 3),
+            "sharefloodduplicate": codes.count(22), "sharefloodunknownjob": codes.count(21)}
+
+
+def abuse_garbage_flood(args, count=5000):
+    """`count` lines without waiting: malformed JSON and submits the server must call invalid
+    (nonces outside the prefix, times before the job's). Bad messages: the server answers each
+    with an error and may close the connection after enough of them in a row."""
+    session = Session(args, "garbage-flood")
+    job = session.job
+    lines = []
+    for index in range(count):
+        if index % 3 == 0:
+            lines.append(b'{"id": %d, "method": "mining.submit", "params": ["x", ' % (index + 100))
+            continue
+        outside = (((session.prefix + 1) & 0xFFFF) << session.suffix_bits) | index
+        nonce, header_time = (outside, job.time) if index % 3 == 1 else (session.nonce(index), job.time - 1)
+        lines.append(json.dumps({"id": index + 100, "method": "mining.submit",
+                                 "params": [args.user, job.id, "%016x" % header_time, "%016x" % nonce]}).encode())
+    started = time.monotonic()
+    answers, closed = send_flood(session, lines, started + 60)
+    expect(answers and all(error_code(answer) == 20 for answer in answers), "every garbage line is answered with error 20")
+    invalid = sum(1 for answer in answers if answer.get("id") is not None)
+    return {"garbageanswers": len(answers), "garbageclosed": closed, "garbageinvalidshares": invalid,
+            "garbageseconds": round(time.monotonic() - started, 3)}
 
 
 def abuse_slow_reader(args, seconds=3.0):
-    """Subscribes, then sends requests for `seconds` without ever reading the answers."""
-    sock = socket.create_connection((args.host, args.port), timeout=args.timeout)
+    """Subscribes, then sends requests for `seconds` without ever reading the answers (with a
+    small receive buffer, so the answers pile up at the server). Returns the bytes sent and
+    whether the server closed the connection (the pool's cure for a reader that never reads)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(args.timeout)
+    sock.connect((args.host, args.port))
     sock.sendall(b'{"id": 1, "method": "mining.subscribe", "params": ["slow"]}\n')
     sock.sendall(json.dumps({"id": 2, "method": "mining.authorize", "params": [args.user, "x"]}).encode() + b"\n")
     request = b'{"id": 3, "method": "mining.configure", "params": [["version-rolling"], {}]}\n' * 512
     sent = 0
+    closed = False
     deadline = time.monotonic() + seconds
     sock.settimeout(0.2)
     while time.monotonic() < deadline:
@@ -559,9 +607,10 @@ def abuse_slow_reader(args, seconds=3.0):
         except socket.timeout:
             continue  # The server stopped reading us (back-pressure): fine, keep the pressure on.
         except OSError:
-            break  # Closed by the server: the outcome the pool wants for a reader that never reads.
+            closed = True
+            break
     sock.close()
-    return sent
+    return sent, closed
 
 
 def abuse(args):
@@ -570,9 +619,9 @@ def abuse(args):
     results = {"mode": "abuse"}
     abuse_bad_lines(args)
     results["hugelineanswered"] = abuse_huge_line(args)
-    results["flood"], seconds, results["floodsent"] = abuse_flood(args)
-    results["floodseconds"] = round(seconds, 3)
-    results["slowreaderbytes"] = abuse_slow_reader(args)
+    results.update(abuse_share_flood(args))
+    results.update(abuse_garbage_flood(args))
+    results["slowreaderbytes"], results["slowreaderclosed"] = abuse_slow_reader(args)
     slowest = watchdog.stop()
     results["honestanswers"] = len(watchdog.latencies)
     results["honestmaxlatency"] = round(slowest, 4)
