@@ -168,10 +168,10 @@ final class StratumLoadRecorder: @unchecked Sendable {
     func answered(sent: UInt64, accepted: Bool, code: Int?) {
         let now = DispatchTime.now().uptimeNanoseconds
         lock.withLock {
-            guard !closed, var current = window, sent >= current.start else { return }
-            current.latencies.append(now - sent)
-            if accepted { current.accepted += 1 } else { current.rejected[code.map(String.init) ?? "none", default: 0] += 1 }
-            window = current
+            // In place: a copy of the window would copy its latencies on every answer.
+            guard !closed, let start = window?.start, sent >= start else { return }
+            window?.latencies.append(now - sent)
+            if accepted { window?.accepted += 1 } else { window?.rejected[code.map(String.init) ?? "none", default: 0] += 1 }
         }
     }
 

@@ -119,7 +119,7 @@ final class StratumMinersTests: NetworkTestCase {
             "--address", payout, "--blocks", "1", "--backend", "simd", "--cpu-threads", "1",
         ], timeout: node.remaining(60))
         XCTAssertEqual(result.status, 0, result.stdoutText + result.stderrText)
-        XCTAssertEqual(try node.rpc("getblockcount"), 102)
+        XCTAssertEqual(try node.rpc("getblockcount"), 102, "rusty mine --rpc --blocks 1: \(result.stdoutText) \(result.stderrText)")
 
         let tip = try XCTUnwrap(try node.rpc("getbestblockhash").stringValue)
         let block = try node.rpc("getblock", [.string(tip), 2])
