@@ -22,16 +22,7 @@ while [ $# -gt 0 ]; do
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
-if [ -z "${RUSTY:-}" ]; then
-    swift build -c release --product rusty >&2
-    RUSTY="$(swift build -c release --show-bin-path)/rusty"
-fi
-
-work="${TMPDIR:-/tmp}/rusty-stratum-efficiency"
-rm -rf "$work"; mkdir -p "$work"
-node_pid=""
-cleanup() { [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. scripts/stratum-pool.sh
 
 # `rusty pow search` runs the simd backend on every core; mine gets the same unless told.
 mine_threads=()
@@ -50,21 +41,10 @@ calibration=$(pow_rate 16777216)
 count=$(python3 -c "print(int($calibration * 1e6 * $seconds))")
 search=$(pow_rate "$count")
 
-echo "stratum efficiency passphrase" > "$work/passphrase"
-"$RUSTY" wallet create --datadir "$work" --network regtest --passphrase-file "$work/passphrase" --kdf-log-n 10 >/dev/null
-address=$("$RUSTY" wallet address --datadir "$work" --network regtest)
 # Shares per second = hashrate / (2 x difficulty) near the regtest PoW limit: one per two seconds.
 difficulty=$(python3 -c "print(max(1.0, $search * 1e6))")
 stratum_port=23893
-"$RUSTY" node --network regtest --datadir "$work" --no-listen --port 0 --rpcport 29893 --no-printtoconsole \
-    --stratum --stratumbind 127.0.0.1 --stratumport "$stratum_port" --stratumaddress "$address" \
-    --stratumdifficulty "$difficulty" --stratummindifficulty "$difficulty" --stratummaxdifficulty "$difficulty" &
-node_pid=$!
-for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$stratum_port") 2>/dev/null && break
-    kill -0 "$node_pid" 2>/dev/null || { echo "stratum-efficiency: the node exited" >&2; exit 1; }
-    sleep 0.1
-done
+start_pool stratum-efficiency "$difficulty" "$stratum_port" 29893
 "$RUSTY" mine --network regtest --stratum "stratum+tcp://127.0.0.1:$stratum_port" --user "$address.efficiency" \
     --duration "$seconds" --backend "$backend" "${mine_threads[@]}" --json --status-interval 5 > "$work/mine.jsonl"
 summary=$(grep '"event":"summary"' "$work/mine.jsonl" | tail -1)

@@ -27,31 +27,9 @@ while [ $# -gt 0 ]; do
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
-if [ -z "${RUSTY:-}" ]; then
-    swift build -c release --product rusty >&2
-    RUSTY="$(swift build -c release --show-bin-path)/rusty"
-fi
-
-work="${TMPDIR:-/tmp}/rusty-stratum-load"
-rm -rf "$work"; mkdir -p "$work"
-node_pid=""
-cleanup() { [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-# The pool's payout address: a wallet of its own (cheap key derivation; regtest only).
-echo "stratum load passphrase" > "$work/passphrase"
-"$RUSTY" wallet create --datadir "$work" --network regtest --passphrase-file "$work/passphrase" --kdf-log-n 10 >/dev/null
-address=$("$RUSTY" wallet address --datadir "$work" --network regtest)
+. scripts/stratum-pool.sh
 rpc_port=29892; stratum_port=23892
-"$RUSTY" node --network regtest --datadir "$work" --no-listen --port 0 --rpcport "$rpc_port" --no-printtoconsole \
-    --stratum --stratumbind 127.0.0.1 --stratumport "$stratum_port" --stratumaddress "$address" \
-    --stratumdifficulty 0.5 --stratummindifficulty 0.5 --stratummaxdifficulty 0.5 &
-node_pid=$!
-for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$stratum_port") 2>/dev/null && break
-    kill -0 "$node_pid" 2>/dev/null || { echo "stratum-load: the node exited" >&2; exit 1; }
-    sleep 0.1
-done
+start_pool stratum-load 0.5 "$stratum_port" "$rpc_port"
 rpc() { "$RUSTY" rpc --regtest --datadir "$work" --rpcport "$rpc_port" "$@"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$node_pid/status"; }
 
