@@ -9,13 +9,13 @@
 # the shares in flight over the throughput). Prints the figures, the pool's own count
 # (getstratuminfo) and the node's RSS.
 #
-#   scripts/stratum-load.sh [--connections 50] [--seconds 10] [--in-flight 4] [--rate 5000] [--threads 1] [--json]
+#   scripts/stratum-load.sh [--connections 50] [--seconds 10] [--in-flight 1] [--rate 5000] [--threads 1] [--json]
 #
 # Uses $RUSTY if set, otherwise builds the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-connections=50; seconds=10; in_flight=4; rate=5000; threads=1; json=""
+connections=50; seconds=10; in_flight=1; rate=5000; threads=1; json=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --connections) connections="$2"; shift 2 ;;

@@ -58,8 +58,8 @@ public struct StratumLoadReport: Sendable, Codable, Equatable {
     public var blocksSkipped: Int
     /// Connections the server closed during the run.
     public var disconnects: Int
-    /// Open loop: ticks that found every submit of their connection still unanswered.
-    public var missedTicks: Int
+    /// Open loop: shares that fell due while every submit of their connection was unanswered (not sent).
+    public var missedShares: Int
 }
 
 public struct StratumLoadError: Error, CustomStringConvertible, Sendable {
@@ -127,7 +127,7 @@ final class StratumLoadRecorder: @unchecked Sendable {
                                      accepted: accepted, rejected: rejected, sharesPerSecond: Double(accepted) / max(seconds, 1e-9),
                                      latencyP50Milliseconds: percentile(0.5), latencyP99Milliseconds: percentile(0.99),
                                      latencyMaxMilliseconds: Double(sorted.last ?? 0) / 1e6, hashes: hashes,
-                                     blocksSkipped: skipped, disconnects: disconnects, missedTicks: missed)
+                                     blocksSkipped: skipped, disconnects: disconnects, missedShares: missed)
         }
     }
 
@@ -159,7 +159,7 @@ final class StratumLoadRecorder: @unchecked Sendable {
 
     func disconnected() { lock.withLock { if !closed { disconnects += 1 } } }
 
-    func missedTick() { lock.withLock { if window != nil && !closed { missed += 1 } } }
+    func missedShare() { lock.withLock { if window != nil && !closed { missed += 1 } } }
 
     func startWindow() { lock.withLock { window = Window(start: DispatchTime.now().uptimeNanoseconds) } }
 
@@ -201,6 +201,8 @@ final class StratumLoadConnection: ChannelInboundHandler {
     private var sentAt: [Int64: UInt64] = [:]
     private var reportedReady = false
     private var ticker: RepeatedTask?
+    /// Open loop: shares that have fallen due so far.
+    private var sharesDue = 0
 
     init(settings: StratumLoadSettings, recorder: StratumLoadRecorder) {
         self.settings = settings
@@ -290,8 +292,8 @@ final class StratumLoadConnection: ChannelInboundHandler {
     }
 
     /// Closed loop (no rate): keeps `inFlight` submits unanswered. Open loop (a rate): the
-    /// first job starts a timer that submits one share per tick while fewer than `inFlight`
-    /// are unanswered (a tick with all in flight is counted as missed: the server fell behind).
+    /// first job starts a timer that submits the shares due by then while fewer than `inFlight`
+    /// are unanswered (one due with all in flight is counted as missed: the server fell behind).
     private func fill(context: ChannelHandlerContext) {
         guard prefix != nil, job != nil else { return }
         if !reportedReady {
@@ -315,11 +317,23 @@ final class StratumLoadConnection: ChannelInboundHandler {
         let phase = TimeAmount.nanoseconds(Int64.random(in: 0...interval.nanoseconds))
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let started = DispatchTime.now().uptimeNanoseconds + UInt64(phase.nanoseconds)
         ticker = loop.scheduleRepeatedTask(initialDelay: phase, delay: interval) { _ in
             let (handler, context) = bound.value
-            guard handler.sentAt.count < handler.settings.inFlight else { return handler.recorder.missedTick() }
-            handler.submitShare(context: context)
-            context.flush()
+            // Shares are due by the clock, not by ticks: a late tick catches up (a fixed rate).
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let target = Int(elapsed * perConnection) + 1
+            var wrote = false
+            while handler.sharesDue < target {
+                handler.sharesDue += 1
+                guard handler.sentAt.count < handler.settings.inFlight else {
+                    handler.recorder.missedShare()
+                    continue
+                }
+                handler.submitShare(context: context)
+                wrote = true
+            }
+            if wrote { context.flush() }
         }
     }
 

@@ -110,6 +110,6 @@ struct BenchStratumCommand: ParsableCommand {
         print(String(format: "  latency:  p50 %.3f ms, p99 %.3f ms, max %.3f ms", report.latencyP50Milliseconds,
                      report.latencyP99Milliseconds, report.latencyMaxMilliseconds))
         print("  hashes:   \(report.hashes) (\(report.blocksSkipped) block solutions skipped), disconnects \(report.disconnects)"
-              + (report.rate > 0 ? ", missed ticks \(report.missedTicks)" : ""))
+              + (report.rate > 0 ? ", not sent (all in flight) \(report.missedShares)" : ""))
     }
 }

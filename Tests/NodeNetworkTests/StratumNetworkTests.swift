@@ -11,6 +11,14 @@ import XCTest
 final class StratumNetworkTests: NetworkTestCase {
     override class var budget: Double { 150 }
 
+    /// The script's own BLAKE3 and share-target arithmetic against the official BLAKE3 vectors
+    /// and the regtest genesis header, before any of the tests below trust it.
+    func testThePythonClientPassesItsSelfTest() throws {
+        let result = try runProcess(try StratumScript.python(), [StratumScript.path.path, "--self-test"], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        XCTAssertTrue(result.stdoutText.contains("\"blake3_vectors\": 10"), result.stdoutText)
+    }
+
     func testAnIndependentPythonClientMinesAndTheServerSurvivesAbuse() throws {
         // Difficulty 0.5: the share target is twice the PoW limit, so about half the hashes are
         // shares that are not blocks (at 1 every share would also be a block on regtest).
@@ -58,5 +66,28 @@ final class StratumNetworkTests: NetworkTestCase {
         XCTAssertGreaterThanOrEqual(try pool.node.rpc("getblockcount").int64Value ?? 0, 1)
         XCTAssertTrue(pool.node.isRunning)
         _ = try StratumScript.run("solve", pool, user: pool.address + ".after")
+    }
+
+    /// `rusty bench stratum` (the load generator) against a pool pinned at 0.5: every share it
+    /// sends is a real one the pool accepts, none is a block, and the pool counts them too.
+    func testTheLoadBenchSubmitsRealSharesThePoolAccepts() throws {
+        let pool = try StratumPool.start(try network.makeNode("pool"), difficulty: 0.5, ["--no-listen"])
+        let result = try runProcess(TestPaths.rustyExecutable, [
+            "bench", "stratum", "--url", pool.url, "--user", pool.address + ".load", "--connections", "5", "--seconds", "1", "--json",
+        ], timeout: pool.node.remaining(60))
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        let report = try JSONParser.parse(Array(result.stdoutText.utf8))
+        let accepted = try XCTUnwrap(report["accepted"]?.int64Value, report.text())
+        XCTAssertGreaterThan(accepted, 0, report.text())
+        XCTAssertEqual(report["rejected"], .object([:]), report.text())
+        XCTAssertEqual(report["disconnects"], 0, report.text())
+        let p50 = try XCTUnwrap(report["latencyP50Milliseconds"]?.doubleValue), p99 = try XCTUnwrap(report["latencyP99Milliseconds"]?.doubleValue)
+        XCTAssertLessThanOrEqual(p50, p99)
+        XCTAssertLessThanOrEqual(p99, try XCTUnwrap(report["latencyMaxMilliseconds"]?.doubleValue))
+        // The pool saw at least the measured shares (the bench also submits before and after its window).
+        let totals = try XCTUnwrap(try pool.info()["totals"])
+        XCTAssertGreaterThanOrEqual(totals["accepted"]?.int64Value ?? 0, accepted, totals.text())
+        XCTAssertEqual(totals["blocks"], 0, "the bench skips shares that are blocks: \(totals.text())")
+        XCTAssertEqual(try pool.node.rpc("getblockcount"), 0)
     }
 }
