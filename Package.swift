@@ -210,6 +210,7 @@ let package = Package(
             "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
             "JSONRPC", "Mempool", "TxIndex", "Wallet", .product(name: "Logging", package: "swift-log"),
             "TestSupport",
+            "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -38,6 +38,8 @@ public struct NodeSetup: Sendable {
     public var mempoolPolicy: MempoolPolicy?
     /// Save the pool to mempool.dat at shutdown and load it at start (`persistmempool`).
     public var persistMempool = true
+    /// The Stratum pool server; nil without `stratum`.
+    public var stratum: StratumServerSettings?
 
     public init(network: String, directory: String, dbcacheMiB: Int, p2p: P2PSettings, pipeline: VerificationPipeline.Options,
                 verifier: any SignatureBatchVerifier) {
@@ -131,10 +133,21 @@ public enum NodeDaemon {
         let stopper = ShutdownTrigger()
         services.append(MetricsService(metrics: metrics, manager: manager, chain: chain, mempool: mempool))
         services.append(MempoolService(mempool: mempool, logger: logging.logger("mempool")))
+        // Miners on a loop group of their own: a flood of shares never delays peers or RPC calls.
+        let stratumGroup = setup.stratum.map { _ in MultiThreadedEventLoopGroup(numberOfThreads: 2) }
+        defer { try? stratumGroup?.syncShutdownGracefully() }
+        var stratumPool: StratumPool?
+        if let stratumSettings = setup.stratum, let stratumGroup {
+            let pool = StratumPool(settings: stratumSettings, parameters: parameters, chain: chain, mempool: mempool, metrics: metrics,
+                                   logger: logging.logger("stratum"))
+            services.append(StratumService(server: StratumServer(pool: pool, group: stratumGroup), logger: logger))
+            stratumPool = pool
+        }
         if let rpcSettings = setup.rpc {
             let context = NodeRPCContext(network: setup.network, directory: setup.directory, parameters: parameters, chain: chain,
                                          peers: manager, mempool: mempool, txIndex: txIndex, wallet: wallet, metrics: metrics,
                                          clock: clock, logger: logging.logger("rpc"), requestStop: { stopper.trigger() })
+            context.stratum = stratumPool
             let registry = RPCRegistry()
             context.registerAll(in: registry)
             let dispatcher = RPCDispatcher(registry: registry) { method, seconds, success in

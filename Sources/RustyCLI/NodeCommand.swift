@@ -148,6 +148,33 @@ struct NodeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Save the mempool to DATADIR/NETWORK/mempool.dat at shutdown and load it at start (default: yes).")
     var persistmempool: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "Run the Stratum v1 pool server (needs --stratumaddress) (default: no).")
+    var stratum: Bool?
+
+    @Option(help: "Port of the Stratum server (default: the network's, 3373 on mainnet; 0: any free port).")
+    var stratumport: Int?
+
+    @Option(help: "Address the Stratum server listens on (default: 0.0.0.0).")
+    var stratumbind: String?
+
+    @Option(help: "Address of this network the pool's blocks pay (required with --stratum).")
+    var stratumaddress: String?
+
+    @Option(help: "Initial share difficulty of a Stratum connection, relative to the network's easiest block (default: 1024).")
+    var stratumdifficulty: Double?
+
+    @Option(help: "Lowest share difficulty variable difficulty may set (default: 1; equal to the maximum pins it).")
+    var stratummindifficulty: Double?
+
+    @Option(help: "Highest share difficulty variable difficulty may set (default: 1e15).")
+    var stratummaxdifficulty: Double?
+
+    @Option(help: "Shares per second per Stratum connection variable difficulty aims at (default: 3).")
+    var stratumsharerate: Double?
+
+    @Option(help: "Most Stratum connections at once (default: 10000; at most 65536, one nonce prefix each).")
+    var stratummaxconnections: Int?
+
     // Test-sized relay timing, in seconds: mean delay of transaction announcements, of feefilter updates.
     @Option(help: .hidden) var trickleinterval: Double?
     @Option(help: .hidden) var feefilterinterval: Double?
@@ -214,6 +241,15 @@ struct NodeCommand: ParsableCommand {
         set("persistmempool", persistmempool.map { $0 ? "1" : "0" })
         set("trickleinterval", trickleinterval)
         set("feefilterinterval", feefilterinterval)
+        set("stratum", stratum.map { $0 ? "1" : "0" })
+        set("stratumport", stratumport)
+        set("stratumbind", stratumbind)
+        set("stratumaddress", stratumaddress)
+        set("stratumdifficulty", stratumdifficulty)
+        set("stratummindifficulty", stratummindifficulty)
+        set("stratummaxdifficulty", stratummaxdifficulty)
+        set("stratumsharerate", stratumsharerate)
+        set("stratummaxconnections", stratummaxconnections)
         return flags
     }
 

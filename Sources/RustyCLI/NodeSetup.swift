@@ -10,7 +10,9 @@ import OpenCLRuntime
 import Primitives
 import RPCServer
 import SignatureBackends
+import Stratum
 import Verification
+import Wallet
 
 extension NodeConfiguration {
     /// The daemon's setup; a name it cannot use (no DNS here) or an unavailable backend is an error.
@@ -69,11 +71,26 @@ extension NodeConfiguration {
         setup.mempoolPolicy = mempoolPolicy
         setup.persistMempool = persistMempool
         setup.walletEnabled = !disableWallet
+        setup.stratum = try stratumSettings()
         if rpc.enabled {
             setup.rpc = try rpcSettings()
             setup.rpcCookieFile = rpc.password == nil ? rpc.cookieFile : nil
         }
         return setup
+    }
+
+    /// The pool server's settings; nil unless `stratum` is on.
+    func stratumSettings() throws -> StratumServerSettings? {
+        guard stratum.enabled, let payout = stratum.payoutAddress else { return nil }
+        let address: Address
+        do { address = try Address(parsing: payout, network: network.rawValue) } catch {
+            throw CommandFailure(.invalid, "stratumaddress '\(payout)': \(error)")
+        }
+        let difficulty = VariableDifficultySettings(initial: stratum.initialDifficulty, minimum: stratum.minimumDifficulty,
+                                                    maximum: stratum.maximumDifficulty, targetSharesPerSecond: stratum.sharesPerSecond)
+        return StratumServerSettings(network: network.rawValue, host: stratum.bind.numericHost ?? stratum.bind.host,
+                                     port: Int(stratum.bind.port), payoutAddress: payout, payoutScript: address.lockScript,
+                                     difficulty: difficulty, maxConnections: stratum.maxConnections)
     }
 
     /// The RPC server's settings: listeners, allowed subnets, and credentials (the cookie is added at start).

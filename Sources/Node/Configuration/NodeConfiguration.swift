@@ -109,6 +109,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var trickleInterval: Double?
     /// Mean seconds between `feefilter` messages to a peer (nil: 600).
     public var feeFilterInterval: Double?
+    /// The Stratum pool server (off by default).
+    public var stratum: StratumConfiguration
 
     /// `<datadir>/<network>`: chain state, block files, peers, logs, status (bitcoind's layout).
     /// It is also the `--datadir` of `verify-chain`, `utxo-info` and `mine` for that network.
@@ -125,6 +127,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         bind = [try Endpoint("0.0.0.0", defaultPort: port, allowPortZero: true)]
         debugLogFile = datadir + "/" + network.rawValue + "/debug.log"
         mempoolPolicy = MempoolPolicy(try Self.parameters(network).relayPolicy)
+        stratum = try StratumConfiguration(port: try Self.parameters(network).ports.stratum)
         let rpcPort = try Self.parameters(network).ports.rpc
         rpc = RPC(port: rpcPort, bind: [try Endpoint("127.0.0.1", defaultPort: rpcPort, allowPortZero: true)],
                   cookieFile: datadir + "/" + network.rawValue + "/.cookie")

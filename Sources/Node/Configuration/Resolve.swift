@@ -35,6 +35,8 @@ extension NodeConfiguration {
         "limitancestorcount": .single, "limitancestorsize": .single, "limitdescendantcount": .single,
         "limitdescendantsize": .single, "maxorphantx": .single, "persistmempool": .boolean,
         "trickleinterval": .single, "feefilterinterval": .single,
+        "stratum": .boolean, "stratumport": .single, "stratumbind": .single, "stratumaddress": .single, "stratumdifficulty": .single,
+        "stratummindifficulty": .single, "stratummaxdifficulty": .single, "stratumsharerate": .single, "stratummaxconnections": .single,
     ]
     /// Keys that choose the file or the datadir itself, so the file cannot set them.
     static let outsideFileKeys: Set<String> = ["datadir", "conf"]
@@ -123,6 +125,7 @@ extension NodeConfiguration {
         configuration.txindex = try settings.boolean("txindex") ?? false
         configuration.disableWallet = try settings.boolean("disablewallet") ?? false
         try resolveMempool(&configuration, settings)
+        try resolveStratum(&configuration, settings)
         return configuration
     }
 

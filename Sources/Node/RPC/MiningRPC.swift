@@ -13,36 +13,18 @@ import Wallet
 
 extension NodeRPCContext {
     /// Bytes kept out of the pool's selection for the header, the transaction count and the coinbase.
-    static let coinbaseReserve = 1_000
-    /// How long a template waits for the pool to apply the newest block before going without pool transactions.
-    static let poolCatchUpNanoseconds: UInt64 = 2_000_000_000
+    static let coinbaseReserve = BlockTemplateSource.coinbaseReserve
 
-    /// A template on the current tip paying `payout`, with the pool's selection when the pool
-    /// is up to date with that tip (it follows tip events a moment after the chain publishes
-    /// them; a selection from an older tip could repeat transactions the newest block holds).
+    var templateSource: BlockTemplateSource {
+        BlockTemplateSource(chain: chain, mempool: mempool, parameters: parameters, logger: logger)
+    }
+
+    /// A template on the current tip paying `payout` (see `BlockTemplateSource.make`).
     func blockTemplate(payout: [UInt8]) async throws(RPCError) -> (template: BlockTemplate, entries: [MempoolEntry]) {
-        let started = DispatchTime.now().uptimeNanoseconds
-        while true {
-            let (tip, entries) = mempool.selection(maxBytes: parameters.maxBlockBytes - Self.coinbaseReserve)
-            let waited = DispatchTime.now().uptimeNanoseconds - started
-            let usable = waited < Self.poolCatchUpNanoseconds ? entries : []
-            if usable.count < entries.count {
-                logger.warning("block template without pool transactions: the mempool has not caught up with the tip")
-            }
-            let fees = usable.reduce(Amount.zero) { $0.adding($1.fee) ?? .maxMoney }
-            let built: BlockTemplate?
-            do {
-                built = try chain.withWriter { state -> BlockTemplate? in
-                    guard state.tip.hash == tip || usable.isEmpty else { return nil }
-                    return try TemplateBuilder.make(on: state, payout: payout, now: UInt64(Date().timeIntervalSince1970),
-                                                    transactions: usable.map(\.transaction), ids: usable.map { ($0.txid, $0.wtxid) },
-                                                    fees: fees)
-                }
-            } catch {
-                throw RPCError(RPCError.miscError, "could not build a block template: \(error)")
-            }
-            if let built { return (built, usable) }
-            try? await Task.sleep(nanoseconds: 20_000_000)
+        do {
+            return try await templateSource.make(payout: payout)
+        } catch {
+            throw RPCError(RPCError.miscError, error.description)
         }
     }
 

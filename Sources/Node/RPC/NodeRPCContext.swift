@@ -30,6 +30,8 @@ public final class NodeRPCContext: @unchecked Sendable {
     let clock: NodeClock
     let logger: Logger
     let startedAt = Date()
+    /// The Stratum pool server; nil unless `--stratum` (set once, before the RPC server starts).
+    var stratum: StratumPool?
     /// Begins a graceful shutdown (the `stop` method); returns at once.
     let requestStop: @Sendable () -> Void
 
@@ -58,6 +60,7 @@ public final class NodeRPCContext: @unchecked Sendable {
         registerIndex(in: registry)
         registerMempool(in: registry)
         registerMining(in: registry)
+        registerStratum(in: registry)
         registerWallet(in: registry)
     }
 }
