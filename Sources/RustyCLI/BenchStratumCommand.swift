@@ -7,6 +7,9 @@ struct BenchStratumCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stratum",
         abstract: "Load a Stratum pool server with simulated miners: shares/s accepted and submit latency.",
+        // Parsed on its own (see `routed`), so the usage names the whole command itself.
+        usage: "rusty bench stratum --url <url> --user <user> [--password <password>] [--connections <connections>] "
+            + "[--seconds <seconds>] [--in-flight <in-flight>] [--rate <rate>] [--threads <threads>] [--network <network>] [--json]",
         discussion: """
             Opens --connections connections to the pool (one event loop group of --threads threads); each \
             subscribes, authorizes as --user and then submits real shares of its current job back to back, \
