@@ -71,11 +71,22 @@ final class StratumMinersTests: NetworkTestCase {
         }
         let found = try XCTUnwrap(info["totals"]?["blocks"]?.int64Value)
         XCTAssertGreaterThanOrEqual(found, 3)
-        // The miners saw their shares accepted too.
+        // Each miner saw its shares accepted, every nonce it sent starts with a prefix the pool
+        // gave it, and no two miners held the same prefix.
+        var firstPrefixes = [String]()
         for miner in miners {
-            XCTAssertTrue(miner.events.contains { $0["event"] == "share" || $0["event"] == "block" || ($0["accepted"]?.int64Value ?? 0) > 0 },
-                          miner.report)
+            let events = miner.events
+            let held = Set(events.filter { $0["event"] == "connect" }.compactMap { $0["nonceprefix"]?.stringValue })
+            let shares = events.filter { $0["event"] == "share" }
+            XCTAssertTrue(shares.contains { $0["accepted"] == true }, miner.report)
+            for share in shares {
+                let nonce = share["nonce"]?.stringValue ?? ""
+                XCTAssertTrue(held.contains(String(nonce.prefix(4))), "\(miner.name): nonce \(nonce) outside its prefixes \(held)")
+            }
+            if let first = events.first(where: { $0["event"] == "connect" })?["nonceprefix"]?.stringValue { firstPrefixes.append(first) }
         }
+        XCTAssertEqual(firstPrefixes.count, miners.count)
+        XCTAssertEqual(Set(firstPrefixes).count, miners.count, "distinct prefixes: \(firstPrefixes)")
 
         // B takes A's chain over P2P, and every new block pays the pool.
         let tipHeight = try XCTUnwrap(try a.rpc("getblockcount").int64Value)
