@@ -18,7 +18,8 @@ struct BenchCommand: ParsableCommand {
             The mempool section accepts simple payments (one input, two outputs) in bursts on each signature backend \
             (transactions/s, per core, and the share of the time outside signature verification), then times \
             getblocktemplate's selection and template on a full pool; --transactions sets both sizes.
-            """
+            """,
+        subcommands: [BenchStratumCommand.self]
     )
 
     @Flag(help: "Shorter runs and fewer sizes (under a minute).")

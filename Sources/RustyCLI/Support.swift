@@ -158,7 +158,7 @@ extension Rusty {
         installInterruptHandlers()
         var command: ParsableCommand
         do {
-            command = try parseAsRoot(RPCCommand.normalizedArguments(Array(CommandLine.arguments.dropFirst())))
+            command = try BenchStratumCommand.routed(Array(CommandLine.arguments.dropFirst())) ?? parseAsRoot(RPCCommand.normalizedArguments(Array(CommandLine.arguments.dropFirst())))
         } catch {
             // Parse-time errors already carry the subcommand's usage (see `_errorPrefix`).
             exit(withError: error)
