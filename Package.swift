@@ -77,8 +77,8 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
         .target(name: "AddressBook", dependencies: ["Primitives", "BLAKE3"]),
-        // Stratum v1 with header-only jobs: messages, nonce prefixes, share checks, variable difficulty; no I/O.
-        .target(name: "Stratum", dependencies: ["Primitives", "BLAKE3", "JSONRPC"]),
+        // Stratum v1 with header-only jobs: messages, line framing, nonce prefixes, share checks, variable difficulty; no sockets.
+        .target(name: "Stratum", dependencies: ["Primitives", "BLAKE3", "JSONRPC", .product(name: "NIOCore", package: "swift-nio")]),
         // JSON values and the JSON-RPC protocol (requests, errors, method table, dispatch); no I/O.
         .target(name: "JSONRPC", dependencies: ["Primitives"]),
         // JSON-RPC over HTTP on SwiftNIO's HTTP/1 handlers: auth (cookie, rpcauth), limits, keep-alive.
@@ -205,6 +205,7 @@ let package = Package(
             "RPCServer", .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "AddressBookTests", dependencies: ["AddressBook", "Primitives", "TestSupport"]),
