@@ -107,12 +107,12 @@ public enum MiningEvent: Sendable {
         ]
     }
 
-    /// `(5s):12.3 MH/s (avg):12.1 MH/s | A:120 R:2 S:1 HW:0 | diff 3.2e+04 | ping 1.2 ms | dev: x MH/s, ...`
+    /// `(5s):12.3 MH/s (avg):12.1 MH/s | A:120 R:2 S:1 HW:0 [K:skipped, when any] | diff 3.2e+04 | ping 1.2 ms | dev: x MH/s, ...`
     public static func statusLine(_ snapshot: StatusSnapshot) -> String {
         let counters = snapshot.counters
         var line = "(\(Int(snapshot.intervalSeconds.rounded()))s):\(formatRate(snapshot.intervalRate)) "
             + "(avg):\(formatRate(snapshot.averageRate)) | A:\(counters.accepted) R:\(counters.rejected) S:\(counters.stale) "
-            + "HW:\(counters.hardwareErrors) | diff \(formatDifficulty(snapshot.difficulty)) | ping "
+            + "HW:\(counters.hardwareErrors)" + (counters.skipped > 0 ? " K:\(counters.skipped)" : "") + " | diff \(formatDifficulty(snapshot.difficulty)) | ping "
             + (snapshot.latencyAverage.map { String(format: "%.1f ms", $0) } ?? "-")
         if !snapshot.devices.isEmpty {
             line += " | " + snapshot.devices.map { "\($0.name): \(formatRate($0.hashesPerSecond))" }.joined(separator: ", ")

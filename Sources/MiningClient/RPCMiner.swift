@@ -18,6 +18,9 @@ public struct RPCMinerConfiguration: Sendable {
     public var backoff = ReconnectBackoff()
     /// Seconds a getblocktemplate or submitblock may take (a long poll gets longer).
     public var requestTimeout = 60.0
+    /// With no long poll alive (the node offers none, or it is failing), the template is
+    /// fetched again this often, so a new tip is never missed for long.
+    public var refreshSeconds = 30.0
 
     public init(endpoint: MiningEndpoint, payoutScript: [UInt8], powLimit: UInt256) {
         self.endpoint = endpoint
@@ -37,6 +40,8 @@ public final class RPCMiner: @unchecked Sendable {
     /// A template the long poll brought that differs from the one being searched.
     private var newer: RPCWork?
     private var longPoll: (client: RPCClient, task: Task<Void, Never>)?
+    /// Whether the long poll is waiting on the node now (not failing, not backing off).
+    private var longPollAlive = false
     /// `--blocks`: the work loop stops itself once this many were accepted (no extra block is mined).
     private var blockLimit: Int?
 
@@ -88,21 +93,40 @@ public final class RPCMiner: @unchecked Sendable {
             } catch let error as RPCTemplateError {
                 lock.withLock { failure = "\(error)" }
                 return
-            } catch let error as RPCTransportError where error.kind != .unauthorized {
-                if connected { events.emit(.disconnect(endpoint: endpoint, reason: "\(error)")) }
+            } catch where Self.isRetryable(error) {
+                let reason = Self.describe(error)
+                if connected { events.emit(.disconnect(endpoint: endpoint, reason: reason)) }
                 connected = false
                 attempt += 1
                 let delay = backoff.nextDelay()
-                events.emit(.reconnect(endpoint: endpoint, attempt: attempt, delay: delay, reason: "\(error)"))
+                events.emit(.reconnect(endpoint: endpoint, attempt: attempt, delay: delay, reason: reason))
                 sleep(seconds: delay)
                 continue
             } catch {
-                lock.withLock { failure = "getblocktemplate failed: \(error)" }
+                lock.withLock { failure = "getblocktemplate failed: \(Self.describe(error))" }
                 return
             }
             mine(work, miner: miner, client: client)
             next = lock.withLock { defer { newer = nil }; return newer }
         }
+    }
+
+    /// Errors worth waiting out: the node unreachable or restarting, still syncing (-10) or
+    /// without peers (-9), warming up (-28). Bad credentials or a refused request end the run.
+    static func isRetryable(_ error: any Error) -> Bool {
+        if let transport = error as? RPCTransportError { return transport.kind != .unauthorized }
+        if let answer = error as? RPCError {
+            return [RPCError.clientInInitialDownload, RPCError.clientNotConnected, Self.warmingUpCode].contains(answer.code)
+        }
+        return false
+    }
+
+    /// bitcoind's RPC_IN_WARMUP.
+    static let warmingUpCode = -28
+
+    static func describe(_ error: any Error) -> String {
+        if let answer = error as? RPCError { return "error \(answer.code): \(answer.message)" }
+        return "\(error)"
     }
 
     /// Searches `work` until a block is found (and submitted), a newer template arrives or a stop.
@@ -112,12 +136,18 @@ public final class RPCMiner: @unchecked Sendable {
         stats.setDifficulty(difficulty)
         events.emit(.work(source: configuration.endpoint.description, height: template.header.height, difficulty: difficulty))
         startLongPoll(after: work)
+        let fetched = DispatchTime.now().uptimeNanoseconds
+        let refreshAfter = UInt64(max(1, configuration.refreshSeconds) * 1e9)
         var counted = (hashes: miner.hashes, seconds: miner.seconds)
         var rejectedBefore = MiningSupervisor.kernelRejections(searcher)
         let solution: Miner.Solution?
         do {
             solution = try miner.solve(template, clock: { UInt64(Date().timeIntervalSince1970) },
-                                       shouldStop: { self.lock.withLock { self.stopped || self.newer != nil } }) { hashes, seconds in
+                                       shouldStop: { self.lock.withLock {
+                                           // Without a live long poll, nothing reports a new tip: fetch again now and then.
+                                           let refresh = !self.longPollAlive && DispatchTime.now().uptimeNanoseconds &- fetched >= refreshAfter
+                                           return self.stopped || self.newer != nil || refresh
+                                       } }) { hashes, seconds in
                 let rejectedNow = MiningSupervisor.kernelRejections(self.searcher)
                 if rejectedNow > rejectedBefore { self.stats.hardwareErrors(rejectedNow - rejectedBefore) }
                 rejectedBefore = rejectedNow
@@ -155,19 +185,36 @@ public final class RPCMiner: @unchecked Sendable {
     }
 
     /// Long polls on `work`'s id on a connection of its own; a different answer becomes `newer`.
+    /// A failed poll is retried with backoff (while it is down, the work loop refetches on a timer).
     private func startLongPoll(after work: RPCWork) {
         stopLongPoll()
         guard let id = work.longPollID else { return }
         let client = makeClient(timeout: 3_600)
         let script = configuration.payoutScript
         let previous = work.template.header
+        let endpoint = configuration.endpoint.description
+        let initialBackoff = configuration.backoff
+        lock.withLock { longPollAlive = true }
         let task = Task(executorPreference: MiningTaskExecutor.shared) { [self] in
+            var backoff = initialBackoff
+            var attempt = 0
             while !Task.isCancelled && !isStopped {
-                guard let answer = try? await client.call("getblocktemplate", params: RPCWork.request(payoutScript: script, longPollID: id)),
-                      let fresh = try? RPCWork(json: answer) else { return }
-                if fresh.longPollID != id || fresh.template.header.previousHash != previous.previousHash {
-                    lock.withLock { if !stopped { newer = fresh } }
-                    return
+                do {
+                    let fresh = try RPCWork(json: try await client.call("getblocktemplate", params: RPCWork.request(payoutScript: script, longPollID: id)))
+                    backoff.succeeded()
+                    attempt = 0
+                    lock.withLock { longPollAlive = true }
+                    if fresh.longPollID != id || fresh.template.header.previousHash != previous.previousHash {
+                        lock.withLock { if !stopped { newer = fresh } }
+                        return
+                    }
+                } catch {
+                    if Task.isCancelled || isStopped { return }
+                    lock.withLock { longPollAlive = false }
+                    attempt += 1
+                    let delay = backoff.nextDelay()
+                    events.emit(.notice("long poll on \(endpoint) failed (\(Self.describe(error))); retry \(attempt) in \(String(format: "%.1f", delay)) s"))
+                    try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 }
             }
         }
@@ -175,7 +222,7 @@ public final class RPCMiner: @unchecked Sendable {
     }
 
     private func stopLongPoll() {
-        guard let running = lock.withLock({ defer { longPoll = nil }; return longPoll }) else { return }
+        guard let running = lock.withLock({ defer { longPoll = nil; longPollAlive = false }; return longPoll }) else { return }
         running.task.cancel()
         let client = running.client
         Task(executorPreference: MiningTaskExecutor.shared) { await client.close() }

@@ -1,46 +1,15 @@
-// The pool connection's channel handlers: lines bounded at `StratumMessage.maxClientLineBytes`
-// (a pool that sends a longer one is cut off: it is broken or hostile), each parsed into a
-// `StratumMessage` and handed to the session on the event loop.
+// The pool connection's channel handler: lines framed by the shared `StratumLineFramer`
+// (bounded at `StratumMessage.maxClientLineBytes`: a pool that sends a longer one is cut off,
+// it is broken or hostile), each parsed into a `StratumMessage` and handed to the session on
+// the event loop. Also the subscribe answer's parsing, shared with the load generator.
 
+import JSONRPC
 import NIOCore
 import Stratum
 
-/// A line longer than the client reads.
-struct StratumLineTooLong: Error, CustomStringConvertible {
-    var limit: Int
-    var description: String { "the pool sent a line longer than \(limit) bytes" }
-}
-
-/// Splits the byte stream at '\n' (a '\r' before it is dropped); refuses lines over `maxLength`.
-final class StratumLineDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-    let maxLength: Int
-
-    init(maxLength: Int = StratumMessage.maxClientLineBytes) { self.maxLength = maxLength }
-
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let newline = buffer.readableBytesView.firstIndex(of: 0x0A) else {
-            if buffer.readableBytes > maxLength { throw StratumLineTooLong(limit: maxLength) }
-            return .needMoreData
-        }
-        let length = newline - buffer.readerIndex
-        guard length <= maxLength else { throw StratumLineTooLong(limit: maxLength) }
-        guard var line = buffer.readSlice(length: length) else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 1)
-        if line.readableBytesView.last == 0x0D { line = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1) ?? line }
-        context.fireChannelRead(wrapInboundOut(line))
-        return .continue
-    }
-
-    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        return .needMoreData
-    }
-}
-
-/// Parses each line and passes it to the session; a line that is no message is reported and skipped.
+/// Parses each framed line and passes it to the session; a line that is no message is reported and skipped.
 final class StratumMessageHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = StratumFramedLine
     let session: StratumSession
     let generation: Int
 
@@ -50,12 +19,17 @@ final class StratumMessageHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let line = unwrapInboundIn(data)
-        do {
-            let message = try StratumMessage(line: line.readableBytesView)
-            session.handle(message, generation: generation)
-        } catch {
-            session.malformed("\(error)", generation: generation)
+        switch unwrapInboundIn(data) {
+        case .line(let line):
+            do {
+                let message = try StratumMessage(line: line.readableBytesView)
+                session.handle(message, generation: generation)
+            } catch {
+                session.malformed("\(error)", generation: generation)
+            }
+        case .tooLong(let limit):
+            session.noteCloseReason("the pool sent a line longer than \(limit) bytes", generation: generation)
+            context.close(promise: nil)
         }
     }
 
@@ -67,5 +41,23 @@ final class StratumMessageHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         session.noteCloseReason("the pool closed the connection", generation: generation)
         context.fireChannelInactive()
+    }
+}
+
+/// The `mining.subscribe` result: [subscriptions, extranonce1 hex, extranonce2_size].
+enum StratumSubscribeAnswer {
+    struct Unusable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The connection's nonce prefix, when extranonce1 is hex and extranonce2_size fits it.
+    static func prefix(_ result: JSON) throws(Unusable) -> NoncePrefix {
+        guard let items = result.arrayValue, items.count >= 3, let text = items[1].stringValue, let found = NoncePrefix(hex: text) else {
+            throw Unusable(description: "the mining.subscribe answer has no usable extranonce1 (expected [subscriptions, hex prefix, size]): \(result.text())")
+        }
+        guard let size = items[2].int64Value, size == found.suffixByteCount else {
+            throw Unusable(description: "the mining.subscribe answer's extranonce2_size \(items[2].text()) does not fit a \(found.byteCount)-byte prefix")
+        }
+        return found
     }
 }

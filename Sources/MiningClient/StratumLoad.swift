@@ -79,6 +79,7 @@ public enum StratumLoad {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StratumLineFramer(maxLineBytes: StratumMessage.maxClientLineBytes)))
                     try channel.pipeline.syncOperations.addHandler(StratumLoadConnection(settings: settings, recorder: recorder))
                 }
             }
@@ -188,12 +189,11 @@ final class StratumLoadRecorder: @unchecked Sendable {
 
 /// One simulated miner. Runs on its channel's event loop only.
 final class StratumLoadConnection: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = StratumFramedLine
     typealias OutboundOut = ByteBuffer
 
     private let settings: StratumLoadSettings
     private let recorder: StratumLoadRecorder
-    private var pending = ByteBuffer()
     private var prefix: NoncePrefix?
     private var difficulty: Double?
     private var job: StratumLoadJob?
@@ -227,21 +227,14 @@ final class StratumLoadConnection: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        pending.writeBuffer(&bytes)
-        while let newline = pending.readableBytesView.firstIndex(of: 0x0A) {
-            let length = newline - pending.readerIndex
-            let line = pending.readBytes(length: length) ?? []
-            pending.moveReaderIndex(forwardBy: 1)
-            handle(line, context: context)
-        }
-        guard pending.readableBytes <= StratumMessage.maxClientLineBytes else {
-            recorder.fail("the server sent a line longer than \(StratumMessage.maxClientLineBytes) bytes")
+        switch unwrapInboundIn(data) {
+        case .line(let line):
+            handle(Array(line.readableBytesView), context: context)
+            fill(context: context)
+        case .tooLong(let limit):
+            recorder.fail("the server sent a line longer than \(limit) bytes")
             context.close(promise: nil)
-            return
         }
-        pending.discardReadBytes()
-        fill(context: context)
     }
 
     private func handle(_ line: [UInt8], context: ChannelHandlerContext) {
@@ -260,10 +253,8 @@ final class StratumLoadConnection: ChannelInboundHandler {
         case .response(let id, let result, let error):
             switch id.int64Value {
             case 1:
-                guard error == nil, let hex = result.arrayValue?.dropFirst().first?.stringValue, let parsed = NoncePrefix(hex: hex) else {
-                    return recorder.fail("mining.subscribe answered \(message.json.text())")
-                }
-                prefix = parsed
+                if let error { return recorder.fail("mining.subscribe answered \(error)") }
+                do { prefix = try StratumSubscribeAnswer.prefix(result) } catch { recorder.fail("\(error)") }
             case 2:
                 if error != nil || result != true { recorder.fail("mining.authorize \(settings.user) answered \(message.json.text())") }
             default:

@@ -27,6 +27,14 @@ public struct StratumMinerConfiguration: Sendable {
     public var sharesPerRound = 8.0
     public var backoff = ReconnectBackoff()
     public var connectTimeoutSeconds = 10.0
+    /// A submission unanswered this long closes the connection (then a reconnect).
+    public var submitTimeoutSeconds = 30.0
+    /// A connection that lived this long resets the reconnect backoff (so does an accepted share).
+    public var backoffResetSeconds = 30.0
+    /// The chain's limit on a header time ahead of the clock: the time is never rolled past
+    /// it (less `timeRollMargin`); the search waits for a new job instead.
+    public var maxFutureBlockTime: UInt64 = 7_200
+    public var timeRollMargin: UInt64 = 60
 
     public init(endpoint: MiningEndpoint, user: String, password: String, userAgent: String, powLimit: UInt256) {
         self.endpoint = endpoint
@@ -71,16 +79,15 @@ public final class StratumMiner: @unchecked Sendable {
 
     private func connectionLoop() async {
         let endpoint = configuration.endpoint
-        var attempt = 0
         while !session.isStopped {
             let generation = session.beginConnection()
             let reason: String
             do {
                 let channel = try await connect(generation: generation)
+                // attach closes a channel that connected after stop().
                 session.attach(channel, generation: generation)
                 try? await channel.closeFuture.get()
                 reason = session.detach(generation: generation)
-                attempt = 0
                 if session.isStopped { break }
                 events.emit(.disconnect(endpoint: endpoint.description, reason: reason))
             } catch {
@@ -88,8 +95,7 @@ public final class StratumMiner: @unchecked Sendable {
                 _ = session.detach(generation: generation)
             }
             if session.isStopped { break }
-            attempt += 1
-            let delay = session.nextDelay()
+            let (delay, attempt) = session.nextDelay()
             events.emit(.reconnect(endpoint: endpoint.description, attempt: attempt, delay: delay, reason: reason))
             let until = DispatchTime.now().uptimeNanoseconds + UInt64(delay * 1e9)
             while !session.isStopped && DispatchTime.now().uptimeNanoseconds < until {
@@ -105,7 +111,7 @@ public final class StratumMiner: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StratumLineDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StratumLineFramer(maxLineBytes: StratumMessage.maxClientLineBytes)))
                     try channel.pipeline.syncOperations.addHandler(StratumMessageHandler(session: session, generation: generation))
                 }
             }
@@ -124,14 +130,20 @@ public final class StratumMiner: @unchecked Sendable {
     // MARK: Search
 
     /// Where the search is in the current work: the header time and the next suffix.
+    /// `exhausted`: every suffix of `time` was searched and the time may not roll yet.
     struct Cursor {
         var sequence = -1
         var time: UInt64 = 0
         var suffix: UInt64 = 0
+        var exhausted = false
     }
+
+    /// The cursors of the last few works (a header sent again resumes where it was).
+    static let cursorsKept = 8
 
     private func searchLoop() {
         var cursor = Cursor()
+        var cursors: [Int: Cursor] = [:]
         var rate = 0.0
         var rejectedBefore = MiningSupervisor.kernelRejections(searcher)
         while !session.isStopped {
@@ -141,13 +153,23 @@ public final class StratumMiner: @unchecked Sendable {
                 continue
             }
             if work.sequence != cursor.sequence {
-                cursor = Cursor(sequence: work.sequence, time: work.job.header.time, suffix: 0)
+                if cursor.sequence >= 0 { cursors[cursor.sequence] = cursor }
+                cursor = cursors.removeValue(forKey: work.sequence) ?? Cursor(sequence: work.sequence, time: work.job.header.time, suffix: 0)
+                while cursors.count > Self.cursorsKept, let oldest = cursors.keys.min() { cursors[oldest] = nil }
             }
-            let count = Self.roundSize(rate: rate, shareTarget: work.shareTarget, remaining: work.prefix.maxSuffix - cursor.suffix,
+            if cursor.exhausted {
+                guard let time = Self.rolledTime(cursor.time, jobTime: work.job.header.time, now: UInt64(Date().timeIntervalSince1970),
+                                                 configuration: configuration) else {
+                    usleep(50_000)
+                    continue
+                }
+                cursor = Cursor(sequence: cursor.sequence, time: time, suffix: 0)
+            }
+            let count = Self.roundSize(rate: rate, target: work.searchTarget, remaining: work.prefix.maxSuffix - cursor.suffix,
                                        configuration: configuration)
             var header = work.job.header
             header.time = cursor.time
-            let job = PoWJob(header: header.encoded, target: work.shareTarget)
+            let job = PoWJob(header: header.encoded, target: work.searchTarget)
             guard let range = NonceRange(start: work.prefix.nonce(suffix: cursor.suffix), count: count) else {
                 lock.withLock { searchFailure = "no nonce range of \(count) from suffix \(cursor.suffix) in prefix \(work.prefix.hex)" }
                 return
@@ -174,20 +196,29 @@ public final class StratumMiner: @unchecked Sendable {
                                isBlock: ProofOfWork.meets(checked.hash, target: work.blockTarget))
             }
             if hardwareErrors > 0 { stats.hardwareErrors(hardwareErrors) }
-            // The suffix space of this time is used up: roll the time (never the version).
+            // The suffix space of this time is used up: roll the time (never the version), at
+            // the next round, once the chain would take it.
             if count > work.prefix.maxSuffix - cursor.suffix {
-                cursor.time &+= 1
-                cursor.suffix = 0
+                cursor.exhausted = true
             } else {
                 cursor.suffix += count
             }
         }
     }
 
+    /// The next header time after `time`, or nil while it would pass
+    /// max(job time, clock) + maxFutureBlockTime - margin (the pool would refuse its shares).
+    static func rolledTime(_ time: UInt64, jobTime: UInt64, now: UInt64, configuration: StratumMinerConfiguration) -> UInt64? {
+        let (next, overflow) = time.addingReportingOverflow(1)
+        let (ahead, aheadOverflow) = max(jobTime, now).addingReportingOverflow(configuration.maxFutureBlockTime)
+        let limit = aheadOverflow ? UInt64.max : ahead - min(ahead, configuration.timeRollMargin)
+        return !overflow && next <= limit ? next : nil
+    }
+
     /// Nonces in the next round: about `roundSeconds` at the measured rate, at most
     /// `sharesPerRound` expected shares, at least 256, within the suffixes left (`remaining` + 1).
-    static func roundSize(rate: Double, shareTarget: UInt256, remaining: UInt64, configuration: StratumMinerConfiguration) -> UInt64 {
-        let hashesPerShare = ShareDifficulty.approximate(ProofOfWork.work(target: shareTarget))
+    static func roundSize(rate: Double, target: UInt256, remaining: UInt64, configuration: StratumMinerConfiguration) -> UInt64 {
+        let hashesPerShare = ShareDifficulty.approximate(ProofOfWork.work(target: target))
         let byTime = rate > 0 ? rate * configuration.roundSeconds : Double(1 << 16)
         let size = max(256, min(byTime, hashesPerShare * configuration.sharesPerRound, 0x1p48))
         let count = UInt64(size)

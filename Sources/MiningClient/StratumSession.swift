@@ -23,6 +23,10 @@ public struct StratumWork: Sendable {
     public var shareTarget: UInt256
     public var blockTarget: UInt256
     public var difficulty: Double
+
+    /// What the device searches for: the easier of the share and block targets, so a block
+    /// is never thrown away when the share difficulty is above the network's.
+    public var searchTarget: UInt256 { max(shareTarget, blockTarget) }
 }
 
 final class StratumSession: @unchecked Sendable {
@@ -32,7 +36,7 @@ final class StratumSession: @unchecked Sendable {
 
     private enum Pending {
         case subscribe, authorize(String), configure
-        case submit(ShareKey, sequence: Int, isBlock: Bool, height: UInt64, hash: Hash256, sentAt: UInt64)
+        case submit(jobID: String, nonce: UInt64, sequence: Int, isBlock: Bool, height: UInt64, hash: Hash256, sentAt: UInt64)
     }
 
     private let lock = NSLock()
@@ -43,12 +47,16 @@ final class StratumSession: @unchecked Sendable {
     private var prefix: NoncePrefix?
     private var difficulty: Double?
     private var work: StratumWork?
-    /// The last work, kept across reconnects (`work` is cleared when a connection ends).
-    private var previousWork: StratumWork?
     /// The work a block was sent for: its previous block is about to be replaced, so every
     /// further share of it would be stale. Cleared if the pool refuses the block.
     private var solvedSequence: Int?
     private var sequence = 0
+    /// The sequence of each recent (header, prefix), so a header sent again later (jobs B, A, B)
+    /// resumes its own search instead of finding the same nonces again.
+    private var recentWork: [(key: WorkKey, sequence: Int)] = []
+    static let recentWorkKept = 8
+    /// When the current connection was attached (a connection that lived long resets the backoff).
+    private var attachedAt: UInt64?
     private var closeReason: String?
     private var submitted = SubmittedShares()
     private(set) var backoff: ReconnectBackoff
@@ -82,23 +90,61 @@ final class StratumSession: @unchecked Sendable {
     }
 
     /// The connection is up: subscribe and authorize at once (the pool answers in order).
+    /// A connection that completes after `stop()` is closed at once (nobody else would).
     func attach(_ channel: any Channel, generation: Int) {
-        let lines: [[UInt8]] = lock.withLock {
-            guard generation == self.generation, !stopped else { return [] }
+        let lines: [[UInt8]]? = lock.withLock {
+            guard generation == self.generation, !stopped else { return nil }
             self.channel = channel
+            attachedAt = DispatchTime.now().uptimeNanoseconds
             return [
                 request(.subscribe, method: StratumMethod.subscribe, params: [.string(configuration.userAgent)]),
                 request(.authorize(configuration.user), method: StratumMethod.authorize,
                         params: [.string(configuration.user), .string(configuration.password)]),
             ]
         }
+        guard let lines else {
+            channel.close(promise: nil)
+            return
+        }
         for line in lines { send(line, on: channel) }
+        watchUnanswered(channel, generation: generation)
+    }
+
+    /// Closes the connection when a submission stays unanswered past `submitTimeoutSeconds`
+    /// (a pool that keeps the socket open but stopped answering would stall the miner).
+    private func watchUnanswered(_ channel: any Channel, generation: Int) {
+        let every = TimeAmount.milliseconds(Int64(max(0.05, min(1, configuration.submitTimeoutSeconds / 4)) * 1000))
+        let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [weak self] _ in
+            guard let self, let late = self.overdueSubmit(generation: generation) else { return }
+            self.noteCloseReason("no answer to a submission for \(String(format: "%.0f", late)) s", generation: generation)
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in task.cancel() }
+    }
+
+    /// Seconds the oldest submission of `generation` has waited, when past the timeout.
+    func overdueSubmit(generation: Int, now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Double? {
+        lock.withLock {
+            guard generation == self.generation else { return nil }
+            let oldest = pending.values.compactMap { entry -> UInt64? in
+                if case .submit(_, _, _, _, _, _, let sentAt) = entry { sentAt } else { nil }
+            }.min()
+            guard let oldest else { return nil }
+            let waited = Double(now &- oldest) / 1e9
+            return waited >= configuration.submitTimeoutSeconds ? waited : nil
+        }
     }
 
     /// The connection ended: why. In-flight submissions are dropped, never resent.
     func detach(generation: Int) -> String {
         lock.withLock {
             guard generation == self.generation else { return "superseded" }
+            // Only a connection that worked for a while resets the schedule: a pool that
+            // accepts, sends a job and drops us is retried ever more slowly.
+            if let attachedAt, Double(DispatchTime.now().uptimeNanoseconds &- attachedAt) / 1e9 >= configuration.backoffResetSeconds {
+                backoff.succeeded()
+            }
+            attachedAt = nil
             channel = nil
             work = nil
             pending = [:]
@@ -110,8 +156,13 @@ final class StratumSession: @unchecked Sendable {
         lock.withLock { if generation == self.generation && closeReason == nil { closeReason = reason } }
     }
 
-    func connectionWorked() { lock.withLock { backoff.succeeded() } }
-    func nextDelay() -> Double { lock.withLock { backoff.nextDelay() } }
+    /// The wait before the next connection, and which attempt since the backoff was last reset.
+    func nextDelay() -> (seconds: Double, attempt: Int) {
+        lock.withLock {
+            let delay = backoff.nextDelay()
+            return (delay, backoff.failures)
+        }
+    }
 
     func stop() {
         let open = lock.withLock { stopped = true; return channel }
@@ -167,12 +218,8 @@ final class StratumSession: @unchecked Sendable {
         switch entry {
         case .subscribe:
             if let error { return "the pool refused mining.subscribe: \(error)" }
-            guard let items = result.arrayValue, items.count >= 3, let text = items[1].stringValue, let found = NoncePrefix(hex: text) else {
-                return "the mining.subscribe answer has no usable extranonce1 (expected [subscriptions, hex prefix, size])"
-            }
-            guard let size = items[2].int64Value, size == found.suffixByteCount else {
-                return "the mining.subscribe answer's extranonce2_size \(items[2].text()) does not fit a \(found.byteCount)-byte prefix"
-            }
+            let found: NoncePrefix
+            do { found = try StratumSubscribeAnswer.prefix(result) } catch { return "\(error)" }
             prefix = found
             out.append(.connect(endpoint: endpoint, noncePrefix: found.hex))
         case .authorize(let worker):
@@ -182,18 +229,21 @@ final class StratumSession: @unchecked Sendable {
             return refusal
         case .configure:
             break
-        case .submit(let key, let sequence, let isBlock, let height, let hash, let sentAt):
+        case .submit(let jobID, let nonce, let sequence, let isBlock, let height, let hash, let sentAt):
             let latency = Double(DispatchTime.now().uptimeNanoseconds &- sentAt) / 1e6
             if error == nil && result.boolValue == true {
+                // A block is counted when the pool said true and the hash met the block target
+                // (checked here before sending); the pool may still have put it on a side branch.
                 stats.accepted(isBlock: isBlock, latency: latency)
-                out.append(.share(job: key.jobID, nonce: key.nonce, accepted: true, reason: nil, latency: latency))
+                backoff.succeeded()
+                out.append(.share(job: jobID, nonce: nonce, accepted: true, reason: nil, latency: latency))
                 if isBlock { out.append(.block(height: height, hash: hash.hex, accepted: true, reason: nil)) }
             } else {
                 let code = error?.code ?? StratumErrorCode.other.rawValue
-                let kind = Self.rejectionKind(code: code)
+                let kind = Self.rejectionKind(code: code, message: error?.message ?? "")
                 let reason = "\(kind): " + (error?.message ?? "mining.submit answered \(result.text())")
-                stats.rejected(reason: kind, stale: code == StratumErrorCode.jobNotFound.rawValue, latency: latency)
-                out.append(.share(job: key.jobID, nonce: key.nonce, accepted: false, reason: reason, latency: latency))
+                stats.rejected(reason: kind, stale: kind == ShareRejection.stale.rawValue, latency: latency)
+                out.append(.share(job: jobID, nonce: nonce, accepted: false, reason: reason, latency: latency))
                 if isBlock {
                     out.append(.block(height: height, hash: hash.hex, accepted: false, reason: reason))
                     if solvedSequence == sequence { solvedSequence = nil }
@@ -203,16 +253,19 @@ final class StratumSession: @unchecked Sendable {
         return nil
     }
 
-    /// The counting name of a Stratum error code.
-    static func rejectionKind(code: Int) -> String {
+    /// The counting name of a Stratum error code. Code 21 covers both a job built on an old tip
+    /// (stale, counted as S) and a job the pool does not know ("job not found": counted as R).
+    static func rejectionKind(code: Int, message: String = "") -> String {
         switch StratumErrorCode(rawValue: code) {
-        case .jobNotFound: ShareRejection.stale.rawValue
-        case .duplicateShare: ShareRejection.duplicate.rawValue
-        case .lowDifficultyShare: ShareRejection.lowDifficulty.rawValue
-        case .unauthorizedWorker: ShareRejection.unauthorized.rawValue
-        case .notSubscribed: ShareRejection.notSubscribed.rawValue
-        case .other: ShareRejection.invalid.rawValue
-        case nil: "error-\(code)"
+        case .jobNotFound:
+            let text = message.lowercased()
+            return text.contains("not found") || text.contains("unknown") ? ShareRejection.unknownJob.rawValue : ShareRejection.stale.rawValue
+        case .duplicateShare: return ShareRejection.duplicate.rawValue
+        case .lowDifficultyShare: return ShareRejection.lowDifficulty.rawValue
+        case .unauthorizedWorker: return ShareRejection.unauthorized.rawValue
+        case .notSubscribed: return ShareRejection.notSubscribed.rawValue
+        case .other: return ShareRejection.invalid.rawValue
+        case nil: return "error-\(code)"
         }
     }
 
@@ -242,16 +295,23 @@ final class StratumSession: @unchecked Sendable {
             }
             let shareDifficulty = difficulty ?? 1
             let shareTarget = ShareDifficulty.target(difficulty: shareDifficulty, powLimit: configuration.powLimit)
-            // The same header on the same prefix (a new difficulty, a new id for it, a reconnect):
-            // the search goes on where it was instead of searching the same nonces again.
-            if previousWork?.job.header != job.header || previousWork?.prefix != prefix { sequence += 1 }
-            work = StratumWork(sequence: sequence, generation: generation, job: job, prefix: prefix, shareTarget: shareTarget,
-                               blockTarget: blockTarget, difficulty: shareDifficulty)
-            previousWork = work
-            backoff.succeeded()
+            // A header seen recently on the same prefix (a new difficulty, a new id for it, a
+            // reconnect, jobs B, A, B): the search goes on where it was instead of searching
+            // the same nonces again.
+            work = StratumWork(sequence: sequenceFor(WorkKey(header: job.header, prefix: prefix)), generation: generation, job: job,
+                               prefix: prefix, shareTarget: shareTarget, blockTarget: blockTarget, difficulty: shareDifficulty)
         default:
             break // client.reconnect, set_extranonce, show_message: not used by this protocol
         }
+    }
+
+    /// The sequence of a recent (header, prefix), or a new one (lock held).
+    private func sequenceFor(_ key: WorkKey) -> Int {
+        if let known = recentWork.first(where: { $0.key == key }) { return known.sequence }
+        sequence += 1
+        recentWork.append((key, sequence))
+        if recentWork.count > Self.recentWorkKept { recentWork.removeFirst() }
+        return sequence
     }
 
     // MARK: Shares from the search thread
@@ -264,7 +324,7 @@ final class StratumSession: @unchecked Sendable {
     /// skipped and counted).
     @discardableResult
     func submit(_ work: StratumWork, time: UInt64, nonce: UInt64, hash: Hash256, isBlock: Bool) -> SubmitOutcome {
-        let key = ShareKey(jobID: work.job.id, time: time, nonce: nonce)
+        let key = ShareKey(header: WorkKey.headerBytes(work.job.header), time: time, nonce: nonce)
         let (outcome, line, open): (SubmitOutcome, [UInt8], (any Channel)?) = lock.withLock {
             guard work.generation == generation, let channel, solvedSequence != work.sequence else { return (.stale, [], nil) }
             guard !submitted.contains(key) else { return (.duplicate, [], nil) }
@@ -272,8 +332,8 @@ final class StratumSession: @unchecked Sendable {
             guard waiting < configuration.maxInFlight else { return (.skipped, [], nil) }
             submitted.insert(key)
             if isBlock { solvedSequence = work.sequence }
-            let submission = ShareSubmission(worker: configuration.user, jobID: key.jobID, time: time, nonce: nonce)
-            let line = request(.submit(key, sequence: work.sequence, isBlock: isBlock, height: work.job.header.height, hash: hash,
+            let submission = ShareSubmission(worker: configuration.user, jobID: work.job.id, time: time, nonce: nonce)
+            let line = request(.submit(jobID: work.job.id, nonce: nonce, sequence: work.sequence, isBlock: isBlock, height: work.job.header.height, hash: hash,
                                        sentAt: DispatchTime.now().uptimeNanoseconds),
                                method: StratumMethod.submit, params: submission.params)
             return (.sent, line, channel)
@@ -298,28 +358,47 @@ final class StratumSession: @unchecked Sendable {
     }
 }
 
-/// A share as the pool identifies it.
+/// A header without its time and nonce (those are the miner's), with the prefix it is mined on.
+struct WorkKey: Hashable {
+    var header: [UInt8]
+    var prefix: NoncePrefix
+
+    init(header: BlockHeader, prefix: NoncePrefix) {
+        self.header = Self.headerBytes(header)
+        self.prefix = prefix
+    }
+
+    static func headerBytes(_ header: BlockHeader) -> [UInt8] {
+        var bare = header
+        bare.time = 0
+        bare.nonce = 0
+        return bare.encoded
+    }
+}
+
+/// A share as it hashes: the header (without time and nonce), the time and the nonce. Keyed by
+/// header, not job id, so a header re-sent under another id is never submitted twice.
 struct ShareKey: Hashable, Sendable {
-    var jobID: String
+    var header: [UInt8]
     var time: UInt64
     var nonce: UInt64
 }
 
-/// Every share sent, for the most recent jobs (older jobs are stale: nothing is mined on them).
+/// Every share sent, for the most recent headers (older ones are stale: nothing is mined on them).
 struct SubmittedShares {
-    static let jobsKept = 64
-    private var jobs: [String: Set<TimeNonce>] = [:]
-    private var order: [String] = []
+    static let headersKept = 64
+    private var headers: [[UInt8]: Set<TimeNonce>] = [:]
+    private var order: [[UInt8]] = []
 
     struct TimeNonce: Hashable { var time: UInt64; var nonce: UInt64 }
 
-    func contains(_ key: ShareKey) -> Bool { jobs[key.jobID]?.contains(TimeNonce(time: key.time, nonce: key.nonce)) == true }
+    func contains(_ key: ShareKey) -> Bool { headers[key.header]?.contains(TimeNonce(time: key.time, nonce: key.nonce)) == true }
 
     mutating func insert(_ key: ShareKey) {
-        if jobs[key.jobID] == nil {
-            order.append(key.jobID)
-            if order.count > Self.jobsKept { jobs[order.removeFirst()] = nil }
+        if headers[key.header] == nil {
+            order.append(key.header)
+            if order.count > Self.headersKept { headers[order.removeFirst()] = nil }
         }
-        jobs[key.jobID, default: []].insert(TimeNonce(time: key.time, nonce: key.nonce))
+        headers[key.header, default: []].insert(TimeNonce(time: key.time, nonce: key.nonce))
     }
 }

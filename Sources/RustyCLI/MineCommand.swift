@@ -4,6 +4,7 @@ import Consensus
 import Ed25519
 import Foundation
 import Mining
+import MiningClient
 import OpenCLRuntime
 import Primitives
 import ProofOfWorkSearch
@@ -78,7 +79,7 @@ struct MineCommand: ParsableCommand {
     @Option(name: .customLong("cpu-threads"), help: "CPU SIMD threads (0: none when OpenCL is used; default: all cores).")
     var cpuThreads: Int?
 
-    @Flag(help: "Print one JSON object per block found, and a final summary.")
+    @Flag(help: "Print one JSON object per line: per block found (local), per event (--rpc, --stratum), and a final summary.")
     var json = false
 
     static let blocksRange = 1...100_000_000
@@ -87,7 +88,8 @@ struct MineCommand: ParsableCommand {
     func validate() throws {
         guard ["regtest", "testnet", "mainnet"].contains(network) else { throw ValidationError("--network must be regtest, testnet or mainnet") }
         if let blocks { try checkCountRange("--blocks", blocks, Self.blocksRange) }
-        if network != "regtest" && address == nil && key == nil {
+        // --stratum pays --user (the pool's business), so no payout is needed there.
+        if network != "regtest" && address == nil && key == nil && stratum == nil {
             // A generated key's seed only goes to the terminal: real coins would be easy to lose.
             throw ValidationError("--address is required on \(network) (or --key); only regtest pays to a generated key")
         }
@@ -252,14 +254,7 @@ struct MineCommand: ParsableCommand {
         }
     }
 
-    static func formatRate(_ rate: Double) -> String {
-        switch rate {
-        case 1e9...: return String(format: "%.2f GH/s", rate / 1e9)
-        case 1e6...: return String(format: "%.2f MH/s", rate / 1e6)
-        case 1e3...: return String(format: "%.2f kH/s", rate / 1e3)
-        default: return String(format: "%.0f H/s", rate)
-        }
-    }
+    static func formatRate(_ rate: Double) -> String { MiningEvent.formatRate(rate) }
 
     static func rateLine(miner: Miner, searcher: any PoWSearcher, hashes: UInt64, seconds: Double, height: UInt64,
                          difficulty: Double, found: Int) -> String {

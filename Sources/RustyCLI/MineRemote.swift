@@ -55,18 +55,20 @@ extension MineCommand {
         let searcher = try makeSearcher()
         stopCleanlyOnSignals()
         let json = json
-        var outputClosed = false
+        // Events come from the network and search threads: the flag is shared under a lock.
+        let outputClosed = OutputClosedFlag()
         let events = MiningEventSink { event in
-            if outputClosed { return }
+            if outputClosed.isSet { return }
             if json {
                 print(event.json.text())
             } else if let line = event.text {
                 print(line)
             }
-            if fflush(nil) != 0 && errno == EPIPE { outputClosed = true }
+            if fflush(nil) != 0 && errno == EPIPE { outputClosed.set() }
         }
         let limits = MiningLimits(duration: duration, shares: shares, blocks: blocks, statusInterval: statusInterval)
-        let shouldStop: @Sendable () -> Bool = { stopSignal != 0 }
+        // A closed standard output stops the run, as the help says (nobody reads the results).
+        let shouldStop: @Sendable () -> Bool = { stopSignal != 0 || outputClosed.isSet }
         printError("rusty mine: \(network), backend \(searcher.name)")
         do {
             if let stratum {
@@ -74,6 +76,7 @@ extension MineCommand {
                     endpoint: try endpoint(stratum: stratum), user: user ?? "", password: password,
                     userAgent: "rusty/\(Rusty.version)", powLimit: parameters.powLimit)
                 configuration.maxInFlight = 64
+                configuration.maxFutureBlockTime = parameters.maxFutureBlockTime
                 _ = try StratumMiner(configuration: configuration, searcher: searcher, events: events).run(limits: limits, shouldStop: shouldStop)
             } else if let rpc {
                 var endpoint = try endpoint(rpc: rpc)
@@ -90,6 +93,14 @@ extension MineCommand {
         } catch let error as MiningRunError {
             throw CommandFailure(.invalid, error.message)
         }
-        if outputClosed { printError("rusty mine: standard output closed; stopped") }
+        if outputClosed.isSet { printError("rusty mine: standard output closed; stopped") }
     }
+}
+
+/// Set once standard output is found closed (EPIPE).
+final class OutputClosedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var closed = false
+    var isSet: Bool { lock.withLock { closed } }
+    func set() { lock.withLock { closed = true } }
 }

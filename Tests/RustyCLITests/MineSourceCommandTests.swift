@@ -17,6 +17,10 @@ struct MineSourceCommandTests {
         (["--rpc", "http://h:1", "--address", "rcrt1notanaddress"], "bech32m address of regtest or 64 hex digits"),
         (["--datadir", "/tmp/unused", "--duration", "2"], "apply to --rpc and --stratum"),
         (["--stratum", "stratum+tcp://h:1", "--user", "u", "--status-interval", "0"], "--status-interval must be between"),
+        // --stratum needs no payout on testnet or mainnet (the pool pays --user): the check that fails is a later one.
+        (["--network", "testnet", "--stratum", "stratum+tcp://h:1", "--user", "u", "--status-interval", "0"], "--status-interval must be between"),
+        (["--network", "mainnet", "--stratum", "stratum+tcp://h:1", "--user", "u", "--status-interval", "0"], "--status-interval must be between"),
+        (["--network", "testnet", "--rpc", "http://h:1"], "--address is required on testnet"),
     ])
     func usageErrors(arguments: [String], message: String) throws {
         let result = try runProcess(TestPaths.rustyExecutable, ["mine"] + arguments)

@@ -32,6 +32,12 @@ final class ScriptedPool: @unchecked Sendable {
         var blockBits: UInt32 = 0x1d00_ffff
         /// A block found on job "a" makes job "b" (clean) the current one, as a new tip would.
         var switchAfterBlock = false
+        /// After this many submissions (and after the switch to "b"), job "a3": job "a"'s header again, clean.
+        var returnAfter: Int?
+        /// The first connection answers no submission after this many.
+        var silentAfter: Int?
+        /// Every connection is closed right after the first job (a pool that never lets a miner work).
+        var dropAfterJob = false
     }
 
     struct Received {
@@ -49,6 +55,7 @@ final class ScriptedPool: @unchecked Sendable {
     private var currentJob = "a"
     private var switched = false
     private var retargeted = false
+    private var returned = false
     /// The share difficulty in force when each job was sent (jobs are checked against it).
     private var jobDifficulty: [String: Double] = [:]
     private var difficulty: Double
@@ -66,7 +73,7 @@ final class ScriptedPool: @unchecked Sendable {
                         merkleRoot: Hash256(hex: String(repeating: "cd", count: 32))!, stateRoot: .zero, time: now, bits: script.blockBits, nonce: 0)
         }
         jobs = ["a": StratumJob(id: "a", header: header("0a"), cleanJobs: true), "b": StratumJob(id: "b", header: header("0b"), cleanJobs: true),
-                "a2": StratumJob(id: "a2", header: header("0a"), cleanJobs: false)]
+                "a2": StratumJob(id: "a2", header: header("0a"), cleanJobs: false), "a3": StratumJob(id: "a3", header: header("0a"), cleanJobs: true)]
     }
 
     var all: [Received] { lock.withLock { received } }
@@ -119,7 +126,7 @@ final class ScriptedPool: @unchecked Sendable {
                     return ([.response(id: id, result: .null, error: StratumError(.unauthorizedWorker, "no such address"))], false)
                 }
                 return ([.response(id: id, result: true, error: nil),
-                         .notification(method: StratumMethod.setDifficulty, params: [.double(difficulty)]), notify(currentJob)], false)
+                         .notification(method: StratumMethod.setDifficulty, params: [.double(difficulty)]), notify(currentJob)], script.dropAfterJob)
             case StratumMethod.submit:
                 guard let submission = try? ShareSubmission(params: params), let job = jobs[submission.jobID] else {
                     return ([.response(id: id, result: .null, error: StratumError(.other, "bad submit"))], false)
@@ -129,6 +136,7 @@ final class ScriptedPool: @unchecked Sendable {
                                              now: UInt64(Date().timeIntervalSince1970), maxFutureBlockTime: 7200)
                 let number = received.count
                 received.append(Received(connection: index, submission: submission, check: check))
+                if index == 1, let after = script.silentAfter, received.count > after { return ([], false) }
                 var lines: [StratumMessage]
                 if let code = script.errors[number] {
                     lines = [.response(id: id, result: .null, error: StratumError(code, "scripted \(code)"))]
@@ -147,6 +155,11 @@ final class ScriptedPool: @unchecked Sendable {
                     switched = true
                     currentJob = "b"
                     lines.append(notify("b"))
+                }
+                if let after = script.returnAfter, switched, received.count >= after, !returned {
+                    returned = true
+                    currentJob = "a3"
+                    lines.append(notify("a3"))
                 }
                 if let after = script.retargetAfter, received.count >= after, !retargeted {
                     retargeted = true
@@ -196,16 +209,19 @@ final class PoolConnection: ChannelInboundHandler {
 @Suite("Mining client against a scripted pool", .serialized)
 struct MiningClientPoolTests {
     /// A pool following `script`, and a miner (one CPU thread) pointed at it whose events are recorded.
-    static func start(_ script: ScriptedPool.Script) throws -> (ScriptedPool, StratumMiner, Recorder) {
+    static func start(_ script: ScriptedPool.Script,
+                      configure: (inout StratumMinerConfiguration) -> Void = { _ in }) throws -> (ScriptedPool, StratumMiner, Recorder) {
         let pool = try ScriptedPool(script: script)
         let recorder = Recorder()
-        return (pool, try miner(port: try pool.start(), events: recorder.sink), recorder)
+        return (pool, try miner(port: try pool.start(), events: recorder.sink, configure: configure), recorder)
     }
 
-    static func miner(port: Int, events: MiningEventSink) throws -> StratumMiner {
+    static func miner(port: Int, events: MiningEventSink,
+                      configure: (inout StratumMinerConfiguration) -> Void = { _ in }) throws -> StratumMiner {
         var configuration = StratumMinerConfiguration(endpoint: MiningEndpoint(host: "127.0.0.1", port: port), user: "rcrt1worker.rig",
                                                       password: "x", userAgent: "rusty/test", powLimit: try CompactTarget(bits: 0x207f_ffff).target())
         configuration.backoff = ReconnectBackoff(initialSeconds: 0.1, maximumSeconds: 0.5)
+        configure(&configuration)
         return StratumMiner(configuration: configuration, searcher: SIMDPoWSearch(threads: 1), events: events)
     }
 
@@ -310,5 +326,53 @@ struct MiningClientPoolTests {
             "\(error)".contains("refused worker 'rcrt1worker.rig'") && "\(error)".contains("no such address")
         }
         #expect(pool.connectionCount == 1)
+    }
+
+    @Test("with the share difficulty above the block's, a hit that is only a block is still found and submitted")
+    func blockBelowShareDifficulty() throws {
+        // Share difficulty 1e12 (out of reach in a test); block target at the regtest limit.
+        let (pool, miner, _) = try Self.start(.init(difficulty: 1e12, blockBits: 0x207f_ffff, switchAfterBlock: true))
+        defer { pool.stop() }
+        let final = try miner.run(limits: MiningLimits(duration: 60, blocks: 2, statusInterval: 5)) { false }
+        let received = pool.all
+        Self.expectValidAndDistinct(received, pool: pool)
+        #expect(received.count == 2 && received.allSatisfy { (try? $0.check.get())?.isBlock == true })
+        #expect(final.counters.blocks == 2 && final.counters.accepted == 2)
+    }
+
+    @Test("a header sent again under a new id (jobs a, b, a3) resumes its search: no share of it is found or sent twice")
+    func headerReturns() throws {
+        let (pool, miner, _) = try Self.start(.init(switchAfter: 4, returnAfter: 8))
+        defer { pool.stop() }
+        let final = try miner.run(limits: MiningLimits(duration: 60, statusInterval: 5)) { pool.all.filter { $0.submission.jobID == "a3" }.count >= 4 }
+        let received = pool.all
+        Self.expectValidAndDistinct(received, pool: pool)
+        let firstJob = Set(received.filter { $0.submission.jobID == "a" }.map { "\($0.submission.time)/\($0.submission.nonce)" })
+        #expect(!firstJob.isEmpty)
+        #expect(received.filter { $0.submission.jobID == "a3" }.allSatisfy { !firstJob.contains("\($0.submission.time)/\($0.submission.nonce)") })
+        #expect(final.counters.rejected == 0)
+    }
+
+    @Test("a pool that stops answering submissions is left after the timeout and reconnected")
+    func unansweredSubmissions() throws {
+        let (pool, miner, recorder) = try Self.start(.init(silentAfter: 3)) { $0.submitTimeoutSeconds = 0.5; $0.maxInFlight = 4 }
+        defer { pool.stop() }
+        let final = try miner.run(limits: MiningLimits(duration: 60, statusInterval: 5)) { pool.all.contains { $0.connection >= 2 } }
+        Self.expectValidAndDistinct(pool.all, pool: pool)
+        #expect(pool.connectionCount >= 2)
+        #expect(recorder.events.contains { if case .disconnect(_, let reason) = $0 { reason.contains("no answer to a submission") } else { false } })
+        #expect(final.counters.accepted >= 3)
+    }
+
+    @Test("a pool that drops every connection after its job is retried ever more slowly (the backoff is not reset by a job)")
+    func backoffGrows() throws {
+        let (pool, miner, recorder) = try Self.start(.init(dropAfterJob: true)) { $0.backoff = ReconnectBackoff(initialSeconds: 0.05, maximumSeconds: 5) }
+        defer { pool.stop() }
+        _ = try miner.run(limits: MiningLimits(duration: 30, statusInterval: 5)) { pool.connectionCount >= 5 }
+        let delays = recorder.events.compactMap { if case .reconnect(_, let attempt, let delay, _) = $0 { (attempt, delay) } else { nil } }
+        #expect(delays.count >= 4)
+        #expect(delays.map(\.0).prefix(4) == [1, 2, 3, 4])
+        // 0.05, 0.1, 0.2, 0.4 s (+-20%).
+        #expect(delays.count >= 4 && delays[3].1 >= 0.3)
     }
 }

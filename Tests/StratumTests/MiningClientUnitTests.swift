@@ -62,6 +62,9 @@ struct MiningClientUnitTests {
         quiet.intervalRate = 999
         #expect(MiningEvent.statusLine(quiet).hasPrefix("(5s):999.0 H/s (avg):12.1 MH/s"))
         #expect(MiningEvent.statusLine(quiet).hasSuffix("| ping -"))
+        var skipping = Self.snapshot()
+        skipping.counters.skipped = 3
+        #expect(MiningEvent.statusLine(skipping).contains("| A:120 R:2 S:1 HW:0 K:3 | diff"))
         #expect(MiningEvent.formatRate(2.5e12) == "2.5 TH/s")
         #expect(MiningEvent.formatRate(-1) == "0.0 H/s")
         #expect(MiningEvent.formatRate(.nan) == "0.0 H/s")
@@ -86,22 +89,49 @@ struct MiningClientUnitTests {
     @Test("Stratum error codes are counted by kind")
     func rejectionKinds() {
         #expect(StratumSession.rejectionKind(code: 21) == "stale")
+        #expect(StratumSession.rejectionKind(code: 21, message: "stale share") == "stale")
+        // A job the pool does not know is no stale work: counted under R, not S.
+        #expect(StratumSession.rejectionKind(code: 21, message: "job not found") == "unknown-job")
         #expect(StratumSession.rejectionKind(code: 22) == "duplicate")
         #expect(StratumSession.rejectionKind(code: 23) == "low-difficulty")
         #expect(StratumSession.rejectionKind(code: 20) == "invalid")
         #expect(StratumSession.rejectionKind(code: 99) == "error-99")
     }
 
-    @Test("remembered shares are found again; the oldest jobs are forgotten past the bound")
+    @Test("remembered shares are found again, by header whatever the job id; the oldest headers are forgotten past the bound")
     func submittedShares() {
+        func header(_ index: Int, time: UInt64 = 5) -> [UInt8] {
+            WorkKey.headerBytes(BlockHeader(version: 1, height: UInt64(index), previousHash: .zero, merkleRoot: .zero, stateRoot: .zero,
+                                            time: time, bits: 0x207f_ffff, nonce: 9))
+        }
+        // The header's own time and nonce are the miner's: they do not make another header.
+        #expect(header(0, time: 5) == header(0, time: 6))
         var shares = SubmittedShares()
-        let first = ShareKey(jobID: "job0", time: 1, nonce: 2)
+        let first = ShareKey(header: header(0), time: 1, nonce: 2)
         shares.insert(first)
         #expect(shares.contains(first))
-        #expect(!shares.contains(ShareKey(jobID: "job0", time: 1, nonce: 3)))
-        for index in 1...SubmittedShares.jobsKept { shares.insert(ShareKey(jobID: "job\(index)", time: 1, nonce: 2)) }
+        #expect(!shares.contains(ShareKey(header: header(0), time: 1, nonce: 3)))
+        #expect(!shares.contains(ShareKey(header: header(1), time: 1, nonce: 2)))
+        for index in 1...SubmittedShares.headersKept { shares.insert(ShareKey(header: header(index), time: 1, nonce: 2)) }
         #expect(!shares.contains(first))
-        #expect(shares.contains(ShareKey(jobID: "job\(SubmittedShares.jobsKept)", time: 1, nonce: 2)))
+        #expect(shares.contains(ShareKey(header: header(SubmittedShares.headersKept), time: 1, nonce: 2)))
+    }
+
+    @Test("the header time rolls only up to max(job time, clock) + maxFutureBlockTime - margin")
+    func timeRollLimit() {
+        var configuration = StratumMinerConfiguration(endpoint: MiningEndpoint(host: "h", port: 1), user: "u", password: "p",
+                                                      userAgent: "t", powLimit: .zero)
+        configuration.maxFutureBlockTime = 7_200
+        configuration.timeRollMargin = 60
+        let now: UInt64 = 1_000_000
+        #expect(StratumMiner.rolledTime(now, jobTime: now, now: now, configuration: configuration) == now + 1)
+        #expect(StratumMiner.rolledTime(now + 7_139, jobTime: now, now: now, configuration: configuration) == now + 7_140)
+        #expect(StratumMiner.rolledTime(now + 7_140, jobTime: now, now: now, configuration: configuration) == nil)
+        // The clock moved on: rolling may go on.
+        #expect(StratumMiner.rolledTime(now + 7_140, jobTime: now, now: now + 10, configuration: configuration) == now + 7_141)
+        // A job time ahead of the clock counts from the job's time; no overflow near the top.
+        #expect(StratumMiner.rolledTime(now + 7_140, jobTime: now + 100, now: now, configuration: configuration) == now + 7_141)
+        #expect(StratumMiner.rolledTime(.max, jobTime: .max, now: now, configuration: configuration) == nil)
     }
 
     @Test("a round holds a bounded number of expected shares, about half a second, and never passes the suffix space")
@@ -110,12 +140,12 @@ struct MiningClientUnitTests {
         let configuration = StratumMinerConfiguration(endpoint: MiningEndpoint(host: "h", port: 1), user: "u", password: "p",
                                                       userAgent: "t", powLimit: powLimit)
         let easy = ShareDifficulty.target(difficulty: 1024, powLimit: powLimit) // about 2048 hashes per share
-        let size = StratumMiner.roundSize(rate: 1e9, shareTarget: easy, remaining: .max, configuration: configuration)
+        let size = StratumMiner.roundSize(rate: 1e9, target: easy, remaining: .max, configuration: configuration)
         #expect(size >= 8 * 2000 && size <= 8 * 2100)
         let hard = ShareDifficulty.target(difficulty: 1e12, powLimit: powLimit)
-        #expect(StratumMiner.roundSize(rate: 1e8, shareTarget: hard, remaining: .max, configuration: configuration) == 50_000_000)
-        #expect(StratumMiner.roundSize(rate: 1e8, shareTarget: hard, remaining: 99, configuration: configuration) == 100)
-        #expect(StratumMiner.roundSize(rate: 1, shareTarget: hard, remaining: .max, configuration: configuration) == 256)
+        #expect(StratumMiner.roundSize(rate: 1e8, target: hard, remaining: .max, configuration: configuration) == 50_000_000)
+        #expect(StratumMiner.roundSize(rate: 1e8, target: hard, remaining: 99, configuration: configuration) == 100)
+        #expect(StratumMiner.roundSize(rate: 1, target: hard, remaining: .max, configuration: configuration) == 256)
     }
 }
 
