@@ -93,7 +93,7 @@ public final class RPCMiner: @unchecked Sendable {
             } catch let error as RPCTemplateError {
                 lock.withLock { failure = "\(error)" }
                 return
-            } catch where Self.isRetryable(error) {
+            } catch let error where Self.isRetryable(error) {
                 let reason = Self.describe(error)
                 if connected { events.emit(.disconnect(endpoint: endpoint, reason: reason)) }
                 connected = false

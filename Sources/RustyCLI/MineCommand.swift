@@ -4,7 +4,6 @@ import Consensus
 import Ed25519
 import Foundation
 import Mining
-import MiningClient
 import OpenCLRuntime
 import Primitives
 import ProofOfWorkSearch
@@ -253,8 +252,6 @@ struct MineCommand: ParsableCommand {
                   + "\(Self.formatRate(rate)) average (\(searcher.name))" + (stopSignal != 0 ? ", stopped by signal" : ""))
         }
     }
-
-    static func formatRate(_ rate: Double) -> String { MiningEvent.formatRate(rate) }
 
     static func rateLine(miner: Miner, searcher: any PoWSearcher, hashes: UInt64, seconds: Double, height: UInt64,
                          difficulty: Double, found: Int) -> String {

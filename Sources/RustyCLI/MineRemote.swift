@@ -13,6 +13,9 @@ extension MineCommand {
     static let durationRange = 0.0...31_536_000.0
     static let statusIntervalRange = 0.1...86_400.0
 
+    /// One hashrate format for every mode (cgminer's units).
+    static func formatRate(_ rate: Double) -> String { MiningEvent.formatRate(rate) }
+
     /// Exactly one source, and only the flags that belong to it.
     func validateSource() throws {
         let sources = [datadir.map { _ in "--datadir" }, rpc.map { _ in "--rpc" }, stratum.map { _ in "--stratum" }].compactMap { $0 }
