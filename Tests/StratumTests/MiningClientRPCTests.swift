@@ -18,11 +18,14 @@ final class ScriptedNode: @unchecked Sendable {
     private var current: JSONObject
     private(set) var blocks: [Block] = []
     let second: JSONObject
+    /// The first this many getblocktemplate calls are refused as a syncing node refuses them (-10).
+    private var syncingAnswers: Int
     var submitted: [Block] { lock.withLock { blocks } }
 
-    init(first: JSONObject, second: JSONObject) {
+    init(first: JSONObject, second: JSONObject, syncingAnswers: Int = 0) {
         current = first
         self.second = second
+        self.syncingAnswers = syncingAnswers
     }
 
     func registry() -> RPCRegistry {
@@ -31,6 +34,8 @@ final class ScriptedNode: @unchecked Sendable {
                                     help: "A scripted template.") { arguments in
             let request = try arguments.object(0)
             guard request["payoutscript"] == "51" else { throw RPCError.invalidParameter("payoutscript must be 51") }
+            let syncing = self.lock.withLock { defer { self.syncingAnswers -= 1 }; return self.syncingAnswers > 0 }
+            if syncing { throw RPCError(RPCError.clientInInitialDownload, "the node is in initial sync") }
             guard let id = request["longpollid"]?.stringValue else { return .object(self.lock.withLock { self.current }) }
             if id == "t1" {
                 try await Task.sleep(for: .milliseconds(300))
@@ -64,8 +69,9 @@ struct MiningClientRPCTests {
     }
 
     static func miner(port: Int, events: MiningEventSink) throws -> RPCMiner {
-        let configuration = RPCMinerConfiguration(endpoint: MiningEndpoint(host: "127.0.0.1", port: port, user: "miner", password: "pw"),
+        var configuration = RPCMinerConfiguration(endpoint: MiningEndpoint(host: "127.0.0.1", port: port, user: "miner", password: "pw"),
                                                   payoutScript: [0x51], powLimit: try CompactTarget(bits: 0x207f_ffff).target())
+        configuration.backoff = ReconnectBackoff(initialSeconds: 0.05, maximumSeconds: 0.2)
         return RPCMiner(configuration: configuration, searcher: SIMDPoWSearch(threads: 1), events: events)
     }
 
@@ -108,5 +114,29 @@ struct MiningClientRPCTests {
             } throws: { "\($0)".contains("merkle root") }
             #expect(node.submitted.isEmpty)
         }
+    }
+
+    @Test("a node in initial sync (-10) is waited for with backoff, each refusal printed; mining starts once it answers")
+    func syncingNodeIsRetried() async throws {
+        let (template, _) = try RPCTemplateTests.answer(previous: "03", longPollID: "t9")
+        let node = ScriptedNode(first: template, second: template, syncingAnswers: 3)
+        let recorder = MiningClientPoolTests.Recorder()
+        try await Self.withNode(node) { port in
+            let final = try Self.miner(port: port, events: recorder.sink).run(limits: MiningLimits(duration: 60, blocks: 1, statusInterval: 5)) { false }
+            #expect(final.counters.blocks == 1)
+            #expect(node.submitted.count == 1)
+        }
+        let retries = recorder.events.compactMap { if case .reconnect(_, let attempt, _, let reason) = $0 { (attempt, reason) } else { nil } }
+        #expect(retries.map(\.0) == [1, 2, 3])
+        #expect(retries.allSatisfy { $0.1.contains("-10") && $0.1.contains("initial sync") })
+    }
+
+    @Test("only a node's in-sync, no-peers and warm-up refusals and lost connections are retried; bad credentials end the run")
+    func retryableErrors() {
+        #expect(RPCMiner.isRetryable(RPCError(RPCError.clientInInitialDownload, "syncing")))
+        #expect(RPCMiner.isRetryable(RPCError(RPCError.clientNotConnected, "no peers")))
+        #expect(!RPCMiner.isRetryable(RPCError(RPCError.invalidParameter, "bad payout")))
+        #expect(!RPCMiner.isRetryable(RPCError(RPCError.methodNotFoundCode, "no such method")))
+        #expect(!RPCMiner.isRetryable(MiningRunError("other")))
     }
 }
