@@ -375,4 +375,23 @@ struct MiningClientPoolTests {
         // 0.05, 0.1, 0.2, 0.4 s (+-20%).
         #expect(delays.count >= 4 && delays[3].1 >= 0.3)
     }
+
+    @Test("a connection that completes after stop() is closed at once (shutdown never waits on it)")
+    func connectionAfterStopIsClosed() throws {
+        let pool = try ScriptedPool(script: .init())
+        let port = try pool.start()
+        defer { pool.stop() }
+        let configuration = StratumMinerConfiguration(endpoint: MiningEndpoint(host: "127.0.0.1", port: port), user: "rcrt1worker.rig",
+                                                      password: "x", userAgent: "rusty/test", powLimit: pool.powLimit)
+        let session = StratumSession(configuration: configuration, stats: MiningStats(), events: Recorder().sink)
+        let generation = session.beginConnection()
+        let channel = try ClientBootstrap(group: pool.group).connect(host: "127.0.0.1", port: port).wait()
+        session.stop()
+        session.attach(channel, generation: generation)
+        // Closed by attach: the close completes without anyone else closing it.
+        let closed = DispatchSemaphore(value: 0)
+        channel.closeFuture.whenComplete { _ in closed.signal() }
+        #expect(closed.wait(timeout: .now() + 5) == .success)
+        channel.close(promise: nil)
+    }
 }
