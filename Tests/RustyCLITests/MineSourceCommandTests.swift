@@ -44,4 +44,15 @@ struct MineSourceCommandTests {
         #expect(summary["accepted"] as? Int == 0)
         #expect(summary["stoppedby"] as? String == "--duration 2.5")
     }
+
+    @Test("a closed standard output stops remote mining (long before --duration)")
+    func closedOutputStops() throws {
+        let command = "'\(TestPaths.rustyExecutable.path)' mine --stratum stratum+tcp://127.0.0.1:1 --user u --duration 60 "
+            + "--status-interval 0.2 --backend simd --cpu-threads 1 | head -n 1"
+        let began = Date()
+        let result = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", command])
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(Date().timeIntervalSince(began) < 30, "\(result.stderrText)")
+        #expect(result.stderrText.contains("standard output closed"), "\(result.stderrText)")
+    }
 }
