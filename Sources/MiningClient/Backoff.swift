@@ -19,6 +19,6 @@ public struct ReconnectBackoff: Sendable {
         return max(0, base * (1 + 0.2 * min(max(jitter, -1), 1)))
     }
 
-    /// A connection that got work resets the schedule.
+    /// A connection that lasted (or, for a pool, got a share accepted) resets the schedule.
     public mutating func succeeded() { failures = 0 }
 }
