@@ -40,6 +40,9 @@ final class StratumTestPool: @unchecked Sendable {
         node.context.stratum = pool
         node.context.registerStratum(in: registry)
         try await server.start()
+        // The template loop builds the first template a moment after the server listens.
+        for _ in 0..<250 where pool.currentTemplate == nil { try await Task.sleep(nanoseconds: 20_000_000) }
+        _ = try #require(pool.currentTemplate)
     }
 
     func shutdown() async {
