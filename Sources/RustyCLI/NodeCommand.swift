@@ -175,8 +175,7 @@ struct NodeCommand: ParsableCommand {
     @Option(help: "Most Stratum connections at once (default: 10000; at most 65536, one nonce prefix each).")
     var stratummaxconnections: Int?
 
-    @Option(help: "Most Stratum connections from one IP address, loopback included (default: 64; a mining farm behind one "
-            + "address, or a local proxy, may need more).")
+    @Option(help: "Most Stratum connections from one IP address, loopback included (default: 64; a farm behind one address may need more).")
     var stratummaxconnectionsperip: Int?
 
     // Test-sized relay timing, in seconds: mean delay of transaction announcements, of feefilter updates.

@@ -8,13 +8,16 @@ import NIOCore
 import Stratum
 
 /// Confined to its channel's event loop (NIO calls it there; the pool hops there), hence unchecked.
-final class StratumConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+final class StratumConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = StratumFramedLine
     let session: StratumSession
 
     init(session: StratumSession) { self.session = session }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Lines still buffered when the connection closes (the framer hands them over at
+        // the end) or after it was told to close are neither answered nor counted.
+        guard context.channel.isActive, !session.isClosing else { return }
         session.flushDeferred = true
         switch Self.unwrapInboundIn(data) {
         case .tooLong(let limit):

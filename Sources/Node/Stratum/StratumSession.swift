@@ -65,6 +65,7 @@ final class StratumSession: @unchecked Sendable {
     private var lastPreviousHash: Hash256?
     /// Set once the connection is being closed (the tick does not close it again).
     private var closing = false
+    var isClosing: Bool { lock.withLock { closing } }
 
     init(id: UInt64, pool: StratumPool, channel: Channel, peer: String, ip: String, prefix: NoncePrefix) {
         self.id = id
