@@ -79,12 +79,7 @@ import Testing
         }
         do {
             let slow = try pool.connect(receiveBufferBytes: 4_096)
-            // About 1.3 kB of answer per request, 13 MB in all: more than the kernel's buffers hold.
-            let names: [JSON] = (0..<16).map { .string("x-\($0)-" + String(repeating: "e", count: 56)) }
-            let request = StratumMessage.request(id: 1, method: StratumMethod.configure, params: [.array(names), [:]]).line
-            var batch = [UInt8]()
-            for _ in 0..<100 { batch += request }
-            for _ in 0..<100 { slow.sendRaw(batch) }
+            slow.sendUnreadAnswerFlood()
             slow.sendRaw([UInt8](repeating: 0x41, count: StratumMessage.maxServerLineBytes + 1))
             // Never reading, the client still sees the server forget the connection.
             #expect(try await pool.waitForConnections(0))

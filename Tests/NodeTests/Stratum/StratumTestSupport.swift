@@ -114,6 +114,16 @@ final class LineClient {
         }
     }
 
+    /// 10,000 configure requests whose answers name 16 extensions of 60 bytes: about 1.3 kB
+    /// of answer a request, 13 MB in all, beyond what the kernel's socket buffers hold.
+    func sendUnreadAnswerFlood() {
+        let names: [JSON] = (0..<16).map { .string("x-\($0)-" + String(repeating: "e", count: 56)) }
+        let request = StratumMessage.request(id: 1, method: StratumMethod.configure, params: [.array(names), [:]]).line
+        var batch = [UInt8]()
+        for _ in 0..<100 { batch += request }
+        for _ in 0..<100 { sendRaw(batch) }
+    }
+
     /// Sends a request; returns its id.
     @discardableResult
     func request(_ method: String, _ params: [JSON]) -> Int {
