@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2))) struct StratumLimitsTests {
     static let difficulty = 0.75
 
-    @Test("eight workers per connection; the ninth gets 24 naming the limit, and the first eight mine on")
+    @Test("eight workers per connection; the ninth gets 24 naming the limit, the first eight stay authorized")
     func workersPerConnection() async throws {
         let pool = try await StratumTestPool(difficulty: Self.difficulty)
         do {
@@ -47,6 +47,10 @@ import Testing
             #expect(try await pool.waitForConnections(1))
             let fourth = try pool.connect()
             #expect(try fourth.call(StratumMethod.subscribe, []).error == nil)
+            // A flood of refused connections is one warning line (per ten seconds), with a count.
+            for _ in 0..<20 { #expect(try pool.connect().isClosedByServer()) }
+            let refusals = pool.logged.all.filter { $0.contains("refused") }
+            #expect(refusals.count == 1 && refusals.first?.contains("stratummaxconnectionsperip") == true, "\(refusals)")
         }
         await pool.shutdown()
     }

@@ -4,6 +4,7 @@
 
 import Foundation
 import JSONRPC
+import Logging
 import NIOPosix
 import Primitives
 import Stratum
@@ -23,6 +24,8 @@ final class StratumTestPool: @unchecked Sendable {
     let server: StratumServer
     let group: MultiThreadedEventLoopGroup
     let registry = RPCRegistry()
+    /// The pool's warnings and errors, for tests that look at what it logged.
+    let logged = CapturedLog()
 
     /// A pool whose share difficulty is pinned at `difficulty`.
     init(difficulty: Double, maxConnections: Int = 100, configure: (inout StratumServerSettings) -> Void = { _ in }) async throws {
@@ -34,7 +37,9 @@ final class StratumTestPool: @unchecked Sendable {
         settings.tipPollNanoseconds = 20_000_000
         configure(&settings)
         pool = StratumPool(settings: settings, parameters: RPCTestNode.regtest, chain: node.chain, mempool: node.mempool,
-                           metrics: node.context.metrics, logger: node.context.logger)
+                           metrics: node.context.metrics, logger: Logger(label: "stratum-test") { [logged] _ in
+                               CapturedLogHandler(log: logged)
+                           })
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         server = StratumServer(pool: pool, group: group)
         node.context.stratum = pool
@@ -210,4 +215,26 @@ enum ShareSearch {
         }
         throw LineClient.ClientError("no \(kind) nonce in 100,000 tries")
     }
+}
+
+/// Lines logged at warning or above, kept in memory.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines = [String]()
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
+}
+
+struct CapturedLogHandler: LogHandler {
+    let log: CapturedLog
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) { log.append(event.message.description) }
 }
