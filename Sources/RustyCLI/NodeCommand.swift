@@ -175,6 +175,9 @@ struct NodeCommand: ParsableCommand {
     @Option(help: "Most Stratum connections at once (default: 10000; at most 65536, one nonce prefix each).")
     var stratummaxconnections: Int?
 
+    @Option(help: "Most Stratum connections from one IP address, loopback included (default: 64; a farm behind one address may need more).")
+    var stratummaxconnectionsperip: Int?
+
     // Test-sized relay timing, in seconds: mean delay of transaction announcements, of feefilter updates.
     @Option(help: .hidden) var trickleinterval: Double?
     @Option(help: .hidden) var feefilterinterval: Double?
@@ -250,6 +253,7 @@ struct NodeCommand: ParsableCommand {
         set("stratummaxdifficulty", stratummaxdifficulty)
         set("stratumsharerate", stratumsharerate)
         set("stratummaxconnections", stratummaxconnections)
+        set("stratummaxconnectionsperip", stratummaxconnectionsperip)
         return flags
     }
 

@@ -88,9 +88,11 @@ extension NodeConfiguration {
         }
         let difficulty = VariableDifficultySettings(initial: stratum.initialDifficulty, minimum: stratum.minimumDifficulty,
                                                     maximum: stratum.maximumDifficulty, targetSharesPerSecond: stratum.sharesPerSecond)
-        return StratumServerSettings(network: network.rawValue, host: stratum.bind.numericHost ?? stratum.bind.host,
-                                     port: Int(stratum.bind.port), payoutAddress: payout, payoutScript: address.lockScript,
-                                     difficulty: difficulty, maxConnections: stratum.maxConnections)
+        var settings = StratumServerSettings(network: network.rawValue, host: stratum.bind.numericHost ?? stratum.bind.host,
+                                             port: Int(stratum.bind.port), payoutAddress: payout, payoutScript: address.lockScript,
+                                             difficulty: difficulty, maxConnections: stratum.maxConnections)
+        settings.maxConnectionsPerIP = stratum.maxConnectionsPerIP
+        return settings
     }
 
     /// The RPC server's settings: listeners, allowed subnets, and credentials (the cookie is added at start).

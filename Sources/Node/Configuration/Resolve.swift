@@ -37,6 +37,7 @@ extension NodeConfiguration {
         "trickleinterval": .single, "feefilterinterval": .single,
         "stratum": .boolean, "stratumport": .single, "stratumbind": .single, "stratumaddress": .single, "stratumdifficulty": .single,
         "stratummindifficulty": .single, "stratummaxdifficulty": .single, "stratumsharerate": .single, "stratummaxconnections": .single,
+        "stratummaxconnectionsperip": .single,
     ]
     /// Keys that choose the file or the datadir itself, so the file cannot set them.
     static let outsideFileKeys: Set<String> = ["datadir", "conf"]

@@ -20,6 +20,8 @@ extension NodeConfiguration {
         /// Variable difficulty aims at this many shares per second per connection.
         public var sharesPerSecond = 3.0
         public var maxConnections = 10_000
+        /// Connections from one IP address (loopback included).
+        public var maxConnectionsPerIP = StratumServerSettings.defaultMaxConnectionsPerIP
 
         init(port: UInt16) throws {
             self.port = port
@@ -55,6 +57,7 @@ extension NodeConfiguration {
         stratum.maximumDifficulty = try settings.positive("stratummaxdifficulty", stratumDifficultyRange) ?? stratum.maximumDifficulty
         stratum.sharesPerSecond = try settings.positive("stratumsharerate", stratumShareRateRange) ?? stratum.sharesPerSecond
         stratum.maxConnections = try settings.integer("stratummaxconnections", stratumConnectionsRange) ?? stratum.maxConnections
+        stratum.maxConnectionsPerIP = try settings.integer("stratummaxconnectionsperip", stratumConnectionsRange) ?? stratum.maxConnectionsPerIP
         if stratum.minimumDifficulty > stratum.maximumDifficulty {
             let detail = "the minimum difficulty (\(stratum.minimumDifficulty)) is above the maximum (\(stratum.maximumDifficulty))"
             for key in ["stratummindifficulty", "stratummaxdifficulty"] {

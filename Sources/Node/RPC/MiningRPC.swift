@@ -41,7 +41,7 @@ extension NodeRPCContext {
         ) { args in
             let snapshot = self.chain.snapshot
             // bitcoind refuses templates while catching up, except on test networks.
-            if self.network == "mainnet" && snapshot.bestHeaderHeight > snapshot.tipHeight {
+            if self.network == "mainnet" && BlockTemplateSource.catchingUp(snapshot) {
                 throw RPCError(RPCError.clientInInitialDownload, "Rusty Coin is in initial sync and waiting for blocks...")
             }
             let request = args.has(0) ? try args.object(0) : JSONObject()

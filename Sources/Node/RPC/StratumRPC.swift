@@ -13,7 +13,8 @@ extension NodeRPCContext {
                 + "created} (the current template; id: its serial number, the jobs sent on it have ids of their own), "
                 + "\"totals\": {accepted, acceptedwork, blocks, rejected: {kind: count}}, "
                 + "\"workers\": [{name, connections, accepted, acceptedwork, rejected, blocks, hashrate (hashes per second over the "
-                + "last 5 minutes), difficulty, lastshare}], \"sessions\": [{id, peer, prefix, useragent, workers, difficulty, "
+                + "last 5 minutes), difficulty, lastshare}] (\"(overflow)\" counts the workers that found every account held by a "
+                + "connected worker), \"sessions\": [{id, peer, prefix, useragent, workers, difficulty, "
                 + "accepted, connected}]}. With the server off (no --stratum): {\"enabled\": false}."
         ) { _ in
             guard let pool = self.stratum else { return ["enabled": false] }

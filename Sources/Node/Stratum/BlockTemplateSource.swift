@@ -20,6 +20,13 @@ struct BlockTemplateSource: Sendable {
     /// How long a template waits for the pool to apply the newest block before going without pool transactions.
     static let poolCatchUpNanoseconds: UInt64 = 2_000_000_000
 
+    /// Whether the node is catching up: blocks behind the best header by more than the one
+    /// just announced (a template would be stale at once). One rule for getblocktemplate
+    /// and the pool; a single header ahead is the normal moment before its block arrives.
+    static func catchingUp(_ snapshot: ChainSnapshot) -> Bool {
+        snapshot.bestHeaderHeight > snapshot.tipHeight + 1
+    }
+
     struct BuildError: Error, CustomStringConvertible {
         let description: String
     }

@@ -1,6 +1,8 @@
 // Per-worker accounts (the authorize user name): shares, work, rejections by kind, blocks,
-// an estimated hashrate; bounded, forgetting the least recently seen disconnected workers.
-// Also the pool's totals and its metrics.
+// an estimated hashrate; bounded, forgetting the least recently disconnected workers (a
+// queue in disconnection order, so forgetting one is amortised O(1)). When every account
+// belongs to a connected worker, a new name is counted under one shared overflow account:
+// an authorize is never refused for want of room. Also the pool's totals and its metrics.
 
 import CoreMetrics
 import Foundation
@@ -21,8 +23,10 @@ final class StratumAccounting: @unchecked Sendable {
         var difficulty = 0.0
         /// Accepted work per `bucketSeconds` bucket over the hashrate window: (bucket number, work).
         var recent = [(bucket: UInt64, work: Double)]()
-        /// Monotonic seconds of the last connection, share or disconnection (for forgetting).
+        /// Monotonic seconds of the last connection, share or disconnection.
         var lastSeen = 0.0
+        /// Which disconnection last queued it for forgetting (older queue entries are void).
+        var disconnection: UInt64 = 0
     }
 
     struct Totals {
@@ -39,8 +43,17 @@ final class StratumAccounting: @unchecked Sendable {
     static let hashrateWindow: UInt64 = 300
     static let bucketSeconds: UInt64 = 10
 
+    /// The account of the workers that found the table full of connected ones (no address
+    /// starts with '(' so it never names a real worker).
+    static let overflowName = "(overflow)"
+
     private let lock = NSLock()
     private var workers = [String: Worker]()
+    /// Disconnected workers, oldest disconnection first, from `idleHead` on; an entry is void
+    /// when its worker reconnected, disconnected again or was forgotten.
+    private var idle = [(name: String, disconnection: UInt64)]()
+    private var idleHead = 0
+    private var disconnections: UInt64 = 0
     private(set) var totalsValue = Totals()
     let hashesPerDifficulty: Double
 
@@ -66,37 +79,63 @@ final class StratumAccounting: @unchecked Sendable {
 
     func connectionCount(_ count: Int) { connectionsGauge.record(count) }
 
-    /// A worker authorized on a connection; false when the table is full of connected workers.
-    func connected(worker name: String, difficulty: Double, now: Double) -> Bool {
+    /// A worker authorized on a connection; returns the account it is counted under (its own
+    /// name, or `overflowName` when every remembered worker is connected).
+    func connected(worker name: String, difficulty: Double, now: Double) -> String {
         lock.withLock {
+            var account = name
             if workers[name] == nil {
-                guard workers.count < maxWorkers || forgetOne() else { return false }
-                workers[name] = Worker()
+                if workers.count >= maxWorkers && !forgetOne() { account = Self.overflowName }
+                if workers[account] == nil { workers[account] = Worker() }
             }
-            workers[name]?.connections += 1
-            workers[name]?.difficulty = difficulty
-            workers[name]?.lastSeen = now
-            return true
+            workers[account]?.connections += 1
+            workers[account]?.difficulty = difficulty
+            workers[account]?.lastSeen = now
+            return account
         }
     }
 
-    func disconnected(workers names: [String]) {
+    /// Accounts (as `connected` returned them) of a closed connection.
+    func disconnected(accounts names: [String]) {
         let now = StratumSession.monotonicSeconds()
         lock.withLock {
             for name in names {
-                workers[name]?.connections -= 1
-                workers[name]?.lastSeen = now
+                guard var worker = workers[name] else { continue }
+                worker.connections -= 1
+                worker.lastSeen = now
+                if worker.connections <= 0 && name != Self.overflowName {
+                    disconnections += 1
+                    worker.disconnection = disconnections
+                    idle.append((name, disconnections))
+                }
+                workers[name] = worker
             }
+            compactIdle()
         }
     }
 
-    /// Drops the least recently seen worker without connections; false when there is none.
+    /// Drops the least recently disconnected worker; false when every worker is connected. Lock held.
     private func forgetOne() -> Bool {
-        guard let oldest = workers.filter({ $0.value.connections <= 0 }).min(by: { $0.value.lastSeen < $1.value.lastSeen }) else {
-            return false
+        while idleHead < idle.count {
+            let entry = idle[idleHead]
+            idleHead += 1
+            if let worker = workers[entry.name], worker.connections <= 0, worker.disconnection == entry.disconnection {
+                workers.removeValue(forKey: entry.name)
+                return true
+            }
         }
-        workers.removeValue(forKey: oldest.key)
-        return true
+        return false
+    }
+
+    /// Keeps the queue within twice the table (plus slack): void entries and the consumed
+    /// head are dropped in one pass, paid for by the appends since the last one. Lock held.
+    private func compactIdle() {
+        guard idle.count > 2 * maxWorkers + 64 else { return }
+        idle = idle[idleHead...].filter { entry in
+            guard let worker = workers[entry.name] else { return false }
+            return worker.connections <= 0 && worker.disconnection == entry.disconnection
+        }
+        idleHead = 0
     }
 
     func accepted(worker name: String, difficulty: Double, block: Bool, unixTime: UInt64, now: Double, validationNanoseconds: Int64) {

@@ -1,73 +1,28 @@
-// The NIO side of a miner connection: newline framing bounded at the server's line limit,
-// and the handler that feeds lines to the connection's StratumSession and closes the
-// connection on too many bad messages, an overlong line or a reader that does not read.
+// The NIO side of a miner connection: the handler that takes the lines of the shared
+// StratumLineFramer to the connection's StratumSession, closes the connection on too many
+// bad messages, an overlong line or a reader that does not read, and frees the session when
+// it leaves the pipeline (always called, unlike channelInactive).
 
 import Foundation
 import NIOCore
 import Stratum
 
-/// One framed line, or the news that a line went past the limit.
-enum StratumLine {
-    case line(ByteBuffer)
-    case tooLong
-}
-
-/// Splits the byte stream at '\n' (a '\r' before it is dropped); never buffers more than
-/// `maxLineBytes` of an unfinished line.
-struct StratumLineDecoder: ByteToMessageDecoder {
-    typealias InboundOut = StratumLine
-    let maxLineBytes: Int
-    private var failed = false
-
-    init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard !failed else {
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-            return .needMoreData
-        }
-        let view = buffer.readableBytesView
-        guard let newline = view.firstIndex(of: UInt8(ascii: "\n")) else {
-            if buffer.readableBytes > maxLineBytes {
-                failed = true
-                buffer.moveReaderIndex(to: buffer.writerIndex)
-                context.fireChannelRead(Self.wrapInboundOut(.tooLong))
-            }
-            return .needMoreData
-        }
-        let length = newline - view.startIndex
-        guard length <= maxLineBytes, var line = buffer.readSlice(length: length) else {
-            failed = true
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-            context.fireChannelRead(Self.wrapInboundOut(.tooLong))
-            return .needMoreData
-        }
-        buffer.moveReaderIndex(forwardBy: 1)
-        if line.readableBytesView.last == UInt8(ascii: "\r") { line = line.getSlice(at: line.readerIndex, length: length - 1) ?? line }
-        context.fireChannelRead(Self.wrapInboundOut(.line(line)))
-        return .continue
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        // An unfinished last line is dropped: a message ends with its newline.
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        return .needMoreData
-    }
-}
-
 /// Confined to its channel's event loop (NIO calls it there; the pool hops there), hence unchecked.
-final class StratumConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = StratumLine
+final class StratumConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = StratumFramedLine
     let session: StratumSession
 
     init(session: StratumSession) { self.session = session }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Lines still buffered when the connection closes (the framer hands them over at
+        // the end) or after it was told to close are neither answered nor counted.
+        guard context.channel.isActive, !session.isClosing else { return }
         session.flushDeferred = true
         switch Self.unwrapInboundIn(data) {
-        case .tooLong:
+        case .tooLong(let limit):
             session.send([.response(id: .null, result: .null, error: StratumError(.other, "line too long"))])
-            session.pool.logger.info("stratum: closing \(session.peer): a line longer than \(StratumMessage.maxServerLineBytes) bytes")
+            session.pool.logger.info("stratum: closing \(session.peer): a line longer than \(limit) bytes")
             session.closeAfterWrites()
         case .line(let buffer):
             let bytes = buffer.readableBytesView
@@ -103,9 +58,10 @@ final class StratumConnectionHandler: ChannelInboundHandler, @unchecked Sendable
         context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// Called for every handler added, whether or not the channel ever became active; the
+    /// pool ignores a second close of the same session.
+    func handlerRemoved(context: ChannelHandlerContext) {
         session.pool.close(session)
-        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -29,7 +29,20 @@ public final class StratumPool: @unchecked Sendable {
     private var nextJobNumber: UInt64 = 1
     private var templateSerial: UInt64 = 0
     private var current: PoolTemplate?
-    /// The address the server listens on, once bound ("host:port").
+    /// Open connections per IP address (the per-IP cap).
+    private var perIP = [String: Int]()
+    /// Refused connections not yet logged, and when the last refusal line was written.
+    private var refusedUnlogged = 0
+    private var lastRefusalLog: Double?
+    static let refusalLogIntervalSeconds = 10.0
+
+    /// Good shares per template serial, pool-wide: a nonce prefix is reused after its
+    /// connection closed, so a per-connection memory would let a reconnecting miner replay
+    /// its shares. Templates older than `oldestSharesSerial` are forgotten (their shares are
+    /// refused as stale): those of an older tip, and all but the newest `jobsPerConnection`.
+    private let sharesLock = NSLock()
+    private var seenShares = [UInt64: Set<ShareKey>]()
+    private var oldestSharesSerial: UInt64 = 0    /// The address the server listens on, once bound ("host:port").
     private var listening: (host: String, port: Int)?
 
     init(settings: StratumServerSettings, parameters: ConsensusParameters, chain: ChainService, mempool: Mempool,
@@ -46,28 +59,61 @@ public final class StratumPool: @unchecked Sendable {
 
     // MARK: connections
 
-    /// A session for a new connection; nil when every prefix (or connection slot) is taken.
-    func open(channel: Channel, peer: String) -> StratumSession? {
-        let opened = lock.withLock { () -> StratumSession? in
-            guard let prefix = prefixes.allocate() else { return nil }
+    /// A session for a new connection; nil (after logging the refusal, rate-limited) when
+    /// every prefix (or connection slot) is taken or `ip` has its share of connections.
+    func open(channel: Channel, peer: String, ip: String) -> StratumSession? {
+        let opened = lock.withLock { () -> Result<StratumSession, RefusalReason> in
+            guard perIP[ip, default: 0] < settings.maxConnectionsPerIP else { return .failure(.perIP) }
+            guard let prefix = prefixes.allocate() else { return .failure(.full) }
             defer { nextSessionID += 1 }
-            let session = StratumSession(id: nextSessionID, pool: self, channel: channel, peer: peer, prefix: prefix)
+            let session = StratumSession(id: nextSessionID, pool: self, channel: channel, peer: peer, ip: ip, prefix: prefix)
             sessions[session.id] = session
-            return session
+            perIP[ip, default: 0] += 1
+            return .success(session)
         }
-        accounting.connectionCount(lock.withLock { sessions.count })
-        return opened
+        switch opened {
+        case .success(let session):
+            accounting.connectionCount(connectionCount)
+            return session
+        case .failure(let reason):
+            refused(peer: peer, reason)
+            return nil
+        }
     }
 
+    enum RefusalReason: Error { case full, perIP }
+
+    /// Logs refused connections at most once per `refusalLogIntervalSeconds`, with a count (a
+    /// connect flood must not flood the log).
+    private func refused(peer: String, _ reason: RefusalReason) {
+        let now = StratumSession.monotonicSeconds()
+        let line = lock.withLock { () -> String? in
+            refusedUnlogged += 1
+            if let last = lastRefusalLog, now - last < Self.refusalLogIntervalSeconds { return nil }
+            lastRefusalLog = now
+            defer { refusedUnlogged = 0 }
+            let why = switch reason {
+            case .full: "\(sessions.count) connections open (stratummaxconnections \(settings.maxConnections))"
+            case .perIP: "its address has \(settings.maxConnectionsPerIP) connections (stratummaxconnectionsperip)"
+            }
+            let others = refusedUnlogged > 1 ? "; \(refusedUnlogged) refused since the last such line" : ""
+            return "stratum: connection from \(peer) refused: \(why)\(others)"
+        }
+        if let line { logger.warning("\(line)") }
+    }
+
+    /// Forgets a connection (its prefix, its IP's slot, its workers' connections); a second call does nothing.
     func close(_ session: StratumSession) {
         let removed = lock.withLock { () -> Bool in
             guard sessions.removeValue(forKey: session.id) != nil else { return false }
             prefixes.free(session.prefix)
+            let left = perIP[session.ip, default: 1] - 1
+            perIP[session.ip] = left > 0 ? left : nil
             return true
         }
         guard removed else { return }
-        accounting.disconnected(workers: session.workerNames)
-        accounting.connectionCount(lock.withLock { sessions.count })
+        accounting.disconnected(accounts: session.accountNames)
+        accounting.connectionCount(connectionCount)
     }
 
     var allSessions: [StratumSession] { lock.withLock { sessions.values.sorted { $0.id < $1.id } } }
@@ -96,14 +142,40 @@ public final class StratumPool: @unchecked Sendable {
         }
     }
 
-    /// Makes `template` the current one and sends it to every connection that takes jobs.
+    /// Makes `template` the current one and sends it to every connection that takes jobs
+    /// (each session decides clean_jobs from the previous block it last sent, and skips a
+    /// template older than its newest job).
     func publish(_ template: PoolTemplate) {
         let targets = lock.withLock { () -> [StratumSession] in
             current = template
             return Array(sessions.values)
         }
+        sharesLock.withLock {
+            let window = template.serial - min(template.serial, UInt64(max(settings.jobsPerConnection, 1)) - 1)
+            oldestSharesSerial = max(oldestSharesSerial, template.clean ? template.serial : window)
+            seenShares = seenShares.filter { $0.key >= oldestSharesSerial }
+        }
         for session in targets {
             session.eventLoop.execute { session.deliver(template) }
+        }
+    }
+
+    /// (time, nonce) of a good share; with the template's serial it names a share pool-wide
+    /// (nonces are unique to a prefix, and a prefix to one connection at a time).
+    struct ShareKey: Hashable {
+        let time: UInt64
+        let nonce: UInt64
+    }
+
+    enum ShareMemory { case new, duplicate, forgotten }
+
+    /// Whether a share was seen on `serial`'s template; with `remember`, records it when new.
+    func shareMemory(_ key: ShareKey, serial: UInt64, remember: Bool) -> ShareMemory {
+        sharesLock.withLock {
+            guard serial >= oldestSharesSerial else { return .forgotten }
+            if seenShares[serial]?.contains(key) == true { return .duplicate }
+            if remember { seenShares[serial, default: []].insert(key) }
+            return .new
         }
     }
 

@@ -27,10 +27,9 @@ final class StratumServer: @unchecked Sendable {
         self.group = group
     }
 
-    /// Builds the first template, listens, and starts following the tip.
+    /// Listens, and starts following the tip (the loop builds the first template).
     func start() async throws {
         let settings = pool.settings
-        await pool.rebuild(clean: true)
         let channel: Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -41,14 +40,18 @@ final class StratumServer: @unchecked Sendable {
                                     value: ChannelOptions.Types.WriteBufferWaterMark(low: settings.maxPendingBytes / 2, high: settings.maxPendingBytes))
                 .childChannelInitializer { [pool] channel in
                     let peer = channel.remoteAddress.map(Self.text) ?? "?"
-                    guard let session = pool.open(channel: channel, peer: peer) else {
-                        pool.logger.warning("stratum: connection from \(peer) refused: \(pool.connectionCount) connections open")
-                        return channel.close()
-                    }
+                    let ip = channel.remoteAddress?.ipAddress ?? "?"
+                    guard let session = pool.open(channel: channel, peer: peer, ip: ip) else { return channel.close() }
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(StratumLineDecoder(maxLineBytes: StratumMessage.maxServerLineBytes)))
-                        try channel.pipeline.syncOperations.addHandler(StratumConnectionHandler(session: session))
+                        do {
+                            try channel.pipeline.syncOperations.addHandler(
+                                ByteToMessageHandler(StratumLineFramer(maxLineBytes: StratumMessage.maxServerLineBytes)))
+                            try channel.pipeline.syncOperations.addHandler(StratumConnectionHandler(session: session))
+                        } catch {
+                            // Not in the pipeline, so handlerRemoved will not free it.
+                            pool.close(session)
+                            throw error
+                        }
                     }
                 }
                 .bind(host: settings.host, port: settings.port).get()

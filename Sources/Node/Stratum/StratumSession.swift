@@ -1,5 +1,5 @@
 // One miner connection's protocol state: subscription, authorized workers, its nonce prefix,
-// its variable difficulty, the jobs it was sent and the shares it already submitted. Every
+// its variable difficulty, the jobs it was sent and how many shares it had on each template. Every
 // method runs on the connection's event loop; the lock only lets getstratuminfo read a
 // consistent summary from another thread.
 
@@ -35,6 +35,8 @@ final class StratumSession: @unchecked Sendable {
     let pool: StratumPool
     let channel: Channel
     let peer: String
+    /// The peer's IP address (the per-IP connection count).
+    let ip: String
     let prefix: NoncePrefix
     var eventLoop: EventLoop { channel.eventLoop }
     /// Unix time of the connection.
@@ -47,24 +49,30 @@ final class StratumSession: @unchecked Sendable {
     private var userAgent: String?
     /// Authorized worker names, in the order authorized.
     var workers = [String]()
+    /// The account each worker is counted under (its name, or the accounting's overflow one).
+    private(set) var accounts = [String]()
     var difficulty: VariableDifficulty
     /// The last jobs sent, oldest first.
     var jobs = [Job]()
-    /// (time, nonce) of the good shares, per template serial (templates of remembered jobs only).
-    var seenShares = [UInt64: Set<ShareKey>]()
+    /// Good shares per template serial (templates of remembered jobs only), for the per-connection cap.
+    var sharesPerTemplate = [UInt64: Int]()
     var accepted: UInt64 = 0
     private var consecutiveBadMessages = 0
+    /// The newest template sent as a job, and the previous block of the last job sent: an
+    /// older template is never sent after a newer one, and clean_jobs is set exactly when
+    /// the previous block changes.
+    private var newestSerialSent: UInt64 = 0
+    private var lastPreviousHash: Hash256?
+    /// Set once the connection is being closed (the tick does not close it again).
+    private var closing = false
+    var isClosing: Bool { lock.withLock { closing } }
 
-    struct ShareKey: Hashable {
-        let time: UInt64
-        let nonce: UInt64
-    }
-
-    init(id: UInt64, pool: StratumPool, channel: Channel, peer: String, prefix: NoncePrefix) {
+    init(id: UInt64, pool: StratumPool, channel: Channel, peer: String, ip: String, prefix: NoncePrefix) {
         self.id = id
         self.pool = pool
         self.channel = channel
         self.peer = peer
+        self.ip = ip
         self.prefix = prefix
         difficulty = VariableDifficulty(settings: pool.settings.difficulty, now: openedAt)
     }
@@ -72,6 +80,12 @@ final class StratumSession: @unchecked Sendable {
     static func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     var workerNames: [String] { lock.withLock { workers } }
+    var accountNames: [String] { lock.withLock { accounts } }
+
+    /// The account a worker of this connection is counted under. Lock held.
+    func account(of worker: String) -> String? {
+        workers.firstIndex(of: worker).map { accounts[$0] }
+    }
 
     var summary: Summary {
         lock.withLock {
@@ -98,33 +112,48 @@ final class StratumSession: @unchecked Sendable {
         if !flushDeferred { channel.flush() }
     }
 
-    /// Closes the connection once what was written before is sent (an error's explanation).
+    /// Closes the connection once what was written before is sent (an error's explanation),
+    /// or after `closeGraceSeconds` when the peer does not read it; once only.
     func closeAfterWrites() {
+        let first = lock.withLock { () -> Bool in
+            defer { closing = true }
+            return !closing
+        }
+        guard first else { return }
         let channel = channel
         channel.writeAndFlush(channel.allocator.buffer(capacity: 0)).whenComplete { _ in channel.close(promise: nil) }
+        let grace = Int64(pool.settings.closeGraceSeconds * 1_000_000_000)
+        channel.eventLoop.scheduleTask(in: .nanoseconds(grace)) { channel.close(promise: nil) }
     }
 
-    /// A new current template from the pool.
+    /// A new current template from the pool; skipped when this connection already has it or a newer one.
     func deliver(_ template: PoolTemplate) {
-        send(lock.withLock { takesJobs ? [jobMessage(template, clean: template.clean)] : [] })
+        send(lock.withLock { takesJobs && template.serial > newestSerialSent ? [jobMessage(template)] : [] })
     }
 
-    /// `mining.notify` for `template` as a new job of this connection (recorded with the current share target). Lock held.
-    private func jobMessage(_ template: PoolTemplate, clean: Bool) -> StratumMessage {
+    /// `mining.notify` for `template` as a new job of this connection (recorded with the
+    /// current share target), clean when its previous block differs from the last job's. Lock held.
+    private func jobMessage(_ template: PoolTemplate) -> StratumMessage {
+        let clean = template.previousHash != lastPreviousHash
+        lastPreviousHash = template.previousHash
+        newestSerialSent = max(newestSerialSent, template.serial)
         let level = difficulty.difficulty
         let job = Job(id: pool.makeJobID(), template: template,
                       shareTarget: ShareDifficulty.target(difficulty: level, powLimit: pool.parameters.powLimit), difficulty: level)
         jobs.append(job)
         if jobs.count > pool.settings.jobsPerConnection { jobs.removeFirst(jobs.count - pool.settings.jobsPerConnection) }
         let kept = Set(jobs.map(\.template.serial))
-        seenShares = seenShares.filter { kept.contains($0.key) }
+        sharesPerTemplate = sharesPerTemplate.filter { kept.contains($0.key) }
         return .notification(method: StratumMethod.notify, params: StratumJob(id: job.id, header: template.header, cleanJobs: clean).notifyParams)
     }
 
-    /// set_difficulty then the current template as a new job. Lock held.
-    func difficultyAndJob(clean: Bool) -> [StratumMessage] {
+    /// set_difficulty then a new job on the newest template, the pool's current one or the
+    /// last one sent (a newer one may still be on its way here). Lock held.
+    func difficultyAndJob() -> [StratumMessage] {
         var messages: [StratumMessage] = [.notification(method: StratumMethod.setDifficulty, params: [.double(difficulty.difficulty)])]
-        if let template = pool.currentTemplate { messages.append(jobMessage(template, clean: clean)) }
+        let current = pool.currentTemplate
+        let newest = current.map { $0.serial >= newestSerialSent } == true ? current : jobs.last?.template ?? current
+        if let newest { messages.append(jobMessage(newest)) }
         return messages
     }
 
@@ -193,7 +222,7 @@ final class StratumSession: @unchecked Sendable {
         if let agent = params.first?.stringValue { userAgent = String(decoding: agent.utf8.prefix(Self.maxUserAgentBytes), as: UTF8.self) }
         let wasTakingJobs = takesJobs
         subscribed = true
-        if takesJobs && !wasTakingJobs { after = difficultyAndJob(clean: true) }
+        if takesJobs && !wasTakingJobs { after = difficultyAndJob() }
         let subscription = String(id, radix: 16)
         let subscriptions: [JSON] = [.array([.string(StratumMethod.setDifficulty), .string(subscription)]),
                                      .array([.string(StratumMethod.notify), .string(subscription)])]
@@ -212,14 +241,13 @@ final class StratumSession: @unchecked Sendable {
         }
         if workers.contains(name) { return .success(true) }
         guard workers.count < pool.settings.workersPerConnection else {
-            return .failure(StratumError(.other, "at most \(pool.settings.workersPerConnection) workers per connection"))
+            return .failure(StratumError(.unauthorizedWorker, "at most \(pool.settings.workersPerConnection) workers per connection"))
         }
-        guard pool.accounting.connected(worker: name, difficulty: difficulty.difficulty, now: Self.monotonicSeconds()) else {
-            return .failure(StratumError(.other, "the pool remembers \(pool.accounting.maxWorkers) workers, all connected"))
-        }
+        let account = pool.accounting.connected(worker: name, difficulty: difficulty.difficulty, now: Self.monotonicSeconds())
         let wasTakingJobs = takesJobs
         workers.append(name)
-        if takesJobs && !wasTakingJobs { after = difficultyAndJob(clean: true) }
+        accounts.append(account)
+        if takesJobs && !wasTakingJobs { after = difficultyAndJob() }
         return .success(true)
     }
 
@@ -239,20 +267,22 @@ final class StratumSession: @unchecked Sendable {
 
     // MARK: housekeeping
 
-    /// Closes a connection that never authorized a worker; eases a quiet miner's difficulty.
+    /// Closes a connection that has not both subscribed and authorized a worker within
+    /// `idleTimeout`; eases a quiet miner's difficulty.
     func tick(now: Double) {
         var close = false
         let messages = lock.withLock { () -> [StratumMessage] in
+            guard !closing else { return [] }
             guard takesJobs else {
-                close = workers.isEmpty && now - openedAt >= pool.settings.idleTimeout
+                close = now - openedAt >= pool.settings.idleTimeout
                 return []
             }
             guard let changed = difficulty.idle(at: now) else { return [] }
-            pool.accounting.difficultyChanged(workers: workers, to: changed)
-            return difficultyAndJob(clean: false)
+            pool.accounting.difficultyChanged(workers: accounts, to: changed)
+            return difficultyAndJob()
         }
         if close {
-            pool.logger.info("stratum: closing \(peer): no worker authorized after \(pool.settings.idleTimeout) s")
+            pool.logger.info("stratum: closing \(peer): not subscribed and authorized after \(pool.settings.idleTimeout) s")
             closeAfterWrites()
             return
         }

@@ -14,8 +14,13 @@ public struct StratumServerSettings: Sendable {
     public var payoutScript: [UInt8]
     public var difficulty: VariableDifficultySettings
     public var maxConnections: Int
-    /// Seconds a connection may stay without authorizing a worker.
+    /// Most connections from one IP address (loopback included).
+    public var maxConnectionsPerIP = StratumServerSettings.defaultMaxConnectionsPerIP
+    public static let defaultMaxConnectionsPerIP = 64
+    /// Seconds a connection may stay without both subscribing and authorizing a worker.
     public var idleTimeout: Double = 60
+    /// Seconds a connection being closed may take to send its last words before it is cut.
+    public var closeGraceSeconds: Double = 3
     /// Unflushed outbound bytes past which a connection is closed (a reader that does not read).
     public var maxPendingBytes = 1 << 20
     /// Bad messages in a row that close a connection.
@@ -28,10 +33,16 @@ public struct StratumServerSettings: Sendable {
     public var tipPollNanoseconds: UInt64 = 100_000_000
     /// Jobs each connection remembers (older ones get "job not found").
     public var jobsPerConnection = 16
-    /// Shares remembered per connection and template for the duplicate check.
-    public var sharesRememberedPerTemplate = 100_000
-    /// Worker names one connection may authorize.
-    public var workersPerConnection = 64
+    /// Good shares one connection may have on one template (each is remembered for the
+    /// pool-wide duplicate check while its template is among the newest). Sized from the
+    /// vardiff goal: an hour at four times the aimed rate (the flood retarget's trigger), so
+    /// a miner on one template for a long block interval is never cut short. Worst case, a
+    /// remembered share costs about 40 bytes (a 16-byte key in a hash set at its load
+    /// factor): 3 shares/s gives 43,200 shares, about 1.7 MB per connection and template,
+    /// and each one needs real hashing at the connection's difficulty.
+    public var sharesRememberedPerTemplate: Int
+    /// Worker names one connection may authorize (a rig has one; a proxy a few).
+    public var workersPerConnection = 8
 
     public init(network: String, host: String, port: Int, payoutAddress: String, payoutScript: [UInt8], difficulty: VariableDifficultySettings,
                 maxConnections: Int) {
@@ -42,6 +53,14 @@ public struct StratumServerSettings: Sendable {
         self.payoutScript = payoutScript
         self.difficulty = difficulty
         self.maxConnections = maxConnections
+        sharesRememberedPerTemplate = Self.sharesRemembered(sharesPerSecond: difficulty.targetSharesPerSecond)
+    }
+
+    /// An hour of shares at four times the vardiff goal, within [1,000, 100,000].
+    static func sharesRemembered(sharesPerSecond: Double) -> Int {
+        let hour = sharesPerSecond * 4 * 3_600
+        guard hour.isFinite else { return 100_000 }
+        return Int(min(max(hour, 1_000), 100_000))
     }
 }
 

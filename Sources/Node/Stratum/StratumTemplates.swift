@@ -17,7 +17,7 @@ final class PoolTemplate: Sendable {
     let fees: UInt64
     /// Unix time it was built.
     let created: UInt64
-    /// Whether it voided the jobs before it (a new previous block).
+    /// Whether its previous block differs from the template before it (a new tip).
     let clean: Bool
 
     init(serial: UInt64, template: BlockTemplate, transactionCount: Int, fees: UInt64, created: UInt64, clean: Bool) {
@@ -50,10 +50,10 @@ extension StratumPool {
             let snapshot = chain.snapshot
             let tip = snapshot.tipHash
             // While catching up (blocks behind the best header) a template would be stale at
-            // once, and building one takes the chain's writer from the import.
-            let catchingUp = snapshot.bestHeaderHeight > snapshot.tipHeight + 1
-            if tip != currentTemplate?.previousHash && tip != failedTip && !catchingUp {
-                if await rebuild(clean: true) {
+            // once, and building one takes the chain's writer from the import. The first
+            // template is built here too, on the loop's executor, not by `start`.
+            if tip != currentTemplate?.previousHash && tip != failedTip && !BlockTemplateSource.catchingUp(snapshot) {
+                if await rebuild() {
                     failedTip = nil
                     lastFeeCheck = clock.now
                 } else {
@@ -70,7 +70,7 @@ extension StratumPool {
                     let capacity = parameters.maxBlockBytes - BlockTemplateSource.coinbaseReserve
                     let fees = NodeRPCContext.estimatedBlockFees(mempool.entries(), capacity: capacity)
                     if NodeRPCContext.feesWorthRefresh(previous: currentTemplate?.fees ?? 0, current: fees) {
-                        _ = await rebuild(clean: false)
+                        await rebuild()
                     }
                 }
             }
@@ -82,9 +82,11 @@ extension StratumPool {
         }
     }
 
-    /// Builds a template on the current tip and sends it to every connection; false when it could not be built.
+    /// Builds a template on the current tip and sends it to every connection; false when it
+    /// could not be built. It is clean when its previous block differs from the current
+    /// template's (the tip may have moved since the caller looked).
     @discardableResult
-    func rebuild(clean: Bool) async -> Bool {
+    func rebuild() async -> Bool {
         let built: (template: BlockTemplate, entries: [MempoolEntry])
         do {
             built = try await templates.make(payout: settings.payoutScript)
@@ -93,6 +95,7 @@ extension StratumPool {
             return false
         }
         let fees = built.entries.reduce(UInt64(0)) { $0 &+ $1.fee.baseUnits }
+        let clean = built.template.header.previousHash != currentTemplate?.previousHash
         let template = PoolTemplate(serial: nextTemplateSerial(), template: built.template, transactionCount: built.entries.count,
                                     fees: fees, created: UInt64(Date().timeIntervalSince1970), clean: clean)
         publish(template)

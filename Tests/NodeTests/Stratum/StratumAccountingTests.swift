@@ -37,8 +37,8 @@ import Testing
     func workers() throws {
         let powLimit = RPCTestNode.regtest.powLimit
         let accounting = StratumAccounting(metrics: NodeMetrics(), powLimit: powLimit, maxWorkers: 2)
-        #expect(accounting.connected(worker: "a", difficulty: 2, now: 1))
-        #expect(accounting.connected(worker: "b", difficulty: 2, now: 2))
+        #expect(accounting.connected(worker: "a", difficulty: 2, now: 1) == "a")
+        #expect(accounting.connected(worker: "b", difficulty: 2, now: 2) == "b")
         let time: UInt64 = 1_800_000_000
         accounting.accepted(worker: "a", difficulty: 2, block: false, unixTime: time, now: 3, validationNanoseconds: 1_000)
         accounting.accepted(worker: "a", difficulty: 3, block: true, unixTime: time + 20, now: 4, validationNanoseconds: 1_000)
@@ -53,10 +53,37 @@ import Testing
         let totals = accounting.totals
         #expect(totals.accepted == 2 && totals.blocks == 1 && totals.rejected[.unauthorized] == 1 && totals.rejected[.stale] == 1)
 
-        // Full, both connected: a third is refused; once "b" disconnected it makes room.
-        #expect(!accounting.connected(worker: "c", difficulty: 1, now: 5))
-        accounting.disconnected(workers: ["b"])
-        #expect(accounting.connected(worker: "c", difficulty: 1, now: 6))
-        #expect(accounting.snapshot().map(\.name) == ["a", "c"])
+        // Full, both connected: a third is counted under the shared overflow account, never refused;
+        // once "b" disconnected it makes room, and a fourth takes the overflow account again.
+        #expect(accounting.connected(worker: "c", difficulty: 1, now: 5) == StratumAccounting.overflowName)
+        accounting.disconnected(accounts: ["b"])
+        #expect(accounting.connected(worker: "d", difficulty: 1, now: 6) == "d")
+        #expect(accounting.snapshot().map(\.name) == ["(overflow)", "a", "d"])
+        #expect(accounting.snapshot().first?.worker.connections == 1)
+    }
+
+    @Test("the least recently disconnected worker is forgotten first; a reconnection voids its place in the queue")
+    func forgettingOrder() throws {
+        let accounting = StratumAccounting(metrics: NodeMetrics(), powLimit: RPCTestNode.regtest.powLimit, maxWorkers: 3)
+        for name in ["a", "b", "c"] { #expect(accounting.connected(worker: name, difficulty: 1, now: 1) == name) }
+        accounting.disconnected(accounts: ["a"])
+        accounting.disconnected(accounts: ["b"])
+        // "a" comes back and leaves again: it is now more recent than "b".
+        #expect(accounting.connected(worker: "a", difficulty: 1, now: 2) == "a")
+        accounting.disconnected(accounts: ["a"])
+        #expect(accounting.connected(worker: "d", difficulty: 1, now: 3) == "d")
+        #expect(accounting.snapshot().map(\.name) == ["a", "c", "d"])
+        #expect(accounting.connected(worker: "e", difficulty: 1, now: 4) == "e")
+        #expect(accounting.snapshot().map(\.name) == ["c", "d", "e"])
+        // Many short connections of one name keep the queue bounded and the name's account intact.
+        accounting.disconnected(accounts: ["e"])
+        for round in 0..<1_000 {
+            _ = accounting.connected(worker: "e", difficulty: 1, now: Double(5 + round))
+            accounting.disconnected(accounts: ["e"])
+        }
+        accounting.disconnected(accounts: ["c"])
+        #expect(accounting.connected(worker: "f", difficulty: 1, now: 2_000) == "f")
+        #expect(accounting.snapshot().map(\.name) == ["c", "d", "f"])
+        #expect(accounting.snapshot().map(\.worker.connections) == [0, 1, 1])
     }
 }

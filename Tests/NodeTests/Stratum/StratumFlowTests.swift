@@ -75,13 +75,7 @@ import Glibc
         do {
             let reader = try pool.connect()
             let slow = try pool.connect(receiveBufferBytes: 4_096)
-            // Each answer names 16 extensions of 60 bytes: about 1.3 kB a request, 13 MB in all,
-            // beyond what the kernel's socket buffers hold.
-            let names: [JSON] = (0..<16).map { .string("x-\($0)-" + String(repeating: "e", count: 56)) }
-            let request = StratumMessage.request(id: 1, method: StratumMethod.configure, params: [.array(names), [:]]).line
-            var batch = [UInt8]()
-            for _ in 0..<100 { batch += request }
-            for _ in 0..<100 { slow.sendRaw(batch) }
+            slow.sendUnreadAnswerFlood()
             #expect(slow.isClosedByServer())
             #expect(try reader.call(StratumMethod.subscribe, []).error == nil)
             #expect(try await pool.waitForConnections(1))

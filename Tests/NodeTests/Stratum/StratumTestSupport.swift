@@ -4,6 +4,7 @@
 
 import Foundation
 import JSONRPC
+import Logging
 import NIOPosix
 import Primitives
 import Stratum
@@ -23,6 +24,8 @@ final class StratumTestPool: @unchecked Sendable {
     let server: StratumServer
     let group: MultiThreadedEventLoopGroup
     let registry = RPCRegistry()
+    /// The pool's warnings and errors, for tests that look at what it logged.
+    let logged = CapturedLog()
 
     /// A pool whose share difficulty is pinned at `difficulty`.
     init(difficulty: Double, maxConnections: Int = 100, configure: (inout StratumServerSettings) -> Void = { _ in }) async throws {
@@ -34,12 +37,17 @@ final class StratumTestPool: @unchecked Sendable {
         settings.tipPollNanoseconds = 20_000_000
         configure(&settings)
         pool = StratumPool(settings: settings, parameters: RPCTestNode.regtest, chain: node.chain, mempool: node.mempool,
-                           metrics: node.context.metrics, logger: node.context.logger)
+                           metrics: node.context.metrics, logger: Logger(label: "stratum-test") { [logged] _ in
+                               CapturedLogHandler(log: logged)
+                           })
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         server = StratumServer(pool: pool, group: group)
         node.context.stratum = pool
         node.context.registerStratum(in: registry)
         try await server.start()
+        // The template loop builds the first template a moment after the server listens.
+        for _ in 0..<250 where pool.currentTemplate == nil { try await Task.sleep(nanoseconds: 20_000_000) }
+        _ = try #require(pool.currentTemplate)
     }
 
     func shutdown() async {
@@ -109,6 +117,16 @@ final class LineClient {
             if sent <= 0 { return }
             offset += sent
         }
+    }
+
+    /// 10,000 configure requests whose answers name 16 extensions of 60 bytes: about 1.3 kB
+    /// of answer a request, 13 MB in all, beyond what the kernel's socket buffers hold.
+    func sendUnreadAnswerFlood() {
+        let names: [JSON] = (0..<16).map { .string("x-\($0)-" + String(repeating: "e", count: 56)) }
+        let request = StratumMessage.request(id: 1, method: StratumMethod.configure, params: [.array(names), [:]]).line
+        var batch = [UInt8]()
+        for _ in 0..<100 { batch += request }
+        for _ in 0..<100 { sendRaw(batch) }
     }
 
     /// Sends a request; returns its id.
@@ -197,4 +215,26 @@ enum ShareSearch {
         }
         throw LineClient.ClientError("no \(kind) nonce in 100,000 tries")
     }
+}
+
+/// Lines logged at warning or above, kept in memory.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines = [String]()
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
+}
+
+struct CapturedLogHandler: LogHandler {
+    let log: CapturedLog
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) { log.append(event.message.description) }
 }
