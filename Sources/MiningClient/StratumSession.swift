@@ -224,7 +224,11 @@ final class StratumSession: @unchecked Sendable {
             out.append(.connect(endpoint: endpoint, noncePrefix: found.hex))
         case .authorize(let worker):
             if error == nil && result.boolValue == true { break }
-            refusal = "the pool refused worker '\(worker)': " + (error?.description ?? "mining.authorize answered \(result.text())")
+            let why = "the pool refused worker '\(worker)': " + (error?.description ?? "mining.authorize answered \(result.text())")
+            // Only "unauthorized worker" (24) or a plain false is final; another error (a pool
+            // that is full or busy) is retried on a new connection, with backoff.
+            if let error, error.code != StratumErrorCode.unauthorizedWorker.rawValue { return why }
+            refusal = why
             stopped = true
             return refusal
         case .configure:

@@ -19,6 +19,8 @@ final class ScriptedPool: @unchecked Sendable {
         var prefixes: [UInt64] = [0x1234]
         var difficulty = 65_536.0
         var refuseAuthorize = false
+        /// The first connection's authorize is answered with error 20 (a busy pool), later ones normally.
+        var busyFirstAuthorize = false
         /// Error codes answered to the submissions with these indices (0-based, over all connections).
         var errors: [Int: StratumErrorCode] = [:]
         /// After this many submissions, a clean job "b" replaces job "a".
@@ -122,6 +124,9 @@ final class ScriptedPool: @unchecked Sendable {
                 let prefix = prefix(connection: index)
                 return ([.response(id: id, result: [[["mining.notify", "1"]], .string(prefix.hex), .int(prefix.suffixByteCount)], error: nil)], false)
             case StratumMethod.authorize:
+                if script.busyFirstAuthorize && index == 1 {
+                    return ([.response(id: id, result: .null, error: StratumError(.other, "the pool is busy"))], false)
+                }
                 if script.refuseAuthorize {
                     return ([.response(id: id, result: .null, error: StratumError(.unauthorizedWorker, "no such address"))], false)
                 }
@@ -393,5 +398,14 @@ struct MiningClientPoolTests {
         channel.closeFuture.whenComplete { _ in closed.signal() }
         #expect(closed.wait(timeout: .now() + 5) == .success)
         channel.close(promise: nil)
+    }
+
+    @Test("an authorize refused with another error than 24 (a busy pool) is retried on a new connection")
+    func busyPoolIsRetried() throws {
+        let (pool, miner, recorder) = try Self.start(.init(busyFirstAuthorize: true))
+        defer { pool.stop() }
+        let final = try miner.run(limits: MiningLimits(duration: 60, shares: 2, statusInterval: 5)) { false }
+        #expect(pool.connectionCount >= 2 && final.counters.accepted >= 2)
+        #expect(recorder.events.contains { if case .disconnect(_, let reason) = $0 { reason.contains("the pool is busy") } else { false } })
     }
 }
