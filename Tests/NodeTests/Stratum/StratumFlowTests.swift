@@ -9,6 +9,7 @@ import Glibc
 #endif
 
 /// Variable difficulty over the wire, and a miner that does not read its answers.
+extension StratumSocketSuites {
 @Suite(.serialized, .timeLimit(.minutes(2))) struct StratumFlowTests {
     static func authorize(_ client: LineClient) throws {
         _ = try client.call(StratumMethod.subscribe, [])
@@ -82,4 +83,5 @@ import Glibc
         }
         await pool.shutdown()
     }
+}
 }

@@ -7,6 +7,7 @@ import Testing
 
 /// The pool's limits over loopback: workers per connection, connections per IP, the
 /// subscribe-and-authorize deadline, and a close that does not wait for a peer that never reads.
+extension StratumSocketSuites {
 @Suite(.serialized, .timeLimit(.minutes(2))) struct StratumLimitsTests {
     static let difficulty = 0.75
 
@@ -193,4 +194,5 @@ import Testing
         }
         await pool.shutdown()
     }
+}
 }

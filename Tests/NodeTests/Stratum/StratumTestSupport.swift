@@ -78,6 +78,12 @@ final class StratumTestPool: @unchecked Sendable {
     }
 }
 
+/// The suites that talk to the pool through `LineClient`, one test at a time among them all:
+/// its reads block their thread (up to the read timeout), and Swift's cooperative pool has
+/// only as many threads as cores. Two of them blocking at once on a 2-core machine starved
+/// every other test of the process (a 60 s time limit exceeded elsewhere in CI).
+@Suite(.serialized) enum StratumSocketSuites {}
+
 /// A miner's side of one connection, one JSON line at a time.
 final class LineClient {
     let socket: Int32
