@@ -47,12 +47,9 @@ public struct BlockTemplate: Sendable {
 
     /// Difficulty relative to the PoW limit (1.0 at the limit), as miners show it.
     public func difficulty(powLimit: UInt256) -> Double {
-        Self.approximate(powLimit) / max(Self.approximate(target), 1)
+        powLimit.approximateDouble / max(target.approximateDouble, 1)
     }
 
-    static func approximate(_ value: UInt256) -> Double {
-        [value.limbs.3, value.limbs.2, value.limbs.1, value.limbs.0].reduce(0.0) { $0 * 18_446_744_073_709_551_616.0 + Double($1) }
-    }
 }
 
 /// Builds templates on top of a chain state's best block.

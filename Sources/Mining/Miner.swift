@@ -35,7 +35,7 @@ public final class Miner {
         var tried: UInt64 = 0
         // On easy targets a full round would find (and check) thousands of solutions:
         // start near the expected number of hashes per block and grow from there.
-        let expected = BlockTemplate.approximate(ProofOfWork.work(target: template.target))
+        let expected = ProofOfWork.work(target: template.target).approximateDouble
         var size = UInt64(max(256, min(Double(roundSize), expected * 2)))
         while !shouldStop() {
             let count = next > UInt64.max - (size - 1) ? UInt64.max - next + 1 : size

@@ -218,7 +218,7 @@ public final class StratumMiner: @unchecked Sendable {
     /// Nonces in the next round: about `roundSeconds` at the measured rate, at most
     /// `sharesPerRound` expected shares, at least 256, within the suffixes left (`remaining` + 1).
     static func roundSize(rate: Double, target: UInt256, remaining: UInt64, configuration: StratumMinerConfiguration) -> UInt64 {
-        let hashesPerShare = ShareDifficulty.approximate(ProofOfWork.work(target: target))
+        let hashesPerShare = ProofOfWork.work(target: target).approximateDouble
         let byTime = rate > 0 ? rate * configuration.roundSeconds : Double(1 << 16)
         let size = max(256, min(byTime, hashesPerShare * configuration.sharesPerRound, 0x1p48))
         let count = UInt64(size)

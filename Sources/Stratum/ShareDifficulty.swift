@@ -11,13 +11,13 @@ public enum ShareDifficulty {
     /// gives the PoW limit.
     public static func target(difficulty: Double, powLimit: UInt256) -> UInt256 {
         guard difficulty.isFinite, difficulty > 0 else { return powLimit }
-        let quotient = approximate(powLimit) / difficulty
+        let quotient = powLimit.approximateDouble / difficulty
         return exactInteger(quotient)
     }
 
     /// The difficulty of `target` (powLimit / target, as a double).
     public static func difficulty(target: UInt256, powLimit: UInt256) -> Double {
-        approximate(powLimit) / max(approximate(target), 1)
+        powLimit.approximateDouble / max(target.approximateDouble, 1)
     }
 
     /// `value` (a non-negative double) as the integer below it, clamped to [1, 2^256 - 1].
@@ -31,7 +31,4 @@ public enum ShareDifficulty {
         return shift >= 0 ? UInt256(significand) << shift : UInt256(significand >> UInt64(-shift))
     }
 
-    public static func approximate(_ value: UInt256) -> Double {
-        [value.limbs.3, value.limbs.2, value.limbs.1, value.limbs.0].reduce(0.0) { $0 * 18_446_744_073_709_551_616.0 + Double($1) }
-    }
 }

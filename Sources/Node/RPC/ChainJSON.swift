@@ -180,12 +180,9 @@ enum ChainJSON {
     /// target (the PoW limit) the block's target is.
     static func difficulty(bits: UInt32, powLimit: UInt256) -> Double {
         guard let target = try? CompactTarget(bits: bits).target() else { return 0 }
-        return approximate(powLimit) / max(approximate(target), 1)
+        return powLimit.approximateDouble / max(target.approximateDouble, 1)
     }
 
-    static func approximate(_ value: UInt256) -> Double {
-        [value.limbs.3, value.limbs.2, value.limbs.1, value.limbs.0].reduce(0.0) { $0 * 18_446_744_073_709_551_616.0 + Double($1) }
-    }
 
     /// 8 hex digits, as bitcoind writes `bits` and `versionHex`.
     static func hex32(_ value: UInt32) -> String {

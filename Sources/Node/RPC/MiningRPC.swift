@@ -101,7 +101,7 @@ extension NodeRPCContext {
             let target = (try? snapshot.tipHeader.compactTarget.target()) ?? self.parameters.powLimit
             return .object([
                 "blocks": .int(snapshot.tipHeight),
-                "difficulty": .double(Self.approximate(self.parameters.powLimit) / max(Self.approximate(target), 1)),
+                "difficulty": .double(self.parameters.powLimit.approximateDouble / max(target.approximateDouble, 1)),
                 "networkhashps": .double(Self.networkHashesPerSecond(snapshot, blocks: 120)),
                 "pooledtx": .int(self.mempool.count),
                 "chain": .string(self.network),
@@ -313,10 +313,7 @@ extension NodeRPCContext {
             latest = max(latest, time)
         }
         guard latest > earliest else { return 0 }
-        return (approximate(endWork) - approximate(startWork)) / Double(latest - earliest)
+        return (endWork.approximateDouble - startWork.approximateDouble) / Double(latest - earliest)
     }
 
-    static func approximate(_ value: UInt256) -> Double {
-        [value.limbs.3, value.limbs.2, value.limbs.1, value.limbs.0].reduce(0.0) { $0 * 18_446_744_073_709_551_616.0 + Double($1) }
-    }
 }

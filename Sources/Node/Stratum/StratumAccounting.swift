@@ -64,7 +64,7 @@ final class StratumAccounting: @unchecked Sendable {
 
     init(metrics: NodeMetrics, powLimit: UInt256, maxWorkers: Int = StratumAccounting.defaultMaxWorkers) {
         self.maxWorkers = maxWorkers
-        hashesPerDifficulty = ShareDifficulty.approximate(ProofOfWork.work(target: powLimit))
+        hashesPerDifficulty = ProofOfWork.work(target: powLimit).approximateDouble
         connectionsGauge = CoreMetrics.Gauge(label: "rusty_stratum_connections", factory: metrics.factory)
         blocksCounter = metrics.counter("rusty_stratum_blocks_total", [])
         var counters = ["accepted": metrics.counter("rusty_stratum_shares_total", [("result", "accepted")])]

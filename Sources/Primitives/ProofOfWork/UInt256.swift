@@ -49,6 +49,12 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { hex }
     public var isZero: Bool { self == .zero }
 
+    /// The value as the nearest-below double, limb by limb from the top: difficulties, work
+    /// and hashrates for display, and share targets (the same double on every machine).
+    public var approximateDouble: Double {
+        [limbs.3, limbs.2, limbs.1, limbs.0].reduce(0.0) { $0 * 18_446_744_073_709_551_616.0 + Double($1) }
+    }
+
     /// Number of significant bits (0 for zero).
     public var bitWidth: Int {
         let w = words

@@ -46,7 +46,7 @@ import Testing
         accounting.rejected(.unauthorized, worker: nil)
         let a = try #require(accounting.snapshot().first { $0.name == "a" }?.worker)
         #expect(a.accepted == 2 && a.acceptedWork == 5 && a.blocks == 1 && a.lastShare == time + 20 && a.rejected[.stale] == 1)
-        let perDifficulty = ShareDifficulty.approximate(ProofOfWork.work(target: powLimit))
+        let perDifficulty = ProofOfWork.work(target: powLimit).approximateDouble
         #expect(accounting.hashrate(a, unixTime: time + 30) == 5 * perDifficulty / 300)
         // Ten minutes on, the shares are out of the window.
         #expect(accounting.hashrate(a, unixTime: time + 600) == 0)
