@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Ed25519", targets: ["Ed25519"]),
         .library(name: "ChainParams", targets: ["ChainParams"]),
         .library(name: "Consensus", targets: ["Consensus"]),
+        .library(name: "Masternodes", targets: ["Masternodes"]),
         .library(name: "ChainState", targets: ["ChainState"]),
         .library(name: "ChainGen", targets: ["ChainGen"]),
         .library(name: "Verification", targets: ["Verification"]),
@@ -66,7 +67,9 @@ let package = Package(
         .target(name: "Primitives", dependencies: ["BLAKE3"]),
         .target(name: "Consensus", dependencies: ["Primitives", "BLAKE3", "ChainParams"]),
         .target(name: "Storage", dependencies: ["CRocksDB"]),
-        .target(name: "ChainState", dependencies: ["Consensus", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
+        // Special transactions and the deterministic masternode list (PROTOCOL section 16): payloads, rules, proof of service.
+        .target(name: "Masternodes", dependencies: ["Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
+        .target(name: "ChainState", dependencies: ["Consensus", "Masternodes", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
         .target(name: "Verification", dependencies: [
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),

@@ -81,6 +81,15 @@ public struct ChainParameters: Codable, Sendable, Equatable {
         public var collateralBaseUnits: UInt64?
         public var quorumSize: Int?
         public var quorumThreshold: Int?
+        /// Blocks after its registration before a masternode counts as valid.
+        public var registrationMaturity: UInt64?
+        /// Blocks back from the tip for which the list at any height can be produced exactly.
+        public var listHistoryBlocks: UInt64?
+        /// Proof of service (PROTOCOL section 16.5): the ban threshold, the penalties and the decay per block.
+        public var posePenaltyMax: UInt32?
+        public var posePenaltyMissedCommitment: UInt32?
+        public var posePenaltyInvalidSignature: UInt32?
+        public var posePenaltyDecayPerBlock: UInt32?
     }
 
     public struct Governance: Codable, Sendable, Equatable {

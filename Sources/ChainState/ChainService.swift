@@ -34,7 +34,7 @@ public final class ChainService: @unchecked Sendable {
     public init(_ state: ChainState) {
         self.state = state
         lookup = NodeLookup(state.nodes)
-        current = ChainSnapshot(sequence: 0, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup)
+        current = ChainSnapshot(sequence: 0, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes)
         state.nodeAdded = { [lookup] in lookup.add($0) }
     }
 
@@ -128,7 +128,7 @@ public final class ChainService: @unchecked Sendable {
             return current
         }
         guard old.tipNode !== state.tip || old.bestHeaderNode !== state.bestHeader else { return }
-        let next = ChainSnapshot(sequence: old.sequence + 1, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup)
+        let next = ChainSnapshot(sequence: old.sequence + 1, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes)
         let events = old.tipNode === state.tip ? [] : TipEvent.between(old.tipNode, state.tip)
         let listeners = published.withLock {
             current = next

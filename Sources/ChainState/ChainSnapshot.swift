@@ -1,6 +1,7 @@
 // An immutable view of the chain for readers: tip, active chain, header index, and the
 // getheaders and locator answers computed from them.
 
+import Masternodes
 import Primitives
 
 /// The chain as of one publication by `ChainService` (after each write). Readers keep and
@@ -12,12 +13,15 @@ public final class ChainSnapshot: @unchecked Sendable {
     let tipNode: BlockNode
     let bestHeaderNode: BlockNode
     let lookup: NodeLookup
+    /// The masternode list after the tip block (section 16.4).
+    public let masternodes: MasternodeList
 
-    init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup) {
+    init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup, masternodes: MasternodeList = MasternodeList()) {
         self.sequence = sequence
         tipNode = tip
         bestHeaderNode = bestHeader
         self.lookup = lookup
+        self.masternodes = masternodes
     }
 
     public var tipHash: Hash256 { tipNode.hash }

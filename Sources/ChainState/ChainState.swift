@@ -12,6 +12,7 @@ import BLAKE3
 import Consensus
 import Ed25519
 import Foundation
+import Masternodes
 import Primitives
 import Storage
 
@@ -49,6 +50,10 @@ public final class ChainState {
     public let parameters: ConsensusParameters
     public let database: RocksDB
     public let utxo: UTXOCache
+    /// The network's masternode numbers (collateral, maturity, proof of service).
+    public let masternodeParameters: MasternodeParameters
+    /// The deterministic masternode list after the tip block (section 16.4).
+    public internal(set) var masternodes = MasternodeList()
     public internal(set) var tip: BlockNode
     /// The best chain by height (index = height).
     public internal(set) var active: [BlockNode]
@@ -142,6 +147,7 @@ public final class ChainState {
     /// `readOnly` opens an existing state as of its last flush, beside a writer if need be.
     public init(directory: String, parameters: ConsensusParameters, cacheMiB: Int = 256, readOnly: Bool = false) throws {
         self.parameters = parameters
+        masternodeParameters = try MasternodeParameters(parameters.chain)
         isReadOnly = readOnly
         cacheLimitBytes = max(1, cacheMiB) << 20
         var options = RocksDB.Options()

@@ -16,6 +16,7 @@ public enum RuleName: String, CaseIterable, Sendable {
     case txNullPrevout = "tx-null-prevout"
     case txDuplicateInput = "tx-duplicate-input"
     case txCoinbaseWitnessSize = "tx-coinbase-witness-size"
+    case txSpecialType = "tx-special-type"
     case blockDuplicateTxid = "block-duplicate-txid"
     case blockMerkleRoot = "block-merkle-root"
     case blockStateRoot = "block-state-root"
@@ -44,6 +45,21 @@ public enum RuleName: String, CaseIterable, Sendable {
     case blockFeeOverflow = "block-fee-overflow"
     case coinbaseValue = "coinbase-value"
     case scriptSignature = "script-signature"
+
+    // Special transactions and the masternode list (section 16), in block order.
+    case specialPayload = "special-payload"
+    case specialInputsHash = "special-inputs-hash"
+    case specialSignature = "special-signature"
+    case masternodeCollateralMissing = "mn-collateral-missing"
+    case masternodeCollateralAmount = "mn-collateral-amount"
+    case masternodeCollateralScript = "mn-collateral-script"
+    case masternodeCollateralUsed = "mn-collateral-used"
+    case masternodeDuplicateKey = "mn-duplicate-key"
+    case masternodeDuplicateService = "mn-duplicate-service"
+    case masternodeService = "mn-service"
+    case masternodePayoutScript = "mn-payout-script"
+    case masternodeUnknown = "mn-unknown"
+    case masternodeBanned = "mn-banned"
 
     // Scripts (section 9; raised through `ScriptError.rule`).
     case scriptSize = "script-size"

@@ -9,6 +9,10 @@ public enum TransactionRules {
         guard !transaction.inputs.isEmpty else { throw Rejection(.txNoInputs) }
         guard !transaction.outputs.isEmpty else { throw Rejection(.txNoOutputs) }
         guard Amount.sum(transaction.outputs.map(\.value)) != nil else { throw Rejection(.txOutputOverflow) }
+        if transaction.isSpecial {
+            guard !isCoinbase else { throw Rejection(.txSpecialType, "a coinbase is never a special transaction") }
+            guard transaction.specialType != nil else { throw Rejection(.txSpecialType, "unknown special type \(transaction.rawSpecialType)") }
+        }
         if isCoinbase {
             let witnessBytes = transaction.witnesses.first?.reduce(0) { $0 + $1.count } ?? 0
             guard witnessBytes <= maxCoinbaseWitnessBytes else { throw Rejection(.txCoinbaseWitnessSize, "\(witnessBytes) bytes") }

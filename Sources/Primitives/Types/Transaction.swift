@@ -9,6 +9,27 @@ public enum EncodingLimits {
     public static let maxInputs: UInt64 = 1_000_000
     public static let maxOutputs: UInt64 = 1_000_000
     public static let maxTransactions: UInt64 = 1_000_000
+    /// A special transaction's payload (DIP-2 shape); the largest type's rules are far below it.
+    public static let maxSpecialPayloadBytes = 100_000
+}
+
+/// The type of a special transaction: the high 16 bits of `version` (Dash's DIP-2 shape).
+/// Type 0 is an ordinary transaction; a known type carries a payload after `lock_time`,
+/// inside the txid. Unknown types are invalid (PROTOCOL.md section 16).
+public enum SpecialTransactionType: UInt16, Sendable, CaseIterable, CustomStringConvertible {
+    case masternodeRegister = 1
+    case masternodeUpdateService = 2
+    case masternodeUpdateRegistrar = 3
+    case masternodeRevoke = 4
+
+    public var description: String {
+        switch self {
+        case .masternodeRegister: return "mn-register"
+        case .masternodeUpdateService: return "mn-update-service"
+        case .masternodeUpdateRegistrar: return "mn-update-registrar"
+        case .masternodeRevoke: return "mn-revoke"
+        }
+    }
 }
 
 /// A reference to one output of an earlier transaction.
@@ -104,7 +125,10 @@ public struct TxOut: Hashable, Sendable, BinaryCodable {
 /// A transaction. Serialized as its witness-free part (hashed into the txid) followed by one
 /// witness stack per input (included only in the wtxid):
 ///
-///     version u32 | n_in | inputs | n_out | outputs | lock_time u64 | witness stacks
+///     version u32 | n_in | inputs | n_out | outputs | lock_time u64 | [payload] | witness stacks
+///
+/// `payload` (CompactSize length + bytes) is present exactly when the high 16 bits of
+/// `version` (the special type) are not zero.
 public struct Transaction: Hashable, Sendable, BinaryCodable {
     public var version: UInt32
     public var inputs: [TxIn]
@@ -112,14 +136,29 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
     public var lockTime: UInt64
     /// One stack of byte strings per input (same count as `inputs`).
     public var witnesses: [[[UInt8]]]
+    /// A special transaction's typed payload; always empty when `rawSpecialType` is 0.
+    public var payload: [UInt8]
 
-    public init(version: UInt32 = 1, inputs: [TxIn], outputs: [TxOut], lockTime: UInt64 = 0, witnesses: [[[UInt8]]]? = nil) {
+    public init(version: UInt32 = 1, inputs: [TxIn], outputs: [TxOut], lockTime: UInt64 = 0, witnesses: [[[UInt8]]]? = nil,
+                payload: [UInt8] = []) {
         self.version = version
         self.inputs = inputs
         self.outputs = outputs
         self.lockTime = lockTime
         self.witnesses = witnesses ?? Array(repeating: [], count: inputs.count)
+        self.payload = payload
     }
+
+    /// A special transaction of `type` (low 16 bits of the version: 1).
+    public init(special type: SpecialTransactionType, payload: [UInt8], inputs: [TxIn], outputs: [TxOut], lockTime: UInt64 = 0) {
+        self.init(version: UInt32(type.rawValue) << 16 | 1, inputs: inputs, outputs: outputs, lockTime: lockTime, payload: payload)
+    }
+
+    /// The high 16 bits of `version`: 0 for an ordinary transaction.
+    public var rawSpecialType: UInt16 { UInt16(truncatingIfNeeded: version >> 16) }
+    /// The special type, when the version names a known one.
+    public var specialType: SpecialTransactionType? { SpecialTransactionType(rawValue: rawSpecialType) }
+    public var isSpecial: Bool { rawSpecialType != 0 }
 
     /// A coinbase has exactly one input and it spends the null outpoint.
     public var isCoinbase: Bool { inputs.count == 1 && inputs[0].previousOutput.isNull }
@@ -137,7 +176,7 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
     /// txid and wtxid from one encoding: the witness-free encoding is a prefix of the full
     /// one, so one hasher absorbs it, yields the txid, then absorbs the witnesses for the wtxid.
     public var ids: (txid: Hash256, wtxid: Hash256) {
-        var writer = ByteWriter(capacity: 64 + inputs.count * 150 + outputs.count * 48)
+        var writer = ByteWriter(capacity: 64 + inputs.count * 150 + outputs.count * 48 + payload.count)
         encodeBase(to: &writer)
         let baseLength = writer.bytes.count
         precondition(witnesses.count == inputs.count, "one witness stack per input")
@@ -163,6 +202,7 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
         writer.writeCompactSize(UInt64(outputs.count))
         for output in outputs { output.encode(to: &writer) }
         writer.write(lockTime)
+        if isSpecial { writer.writeVarBytes(payload) }
     }
 
     public func encode(to writer: inout ByteWriter) {
@@ -195,6 +235,10 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
             outputs.append(try reader.within("output", index: index) { try TxOut.decode(from: &$0) })
         }
         let lockTime = try reader.readUInt64("lock_time")
+        var payload = [UInt8]()
+        if version >> 16 != 0 {
+            payload = try reader.readVarBytes("payload", limit: EncodingLimits.maxSpecialPayloadBytes)
+        }
         witnessStart = reader.offset
         var witnesses = [[[UInt8]]]()
         witnesses.reserveCapacity(inputCount)
@@ -210,7 +254,7 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
             }
             witnesses.append(stack)
         }
-        return Transaction(version: version, inputs: inputs, outputs: outputs, lockTime: lockTime, witnesses: witnesses)
+        return Transaction(version: version, inputs: inputs, outputs: outputs, lockTime: lockTime, witnesses: witnesses, payload: payload)
     }
 }
 

@@ -1,0 +1,148 @@
+import Primitives
+
+/// The deterministic masternode list: every registered masternode by id, with the indexes
+/// the uniqueness rules need. A function of the chain (PROTOCOL section 16.4); `root`
+/// commits to it. Changes go through the mutating methods, which record the previous value
+/// of every entry they touch in a `MasternodeListUndo`, so disconnecting a block is exact.
+public struct MasternodeList: Sendable {
+    public private(set) var entries: [Hash256: MasternodeEntry] = [:]
+    private var byCollateral: [OutPoint: Hash256] = [:]
+    private var byOwnerKey: [[UInt8]: Hash256] = [:]
+    private var byOperatorKey: [[UInt8]: Hash256] = [:]
+    private var byEncryptionKey: [[UInt8]: Hash256] = [:]
+    private var byService: [ServiceAddress: Hash256] = [:]
+    /// The root as last computed (nil after a change).
+    private var cachedRoot: Hash256?
+
+    public init() {}
+
+    public init(entries: some Sequence<MasternodeEntry>) {
+        for entry in entries { index(entry) }
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public subscript(proTxHash: Hash256) -> MasternodeEntry? { entries[proTxHash] }
+
+    public func byCollateral(_ outpoint: OutPoint) -> MasternodeEntry? { byCollateral[outpoint].flatMap { entries[$0] } }
+    public func byOwnerKey(_ key: [UInt8]) -> MasternodeEntry? { byOwnerKey[key].flatMap { entries[$0] } }
+    public func byOperatorKey(_ key: [UInt8]) -> MasternodeEntry? { byOperatorKey[key].flatMap { entries[$0] } }
+    public func byEncryptionKey(_ key: [UInt8]) -> MasternodeEntry? { byEncryptionKey[key].flatMap { entries[$0] } }
+    public func byService(_ service: ServiceAddress) -> MasternodeEntry? { byService[service].flatMap { entries[$0] } }
+
+    /// Entries ordered by id (the order the root commits to).
+    public var sorted: [MasternodeEntry] { entries.values.sorted { $0.proTxHash.bytes.lexicographicallyPrecedes($1.proTxHash.bytes) } }
+
+    /// Masternodes counted at `height`.
+    public func valid(at height: UInt64, parameters: MasternodeParameters) -> [MasternodeEntry] {
+        sorted.filter { $0.isValid(at: height, maturity: parameters.registrationMaturity) }
+    }
+
+    /// Merkle root (section 6's tree) over the leaf hashes of the entries sorted by id; zero when empty.
+    public mutating func root() -> Hash256 {
+        if let cachedRoot { return cachedRoot }
+        let root = Merkle.root(of: sorted.map(\.leafHash))
+        cachedRoot = root
+        return root
+    }
+
+    /// The root without caching it (for a list held by a `let`).
+    public var computedRoot: Hash256 { Merkle.root(of: sorted.map(\.leafHash)) }
+
+    /// Puts `entry` in place of the entry with its id (or adds it), recording the old value.
+    public mutating func set(_ entry: MasternodeEntry, undo: inout MasternodeListUndo) {
+        undo.record(entries[entry.proTxHash], for: entry.proTxHash)
+        replace(id: entry.proTxHash, with: entry)
+    }
+
+    public mutating func remove(_ proTxHash: Hash256, undo: inout MasternodeListUndo) {
+        guard let old = entries[proTxHash] else { return }
+        undo.record(old, for: proTxHash)
+        replace(id: proTxHash, with: nil)
+    }
+
+    /// Reverts the changes `undo` recorded (the list must be the one they were made on).
+    public mutating func revert(_ undo: MasternodeListUndo) {
+        for change in undo.changes.reversed() { replace(id: change.proTxHash, with: change.previous) }
+    }
+
+    private mutating func replace(id: Hash256, with new: MasternodeEntry?) {
+        if let old = entries.removeValue(forKey: id) { unindex(old) }
+        if let new { index(new) }
+        cachedRoot = nil
+    }
+
+    private mutating func index(_ entry: MasternodeEntry) {
+        let id = entry.proTxHash
+        entries[id] = entry
+        byCollateral[entry.collateral] = id
+        byOwnerKey[entry.ownerKey] = id
+        if !entry.isRevoked { byOperatorKey[entry.operatorKey] = id }
+        byEncryptionKey[entry.operatorEncryptionKey] = id
+        byService[entry.service] = id
+        cachedRoot = nil
+    }
+
+    private mutating func unindex(_ entry: MasternodeEntry) {
+        let id = entry.proTxHash
+        if byCollateral[entry.collateral] == id { byCollateral[entry.collateral] = nil }
+        if byOwnerKey[entry.ownerKey] == id { byOwnerKey[entry.ownerKey] = nil }
+        if byOperatorKey[entry.operatorKey] == id { byOperatorKey[entry.operatorKey] = nil }
+        if byEncryptionKey[entry.operatorEncryptionKey] == id { byEncryptionKey[entry.operatorEncryptionKey] = nil }
+        if byService[entry.service] == id { byService[entry.service] = nil }
+    }
+}
+
+extension MasternodeList: Equatable {
+    /// Two lists are equal when they hold the same entries (the indexes follow from them).
+    public static func == (lhs: MasternodeList, rhs: MasternodeList) -> Bool { lhs.entries == rhs.entries }
+}
+
+/// What one block changed in the list: the value before the block of every entry it touched
+/// (nil: the entry did not exist). Part of the block's undo record.
+public struct MasternodeListUndo: Sendable, Equatable, BinaryCodable {
+    public struct Change: Sendable, Equatable {
+        public var proTxHash: Hash256
+        public var previous: MasternodeEntry?
+    }
+
+    public private(set) var changes: [Change] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { changes.isEmpty }
+
+    mutating func record(_ previous: MasternodeEntry?, for id: Hash256) {
+        changes.append(Change(proTxHash: id, previous: previous))
+    }
+
+    public func encode(to writer: inout ByteWriter) {
+        writer.writeCompactSize(UInt64(changes.count))
+        for change in changes {
+            writer.write(change.proTxHash)
+            if let previous = change.previous {
+                writer.write(UInt8(1))
+                previous.encode(to: &writer)
+            } else {
+                writer.write(UInt8(0))
+            }
+        }
+    }
+
+    public static func decode(from reader: inout ByteReader) throws -> MasternodeListUndo {
+        var undo = MasternodeListUndo()
+        let count = try reader.readCount("count", limit: 10_000_000, minimumItemSize: 33)
+        for index in 0..<count {
+            try reader.within("change", index: index) { reader in
+                let id = try reader.readHash("pro_tx_hash")
+                let flag = try reader.readUInt8("present")
+                switch flag {
+                case 0: undo.record(nil, for: id)
+                case 1: undo.record(try reader.within("previous") { try MasternodeEntry.decode(from: &$0) }, for: id)
+                default: throw reader.invalid("present", "flag \(flag)")
+                }
+            }
+        }
+        return undo
+    }
+}
