@@ -68,7 +68,9 @@ let package = Package(
         .target(name: "Consensus", dependencies: ["Primitives", "BLAKE3", "ChainParams"]),
         .target(name: "Storage", dependencies: ["CRocksDB"]),
         // Special transactions and the deterministic masternode list (PROTOCOL section 16): payloads, rules, proof of service.
-        .target(name: "Masternodes", dependencies: ["Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
+        .target(name: "Masternodes", dependencies: [
+            "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "ChainState", dependencies: ["Consensus", "Masternodes", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
         .target(name: "Verification", dependencies: [
