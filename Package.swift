@@ -77,7 +77,7 @@ let package = Package(
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3"]),
-        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Primitives", "ProofOfWorkSearch"]),
+        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "ProofOfWorkSearch"]),
         // The P2P wire protocol (docs/PROTOCOL.md section 12): framing and message codecs, no I/O.
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
@@ -187,15 +187,17 @@ let package = Package(
             plugins: [.plugin(name: "EmbedGitCommitPlugin")]
         ),
 
-        .target(name: "TestSupport", dependencies: ["Primitives"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Primitives", "Consensus", "Masternodes", "Ed25519"], path: "Tests/TestSupport"),
         .testTarget(name: "BLAKE3Tests", dependencies: ["BLAKE3", "Primitives", "TestSupport"]),
         .testTarget(name: "Ed25519Tests", dependencies: [
             "Ed25519", "CEd25519", "COpenSSL", "CSodium", "TestSupport", .product(name: "BigInt", package: "BigInt"),
         ], exclude: ["ConstantTime"]), // C built by the test itself, for valgrind
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
-        .testTarget(name: "ChainStateTests", dependencies: ["ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "ChainStateTests", dependencies: [
+            "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "Mining", "TestSupport",
+        ]),
         .testTarget(name: "VerificationTests", dependencies: [
-            "Verification", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport",
+            "Verification", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "TestSupport",
         ]),
         .testTarget(name: "MiningTests", dependencies: ["Mining", "ChainState", "Consensus", "ChainParams", "Primitives", "ProofOfWorkSearch", "TestSupport"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Primitives", "ChainParams", "Ed25519", "TestSupport"]),
