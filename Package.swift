@@ -96,7 +96,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The transaction pool: acceptance against chain state plus pool, block updates, templates.
-        .target(name: "Mempool", dependencies: ["ChainState", "Consensus", "Primitives", "ChainParams"]),
+        .target(name: "Mempool", dependencies: ["ChainState", "Masternodes", "Consensus", "Primitives", "ChainParams"]),
         // The transaction index (-txindex): txid -> block position, its own column family.
         .target(name: "TxIndex", dependencies: ["ChainState", "Storage", "Primitives"]),
         // `rusty wallet` and the wallet RPCs: encrypted keys, addresses, coins, sending.
@@ -227,7 +227,10 @@ let package = Package(
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "RPCServer", "TestSupport", .product(name: "Logging", package: "swift-log"),
                                                           .product(name: "NIOCore", package: "swift-nio"),
                                                           .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "MempoolTests", dependencies: ["Mempool", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "MasternodeTests", dependencies: [
+            "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
+        ]),
+        .testTarget(name: "MempoolTests", dependencies: ["Mempool", "Masternodes", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
         .testTarget(name: "TxIndexTests", dependencies: ["TxIndex", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "WalletTests", dependencies: ["Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
         // Loopback networks of real `rusty node` processes and a hostile wire-protocol peer.
