@@ -108,7 +108,7 @@ let package = Package(
         // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, RPC methods, metrics, services, configuration, logs.
         .target(name: "Node", dependencies: [
             "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
-            "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum",
+            "Masternodes", "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: [
             "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
             "JSONRPC", "Mempool", "TxIndex", "Wallet", .product(name: "Logging", package: "swift-log"),
-            "TestSupport",
+            "TestSupport", "Masternodes",
             "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -236,6 +236,7 @@ let package = Package(
         // Loopback networks of real `rusty node` processes and a hostile wire-protocol peer.
         .testTarget(name: "NodeNetworkTests", dependencies: [
             "Wire", "JSONRPC", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport",
+            "Masternodes", "Ed25519", "Wallet",
         ]),
         .testTarget(
             name: "OpenCLTests",
