@@ -243,9 +243,11 @@ extension ChainGenerator {
                                           height: UInt64) -> (Transaction, MasternodeSimulation.Owned) {
         var node = node
         node.operatorKeys = nextOperatorKeys(&sim)
+        // The key first: `lockScript` reads `keys` as it is when the call starts.
+        let payoutKey = newKey()
         var payload = MasternodeUpdateRegistrarPayload(proTxHash: id, operatorKey: node.operatorKeys.operatorKey,
                                                        operatorEncryptionKey: node.operatorKeys.encryptionKey,
-                                                       payoutScript: lockScript(.keyHash(newKey())))
+                                                       payoutScript: lockScript(.keyHash(payoutKey)))
         sim.activity.updateRegistrars += 1
         let owner = keys[node.ownerKey]
         return (payFromFeeCoin(&payload, sim: &sim, height: height) { owner.sign(message: $0.bytes) }, node)
