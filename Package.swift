@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "Verification", dependencies: [
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
         ]),
-        .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3"]),
+        .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3"]),
         .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "ProofOfWorkSearch"]),
         // The P2P wire protocol (docs/PROTOCOL.md section 12): framing and message codecs, no I/O.
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
@@ -101,7 +101,7 @@ let package = Package(
         .target(name: "TxIndex", dependencies: ["ChainState", "Storage", "Primitives"]),
         // `rusty wallet` and the wallet RPCs: encrypted keys, addresses, coins, sending.
         .target(name: "Wallet", dependencies: [
-            "ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3",
+            "ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
@@ -160,7 +160,7 @@ let package = Package(
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
                 "SignatureBackends",
                 "Consensus", "ChainState", "ChainGen", "Mining", "Verification",
-                "Bench", "Node", "JSONRPC", "RPCServer", "Stratum", "MiningClient",
+                "Bench", "Node", "JSONRPC", "RPCServer", "Stratum", "MiningClient", "Masternodes",
             ],
             // jemalloc replaces glibc's malloc in the command: the verification pipeline
             // allocates on one thread and frees on another about a million small objects per
@@ -204,7 +204,7 @@ let package = Package(
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
-        .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus",
+        .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus", "Masternodes",
                                                           "JSONRPC", "RPCServer", "TestSupport"]),
         .testTarget(name: "StratumTests", dependencies: [
             "Stratum", "MiningClient", "Mining", "ProofOfWorkSearch", "JSONRPC", "Primitives", "BLAKE3", "TestSupport",
@@ -232,7 +232,7 @@ let package = Package(
         ]),
         .testTarget(name: "MempoolTests", dependencies: ["Mempool", "Masternodes", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
         .testTarget(name: "TxIndexTests", dependencies: ["TxIndex", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
-        .testTarget(name: "WalletTests", dependencies: ["Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Masternodes", "Primitives", "Ed25519", "TestSupport"]),
         // Loopback networks of real `rusty node` processes and a hostile wire-protocol peer.
         .testTarget(name: "NodeNetworkTests", dependencies: [
             "Wire", "JSONRPC", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport",
