@@ -66,6 +66,7 @@ public final class NodeRPCContext: @unchecked Sendable {
         registerMining(in: registry)
         registerStratum(in: registry)
         registerWallet(in: registry)
+        registerMasternodes(in: registry)
         registerMasternodeStatus(in: registry)
     }
 }
