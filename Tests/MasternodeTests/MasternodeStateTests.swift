@@ -97,7 +97,7 @@ struct MasternodeStateTests {
         try chain.connect([Fixture.updateService(id, a.service, signer: a.operatorKey, funding: b.funding)])
         entry = try #require(chain.list[id])
         #expect(!entry.isBanned && entry.penalty == 0 && entry.penaltyHeight == chain.height)
-        #expect(entry.isValid(at: chain.height, maturity: p.registrationMaturity))
+        #expect(entry.isValid(at: entry.registeredHeight + p.registrationMaturity, maturity: p.registrationMaturity))
         // Penalties saturate rather than overflow.
         ProofOfService.penalize(id, points: .max, height: chain.height, list: &chain.list, undo: &undo, parameters: p)
         ProofOfService.penalize(id, points: .max, height: chain.height, list: &chain.list, undo: &undo, parameters: p)
