@@ -9,8 +9,10 @@ struct TestKey {
     let seed: [UInt8]
     let publicKey: [UInt8]
 
-    init(_ n: UInt8) {
-        seed = [UInt8](repeating: n, count: 32)
+    init(_ n: UInt8) { self.init(seed: [UInt8](repeating: n, count: 32)) }
+
+    init(seed: [UInt8]) {
+        self.seed = seed
         publicKey = Ed25519.publicKey(seed: seed)
     }
 
