@@ -1,28 +1,17 @@
 import Consensus
 import Masternodes
 import Primitives
+import TestSupport
 import Testing
 
 /// Random histories of registrations, updates, revocations, revivals and collateral spends:
 /// the list after disconnecting to any height equals the list recomputed from scratch, and
 /// a reorganisation to another branch and back is exact.
 struct MasternodeHistoryTests {
-    /// A seeded generator (SplitMix64), so a failure replays.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Builds valid blocks against a chain's current list: fresh keys, services and funding
     /// from a counter; the keys that sign found by public key, whatever the branch.
     struct Generator {
-        var random: SplitMix
+        var random: SeededGenerator
         var counter: UInt32 = 0
         var keys: [[UInt8]: TestKey] = [:]
 
@@ -82,7 +71,7 @@ struct MasternodeHistoryTests {
 
     @Test("disconnecting to any height equals recomputing from scratch; another branch and back is exact", arguments: [1, 2, 3] as [UInt64])
     func randomHistory(seed: UInt64) throws {
-        var generator = Generator(random: SplitMix(state: seed))
+        var generator = Generator(random: SeededGenerator(testSeed: seed))
         var chain = TestChain(nodes: 0)
         var blocks = [[Transaction]]()
         var lists = [chain.list]
