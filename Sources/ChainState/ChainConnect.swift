@@ -2,6 +2,7 @@
 
 import Consensus
 import Ed25519
+import Masternodes
 import Primitives
 
 extension ChainState {
@@ -127,13 +128,17 @@ extension ChainState {
     func connectTip(_ node: BlockNode) throws {
         precondition(node.parent === tip)
         let block = try loadBlock(node.hash)
-        let delta = try contextualDelta(node, block, txids: block.transactions.map(\.txid))
+        let ids = block.transactions.map(\.ids)
+        let txids = ids.map(\.txid)
+        let delta = try contextualDelta(node, block, txids: txids)
+        let masternodeUndo = try connectMasternodes(block, node: node, txids: txids, witnessRoot: Merkle.root(of: ids.map(\.wtxid)), delta: delta)
         let results = verifySignatures(delta.signatureBatch)
         if let bad = results.firstIndex(of: false) {
+            masternodes.revert(masternodeUndo)
             let location = delta.checkLocations[bad]
             throw ChainStateError.rejected(Self.signatureRejection(location), height: node.height, hash: node.hash)
         }
-        try storeUndo(node.hash, apply(delta, node: node, transactions: block.transactions.count))
+        try storeUndo(node.hash, apply(delta, masternodeUndo, node: node, transactions: block.transactions.count))
         pendingBytes += 64
     }
 
@@ -172,11 +177,13 @@ extension ChainState {
         }
     }
 
-    /// Applies a checked delta to the UTXO cache and makes `node` the tip; returns the undo record.
-    func apply(_ delta: BlockDelta, node: BlockNode, transactions: Int) -> [UInt8] {
+    /// Applies a checked delta to the UTXO cache and makes `node` the tip (the masternode
+    /// list already holds the block's changes, `masternodeUndo`); returns the undo record.
+    func apply(_ delta: BlockDelta, _ masternodeUndo: MasternodeListUndo, node: BlockNode, transactions: Int) -> [UInt8] {
         for (outpoint, _) in delta.spent { utxo.spend(outpoint) }
         for (outpoint, coin) in delta.created { utxo.add(outpoint, coin) }
-        let undo = Self.encodeUndo(delta.spent)
+        noteMasternodesConnected(node.hash, masternodeUndo)
+        let undo = Self.encodeUndo(delta.spent, masternodes: masternodeUndo)
         tip = node
         active.append(node)
         connectedTransactions = transactions
@@ -196,14 +203,15 @@ extension ChainState {
         } else {
             undoBytes = try storedRecord(families.undo, undoFiles, unflushedUndo, tip.hash, "undo data of block")
         }
-        let restored = try Self.decodeUndo(undoBytes)
+        let undo = try Self.decodeUndo(undoBytes)
         for transaction in block.transactions.reversed() {
             let txid = transaction.txid
             for (index, output) in transaction.outputs.enumerated() where !output.isUnspendable {
                 utxo.spend(OutPoint(txid: txid, index: UInt32(index)))
             }
         }
-        for (outpoint, coin) in restored { utxo.add(outpoint, coin) }
+        for (outpoint, coin) in undo.spent { utxo.add(outpoint, coin) }
+        disconnectMasternodes(tip.hash, undo.masternodes)
         tip = parent
         active.removeLast()
     }

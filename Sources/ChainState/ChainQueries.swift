@@ -30,6 +30,6 @@ extension ChainState {
             guard try wasConnected(hash) else { return nil }
             bytes = try storedRecord(families.undo, undoFiles, unflushedUndo, hash, "undo data of block")
         }
-        return Dictionary(try Self.decodeUndo(bytes), uniquingKeysWith: { first, _ in first })
+        return Dictionary(try Self.decodeUndo(bytes).spent, uniquingKeysWith: { first, _ in first })
     }
 }

@@ -54,6 +54,13 @@ public final class ChainState {
     public let masternodeParameters: MasternodeParameters
     /// The deterministic masternode list after the tip block (section 16.4).
     public internal(set) var masternodes = MasternodeList()
+    /// The list's column family (nil: a read-only open of a datadir from before it existed).
+    let masternodeFamily: RocksDB.ColumnFamily?
+    /// Masternodes changed since the last flush (their records are rewritten by the next).
+    var dirtyMasternodes = Set<Hash256>()
+    /// The list undo of the last connected blocks of the active chain (oldest first), so
+    /// `masternodeList(at:)` rarely reads undo records.
+    var recentMasternodeUndo: [(hash: Hash256, undo: MasternodeListUndo)] = []
     public internal(set) var tip: BlockNode
     /// The best chain by height (index = height).
     public internal(set) var active: [BlockNode]
@@ -125,15 +132,24 @@ public final class ChainState {
     /// created when a writable open finds them missing; a read-only open of a datadir made
     /// before they existed opens without them.
     public static let serviceColumnFamilies = ["txindex"]
+    /// Families added to the chain state after datadirs existed: a writable open creates
+    /// them, a read-only open of an older datadir opens without them.
+    static let laterColumnFamilies = [masternodeFamilyName]
 
     /// Opens the database, naming a lock held by another process instead of RocksDB's wording.
     static func openDatabase(_ directory: String, options: RocksDB.Options, readOnly: Bool) throws -> RocksDB {
         do {
-            do {
-                return try RocksDB(path: directory, columnFamilies: columnFamilies + serviceColumnFamilies, options: options, readOnly: readOnly)
-            } catch let error as RocksDBError where readOnly && error.message.contains("Column family not found") {
-                return try RocksDB(path: directory, columnFamilies: columnFamilies, options: options, readOnly: readOnly)
+            let all = columnFamilies + laterColumnFamilies + serviceColumnFamilies
+            guard readOnly else { return try RocksDB(path: directory, columnFamilies: all, options: options, readOnly: false) }
+            // Read-only, every family named must exist: fall back to fewer of the optional ones.
+            for names in [all, columnFamilies + serviceColumnFamilies, columnFamilies + laterColumnFamilies] {
+                do {
+                    return try RocksDB(path: directory, columnFamilies: names, options: options, readOnly: true)
+                } catch let error as RocksDBError where error.message.contains("Column family not found") {
+                    continue
+                }
             }
+            return try RocksDB(path: directory, columnFamilies: columnFamilies, options: options, readOnly: true)
         } catch let error as RocksDBError where error.message.contains("/LOCK") {
             throw ChainStateError.inUse(directory: directory)
         } catch let error as RocksDBError where readOnly && error.message.contains("Column family not found") {
@@ -160,6 +176,7 @@ public final class ChainState {
         database = try Self.openDatabase(directory, options: options, readOnly: readOnly)
         families = (try database.columnFamily("utxo"), try database.columnFamily("blocks"), try database.columnFamily("index"),
                     try database.columnFamily("undo"), try database.columnFamily("meta"))
+        masternodeFamily = try? database.columnFamily(Self.masternodeFamilyName)
         utxo = try UTXOCache(database: database, family: families.utxo)
         blockFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "blk", magic: parameters.magic, readOnly: readOnly)
         undoFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "rev", readOnly: readOnly)
@@ -198,6 +215,7 @@ public final class ChainState {
             throw ChainStateError.corruptDatabase("best block marker names an unknown block")
         }
         tip = bestNode
+        try loadMasternodes()
         let mostWork = Self.mostWork(nodes.values)
         bestHeader = tip.chainWork < mostWork.chainWork ? mostWork : tip
         active = Self.path(to: bestNode)

@@ -123,6 +123,7 @@ extension ChainState {
         precondition(unverified.isEmpty, "a flush must never persist blocks whose signatures are unverified")
         lastFlushSummary = try utxo.writeDirty(into: pending, evict: utxo.memoryUsage > cacheLimitBytes / 2)
         pending.put(families.meta, Self.bestKey, tip.hash.bytes)
+        writeMasternodes(into: pending)
         // The records the batch points at must be durable before it is.
         try blockFiles.sync()
         try undoFiles.sync()

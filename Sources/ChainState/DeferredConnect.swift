@@ -51,13 +51,15 @@ extension ChainState {
         return !known.hasBlock && !known.isInvalid
     }
 
-    /// Connects a block that extends the tip and passed the context-free rules (`txids` from
-    /// `ContextFreeRules.check`): header rules in context, contextual rules and scripts, UTXO
-    /// update; its signature checks are returned instead of verified. Nothing is written to
+    /// Connects a block that extends the tip and passed the context-free rules (`txids` and
+    /// `witnessRoot` from `ContextFreeRules.check`; a nil witness root is computed here):
+    /// header rules in context, contextual rules and scripts, the masternode list and the
+    /// state root, UTXO update; its signature checks are returned instead of verified. Nothing is written to
     /// the database (no flush can happen) until `confirmDeferred` covers it.
     /// Throws `ChainStateError.rejected` with nothing changed; the caller should settle the
     /// pending signatures, then `accept` the block to have it recorded as invalid.
-    public func connectDeferred(_ block: Block, txids: [Hash256], encoded: [UInt8]? = nil) throws -> DeferredConnection {
+    public func connectDeferred(_ block: Block, txids: [Hash256], witnessRoot: Hash256? = nil,
+                                encoded: [UInt8]? = nil) throws -> DeferredConnection {
         precondition(canConnectDeferred(block))
         let hash = block.hash
         let parent = tip
@@ -66,8 +68,10 @@ extension ChainState {
         let known = nodes[hash]
         let node = try known ?? checkedNode(for: block.header, hash: hash, parent: parent)
         let delta = try contextualDelta(node, block, txids: txids)
+        let masternodeUndo = try connectMasternodes(block, node: node, txids: txids,
+                                                    witnessRoot: witnessRoot ?? Merkle.root(of: block.transactions.map(\.wtxid)), delta: delta)
         if let known { known.hasBlock = true } else { addNode(node) }
-        pendingUndo[hash] = apply(delta, node: node, transactions: block.transactions.count)
+        pendingUndo[hash] = apply(delta, masternodeUndo, node: node, transactions: block.transactions.count)
         unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded, headerOnlyBefore: known != nil))
         return DeferredConnection(height: node.height, hash: hash, signatures: delta.signatureBatch, locations: delta.checkLocations,
                                   transactions: block.transactions.count, inputs: delta.inputCount)

@@ -1,6 +1,7 @@
 import ChainState
 import Consensus
 import Foundation
+import Masternodes
 import Primitives
 
 /// A block waiting for a nonce: everything but the proof of work. The work interface is
@@ -13,14 +14,22 @@ public struct BlockTemplate: Sendable {
     public var extraNonce: UInt32
     /// Fees of the transactions after the coinbase (which claims them with the subsidy).
     public var fees: Amount = .zero
+    /// The extension root the header's state root commits to (the masternode list after the
+    /// block; zero while the list is empty). The coinbase cannot change it.
+    public var extensionRoot: Hash256
+    /// Txids of transactions given to the builder and left out: a special transaction that
+    /// failed the masternode rules on this tip, and anything spending its outputs.
+    public var dropped: [Hash256] = []
 
     /// A template from its parts (e.g. a node's getblocktemplate answer, checked by the caller).
-    public init(header: BlockHeader, transactions: [Transaction], target: UInt256, extraNonce: UInt32, fees: Amount = .zero) {
+    public init(header: BlockHeader, transactions: [Transaction], target: UInt256, extraNonce: UInt32, fees: Amount = .zero,
+                extensionRoot: Hash256 = .zero) {
         self.header = header
         self.transactions = transactions
         self.target = target
         self.extraNonce = extraNonce
         self.fees = fees
+        self.extensionRoot = extensionRoot
     }
 
     /// The block once `nonce` solves it.
@@ -37,7 +46,7 @@ public struct BlockTemplate: Sendable {
         transactions[0].inputs[0].sequence = extraNonce
         let block = Block(header: header, transactions: transactions)
         header.merkleRoot = block.computeMerkleRoot()
-        header.stateRoot = block.computeStateRoot()
+        header.stateRoot = block.computeStateRoot(extensionRoot: extensionRoot)
     }
 
     /// Moves the header time forward (never below the original: the template was valid).
@@ -58,13 +67,23 @@ public enum TemplateBuilder {
     /// seconds. `transactions` (parents before children, e.g. from the mempool's selection
     /// on this tip) follow the coinbase; `fees` must be theirs (the chain checks the sum).
     /// `ids`: the transactions' (txid, wtxid) when the caller knows them (a mempool does), so
-    /// the roots do not hash every transaction again.
+    /// the roots do not hash every transaction again. Special transactions that fail the
+    /// masternode rules in this block are dropped with their descendants (`dropped`, and
+    /// their fees come off), and the header commits to the masternode list after the block.
     public static func make(on state: ChainState, payout: [UInt8], now: UInt64, extraNonce: UInt32 = 0,
-                            transactions: [Transaction] = [], ids: [(txid: Hash256, wtxid: Hash256)]? = nil,
-                            fees: Amount = .zero) throws -> BlockTemplate {
+                            transactions given: [Transaction] = [], ids givenIDs: [(txid: Hash256, wtxid: Hash256)]? = nil,
+                            fees givenFees: Amount = .zero) throws -> BlockTemplate {
         let parameters = state.parameters
         let parent = state.tip
         let height = parent.height + 1
+        let givenIDs = givenIDs?.count == given.count ? givenIDs : nil
+        let selection = try TemplateMasternodes.select(on: state, height: height, transactions: given,
+                                                       txids: givenIDs?.map(\.txid) ?? given.map(\.txid))
+        let transactions = selection.kept.map { given[$0] }
+        let ids = givenIDs.map { all in selection.kept.map { all[$0] } }
+        guard let fees = givenFees.subtracting(selection.droppedFees) else { throw TemplateError.feesOutOfRange(givenFees) }
+        var list = selection.list
+        let extensionRoot = ExtensionRoot.compute(masternodes: list.root())
         guard let reward = parameters.subsidy(height: height).adding(fees) else {
             throw TemplateError.feesOutOfRange(fees)
         }
@@ -75,26 +94,31 @@ public enum TemplateBuilder {
         var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
                                               merkleRoot: .zero, stateRoot: .zero, time: time, bits: bits, nonce: 0),
                           transactions: [coinbase] + transactions)
-        if let ids, ids.count == transactions.count {
+        if let ids {
             let coinbaseIDs = coinbase.ids
             block.header.merkleRoot = Merkle.root(of: [coinbaseIDs.txid] + ids.map(\.txid))
             let witnessRoot = Merkle.root(of: [coinbaseIDs.wtxid] + ids.map(\.wtxid))
-            block.header.stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: .zero)
+            block.header.stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: extensionRoot)
         } else {
             block.header.merkleRoot = block.computeMerkleRoot()
-            block.header.stateRoot = block.computeStateRoot()
+            block.header.stateRoot = block.computeStateRoot(extensionRoot: extensionRoot)
         }
-        return BlockTemplate(header: block.header, transactions: block.transactions,
-                             target: try CompactTarget(bits: bits).target(), extraNonce: extraNonce, fees: fees)
+        var template = BlockTemplate(header: block.header, transactions: block.transactions, target: try CompactTarget(bits: bits).target(),
+                                     extraNonce: extraNonce, fees: fees, extensionRoot: extensionRoot)
+        template.dropped = selection.dropped
+        return template
     }
 }
 
 public enum TemplateError: Error, CustomStringConvertible {
     case feesOutOfRange(Amount)
+    /// A transaction to drop spends a coin neither the chain nor the template holds.
+    case unknownInput(OutPoint)
 
     public var description: String {
         switch self {
         case .feesOutOfRange(let fees): return "fees \(fees) plus the subsidy exceed the money range"
+        case .unknownInput(let outpoint): return "a template transaction spends \(outpoint), which is not unspent"
         }
     }
 }

@@ -64,7 +64,16 @@ public struct RPCWork: Sendable {
         if let stated = json["merkleroot"]?.stringValue, Hash256(hex: stated) != merkleRoot {
             throw RPCTemplateError("merkleroot \(stated) does not match its transactions' (\(merkleRoot.hex))")
         }
-        let stateRoot = block.computeStateRoot()
+        // The extension root commits to chain state the client does not hold (the masternode
+        // list after the block): taken from the answer, zero when a node predating it omits it.
+        var extensionRoot = Hash256.zero
+        if let stated = json["extensionroot"] {
+            guard let text = stated.stringValue, let root = Hash256(hex: text) else {
+                throw RPCTemplateError("extensionroot must be 64 hex digits")
+            }
+            extensionRoot = root
+        }
+        let stateRoot = block.computeStateRoot(extensionRoot: extensionRoot)
         guard stateRoot == header.stateRoot else {
             throw RPCTemplateError("the header's state root \(header.stateRoot.hex) does not match its transactions' (\(stateRoot.hex))")
         }
@@ -76,7 +85,7 @@ public struct RPCWork: Sendable {
             throw RPCTemplateError("target \(stated) does not match the header's bits (\(target.hex))")
         }
         template = BlockTemplate(header: header, transactions: transactions, target: target,
-                                 extraNonce: coinbase.inputs[0].sequence, fees: fees)
+                                 extraNonce: coinbase.inputs[0].sequence, fees: fees, extensionRoot: extensionRoot)
         longPollID = json["longpollid"]?.stringValue
     }
 

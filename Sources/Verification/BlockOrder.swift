@@ -6,7 +6,9 @@ import Primitives
 /// passed (the pipeline's; nil sends it through `accept`, which reports the rule), its record.
 struct PendingBlock {
     var block: Block
-    var txids: [Hash256]?
+    /// The context-free rules' result (ids and witness root); nil when a rule failed or
+    /// they did not run (the block then goes through `accept`).
+    var checked: ContextFreeRules.Checked?
     var record: BlockSource.Record
 }
 

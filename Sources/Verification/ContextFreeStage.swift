@@ -38,9 +38,9 @@ enum ContextFreeStage {
     static func parse(_ record: BlockSource.Record, parameters: ConsensusParameters) -> Parsed {
         do {
             let (block, spans) = try Block.decodeWithSpans(record.bytes)
-            let txids = try? ContextFreeRules.check(block, encodedSize: record.bytes.count, parameters: parameters,
-                                                    encoded: record.bytes, spans: spans).txids
-            return .block(block, txids: txids, record: record)
+            let checked = try? ContextFreeRules.check(block, encodedSize: record.bytes.count, parameters: parameters,
+                                                      encoded: record.bytes, spans: spans)
+            return .block(block, checked: checked, record: record)
         } catch {
             var named = record
             named.bytes = []  // only its name and origin are needed now

@@ -12,9 +12,9 @@ enum ReadItem: Sendable {
 
 /// Context-free stage -> UTXO stage.
 enum Parsed: Sendable {
-    /// `txids` is nil when a context-free rule failed (the block then goes through `accept`,
+    /// `checked` is nil when a context-free rule failed (the block then goes through `accept`,
     /// which reports the rule).
-    case block(Block, txids: [Hash256]?, record: BlockSource.Record)
+    case block(Block, checked: ContextFreeRules.Checked?, record: BlockSource.Record)
     /// A record that does not decode, with the record (for `Report.rejected`).
     case malformed(String, record: BlockSource.Record)
     case readFailure(String)

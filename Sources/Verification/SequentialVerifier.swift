@@ -53,7 +53,7 @@ public struct SequentialVerifier {
             tally.reject(record, hash: nil, height: nil, message: "\(record.malformedName): \(error)", malformed: true)
             return false
         }
-        var work = [PendingBlock(block: block, txids: nil, record: record)]
+        var work = [PendingBlock(block: block, checked: nil, record: record)]
         while let pending = work.popLast() {
             guard order.isNew(pending.block, in: state, tally: tally) else { continue }
             if order.holdIfOrphan(pending, in: state, tally: tally) { continue }

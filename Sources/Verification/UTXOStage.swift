@@ -62,9 +62,9 @@ final class UTXOStage {
                     try commit.drain()
                     if !commit.signatureFailed { tally.fail(message, malformed: true) }
                     break outer
-                case let .block(block, txids, record):
+                case let .block(block, checked, record):
                     unitsDone += record.units
-                    guard try connect(PendingBlock(block: block, txids: txids, record: record)) else { break outer }
+                    guard try connect(PendingBlock(block: block, checked: checked, record: record)) else { break outer }
                 }
             }
         }
@@ -115,10 +115,11 @@ final class UTXOStage {
             let block = pending.block
             guard order.isNew(block, in: state, tally: tally) else { continue }
             var handled = false
-            if let txids = pending.txids, state.canConnectDeferred(block) {
+            if let checked = pending.checked, state.canConnectDeferred(block) {
                 let utxoStart = StageClock.now
                 do {
-                    let connection = try state.connectDeferred(block, txids: txids, encoded: pending.record.bytes)
+                    let connection = try state.connectDeferred(block, txids: checked.txids, witnessRoot: checked.witnessRoot,
+                                                                encoded: pending.record.bytes)
                     tally.clock.add("utxo", since: utxoStart)
                     commit.submit(connection, record: pending.record)
                     handled = true

@@ -1,11 +1,16 @@
 import Primitives
 
 /// Checks that need nothing but the block itself (they run in parallel in bulk
-/// verification). The transaction ids are computed once and returned for later stages.
+/// verification). The transaction ids and the witness root are computed once and returned
+/// for later stages: the state root also commits to the chain state's extension root
+/// (the masternode list after the block), so it is checked when the block is connected
+/// (`checkStateRoot(_:witnessRoot:extensionRoot:)`).
 public enum ContextFreeRules {
     public struct Checked: Sendable {
         public var txids: [Hash256]
         public var encodedSize: Int
+        /// Merkle root of the witness ids: half of the header's state root.
+        public var witnessRoot: Hash256
     }
 
     /// `encoded` and `spans` (from `Block.decodeWithSpans`), when given, let the ids be hashed
@@ -15,8 +20,7 @@ public enum ContextFreeRules {
                              encoded: [UInt8]? = nil, spans: [TransactionSpan]? = nil) throws(Rejection) -> Checked {
         let (txids, wtxids) = try checkTransactions(block, encodedSize: encodedSize, parameters: parameters, encoded: encoded, spans: spans)
         guard Merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection(.blockMerkleRoot) }
-        try checkStateRoot(block.header, witnessRoot: Merkle.root(of: wtxids))
-        return Checked(txids: txids, encodedSize: encodedSize)
+        return Checked(txids: txids, encodedSize: encodedSize, witnessRoot: Merkle.root(of: wtxids))
     }
 
     /// The same rules with the roots from `merkle` (e.g. an OpenCL backend). Throws a
@@ -26,8 +30,7 @@ public enum ContextFreeRules {
                              merkle: any MerkleRootBackend) throws -> Checked {
         let (txids, wtxids) = try checkTransactions(block, encodedSize: encodedSize, parameters: parameters, encoded: encoded, spans: spans)
         guard try merkle.root(of: txids) == block.header.merkleRoot else { throw Rejection(.blockMerkleRoot) }
-        try checkStateRoot(block.header, witnessRoot: merkle.root(of: wtxids))
-        return Checked(txids: txids, encodedSize: encodedSize)
+        return Checked(txids: txids, encodedSize: encodedSize, witnessRoot: try merkle.root(of: wtxids))
     }
 
     /// Every rule before the roots; returns the transaction ids and witness ids.
@@ -62,10 +65,13 @@ public enum ContextFreeRules {
         return (txids, wtxids)
     }
 
-    /// Same as `block.computeStateRoot()`, from the witness root of the wtxids.
-    static func checkStateRoot(_ header: BlockHeader, witnessRoot: Hash256) throws(Rejection) {
-        let stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: .zero)
-        guard stateRoot == header.stateRoot else { throw Rejection(.blockStateRoot) }
+    /// The header's state root against the block's witness root and the extension root of
+    /// the chain state after the block (zero while that state is empty).
+    public static func checkStateRoot(_ header: BlockHeader, witnessRoot: Hash256, extensionRoot: Hash256) throws(Rejection) {
+        let stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: extensionRoot)
+        guard stateRoot == header.stateRoot else {
+            throw Rejection(.blockStateRoot, extensionRoot == .zero ? "" : "with extension root \(extensionRoot.hex)")
+        }
     }
 
     public static func checkProofOfWork(_ header: BlockHeader, parameters: ConsensusParameters) throws(Rejection) {

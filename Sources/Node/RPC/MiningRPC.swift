@@ -37,7 +37,7 @@ extension NodeRPCContext {
                                       + "(a lock script) the result also has coinbasetxn and the 128-byte header to search nonces on")],
             help: "A block template (BIP 22): version, previousblockhash, transactions [{data, txid, hash, depends, fee, size, weight}], "
                 + "coinbasevalue, longpollid, target, mintime, mutable, noncerange, sizelimit, curtime, bits, height; with a "
-                + "payoutscript also coinbasetxn {data, txid, hash}, merkleroot, stateroot and header (hex, nonce 0)."
+                + "payoutscript also coinbasetxn {data, txid, hash}, merkleroot, stateroot, extensionroot and header (hex, nonce 0)."
         ) { args in
             let snapshot = self.chain.snapshot
             // bitcoind refuses templates while catching up, except on test networks.
@@ -295,6 +295,7 @@ extension NodeRPCContext {
             ])
             result["merkleroot"] = .string(header.merkleRoot.hex)
             result["stateroot"] = .string(header.stateRoot.hex)
+            result["extensionroot"] = .string(template.extensionRoot.hex)
             result["header"] = .string(HexCoding.encode(header.encoded))
         }
         return .object(result)

@@ -55,7 +55,11 @@ struct BlockTemplateSource: Sendable {
             } catch {
                 throw BuildError(description: "could not build a block template: \(error)")
             }
-            if let built { return (built, usable) }
+            if let built {
+                // Special transactions the masternode rules reject on this tip stay out.
+                let dropped = Set(built.dropped)
+                return (built, dropped.isEmpty ? usable : usable.filter { !dropped.contains($0.txid) })
+            }
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }

@@ -1,0 +1,156 @@
+// The deterministic masternode list in the chain state (PROTOCOL section 16.4): applied when
+// a block connects, reverted from the block's undo record when it disconnects, committed in
+// the header's state root, persisted in its own column family with every flush, and
+// reconstructible for the last `listHistoryBlocks` heights.
+
+import Consensus
+import Masternodes
+import Primitives
+import Storage
+
+/// `masternodeList(at:)` was asked for a height it cannot reconstruct exactly.
+public struct MasternodeHistoryError: Error, CustomStringConvertible, Equatable {
+    public var height: UInt64
+    public var tipHeight: UInt64
+    public var historyBlocks: UInt64
+
+    public var description: String {
+        height > tipHeight
+            ? "no masternode list at height \(height): the tip is at \(tipHeight)"
+            : "no masternode list at height \(height): only the last \(historyBlocks) blocks below the tip \(tipHeight) are kept"
+    }
+}
+
+extension ChainState {
+    static let masternodeFamilyName = "masternodes"
+    /// Key of the marker naming the block the stored list follows (entries have 32-byte keys).
+    static let masternodeMarkerKey = Array("list-after-block".utf8)
+
+    /// Applies `block`'s masternode effects to the list and checks the header's state root
+    /// against the list after it. Returns the list's undo; on a rejection (thrown as
+    /// `ChainStateError.rejected`) the list is unchanged.
+    func connectMasternodes(_ block: Block, node: BlockNode, txids: [Hash256], witnessRoot: Hash256, delta: BlockDelta) throws -> MasternodeListUndo {
+        let undo: MasternodeListUndo
+        do {
+            undo = try withCoinsAfter(delta) { coin in
+                try MasternodeRules.apply(block, txids: txids, height: node.height, to: &masternodes, parameters: masternodeParameters, coin: coin)
+            }
+        } catch let rejection as Rejection {
+            throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash)
+        }
+        do {
+            let extensionRoot = ExtensionRoot.compute(masternodes: masternodes.root())
+            try ContextFreeRules.checkStateRoot(block.header, witnessRoot: witnessRoot, extensionRoot: extensionRoot)
+        } catch {
+            masternodes.revert(undo)
+            throw ChainStateError.rejected(error, height: node.height, hash: node.hash)
+        }
+        return undo
+    }
+
+    /// Records a connected block's list changes (for the next flush and for history).
+    func noteMasternodesConnected(_ hash: Hash256, _ undo: MasternodeListUndo) {
+        for change in undo.changes { dirtyMasternodes.insert(change.proTxHash) }
+        recentMasternodeUndo.append((hash, undo))
+        let keep = Int(clamping: masternodeParameters.listHistoryBlocks)
+        if recentMasternodeUndo.count > keep + 64 { recentMasternodeUndo.removeFirst(recentMasternodeUndo.count - keep) }
+    }
+
+    /// Reverts the list changes of the tip block being disconnected.
+    func disconnectMasternodes(_ hash: Hash256, _ undo: MasternodeListUndo) {
+        masternodes.revert(undo)
+        for change in undo.changes { dirtyMasternodes.insert(change.proTxHash) }
+        if recentMasternodeUndo.last?.hash == hash { recentMasternodeUndo.removeLast() }
+    }
+
+    /// Calls `body` with a lookup in the UTXO set as it is after `delta` (the block's own
+    /// outputs added, its spends removed) without changing the cache. The block's maps are
+    /// built only if something asks (an external collateral), so ordinary blocks pay nothing.
+    func withCoinsAfter<T>(_ delta: BlockDelta, _ body: ((OutPoint) throws -> Coin?) throws -> T) throws -> T {
+        var maps: (created: [OutPoint: Coin], spent: Set<OutPoint>)?
+        let utxo = self.utxo
+        return try body { outpoint in
+            let built = maps ?? (Dictionary(delta.created, uniquingKeysWith: { $1 }), Set(delta.spent.lazy.map(\.0)))
+            maps = built
+            if built.spent.contains(outpoint) { return nil }
+            if let coin = built.created[outpoint] { return coin }
+            return try utxo.coin(outpoint)
+        }
+    }
+
+    // MARK: - History
+
+    /// The list after the active chain's block at `height`: exact for the tip and the
+    /// `masternodeParameters.listHistoryBlocks` blocks below it (the undo of every block above
+    /// `height` is reverted, newest first); a `MasternodeHistoryError` beyond.
+    public func masternodeList(at height: UInt64) throws -> MasternodeList {
+        guard height <= tip.height, tip.height - height <= masternodeParameters.listHistoryBlocks else {
+            throw MasternodeHistoryError(height: height, tipHeight: tip.height, historyBlocks: masternodeParameters.listHistoryBlocks)
+        }
+        var list = masternodes
+        var recent = recentMasternodeUndo[...]
+        var node = tip
+        while node.height > height {
+            let undo: MasternodeListUndo
+            if let last = recent.last, last.hash == node.hash {
+                undo = last.undo
+                recent.removeLast()
+            } else {
+                recent = []
+                undo = try storedMasternodeUndo(node.hash)
+            }
+            list.revert(undo)
+            guard let parent = node.parent else { break }
+            node = parent
+        }
+        return list
+    }
+
+    /// The list undo in a connected block's undo record.
+    func storedMasternodeUndo(_ hash: Hash256) throws -> MasternodeListUndo {
+        let bytes = try pendingUndo[hash] ?? storedRecord(families.undo, undoFiles, unflushedUndo, hash, "undo data of block")
+        return try Self.decodeUndo(bytes).masternodes
+    }
+
+    // MARK: - Persistence
+
+    /// Loads the list as of the last flush. A datadir from before the list's family opens
+    /// with an empty list (no block of it could have changed one).
+    func loadMasternodes() throws {
+        guard let family = masternodeFamily else { return }
+        var entries = [MasternodeEntry]()
+        var marker: [UInt8]?
+        let iterator = database.iterator(family)
+        iterator.seekToFirst()
+        while iterator.isValid {
+            let key = iterator.key
+            if key == Self.masternodeMarkerKey {
+                marker = iterator.value
+            } else {
+                guard key.count == 32, let entry = try? MasternodeEntry(decoding: iterator.value), entry.proTxHash.bytes == key else {
+                    throw ChainStateError.corruptDatabase("masternode record \(HexCoding.encode(key))")
+                }
+                entries.append(entry)
+            }
+            iterator.next()
+        }
+        try iterator.checkStatus()
+        if let marker, marker != tip.hash.bytes {
+            throw ChainStateError.corruptDatabase("the stored masternode list follows block \(HexCoding.encode(marker)), not the best block \(tip.hash.hex)")
+        }
+        if marker == nil && !entries.isEmpty {
+            throw ChainStateError.corruptDatabase("masternode records without the marker of the block they follow")
+        }
+        masternodes = MasternodeList(entries: entries)
+    }
+
+    /// Adds the entries changed since the last flush, and the marker, to the flush's batch.
+    func writeMasternodes(into batch: RocksDB.WriteBatch) {
+        guard let family = masternodeFamily else { return }
+        for id in dirtyMasternodes {
+            if let entry = masternodes[id] { batch.put(family, id.bytes, entry.encoded) } else { batch.delete(family, id.bytes) }
+        }
+        dirtyMasternodes.removeAll(keepingCapacity: true)
+        batch.put(family, Self.masternodeMarkerKey, tip.hash.bytes)
+    }
+}

@@ -1,0 +1,122 @@
+// The masternode side of a block template: its transactions applied in order to a copy of
+// the tip's masternode list, so the header commits to the list after the block, and a
+// special transaction the chain would reject (its masternode was revoked by an earlier one,
+// a duplicate key, ...) is left out instead of making the whole block invalid.
+
+import ChainState
+import Consensus
+import Masternodes
+import Primitives
+
+enum TemplateMasternodes {
+    struct Selection {
+        /// Indexes of the given transactions that stay, in order.
+        var kept: [Int]
+        /// The masternode list after the kept transactions.
+        var list: MasternodeList
+        var dropped: [Hash256] = []
+        var droppedFees = Amount.zero
+    }
+
+    /// Applies `transactions` (with their `txids`) at `height` on top of the tip's list; a
+    /// transaction the masternode rules reject is dropped with every transaction spending
+    /// its outputs, and the rest is applied again (a drop changes what later ones see).
+    static func select(on state: ChainState, height: UInt64, transactions: [Transaction], txids: [Hash256]) throws -> Selection {
+        var selection = Selection(kept: Array(transactions.indices), list: state.masternodes)
+        // Nothing to apply: no list for spends to touch and no special transaction.
+        if state.masternodes.isEmpty && !transactions.contains(where: \.isSpecial) { return selection }
+        while true {
+            var list = state.masternodes
+            var undo = MasternodeListUndo()
+            let view = CoinsAfter(state: state, transactions: selection.kept.map { (transactions[$0], txids[$0]) })
+            var failed: Int?
+            for index in selection.kept {
+                do {
+                    try MasternodeRules.apply(transactions[index], txid: txids[index], height: height, to: &list, undo: &undo,
+                                              parameters: state.masternodeParameters, coin: view.coin)
+                } catch is Rejection {
+                    failed = index
+                    break
+                }
+            }
+            guard let failed else {
+                selection.list = list
+                return selection
+            }
+            try drop(failed, from: &selection, transactions: transactions, txids: txids, state: state)
+        }
+    }
+
+    /// Removes transaction `first` and its descendants among the kept ones, with their fees.
+    private static func drop(_ first: Int, from selection: inout Selection, transactions: [Transaction], txids: [Hash256],
+                             state: ChainState) throws {
+        // Every kept transaction's outputs, for the fees of the dropped ones.
+        var outputs = [Hash256: [TxOut]]()
+        for index in selection.kept { outputs[txids[index]] = transactions[index].outputs }
+        var removed: Set<Hash256> = [txids[first]]
+        var remaining = [Int]()
+        for index in selection.kept where index != first {
+            // Parents come before children, so one pass finds every descendant.
+            if transactions[index].inputs.contains(where: { removed.contains($0.previousOutput.txid) }) {
+                removed.insert(txids[index])
+            } else {
+                remaining.append(index)
+            }
+        }
+        for index in selection.kept where removed.contains(txids[index]) {
+            var inputs = Amount.zero
+            for input in transactions[index].inputs {
+                let outpoint = input.previousOutput
+                let value: Amount
+                if let created = outputs[outpoint.txid], Int(outpoint.index) < created.count {
+                    value = created[Int(outpoint.index)].value
+                } else if let coin = try state.utxo.coin(outpoint) {
+                    value = coin.output.value
+                } else {
+                    throw TemplateError.unknownInput(outpoint)
+                }
+                inputs = inputs.adding(value) ?? .maxMoney
+            }
+            let paid = transactions[index].outputs.reduce(Amount.zero) { $0.adding($1.value) ?? .maxMoney }
+            let fee = inputs.subtracting(paid) ?? .zero
+            selection.droppedFees = selection.droppedFees.adding(fee) ?? .maxMoney
+            selection.dropped.append(txids[index])
+        }
+        selection.kept = remaining
+    }
+
+    /// The UTXO set as it would be after a block of `transactions` on the tip (their
+    /// outputs added, their spends removed), built on first use.
+    final class CoinsAfter {
+        private let state: ChainState
+        private let transactions: [(Transaction, Hash256)]
+        private var maps: (created: [OutPoint: Coin], spent: Set<OutPoint>)?
+
+        init(state: ChainState, transactions: [(Transaction, Hash256)]) {
+            self.state = state
+            self.transactions = transactions
+        }
+
+        func coin(_ outpoint: OutPoint) throws -> Coin? {
+            let built = maps ?? build()
+            maps = built
+            if built.spent.contains(outpoint) { return nil }
+            if let coin = built.created[outpoint] { return coin }
+            return try state.utxo.coin(outpoint)
+        }
+
+        private func build() -> (created: [OutPoint: Coin], spent: Set<OutPoint>) {
+            let height = state.tip.height + 1
+            var created = [OutPoint: Coin]()
+            var spent = Set<OutPoint>()
+            for (transaction, txid) in transactions {
+                for input in transaction.inputs { spent.insert(input.previousOutput) }
+                for (index, output) in transaction.outputs.enumerated() where !output.isUnspendable {
+                    created[OutPoint(txid: txid, index: UInt32(index))] = Coin(output: output, height: height, isCoinbase: false)
+                }
+            }
+            for outpoint in spent { created[outpoint] = nil }
+            return (created, spent)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import ChainState
+import Consensus
+import Foundation
+import Masternodes
+import Primitives
+import Testing
+import TestSupport
+import Verification
+
+/// Bulk verification (deferred signatures, the witness root passed from the context-free
+/// stage) builds the same masternode list as accepting block by block, and rejects a block
+/// whose header commits a wrong extension root.
+@Suite(.serialized)
+struct MasternodePipelineTests {
+    static func history(blocks count: Int, seed: UInt64) throws -> ([Block], MasternodeHistory) {
+        let genesis = Fixtures.regtest.chain.genesisBlock().header
+        var history = try MasternodeHistory(parameters: Fixtures.regtest, genesis: genesis, seed: seed)
+        var blocks = [Block]()
+        for index in 0..<count {
+            blocks.append(try history.nextBlock(on: blocks.last?.header ?? genesis, actions: index < 101 ? 0 : 5))
+        }
+        return (blocks, history)
+    }
+
+    @Test("the pipeline's list equals sequential accept's and the recomputation; it survives the pipeline's flushes")
+    func pipelineMatchesSequential() throws {
+        let (blocks, _) = try Self.history(blocks: 150, seed: 0x6D6E_19)
+        let expected = try TestBlocks.recomputeMasternodes(blocks, parameters: MasternodeParameters(Fixtures.regtest.chain)).list
+        #expect(expected.count >= 5)
+        let file = try PipelineTests.writeFile(blocks)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+
+        let sequentialDirectory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: sequentialDirectory) }
+        let sequential = try ChainState(directory: sequentialDirectory, parameters: Fixtures.regtest)
+        for block in blocks { try sequential.accept(block) }
+        #expect(sequential.masternodes == expected)
+
+        for batchSize in [1, 64] {
+            let directory = Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            do {
+                let state = try ChainState(directory: directory, parameters: Fixtures.regtest, cacheMiB: 1)
+                let report = try VerificationPipeline(state: state, options: .cpu(backend: .auto, threads: 2, batchSize: batchSize)).run(files: [file])
+                #expect(report.failure == nil, "\(report.failure ?? "")")
+                #expect(state.tip.hash == blocks.last!.hash)
+                #expect(state.masternodes == expected)
+                #expect(try state.masternodeList(at: 120) == sequential.masternodeList(at: 120))
+                try state.flush()
+            }
+            let reopened = try ChainState(directory: directory, parameters: Fixtures.regtest)
+            #expect(reopened.masternodes == expected)
+        }
+    }
+
+    @Test("a wrong extension root is block-state-root in the pipeline too")
+    func pipelineRejectsWrongExtensionRoot() throws {
+        var (blocks, _) = try Self.history(blocks: 110, seed: 0x6D6E_1A)
+        let last = blocks.count - 1
+        #expect(blocks[last].transactions.contains(where: \.isSpecial))
+        TestBlocks.seal(&blocks[last], extensionRoot: .zero)
+        let file = try PipelineTests.writeFile(blocks)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = try ChainState(directory: directory, parameters: Fixtures.regtest)
+        let report = try VerificationPipeline(state: state, options: .cpu(backend: .auto, threads: 2, batchSize: 8)).run(files: [file])
+        #expect(report.failure?.contains(RuleName.blockStateRoot.rawValue) == true, "\(report.failure ?? "no failure")")
+        #expect(state.tip.hash == blocks[last - 1].hash)
+    }
+}
