@@ -93,7 +93,10 @@ struct MempoolSpecialTests {
             #expect(result.rejection?.isConsensusFailure == false)
         }
         // Its collateral (output 0) may not be spent while it waits.
-        let spend = chain.spend([TestChain.output(registration, 0)], to: [chain.pay(Self.collateral.baseUnits - Self.fee)])
+        let collateral = TestChain.output(registration, 0)
+        var spend = Transaction(inputs: [TxIn(previousOutput: collateral.0)], outputs: [chain.pay(Self.collateral.baseUnits - Self.fee)])
+        let sighash = ScriptContext(transaction: spend, txid: spend.txid, inputIndex: 0, spentOutput: collateral.1).sighash
+        spend.witnesses = [[Ed25519.sign(message: sighash.bytes, seed: first.collateralSeed), Ed25519.publicKey(seed: first.collateralSeed)]]
         #expect(pool.submit(spend, source: "test").rule == Self.conflict)
         #expect(pool.submit(Self.register(second, chain, spending: coins[6]), source: "test").entry != nil)
         #expect(pool.entries().count == 2)
