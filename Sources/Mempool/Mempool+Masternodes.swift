@@ -75,8 +75,9 @@ extension Mempool {
     /// `admission` and the chain's writer.
     func checkMasternodePolicy(_ candidate: Submitted, _ judge: Judge) -> SpecialOutcome {
         let transaction = candidate.transaction
-        // Any transaction: no spend of a collateral a pool special transaction relies on.
-        for input in transaction.inputs {
+        // Any transaction: no spend of a collateral a pool special transaction relies on
+        // (nothing to look up while no special transaction waits: the common case).
+        for input in transaction.inputs where !masternodeClaims.isEmpty || !judge.staging.claims.isEmpty {
             let claim = MasternodeClaim.collateral(input.previousOutput)
             if judge.staging.claims[claim] != nil { return .cut }
             if let holder = masternodeClaims[claim] {

@@ -2,19 +2,14 @@ import Consensus
 import Ed25519
 import Masternodes
 import Primitives
+import TestSupport
 import Testing
 
 /// Deterministic keys: the Ed25519 key of the 32-byte seed `[n, n, ..., n]`.
-struct TestKey {
-    let seed: [UInt8]
-    let publicKey: [UInt8]
+extension TestKey {
+    init(_ n: UInt8) { self.init(seed: [UInt8](repeating: n, count: 32)) }
 
-    init(_ n: UInt8) {
-        seed = [UInt8](repeating: n, count: 32)
-        publicKey = Ed25519.publicKey(seed: seed)
-    }
-
-    var payToKeyHash: [UInt8] { StandardScript.payToKeyHash(StandardScript.keyHash(publicKey)) }
+    var payToKeyHash: [UInt8] { lockScript }
 }
 
 /// One would-be masternode's keys and service: node `n` uses seeds 4n+1 (collateral), 4n+2

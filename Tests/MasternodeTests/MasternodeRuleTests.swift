@@ -1,6 +1,7 @@
 import Consensus
 import Masternodes
 import Primitives
+import TestSupport
 import Testing
 
 /// Every special-transaction rule of PROTOCOL section 16.3, accepted and rejected, through

@@ -5,6 +5,7 @@ import Consensus
 import Foundation
 import Mempool
 import Primitives
+import TestSupport
 import Testing
 
 /// Random sequences of submissions (single and batched), chains of spends, double spends,
@@ -13,21 +14,9 @@ import Testing
 /// block selection connects as a valid block.
 @Suite(.serialized)
 struct PoolPropertyTests {
-    /// SplitMix64: a small, seedable generator (the runs must be reproducible).
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("random submissions, double spends, replacements and blocks keep the pool's invariants", arguments: [1, 2, 3] as [UInt64])
     func randomHistories(seed: UInt64) async throws {
-        var random = SeededGenerator(state: seed)
+        var random = SeededGenerator(seed: seed)
         let chain = try TestChain(blocks: 105)
         var confirmed = try chain.fanOut(height: 1, count: 40) + chain.fanOut(height: 2, count: 40)
         var policy = MempoolPolicy()
