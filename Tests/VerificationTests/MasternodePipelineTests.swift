@@ -57,7 +57,7 @@ struct MasternodePipelineTests {
     func pipelineRejectsWrongExtensionRoot() throws {
         var (blocks, _) = try Self.history(blocks: 110, seed: 0x6D6E_1A)
         let last = blocks.count - 1
-        #expect(blocks[last].transactions.contains(where: \.isSpecial))
+        #expect(blocks[last].transactions.contains { $0.isSpecial })
         TestBlocks.seal(&blocks[last], extensionRoot: .zero)
         let file = try PipelineTests.writeFile(blocks)
         defer { try? FileManager.default.removeItem(atPath: file) }
