@@ -127,7 +127,7 @@ struct MasternodeChainTests {
         try Self.expectMatches(state!, chain)
     }
 
-    @Test("a header committing a wrong extension root is block-state-root; an invalid special transaction is rejected with its rule; the list is unchanged")
+    @Test("a header committing a wrong extension root is block-state-root; an invalid special transaction is rejected with its rule; the list is unchanged; altered witnesses do not condemn the header")
     func rejections() throws {
         let directory = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -185,7 +185,13 @@ struct MasternodeChainTests {
             #expect(state.masternodes == listBefore && state.tip.hash == tipBefore)
         }
 
-        // The valid block still connects afterwards.
+        // The right header with altered witnesses (anyone relaying can change them): rejected,
+        // but the header is not marked invalid, so the true block still connects afterwards.
+        var mutated = next
+        mutated.transactions[1].witnesses[0].append([9])
+        #expect(mutated.hash == next.hash)
+        RuleTests.expectRejected(state, mutated, .blockStateRoot)
+        #expect(state.masternodes == listBefore && state.tip.hash == tipBefore)
         #expect(try state.accept(next) == .connected)
         try Self.expectMatches(state, chain + [next])
     }
