@@ -87,6 +87,14 @@ struct MasternodeChainTests {
         let forkHeight = chain.count - 16
         let mainChain = chain
         let branch = try Self.build(&history, on: Array(chain.prefix(forkHeight)), count: 18, actions: 5)
+        // First a copy of the branch whose 17th block (the one with more work) commits a wrong
+        // extension root: the reorganisation fails there and goes back to the old branch exactly.
+        var badBlock = branch[16]
+        TestBlocks.seal(&badBlock, extensionRoot: Hash256(bytes: [UInt8](repeating: 5, count: 32))!)
+        for block in branch.prefix(16) { #expect(try state!.accept(block) == .sideBranch) }
+        #expect(throws: ChainStateError.self) { try state!.accept(badBlock) }
+        try Self.expectMatches(state!, mainChain)
+        #expect(state!.takeReorganizations().isEmpty)
         for block in branch { try state!.accept(block) }
         chain = Array(mainChain.prefix(forkHeight)) + branch
         try Self.expectMatches(state!, chain)
