@@ -53,6 +53,31 @@ struct MasternodePipelineTests {
         }
     }
 
+    @Test("a bad signature found after deferred connects reverts the list of the blocks it drops")
+    func pipelineBadSignatureRevertsList() throws {
+        var (blocks, history) = try Self.history(blocks: 130, seed: 0x6D6E_1B)
+        // The last block with a special transaction gets a bad input signature; the roots
+        // stay right (witnesses do not change the list), so only the signature fails.
+        let bad = try #require(blocks.indices.last { index in blocks[index].transactions.contains { $0.isSpecial } && blocks[index].transactions[1].isSpecial })
+        let listAfterBad = try #require(history.list(after: blocks[bad].hash))
+        let extensionRoot = ExtensionRoot.compute(masternodes: listAfterBad.computedRoot)
+        blocks = Array(blocks.prefix(bad + 1))
+        blocks[bad].transactions[1].witnesses[0][0][5] ^= 0x01
+        TestBlocks.seal(&blocks[bad], extensionRoot: extensionRoot)
+        let expected = try TestBlocks.recomputeMasternodes(Array(blocks.prefix(bad)), parameters: MasternodeParameters(Fixtures.regtest.chain)).list
+        #expect(expected != listAfterBad, "the dropped block changed the list")
+        let file = try PipelineTests.writeFile(blocks)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = try ChainState(directory: directory, parameters: Fixtures.regtest)
+        let report = try VerificationPipeline(state: state, options: .cpu(backend: .auto, threads: 2, batchSize: 64)).run(files: [file])
+        #expect(report.failure?.contains(RuleName.scriptSignature.rawValue) == true, "\(report.failure ?? "no failure")")
+        #expect(state.tip.hash == blocks[bad - 1].hash)
+        #expect(state.masternodes == expected)
+        try state.flush()
+    }
+
     @Test("a wrong extension root is block-state-root in the pipeline too")
     func pipelineRejectsWrongExtensionRoot() throws {
         var (blocks, _) = try Self.history(blocks: 110, seed: 0x6D6E_1A)
