@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "Verification", dependencies: [
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
         ]),
-        .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3"]),
+        .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3"]),
         .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "ProofOfWorkSearch"]),
         // The P2P wire protocol (docs/PROTOCOL.md section 12): framing and message codecs, no I/O.
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
@@ -96,19 +96,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The transaction pool: acceptance against chain state plus pool, block updates, templates.
-        .target(name: "Mempool", dependencies: ["ChainState", "Consensus", "Primitives", "ChainParams"]),
+        .target(name: "Mempool", dependencies: ["ChainState", "Masternodes", "Consensus", "Primitives", "ChainParams"]),
         // The transaction index (-txindex): txid -> block position, its own column family.
         .target(name: "TxIndex", dependencies: ["ChainState", "Storage", "Primitives"]),
         // `rusty wallet` and the wallet RPCs: encrypted keys, addresses, coins, sending.
         .target(name: "Wallet", dependencies: [
-            "ChainState", "Consensus", "Primitives", "Ed25519", "BLAKE3",
+            "ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, RPC methods, metrics, services, configuration, logs.
         .target(name: "Node", dependencies: [
             "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
-            "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum",
+            "Masternodes", "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -160,7 +160,7 @@ let package = Package(
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
                 "SignatureBackends",
                 "Consensus", "ChainState", "ChainGen", "Mining", "Verification",
-                "Bench", "Node", "JSONRPC", "RPCServer", "Stratum", "MiningClient",
+                "Bench", "Node", "JSONRPC", "RPCServer", "Stratum", "MiningClient", "Masternodes",
             ],
             // jemalloc replaces glibc's malloc in the command: the verification pipeline
             // allocates on one thread and frees on another about a million small objects per
@@ -204,7 +204,7 @@ let package = Package(
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives", "BLAKE3", "TestSupport"]),
         .testTarget(name: "ChainParamsTests", dependencies: ["ChainParams", "Primitives", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"]),
-        .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus",
+        .testTarget(name: "RustyCLITests", dependencies: ["RustyCLI", "Primitives", "BLAKE3", "ChainParams", "Ed25519", "ChainState", "ChainGen", "Consensus", "Masternodes",
                                                           "JSONRPC", "RPCServer", "TestSupport"]),
         .testTarget(name: "StratumTests", dependencies: [
             "Stratum", "MiningClient", "Mining", "ProofOfWorkSearch", "JSONRPC", "Primitives", "BLAKE3", "TestSupport",
@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: [
             "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
             "JSONRPC", "Mempool", "TxIndex", "Wallet", .product(name: "Logging", package: "swift-log"),
-            "TestSupport",
+            "TestSupport", "Masternodes",
             "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -227,12 +227,16 @@ let package = Package(
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "RPCServer", "TestSupport", .product(name: "Logging", package: "swift-log"),
                                                           .product(name: "NIOCore", package: "swift-nio"),
                                                           .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "MempoolTests", dependencies: ["Mempool", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "MasternodeTests", dependencies: [
+            "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
+        ]),
+        .testTarget(name: "MempoolTests", dependencies: ["Mempool", "Masternodes", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
         .testTarget(name: "TxIndexTests", dependencies: ["TxIndex", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
-        .testTarget(name: "WalletTests", dependencies: ["Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Masternodes", "Primitives", "Ed25519", "TestSupport"]),
         // Loopback networks of real `rusty node` processes and a hostile wire-protocol peer.
         .testTarget(name: "NodeNetworkTests", dependencies: [
             "Wire", "JSONRPC", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport",
+            "Masternodes", "Ed25519", "Wallet",
         ]),
         .testTarget(
             name: "OpenCLTests",

@@ -7,6 +7,7 @@ import BLAKE3
 import ChainState
 import Consensus
 import Ed25519
+import Masternodes
 import Primitives
 
 /// A deterministic, realistic regtest history: once coinbases mature, every block carries
@@ -28,24 +29,26 @@ public struct ChainGenerator {
     public static let maxFanOut = 1_000
     /// Room kept in each block for the coinbase and the header (bytes).
     static let blockReserve = 1_000
-    private var random: SeededGenerator
-    private let seed: UInt64
+    var random: SeededGenerator
+    let seed: UInt64
 
     private var parent: BlockHeader
     private var recentTimes: [UInt64]
     // Expanded once per key: signing then skips the seed hash (the signatures are the same).
-    private var keys: [Ed25519.SigningKey] = []
-    private var spendable: [OwnedCoin] = []
+    var keys: [Ed25519.SigningKey] = []
+    var spendable: [OwnedCoin] = []
     private var immature: [(height: UInt64, coin: OwnedCoin)] = []
     /// The whole UTXO set the chain should end with (every output is the generator's).
-    public private(set) var utxo: [OutPoint: Coin] = [:]
-    public private(set) var signatureCount = 0
-    public private(set) var transactionCount = 0
-    public private(set) var inputCount = 0
+    public internal(set) var utxo: [OutPoint: Coin] = [:]
+    public internal(set) var signatureCount = 0
+    public internal(set) var transactionCount = 0
+    public internal(set) var inputCount = 0
     /// When set, every signature made is kept (in chain order) until `takeSignatures`:
     /// the exact work a verifier of the chain does, for benchmarks against batch verification.
     public var recordsSignatures = false
     private var recorded: [SignatureItem] = []
+    /// Set by `enableMasternodes`: the registrations, updates and list the chain carries.
+    var masternodes: MasternodeSimulation?
 
     enum Lock {
         case keyHash(Int)
@@ -73,7 +76,7 @@ public struct ChainGenerator {
 
     // MARK: Keys and locks
 
-    private mutating func newKey() -> Int {
+    mutating func newKey() -> Int {
         let index = keys.count
         var material = [UInt8]()
         withUnsafeBytes(of: seed.littleEndian) { material += $0 }
@@ -83,7 +86,7 @@ public struct ChainGenerator {
         return index
     }
 
-    private func lockScript(_ lock: Lock) -> [UInt8] {
+    func lockScript(_ lock: Lock) -> [UInt8] {
         switch lock {
         case .keyHash(let key): return StandardScript.payToKeyHash(StandardScript.keyHash(keys[key].publicKey))
         case .multisig(let members): return StandardScript.multisig(required: 2, of: members.map { keys[$0].publicKey })
@@ -104,7 +107,7 @@ public struct ChainGenerator {
         }
     }
 
-    private mutating func sign(_ key: Int, _ message: Hash256) -> [UInt8] {
+    mutating func sign(_ key: Int, _ message: Hash256) -> [UInt8] {
         let signature = keys[key].sign(message: message.bytes)
         if recordsSignatures { recorded.append(SignatureItem(publicKey: keys[key].publicKey, signature: signature, message: message.bytes)) }
         return signature
@@ -150,6 +153,14 @@ public struct ChainGenerator {
         var fees = Amount.zero
         var created = [OwnedCoin]()
         var blockBytes = Self.blockReserve
+        // Masternode transactions first: they fund themselves from the largest coin before the mix runs.
+        if masternodes != nil {
+            let made = makeMasternodeTransactions(height: height)
+            transactions += made.transactions
+            fees = fees.adding(made.fees)!
+            created += made.created
+            blockBytes += made.transactions.reduce(0) { $0 + $1.encoded.count }
+        }
         if !spendable.isEmpty {
             let wantedCoins = 3 * transactionsPerBlock
             var made = 0, failures = 0
@@ -192,7 +203,8 @@ public struct ChainGenerator {
                                               nonce: 0),
                           transactions: transactions)
         block.header.merkleRoot = block.computeMerkleRoot()
-        block.header.stateRoot = block.computeStateRoot()
+        let extensionRoot = masternodes == nil ? Hash256.zero : applyMasternodes(block, height: height)
+        block.header.stateRoot = block.computeStateRoot(extensionRoot: extensionRoot)
         block.header.nonce = Self.mine(block.header)
 
         // Book-keeping: the new outputs become spendable from the next block.

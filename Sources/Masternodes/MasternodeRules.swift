@@ -17,7 +17,9 @@ public enum MasternodeRules {
         do {
             for (index, transaction) in block.transactions.enumerated() where index > 0 {
                 do {
-                    try apply(transaction, txid: txids[index], height: height, to: &list, undo: &undo, parameters: parameters, coin: coin)
+                    // `txids` are the block's, computed once by the caller; recomputed if it passed fewer.
+                    let txid = index < txids.count ? txids[index] : transaction.txid
+                    try apply(transaction, txid: txid, height: height, to: &list, undo: &undo, parameters: parameters, coin: coin)
                 } catch let rejection as Rejection {
                     throw rejection.at(transaction: index)
                 }
@@ -86,6 +88,8 @@ public enum MasternodeRules {
 
     static func checkOperatorKeys(_ key: [UInt8], _ encryptionKey: [UInt8], of id: Hash256?, list: MasternodeList) throws(Rejection) {
         guard key != MasternodeEntry.clearedKey else { throw Rejection(.specialPayload, "operator key of zeros") }
+        // The all-zero X25519 key is a low-order point: a shared secret with it is all zeros.
+        guard encryptionKey != MasternodeEntry.clearedKey else { throw Rejection(.specialPayload, "operator encryption key of zeros") }
         if let holder = list.byOperatorKey(key), holder.proTxHash != id {
             throw Rejection(.masternodeDuplicateKey, "operator key in use by \(holder.proTxHash.hex)")
         }

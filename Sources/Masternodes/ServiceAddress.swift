@@ -22,7 +22,8 @@ public struct ServiceAddress: Hashable, Sendable, BinaryCodable, CustomStringCon
 
     /// Parses `a.b.c.d:port` or `[ipv6]:port` (hex groups, `::` allowed); nil when malformed.
     public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = Self.decimal(text[text.index(after: colon)...], digits: 5).flatMap(UInt16.init(exactly:))
+        else { return nil }
         let host = text[..<colon]
         if host.hasPrefix("["), host.hasSuffix("]") {
             guard let bytes = Self.parseIPv6(String(host.dropFirst().dropLast())) else { return nil }
@@ -32,11 +33,17 @@ public struct ServiceAddress: Hashable, Sendable, BinaryCodable, CustomStringCon
             guard parts.count == 4 else { return nil }
             var octets = [UInt8]()
             for part in parts {
-                guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+                guard let value = Self.decimal(part, digits: 3).flatMap(UInt8.init(exactly:)) else { return nil }
                 octets.append(value)
             }
             self.init(address: Self.ipv4Prefix + octets, port: port)
         }
+    }
+
+    /// 1 to `digits` ASCII decimal digits (no sign, no spaces: Swift's integer parsing takes a "+").
+    static func decimal(_ text: Substring, digits: Int) -> Int? {
+        guard !text.isEmpty, text.count <= digits, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(text)
     }
 
     static func parseIPv6(_ text: String) -> [UInt8]? {
@@ -46,7 +53,8 @@ public struct ServiceAddress: Hashable, Sendable, BinaryCodable, CustomStringCon
             if part.isEmpty { return [] }
             var out = [UInt16]()
             for group in part.split(separator: ":", omittingEmptySubsequences: false) {
-                guard !group.isEmpty, group.count <= 4, let value = UInt16(group, radix: 16) else { return nil }
+                guard !group.isEmpty, group.count <= 4, group.allSatisfy(\.isHexDigit), group.allSatisfy(\.isASCII),
+                      let value = UInt16(group, radix: 16) else { return nil }
                 out.append(value)
             }
             return out

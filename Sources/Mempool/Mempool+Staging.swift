@@ -5,6 +5,7 @@ import ChainState
 import Consensus
 import Ed25519
 import Foundation
+import Masternodes
 import Primitives
 
 extension Mempool {
@@ -25,6 +26,8 @@ extension Mempool {
         /// txid -> position in `items`.
         var positions: [Hash256: Int] = [:]
         var spenders: [OutPoint: Hash256] = [:]
+        /// Masternode resources staged special transactions claim (section 16.7).
+        var claims: [MasternodeClaim: Hash256] = [:]
         /// Staged children of pool or staged transactions.
         var children: [Hash256: [Hash256]] = [:]
         /// Pool transactions staged replacements evict (with descendants).
@@ -46,6 +49,7 @@ extension Mempool {
             items.append(item)
             positions[txid] = position
             for outpoint in item.entry.spentOutpoints { spenders[outpoint] = txid }
+            for claim in item.entry.masternodeClaims { claims[claim] = txid }
             for parent in item.entry.depends { children[parent, default: []].append(txid) }
             poolParents.formUnion(poolDepends)
             evicting.formUnion(evicted)
@@ -144,6 +148,14 @@ extension Mempool {
         }
 
         let fee = check.fee.baseUnits
+        // Special transactions: the masternode rules and one claim per resource (section 16.7).
+        let claims: [MasternodeClaim]
+        switch checkMasternodePolicy(candidate, judge) {
+        case .claims(let found): claims = found
+        case .refused(let rejection): return refuse(rejection)
+        case .cut: return .cut
+        }
+
         let relayFee = MempoolPolicy.fee(rate: policy.minRelayFeeRate, bytes: candidate.size)
         guard fee >= relayFee else { return refuse(MempoolRejection("min relay fee not met", "\(fee) < \(relayFee)")) }
         let poolFee = MempoolPolicy.fee(rate: judge.minimumFeeRate, bytes: candidate.size)
@@ -160,13 +172,18 @@ extension Mempool {
                 poolDepends.append(parent)
             }
         }
-        let entry = MempoolEntry(transaction: transaction, txid: txid, wtxid: candidate.wtxid, size: candidate.size, fee: check.fee,
+        var entry = MempoolEntry(transaction: transaction, txid: txid, wtxid: candidate.wtxid, size: candidate.size, fee: check.fee,
                                  time: time, height: judge.tipHeight, depends: depends)
+        entry.masternodeClaims = claims
 
         var evicted = [Hash256]()
         do {
             if !conflicts.isEmpty {
                 evicted = try replacementSet(of: conflicts, replacement: txid)
+                // Section 16.7: a special transaction neither replaces nor is replaced in v1.
+                if transaction.isSpecial || evicted.contains(where: specialTxids.contains) {
+                    throw MempoolRejection("txn-mempool-conflict", "special transactions neither replace nor are replaced")
+                }
                 // A staged transaction spends what this one would evict, or another replacement evicts it too.
                 if evicted.contains(where: { staging.poolParents.contains($0) || staging.evicting.contains($0) }) { return .cut }
             }

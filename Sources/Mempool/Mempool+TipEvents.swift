@@ -51,7 +51,10 @@ extension Mempool {
                 // Mid-reorganisation the pool is not valid on any tip until `revalidate`.
                 if !reorganizing { syncedTip = hash }
             }
-            if !reorganizing { afterTipChange(time: time) }
+            if !reorganizing {
+                evictFailingSpecialTransactions(tip: hash, time: time)
+                afterTipChange(time: time)
+            }
         case let .disconnected(_, hash):
             let block = try? chain.block(hash).map { try Block(decoding: $0) }
             let time = now()
@@ -128,6 +131,8 @@ extension Mempool {
             txidByWtxid = [:]
             spenders = [:]
             children = [:]
+            masternodeClaims = [:]
+            specialTxids = []
             poolBytes = 0
             poolFees = 0
             resetIndexes()

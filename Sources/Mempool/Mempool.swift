@@ -46,6 +46,10 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     var txidByWtxid: [Hash256: Hash256] = [:]
     var spenders: [OutPoint: Hash256] = [:]
     var children: [Hash256: Set<Hash256>] = [:]
+    /// Which pool transaction holds each masternode resource, and the special transactions
+    /// (Mempool+Masternodes.swift).
+    var masternodeClaims: [MasternodeClaim: Hash256] = [:]
+    var specialTxids: Set<Hash256> = []
     var poolBytes = 0
     var poolFees: UInt64 = 0
     var changeCount: UInt64 = 0
@@ -198,6 +202,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         txidByWtxid[entry.wtxid] = entry.txid
         for outpoint in entry.spentOutpoints { spenders[outpoint] = entry.txid }
         for parent in entry.depends { children[parent, default: []].insert(entry.txid) }
+        indexClaims(of: entry)
         poolBytes += entry.size
         poolFees += entry.fee.baseUnits
         changeCount += 1
@@ -215,6 +220,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
         txidByWtxid[entry.wtxid] = nil
         for outpoint in entry.spentOutpoints where spenders[outpoint] == txid { spenders[outpoint] = nil }
         for parent in entry.depends { children[parent]?.remove(txid) }
+        unindexClaims(of: entry)
         // Children of a confirmed transaction now spend a chain output.
         for child in children.removeValue(forKey: txid) ?? [] { pool[child]?.depends.removeAll { $0 == txid } }
         poolBytes -= entry.size

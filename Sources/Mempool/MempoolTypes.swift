@@ -106,6 +106,8 @@ public struct MempoolEntry: Sendable, Equatable {
     /// In-pool parents (txids), in input order without repeats.
     public var depends: [Hash256]
     public var spentOutpoints: [OutPoint]
+    /// The masternode resources a special transaction claims (section 16.7); empty otherwise.
+    var masternodeClaims: [MasternodeClaim] = []
 
     public init(transaction: Transaction, txid: Hash256, wtxid: Hash256, size: Int, fee: Amount, time: UInt64, height: UInt64,
                 depends: [Hash256]) {

@@ -55,7 +55,9 @@ extension MempoolPolicy {
         guard size <= maxTransactionBytes else {
             throw MempoolRejection("tx-size", "\(size) bytes, limit \(maxTransactionBytes)")
         }
-        guard transaction.version == 1 || transaction.version == 2 else {
+        // A special transaction's type is the version's high 16 bits (section 16.1).
+        let baseVersion = transaction.isSpecial ? transaction.version & 0xFFFF : transaction.version
+        guard baseVersion == 1 || baseVersion == 2 else {
             throw MempoolRejection("version", "version \(transaction.version)")
         }
         var dataCarriers = 0

@@ -40,6 +40,8 @@ public struct NodeSetup: Sendable {
     public var persistMempool = true
     /// The Stratum pool server; nil without `stratum`.
     public var stratum: StratumServerSettings?
+    /// Problems worth telling the operator at start that do not stop the node (a key file others can read).
+    public var startupWarnings: [String] = []
 
     public init(network: String, directory: String, dbcacheMiB: Int, p2p: P2PSettings, pipeline: VerificationPipeline.Options,
                 verifier: any SignatureBatchVerifier) {
@@ -58,6 +60,7 @@ public enum NodeDaemon {
     /// datadir in use, a port taken): `ChainStateError.inUse` for a locked datadir.
     public static func run(_ setup: NodeSetup, logging: NodeLogging, status: NodeStatusReporter? = nil) throws {
         let logger = logging.logger("node")
+        for warning in setup.startupWarnings { logger.warning("\(warning)") }
         let chainParameters = try ChainParameters.builtIn(setup.network)
         let parameters = try ConsensusParameters(chainParameters)
         try FileManager.default.createDirectory(atPath: setup.directory, withIntermediateDirectories: true)
@@ -148,6 +151,7 @@ public enum NodeDaemon {
                                          peers: manager, mempool: mempool, txIndex: txIndex, wallet: wallet, metrics: metrics,
                                          clock: clock, logger: logging.logger("rpc"), requestStop: { stopper.trigger() })
             context.stratum = stratumPool
+            context.operatorKeys = setup.p2p.operatorKeys
             let registry = RPCRegistry()
             context.registerAll(in: registry)
             let dispatcher = RPCDispatcher(registry: registry) { method, seconds, success in

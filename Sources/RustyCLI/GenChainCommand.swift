@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainGen
 import ChainState
 import Foundation
+import Masternodes
 import Primitives
 
 /// `rusty gen-chain`: a deterministic chain from ChainGen as a block file (and its signatures).
@@ -37,12 +38,17 @@ struct GenChainCommand: ParsableCommand {
                                discussion: "For comparing `rusty verify-chain` with `rusty sig verify-batch` on the same signatures."))
     var signatures: String?
 
+    @Option(help: ArgumentHelp("Register this many masternodes (0 to 100,000) as soon as coins allow, then keep a steady mix of updates, revokes and collateral spends.",
+                               discussion: "Registrations alternate internal and external collateral, at most 250 a block, funded by the largest matured coin."))
+    var masternodes = 0
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         try checkRange(blocks, "--blocks", 0...10_000_000)
         try checkRange(transactionsPerBlock, "--txs-per-block", 0...20_000)
+        try checkRange(masternodes, "--masternodes", 0...100_000)
         if out == "-" && signatures == "-" { throw ValidationError("--out and --signatures cannot both be standard output") }
     }
 
@@ -55,6 +61,11 @@ struct GenChainCommand: ParsableCommand {
         let signatureFile = files.count > 1 ? files[1] : nil
         var generator = ChainGenerator(parameters: parameters, seed: seed, transactionsPerBlock: transactionsPerBlock)
         generator.recordsSignatures = signatureFile != nil
+        if masternodes > 0 {
+            let masternodeParameters: MasternodeParameters
+            do { masternodeParameters = try MasternodeParameters(parameters.chain) } catch { throw CommandFailure(.invalid, "\(error)") }
+            generator.enableMasternodes(count: masternodes, parameters: masternodeParameters)
+        }
         let progress = ProgressLine()
         let start = DispatchTime.now().uptimeNanoseconds
         var bytes = 0
@@ -103,7 +114,8 @@ struct GenChainCommand: ParsableCommand {
                 inputs: generator.inputCount, signatures: generator.signatureCount, bytes: bytes,
                 utxoCount: count, utxoTotal: total.baseUnits, utxoDigest: digest.hex, seconds: seconds, file: out,
                 txsPerBlockRequested: transactionsPerBlock, spendingBlocks: spendingBlocks,
-                meanTxsPerSpendingBlock: (mean * 100).rounded() / 100, note: shortfall)))
+                meanTxsPerSpendingBlock: (mean * 100).rounded() / 100, note: shortfall,
+                masternodes: generator.masternodeActivity, masternodeListSize: masternodes > 0 ? generator.masternodeCount : nil)))
         } else {
             let perBlock = spendingBlocks == 0 ? ""
                 : "transactions per block after maturity (block \(maturity + 1) on): \(String(format: "%.1f", mean)) mean, \(transactionsPerBlock) asked\n"
@@ -113,6 +125,17 @@ struct GenChainCommand: ParsableCommand {
                 \(perBlock)expected UTXO set: \(count) coins, \(total) RUST
                 expected UTXO digest: \(digest.hex)
                 """)
+            if let activity = generator.masternodeActivity {
+                emit("""
+                    masternode transactions: \(activity.registrations) registrations (\(activity.internalCollateral) internal collateral, \
+                    \(activity.externalCollateral) external), \(activity.updateServices) update-service, \(activity.updateRegistrars) update-registrar, \
+                    \(activity.revokes) revokes, \(activity.collateralSpends) collateral spends
+                    masternode list at the end: \(generator.masternodeCount) entries
+                    """)
+                if activity.registrations < masternodes {
+                    printError("rusty: gen-chain: note: \(activity.registrations) of \(masternodes) masternodes registered: each needs \(parameters.chain.masternodes.collateralBaseUnits ?? 0) base units of matured coins; ask for more blocks")
+                }
+            }
             if let shortfall { printError("rusty: gen-chain: note: " + shortfall) }
         }
     }

@@ -182,6 +182,16 @@ struct NodeCommand: ParsableCommand {
     @Option(help: .hidden) var trickleinterval: Double?
     @Option(help: .hidden) var feefilterinterval: Double?
 
+    @Flag(inversion: .prefixedNo, help: "Run as a masternode: authenticate to peers with the operator key once registered (needs --operator-key-file) (default: no).")
+    var masternode: Bool?
+
+    @Option(name: [.customLong("operator-key-file"), .customLong("operatorkeyfile")],
+            help: "The masternode's operator key file (rusty masternode keygen --out FILE; mode 0600).")
+    var operatorKeyFile: String?
+
+    // Test-sized: milliseconds between a block's announcement to masternode peers and to the others.
+    @Option(help: .hidden) var masternoderelaydelay: Int?
+
     @Flag(help: "Report on the node running on the datadir (its node-status.json) instead of starting one.")
     var status = false
 
@@ -254,6 +264,9 @@ struct NodeCommand: ParsableCommand {
         set("stratumsharerate", stratumsharerate)
         set("stratummaxconnections", stratummaxconnections)
         set("stratummaxconnectionsperip", stratummaxconnectionsperip)
+        set("masternode", masternode.map { $0 ? "1" : "0" })
+        set("operatorkeyfile", operatorKeyFile)
+        set("masternoderelaydelay", masternoderelaydelay)
         return flags
     }
 
@@ -273,6 +286,7 @@ struct NodeCommand: ParsableCommand {
         signal(SIGTERM, SIG_DFL)
         do {
             let setup = try configuration.nodeSetup()
+            for warning in setup.startupWarnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             let logging = try NodeLogging.bootstrap(configuration)
             defer { logging.close() }
             let status = NodeStatusFileReporter(path: configuration.statusFile, logger: logging.logger("status"))

@@ -38,6 +38,17 @@ extension NodeConfiguration {
             p2p.outboundTrickleInterval = trickleInterval
         }
         if let feeFilterInterval { p2p.feeFilterInterval = feeFilterInterval }
+        p2p.masternodeRelayDelay = Double(masternode.relayDelayMilliseconds) / 1000
+        var warnings = [String]()
+        if masternode.enabled, let path = masternode.operatorKeyFile {
+            do {
+                let (keys, warning) = try OperatorKeyFile.load(path)
+                p2p.operatorKeys = keys
+                if let warning { warnings.append(warning) }
+            } catch {
+                throw CommandFailure(.invalid, "--masternode: \(error)")
+            }
+        }
         let parameters = try ChainParameters.builtIn(network.rawValue)
         p2p.fixedSeeds = (parameters.seeds ?? []).compactMap { PeerEndpoint(parsing: $0, defaultPort: port) }
 
@@ -72,6 +83,7 @@ extension NodeConfiguration {
         setup.persistMempool = persistMempool
         setup.walletEnabled = !disableWallet
         setup.stratum = try stratumSettings()
+        setup.startupWarnings = warnings
         if rpc.enabled {
             setup.rpc = try rpcSettings()
             setup.rpcCookieFile = rpc.password == nil ? rpc.cookieFile : nil

@@ -27,7 +27,7 @@ struct Rusty: ParsableCommand {
         subcommands: [
             HashCommand.self, SigCommand.self, PowCommand.self, MerkleCommand.self, DevicesCommand.self, ChainParamsCommand.self,
             GenChainCommand.self, GenTxsCommand.self, VerifyChainCommand.self, UTXOInfoCommand.self, MineCommand.self, BenchCommand.self, NodeCommand.self,
-            RPCCommand.self, WalletCommand.self,
+            RPCCommand.self, WalletCommand.self, MasternodeCommand.self,
         ]
     )
 

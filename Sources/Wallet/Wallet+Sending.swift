@@ -80,17 +80,22 @@ extension Wallet {
             }
             try broadcast(sent.transaction)
             try locked { () throws(WalletError) in
-                if let changeIndex, changeIndex >= document.nextInternal { document.nextInternal = changeIndex + 1 }
-                let record = TransactionRecord(raw: HexCoding.encode(sent.transaction.encoded), blockHash: nil, blockHeight: nil,
-                                               blockTime: nil, blockPosition: nil, receivedAt: UInt64(Date().timeIntervalSince1970),
-                                               fromMe: true, comment: comment, commentTo: commentTo)
-                if tracked[sent.txid] == nil {
-                    insert(Tracked(transaction: sent.transaction, txid: sent.txid, record: record, blockHash: nil))
-                }
-                try save()
+                try record(sent.transaction, txid: sent.txid, changeIndex: changeIndex, comment: comment, commentTo: commentTo)
             }
             return sent
         }
+    }
+
+    /// Records a transaction the wallet built and broadcast, and marks its change key used.
+    func record(_ transaction: Transaction, txid: Hash256, changeIndex: UInt32?, comment: String?, commentTo: String? = nil) throws(WalletError) {
+        if let changeIndex, changeIndex >= document.nextInternal { document.nextInternal = changeIndex + 1 }
+        let record = TransactionRecord(raw: HexCoding.encode(transaction.encoded), blockHash: nil, blockHeight: nil,
+                                       blockTime: nil, blockPosition: nil, receivedAt: UInt64(Date().timeIntervalSince1970),
+                                       fromMe: true, comment: comment, commentTo: commentTo)
+        if tracked[txid] == nil {
+            insert(Tracked(transaction: transaction, txid: txid, record: record, blockHash: nil))
+        }
+        try save()
     }
 
     /// The exact encoded size of a P2KH spend with `inputs` inputs, one payment and maybe change.
@@ -111,7 +116,9 @@ extension Wallet {
         guard address.prefix == Address(keyHash: address.keyHash, network: network).prefix else {
             throw .invalidParameter("address \(address.text) is not for \(network)")
         }
-        let candidates = allCoins().filter(\.spendable)
+        // Masternode collateral stays put: spending it would end the masternode.
+        let collaterals = lockedCollaterals
+        let candidates = allCoins().filter { $0.spendable && !collaterals.contains($0.outpoint) }
         let selection = try CoinSelection.select(values: candidates.map(\.output.value.baseUnits), amount: amount.baseUnits,
                                                  subtractFee: subtractFeeFromAmount, feeRate: feeRate, dust: Self.dustThreshold,
                                                  size: Self.transactionSize)

@@ -106,6 +106,10 @@ struct WalletDocument: Codable {
     var scannedHash: String?
     var scannedHeight: UInt64?
     var transactions: [TransactionRecord]
+    /// Collateral outpoints ("txid:index") of masternodes the wallet made: kept out of sends.
+    var masternodeCollaterals: [String]? = nil
+    /// External key indices the wallet made masternode owner keys of.
+    var masternodeOwnerKeys: [UInt32]? = nil
 }
 
 enum WalletFile {

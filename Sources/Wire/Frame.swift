@@ -23,6 +23,8 @@ public enum WireLimits {
         case "version": return 1_000
         case "verack", "getaddr", "sendheaders", "mempool": return 0
         case "ping", "pong", "feefilter": return 8
+        case "mnchallenge": return MasternodeAuth.challengeLength
+        case "mnauth": return MasternodeAuth.encodedLength
         case "addr": return countPrefix + maxAddresses * TimedAddress.encodedLength
         case "inv": return countPrefix + maxInventory * InventoryItem.encodedLength
         case "getdata", "notfound": return countPrefix + maxGetData * InventoryItem.encodedLength

@@ -20,6 +20,10 @@ public enum Message: Sendable, Equatable {
     case mempool
     /// Base units per 1,000 bytes.
     case feefilter(UInt64)
+    /// 32 fresh random bytes a masternode answers with `mnauth` (one each way per connection).
+    case mnchallenge([UInt8])
+    /// A masternode's signed answer to the challenge it received.
+    case mnauth(MasternodeAuth)
     /// A well-framed command this version does not know: ignored, its payload dropped.
     case unknown(command: String)
 
@@ -27,6 +31,7 @@ public enum Message: Sendable, Equatable {
     public static let knownCommands = [
         "version", "verack", "ping", "pong", "getaddr", "addr", "inv", "getdata", "notfound",
         "getheaders", "headers", "sendheaders", "block", "tx", "mempool", "feefilter",
+        "mnchallenge", "mnauth",
     ]
 
     public var command: String {
@@ -47,6 +52,8 @@ public enum Message: Sendable, Equatable {
         case .tx: return "tx"
         case .mempool: return "mempool"
         case .feefilter: return "feefilter"
+        case .mnchallenge: return "mnchallenge"
+        case .mnauth: return "mnauth"
         case .unknown(let command): return command
         }
     }
@@ -62,6 +69,10 @@ public enum Message: Sendable, Equatable {
             writer.write(nonce)
         case .feefilter(let rate):
             writer.write(rate)
+        case .mnchallenge(let challenge):
+            writer.write(bytes: challenge)
+        case .mnauth(let auth):
+            auth.encode(to: &writer)
         case .addr(let addresses):
             writer.writeCompactSize(UInt64(addresses.count))
             for address in addresses { address.encode(to: &writer) }
@@ -139,6 +150,8 @@ public enum Message: Sendable, Equatable {
         case "tx": return .tx(try Transaction.decode(from: &reader))
         case "mempool": return .mempool
         case "feefilter": return .feefilter(try reader.readUInt64("fee_rate"))
+        case "mnchallenge": return .mnchallenge(try reader.readBytes(MasternodeAuth.challengeLength, "challenge"))
+        case "mnauth": return .mnauth(try MasternodeAuth.decode(from: &reader))
         default:
             // Forward compatibility: the payload is not ours to judge.
             reader = ByteReader([])

@@ -89,7 +89,8 @@ struct RuleCoverageTests {
         // an expected Rejection, or the CLI's "rejected: NAME".
         var testText = ""
         for file in ["Tests/ChainStateTests/RuleTests.swift", "Tests/ConsensusTests/ContextualRuleTests.swift", "Tests/ConsensusTests/HeaderRuleTests.swift",
-                     "Tests/RustyCLITests/ScriptNumberCrashTests.swift", "Tests/RustyCLITests/VerifyPipelineCommandTests.swift"] {
+                     "Tests/RustyCLITests/ScriptNumberCrashTests.swift", "Tests/RustyCLITests/VerifyPipelineCommandTests.swift",
+                     "Tests/MasternodeTests/MasternodeRuleTests.swift"] {
             testText += try Self.read(file)
         }
         let argument = #"[(,]\s*\.([a-z][A-Za-z]+)\s*(?=[,)])"#

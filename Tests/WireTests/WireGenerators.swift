@@ -79,6 +79,8 @@ extension SeededGenerator {
         case "tx": return .tx(wireTransaction())
         case "mempool": return .mempool
         case "feefilter": return .feefilter(next())
+        case "mnchallenge": return .mnchallenge(bytes(MasternodeAuth.challengeLength))
+        case "mnauth": return .mnauth(MasternodeAuth(proTxHash: hash256(), signature: bytes(MasternodeAuth.signatureLength)))
         default: fatalError("kind \(kind) is not a known command")
         }
     }

@@ -111,6 +111,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var feeFilterInterval: Double?
     /// The Stratum pool server (off by default).
     public var stratum: StratumConfiguration
+    /// `--masternode` and its operator key file.
+    public var masternode = MasternodeConfiguration()
 
     /// `<datadir>/<network>`: chain state, block files, peers, logs, status (bitcoind's layout).
     /// It is also the `--datadir` of `verify-chain`, `utxo-info` and `mine` for that network.

@@ -38,6 +38,7 @@ extension NodeConfiguration {
         "stratum": .boolean, "stratumport": .single, "stratumbind": .single, "stratumaddress": .single, "stratumdifficulty": .single,
         "stratummindifficulty": .single, "stratummaxdifficulty": .single, "stratumsharerate": .single, "stratummaxconnections": .single,
         "stratummaxconnectionsperip": .single,
+        "masternode": .boolean, "operatorkeyfile": .single, "masternoderelaydelay": .single,
     ]
     /// Keys that choose the file or the datadir itself, so the file cannot set them.
     static let outsideFileKeys: Set<String> = ["datadir", "conf"]
@@ -127,6 +128,7 @@ extension NodeConfiguration {
         configuration.disableWallet = try settings.boolean("disablewallet") ?? false
         try resolveMempool(&configuration, settings)
         try resolveStratum(&configuration, settings)
+        try resolveMasternode(&configuration, settings, currentDirectory: currentDirectory)
         return configuration
     }
 

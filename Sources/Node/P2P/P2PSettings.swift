@@ -1,6 +1,7 @@
 // The P2P layer's settings, resolved by the node from its configuration.
 
 import AddressBook
+import Masternodes
 import Primitives
 
 public struct P2PSettings: Sendable {
@@ -50,6 +51,12 @@ public struct P2PSettings: Sendable {
     /// Once the pool's minimum fee moved by more than a third, the next `feefilter` goes
     /// within this many seconds (uniformly drawn) instead of waiting for the interval.
     public var maxFeeFilterChangeDelay = 60.0
+
+    /// `--masternode`: this node's operator keys (it authenticates to peers once READY).
+    public var operatorKeys: OperatorKeys?
+    /// Seconds between announcing a new block to authenticated masternode peers and to
+    /// the others (only when there are masternode peers; zero: right after them).
+    public var masternodeRelayDelay = 0.0
 
     public struct Listener: Sendable {
         public var host: String

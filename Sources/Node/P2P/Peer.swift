@@ -81,6 +81,16 @@ final class Peer: @unchecked Sendable {
     var pendingGetDataStart = 0
     var serving = false
 
+    // Masternode authentication (PeerManager+Masternodes.swift).
+    /// The challenge we sent after the handshake (answered by a masternode peer's `mnauth`).
+    var challengeSent: [UInt8]?
+    /// The peer's challenge to us; answered when this node is a READY masternode.
+    var challengeReceived: [UInt8]?
+    var answeredChallenge = false
+    var gotMasternodeAuth = false
+    /// Set once the peer proved it holds a valid masternode's operator key.
+    var masternode: AuthenticatedMasternode?
+
     // Liveness.
     var pingNonce: UInt64?
     var pingSentAt: Double = 0
@@ -119,6 +129,12 @@ final class Peer: @unchecked Sendable {
 
     var userAgent: String { version?.userAgent ?? "" }
     var label: String { "peer \(id) (\(endpoint), \(kind.rawValue))" }
+}
+
+/// A peer proven to be a masternode: its registration and the operator key that signed.
+struct AuthenticatedMasternode {
+    let proTxHash: Hash256
+    let operatorKey: [UInt8]
 }
 
 /// A set that forgets its oldest members past `capacity` (what a peer is known to have:

@@ -4,6 +4,7 @@
 import AddressBook
 import Foundation
 import NIOCore
+import Primitives
 import Wire
 
 /// One connection as getpeerinfo shows it.
@@ -42,6 +43,8 @@ public struct PeerInfo: Sendable {
     public var bytesReceivedByCommand: [String: UInt64]
     /// The peer's `feefilter` (base units per 1,000 bytes; 0: none).
     public var minFeeFilter: UInt64 = 0
+    /// The masternode the peer authenticated as (`mnauth`), if any.
+    public var masternode: Hash256?
 }
 
 /// A `--addnode`/`addnode add` entry and its connection, for getaddednodeinfo.
@@ -118,7 +121,7 @@ extension PeerManager {
             startingHeight: peer.version?.bestHeight ?? 0, knownHeight: peer.bestKnownHeight,
             connectionType: peer.kind.connectionType, handshakeDone: peer.handshakeDone,
             bytesSentByCommand: peer.bytesSentByCommand, bytesReceivedByCommand: peer.bytesReceivedByCommand,
-            minFeeFilter: peer.feeFilter)
+            minFeeFilter: peer.feeFilter, masternode: peer.masternode?.proTxHash)
     }
 
     /// Bytes sent and received per message command, over every connection since start.

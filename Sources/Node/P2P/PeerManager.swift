@@ -7,6 +7,7 @@ import Consensus
 import Dispatch
 import Foundation
 import Logging
+import Masternodes
 import Mempool
 import NIOCore
 import NIOPosix
@@ -82,6 +83,10 @@ public final class PeerManager: @unchecked Sendable {
     /// False after `setnetworkactive false`: no connections in or out until it is true again.
     var networkActive = true
     let startedAt = Date()
+    /// `--masternode`: this node's operator identity and state (PeerManager+Masternodes.swift).
+    var masternodeIdentity: MasternodeIdentity?
+    /// The network's masternode numbers; nil when its parameters lack them (no authentication then).
+    let masternodeParameters: MasternodeParameters?
 
     public init(group: EventLoopGroup, chain: ChainService, parameters: ConsensusParameters, settings: P2PSettings, logger: Logger,
                 addresses: AddressManager, bans: BanList, pool: TransactionPool, pipelineOptions: VerificationPipeline.Options) {
@@ -96,6 +101,8 @@ public final class PeerManager: @unchecked Sendable {
         self.pool = pool
         magic = parameters.magic
         addedNodes = settings.addnode
+        masternodeParameters = try? MasternodeParameters(parameters.chain)
+        masternodeIdentity = settings.operatorKeys.map(MasternodeIdentity.init(keys:))
         scheduler = DownloadScheduler(stallTimeout: settings.stallTimeout, blockTimeout: settings.blockTimeout)
         importer = BlockImporter(chain: chain, options: pipelineOptions, logger: logger)
         importer.onRunEnded = { [weak self] outcome in
@@ -152,6 +159,7 @@ public final class PeerManager: @unchecked Sendable {
                 self.relayTick()
             }
             self.refreshDownloadTarget()
+            self.startMasternodeIdentity()
         }.get()
     }
 
@@ -349,6 +357,8 @@ public final class PeerManager: @unchecked Sendable {
         case .tx(let transaction): handleTransaction(transaction, bytes: max(0, size - WireLimits.headerSize), from: peer)
         case .mempool: handleMempool(from: peer)
         case .feefilter(let rate): peer.feeFilter = rate
+        case .mnchallenge(let challenge): handleMasternodeChallenge(challenge, from: peer)
+        case .mnauth(let auth): handleMasternodeAuth(auth, from: peer)
         case .unknown(let command): logger.debug("\(peer.label): ignoring unknown command '\(command)'")
         }
     }
@@ -388,6 +398,7 @@ public final class PeerManager: @unchecked Sendable {
             advertiseOwnAddress(to: peer)
         }
         send(.sendheaders, to: peer)
+        sendMasternodeChallenge(peer)
         transactionRelayStarted(peer)
         if peer.kind == .seed { return }
         considerHeaderSync(with: peer)

@@ -189,6 +189,8 @@ extension NodeRPCContext {
         object["connection_type"] = .string(peer.connectionType)
         object["bytessent_per_msg"] = .object(JSONObject(peer.bytesSentByCommand.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
         object["bytesrecv_per_msg"] = .object(JSONObject(peer.bytesReceivedByCommand.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
+        // The proTxHash the peer authenticated as with its operator key (mnauth); absent otherwise.
+        if let masternode = peer.masternode { object["masternode"] = .string(masternode.hex) }
         return .object(object)
     }
 

@@ -6,6 +6,7 @@ import Consensus
 import Foundation
 import JSONRPC
 import Logging
+import Masternodes
 import Mempool
 import Primitives
 import TxIndex
@@ -32,6 +33,9 @@ public final class NodeRPCContext: @unchecked Sendable {
     let startedAt = Date()
     /// The Stratum pool server; nil unless `--stratum` (set once, before the RPC server starts).
     var stratum: StratumPool?
+    /// `--masternode`: the operator's keys (protx update_service / revoke sign with them);
+    /// nil otherwise (set once, before the RPC server starts).
+    var operatorKeys: OperatorKeys?
     /// Begins a graceful shutdown (the `stop` method); returns at once.
     let requestStop: @Sendable () -> Void
 
@@ -62,5 +66,7 @@ public final class NodeRPCContext: @unchecked Sendable {
         registerMining(in: registry)
         registerStratum(in: registry)
         registerWallet(in: registry)
+        registerMasternodes(in: registry)
+        registerMasternodeStatus(in: registry)
     }
 }

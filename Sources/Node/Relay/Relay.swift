@@ -5,6 +5,7 @@ import ChainState
 import Foundation
 import Logging
 import Mempool
+import NIOCore
 import Primitives
 import Wire
 
@@ -21,6 +22,8 @@ extension PeerManager {
     }
 
     func tipChanged(_ event: TipEvent) {
+        // Masternode standing first, so an announcement never favours one that just lapsed.
+        masternodesFollowTip()
         switch event {
         case let .connected(height, hash):
             recentlyConnected.append(hash)
@@ -42,26 +45,50 @@ extension PeerManager {
         }
     }
 
-    /// Tells every peer that does not know it of the new tip: headers of the recently
-    /// connected blocks to peers that asked for headers (`sendheaders`), else an inv.
+    /// Tells every peer that does not know it of the new tip, authenticated masternodes first
+    /// (the seed's "Propagate to Masternodes"): their announcements are written and flushed,
+    /// so they ask for (and are served) the block first; the other peers get theirs
+    /// `masternodeRelayDelay` later, or right after when there is no masternode peer or no delay.
     func announce(_ snapshot: ChainSnapshot) {
-        let tip = snapshot.tipHash
-        for peer in peers.values where peer.handshakeDone && !peer.disconnecting && peer.kind != .seed {
-            guard !peer.knownBlocks.contains(tip) else { continue }
-            let unknown = recentlyConnected.drop { peer.knownBlocks.contains($0) }
-            let headers = unknown.compactMap { snapshot.header($0) }
-            // Headers only when they connect to what the peer is known to have; after a burst
-            // longer than the announcement window (or a peer that synced by getheaders) an inv
-            // makes it ask for the headers instead (Core's rule), so it never sees headers that
-            // do not connect from an honest node.
-            if peer.sendHeaders, let first = headers.first, peer.knownBlocks.contains(first.previousHash) {
-                send(.headers(headers), to: peer)
-            } else {
-                send(.inv([InventoryItem(type: .block, hash: tip)]), to: peer)
-            }
-            for hash in recentlyConnected { peer.knownBlocks.insert(hash) }
-            peer.knownBlocks.insert(tip)
+        let targets = peers.values.filter { $0.handshakeDone && !$0.disconnecting && $0.kind != .seed && !$0.knownBlocks.contains(snapshot.tipHash) }
+        let masternodes = targets.filter { $0.masternode != nil }.sorted { $0.id < $1.id }
+        let others = targets.filter { $0.masternode == nil }.sorted { $0.id < $1.id }
+        let connected = recentlyConnected
+        for peer in masternodes { announce(snapshot, connected: connected, to: peer) }
+        guard !masternodes.isEmpty else {
+            for peer in others { announce(snapshot, connected: connected, to: peer) }
+            return
         }
+        let delay = settings.masternodeRelayDelay
+        logger.debug(Logger.Message(stringLiteral: "block \(snapshot.tipHash.hex) announced to masternode peers \(masternodes.map(\.id)) first; "
+                     + "\(others.count) other peers after \(Int(delay * 1000)) ms"))
+        guard delay > 0, !others.isEmpty else {
+            for peer in others { announce(snapshot, connected: connected, to: peer) }
+            return
+        }
+        loop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
+            for peer in others where !peer.disconnecting { announce(snapshot, connected: connected, to: peer) }
+        }
+    }
+
+    /// Headers of the blocks connected in this publication to a peer that asked for headers
+    /// (`sendheaders`), else an inv of the tip; nothing when it knows the tip already.
+    func announce(_ snapshot: ChainSnapshot, connected: [Hash256], to peer: Peer) {
+        let tip = snapshot.tipHash
+        guard !peer.knownBlocks.contains(tip) else { return }
+        let unknown = connected.drop { peer.knownBlocks.contains($0) }
+        let headers = unknown.compactMap { snapshot.header($0) }
+        // Headers only when they connect to what the peer is known to have; after a burst
+        // longer than the announcement window (or a peer that synced by getheaders) an inv
+        // makes it ask for the headers instead (Core's rule), so it never sees headers that
+        // do not connect from an honest node.
+        if peer.sendHeaders, let first = headers.first, peer.knownBlocks.contains(first.previousHash) {
+            send(.headers(headers), to: peer)
+        } else {
+            send(.inv([InventoryItem(type: .block, hash: tip)]), to: peer)
+        }
+        for hash in connected { peer.knownBlocks.insert(hash) }
+        peer.knownBlocks.insert(tip)
     }
 
     func handleInv(_ items: [InventoryItem], from peer: Peer) {

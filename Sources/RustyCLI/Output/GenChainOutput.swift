@@ -1,3 +1,4 @@
+import ChainGen
 /// `rusty gen-chain --json`: what was written and the UTXO set the chain should end with.
 struct GenChainOutput: Codable, Equatable {
     var network: String
@@ -19,4 +20,7 @@ struct GenChainOutput: Codable, Equatable {
     var meanTxsPerSpendingBlock: Double
     /// Why the chain carries fewer transactions than asked; absent when it does not.
     var note: String?
+    /// With --masternodes: the masternode transactions of each kind, and the list's size at the end.
+    var masternodes: MasternodeActivity? = nil
+    var masternodeListSize: Int? = nil
 }
