@@ -118,6 +118,13 @@ extension Mempool {
         return .claims(claims)
     }
 
+    /// Section 16.7: in v1 a special transaction neither replaces nor is replaced.
+    func checkNoSpecialReplacement(_ transaction: Transaction, evicting evicted: [Hash256]) throws(MempoolRejection) {
+        if transaction.isSpecial || evicted.contains(where: specialTxids.contains) {
+            throw MempoolRejection("txn-mempool-conflict", "special transactions neither replace nor are replaced")
+        }
+    }
+
     func indexClaims(of entry: MempoolEntry) {
         for claim in entry.masternodeClaims { masternodeClaims[claim] = entry.txid }
         if !entry.masternodeClaims.isEmpty { specialTxids.insert(entry.txid) }

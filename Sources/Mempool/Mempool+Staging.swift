@@ -180,10 +180,7 @@ extension Mempool {
         do {
             if !conflicts.isEmpty {
                 evicted = try replacementSet(of: conflicts, replacement: txid)
-                // Section 16.7: a special transaction neither replaces nor is replaced in v1.
-                if transaction.isSpecial || evicted.contains(where: specialTxids.contains) {
-                    throw MempoolRejection("txn-mempool-conflict", "special transactions neither replace nor are replaced")
-                }
+                try checkNoSpecialReplacement(transaction, evicting: evicted)
                 // A staged transaction spends what this one would evict, or another replacement evicts it too.
                 if evicted.contains(where: { staging.poolParents.contains($0) || staging.evicting.contains($0) }) { return .cut }
             }

@@ -83,13 +83,14 @@ struct MasternodeVectorTests {
         let (_, transaction) = Self.registration()
         var list = MasternodeList()
         var undo = MasternodeListUndo()
-        let entry = try #require(MasternodeRules.change(
+        let written = try MasternodeRules.change(
             for: transaction, txid: transaction.txid, height: 101, list: list,
             parameters: MasternodeParameters(collateral: Amount(baseUnits: 10 * Amount.unitsPerCoin)!, registrationMaturity: 2, listHistoryBlocks: 8,
                                              penaltyMax: 100, penaltyMissedCommitment: 66, penaltyInvalidSignature: 30, penaltyDecayPerBlock: 1),
             coin: { _ in Coin(output: TxOut(value: Amount(baseUnits: 10 * Amount.unitsPerCoin)!,
                                             lockScript: StandardScript.payToKeyHash(StandardScript.keyHash(Self.key(1).publicKey))),
-                              height: 1, isCoinbase: false) }))
+                              height: 1, isCoinbase: false) })
+        let entry = try #require(written)
         #expect(entry.encoded == hexBytes("77601211222aa923e39a88dda3382e000ea84d20c55692179a63f894ecb3ee2ac0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0010000008139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1ac01b2209e86354fb853237b5de0f4fab13c7fcbf433a61c019369617fecf10b00000000000000000000ffff0a000001270f2576a0206c31041268f471609c79f5f2dbcc38e4a4ab2f4d416109a4e09fcf50fd0f006288ac65000000000000006500000000000000000000006500000000000000ffffffffffffffff0000"))
         #expect(entry.leafHash == Self.hash("863df11ea750ab87365657e99dd2becf7ffa821e72b70125486b87684085fcaa"))
         let second = MasternodeEntry(proTxHash: Self.repeated(0x11), collateral: OutPoint(txid: Self.repeated(0xC1), index: 0),

@@ -80,7 +80,7 @@ final class MasternodeRPCNetworkTests: MempoolNetworkTestCase {
         let (_, thirdOperator, thirdEncryption) = try keygen(a, "third")
         try a.rpc("protx", ["update_registrar", .string(funded), .string(thirdOperator), .string(thirdEncryption), ""])
         try mine(a, address, 1)
-        XCTAssertEqual(try a.rpc("masternodelist", ["operator", funded])[funded]?.stringValue, thirdOperator)
+        XCTAssertEqual(try a.rpc("masternodelist", ["operator", .string(funded)])[funded]?.stringValue, thirdOperator)
 
         // Arguments are refused by name.
         let bad: [([JSON], String)] = [
