@@ -22,6 +22,14 @@ struct MasternodePipelineTests {
         return (blocks, history)
     }
 
+    /// Runs the pipeline over `blocks` (from a block file) into a new chain state in `directory`.
+    static func verify(_ blocks: [Block], batchSize: Int, into directory: String) throws -> (ChainState, VerificationPipeline.Report) {
+        let file = try PipelineTests.writeFile(blocks)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let state = try ChainState(directory: directory, parameters: Fixtures.regtest)
+        return (state, try VerificationPipeline(state: state, options: .cpu(backend: .auto, threads: 2, batchSize: batchSize)).run(files: [file]))
+    }
+
     @Test("the pipeline's list equals sequential accept's and the recomputation; it survives the pipeline's flushes")
     func pipelineMatchesSequential() throws {
         let (blocks, _) = try Self.history(blocks: 150, seed: 0x6D6E_19)
@@ -66,12 +74,9 @@ struct MasternodePipelineTests {
         TestBlocks.seal(&blocks[bad], extensionRoot: extensionRoot)
         let expected = try TestBlocks.recomputeMasternodes(Array(blocks.prefix(bad)), parameters: MasternodeParameters(Fixtures.regtest.chain)).list
         #expect(expected != listAfterBad, "the dropped block changed the list")
-        let file = try PipelineTests.writeFile(blocks)
-        defer { try? FileManager.default.removeItem(atPath: file) }
         let directory = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let state = try ChainState(directory: directory, parameters: Fixtures.regtest)
-        let report = try VerificationPipeline(state: state, options: .cpu(backend: .auto, threads: 2, batchSize: 64)).run(files: [file])
+        let (state, report) = try Self.verify(blocks, batchSize: 64, into: directory)
         #expect(report.failure?.contains(RuleName.scriptSignature.rawValue) == true, "\(report.failure ?? "no failure")")
         #expect(state.tip.hash == blocks[bad - 1].hash)
         #expect(state.masternodes == expected)
@@ -84,12 +89,9 @@ struct MasternodePipelineTests {
         let last = blocks.count - 1
         #expect(blocks[last].transactions.contains { $0.isSpecial })
         TestBlocks.seal(&blocks[last], extensionRoot: .zero)
-        let file = try PipelineTests.writeFile(blocks)
-        defer { try? FileManager.default.removeItem(atPath: file) }
         let directory = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let state = try ChainState(directory: directory, parameters: Fixtures.regtest)
-        let report = try VerificationPipeline(state: state, options: .cpu(backend: .auto, threads: 2, batchSize: 8)).run(files: [file])
+        let (state, report) = try Self.verify(blocks, batchSize: 8, into: directory)
         #expect(report.failure?.contains(RuleName.blockStateRoot.rawValue) == true, "\(report.failure ?? "no failure")")
         #expect(state.tip.hash == blocks[last - 1].hash)
     }
