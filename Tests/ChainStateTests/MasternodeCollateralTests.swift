@@ -38,6 +38,13 @@ struct MasternodeCollateralTests {
         return block
     }
 
+    /// A transaction paying the collateral to `keys`' collateral key (output 0), change to `change`.
+    static func funding(_ keys: TestMasternodeKeys, collateral: Amount, from coin: TestCoin, change: TestKey) -> Transaction {
+        TestTransactions.spend([coin], to: [TxOut(value: collateral, lockScript: keys.collateral.lockScript),
+                                                   TxOut(value: Amount(baseUnits: coin.output.value.baseUnits - collateral.baseUnits - 1_000)!,
+                                                         lockScript: change.lockScript)])
+    }
+
     @Test("mn-collateral-missing: an external collateral spent by a later transaction of the same block; the list and tip are unchanged")
     func collateralSpentLaterInBlock() throws {
         let directory = Fixtures.temporaryDirectory()
@@ -50,9 +57,7 @@ struct MasternodeCollateralTests {
         let coin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: collateral.baseUnits + 10_000)!))
         // The history knows only its own blocks: the fee coin is taken before the funding block.
         let feeCoin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 10_000)!, excluding: [coin.outpoint]))
-        let fund = TestTransactions.spend([coin], to: [TxOut(value: collateral, lockScript: keys.collateral.lockScript),
-                                                       TxOut(value: Amount(baseUnits: coin.output.value.baseUnits - collateral.baseUnits - 1_000)!,
-                                                             lockScript: history.newWalletKey().lockScript)])
+        let fund = Self.funding(keys, collateral: collateral, from: coin, change: history.newWalletKey())
         chain.append(Self.block(after: chain, [fund]))
         try state.accept(chain.last!)
         let outpoint = OutPoint(txid: fund.txid, index: 0)
@@ -115,9 +120,7 @@ struct MasternodeCollateralTests {
         let keys = TestMasternodeKeys(using: &generator)
         let collateral = state.masternodeParameters.collateral
         let coin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: collateral.baseUnits + 10_000)!))
-        let fund = TestTransactions.spend([coin], to: [TxOut(value: collateral, lockScript: keys.collateral.lockScript),
-                                                       TxOut(value: Amount(baseUnits: coin.output.value.baseUnits - collateral.baseUnits - 1_000)!,
-                                                             lockScript: history.newWalletKey().lockScript)])
+        let fund = Self.funding(keys, collateral: collateral, from: coin, change: history.newWalletKey())
         let feeCoin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 10_000)!, excluding: [coin.outpoint]))
         let outpoint = OutPoint(txid: fund.txid, index: 0)
         let register = TestTransactions.special(

@@ -12,8 +12,9 @@ import TestSupport
 /// the header commits to the list after the block, so the mined block connects.
 @Suite(.serialized)
 struct MasternodeTemplateTests {
-    /// A chain state with registered masternodes (110 blocks), and the history that built it.
-    static func setUp(directory: String, seed: UInt64) throws -> (ChainState, MasternodeHistory) {
+    /// A chain state with registered masternodes (110 blocks), the history that built it, its
+    /// first three masternodes and their operator keys.
+    static func setUp(directory: String, seed: UInt64) throws -> (ChainState, MasternodeHistory, [MasternodeEntry], [TestKey]) {
         let parameters = Fixtures.regtest
         let state = try ChainState(directory: directory, parameters: parameters, cacheMiB: 64)
         let genesis = parameters.chain.genesisBlock().header
@@ -24,19 +25,19 @@ struct MasternodeTemplateTests {
             try state.accept(block)
             parent = block.header
         }
-        return (state, history)
+        let entries = Array(state.masternodes.sorted.prefix(3))
+        try #require(entries.count == 3)
+        let operators = try entries.map { try #require(history.operatorKey($0.operatorKey)) }
+        return (state, history, entries, operators)
     }
 
     @Test("a template drops a special transaction that fails on the tip's list (and its child), commits the extension root, and its block connects")
     func templateDropsAndCommits() throws {
         let directory = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (state, setUpHistory) = try Self.setUp(directory: directory, seed: 0x6D6E_1B)
+        let (state, setUpHistory, entries, operators) = try Self.setUp(directory: directory, seed: 0x6D6E_1B)
         var history = setUpHistory
-        let entries = state.masternodes.sorted
-        #expect(entries.count >= 3)
-        guard entries.count >= 3, let operatorA = history.operatorKey(entries[0].operatorKey), let operatorB = history.operatorKey(entries[1].operatorKey),
-              let operatorC = history.operatorKey(entries[2].operatorKey) else { return }
+        let (operatorA, operatorB, operatorC) = (operators[0], operators[1], operators[2])
 
         var excluded = Set<OutPoint>()
         func feeCoin() throws -> TestCoin {
@@ -88,12 +89,9 @@ struct MasternodeTemplateTests {
     func templateDropsTwice() throws {
         let directory = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (state, setUpHistory) = try Self.setUp(directory: directory, seed: 0x6D6E_1B)
+        let (state, setUpHistory, entries, operators) = try Self.setUp(directory: directory, seed: 0x6D6E_1B)
         var history = setUpHistory
-        let entries = state.masternodes.sorted
-        #expect(entries.count >= 3)
-        guard entries.count >= 3, let operatorA = history.operatorKey(entries[0].operatorKey), let operatorB = history.operatorKey(entries[1].operatorKey),
-              let operatorC = history.operatorKey(entries[2].operatorKey) else { return }
+        let (operatorA, operatorB, operatorC) = (operators[0], operators[1], operators[2])
         let fee = MasternodeHistory.fee.baseUnits
         let collateral = state.masternodeParameters.collateral
         var excluded = Set<OutPoint>()
