@@ -54,9 +54,11 @@ struct MasternodeCollateralTests {
         var generator = SeededGenerator(seed: 31)
         let keys = TestMasternodeKeys(using: &generator)
         let collateral = state.masternodeParameters.collateral
-        let coin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: collateral.baseUnits + 10_000)!))
+        let coinFound = history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: collateral.baseUnits + 10_000)!)
+        let coin = try #require(coinFound)
         // The history knows only its own blocks: the fee coin is taken before the funding block.
-        let feeCoin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 10_000)!, excluding: [coin.outpoint]))
+        let feeCoinFound = history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 10_000)!, excluding: [coin.outpoint])
+        let feeCoin = try #require(feeCoinFound)
         let fund = Self.funding(keys, collateral: collateral, from: coin, change: history.newWalletKey())
         chain.append(Self.block(after: chain, [fund]))
         try state.accept(chain.last!)
@@ -91,7 +93,8 @@ struct MasternodeCollateralTests {
         // Fresh owner and operator keys, so only the collateral is in use.
         var keys = TestMasternodeKeys(using: &generator)
         keys.collateral = holderKeys.collateral
-        let feeCoin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 20_000)!))
+        let feeCoinFound = history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 20_000)!)
+        let feeCoin = try #require(feeCoinFound)
         let change = [TxOut(value: Amount(baseUnits: feeCoin.output.value.baseUnits - 1_000)!, lockScript: history.newWalletKey().lockScript)]
         let used = TestTransactions.special(
             keys.registerPayload(collateral: entry.collateral, service: ServiceAddress(ipv4: (198, 51, 100, 31), port: 9999), payoutScript: [0x51]),
@@ -100,7 +103,8 @@ struct MasternodeCollateralTests {
         #expect(state.masternodes == listBefore && state.tip.hash == tipBefore)
 
         // A wallet coin of another amount, paid to the key that signs as collateral key.
-        let other = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 20_000)!, excluding: [feeCoin.outpoint]))
+        let otherFound = history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 20_000)!, excluding: [feeCoin.outpoint])
+        let other = try #require(otherFound)
         #expect(other.output.value != state.masternodeParameters.collateral)
         keys.collateral = other.key
         let wrongAmount = TestTransactions.special(
@@ -119,9 +123,11 @@ struct MasternodeCollateralTests {
         var generator = SeededGenerator(seed: 33)
         let keys = TestMasternodeKeys(using: &generator)
         let collateral = state.masternodeParameters.collateral
-        let coin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: collateral.baseUnits + 10_000)!))
+        let coinFound = history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: collateral.baseUnits + 10_000)!)
+        let coin = try #require(coinFound)
         let fund = Self.funding(keys, collateral: collateral, from: coin, change: history.newWalletKey())
-        let feeCoin = try #require(history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 10_000)!, excluding: [coin.outpoint]))
+        let feeCoinFound = history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: 10_000)!, excluding: [coin.outpoint])
+        let feeCoin = try #require(feeCoinFound)
         let outpoint = OutPoint(txid: fund.txid, index: 0)
         let register = TestTransactions.special(
             keys.registerPayload(collateral: outpoint, service: ServiceAddress(ipv4: (198, 51, 100, 33), port: 9999), payoutScript: [0x51]),

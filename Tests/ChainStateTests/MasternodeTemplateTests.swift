@@ -96,7 +96,8 @@ struct MasternodeTemplateTests {
         let collateral = state.masternodeParameters.collateral
         var excluded = Set<OutPoint>()
         func coin(atLeast value: UInt64) throws -> TestCoin {
-            let coin = try #require(history.walletCoin(after: state.tip.hash, atLeast: Amount(baseUnits: value)!, excluding: excluded))
+            let coinFound = history.walletCoin(after: state.tip.hash, atLeast: Amount(baseUnits: value)!, excluding: excluded)
+            let coin = try #require(coinFound)
             excluded.insert(coin.outpoint)
             return coin
         }
