@@ -30,7 +30,9 @@ extension ChainState {
     /// against the list after it. Returns the list's undo; on a rejection (thrown as
     /// `ChainStateError.rejected`) the list is unchanged. It runs before the contextual rules,
     /// as the state root was checked before them when it committed to the block alone: the
-    /// caller reverts the undo if a later rule rejects the block.
+    /// caller reverts the undo if a later rule rejects the block. Proof-of-service penalties
+    /// have no chain-visible source yet (PROTOCOL 16.5): one would be applied here, into the
+    /// same undo, so that disconnecting the block reverts it.
     func connectMasternodes(_ block: Block, node: BlockNode, txids: [Hash256], witnessRoot: Hash256) throws -> MasternodeListUndo {
         let undo: MasternodeListUndo
         do {

@@ -20,36 +20,52 @@ enum TemplateMasternodes {
 
     /// Applies `transactions` (with their `txids`) at `height` on top of the tip's list; a
     /// transaction the masternode rules reject is dropped with every transaction spending
-    /// its outputs, and the rest is applied again (a drop changes what later ones see).
+    /// its outputs, and selection resumes there: the transactions before it keep their
+    /// changes unless one registered an external collateral a dropped transaction created
+    /// (it then resumes from that registration, the only earlier effect a drop can undo).
     static func select(on state: ChainState, height: UInt64, transactions: [Transaction], txids: [Hash256]) throws -> Selection {
         var selection = Selection(kept: Array(transactions.indices), list: state.masternodes)
         // Nothing to apply: no list for spends to touch and no special transaction.
         if state.masternodes.isEmpty && !transactions.contains(where: \.isSpecial) { return selection }
-        while true {
-            var list = state.masternodes
+        let view = CoinsAfter(state: state, transactions: Array(zip(transactions, txids)))
+        var list = state.masternodes
+        // The list changes of each applied transaction, in `selection.kept` order.
+        var applied = [MasternodeListUndo]()
+        while applied.count < selection.kept.count {
+            let index = selection.kept[applied.count]
             var undo = MasternodeListUndo()
-            let view = CoinsAfter(state: state, transactions: selection.kept.map { (transactions[$0], txids[$0]) })
-            var failed: Int?
-            for index in selection.kept {
-                do {
-                    try MasternodeRules.apply(transactions[index], txid: txids[index], height: height, to: &list, undo: &undo,
-                                              parameters: state.masternodeParameters, coin: view.coin)
-                } catch is Rejection {
-                    failed = index
-                    break
-                }
+            do {
+                try MasternodeRules.apply(transactions[index], txid: txids[index], height: height, to: &list, undo: &undo,
+                                          parameters: state.masternodeParameters, coin: view.coin)
+                applied.append(undo)
+            } catch is Rejection {
+                list.revert(undo) // the collateral spends it applied before failing
+                let removed = try drop(index, from: &selection, transactions: transactions, txids: txids, state: state)
+                view.remove(removed)
+                // Descendants come after their parent, so only the earlier kept ones can be affected.
+                let resume = applied.indices.first { position in
+                    let kept = selection.kept[position]
+                    return externalCollateral(of: transactions[kept], txid: txids[kept]).map { removed.contains($0.txid) } ?? false
+                } ?? applied.count
+                while applied.count > resume { list.revert(applied.removeLast()) }
             }
-            guard let failed else {
-                selection.list = list
-                return selection
-            }
-            try drop(failed, from: &selection, transactions: transactions, txids: txids, state: state)
         }
+        selection.list = list
+        return selection
     }
 
-    /// Removes transaction `first` and its descendants among the kept ones, with their fees.
+    /// The collateral a registration names outside itself, if any.
+    private static func externalCollateral(of transaction: Transaction, txid: Hash256) -> OutPoint? {
+        guard transaction.specialType == .masternodeRegister,
+              let payload = try? MasternodeRegisterPayload.decode(payload: transaction.payload),
+              payload.collateral.txid != .zero else { return nil }
+        return payload.collateralOutPoint(txid: txid)
+    }
+
+    /// Removes transaction `first` and its descendants among the kept ones, with their fees;
+    /// returns the txids removed.
     private static func drop(_ first: Int, from selection: inout Selection, transactions: [Transaction], txids: [Hash256],
-                             state: ChainState) throws {
+                             state: ChainState) throws -> Set<Hash256> {
         // Every kept transaction's outputs, for the fees of the dropped ones.
         var outputs = [Hash256: [TxOut]]()
         for index in selection.kept { outputs[txids[index]] = transactions[index].outputs }
@@ -83,13 +99,16 @@ enum TemplateMasternodes {
             selection.dropped.append(txids[index])
         }
         selection.kept = remaining
+        return removed
     }
 
     /// The UTXO set as it would be after a block of `transactions` on the tip (their
-    /// outputs added, their spends removed), built on first use.
+    /// outputs added, their spends removed), built on first use and updated when
+    /// transactions are removed from the block.
     final class CoinsAfter {
         private let state: ChainState
         private let transactions: [(Transaction, Hash256)]
+        private var removed = Set<Hash256>()
         private var maps: (created: [OutPoint: Coin], spent: Set<OutPoint>)?
 
         init(state: ChainState, transactions: [(Transaction, Hash256)]) {
@@ -97,6 +116,7 @@ enum TemplateMasternodes {
             self.transactions = transactions
         }
 
+        /// Spends are checked first, so an output created and spent in the block is missing.
         func coin(_ outpoint: OutPoint) throws -> Coin? {
             let built = maps ?? build()
             maps = built
@@ -105,17 +125,29 @@ enum TemplateMasternodes {
             return try state.utxo.coin(outpoint)
         }
 
+        /// Takes the transactions `txids` out of the block (a block spends an outpoint once,
+        /// so their spends can be forgotten outright).
+        func remove(_ txids: Set<Hash256>) {
+            removed.formUnion(txids)
+            guard var built = maps else { return }
+            maps = nil // released while edited, so the maps are not copied
+            for (transaction, txid) in transactions where txids.contains(txid) {
+                for input in transaction.inputs { built.spent.remove(input.previousOutput) }
+                for index in transaction.outputs.indices { built.created[OutPoint(txid: txid, index: UInt32(index))] = nil }
+            }
+            maps = built
+        }
+
         private func build() -> (created: [OutPoint: Coin], spent: Set<OutPoint>) {
             let height = state.tip.height + 1
             var created = [OutPoint: Coin]()
             var spent = Set<OutPoint>()
-            for (transaction, txid) in transactions {
+            for (transaction, txid) in transactions where !removed.contains(txid) {
                 for input in transaction.inputs { spent.insert(input.previousOutput) }
                 for (index, output) in transaction.outputs.enumerated() where !output.isUnspendable {
                     created[OutPoint(txid: txid, index: UInt32(index))] = Coin(output: output, height: height, isCoinbase: false)
                 }
             }
-            for outpoint in spent { created[outpoint] = nil }
             return (created, spent)
         }
     }

@@ -12,24 +12,32 @@ import TestSupport
 /// the header commits to the list after the block, so the mined block connects.
 @Suite(.serialized)
 struct MasternodeTemplateTests {
-    @Test("a template drops a special transaction that fails on the tip's list (and its child), commits the extension root, and its block connects")
-    func templateDropsAndCommits() throws {
-        let directory = Fixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    /// A chain state with registered masternodes (110 blocks), the history that built it, its
+    /// first three masternodes and their operator keys.
+    static func setUp(directory: String, seed: UInt64) throws -> (ChainState, MasternodeHistory, [MasternodeEntry], [TestKey]) {
         let parameters = Fixtures.regtest
         let state = try ChainState(directory: directory, parameters: parameters, cacheMiB: 64)
         let genesis = parameters.chain.genesisBlock().header
-        var history = try MasternodeHistory(parameters: parameters, genesis: genesis, seed: 0x6D6E_1B)
+        var history = try MasternodeHistory(parameters: parameters, genesis: genesis, seed: seed)
         var parent = genesis
         for index in 0..<110 {
             let block = try history.nextBlock(on: parent, actions: index < 101 ? 0 : 4, only: [.registerInternal, .fundCollateral, .registerExternal])
             try state.accept(block)
             parent = block.header
         }
-        let entries = state.masternodes.sorted
-        #expect(entries.count >= 3)
-        guard entries.count >= 3, let operatorA = history.operatorKey(entries[0].operatorKey), let operatorB = history.operatorKey(entries[1].operatorKey),
-              let operatorC = history.operatorKey(entries[2].operatorKey) else { return }
+        let entries = Array(state.masternodes.sorted.prefix(3))
+        try #require(entries.count == 3)
+        let operators = try entries.map { try #require(history.operatorKey($0.operatorKey)) }
+        return (state, history, entries, operators)
+    }
+
+    @Test("a template drops a special transaction that fails on the tip's list (and its child), commits the extension root, and its block connects")
+    func templateDropsAndCommits() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (state, setUpHistory, entries, operators) = try Self.setUp(directory: directory, seed: 0x6D6E_1B)
+        var history = setUpHistory
+        let (operatorA, operatorB, operatorC) = (operators[0], operators[1], operators[2])
 
         var excluded = Set<OutPoint>()
         func feeCoin() throws -> TestCoin {
@@ -75,6 +83,68 @@ struct MasternodeTemplateTests {
         #expect(try state.accept(template.block(nonce: header.nonce)) == .connected)
         #expect(state.masternodes == expected)
         #expect(state.masternodes[entries[0].proTxHash]?.service == service && state.masternodes[entries[2].proTxHash]?.isRevoked == true)
+    }
+
+    @Test("two failing special transactions in one template: selection resumes after each drop, and also drops an earlier registration whose collateral a dropped transaction created")
+    func templateDropsTwice() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (state, setUpHistory, entries, operators) = try Self.setUp(directory: directory, seed: 0x6D6E_1B)
+        var history = setUpHistory
+        let (operatorA, operatorB, operatorC) = (operators[0], operators[1], operators[2])
+        let fee = MasternodeHistory.fee.baseUnits
+        let collateral = state.masternodeParameters.collateral
+        var excluded = Set<OutPoint>()
+        func coin(atLeast value: UInt64) throws -> TestCoin {
+            let coinFound = history.walletCoin(after: state.tip.hash, atLeast: Amount(baseUnits: value)!, excluding: excluded)
+            let coin = try #require(coinFound)
+            excluded.insert(coin.outpoint)
+            return coin
+        }
+        func change(_ coin: TestCoin, minus spent: UInt64 = 0) -> TxOut {
+            TxOut(value: Amount(baseUnits: coin.output.value.baseUnits - spent - fee)!, lockScript: history.newWalletKey().lockScript)
+        }
+        let service = ServiceAddress(ipv4: (198, 51, 100, 8), port: 9999)
+        let coinA = try coin(atLeast: 100_000), coinB = try coin(atLeast: collateral.baseUnits + 100_000)
+        let coinR = try coin(atLeast: 100_000), coinC = try coin(atLeast: 100_000), coinD = try coin(atLeast: 100_000)
+        var generator = SeededGenerator(seed: 34)
+        let keysR = TestMasternodeKeys(using: &generator)
+        let updateA = TestTransactions.special(MasternodeUpdateServicePayload(proTxHash: entries[0].proTxHash, service: service),
+                                               signer: operatorA, spending: [coinA], to: [change(coinA)])
+        // Fails (A took the service); it also creates the collateral `register` names.
+        let updateB = TestTransactions.special(MasternodeUpdateServicePayload(proTxHash: entries[1].proTxHash, service: service),
+                                               signer: operatorB, spending: [coinB],
+                                               to: [change(coinB, minus: collateral.baseUnits), TxOut(value: collateral, lockScript: keysR.collateral.lockScript)])
+        let childCoin = TestCoin(outpoint: OutPoint(txid: updateB.txid, index: 0), output: updateB.outputs[0],
+                                 key: try #require(history.walletKey(updateB.outputs[0].lockScript)))
+        let child = TestTransactions.spend([childCoin], to: [change(childCoin)])
+        let register = TestTransactions.special(
+            keysR.registerPayload(collateral: OutPoint(txid: updateB.txid, index: 1), service: ServiceAddress(ipv4: (198, 51, 100, 9), port: 9999),
+                                  payoutScript: [0x51]),
+            signer: keysR.collateral, spending: [coinR], to: [change(coinR)])
+        let revokeC = TestTransactions.special(MasternodeRevokePayload(proTxHash: entries[2].proTxHash, reason: 1),
+                                               signer: operatorC, spending: [coinC], to: [change(coinC)])
+        // Fails: C is revoked by then (mn-banned).
+        let updateC = TestTransactions.special(MasternodeUpdateServicePayload(proTxHash: entries[2].proTxHash,
+                                                                              service: ServiceAddress(ipv4: (198, 51, 100, 10), port: 9999)),
+                                               signer: operatorC, spending: [coinD], to: [change(coinD)])
+        let transactions = [updateA, register, updateB, child, revokeC, updateC]
+        let template = try TemplateBuilder.make(on: state, payout: [0x51], now: state.tip.header.time + 150, transactions: transactions,
+                                                ids: transactions.map(\.ids), fees: Amount(baseUnits: 6 * fee)!)
+        #expect(template.dropped == [updateB.txid, child.txid, register.txid, updateC.txid])
+        #expect(template.transactions.dropFirst().map(\.txid) == [updateA.txid, revokeC.txid])
+        #expect(template.fees == Amount(baseUnits: 2 * fee)!)
+        var expected = state.masternodes
+        var undo = MasternodeListUndo()
+        for transaction in [updateA, revokeC] {
+            try MasternodeRules.apply(transaction, txid: transaction.txid, height: state.tip.height + 1, to: &expected, undo: &undo,
+                                      parameters: state.masternodeParameters, coin: { _ in nil })
+        }
+        #expect(template.extensionRoot == ExtensionRoot.compute(masternodes: expected.root()))
+        var header = template.header
+        TestBlocks.mine(&header)
+        #expect(try state.accept(template.block(nonce: header.nonce)) == .connected)
+        #expect(state.masternodes == expected)
     }
 
     @Test("without masternodes a template's state root is the witness root's alone, as before")

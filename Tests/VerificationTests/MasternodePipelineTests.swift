@@ -95,4 +95,21 @@ struct MasternodePipelineTests {
         #expect(report.failure?.contains(RuleName.blockStateRoot.rawValue) == true, "\(report.failure ?? "no failure")")
         #expect(state.tip.hash == blocks[last - 1].hash)
     }
+
+    @Test("a block whose witnesses were altered is block-state-root in the pipeline, not recorded invalid: the true block connects afterwards")
+    func pipelineMutatedWitnessesDoNotCondemn() throws {
+        let (blocks, _) = try Self.history(blocks: 110, seed: 0x6D6E_1C)
+        let last = blocks.count - 1
+        var mutated = blocks
+        // The same header (witnesses are outside the block hash) with another witness.
+        mutated[last].transactions[1].witnesses[0][0][5] ^= 0x01
+        #expect(mutated[last].hash == blocks[last].hash)
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (state, report) = try Self.verify(mutated, batchSize: 8, into: directory)
+        #expect(report.failure?.contains(RuleName.blockStateRoot.rawValue) == true, "\(report.failure ?? "no failure")")
+        #expect(state.tip.hash == blocks[last - 1].hash)
+        #expect(try state.accept(blocks[last]) == .connected)
+        #expect(state.masternodes == (try TestBlocks.recomputeMasternodes(blocks, parameters: MasternodeParameters(Fixtures.regtest.chain)).list))
+    }
 }
