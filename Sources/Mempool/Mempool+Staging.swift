@@ -186,7 +186,7 @@ extension Mempool {
 
         var evicted = [Hash256]()
         var overridden = [Hash256]()
-        do {
+        do throws(MempoolRejection) {
             if !conflicts.isEmpty {
                 evicted = try replacementSet(of: conflicts, replacement: txid)
                 try checkNoSpecialReplacement(transaction, evicting: evicted)
