@@ -8,10 +8,11 @@
 #
 #   scripts/masternode-bench.sh            # release build, then both runs
 #   BLOCKS=600 PREFIX=230 TXS=200 MASTERNODES=5000 scripts/masternode-bench.sh
+#   RUSTY=.build/release/rusty scripts/masternode-bench.sh   # an existing build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BLOCKS=${BLOCKS:-500}
+BLOCKS=${BLOCKS:-430}
 PREFIX=${PREFIX:-230}
 TXS=${TXS:-100}
 MASTERNODES=${MASTERNODES:-5000}

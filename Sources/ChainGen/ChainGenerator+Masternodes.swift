@@ -72,7 +72,8 @@ extension ChainGenerator {
     /// This block's masternode transactions (to go right after the coinbase), their fees, and
     /// the ordinary coins they create (spendable from the next block).
     mutating func makeMasternodeTransactions(height: UInt64) -> (transactions: [Transaction], fees: Amount, created: [OwnedCoin]) {
-        guard var sim = masternodes else { return ([], .zero, []) }
+        // Taken out while it changes: a copy left in `self` would make every change copy the list.
+        guard var sim = masternodes.take() else { return ([], .zero, []) }
         defer { masternodes = sim }
         var transactions = [Transaction](), fees: UInt64 = 0, created = [OwnedCoin]()
         var touched = Set<Hash256>()
@@ -94,7 +95,7 @@ extension ChainGenerator {
 
     /// Applies the block to the generator's list; returns the extension root to commit.
     mutating func applyMasternodes(_ block: Block, height: UInt64) -> Hash256 {
-        guard var sim = masternodes else { return .zero }
+        guard var sim = masternodes.take() else { return .zero }
         let utxo = self.utxo
         do {
             _ = try MasternodeRules.apply(block, txids: block.transactions.map(\.txid), height: height, to: &sim.list,

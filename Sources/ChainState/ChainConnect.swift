@@ -110,8 +110,8 @@ extension ChainState {
             do {
                 try connectTip(node)
             } catch let error as ChainStateError {
-                if case .rejected = error {
-                    markInvalid(node)
+                if case .rejected(let rejection, _, _) = error {
+                    if rejection.rule == .blockStateRoot { forgetBody(node) } else { markInvalid(node) }
                     // Back to the old branch, which was fully valid.
                     while tip !== fork { try disconnectTip() }
                     for old in disconnected.reversed() { try connectTip(old) }
@@ -125,13 +125,37 @@ extension ChainState {
         }
     }
 
+    /// A block whose state root does not match may be a valid header carrying altered
+    /// witnesses (which anyone relaying it can change without touching the txids): the state
+    /// root commits to both the witness root and the chain state's extension root, so the two
+    /// cannot be told apart. As Bitcoin does with a mutated block, the header is not marked
+    /// invalid; the body is forgotten (with the bodies of its descendants, which cannot be
+    /// connected without it), so the block's true body can still be accepted.
+    func forgetBody(_ node: BlockNode) {
+        var forget = [node]
+        for other in nodes.values where other.hasBlock && other !== node && other.height > node.height && other.ancestor(at: node.height) === node {
+            forget.append(other)
+        }
+        for forgotten in forget {
+            forgotten.hasBlock = false
+            // Header-only nodes stay out of the database (see `BlockNode.hasBlock`).
+            pending.delete(families.index, forgotten.hash.bytes)
+            pending.delete(families.blocks, forgotten.hash.bytes)
+            unflushedBlocks[forgotten.hash] = nil
+        }
+    }
+
     func connectTip(_ node: BlockNode) throws {
         precondition(node.parent === tip)
         let block = try loadBlock(node.hash)
         let ids = block.transactions.map(\.ids)
         let txids = ids.map(\.txid)
-        let delta = try contextualDelta(node, block, txids: txids)
-        let masternodeUndo = try connectMasternodes(block, node: node, txids: txids, witnessRoot: Merkle.root(of: ids.map(\.wtxid)), delta: delta)
+        let masternodeUndo = try connectMasternodes(block, node: node, txids: txids, witnessRoot: Merkle.root(of: ids.map(\.wtxid)))
+        let delta: BlockDelta
+        do { delta = try contextualDelta(node, block, txids: txids) } catch {
+            masternodes.revert(masternodeUndo)
+            throw error
+        }
         let results = verifySignatures(delta.signatureBatch)
         if let bad = results.firstIndex(of: false) {
             masternodes.revert(masternodeUndo)

@@ -67,9 +67,13 @@ extension ChainState {
         // header-only descendants that hang off it stay attached.
         let known = nodes[hash]
         let node = try known ?? checkedNode(for: block.header, hash: hash, parent: parent)
-        let delta = try contextualDelta(node, block, txids: txids)
         let masternodeUndo = try connectMasternodes(block, node: node, txids: txids,
-                                                    witnessRoot: witnessRoot ?? Merkle.root(of: block.transactions.map(\.wtxid)), delta: delta)
+                                                    witnessRoot: witnessRoot ?? Merkle.root(of: block.transactions.map(\.wtxid)))
+        let delta: BlockDelta
+        do { delta = try contextualDelta(node, block, txids: txids) } catch {
+            masternodes.revert(masternodeUndo)
+            throw error
+        }
         if let known { known.hasBlock = true } else { addNode(node) }
         pendingUndo[hash] = apply(delta, masternodeUndo, node: node, transactions: block.transactions.count)
         unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded, headerOnlyBefore: known != nil))

@@ -28,11 +28,13 @@ extension ChainState {
 
     /// Applies `block`'s masternode effects to the list and checks the header's state root
     /// against the list after it. Returns the list's undo; on a rejection (thrown as
-    /// `ChainStateError.rejected`) the list is unchanged.
-    func connectMasternodes(_ block: Block, node: BlockNode, txids: [Hash256], witnessRoot: Hash256, delta: BlockDelta) throws -> MasternodeListUndo {
+    /// `ChainStateError.rejected`) the list is unchanged. It runs before the contextual rules,
+    /// as the state root was checked before them when it committed to the block alone: the
+    /// caller reverts the undo if a later rule rejects the block.
+    func connectMasternodes(_ block: Block, node: BlockNode, txids: [Hash256], witnessRoot: Hash256) throws -> MasternodeListUndo {
         let undo: MasternodeListUndo
         do {
-            undo = try withCoinsAfter(delta) { coin in
+            undo = try withCoinsAfter(block, txids: txids, height: node.height) { coin in
                 try MasternodeRules.apply(block, txids: txids, height: node.height, to: &masternodes, parameters: masternodeParameters, coin: coin)
             }
         } catch let rejection as Rejection {
@@ -63,19 +65,32 @@ extension ChainState {
         if recentMasternodeUndo.last?.hash == hash { recentMasternodeUndo.removeLast() }
     }
 
-    /// Calls `body` with a lookup in the UTXO set as it is after `delta` (the block's own
-    /// outputs added, its spends removed) without changing the cache. The block's maps are
-    /// built only if something asks (an external collateral), so ordinary blocks pay nothing.
-    func withCoinsAfter<T>(_ delta: BlockDelta, _ body: ((OutPoint) throws -> Coin?) throws -> T) throws -> T {
+    /// Calls `body` with a lookup in the UTXO set as it would be after `block` (its outputs
+    /// added, every outpoint it spends removed) without changing the cache. The block's maps
+    /// are built only if something asks (an external collateral), so ordinary blocks pay nothing.
+    func withCoinsAfter<T>(_ block: Block, txids: [Hash256], height: UInt64, _ body: ((OutPoint) throws -> Coin?) throws -> T) throws -> T {
         var maps: (created: [OutPoint: Coin], spent: Set<OutPoint>)?
         let utxo = self.utxo
         return try body { outpoint in
-            let built = maps ?? (Dictionary(delta.created, uniquingKeysWith: { $1 }), Set(delta.spent.lazy.map(\.0)))
+            let built = maps ?? Self.blockCoins(block, txids: txids, height: height)
             maps = built
             if built.spent.contains(outpoint) { return nil }
             if let coin = built.created[outpoint] { return coin }
             return try utxo.coin(outpoint)
         }
+    }
+
+    /// The outputs `block` creates (unspendable ones excepted) and the outpoints it spends.
+    static func blockCoins(_ block: Block, txids: [Hash256], height: UInt64) -> (created: [OutPoint: Coin], spent: Set<OutPoint>) {
+        var created = [OutPoint: Coin]()
+        var spent = Set<OutPoint>()
+        for (index, transaction) in zip(txids.indices, block.transactions) {
+            if index > 0 { for input in transaction.inputs { spent.insert(input.previousOutput) } }
+            for (position, output) in transaction.outputs.enumerated() where !output.isUnspendable {
+                created[OutPoint(txid: txids[index], index: UInt32(position))] = Coin(output: output, height: height, isCoinbase: index == 0)
+            }
+        }
+        return (created, spent)
     }
 
     // MARK: - History

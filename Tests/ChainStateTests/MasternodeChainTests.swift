@@ -12,7 +12,12 @@ import TestSupport
 /// a reopen and a crash replay; the header's state root commits to it.
 @Suite(.serialized)
 struct MasternodeChainTests {
-    static let parameters = Fixtures.regtest
+    /// Regtest with a short list history, so heights beyond it are reachable.
+    static let parameters: ConsensusParameters = {
+        var chain = Fixtures.regtest.chain
+        chain.masternodes.listHistoryBlocks = 40
+        return try! ConsensusParameters(chain)
+    }()
     static let genesis = parameters.chain.genesisBlock().header
 
     /// The chain state's list, and its root in the tip's header, against the recomputation over `chain`.
@@ -69,7 +74,7 @@ struct MasternodeChainTests {
         #expect(revived || counts[.masternodeUpdateService, default: 0] > 0)
 
         // Past heights: the reverted undo records against the recomputation at that height.
-        for depth in [0, 1, 5, 17, 60, 150] {
+        for depth in [0, 1, 5, 17, 40] {
             let height = state!.tip.height - UInt64(depth)
             let past = try state!.masternodeList(at: height)
             #expect(past == (try TestBlocks.recomputeMasternodes(Array(chain.prefix(Int(height))), parameters: state!.masternodeParameters).list),
@@ -82,12 +87,20 @@ struct MasternodeChainTests {
         let forkHeight = chain.count - 16
         let mainChain = chain
         let branch = try Self.build(&history, on: Array(chain.prefix(forkHeight)), count: 18, actions: 5)
+        // First a copy of the branch whose 17th block (the one with more work) commits a wrong
+        // extension root: the reorganisation fails there and goes back to the old branch exactly.
+        var badBlock = branch[16]
+        TestBlocks.seal(&badBlock, extensionRoot: Hash256(bytes: [UInt8](repeating: 5, count: 32))!)
+        for block in branch.prefix(16) { #expect(try state!.accept(block) == .sideBranch) }
+        #expect(throws: ChainStateError.self) { try state!.accept(badBlock) }
+        try Self.expectMatches(state!, mainChain)
+        #expect(state!.takeReorganizations().isEmpty)
         for block in branch { try state!.accept(block) }
         chain = Array(mainChain.prefix(forkHeight)) + branch
         try Self.expectMatches(state!, chain)
         #expect(state!.masternodes != history.list(after: mainChain.last!.hash)!, "the branch has a different masternode history")
         let reorganizations = state!.takeReorganizations()
-        #expect(reorganizations.count == 1 && reorganizations[0].disconnected == 16 && reorganizations[0].connected == 18)
+        #expect(reorganizations.count == 1 && reorganizations[0].disconnected == 16 && reorganizations[0].connected == 17)
         for height in [chain.count - 1, chain.count - 18, forkHeight - 3] {
             #expect(try state!.masternodeList(at: UInt64(height))
                     == (try TestBlocks.recomputeMasternodes(Array(chain.prefix(height)), parameters: state!.masternodeParameters).list))
@@ -122,7 +135,7 @@ struct MasternodeChainTests {
         try Self.expectMatches(state!, chain)
     }
 
-    @Test("a header committing a wrong extension root is block-state-root; an invalid special transaction is rejected with its rule; the list is unchanged")
+    @Test("a header committing a wrong extension root is block-state-root; an invalid special transaction is rejected with its rule; the list is unchanged; altered witnesses do not condemn the header")
     func rejections() throws {
         let directory = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -152,7 +165,8 @@ struct MasternodeChainTests {
         // block (which must be reverted too).
         let spentByNext = Set(next.transactions.dropFirst().flatMap { $0.inputs.map(\.previousOutput) })
         var generator = SeededGenerator(seed: 3)
-        let holder = listBefore.sorted[0]
+        // A service in use once `next`'s own updates are applied.
+        let holder = history.list(after: next.hash)!.sorted[0]
         let collateral = state.masternodeParameters.collateral
         guard let feeCoin = history.walletCoin(after: chain.last!.hash, atLeast: Amount(baseUnits: collateral.baseUnits + 2_000)!,
                                                excluding: spentByNext) else {
@@ -179,7 +193,13 @@ struct MasternodeChainTests {
             #expect(state.masternodes == listBefore && state.tip.hash == tipBefore)
         }
 
-        // The valid block still connects afterwards.
+        // The right header with altered witnesses (anyone relaying can change them): rejected,
+        // but the header is not marked invalid, so the true block still connects afterwards.
+        var mutated = next
+        mutated.transactions[1].witnesses[0].append([9])
+        #expect(mutated.hash == next.hash)
+        RuleTests.expectRejected(state, mutated, .blockStateRoot)
+        #expect(state.masternodes == listBefore && state.tip.hash == tipBefore)
         #expect(try state.accept(next) == .connected)
         try Self.expectMatches(state, chain + [next])
     }

@@ -83,22 +83,25 @@ import Wire
             MasternodeAuthentication.lapse(proTxHash: proTxHash, operatorKey: keys.operatorKey, list: list, tipHeight: 20, parameters: Self.parameters)
         }
         #expect(lapse(MasternodeList(entries: [entry()])) == nil)
-        #expect(lapse(MasternodeList())?.contains("no longer in the list") == true)
-        #expect(lapse(MasternodeList(entries: [entry(bannedHeight: 19)]))?.contains("banned") == true)
-        #expect(lapse(MasternodeList(entries: [entry(operatorKey: otherKeys.operatorKey)]))?.contains("operator key changed") == true)
+        let gone = lapse(MasternodeList()) ?? "", banned = lapse(MasternodeList(entries: [entry(bannedHeight: 19)])) ?? ""
+        let rekeyed = lapse(MasternodeList(entries: [entry(operatorKey: otherKeys.operatorKey)])) ?? ""
+        #expect(gone.contains("no longer in the list"))
+        #expect(banned.contains("banned"))
+        #expect(rekeyed.contains("operator key changed"))
     }
 
     @Test("the node's own state: waiting, pending, ready, banned, revoked")
     func identityStates() {
         var identity = MasternodeIdentity(keys: keys)
-        #expect(identity.update(list: MasternodeList(), tipHeight: 5, parameters: Self.parameters) == false)
+        let unchanged = identity.update(list: MasternodeList(), tipHeight: 5, parameters: Self.parameters)
+        #expect(!unchanged)
         #expect(identity.status.state == .waitingForRegistration)
         #expect(identity.readyProTxHash == nil)
-        let becamePending = identity.update(list: MasternodeList(entries: [entry()]), tipHeight: 11, parameters: Self.parameters)
-        #expect(becamePending)
+        let registered = identity.update(list: MasternodeList(entries: [entry()]), tipHeight: 11, parameters: Self.parameters)
+        #expect(registered)
         #expect(identity.status.state == .pending)
-        let becameReady = identity.update(list: MasternodeList(entries: [entry()]), tipHeight: 12, parameters: Self.parameters)
-        #expect(becameReady)
+        let matured = identity.update(list: MasternodeList(entries: [entry()]), tipHeight: 12, parameters: Self.parameters)
+        #expect(matured)
         #expect(identity.status.state == .ready)
         #expect(identity.readyProTxHash == proTxHash)
         identity.update(list: MasternodeList(entries: [entry(bannedHeight: 13)]), tipHeight: 13, parameters: Self.parameters)

@@ -18,7 +18,8 @@ struct GenChainMasternodeTests {
         func generate() throws -> (ChainGenerator, [Block]) {
             var generator = ChainGenerator(parameters: Self.parameters, seed: 3, transactionsPerBlock: 5)
             generator.enableMasternodes(count: 40, parameters: try MasternodeParameters(Self.parameters.chain))
-            return (generator, (0..<160).map { _ in generator.nextBlock() })
+            let blocks = (0..<160).map { _ in generator.nextBlock() }
+            return (generator, blocks)
         }
         let (generator, blocks) = try generate()
         let activity = try #require(generator.masternodeActivity)

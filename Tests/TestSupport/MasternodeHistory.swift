@@ -89,11 +89,22 @@ public struct MasternodeHistory {
         return walletCoin(atLeast: value, height: height + 1, coins: state.coins, list: state.list, used: &used)
     }
 
+    /// The wallet key paying to `lockScript`.
+    public func walletKey(_ lockScript: [UInt8]) -> TestKey? { wallet[lockScript] }
+
     /// A fresh key whose outputs count as the wallet's.
     public mutating func newWalletKey() -> TestKey {
         let key = TestKey(using: &random)
         wallet[key.lockScript] = key
         return key
+    }
+
+    /// The secret of an operator key this history made.
+    public func operatorKey(_ publicKey: [UInt8]) -> TestKey? { operators[publicKey] }
+
+    /// The keys of the masternode whose owner key is `ownerKey`.
+    public func masternodeKeys(owner ownerKey: [UInt8]) -> TestMasternodeKeys? {
+        masternodeKeys.values.first { $0.owner.publicKey == ownerKey }
     }
 
     /// The masternode list after a block this history built.

@@ -72,6 +72,8 @@ func compareRules(_ block: Block, _ bytes: [UInt8], _ spans: [TransactionSpan]) 
     switch (fromBytes, reencoded) {
     case let (.success(a), .success(b)):
         fuzzCheck(a.txids == b.txids && a.encodedSize == b.encodedSize, "the two id paths give different txids")
+        fuzzCheck(a.witnessRoot == b.witnessRoot, "the two id paths give different witness roots")
+        fuzzCheck(a.witnessRoot == Merkle.root(of: block.transactions.map(\.wtxid)), "the witness root is not the wtxids' root")
         fuzzCheck(a.txids == block.transactions.map(\.txid), "checked txids are not the transactions' txids")
         fuzzCheck(Merkle.root(of: a.txids) == block.header.merkleRoot, "accepted with a wrong Merkle root")
         fuzzCheck(Set(a.txids).count == a.txids.count, "accepted duplicate txids")

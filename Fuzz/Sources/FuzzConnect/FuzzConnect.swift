@@ -72,6 +72,9 @@ public func fuzzConnect(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let checked: ContextFreeRules.Checked
     do {
         checked = try ContextFreeRules.check(block, encodedSize: bytes.count, parameters: parameters, encoded: bytes, spans: spans)
+        // The state root is checked at connect (it also commits to the masternode list,
+        // empty here): checked here as the chain state does for such a chain.
+        try ContextFreeRules.checkStateRoot(block.header, witnessRoot: checked.witnessRoot, extensionRoot: .zero)
     } catch {
         checkLocation(error, block)
         return 0

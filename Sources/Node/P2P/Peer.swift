@@ -88,6 +88,9 @@ final class Peer: @unchecked Sendable {
     var challengeReceived: [UInt8]?
     var answeredChallenge = false
     var gotMasternodeAuth = false
+    /// An `mnauth` this node could not verify while the peer's chain was ahead of its own
+    /// (its list may lack the masternode yet): verified again as the tip advances.
+    var pendingMasternodeAuth: MasternodeAuth?
     /// Set once the peer proved it holds a valid masternode's operator key.
     var masternode: AuthenticatedMasternode?
 

@@ -36,18 +36,33 @@ extension PeerManager {
     func handleMasternodeAuth(_ auth: MasternodeAuth, from peer: Peer) {
         guard !peer.gotMasternodeAuth else { return misbehaving(peer, "a second mnauth on one connection") }
         peer.gotMasternodeAuth = true
+        verifyMasternodeAuth(auth, from: peer)
+    }
+
+    /// Marks the peer on success. On failure while the peer's chain is ahead of ours (we are
+    /// syncing, or a block behind) the answer waits for the next tip: Dash likewise does not
+    /// judge `mnauth` before its list is current. Otherwise the connection is closed, without
+    /// discouraging the address: honest lists can differ for a block (maturity, a new
+    /// operator key), and a forger gains nothing by coming back.
+    func verifyMasternodeAuth(_ auth: MasternodeAuth, from peer: Peer) {
         guard let challenge = peer.challengeSent, let parameters = masternodeParameters else { return }
         let snapshot = chain.snapshot
         switch MasternodeAuthentication.verify(auth, challenge: challenge, magic: magic, peerDialled: peer.isInbound,
                                                list: snapshot.masternodes, tipHeight: snapshot.tipHeight, parameters: parameters) {
         case .success(let entry):
+            peer.pendingMasternodeAuth = nil
             // Another connection may hold the same masternode (both directions between two
             // nodes); each proved the key on its own challenge, so both count.
             peer.masternode = AuthenticatedMasternode(proTxHash: entry.proTxHash, operatorKey: entry.operatorKey)
             logger.info("\(peer.label): authenticated as masternode \(entry.proTxHash.hex)")
+        case .failure(let failure) where snapshot.tipHeight < peer.bestKnownHeight:
+            if peer.pendingMasternodeAuth == nil {
+                logger.debug(Logger.Message(stringLiteral: "\(peer.label): mnauth not verifiable at height \(snapshot.tipHeight) "
+                             + "(\(failure)); the peer is at \(peer.bestKnownHeight), checked again as this node catches up"))
+            }
+            peer.pendingMasternodeAuth = auth
         case .failure(let failure):
-            // Lists of honest nodes can differ for a block (maturity, a new operator key), so
-            // this closes the connection without discouraging the address.
+            peer.pendingMasternodeAuth = nil
             logger.warning("\(peer.label): masternode authentication failed: \(failure)")
             disconnect(peer, "masternode authentication failed: \(failure)")
         }
@@ -78,7 +93,8 @@ extension PeerManager {
                 }
             }
         }
-        for peer in peers.values {
+        for peer in peers.values where !peer.disconnecting {
+            if let pending = peer.pendingMasternodeAuth { verifyMasternodeAuth(pending, from: peer) }
             guard let known = peer.masternode,
                   let reason = MasternodeAuthentication.lapse(proTxHash: known.proTxHash, operatorKey: known.operatorKey,
                                                               list: snapshot.masternodes, tipHeight: snapshot.tipHeight,

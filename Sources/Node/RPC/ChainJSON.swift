@@ -106,6 +106,7 @@ enum ChainJSON {
         object["vsize"] = .int(size)
         object["weight"] = .int(4 * size)
         object["locktime"] = .int(transaction.lockTime)
+        addSpecialFields(transaction, to: &object, address: address)
         var inputs = [JSON]()
         for (index, input) in transaction.inputs.enumerated() {
             var entry = JSONObject()

@@ -48,14 +48,16 @@ extension PeerManager {
     /// Tells every peer that does not know it of the new tip, authenticated masternodes first
     /// (the seed's "Propagate to Masternodes"): their announcements are written and flushed,
     /// so they ask for (and are served) the block first; the other peers get theirs
-    /// `masternodeRelayDelay` later, or right after when there is no masternode peer or no delay.
+    /// `masternodeRelayDelay` later (right after when this node has no masternode peer, or no delay).
     func announce(_ snapshot: ChainSnapshot) {
         let targets = peers.values.filter { $0.handshakeDone && !$0.disconnecting && $0.kind != .seed && !$0.knownBlocks.contains(snapshot.tipHash) }
         let masternodes = targets.filter { $0.masternode != nil }.sorted { $0.id < $1.id }
         let others = targets.filter { $0.masternode == nil }.sorted { $0.id < $1.id }
         let connected = recentlyConnected
         for peer in masternodes { announce(snapshot, connected: connected, to: peer) }
-        guard !masternodes.isEmpty else {
+        // The others wait whenever this node has masternode peers, even ones that already
+        // have the block: masternodes elsewhere may still be fetching it through them.
+        guard peers.values.contains(where: { $0.masternode != nil && !$0.disconnecting }) else {
             for peer in others { announce(snapshot, connected: connected, to: peer) }
             return
         }
