@@ -11,6 +11,11 @@ public struct MasternodeList: Sendable {
     private var byOperatorKey: [[UInt8]: Hash256] = [:]
     private var byEncryptionKey: [[UInt8]: Hash256] = [:]
     private var byService: [ServiceAddress: Hash256] = [:]
+    /// The ids in root order (bytes ascending, `Hash256.<`) and each one's leaf hash at the
+    /// same position, kept up to date by every change: `root()` is one Merkle pass over
+    /// cached leaves and `sorted` needs no sort.
+    private var orderedIds: [Hash256] = []
+    private var orderedLeaves: [Hash256] = []
     /// The root as last computed (nil after a change).
     private var cachedRoot: Hash256?
 
@@ -31,23 +36,25 @@ public struct MasternodeList: Sendable {
     public func byService(_ service: ServiceAddress) -> MasternodeEntry? { byService[service].flatMap { entries[$0] } }
 
     /// Entries ordered by id (the order the root commits to).
-    public var sorted: [MasternodeEntry] { entries.values.sorted { $0.proTxHash.bytes.lexicographicallyPrecedes($1.proTxHash.bytes) } }
+    public var sorted: [MasternodeEntry] { orderedIds.compactMap { entries[$0] } }
 
     /// Masternodes counted at `height`.
     public func valid(at height: UInt64, parameters: MasternodeParameters) -> [MasternodeEntry] {
-        sorted.filter { $0.isValid(at: height, maturity: parameters.registrationMaturity) }
+        orderedIds.compactMap { id in
+            entries[id].flatMap { $0.isValid(at: height, maturity: parameters.registrationMaturity) ? $0 : nil }
+        }
     }
 
     /// Merkle root (section 6's tree) over the leaf hashes of the entries sorted by id; zero when empty.
     public mutating func root() -> Hash256 {
         if let cachedRoot { return cachedRoot }
-        let root = Merkle.root(of: sorted.map(\.leafHash))
+        let root = Merkle.root(of: orderedLeaves)
         cachedRoot = root
         return root
     }
 
     /// The root without caching it (for a list held by a `let`).
-    public var computedRoot: Hash256 { Merkle.root(of: sorted.map(\.leafHash)) }
+    public var computedRoot: Hash256 { cachedRoot ?? Merkle.root(of: orderedLeaves) }
 
     /// Puts `entry` in place of the entry with its id (or adds it), recording the old value.
     public mutating func set(_ entry: MasternodeEntry, undo: inout MasternodeListUndo) {
@@ -68,13 +75,37 @@ public struct MasternodeList: Sendable {
 
     private mutating func replace(id: Hash256, with new: MasternodeEntry?) {
         if let old = entries.removeValue(forKey: id) { unindex(old) }
-        if let new { index(new) }
+        if let new { index(new) } else { removeFromOrder(id) }
         cachedRoot = nil
+    }
+
+    /// Where `id` is or would go in `orderedIds` (binary search).
+    private func position(of id: Hash256) -> Int {
+        var low = 0, high = orderedIds.count
+        while low < high {
+            let middle = (low + high) / 2
+            if orderedIds[middle] < id { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private mutating func removeFromOrder(_ id: Hash256) {
+        let at = position(of: id)
+        guard at < orderedIds.count, orderedIds[at] == id else { return }
+        orderedIds.remove(at: at)
+        orderedLeaves.remove(at: at)
     }
 
     private mutating func index(_ entry: MasternodeEntry) {
         let id = entry.proTxHash
         entries[id] = entry
+        let at = position(of: id)
+        if at < orderedIds.count, orderedIds[at] == id {
+            orderedLeaves[at] = entry.leafHash
+        } else {
+            orderedIds.insert(id, at: at)
+            orderedLeaves.insert(entry.leafHash, at: at)
+        }
         byCollateral[entry.collateral] = id
         byOwnerKey[entry.ownerKey] = id
         if !entry.isRevoked { byOperatorKey[entry.operatorKey] = id }

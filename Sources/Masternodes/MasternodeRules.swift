@@ -46,20 +46,47 @@ public enum MasternodeRules {
 
     /// The entry a special transaction writes, after checking every rule of its type against
     /// `list`; nil for an ordinary transaction. Mutates nothing (the mempool's check).
+    /// `verifiedSigner`: a key this transaction's signature is already known to verify under
+    /// (the mempool's re-check after a block); when the rule asks for that same key the
+    /// Ed25519 check is skipped, the payload being bound to the txid.
     public static func change(for transaction: Transaction, txid: Hash256, height: UInt64, list: MasternodeList,
-                              parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?) throws -> MasternodeEntry? {
+                              parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?,
+                              verifiedSigner: [UInt8]? = nil) throws -> MasternodeEntry? {
         guard transaction.isSpecial else { return nil }
+        let signer = Signer(verified: verifiedSigner)
         switch transaction.specialType {
         case .masternodeRegister:
-            return try register(transaction, txid: txid, height: height, list: list, parameters: parameters, coin: coin)
+            return try register(transaction, txid: txid, height: height, list: list, parameters: parameters, coin: coin, signer: signer)
         case .masternodeUpdateService:
-            return try updateService(transaction, height: height, list: list)
+            return try updateService(transaction, height: height, list: list, signer: signer)
         case .masternodeUpdateRegistrar:
-            return try updateRegistrar(transaction, height: height, list: list)
+            return try updateRegistrar(transaction, height: height, list: list, signer: signer)
         case .masternodeRevoke:
-            return try revoke(transaction, height: height, list: list)
+            return try revoke(transaction, height: height, list: list, signer: signer)
         case nil:
             throw Rejection(.txSpecialType, "unknown special type \(transaction.rawSpecialType)")
+        }
+    }
+
+    /// The key a special transaction's payload must be signed by, as `list` stands (the
+    /// collateral key for a registration); nil for an ordinary or malformed transaction or an
+    /// unknown masternode.
+    public static func signerKey(of transaction: Transaction, list: MasternodeList) -> [UInt8]? {
+        switch transaction.specialType {
+        case .masternodeRegister: return (try? payload(MasternodeRegisterPayload.self, of: transaction))?.collateralKey
+        case .masternodeUpdateService: return (try? payload(MasternodeUpdateServicePayload.self, of: transaction)).flatMap { list[$0.proTxHash]?.operatorKey }
+        case .masternodeUpdateRegistrar: return (try? payload(MasternodeUpdateRegistrarPayload.self, of: transaction)).flatMap { list[$0.proTxHash]?.ownerKey }
+        case .masternodeRevoke: return (try? payload(MasternodeRevokePayload.self, of: transaction)).flatMap { list[$0.proTxHash]?.operatorKey }
+        case nil: return nil
+        }
+    }
+
+    /// Verifies payload signatures, trusting a key already verified for this transaction.
+    struct Signer {
+        let verified: [UInt8]?
+
+        func verifies(_ payload: some SpecialPayload, publicKey: [UInt8]) -> Bool {
+            (verified != nil && verified == publicKey) || payload.signatureVerifies(publicKey: publicKey)
         }
     }
 
@@ -99,7 +126,7 @@ public enum MasternodeRules {
     }
 
     static func register(_ transaction: Transaction, txid: Hash256, height: UInt64, list: MasternodeList,
-                         parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?) throws -> MasternodeEntry {
+                         parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?, signer: Signer) throws -> MasternodeEntry {
         let payload = try payload(MasternodeRegisterPayload.self, of: transaction)
         try checkPayoutScript(payload.payoutScript)
         try checkService(payload.service, of: nil, list: list)
@@ -128,7 +155,7 @@ public enum MasternodeRules {
             throw Rejection(.masternodeDuplicateKey, "owner key in use by \(holder.proTxHash.hex)")
         }
         try checkOperatorKeys(payload.operatorKey, payload.operatorEncryptionKey, of: nil, list: list)
-        guard payload.signatureVerifies(publicKey: payload.collateralKey) else {
+        guard signer.verifies(payload, publicKey: payload.collateralKey) else {
             throw Rejection(.specialSignature, "mn-register is not signed by the collateral key")
         }
         return MasternodeEntry(proTxHash: txid, collateral: outpoint, ownerKey: payload.ownerKey, operatorKey: payload.operatorKey,
@@ -141,12 +168,12 @@ public enum MasternodeRules {
         return entry
     }
 
-    static func updateService(_ transaction: Transaction, height: UInt64, list: MasternodeList) throws(Rejection) -> MasternodeEntry {
+    static func updateService(_ transaction: Transaction, height: UInt64, list: MasternodeList, signer: Signer) throws(Rejection) -> MasternodeEntry {
         let payload = try payload(MasternodeUpdateServicePayload.self, of: transaction)
         var entry = try known(payload.proTxHash, in: list)
         guard !entry.isRevoked else { throw Rejection(.masternodeBanned, "revoked: the owner must name a new operator first") }
         try checkService(payload.service, of: entry.proTxHash, list: list)
-        guard payload.signatureVerifies(publicKey: entry.operatorKey) else {
+        guard signer.verifies(payload, publicKey: entry.operatorKey) else {
             throw Rejection(.specialSignature, "mn-update-service is not signed by the operator key")
         }
         entry.service = payload.service
@@ -160,7 +187,7 @@ public enum MasternodeRules {
         return entry
     }
 
-    static func updateRegistrar(_ transaction: Transaction, height: UInt64, list: MasternodeList) throws(Rejection) -> MasternodeEntry {
+    static func updateRegistrar(_ transaction: Transaction, height: UInt64, list: MasternodeList, signer: Signer) throws(Rejection) -> MasternodeEntry {
         let payload = try payload(MasternodeUpdateRegistrarPayload.self, of: transaction)
         var entry = try known(payload.proTxHash, in: list)
         try checkPayoutScript(payload.payoutScript)
@@ -168,7 +195,7 @@ public enum MasternodeRules {
         guard !entry.isBanned || payload.operatorKey != entry.operatorKey else {
             throw Rejection(.masternodeBanned, "a banned masternode's owner may only name a new operator")
         }
-        guard payload.signatureVerifies(publicKey: entry.ownerKey) else {
+        guard signer.verifies(payload, publicKey: entry.ownerKey) else {
             throw Rejection(.specialSignature, "mn-update-registrar is not signed by the owner key")
         }
         entry.operatorKey = payload.operatorKey
@@ -178,11 +205,11 @@ public enum MasternodeRules {
         return entry
     }
 
-    static func revoke(_ transaction: Transaction, height: UInt64, list: MasternodeList) throws(Rejection) -> MasternodeEntry {
+    static func revoke(_ transaction: Transaction, height: UInt64, list: MasternodeList, signer: Signer) throws(Rejection) -> MasternodeEntry {
         let payload = try payload(MasternodeRevokePayload.self, of: transaction)
         var entry = try known(payload.proTxHash, in: list)
         guard !entry.isBanned else { throw Rejection(.masternodeBanned, "already banned or revoked") }
-        guard payload.signatureVerifies(publicKey: entry.operatorKey) else {
+        guard signer.verifies(payload, publicKey: entry.operatorKey) else {
             throw Rejection(.specialSignature, "mn-revoke is not signed by the operator key")
         }
         entry.operatorKey = MasternodeEntry.clearedKey

@@ -287,6 +287,13 @@ extension Mempool {
                         rejectedWtxids.set(entry.wtxid, true)
                     }
                 }
+                for holder in item.overriding {
+                    for entry in removeWithDescendants(holder, as: .removed, detail: "\(Self.overriddenReason) \(item.entry.txid.hex)",
+                                                       time: time) {
+                        replaced.append(entry.txid)
+                        rejectedWtxids.set(entry.wtxid, true)
+                    }
+                }
                 insert(item.entry)
                 if options.record {
                     record(item.entry.txid, TransactionEvent(state: .validated, time: time))

@@ -1,8 +1,9 @@
 // Special transactions in the pool (PROTOCOL section 16.7): each must pass the masternode
 // rules against the chain's list with the pool's coins, and no two pool transactions may
-// claim the same masternode resource, so any set of pool transactions a template takes
-// applies in a block in any order. After each block the pool's special transactions are
-// checked again against the new list.
+// claim the same masternode resource (the stronger authority evicts the weaker), so any
+// ancestor-closed set of pool transactions applies in one block in any order of parents
+// first. After each block the pool's special transactions are checked again against the
+// new list.
 
 import ChainState
 import Consensus
@@ -63,34 +64,62 @@ extension MempoolRejection {
 }
 
 extension Mempool {
+    /// What the masternode checks let a candidate do in the pool.
+    struct SpecialAdmission {
+        var claims: [MasternodeClaim] = []
+        /// Pool special transactions of weaker authority it evicts (with their descendants).
+        var overriding: [Hash256] = []
+        /// The pool (or staged) transaction whose output a registration names as its
+        /// external collateral: a parent of the registration, though not spent by it.
+        var collateralParent: Hash256?
+        var signer: [UInt8]?
+    }
+
     enum SpecialOutcome {
-        case claims([MasternodeClaim])
+        case admitted(SpecialAdmission)
         case refused(MempoolRejection)
         /// A staged transaction holds one of its claims: judged after the chunk commits.
         case cut
     }
 
+    /// Authority over a masternode (section 16.7): the collateral key (a spend of the
+    /// collateral, or the registration it signs) over the owner key (update-registrar) over
+    /// the operator key (update-service, revoke). A stronger pool candidate evicts a weaker
+    /// holder of the same claim; an equal or weaker one is refused.
+    static func authority(of type: SpecialTransactionType?) -> Int {
+        switch type {
+        case .masternodeUpdateService, .masternodeRevoke: return 1
+        case .masternodeUpdateRegistrar: return 2
+        case .masternodeRegister, nil: return 3
+        }
+    }
+
     /// The masternode checks of one candidate (special or not): rules against the chain's
     /// list and the pool's coins, then claims against the pool's and the chunk's. Call holding
-    /// `admission` and the chain's writer.
+    /// `admission` and the chain's writer, after the fee checks (a signature check costs more).
     func checkMasternodePolicy(_ candidate: Submitted, _ judge: Judge) -> SpecialOutcome {
         let transaction = candidate.transaction
-        // Any transaction: no spend of a collateral a pool special transaction relies on
-        // (nothing to look up while no special transaction waits: the common case).
+        var admission = SpecialAdmission()
+        // Any transaction spending a collateral a pool special transaction relies on evicts
+        // it: the collateral key outranks every other (nothing to look up while no special
+        // transaction waits: the common case).
         for input in transaction.inputs where !masternodeClaims.isEmpty || !judge.staging.claims.isEmpty {
             let claim = MasternodeClaim.collateral(input.previousOutput)
             if judge.staging.claims[claim] != nil { return .cut }
-            if let holder = masternodeClaims[claim] {
+            guard let holder = masternodeClaims[claim] else { continue }
+            // Spending a pool registration's own output: evicting it would remove the parent.
+            if transaction.inputs.contains(where: { $0.previousOutput.txid == holder }) {
                 return .refused(MempoolRejection(MempoolRejection.masternodeConflictRule,
-                                                 "spends the \(claim) of pool transaction \(holder.hex)"))
+                                                 "spends the \(claim) of its own parent \(holder.hex)"))
             }
+            if !admission.overriding.contains(holder) { admission.overriding.append(holder) }
         }
-        guard transaction.isSpecial, let type = transaction.specialType else { return .claims([]) }
+        guard transaction.isSpecial, let type = transaction.specialType else { return .admitted(admission) }
         let entry: MasternodeEntry
         do {
             guard let written = try MasternodeRules.change(for: transaction, txid: candidate.txid, height: judge.tipHeight + 1,
                                                            list: judge.state.masternodes, parameters: judge.state.masternodeParameters,
-                                                           coin: judge.view.coin) else { return .claims([]) }
+                                                           coin: judge.view.coin) else { return .admitted(admission) }
             entry = written
         } catch let rejection as Rejection {
             return .refused(MempoolRejection(masternode: rejection))
@@ -103,21 +132,33 @@ extension Mempool {
             let rule: RuleName = type == .masternodeRegister ? .masternodeCollateralMissing : .masternodeUnknown
             return .refused(MempoolRejection(masternode: Rejection(rule, "the transaction spends the collateral \(entry.collateral)")))
         }
-        let claims = MasternodeClaim.claims(of: type, writing: entry)
-        for claim in claims {
+        admission.claims = MasternodeClaim.claims(of: type, writing: entry)
+        for claim in admission.claims {
             if judge.staging.claims[claim] != nil { return .cut }
-            if let holder = masternodeClaims[claim] {
-                return .refused(MempoolRejection(MempoolRejection.masternodeConflictRule, "the \(claim) is claimed by pool transaction \(holder.hex)"))
+            if let holder = masternodeClaims[claim], !admission.overriding.contains(holder) {
+                guard Self.authority(of: type) > Self.authority(of: pool[holder]?.transaction.specialType) else {
+                    return .refused(MempoolRejection(MempoolRejection.masternodeConflictRule,
+                                                     "the \(claim) is claimed by pool transaction \(holder.hex)"))
+                }
+                admission.overriding.append(holder)
             }
             if case .collateral(let outpoint) = claim {
                 if judge.staging.spenders[outpoint] != nil { return .cut }
                 if let spender = spenders[outpoint] {
                     return .refused(MempoolRejection(MempoolRejection.masternodeConflictRule, "its \(claim) is spent by pool transaction \(spender.hex)"))
                 }
+                let creator = outpoint.txid
+                if creator != candidate.txid && (pool[creator] != nil || judge.staging.positions[creator] != nil) {
+                    admission.collateralParent = creator
+                }
             }
         }
-        return .claims(claims)
+        admission.signer = MasternodeRules.signerKey(of: transaction, list: judge.state.masternodes)
+        return .admitted(admission)
     }
+
+    /// The `removed` detail of a special transaction a stronger authority evicted (section 16.7).
+    public static let overriddenReason = "overridden by"
 
     /// Section 16.7: in v1 a special transaction neither replaces nor is replaced.
     func checkNoSpecialReplacement(_ transaction: Transaction, evicting evicted: [Hash256]) throws(MempoolRejection) {
@@ -147,11 +188,13 @@ extension Mempool {
             guard state.tip.hash == tip else { return [] }
             let view = StagedView(utxo: state.utxo, mempool: self, staging: Staging(), height: state.tip.height + 1)
             var failing = [(Hash256, Rejection)]()
-            for txid in specialTxids.sorted(by: { (arrival[$0] ?? 0) < (arrival[$1] ?? 0) }) {
+            for txid in specialTxids {
                 guard let entry = pool[txid] else { continue }
                 do {
+                    // The signature is checked again only when the block changed the key it needs.
                     _ = try MasternodeRules.change(for: entry.transaction, txid: txid, height: state.tip.height + 1, list: state.masternodes,
-                                                   parameters: state.masternodeParameters, coin: view.coin)
+                                                   parameters: state.masternodeParameters, coin: view.coin,
+                                                   verifiedSigner: entry.masternodeSigner)
                 } catch let rejection as Rejection {
                     failing.append((txid, rejection))
                 } catch {

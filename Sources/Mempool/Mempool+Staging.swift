@@ -20,6 +20,8 @@ extension Mempool {
             var index: Int
             /// Pool transactions it replaces (direct conflicts; their descendants go with them).
             var conflicts: [Hash256]
+            /// Pool special transactions of weaker authority it evicts (section 16.7; with descendants).
+            var overriding: [Hash256] = []
         }
 
         var items: [Item] = []
@@ -148,18 +150,19 @@ extension Mempool {
         }
 
         let fee = check.fee.baseUnits
-        // Special transactions: the masternode rules and one claim per resource (section 16.7).
-        let claims: [MasternodeClaim]
-        switch checkMasternodePolicy(candidate, judge) {
-        case .claims(let found): claims = found
-        case .refused(let rejection): return refuse(rejection)
-        case .cut: return .cut
-        }
-
         let relayFee = MempoolPolicy.fee(rate: policy.minRelayFeeRate, bytes: candidate.size)
         guard fee >= relayFee else { return refuse(MempoolRejection("min relay fee not met", "\(fee) < \(relayFee)")) }
         let poolFee = MempoolPolicy.fee(rate: judge.minimumFeeRate, bytes: candidate.size)
         guard fee >= poolFee else { return refuse(MempoolRejection("mempool min fee not met", "\(fee) < \(poolFee)")) }
+
+        // Special transactions: the masternode rules and one claim per resource (section 16.7),
+        // after the fees so an unpaid transaction costs no signature check.
+        let special: SpecialAdmission
+        switch checkMasternodePolicy(candidate, judge) {
+        case .admitted(let admitted): special = admitted
+        case .refused(let rejection): return refuse(rejection)
+        case .cut: return .cut
+        }
 
         var depends = [Hash256]()
         var poolDepends = [Hash256]()
@@ -172,26 +175,41 @@ extension Mempool {
                 poolDepends.append(parent)
             }
         }
+        if let parent = special.collateralParent, !depends.contains(parent) {
+            depends.append(parent)
+            if staging.positions[parent] == nil { poolDepends.append(parent) }
+        }
         var entry = MempoolEntry(transaction: transaction, txid: txid, wtxid: candidate.wtxid, size: candidate.size, fee: check.fee,
                                  time: time, height: judge.tipHeight, depends: depends)
-        entry.masternodeClaims = claims
+        entry.masternodeClaims = special.claims
+        entry.masternodeSigner = special.signer
 
         var evicted = [Hash256]()
-        do {
+        var overridden = [Hash256]()
+        do throws(MempoolRejection) {
             if !conflicts.isEmpty {
                 evicted = try replacementSet(of: conflicts, replacement: txid)
                 try checkNoSpecialReplacement(transaction, evicting: evicted)
                 // A staged transaction spends what this one would evict, or another replacement evicts it too.
                 if evicted.contains(where: { staging.poolParents.contains($0) || staging.evicting.contains($0) }) { return .cut }
             }
-            let ancestors = try checkPackageLimits(entry, staging: staging, evicted: Set(evicted))
+            if !special.overriding.isEmpty {
+                overridden = try replacementSet(of: special.overriding, replacement: txid)
+                if overridden.contains(where: { staging.poolParents.contains($0) || staging.evicting.contains($0) }) { return .cut }
+            }
+            let ancestors = try checkPackageLimits(entry, staging: staging, evicted: Set(evicted + overridden))
+            if let ancestor = overridden.first(where: ancestors.contains) {
+                throw MempoolRejection(MempoolRejection.masternodeConflictRule,
+                                       "it would evict its own ancestor \(ancestor.hex), a weaker claim on the same masternode")
+            }
             if !conflicts.isEmpty {
                 try checkReplacement(entry, conflicts: conflicts, evicted: evicted, ancestors: ancestors, staging: staging)
             }
         } catch {
             return refuse(error)
         }
-        staging.add(Staging.Item(entry: entry, index: index, conflicts: conflicts), check: check, poolDepends: poolDepends, evicted: evicted)
+        staging.add(Staging.Item(entry: entry, index: index, conflicts: conflicts, overriding: special.overriding), check: check,
+                    poolDepends: poolDepends, evicted: evicted + overridden)
         return .staged
     }
 

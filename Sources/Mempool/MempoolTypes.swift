@@ -108,6 +108,9 @@ public struct MempoolEntry: Sendable, Equatable {
     public var spentOutpoints: [OutPoint]
     /// The masternode resources a special transaction claims (section 16.7); empty otherwise.
     var masternodeClaims: [MasternodeClaim] = []
+    /// The key its special payload's signature verified under at admission (the re-check
+    /// after a block skips the Ed25519 check while the rules ask for the same key).
+    var masternodeSigner: [UInt8]?
 
     public init(transaction: Transaction, txid: Hash256, wtxid: Hash256, size: Int, fee: Amount, time: UInt64, height: UInt64,
                 depends: [Hash256]) {

@@ -136,6 +136,14 @@ struct TestChain {
         }
     }
 
+    /// Proof of service inside the last connected block: the penalty goes into that block's
+    /// undo, as the chain state records it, so disconnecting the block takes it back.
+    mutating func penalize(_ id: Hash256, points: UInt32) {
+        guard var undo = undos.popLast() else { return }
+        ProofOfService.penalize(id, points: points, height: height, list: &list, undo: &undo, parameters: Fixture.parameters)
+        undos.append(undo)
+    }
+
     /// Disconnects the last block's list changes (coins are not restored: tests of undo compare lists).
     mutating func disconnect() {
         guard let undo = undos.popLast() else { return }

@@ -4,9 +4,9 @@ import Primitives
 import TestSupport
 import Testing
 
-/// Random histories of registrations, updates, revocations, revivals and collateral spends:
-/// the list after disconnecting to any height equals the list recomputed from scratch, and
-/// a reorganisation to another branch and back is exact.
+/// Random histories of registrations, updates, revocations, proof-of-service bans, revivals
+/// and collateral spends: the list equals an independent model at every height, every
+/// disconnect is exact, and a reorganisation to another branch and back is exact.
 struct MasternodeHistoryTests {
     /// Builds valid blocks against a chain's current list: fresh keys, services and funding
     /// from a counter; the keys that sign found by public key, whatever the branch.
@@ -69,25 +69,66 @@ struct MasternodeHistoryTests {
         }
     }
 
-    @Test("disconnecting to any height equals recomputing from scratch; another branch and back is exact", arguments: [1, 2, 3] as [UInt64])
+    /// One block of a history: its transactions, then proof-of-service penalties at its height.
+    struct HistoryBlock {
+        var transactions: [Transaction]
+        var penalties: [(Hash256, UInt32)]
+    }
+
+    /// Connects `block` to `chain` (its penalties inside the block's undo).
+    static func connect(_ block: HistoryBlock, to chain: inout TestChain) throws {
+        try chain.connect(block.transactions)
+        for (id, points) in block.penalties { chain.penalize(id, points: points) }
+    }
+
+    /// A block for `list` and, half the time, a penalty on one masternode not banned.
+    static func nextBlock(_ generator: inout Generator, list: MasternodeList) -> HistoryBlock {
+        let transactions = generator.block(for: list)
+        let touched = Set(transactions.map(\.txid))
+        let candidates = list.sorted.filter { !$0.isBanned && !touched.contains($0.proTxHash) }
+        guard Bool.random(using: &generator.random), let target = candidates.randomElement(using: &generator.random) else {
+            return HistoryBlock(transactions: transactions, penalties: [])
+        }
+        return HistoryBlock(transactions: transactions, penalties: [(target.proTxHash, UInt32.random(in: 40...90, using: &generator.random))])
+    }
+
+    @Test("random histories with proof of service: the list equals an independent model of 16.3-16.5 at every height; replay is deterministic; another branch and back is exact",
+          arguments: [1, 2, 3] as [UInt64])
     func randomHistory(seed: UInt64) throws {
         var generator = Generator(random: SeededGenerator(testSeed: seed))
         var chain = TestChain(nodes: 0)
-        var blocks = [[Transaction]]()
+        var model = MasternodeModel(parameters: Fixture.parameters)
+        var blocks = [HistoryBlock]()
         var lists = [chain.list]
-        for _ in 0..<40 {
-            let block = generator.block(for: chain.list)
-            try chain.connect(block)
+        var poseBans = 0
+        for _ in 0..<60 {
+            let block = Self.nextBlock(&generator, list: chain.list)
+            try Self.connect(block, to: &chain)
+            try model.apply(block: block.transactions, height: chain.height)
+            for (id, points) in block.penalties {
+                model.penalize(id, points: points, height: chain.height)
+                if chain.list[id]?.isBanned == true { poseBans += 1 }
+            }
+            #expect(chain.list == MasternodeList(entries: model.entries.values), "height \(chain.height)")
+            #expect(chain.list.root() == model.root, "height \(chain.height)")
             blocks.append(block)
             lists.append(chain.list)
         }
-        #expect(chain.list.count > 3 && chain.list.sorted.contains(where: \.isBanned), "the history exercised the rules")
+        #expect(chain.list.count > 3 && chain.list.sorted.contains(where: \.isRevoked), "the history exercised revokes")
+        #expect(poseBans > 0, "the history exercised proof-of-service bans")
 
-        // From scratch at every height.
-        var scratch = TestChain(nodes: 0)
+        // Replaying the same blocks (penalties included) is deterministic.
+        var replay = TestChain(nodes: 0)
         for (height, block) in blocks.enumerated() {
-            try scratch.connect(block)
-            #expect(scratch.list == lists[height + 1] && scratch.list.computedRoot == lists[height + 1].computedRoot)
+            try Self.connect(block, to: &replay)
+            #expect(replay.list == lists[height + 1] && replay.list.computedRoot == lists[height + 1].computedRoot)
+        }
+
+        // Disconnecting (penalties undone with their block) reaches every earlier list.
+        var unwound = chain
+        for expected in lists.dropLast().reversed() {
+            unwound.disconnect()
+            #expect(unwound.list == expected && unwound.list.root() == expected.computedRoot)
         }
 
         // A deep reorganisation: down to a fork, a different branch, back down, and the original again.
@@ -95,15 +136,15 @@ struct MasternodeHistoryTests {
         var reorganised = chain
         for _ in 0..<depth { reorganised.disconnect() }
         #expect(reorganised.list == lists[lists.count - 1 - depth])
-        var branch = [[Transaction]]()
+        var branch = [HistoryBlock]()
         for _ in 0..<(depth + 3) {
-            let block = generator.block(for: reorganised.list)
-            try reorganised.connect(block)
+            let block = Self.nextBlock(&generator, list: reorganised.list)
+            try Self.connect(block, to: &reorganised)
             branch.append(block)
         }
         for _ in branch { reorganised.disconnect() }
         #expect(reorganised.list == lists[lists.count - 1 - depth])
-        for block in blocks.suffix(depth) { try reorganised.connect(block) }
+        for block in blocks.suffix(depth) { try Self.connect(block, to: &reorganised) }
         #expect(reorganised.list == chain.list && reorganised.list.computedRoot == chain.list.computedRoot)
     }
 }

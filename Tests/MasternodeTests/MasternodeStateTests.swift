@@ -99,10 +99,61 @@ struct MasternodeStateTests {
         entry = try #require(chain.list[id])
         #expect(!entry.isBanned && entry.penalty == 0 && entry.penaltyHeight == chain.height)
         #expect(entry.isValid(at: entry.registeredHeight + p.registrationMaturity, maturity: p.registrationMaturity))
-        // Penalties saturate rather than overflow.
+    }
+
+    @Test("a penalty sum past UInt32.max saturates at the maximum and bans")
+    func penaltySaturates() throws {
+        var chain = TestChain()
+        let registration = Fixture.register(a)
+        try chain.connect([registration])
+        let id = registration.txid
+        // A maximum so high that the first penalty cannot ban: the second one's sum overflows.
+        var p = Fixture.parameters
+        p.penaltyMax = .max - 1
+        var undo = MasternodeListUndo()
+        ProofOfService.penalize(id, points: 10, height: chain.height, list: &chain.list, undo: &undo, parameters: p)
+        #expect(chain.list[id]?.penalty == 10 && chain.list[id]?.isBanned == false)
         ProofOfService.penalize(id, points: .max, height: chain.height, list: &chain.list, undo: &undo, parameters: p)
-        ProofOfService.penalize(id, points: .max, height: chain.height, list: &chain.list, undo: &undo, parameters: p)
-        #expect(chain.list[id]?.isBanned == true)
+        let entry = try #require(chain.list[id])
+        #expect(entry.penalty == .max && entry.isBanned && entry.bannedHeight == chain.height)
+    }
+
+    @Test("the incrementally kept root and order equal a from-scratch Merkle root after random changes and reverts")
+    func cachedRootMatchesScratch() throws {
+        var generator = SeededGenerator(testSeed: 0x900D_1EAF)
+        var list = MasternodeList()
+        var undos = [MasternodeListUndo]()
+        let template = try #require(try TestChain().check(Fixture.register(a)))
+        func scratchRoot(_ list: MasternodeList) -> Hash256 {
+            Merkle.root(of: list.entries.values.sorted { $0.proTxHash.bytes.lexicographicallyPrecedes($1.proTxHash.bytes) }.map(\.leafHash))
+        }
+        for step in 0..<400 {
+            var undo = MasternodeListUndo()
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let existing = list.sorted
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0, _ where existing.isEmpty:
+                    var entry = template
+                    entry.proTxHash = Hash256(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })!
+                    entry.collateral = OutPoint(txid: entry.proTxHash, index: 0)
+                    entry.ownerKey = entry.proTxHash.bytes
+                    list.set(entry, undo: &undo)
+                case 1:
+                    var entry = existing[Int.random(in: 0..<existing.count, using: &generator)]
+                    entry.penaltyHeight &+= 1
+                    list.set(entry, undo: &undo)
+                default:
+                    list.remove(existing[Int.random(in: 0..<existing.count, using: &generator)].proTxHash, undo: &undo)
+                }
+            }
+            undos.append(undo)
+            if step % 3 == 2, let last = undos.popLast() { list.revert(last) }
+            #expect(list.root() == scratchRoot(list), "step \(step)")
+            #expect(list.sorted.map(\.proTxHash) == list.entries.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) })
+            #expect(MasternodeList(entries: list.entries.values) == list)
+        }
+        while let undo = undos.popLast() { list.revert(undo) }
+        #expect(list.isEmpty && list.root() == .zero)
     }
 
     @Test("service addresses: valid forms parse and print back; adversarial strings are refused without trapping")

@@ -113,4 +113,14 @@ struct MasternodeVectorTests {
         #expect(DomainKeys.stateRoot(witnessRoot: Self.hash("fa4c3fd1433deb86923ba317de1fdac395479fa43be20508a4449ceb99e5f4a7"), extensionRoot: extensionRoot)
                 == Self.hash("ae34b709e1cb4a1e0a77d3b2dbce5105ea886b4094356c817b1cddf80f0c4532"))
     }
+
+    @Test("a type-0 transaction built with a payload drops it: same encoding, same value as without")
+    func ordinaryTransactionHasNoPayload() {
+        let input = TxIn(previousOutput: OutPoint(txid: .zero, index: 3))
+        let output = TxOut(value: Amount(baseUnits: 5)!, lockScript: [0x51])
+        let withPayload = Transaction(inputs: [input], outputs: [output], payload: [1, 2, 3])
+        let without = Transaction(inputs: [input], outputs: [output])
+        #expect(withPayload.payload.isEmpty && withPayload == without && withPayload.encoded == without.encoded)
+        #expect(Transaction(special: .masternodeRevoke, payload: [1, 2, 3], inputs: [input], outputs: [output]).payload == [1, 2, 3])
+    }
 }

@@ -51,18 +51,36 @@ struct MempoolSpecialConfirmedTests {
         #expect(pool.submit(update, source: "test").entry != nil)
         #expect(pool.submit(Self.revoke(id, operatorSeed: node.operatorSeed, chain, spending: coins[2]), source: "test").rule
                 == MempoolSpecialTests.conflict)
-        // The confirmed collateral, signed by its key: refused while the update waits.
-        let collateral = TestChain.output(registration, 0)
-        var spend = Transaction(inputs: [TxIn(previousOutput: collateral.0)], outputs: [chain.pay(collateral.1.value.baseUnits - MempoolSpecialTests.fee)])
-        let sighash = ScriptContext(transaction: spend, txid: spend.txid, inputIndex: 0, spentOutput: collateral.1).sighash
-        spend.witnesses = [[Ed25519.sign(message: sighash.bytes, seed: node.collateralSeed), Ed25519.publicKey(seed: node.collateralSeed)]]
-        #expect(pool.submit(spend, source: "test").rule == MempoolSpecialTests.conflict)
         // Another registration naming the confirmed service.
         var payload = Node(2).payload()
         payload.service = node.service
         let taken = pool.submit(MempoolSpecialTests.register(Node(2), chain, spending: coins[3], payload: payload), source: "test")
         #expect(taken.rule == RuleName.masternodeDuplicateService.rawValue)
         #expect(pool.entries().map(\.txid) == [update.txid])
+        // The confirmed collateral, signed by its key: the collateral key outranks the
+        // operator, so the spend enters and the pending update leaves.
+        let spend = Self.spendCollateral(of: registration, seed: node.collateralSeed, chain)
+        #expect(pool.submit(spend, source: "test").entry != nil)
+        #expect(pool.entries().map(\.txid) == [spend.txid])
+        let last = try #require(pool.history(txid: update.txid).last)
+        #expect(last.state == .removed && last.detail == "\(Mempool.overriddenReason) \(spend.txid.hex)")
+    }
+
+    /// A spend of output 0 of `registration` (its own collateral), signed by `seed`.
+    static func spendCollateral(of registration: Transaction, seed: [UInt8], _ chain: TestChain) -> Transaction {
+        let collateral = TestChain.output(registration, 0)
+        var spend = Transaction(inputs: [TxIn(previousOutput: collateral.0)], outputs: [chain.pay(collateral.1.value.baseUnits - MempoolSpecialTests.fee)])
+        let sighash = ScriptContext(transaction: spend, txid: spend.txid, inputIndex: 0, spentOutput: collateral.1).sighash
+        spend.witnesses = [[Ed25519.sign(message: sighash.bytes, seed: seed), Ed25519.publicKey(seed: seed)]]
+        return spend
+    }
+
+    static func updateRegistrar(_ id: Hash256, operatorSeed: [UInt8], encryptionKey: [UInt8], ownerSeed: [UInt8], _ chain: TestChain,
+                                spending coin: (OutPoint, TxOut)) -> Transaction {
+        let payload = MasternodeUpdateRegistrarPayload(proTxHash: id, operatorKey: Ed25519.publicKey(seed: operatorSeed),
+                                                       operatorEncryptionKey: encryptionKey, payoutScript: chain.lockScript)
+        return MempoolSpecialTests.special(payload, chain, spending: [coin], outputs: [chain.pay(coin.1.value.baseUnits - MempoolSpecialTests.fee)],
+                                           signer: ownerSeed)
     }
 
     @Test("a block revoking a masternode evicts the pool's update of it")

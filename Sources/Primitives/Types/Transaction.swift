@@ -136,7 +136,9 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
     public var lockTime: UInt64
     /// One stack of byte strings per input (same count as `inputs`).
     public var witnesses: [[[UInt8]]]
-    /// A special transaction's typed payload; always empty when `rawSpecialType` is 0.
+    /// A special transaction's typed payload; always empty when `rawSpecialType` is 0: `init`
+    /// drops a payload given with a type-0 version, since the encoding (and so the txid)
+    /// would leave it out while `==` would still see it.
     public var payload: [UInt8]
 
     public init(version: UInt32 = 1, inputs: [TxIn], outputs: [TxOut], lockTime: UInt64 = 0, witnesses: [[[UInt8]]]? = nil,
@@ -146,7 +148,7 @@ public struct Transaction: Hashable, Sendable, BinaryCodable {
         self.outputs = outputs
         self.lockTime = lockTime
         self.witnesses = witnesses ?? Array(repeating: [], count: inputs.count)
-        self.payload = payload
+        self.payload = version >> 16 == 0 ? [] : payload
     }
 
     /// A special transaction of `type` (low 16 bits of the version: 1).
