@@ -50,7 +50,7 @@ public struct OperatorKeys: Sendable {
     public func sign(_ message: [UInt8]) -> [UInt8] { Ed25519.sign(message: message, seed: operatorSeed) }
 
     public var fileContents: String {
-        "{\"operator_secret\": \"\(Self.hex(operatorSeed))\", \"encryption_secret\": \"\(Self.hex(encryptionSecret))\"}\n"
+        "{\"operator_secret\": \"\(HexCoding.encode(operatorSeed))\", \"encryption_secret\": \"\(HexCoding.encode(encryptionSecret))\"}\n"
     }
 
     /// Writes the file with mode 0600; refuses to overwrite an existing file.
@@ -72,7 +72,7 @@ public struct OperatorKeys: Sendable {
             throw LoadError.malformed(path: path, reason: "not a JSON object")
         }
         func field(_ name: String) throws -> [UInt8] {
-            guard let text = object[name] as? String, let bytes = bytes(hex: text), bytes.count == 32 else {
+            guard let text = object[name] as? String, let bytes = HexCoding.decode(text), bytes.count == 32 else {
                 throw LoadError.malformed(path: path, reason: "\(name) must be 64 hex digits")
             }
             return bytes
@@ -81,29 +81,6 @@ public struct OperatorKeys: Sendable {
             return try OperatorKeys(operatorSeed: try field("operator_secret"), encryptionSecret: try field("encryption_secret"))
         } catch let LoadError.malformed(_, reason) {
             throw LoadError.malformed(path: path, reason: reason)
-        }
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
-    static func bytes(hex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 }

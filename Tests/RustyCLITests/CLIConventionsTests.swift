@@ -44,7 +44,7 @@ struct CLIConventionsTests {
         let fifo = directory.appendingPathComponent("blocks.fifo").path
         #expect(mkfifo(fifo, 0o600) == 0)
         nonisolated(unsafe) var fromFifo = Data()
-        let reader = Thread { fromFifo = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data() }
+        let reader = Thread { fromFifo = FileHandle(forReadingAtPath: fifo).map(readToEnd) ?? Data() }
         reader.start()
         let throughFifo = try runProcess(TestPaths.rustyExecutable, ["gen-chain", "--blocks", "3", "--seed", "2", "--out", fifo])
         while !reader.isFinished { usleep(10_000) }
@@ -226,7 +226,7 @@ struct CLIConventionsTests {
         let errors = Pipe()
         process.standardError = errors
         try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: readToEnd(errors.fileHandleForReading), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)
     }

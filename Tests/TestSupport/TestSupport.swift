@@ -89,14 +89,29 @@ public func runProcess(_ executable: URL, _ arguments: [String], stdin: Data? = 
     let group = DispatchGroup()
     nonisolated(unsafe) var out = Data(), err = Data()
     group.enter()
-    DispatchQueue.global().async { out = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async { out = readToEnd(outPipe.fileHandleForReading); group.leave() }
     group.enter()
-    DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async { err = readToEnd(errPipe.fileHandleForReading); group.leave() }
     if let stdin { inPipe.fileHandleForWriting.write(stdin) }
     try? inPipe.fileHandleForWriting.close()
     let finished = waitBounded(process, seconds: timeout)
     group.wait()
     return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err, timedOut: !finished)
+}
+
+/// Everything until end of file. Foundation's `readDataToEndOfFile` traps when a signal
+/// interrupts its read (EINTR); this retries instead.
+public func readToEnd(_ handle: FileHandle) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+        if count > 0 {
+            data.append(contentsOf: buffer[..<count])
+        } else if count == 0 || errno != EINTR {
+            return data
+        }
+    }
 }
 
 /// Waits up to `seconds` for `process`; past that it is killed (and reaped). False when killed.

@@ -128,7 +128,7 @@ final class RPCClientTests: NetworkTestCase {
         try node.start(["--no-listen"])
         XCTAssertTrue(TestSupport.waitBounded(client, seconds: node.remaining(60)), "rusty rpc --rpcwait did not return")
         XCTAssertEqual(client.terminationStatus, 0)
-        XCTAssertEqual(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "0\n")
+        XCTAssertEqual(String(decoding: readToEnd(output.fileHandleForReading), as: UTF8.self), "0\n")
     }
 
     func testPythonStandardLibraryClient() throws {
