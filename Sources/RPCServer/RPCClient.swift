@@ -139,7 +139,7 @@ public final class RPCClient: @unchecked Sendable {
 
     /// One request on the kept connection, opening one first when there is none (or the
     /// server closed it while idle: a request is resent only if it was never written).
-    private func send(_ body: [UInt8]) async throws -> (status: Int, body: [UInt8]) {
+    private func send(_ body: [UInt8], retried: Bool = false) async throws -> (status: Int, body: [UInt8]) {
         let channel: any Channel
         if let open = lock.withLock({ keptChannel }), open.isActive {
             channel = open
@@ -165,7 +165,9 @@ public final class RPCClient: @unchecked Sendable {
                 let handler = try channel.pipeline.syncOperations.handler(type: ResponseCollector.self)
                 handler.expect(promise, closedError: closedError)
             } catch {
-                promise.fail(error)
+                // The channel closed between the check and now (its handlers are gone):
+                // nothing was written, so the request may go on a new connection.
+                promise.fail(NotWritten())
                 return
             }
             let deadline = channel.eventLoop.scheduleTask(in: timeout) {
@@ -185,9 +187,16 @@ public final class RPCClient: @unchecked Sendable {
             // A connection in an unknown state is not reused.
             lock.withLock { if keptChannel === channel { keptChannel = nil } }
             channel.close(promise: nil)
+            if error is NotWritten {
+                if retried { throw closedError }
+                return try await send(body, retried: true)
+            }
             throw error
         }
     }
+
+    /// A request that never reached the wire because its connection closed first.
+    private struct NotWritten: Error {}
 
     private func connect() async throws -> any Channel {
         let connectTimeout = TimeAmount.nanoseconds(min(timeout.nanoseconds, 30_000_000_000))
