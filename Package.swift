@@ -12,6 +12,9 @@ let package = Package(
         .library(name: "ChainParams", targets: ["ChainParams"]),
         .library(name: "Consensus", targets: ["Consensus"]),
         .library(name: "Masternodes", targets: ["Masternodes"]),
+        .library(name: "FROST", targets: ["FROST"]),
+        .library(name: "DKG", targets: ["DKG"]),
+        .library(name: "Quorums", targets: ["Quorums"]),
         .library(name: "ChainState", targets: ["ChainState"]),
         .library(name: "ChainGen", targets: ["ChainGen"]),
         .library(name: "Verification", targets: ["Verification"]),
@@ -71,6 +74,12 @@ let package = Package(
         .target(name: "Masternodes", dependencies: [
             "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // FROST(Ed25519, SHA-512) threshold signing (RFC 9591) on the project's own group arithmetic.
+        .target(name: "FROST", dependencies: ["Ed25519", "CEd25519"]),
+        // Pedersen DKG with Feldman commitments, proofs of knowledge and HPKE-encrypted shares.
+        .target(name: "DKG", dependencies: ["FROST", "Ed25519", .product(name: "Crypto", package: "swift-crypto")]),
+        // Quorum types, member selection, final commitments and the active quorum set (chain rules).
+        .target(name: "Quorums", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
         .target(name: "ChainState", dependencies: ["Consensus", "Masternodes", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
         .target(name: "Verification", dependencies: [
@@ -229,6 +238,11 @@ let package = Package(
                                                           .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "MasternodeTests", dependencies: [
             "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
+        ]),
+        .testTarget(name: "FROSTTests", dependencies: ["FROST", "Ed25519", "TestSupport"]),
+        .testTarget(name: "DKGTests", dependencies: ["DKG", "FROST", "Ed25519", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "QuorumTests", dependencies: [
+            "Quorums", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
         ]),
         .testTarget(name: "MempoolTests", dependencies: ["Mempool", "Masternodes", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
         .testTarget(name: "TxIndexTests", dependencies: ["TxIndex", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
