@@ -80,13 +80,13 @@ let package = Package(
         .target(name: "DKG", dependencies: ["FROST", "Ed25519", .product(name: "Crypto", package: "swift-crypto")]),
         // Quorum types, member selection, final commitments and the active quorum set (chain rules).
         .target(name: "Quorums", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
-        .target(name: "ChainState", dependencies: ["Consensus", "Masternodes", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
+        .target(name: "ChainState", dependencies: ["Consensus", "Masternodes", "Quorums", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
         .target(name: "Verification", dependencies: [
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3"]),
-        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "ProofOfWorkSearch"]),
+        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Quorums", "Primitives", "ProofOfWorkSearch"]),
         // The P2P wire protocol (docs/PROTOCOL.md section 12): framing and message codecs, no I/O.
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
@@ -105,7 +105,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The transaction pool: acceptance against chain state plus pool, block updates, templates.
-        .target(name: "Mempool", dependencies: ["ChainState", "Masternodes", "Consensus", "Primitives", "ChainParams"]),
+        .target(name: "Mempool", dependencies: ["ChainState", "Masternodes", "Quorums", "Consensus", "Primitives", "ChainParams"]),
         // The transaction index (-txindex): txid -> block position, its own column family.
         .target(name: "TxIndex", dependencies: ["ChainState", "Storage", "Primitives"]),
         // `rusty wallet` and the wallet RPCs: encrypted keys, addresses, coins, sending.
@@ -203,7 +203,7 @@ let package = Package(
         ], exclude: ["ConstantTime"]), // C built by the test itself, for valgrind
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "ChainStateTests", dependencies: [
-            "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "Mining", "TestSupport",
+            "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "Mining", "TestSupport", "Quorums",
         ]),
         .testTarget(name: "VerificationTests", dependencies: [
             "Verification", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "TestSupport",

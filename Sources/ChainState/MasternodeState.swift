@@ -6,6 +6,7 @@
 import Consensus
 import Masternodes
 import Primitives
+import Quorums
 import Storage
 
 /// `masternodeList(at:)` was asked for a height it cannot reconstruct exactly.
@@ -30,11 +31,13 @@ extension ChainState {
     /// against the list after it. Returns the list's undo; on a rejection (thrown as
     /// `ChainStateError.rejected`) the list is unchanged. It runs before the contextual rules,
     /// as the state root was checked before them when it committed to the block alone: the
-    /// caller reverts the undo if a later rule rejects the block. Proof-of-service penalties
-    /// have no chain-visible source yet (PROTOCOL 16.5): one would be applied here, into the
-    /// same undo, so that disconnecting the block reverts it.
+    /// caller reverts the undo if a later rule rejects the block. The block's quorum effects
+    /// (section 17.5) follow: its commitments are checked first (against the list history,
+    /// which the list's changes would disturb), their proof-of-service penalties go into the
+    /// same list undo, and the quorum set after the block is staged until it connects.
     func connectMasternodes(_ block: Block, node: BlockNode, txids: [Hash256], witnessRoot: Hash256) throws -> MasternodeListUndo {
-        let undo: MasternodeListUndo
+        let commitments = try checkQuorumCommitments(block, node: node)
+        var undo: MasternodeListUndo
         do {
             undo = try withCoinsAfter(block, txids: txids, height: node.height) { coin in
                 try MasternodeRules.apply(block, txids: txids, height: node.height, to: &masternodes, parameters: masternodeParameters, coin: coin)
@@ -42,26 +45,31 @@ extension ChainState {
         } catch let rejection as Rejection {
             throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash)
         }
+        let quorumsAfter = applyQuorumEffects(commitments, node: node, listUndo: &undo)
         do {
-            let extensionRoot = ExtensionRoot.compute(masternodes: masternodes.root())
+            let extensionRoot = ExtensionRoot.compute(masternodes: masternodes.root(), quorums: quorumsAfter.set.root(parameters: quorumParameters))
             try ContextFreeRules.checkStateRoot(block.header, witnessRoot: witnessRoot, extensionRoot: extensionRoot)
         } catch {
             masternodes.revert(undo)
             throw ChainStateError.rejected(error, height: node.height, hash: node.hash)
         }
+        stagedQuorums = (node.hash, quorumsAfter.set, quorumsAfter.undo)
         return undo
     }
 
-    /// Records a connected block's list changes (for the next flush and for history).
-    func noteMasternodesConnected(_ hash: Hash256, _ undo: MasternodeListUndo) {
+    /// Records a connected block's list changes (for the next flush and for history) and
+    /// makes its staged quorum set the state; returns the set's undo for the block's record.
+    func noteMasternodesConnected(_ hash: Hash256, _ undo: MasternodeListUndo) -> QuorumSetUndo {
         for change in undo.changes { dirtyMasternodes.insert(change.proTxHash) }
         recentMasternodeUndo.append((hash, undo))
         let keep = Int(clamping: masternodeParameters.listHistoryBlocks)
         if recentMasternodeUndo.count > keep + 64 { recentMasternodeUndo.removeFirst(recentMasternodeUndo.count - keep) }
+        return commitStagedQuorums(hash)
     }
 
     /// Reverts the list changes of the tip block being disconnected.
-    func disconnectMasternodes(_ hash: Hash256, _ undo: MasternodeListUndo) {
+    func disconnectMasternodes(_ hash: Hash256, _ undo: MasternodeListUndo, quorums quorumUndo: QuorumSetUndo) {
+        revertQuorums(quorumUndo)
         masternodes.revert(undo)
         for change in undo.changes { dirtyMasternodes.insert(change.proTxHash) }
         if recentMasternodeUndo.last?.hash == hash { recentMasternodeUndo.removeLast() }
@@ -159,6 +167,7 @@ extension ChainState {
             throw ChainStateError.corruptDatabase("masternode records without the marker of the block they follow")
         }
         masternodes = MasternodeList(entries: entries)
+        try loadQuorums()
     }
 
     /// Adds the entries changed since the last flush, and the marker, to the flush's batch.
@@ -169,5 +178,6 @@ extension ChainState {
         }
         dirtyMasternodes.removeAll(keepingCapacity: true)
         batch.put(family, Self.masternodeMarkerKey, tip.hash.bytes)
+        writeQuorums(into: batch)
     }
 }

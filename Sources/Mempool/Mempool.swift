@@ -6,6 +6,7 @@ import ChainState
 import Consensus
 import Foundation
 import Primitives
+import Quorums
 
 /// Unconfirmed transactions that would be valid in the next block, under relay policy.
 ///
@@ -50,6 +51,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// (Mempool+Masternodes.swift).
     var masternodeClaims: [MasternodeClaim: Hash256] = [:]
     var specialTxids: Set<Hash256> = []
+    /// Quorum commitments waiting for a block, one per quorum (Mempool+Quorums).
+    var quorumCommitments: [QuorumKey: MempoolEntry] = [:]
     var poolBytes = 0
     var poolFees: UInt64 = 0
     var changeCount: UInt64 = 0
@@ -146,6 +149,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// everything queued by then as one batch (one signature batch) and hands each caller its
     /// verdict, so bursts of `sendrawtransaction` ride the batch verifier too.
     public func submit(_ transaction: Transaction, source: String) -> MempoolResult {
+        if transaction.specialType == .quorumCommitment { return admission.withLock { admitQuorumCommitment(transaction, add: true) } }
         let submission = QueuedSubmission(transaction)
         queueLock.withLock { queued.append(submission) }
         return admission.withLock {
@@ -176,6 +180,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
 
     /// The same checks as `submit` (replacement included); adds and records nothing.
     public func test(_ transaction: Transaction) -> MempoolResult {
+        if transaction.specialType == .quorumCommitment { return admission.withLock { admitQuorumCommitment(transaction, add: false) } }
         admission.withLock { admitBatch([transaction], times: nil, options: .test)[0].result }
     }
 

@@ -47,6 +47,8 @@ extension ChainJSON {
                 fields["proTxHash"] = .string(p.proTxHash.hex)
                 fields["reason"] = .int(UInt64(p.reason))
                 object["proUpRevTx"] = .object(fields)
+            case .quorumCommitment:
+                break  // shown raw in extraPayload
             case nil:
                 object["payloadError"] = .string("unknown special type \(transaction.rawSpecialType)")
             }
