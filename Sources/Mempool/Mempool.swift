@@ -181,7 +181,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// The same checks as `submit` (replacement included); adds and records nothing.
     public func test(_ transaction: Transaction) -> MempoolResult {
         if transaction.specialType == .quorumCommitment { return admission.withLock { admitQuorumCommitment(transaction, add: false) } }
-        admission.withLock { admitBatch([transaction], times: nil, options: .test)[0].result }
+        return admission.withLock { admitBatch([transaction], times: nil, options: .test)[0].result }
     }
 
     /// One transaction through `admitBatch` as a reorganisation returns it (`add`) or as
