@@ -110,6 +110,27 @@ struct QuorumChainTests {
         return state.quorums
     }
 
+    @Test("a crash after a commitment block: the replay at the next open rebuilds the set and the penalty; a read-only reader sees the last flush")
+    func crashReplay() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var q = try QuorumChain(directory: directory, masternodes: 7)
+        try q.extend(to: 127)
+        try q.state.flush()
+        let absent = try q.members(start: 120)[4].proTxHash
+        try q.extend(with: [try q.commitment(start: 120, valid: [0, 1, 2, 3])])
+        try q.extend(to: 130)
+        let expected = (quorums: q.state.quorums, list: q.state.masternodes)
+        #expect(expected.quorums.count == 1 && expected.list[absent]?.penalty == q.state.masternodeParameters.penaltyMissedCommitment)
+        let reader = try ChainState(directory: directory, parameters: QuorumChain.parameters, readOnly: true)
+        #expect(reader.quorums.isEmpty && reader.tip.height == 127)
+        try q.reopen(directory: directory)  // no flush: as if killed
+        #expect(q.state.replayedBlocks == 3)
+        #expect(q.state.quorums == expected.quorums)
+        #expect(q.state.masternodes == expected.list)
+        try q.extend(to: 131)
+    }
+
     @Test("rotation: the oldest quorum leaves after activeCount newer ones at the next DKG start, an unhealthy one at the next start after it lost members, a null commitment at the next start")
     func rotation() throws {
         let directory = Fixtures.temporaryDirectory()
