@@ -149,7 +149,6 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// everything queued by then as one batch (one signature batch) and hands each caller its
     /// verdict, so bursts of `sendrawtransaction` ride the batch verifier too.
     public func submit(_ transaction: Transaction, source: String) -> MempoolResult {
-        if transaction.specialType == .quorumCommitment { return admission.withLock { admitQuorumCommitment(transaction, add: true) } }
         let submission = QueuedSubmission(transaction)
         queueLock.withLock { queued.append(submission) }
         return admission.withLock {
@@ -180,8 +179,7 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
 
     /// The same checks as `submit` (replacement included); adds and records nothing.
     public func test(_ transaction: Transaction) -> MempoolResult {
-        if transaction.specialType == .quorumCommitment { return admission.withLock { admitQuorumCommitment(transaction, add: false) } }
-        return admission.withLock { admitBatch([transaction], times: nil, options: .test)[0].result }
+        admission.withLock { admitBatch([transaction], times: nil, options: .test)[0].result }
     }
 
     /// One transaction through `admitBatch` as a reorganisation returns it (`add`) or as
