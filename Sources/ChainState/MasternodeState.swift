@@ -143,31 +143,42 @@ extension ChainState {
     /// with an empty list (no block of it could have changed one).
     func loadMasternodes() throws {
         guard let family = masternodeFamily else { return }
-        var entries = [MasternodeEntry]()
+        let entries = try loadRecordsAtTip(family, markerKey: Self.masternodeMarkerKey, state: "masternode list") { key, value -> MasternodeEntry? in
+            guard key.count == 32, let entry = try? MasternodeEntry(decoding: value), entry.proTxHash.bytes == key else { return nil }
+            return entry
+        }
+        masternodes = MasternodeList(entries: entries)
+        try loadQuorums()
+    }
+
+    /// The records of `family` (each checked by `decode`, nil: corrupt), which must follow
+    /// the best block: its marker at `markerKey` names it (no marker: no records).
+    func loadRecordsAtTip<T>(_ family: RocksDB.ColumnFamily, markerKey: [UInt8], state: String,
+                             decode: ([UInt8], [UInt8]) -> T?) throws -> [T] {
+        var records = [T]()
         var marker: [UInt8]?
         let iterator = database.iterator(family)
         iterator.seekToFirst()
         while iterator.isValid {
             let key = iterator.key
-            if key == Self.masternodeMarkerKey {
+            if key == markerKey {
                 marker = iterator.value
             } else {
-                guard key.count == 32, let entry = try? MasternodeEntry(decoding: iterator.value), entry.proTxHash.bytes == key else {
-                    throw ChainStateError.corruptDatabase("masternode record \(HexCoding.encode(key))")
+                guard let record = decode(key, iterator.value) else {
+                    throw ChainStateError.corruptDatabase("\(state) record \(HexCoding.encode(key))")
                 }
-                entries.append(entry)
+                records.append(record)
             }
             iterator.next()
         }
         try iterator.checkStatus()
         if let marker, marker != tip.hash.bytes {
-            throw ChainStateError.corruptDatabase("the stored masternode list follows block \(HexCoding.encode(marker)), not the best block \(tip.hash.hex)")
+            throw ChainStateError.corruptDatabase("the stored \(state) follows block \(HexCoding.encode(marker)), not the best block \(tip.hash.hex)")
         }
-        if marker == nil && !entries.isEmpty {
-            throw ChainStateError.corruptDatabase("masternode records without the marker of the block they follow")
+        if marker == nil && !records.isEmpty {
+            throw ChainStateError.corruptDatabase("\(state) records without the marker of the block they follow")
         }
-        masternodes = MasternodeList(entries: entries)
-        try loadQuorums()
+        return records
     }
 
     /// Adds the entries changed since the last flush, and the marker, to the flush's batch.

@@ -90,28 +90,9 @@ extension ChainState {
     /// Loads the set as of the last flush (empty for a datadir from before its family).
     func loadQuorums() throws {
         guard let family = quorumFamily else { return }
-        var entries = [QuorumEntry]()
-        var marker: [UInt8]?
-        let iterator = database.iterator(family)
-        iterator.seekToFirst()
-        while iterator.isValid {
-            let key = iterator.key
-            if key == Self.quorumMarkerKey {
-                marker = iterator.value
-            } else {
-                guard let entry = try? QuorumEntry(decoding: iterator.value), entry.key.bytes == key else {
-                    throw ChainStateError.corruptDatabase("quorum record \(HexCoding.encode(key))")
-                }
-                entries.append(entry)
-            }
-            iterator.next()
-        }
-        try iterator.checkStatus()
-        if let marker, marker != tip.hash.bytes {
-            throw ChainStateError.corruptDatabase("the stored quorum set follows block \(HexCoding.encode(marker)), not the best block \(tip.hash.hex)")
-        }
-        if marker == nil && !entries.isEmpty {
-            throw ChainStateError.corruptDatabase("quorum records without the marker of the block they follow")
+        let entries = try loadRecordsAtTip(family, markerKey: Self.quorumMarkerKey, state: "quorum set") { key, value -> QuorumEntry? in
+            guard let entry = try? QuorumEntry(decoding: value), entry.key.bytes == key else { return nil }
+            return entry
         }
         quorums = QuorumSet(entries: entries)
     }
