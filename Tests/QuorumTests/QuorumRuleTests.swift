@@ -158,11 +158,19 @@ import TestSupport
         expectRejected(revoked, revoked.commitment(), .quorumSignature)
     }
 
-    @Test func groupKeyMustBeAPrimeOrderPoint() {
+    @Test func groupKeyMustBeAPrimeOrderPoint() throws {
         let fixture = QuorumFixture(masternodes: 5)
-        var payload = fixture.commitment()
-        payload.groupKey = [UInt8](repeating: 0, count: 32)  // (sqrt(-1), 0): order 4
-        fixture.sign(&payload, by: [0, 1, 2, 3, 4])
-        expectRejected(fixture, payload, .quorumGroupKey)
+        let orderFour = [UInt8](repeating: 0, count: 32)  // (sqrt(-1), 0)
+        let key = try #require(Ed25519.Point(encoded: QuorumFixture.groupKey))
+        let mixed = key + (try #require(Ed25519.Point(encoded: orderFour)))
+        let identity = [1] + [UInt8](repeating: 0, count: 31)
+        // y = p: a non-canonical encoding.
+        let nonCanonical = [0xED] + [UInt8](repeating: 0xFF, count: 30) + [0x7F]
+        for bad in [orderFour, mixed.encoded, identity, nonCanonical] {
+            var payload = fixture.commitment()
+            payload.groupKey = bad
+            fixture.sign(&payload, by: [0, 1, 2, 3, 4])
+            expectRejected(fixture, payload, .quorumGroupKey)
+        }
     }
 }
