@@ -131,6 +131,29 @@ struct QuorumChainTests {
         try q.extend(to: 131)
     }
 
+    @Test("the deferred-signature path (verify-chain's) connects the same quorum set and stores it when confirmed")
+    func deferredConnections() throws {
+        let directory = Fixtures.temporaryDirectory(), other = Fixtures.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: other)
+        }
+        var q = try QuorumChain(directory: directory, masternodes: 7)
+        try q.extend(to: 127)
+        try q.extend(with: [try q.commitment(start: 120, valid: [0, 1, 2, 3])])
+        try q.extend(to: 145)
+        var deferred: ChainState? = try ChainState(directory: other, parameters: QuorumChain.parameters, cacheMiB: 64)
+        for block in q.chain.prefix(120) { try deferred!.accept(block) }
+        let blocks = q.chain.dropFirst(120)
+        for block in blocks { _ = try deferred!.connectDeferred(block, txids: block.transactions.map(\.txid)) }
+        #expect(deferred!.quorums == q.state.quorums && deferred!.masternodes == q.state.masternodes)
+        try deferred!.confirmDeferred(blocks.count)
+        try deferred!.flush()
+        deferred = nil
+        deferred = try ChainState(directory: other, parameters: QuorumChain.parameters, cacheMiB: 64)
+        #expect(deferred!.quorums == q.state.quorums && deferred!.masternodes == q.state.masternodes)
+    }
+
     @Test("rotation: the oldest quorum leaves after activeCount newer ones at the next DKG start, an unhealthy one at the next start after it lost members, a null commitment at the next start")
     func rotation() throws {
         let directory = Fixtures.temporaryDirectory()
