@@ -231,7 +231,7 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: [
             "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
             "JSONRPC", "Mempool", "TxIndex", "Wallet", .product(name: "Logging", package: "swift-log"),
-            "TestSupport", "Masternodes",
+            "TestSupport", "Masternodes", "Quorums",
             "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
