@@ -158,7 +158,7 @@ let package = Package(
         .target(name: "SignatureBackends", dependencies: ["Ed25519", "OpenCLRuntime", "OpenCLKernels"]),
         .target(name: "Bench", dependencies: [
             "BLAKE3", "Primitives", "Ed25519", "ChainParams", "Consensus", "Storage", "ChainState", "ChainGen", "Verification",
-            "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends",
+            "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends", "FROST",
         ]),
 
         .executableTarget(

@@ -1,0 +1,70 @@
+import Ed25519
+import FROST
+
+/// `rusty bench` section frost: FROST(Ed25519, SHA-512) signing as a quorum does it, with a
+/// trusted-dealer key (the DKG's output has the same shape): 30 of 50 signers.
+enum FROSTWorkload: BenchWorkload {
+    static let section = BenchSectionName.frost
+    static let maxSigners = 50, minSigners = 30
+
+    static func run(_ r: Recorder) throws {
+        let (shares, publicKeys) = try TrustedDealer.generate(maxSigners: maxSigners, minSigners: minSigners)
+        let keys = try shares.prefix(minSigners).map { try KeyPackage(secretShare: $0) }
+        let message = Array("rusty coin chain lock".utf8)
+        var commitments = [SigningCommitments]()
+        for key in keys { commitments.append(SigningNonces(keyPackage: key).commitments) }
+
+        try r.rate("nonce pairs and commitments (round one)", backend: "scalar", unit: "pairs/s") { k in
+            for i in 0..<k { _ = SigningNonces(keyPackage: keys[i % keys.count]).commitments }
+            return Double(k)
+        }
+
+        // Round two: one signer's share over a fresh package each time (its own nonces are
+        // consumed by signing, so each share needs a new pair in the package).
+        let signer = keys[0]
+        try r.rate("fresh nonces + signature share (\(minSigners) signers)", backend: "scalar", unit: "shares/s") { k in
+            for _ in 0..<k {
+                let nonces = SigningNonces(keyPackage: signer)
+                let package = try SigningPackage(commitments: [nonces.commitments] + commitments.dropFirst(), message: message)
+                _ = try FROSTSigner.sign(package: package, nonces: nonces, keyPackage: signer)
+            }
+            return Double(k)
+        }
+
+        let (package, signatureShares) = try session(keys: keys[...], commitments: [], message: message)
+        guard let verifyingShare = publicKeys.verifyingShares[keys[0].identifier] else { throw BenchError.mismatch("verifying share") }
+        try r.rate("signature share verifications (\(minSigners) signers)", backend: "scalar", unit: "shares/s") { k in
+            for _ in 0..<k {
+                guard try FROSTAggregator.verify(share: signatureShares[0], verifyingShare: verifyingShare, package: package,
+                                                 verifyingKey: publicKeys.verifyingKey) else {
+                    throw BenchError.verificationFailed("FROST signature share")
+                }
+            }
+            return Double(k)
+        }
+
+        var times = [Double]()
+        for _ in 0..<(r.mode.runs + 1) {
+            var signature = [UInt8]()
+            times.append(try Recorder.time {
+                signature = try FROSTAggregator.aggregate(package: package, shares: signatureShares, publicKeyPackage: publicKeys)
+            } * 1000)
+            guard Ed25519.verify(signature: signature, message: message, publicKey: publicKeys.verifyingKey.encoded) else {
+                throw BenchError.verificationFailed("FROST aggregate")
+            }
+        }
+        r.add("aggregate \(minSigners) of \(maxSigners) (verified)", backend: "scalar", unit: "ms", values: Array(times.dropFirst()))
+    }
+
+    /// Both rounds for `keys` (sorted by identifier). Nonces are non-copyable, so each
+    /// signer's pair lives in one frame of this recursion: commit on the way down, sign on
+    /// the way back up.
+    static func session(keys: ArraySlice<KeyPackage>, commitments: [SigningCommitments], message: [UInt8]) throws
+        -> (SigningPackage, [SignatureShare]) {
+        guard let key = keys.first else { return (try SigningPackage(commitments: commitments, message: message), []) }
+        let nonces = SigningNonces(keyPackage: key)
+        var (package, shares) = try session(keys: keys.dropFirst(), commitments: commitments + [nonces.commitments], message: message)
+        shares.insert(try FROSTSigner.sign(package: package, nonces: nonces, keyPackage: key), at: 0)
+        return (package, shares)
+    }
+}
