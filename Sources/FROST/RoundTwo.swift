@@ -56,6 +56,28 @@ public enum FROSTAggregator {
         return check.isIdentity
     }
 
+    /// Checks every share, deriving the binding factors and challenge once for all of them;
+    /// returns the identifiers whose shares fail, in the order given.
+    public static func invalidShares(_ shares: [SignatureShare], package: SigningPackage,
+                                     publicKeyPackage: PublicKeyPackage) throws -> [Identifier] {
+        try invalidShares(shares, package: package, publicKeyPackage: publicKeyPackage,
+                          derived: package.derive(verifyingKey: publicKeyPackage.verifyingKey))
+    }
+
+    static func invalidShares(_ shares: [SignatureShare], package: SigningPackage, publicKeyPackage: PublicKeyPackage,
+                              derived: SigningPackage.Derived) throws -> [Identifier] {
+        var invalid = [Identifier]()
+        for share in shares {
+            guard let verifyingShare = publicKeyPackage.verifyingShares[share.identifier] else {
+                throw FROSTError.missingVerifyingShare(share.identifier)
+            }
+            if try !verify(share: share, verifyingShare: verifyingShare, package: package, derived: derived) {
+                invalid.append(share.identifier)
+            }
+        }
+        return invalid
+    }
+
     /// Sums the shares into the 64-byte signature R || z. The result is verified under the
     /// group key; when it fails, every share is checked and the culprits are named.
     public static func aggregate(package: SigningPackage, shares: [SignatureShare],
@@ -83,13 +105,8 @@ public enum FROSTAggregator {
         if Ed25519.verify(signature: signature, message: package.message, publicKey: publicKeyPackage.verifyingKey.encoded) {
             return signature
         }
-        var culprits = [Identifier]()
-        for id in signers {
-            guard let share = byIdentifier[id], let verifyingShare = publicKeyPackage.verifyingShares[id] else { continue }
-            if try !verify(share: share, verifyingShare: verifyingShare, package: package, derived: derived) {
-                culprits.append(id)
-            }
-        }
+        let culprits = try invalidShares(signers.compactMap { byIdentifier[$0] }, package: package,
+                                         publicKeyPackage: publicKeyPackage, derived: derived)
         guard !culprits.isEmpty else { throw FROSTError.sharesDoNotCombine }
         throw FROSTError.invalidSignatureShares(culprits)
     }

@@ -106,6 +106,9 @@ struct SigningPropertyTests {
         let signers = try [Identifier(1), Identifier(2), Identifier(3)]
         let (package, shares) = try Self.shares(session, signers: signers, message: [9])
         let publicKeys = session.publicKeys
+        #expect(try FROSTAggregator.invalidShares(shares, package: package, publicKeyPackage: publicKeys).isEmpty)
+        let bad = SignatureShare(identifier: signers[1], share: shares[1].share + .one)
+        #expect(try FROSTAggregator.invalidShares([shares[0], bad, shares[2]], package: package, publicKeyPackage: publicKeys) == [signers[1]])
         #expect(throws: FROSTError.missingSignatureShare(signers[2])) {
             try FROSTAggregator.aggregate(package: package, shares: Array(shares.prefix(2)), publicKeyPackage: publicKeys)
         }
