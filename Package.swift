@@ -239,7 +239,7 @@ let package = Package(
         .testTarget(name: "MasternodeTests", dependencies: [
             "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
         ]),
-        .testTarget(name: "FROSTTests", dependencies: ["FROST", "Ed25519", "TestSupport"]),
+        .testTarget(name: "FROSTTests", dependencies: ["FROST", "Ed25519", "TestSupport", "SignatureBackends", "OpenCLRuntime"]),
         .testTarget(name: "DKGTests", dependencies: ["DKG", "FROST", "Ed25519", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "QuorumTests", dependencies: [
             "Quorums", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",

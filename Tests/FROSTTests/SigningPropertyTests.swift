@@ -25,24 +25,7 @@ struct SigningPropertyTests {
     }
 
     static func shares(_ session: Session, signers: [Identifier], message: [UInt8]) throws -> (SigningPackage, [SignatureShare]) {
-        var commitments = [SigningCommitments]()
-        var shares = [SignatureShare]()
-        // Nonces cannot be stored in arrays (they are non-copyable), so each signer's nonces
-        // are made twice from one seed of randomness: once to commit, once to sign.
-        var randomness = [Identifier: ([UInt8], [UInt8])]()
-        for id in signers.sorted() {
-            let r = (Ed25519.Scalar.random().bytes, Ed25519.Scalar.random().bytes)
-            randomness[id] = r
-            let key = try #require(session.keyPackages[id])
-            commitments.append(SigningNonces(identifier: id, signingShare: key.signingShare, hidingRandomness: r.0, bindingRandomness: r.1).commitments)
-        }
-        let package = try SigningPackage(commitments: commitments, message: message)
-        for id in signers.sorted() {
-            let key = try #require(session.keyPackages[id]), r = try #require(randomness[id])
-            let nonces = SigningNonces(identifier: id, signingShare: key.signingShare, hidingRandomness: r.0, bindingRandomness: r.1)
-            shares.append(try FROSTSigner.sign(package: package, nonces: nonces, keyPackage: key))
-        }
-        return (package, shares)
+        try LocalSession.shares(keys: signers.map { try #require(session.keyPackages[$0]) }, message: message)
     }
 
     @Test("any threshold-sized (or larger) subset of n signs a valid RFC 8032 signature")

@@ -31,7 +31,7 @@ enum FROSTWorkload: BenchWorkload {
             return Double(k)
         }
 
-        let (package, signatureShares) = try session(keys: keys[...], commitments: [], message: message)
+        let (package, signatureShares) = try LocalSession.shares(keys: keys, message: message)
         // A coordinator checks a whole session's shares at once (binding factors derived once).
         try r.rate("signature share verifications (\(minSigners) per session)", backend: "scalar", unit: "shares/s") { k in
             for _ in 0..<k {
@@ -53,17 +53,5 @@ enum FROSTWorkload: BenchWorkload {
             }
         }
         r.add("aggregate \(minSigners) of \(maxSigners) (verified)", backend: "scalar", unit: "ms", values: Array(times.dropFirst()))
-    }
-
-    /// Both rounds for `keys` (sorted by identifier). Nonces are non-copyable, so each
-    /// signer's pair lives in one frame of this recursion: commit on the way down, sign on
-    /// the way back up.
-    static func session(keys: ArraySlice<KeyPackage>, commitments: [SigningCommitments], message: [UInt8]) throws
-        -> (SigningPackage, [SignatureShare]) {
-        guard let key = keys.first else { return (try SigningPackage(commitments: commitments, message: message), []) }
-        let nonces = SigningNonces(keyPackage: key)
-        var (package, shares) = try session(keys: keys.dropFirst(), commitments: commitments + [nonces.commitments], message: message)
-        shares.insert(try FROSTSigner.sign(package: package, nonces: nonces, keyPackage: key), at: 0)
-        return (package, shares)
     }
 }
