@@ -30,10 +30,11 @@ public struct Identifier: Hashable, Comparable, Sendable, CustomStringConvertibl
         return false
     }
 
+    /// Decimal for identifiers below 2^64 (all of ours), else the scalar in hex, big-endian.
     public var description: String {
         if bytes[8...].allSatisfy({ $0 == 0 }) {
             return String(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
         }
-        return bytes.reversed().map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return "0x" + bytes.reversed().map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 }
