@@ -21,9 +21,11 @@ public struct MempoolPackageInfo: Sendable, Equatable {
 }
 
 extension Mempool {
-    public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] } }
+    public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] ?? pendingCommitment(txid: txid) } }
 
-    public func entry(wtxid: Hash256) -> MempoolEntry? { lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0] } } }
+    public func entry(wtxid: Hash256) -> MempoolEntry? {
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0] } ?? pendingCommitment(wtxid: wtxid) }
+    }
 
     /// Every entry, in the order they entered (parents before children).
     public func entries() -> [MempoolEntry] {

@@ -43,6 +43,14 @@ extension Mempool {
         }
     }
 
+    /// The fee rate relay reports for a pending commitment: fee-less by rule, it must still
+    /// pass every peer's `feefilter`, or a commitment would never leave the node that built it.
+    static let commitmentFeeRate = UInt64.max
+
+    /// A pending commitment by txid or wtxid (few: one per quorum). Call holding `lock`.
+    func pendingCommitment(txid: Hash256) -> MempoolEntry? { quorumCommitments.values.first { $0.txid == txid } }
+    func pendingCommitment(wtxid: Hash256) -> MempoolEntry? { quorumCommitments.values.first { $0.wtxid == wtxid } }
+
     /// The commitments waiting for a block, by quorum.
     public var pendingQuorumCommitments: [MempoolEntry] {
         lock.withLock { quorumCommitments.sorted { $0.key < $1.key }.map(\.value) }

@@ -43,6 +43,14 @@ struct QuorumMempoolTests {
         #expect(pool.submit(rival, source: "test").rejection?.rule == Mempool.quorumCommitmentPendingRule)
         #expect(pool.submit(commitment, source: "test").rejection?.kind == .alreadyInPool)
         #expect(pool.pendingQuorumCommitments.map(\.txid) == [commitment.txid])
+        // Relay sees it like any pooled transaction, and no peer's fee filter holds it back.
+        #expect(pool.transaction(wtxid: commitment.wtxid) == commitment)
+        #expect(pool.transaction(txid: commitment.txid) == commitment)
+        #expect(pool.entry(txid: commitment.txid)?.txid == commitment.txid)
+        #expect(!pool.wants(wtxid: commitment.wtxid))
+        #expect(pool.inventory(minimumFeeRate: 1_000_000).contains(commitment.wtxid))
+        #expect((pool.feeRate(wtxid: commitment.wtxid) ?? 0) >= 1_000_000)
+        #expect(pool.entryTime(wtxid: commitment.wtxid) != nil)
         var broken = try QuorumCommitmentPayload(transaction: commitment)
         broken.signatures[0][0] ^= 1
         #expect(pool.test(broken.transaction).rejection?.rule == RuleName.quorumSignature.rawValue)
