@@ -89,3 +89,10 @@ extension ByteReader {
         return UInt16(bytes[0]) | UInt16(bytes[1]) << 8
     }
 }
+
+extension DKGMemberKeys {
+    /// The X25519 public key of an operator encryption secret (for callers without swift-crypto).
+    public static func encryptionKey(secret: [UInt8]) throws -> [UInt8] {
+        Array(try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: secret).publicKey.rawRepresentation)
+    }
+}
