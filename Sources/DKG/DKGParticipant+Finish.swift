@@ -35,8 +35,9 @@ extension DKGParticipant {
 
         var signingShare = Ed25519.Scalar.zero
         for member in qualified { signingShare = signingShare + (receivedShares[member] ?? .zero) }
+        let ones = [Ed25519.Scalar](repeating: .one, count: qualified.count)
         let vector = (0..<session.threshold).map { k in
-            qualified.reduce(Ed25519.Point.identity) { sum, member in sum + (accepted[member]?.commitments[k] ?? .identity) }
+            Ed25519.Point.multiScalar(ones, qualified.map { accepted[$0]?.commitments[k] ?? .identity })
         }
         let verificationShares = session.identifiers.map { FeldmanCommitments.evaluate(vector, at: $0) }
         return .success(DKGResult(session: session, identifier: identifier, qualified: qualified, groupKey: vector[0],

@@ -117,6 +117,7 @@ public struct DKGParticipant: Sendable {
         phase = .complaint
         var accusations: [DKGComplaint.Accusation] = []
         let secret = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: encryptionSecret)
+        var opened: [(sender: UInt16, share: Ed25519.Scalar, commitments: [Ed25519.Point])] = []
         for message in acceptedContributions where message.sender != identifier {
             guard let encrypted = message.share(for: identifier) else {
                 accusations.append(.init(accused: message.sender, reason: .missingShare)); continue
@@ -125,11 +126,17 @@ public struct DKGParticipant: Sendable {
                                                                              sender: message.sender) else {
                 accusations.append(.init(accused: message.sender, reason: .undecryptableShare)); continue
             }
-            guard FeldmanCommitments.verify(share: share, of: identifier, against: message.commitments) else {
-                accusations.append(.init(accused: message.sender, reason: .shareFailsCommitments)); continue
-            }
-            receivedShares[message.sender] = share
+            opened.append((message.sender, share, message.commitments))
         }
+        // One batched Feldman check for all shares; one by one only when it fails (to find whom to accuse).
+        let allValid = FeldmanCommitments.verifyBatch(opened, of: identifier)
+        for (sender, share, commitments) in opened {
+            guard allValid || FeldmanCommitments.verify(share: share, of: identifier, against: commitments) else {
+                accusations.append(.init(accused: sender, reason: .shareFailsCommitments)); continue
+            }
+            receivedShares[sender] = share
+        }
+        accusations.sort { $0.accused < $1.accused }
         guard !accusations.isEmpty else { return nil }
         let complaint = DKGComplaint(sessionId: session.id, sender: identifier, accusations: accusations).signed(seed: operatorSeed)
         complaints.record(complaint)

@@ -58,4 +58,29 @@ enum FeldmanCommitments {
     static func verify(share: Ed25519.Scalar, of identifier: UInt16, against commitments: [Ed25519.Point]) -> Bool {
         Ed25519.Point.base(times: share) == evaluate(commitments, at: identifier)
     }
+
+    /// All shares of one recipient at once: with random 128-bit weights r_i,
+    /// (sum r_i s_i) B == sum_i sum_k r_i x^k C_ik holds for all valid shares, and for any
+    /// invalid one only with probability about 2^-128. The secret side is a constant-time
+    /// base multiplication; the public side one multi-scalar multiplication.
+    static func verifyBatch(_ items: [(sender: UInt16, share: Ed25519.Scalar, commitments: [Ed25519.Point])],
+                            of identifier: UInt16) -> Bool {
+        guard items.count > 1 else {
+            return items.allSatisfy { verify(share: $0.share, of: identifier, against: $0.commitments) }
+        }
+        var random = SystemRandomNumberGenerator()
+        let longest = items.map(\.commitments.count).max() ?? 0
+        let powers = powers(of: identifier, count: longest)
+        var weightedShares = Ed25519.Scalar.zero
+        var scalars: [Ed25519.Scalar] = [], points: [Ed25519.Point] = []
+        scalars.reserveCapacity(items.count * longest); points.reserveCapacity(items.count * longest)
+        for item in items {
+            var weightBytes = [UInt8](repeating: 0, count: 16)
+            for index in 0..<16 { weightBytes[index] = UInt8.random(in: 0...255, using: &random) }
+            let weight = Ed25519.Scalar(reducing: weightBytes)
+            weightedShares = weightedShares + weight * item.share
+            for (power, commitment) in zip(powers, item.commitments) { scalars.append(weight * power); points.append(commitment) }
+        }
+        return Ed25519.Point.base(times: weightedShares) == Ed25519.Point.multiScalar(scalars, points)
+    }
 }

@@ -66,6 +66,20 @@ import TestSupport
         }
     }
 
+    @Test func batchedFeldmanCheckCatchesOneBadShare() throws {
+        let (members, _) = try Self.load()
+        for member in members {
+            let items = members.map { ($0.identifier, $0.polynomial.evaluate(at: member.identifier), $0.polynomial.commitments) }
+            #expect(FeldmanCommitments.verifyBatch(items, of: member.identifier))
+            for bad in items.indices {
+                var corrupted = items
+                corrupted[bad].1 = corrupted[bad].1 + .one
+                #expect(!FeldmanCommitments.verifyBatch(corrupted, of: member.identifier))
+            }
+            #expect(!FeldmanCommitments.verifyBatch(items, of: member.identifier % 3 + 1))
+        }
+    }
+
     /// ZF's proof of knowledge: c = H_DKG(identifier || C_0 || R) with H_DKG = SHA-512 over
     /// "FROST-ED25519-SHA512-v1" || "dkg" || input, reduced mod l, and the identifier as a
     /// 32-byte little-endian scalar. Ours hashes (keyed label, session id, u16 identifier, C_0,
