@@ -13,7 +13,7 @@ public enum DKGComplaintReason: UInt8, Sendable, Equatable, CaseIterable {
 /// Phase 2: the members whose shares to the sender were missing, undecryptable or wrong.
 /// Each accused member must answer with a justification revealing that share.
 ///
-/// Body: count u16 (>= 1) | (accused u16 | reason u8), accused increasing.
+/// Body: accusations_count u16 (>= 1) | (accused u16 | reason u8), accused increasing.
 public struct DKGComplaint: DKGMessage {
     public static let kind: UInt8 = 2
     public static let name = "DKGComplaint"
@@ -46,19 +46,13 @@ public struct DKGComplaint: DKGMessage {
     }
 
     public static func readBody(from reader: inout ByteReader, sessionId: Hash256, sender: UInt16) throws -> DKGComplaint {
-        let count = try reader.readCount("count", minimum: 1, itemSize: 3)
-        var accusations: [Accusation] = []
-        accusations.reserveCapacity(count)
-        var previous: UInt16 = 0
-        for index in 0..<count {
-            let accused = try reader.readIncreasingIdentifier("accusations[\(index)].accused", after: previous)
-            guard accused != sender else { throw reader.invalid("accusations[\(index)].accused", "a member accusing itself") }
-            previous = accused
-            let code = try reader.readUInt8("accusations[\(index)].reason")
+        let accusations = try reader.readMemberList("accusations", key: "accused", sender: sender, minimum: 1,
+                                                    entrySize: 3) { reader, name, accused in
+            let code = try reader.readUInt8("\(name).reason")
             guard let reason = DKGComplaintReason(rawValue: code) else {
-                throw reader.invalid("accusations[\(index)].reason", "unknown complaint reason \(code)")
+                throw reader.invalid("\(name).reason", "unknown complaint reason \(code)")
             }
-            accusations.append(Accusation(accused: accused, reason: reason))
+            return Accusation(accused: accused, reason: reason)
         }
         return DKGComplaint(sessionId: sessionId, sender: sender, accusations: accusations, signature: try reader.readSignature())
     }

@@ -5,7 +5,7 @@ import Primitives
 /// knowledge of the constant term, and f_sender(j) HPKE-encrypted to every other member j.
 ///
 /// Body: commitment_count u16 | commitments 32 each | pok_R 32 | pok_z 32 |
-///       share_count u16 | (recipient u16 | encapsulated_key 32 | ciphertext 48), recipients increasing.
+///       shares_count u16 | (recipient u16 | encapsulated_key 32 | ciphertext 48), recipients increasing.
 public struct DKGContribution: DKGMessage {
     public static let kind: UInt8 = 1
     public static let name = "DKGContribution"
@@ -56,19 +56,11 @@ public struct DKGContribution: DKGMessage {
         for index in 0..<commitmentCount { commitments.append(try reader.readPoint("commitments[\(index)]")) }
         let nonceCommitment = try reader.readPoint("proof_of_knowledge.R")
         let response = try reader.readScalar("proof_of_knowledge.z")
-        let shareCount = try reader.readCount("share_count", minimum: 0, itemSize: EncryptedShare.encodedLength)
-        var shares: [EncryptedShare] = []
-        shares.reserveCapacity(shareCount)
-        var previous: UInt16 = 0
-        for index in 0..<shareCount {
-            let recipient = try reader.readIncreasingIdentifier("shares[\(index)].recipient", after: previous)
-            guard recipient != sender else {
-                throw reader.invalid("shares[\(index)].recipient", "a share addressed to its own sender \(sender)")
-            }
-            previous = recipient
-            let encapsulatedKey = try reader.readBytes(EncryptedShare.encapsulatedKeyLength, "shares[\(index)].encapsulated_key")
-            let ciphertext = try reader.readBytes(EncryptedShare.ciphertextLength, "shares[\(index)].ciphertext")
-            shares.append(EncryptedShare(recipient: recipient, encapsulatedKey: encapsulatedKey, ciphertext: ciphertext))
+        let shares = try reader.readMemberList("shares", key: "recipient", sender: sender, minimum: 0,
+                                               entrySize: EncryptedShare.encodedLength) { reader, name, recipient in
+            EncryptedShare(recipient: recipient,
+                           encapsulatedKey: try reader.readBytes(EncryptedShare.encapsulatedKeyLength, "\(name).encapsulated_key"),
+                           ciphertext: try reader.readBytes(EncryptedShare.ciphertextLength, "\(name).ciphertext"))
         }
         let signature = try reader.readSignature()
         return DKGContribution(sessionId: sessionId, sender: sender, commitments: commitments,

@@ -4,7 +4,7 @@ import Primitives
 /// Phase 3: an accused sender reveals, in plaintext, the share f_sender(j) it sent to each
 /// complainer j. Everybody checks them against the sender's commitments.
 ///
-/// Body: count u16 (>= 1) | (complainer u16 | share 32), complainers increasing.
+/// Body: shares_count u16 (>= 1) | (complainer u16 | share 32), complainers increasing.
 public struct DKGJustification: DKGMessage {
     public static let kind: UInt8 = 3
     public static let name = "DKGJustification"
@@ -37,15 +37,9 @@ public struct DKGJustification: DKGMessage {
     }
 
     public static func readBody(from reader: inout ByteReader, sessionId: Hash256, sender: UInt16) throws -> DKGJustification {
-        let count = try reader.readCount("count", minimum: 1, itemSize: 34)
-        var revealed: [RevealedShare] = []
-        revealed.reserveCapacity(count)
-        var previous: UInt16 = 0
-        for index in 0..<count {
-            let complainer = try reader.readIncreasingIdentifier("shares[\(index)].complainer", after: previous)
-            guard complainer != sender else { throw reader.invalid("shares[\(index)].complainer", "a share revealed to its own sender") }
-            previous = complainer
-            revealed.append(RevealedShare(complainer: complainer, share: try reader.readScalar("shares[\(index)].share")))
+        let revealed = try reader.readMemberList("shares", key: "complainer", sender: sender, minimum: 1,
+                                                 entrySize: 34) { reader, name, complainer in
+            RevealedShare(complainer: complainer, share: try reader.readScalar("\(name).share"))
         }
         return DKGJustification(sessionId: sessionId, sender: sender, revealedShares: revealed, signature: try reader.readSignature())
     }

@@ -102,6 +102,24 @@ extension ByteReader {
         return value
     }
 
+    /// A u16 count (`field_count`) of `entrySize`-byte entries, each led by a member identifier
+    /// (`field[i].key`): strictly increasing, never the sender. `readEntry` reads the rest.
+    mutating func readMemberList<Entry>(_ field: String, key: String, sender: UInt16, minimum: Int, entrySize: Int,
+                                        _ readEntry: (inout ByteReader, String, UInt16) throws -> Entry) throws -> [Entry] {
+        let count = try readCount("\(field)_count", minimum: minimum, itemSize: entrySize)
+        var entries: [Entry] = []
+        entries.reserveCapacity(count)
+        var previous: UInt16 = 0
+        for index in 0..<count {
+            let name = "\(field)[\(index)]"
+            let member = try readIncreasingIdentifier("\(name).\(key)", after: previous)
+            guard member != sender else { throw invalid("\(name).\(key)", "names its own sender \(sender)") }
+            previous = member
+            entries.append(try readEntry(&self, name, member))
+        }
+        return entries
+    }
+
     mutating func readPoint(_ field: String) throws -> Ed25519.Point {
         let start = offset
         let bytes = try readBytes(32, field)
