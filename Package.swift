@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "FROST", targets: ["FROST"]),
         .library(name: "DKG", targets: ["DKG"]),
         .library(name: "Quorums", targets: ["Quorums"]),
+        .library(name: "QuorumServices", targets: ["QuorumServices"]),
         .library(name: "ChainState", targets: ["ChainState"]),
         .library(name: "ChainGen", targets: ["ChainGen"]),
         .library(name: "Verification", targets: ["Verification"]),
@@ -82,7 +83,9 @@ let package = Package(
         ]),
         // Quorum types, member selection, final commitments and the active quorum set (chain rules).
         .target(name: "Quorums", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
-        .target(name: "ChainState", dependencies: ["Consensus", "Masternodes", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
+        // What quorums sign for the network: signing requests, recovered signatures, chain locks.
+        .target(name: "QuorumServices", dependencies: ["Primitives", "BLAKE3", "Ed25519"]),
+        .target(name: "ChainState", dependencies: ["QuorumServices", "Consensus", "Masternodes", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
         .target(name: "Verification", dependencies: [
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
@@ -244,6 +247,7 @@ let package = Package(
         ]),
         .testTarget(name: "FROSTTests", dependencies: ["FROST", "Ed25519", "TestSupport"]),
         .testTarget(name: "DKGTests", dependencies: ["DKG", "FROST", "Ed25519", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "QuorumServicesTests", dependencies: ["QuorumServices", "Primitives", "Ed25519", "BLAKE3", "TestSupport"]),
         .testTarget(name: "QuorumTests", dependencies: [
             "Quorums", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
         ]),
