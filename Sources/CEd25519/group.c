@@ -120,11 +120,6 @@ void rc_group_base_mul(uint8_t out[32], const uint8_t s[32]) {
 
 // ---- constant-time variable-base multiplication ----
 
-static inline uint64_t ct_eq_u8(uint8_t a, uint8_t b) {
-  uint32_t x = (uint32_t)(a ^ b);
-  return (uint64_t)((x - 1) >> 31);
-}
-
 static void cached_cmov(ge_cached *t, const ge_cached *u, uint64_t b) {
   fe_cmov(&t->ypx, &u->ypx, b);
   fe_cmov(&t->ymx, &u->ymx, b);
@@ -137,7 +132,7 @@ static void cached_select(ge_cached *t, const ge_cached table[8], int8_t digit) 
   uint8_t neg = (uint8_t)((uint8_t)digit >> 7);
   uint8_t abs = (uint8_t)(digit - (((-(int)neg) & digit) * 2));
   fe_one(&t->ypx); fe_one(&t->ymx); fe_one(&t->Z); fe_zero(&t->T2d); // identity
-  for (int j = 0; j < 8; j++) cached_cmov(t, &table[j], ct_eq_u8(abs, (uint8_t)(j + 1)));
+  for (int j = 0; j < 8; j++) cached_cmov(t, &table[j], ge_ct_eq_u8(abs, (uint8_t)(j + 1)));
   ge_cached m;
   m.ypx = t->ymx;
   m.ymx = t->ypx;
@@ -148,19 +143,8 @@ static void cached_select(ge_cached *t, const ge_cached table[8], int8_t digit) 
 }
 
 static void scalarmult_ct(ge_p3 *h, const uint8_t a[32], const ge_p3 *P) {
-  // Signed radix-16 digits in [-8, 8], as ge_scalarmult_base (a < 2^255).
   int8_t e[64];
-  for (int i = 0; i < 32; i++) {
-    e[2 * i] = (int8_t)(a[i] & 15);
-    e[2 * i + 1] = (int8_t)(a[i] >> 4);
-  }
-  int8_t carry = 0;
-  for (int i = 0; i < 63; i++) {
-    e[i] = (int8_t)(e[i] + carry);
-    carry = (int8_t)((e[i] + 8) >> 4);
-    e[i] = (int8_t)(e[i] - carry * 16);
-  }
-  e[63] = (int8_t)(e[63] + carry);
+  ge_signed_radix16(e, a);
 
   ge_cached table[8];
   ge_p3 u;
