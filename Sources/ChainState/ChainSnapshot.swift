@@ -3,6 +3,7 @@
 
 import Masternodes
 import Primitives
+import QuorumServices
 
 /// The chain as of one publication by `ChainService` (after each write). Readers keep and
 /// query it without locks against the writer: it holds the tip node, whose ancestors never
@@ -15,8 +16,12 @@ public final class ChainSnapshot: @unchecked Sendable {
     let lookup: NodeLookup
     /// The masternode list after the tip block (section 16.4).
     public let masternodes: MasternodeList
+    /// The best chain lock as of this publication (ChainLockState.swift).
+    public let chainLock: ChainLock?
 
-    init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup, masternodes: MasternodeList = MasternodeList()) {
+    init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup, masternodes: MasternodeList = MasternodeList(),
+         chainLock: ChainLock? = nil) {
+        self.chainLock = chainLock
         self.sequence = sequence
         tipNode = tip
         bestHeaderNode = bestHeader
@@ -33,6 +38,13 @@ public final class ChainSnapshot: @unchecked Sendable {
 
     /// The hash of the active chain's block at `height` (O(log n)), nil above the tip.
     public func hash(atHeight height: UInt64) -> Hash256? { tipNode.ancestor(at: height)?.hash }
+
+    /// The height of the chain-locked block when the active chain holds it (at or below it
+    /// every block is final, whatever its depth).
+    public var chainLockedHeight: UInt64? {
+        guard let chainLock, hash(atHeight: chainLock.height) == chainLock.blockHash else { return nil }
+        return chainLock.height
+    }
 
     /// Any indexed header (active chain, side branches, header-only), as of now.
     public func header(_ hash: Hash256) -> BlockHeader? { lookup[hash]?.header }
