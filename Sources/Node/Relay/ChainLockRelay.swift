@@ -91,7 +91,7 @@ extension PeerManager {
                 logger.debug("chain lock at height \(lock.height)\(from) not accepted: \(error)")
             }
         case .failure(let error):
-            logger.warning("chain lock at height \(lock.height)\(from) could not be stored: \(error)")
+            logger.warning("chain lock at height \(lock.height)\(from): \(error)")
         }
     }
 
