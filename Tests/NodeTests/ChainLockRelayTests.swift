@@ -13,19 +13,11 @@ import Wire
 /// waits for it.
 @Suite("Chain-lock relay", .serialized)
 struct ChainLockRelayTests {
-    static let type: UInt8 = 100
-    static let quorums = [TestLockQuorum(1), TestLockQuorum(2)]
-    static let signers = TestLockQuorum.signers(quorums, quorumType: type)
-
-    static func lock(height: UInt64, on hash: Hash256) -> ChainLock {
-        TestLockQuorum.responsible(quorums, height: height).lock(height: height, blockHash: hash, quorumType: type)
-    }
-
     static func withNode(_ body: (RelayTestNode) async throws -> Void) async throws {
         let node = try RelayTestNode()
         try await node.start()
         let manager = node.manager
-        try await manager.onLoop { manager.chainLocks.signers = { _ in Self.signers } }
+        try await manager.onLoop { manager.chainLocks.signers = { _ in TestLockQuorums.signers } }
         do { try await body(node) } catch {
             await node.shutdown()
             throw error
@@ -43,7 +35,7 @@ struct ChainLockRelayTests {
             let sender = try await RelayTestPeer.handshaken(with: node)
             let other = try await RelayTestPeer.handshaken(with: node)
             let genesis = RelayTestNode.regtest.chain.genesisBlock()
-            let lock = Self.lock(height: 0, on: genesis.hash)
+            let lock = TestLockQuorums.lock(height: 0, on: genesis.hash)
             sender.send(.clsig(lock))
             #expect(await other.waitFor { $0 == .clsig(lock) } != nil)
             #expect(node.manager.chain.snapshot.chainLock == lock)
@@ -62,7 +54,7 @@ struct ChainLockRelayTests {
         try await Self.withNode { node in
             let sender = try await RelayTestPeer.handshaken(with: node)
             let other = try await RelayTestPeer.handshaken(with: node)
-            var forged = Self.lock(height: 0, on: RelayTestNode.regtest.chain.genesisBlock().hash)
+            var forged = TestLockQuorums.lock(height: 0, on: RelayTestNode.regtest.chain.genesisBlock().hash)
             forged.signature[5] ^= 0x40
             sender.send(.clsig(forged))
             #expect(try await eventually { sender.isClosed })
@@ -78,7 +70,7 @@ struct ChainLockRelayTests {
             let other = try await RelayTestPeer.handshaken(with: node)
             var generator = ChainGenerator(parameters: RelayTestNode.regtest, seed: 5, transactionsPerBlock: 0)
             let block = generator.nextBlock()
-            let lock = Self.lock(height: 1, on: block.hash)
+            let lock = TestLockQuorums.lock(height: 1, on: block.hash)
             sender.send(.clsig(lock))
             let manager = node.manager
             #expect(try await eventually { try await manager.onLoop { manager.chainLocks.pending.count == 1 } })

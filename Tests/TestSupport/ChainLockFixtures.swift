@@ -32,3 +32,15 @@ public struct TestLockQuorum: Sendable {
         return quorums.first { $0.quorumHash == hash }!
     }
 }
+
+/// The stand-in chain-lock quorums the chain-lock tests share: two active quorums of type 100.
+public enum TestLockQuorums {
+    public static let type: UInt8 = 100
+    public static let quorums = [TestLockQuorum(1), TestLockQuorum(2)]
+    public static let signers = TestLockQuorum.signers(quorums, quorumType: type)
+
+    /// The responsible quorum's lock on `hash` at `height`.
+    public static func lock(height: UInt64, on hash: Hash256) -> ChainLock {
+        TestLockQuorum.responsible(quorums, height: height).lock(height: height, blockHash: hash, quorumType: type)
+    }
+}

@@ -11,14 +11,10 @@ import TestSupport
 /// getbestchainlock, submitchainlock, and the lifecycle's finality following a chain lock.
 @Suite("Chain-lock RPC", .serialized)
 struct ChainLockRPCTests {
-    static let type: UInt8 = 100
-    static let quorums = [TestLockQuorum(1), TestLockQuorum(2)]
-    static let signers = TestLockQuorum.signers(quorums, quorumType: type)
     static let blocks = RPCChains.blocks(12, seed: 91).0
+    static let signers = TestLockQuorums.signers
 
-    static func lock(_ block: Block) -> ChainLock {
-        TestLockQuorum.responsible(quorums, height: block.header.height).lock(height: block.header.height, blockHash: block.hash, quorumType: type)
-    }
+    static func lock(_ block: Block) -> ChainLock { TestLockQuorums.lock(height: block.header.height, on: block.hash) }
 
     static func withNode(txindex: Bool = false, _ body: (RPCTestNode) async throws -> Void) async throws {
         let node = try RPCTestNode(blocks: blocks, txindex: txindex)
@@ -55,7 +51,7 @@ struct ChainLockRPCTests {
             forged.signature[0] ^= 1
             let refused = try await node.error("submitchainlock", [.string(HexCoding.encode(forged.encoded))])
             #expect(refused?.code == RPCError.verifyError && refused?.message.contains("does not verify") == true)
-            let unknown = TestLockQuorum.responsible(Self.quorums, height: 13).lock(height: 13, blockHash: .zero, quorumType: Self.type)
+            let unknown = TestLockQuorums.lock(height: 13, on: .zero)
             #expect(try await node.result("submitchainlock", [.string(HexCoding.encode(unknown.encoded))]) == "pending")
             #expect(try await peers.onLoop { peers.chainLocks.pending.count } == 1)
             #expect(try await node.errorCode("submitchainlock", [.string(HexCoding.encode(Array(lock.encoded.dropLast())))]) == RPCError.deserializationError)
