@@ -161,7 +161,7 @@ let package = Package(
         .target(name: "SignatureBackends", dependencies: ["Ed25519", "OpenCLRuntime", "OpenCLKernels"]),
         .target(name: "Bench", dependencies: [
             "BLAKE3", "Primitives", "Ed25519", "ChainParams", "Consensus", "Storage", "ChainState", "ChainGen", "Verification",
-            "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends",
+            "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends", "FROST",
         ]),
 
         .executableTarget(
@@ -243,7 +243,7 @@ let package = Package(
         .testTarget(name: "MasternodeTests", dependencies: [
             "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
         ]),
-        .testTarget(name: "FROSTTests", dependencies: ["FROST", "Ed25519", "TestSupport"]),
+        .testTarget(name: "FROSTTests", dependencies: ["FROST", "Ed25519", "TestSupport", "SignatureBackends", "OpenCLRuntime"]),
         .testTarget(name: "DKGTests", dependencies: ["DKG", "FROST", "Ed25519", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "QuorumServicesTests", dependencies: ["QuorumServices", "Primitives", "Ed25519", "BLAKE3", "TestSupport"]),
         .testTarget(name: "QuorumTests", dependencies: [

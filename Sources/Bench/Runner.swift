@@ -40,6 +40,7 @@ public enum BenchSectionName: String, Sendable, CaseIterable {
     case blake3, pow, merkle, ed25519, utxo
     case verifyChain = "verify-chain"
     case mempool
+    case frost
 }
 
 /// Backend classes that `--backend` selects.

@@ -192,8 +192,45 @@ typedef struct {
   rc_ed25519_backend backend; // this call's backend, already clamped to the CPU
 } msm_ws;
 
-// Batch equation over items idx[0..n-1]: [8](-(sum z S) B + sum z R + sum (z k) A) == O.
 static size_t scratch_needed(size_t m);
+
+// r = sum ws->sc[i] * ws->pts[i] for i < m on ws->backend, growing the scratch as needed.
+// Returns 0 when memory ran out.
+static int msm_run(ge_p3 *r, msm_ws *ws, size_t m) {
+  size_t need = scratch_needed(m);
+  if (need > ws->scratch_size) {
+    void *p = realloc(ws->scratch, need);
+    if (!p) return 0;
+    ws->scratch = p;
+    ws->scratch_size = need;
+  }
+  size_t straus_max = STRAUS_MAX_POINTS;
+#if RC_ED25519_X86_SIMD
+  if (ws->backend == RC_ED25519_BACKEND_AVX512IFMA) straus_max = STRAUS_MAX_POINTS_IFMA;
+#endif
+  if (m <= straus_max) {
+    int8_t *naf = (int8_t *)ws->scratch;
+    ge_cached *tables = (ge_cached *)((uint8_t *)ws->scratch + ((264 * m + 63) & ~(size_t)63));
+    msm_straus(r, ws->pts, (const uint8_t (*)[32])ws->sc, m, naf, tables);
+  } else {
+    int c = pippenger_window(m);
+#if RC_ED25519_X86_SIMD
+    if (ws->backend == RC_ED25519_BACKEND_AVX512IFMA &&
+        rc_msm_pippenger_ifma(r, ws->pts, (const uint8_t (*)[32])ws->sc, m, c))
+      return 1;
+#endif
+    size_t half = (size_t)1 << (c - 1);
+    int nw = (256 + c - 1) / c;
+    int16_t *digits = (int16_t *)ws->scratch;
+    size_t off = ((size_t)nw * m * sizeof(int16_t) + 63) & ~(size_t)63;
+    ge_p3 *buckets = (ge_p3 *)((uint8_t *)ws->scratch + off);
+    uint8_t *used = (uint8_t *)(buckets + half);
+    msm_pippenger(r, ws->pts, (const uint8_t (*)[32])ws->sc, m, c, digits, buckets, used);
+  }
+  return 1;
+}
+
+// Batch equation over items idx[0..n-1]: [8](-(sum z S) B + sum z R + sum (z k) A) == O.
 
 // Returns 1 if the equation holds, 0 if not, -1 on allocation failure.
 static int batch_equation(const batch_item *items, const size_t *idx, size_t n, msm_ws *ws) {
@@ -211,37 +248,8 @@ static int batch_equation(const batch_item *items, const size_t *idx, size_t n, 
     sc_mul(ws->sc[2 + 2 * j], it->z, it->k);
   }
   sc_neg(ws->sc[0], bsum);
-  size_t need = scratch_needed(m);
-  if (need > ws->scratch_size) {
-    void *p = realloc(ws->scratch, need);
-    if (!p) return -1;
-    ws->scratch = p;
-    ws->scratch_size = need;
-  }
   ge_p3 r;
-  size_t straus_max = STRAUS_MAX_POINTS;
-#if RC_ED25519_X86_SIMD
-  if (ws->backend == RC_ED25519_BACKEND_AVX512IFMA) straus_max = STRAUS_MAX_POINTS_IFMA;
-#endif
-  if (m <= straus_max) {
-    int8_t *naf = (int8_t *)ws->scratch;
-    ge_cached *tables = (ge_cached *)((uint8_t *)ws->scratch + ((264 * m + 63) & ~(size_t)63));
-    msm_straus(&r, ws->pts, (const uint8_t (*)[32])ws->sc, m, naf, tables);
-  } else {
-    int c = pippenger_window(m);
-#if RC_ED25519_X86_SIMD
-    if (ws->backend == RC_ED25519_BACKEND_AVX512IFMA &&
-        rc_msm_pippenger_ifma(&r, ws->pts, (const uint8_t (*)[32])ws->sc, m, c))
-      return is_identity_x8(&r);
-#endif
-    size_t half = (size_t)1 << (c - 1);
-    int nw = (256 + c - 1) / c;
-    int16_t *digits = (int16_t *)ws->scratch;
-    size_t off = ((size_t)nw * m * sizeof(int16_t) + 63) & ~(size_t)63;
-    ge_p3 *buckets = (ge_p3 *)((uint8_t *)ws->scratch + off);
-    uint8_t *used = (uint8_t *)(buckets + half);
-    msm_pippenger(&r, ws->pts, (const uint8_t (*)[32])ws->sc, m, c, digits, buckets, used);
-  }
+  if (!msm_run(&r, ws, m)) return -1;
   return is_identity_x8(&r);
 }
 
@@ -443,4 +451,17 @@ static rc_ed25519_backend decode_many(batch_item *items, uint8_t *ok, const uint
     }
   }
   return ran;
+}
+
+// Variable-time multi-scalar multiplication for public inputs (see ed25519_internal.h).
+int rc_ed25519_msm_vartime(ge_p3 *out, const ge_niels *pts, const uint8_t (*sc)[32], size_t m) {
+  msm_ws ws;
+  ws.backend = rc_ed25519_detected_backend();
+  ws.pts = (ge_niels *)pts;          // msm_run only reads them
+  ws.sc = (uint8_t (*)[32])sc;
+  ws.scratch = NULL;
+  ws.scratch_size = 0;
+  int ok = msm_run(out, &ws, m);
+  free(ws.scratch);
+  return ok;
 }

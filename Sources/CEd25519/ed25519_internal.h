@@ -36,3 +36,10 @@ void rc_pow22523_many_ifma(fe *out, const fe *in, size_t n);
 int rc_msm_pippenger_ifma(ge_p3 *out, const ge_niels *pts, const uint8_t (*sc)[32], size_t m, int c);
 #endif
 #endif
+
+#ifndef RC_ED25519_INTERNAL_MSM
+#define RC_ED25519_INTERNAL_MSM
+// out = sum sc[i] * pts[i] for i < m (scalars < 2^253), variable time, for public inputs;
+// Straus or Pippenger on the detected backend. Returns 0 when memory ran out.
+int rc_ed25519_msm_vartime(ge_p3 *out, const ge_niels *pts, const uint8_t (*sc)[32], size_t m);
+#endif

@@ -99,9 +99,18 @@ void ge_p3_tobytes(uint8_t s[32], const ge_p3 *h) {
 
 // ---- constant-time base-point multiplication ----
 
-static inline uint64_t ct_eq8(uint8_t a, uint8_t b) {
-  uint32_t x = (uint32_t)(a ^ b);
-  return (uint64_t)((x - 1) >> 31);
+void ge_signed_radix16(int8_t e[64], const uint8_t a[32]) {
+  for (int i = 0; i < 32; i++) {
+    e[2 * i] = (int8_t)(a[i] & 15);
+    e[2 * i + 1] = (int8_t)(a[i] >> 4);
+  }
+  int8_t carry = 0;
+  for (int i = 0; i < 63; i++) {
+    e[i] = (int8_t)(e[i] + carry);
+    carry = (int8_t)((e[i] + 8) >> 4);
+    e[i] = (int8_t)(e[i] - carry * 16);
+  }
+  e[63] = (int8_t)(e[63] + carry);
 }
 
 static inline void niels_cmov(ge_niels *t, const ge_niels *u, uint64_t b) {
@@ -114,7 +123,7 @@ static void ct_select(ge_niels *t, int pos, int8_t b) {
   uint8_t neg = (uint8_t)((uint8_t)b >> 7);
   uint8_t babs = (uint8_t)(b - (((-(int)neg) & b) * 2));
   ge_niels_identity(t);
-  for (int j = 0; j < 8; j++) niels_cmov(t, &ct_table[pos][j], ct_eq8(babs, (uint8_t)(j + 1)));
+  for (int j = 0; j < 8; j++) niels_cmov(t, &ct_table[pos][j], ge_ct_eq_u8(babs, (uint8_t)(j + 1)));
   ge_niels m;
   m.ypx = t->ymx;
   m.ymx = t->ypx;
@@ -125,17 +134,7 @@ static void ct_select(ge_niels *t, int pos, int8_t b) {
 void ge_scalarmult_base(ge_p3 *h, const uint8_t a[32]) {
   pthread_once(&tables_once, build_tables);
   int8_t e[64];
-  for (int i = 0; i < 32; i++) {
-    e[2 * i] = (int8_t)(a[i] & 15);
-    e[2 * i + 1] = (int8_t)(a[i] >> 4);
-  }
-  int8_t carry = 0;
-  for (int i = 0; i < 63; i++) {
-    e[i] = (int8_t)(e[i] + carry);
-    carry = (int8_t)((e[i] + 8) >> 4);
-    e[i] = (int8_t)(e[i] - carry * 16);
-  }
-  e[63] = (int8_t)(e[63] + carry);
+  ge_signed_radix16(e, a);
 
   ge_p1p1 r;
   ge_p2 s;

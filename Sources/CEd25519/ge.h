@@ -141,6 +141,13 @@ void ge_p3_tobytes(uint8_t s[32], const ge_p3 *h);
 void ge_p3_to_niels(ge_niels *r, const ge_p3 *p); // one inversion
 // Normalise n points to affine niels form with one shared inversion. scratch: 2n fe.
 void ge_p3_batch_to_niels(ge_niels *out, const ge_p3 *in, size_t n, fe *scratch);
+// Constant time: 1 if a == b, else 0.
+static inline uint64_t ge_ct_eq_u8(uint8_t a, uint8_t b) {
+  uint32_t x = (uint32_t)(a ^ b);
+  return (uint64_t)((x - 1) >> 31);
+}
+// Constant time: a (a[31] <= 127) as 64 signed radix-16 digits in [-8, 8], least significant first.
+void ge_signed_radix16(int8_t e[64], const uint8_t a[32]);
 // Constant-time [a]B for a 32-byte little-endian scalar a with a[31] <= 127.
 void ge_scalarmult_base(ge_p3 *h, const uint8_t a[32]);
 // Variable time: r = [a]A + [b]B, a and b little-endian with a[31], b[31] <= 127.

@@ -152,12 +152,14 @@ extension ChainState {
         let block = try loadBlock(node.hash)
         let ids = block.transactions.map(\.ids)
         let txids = ids.map(\.txid)
-        let masternodeUndo = try connectMasternodes(block, node: node, txids: txids, witnessRoot: Merkle.root(of: ids.map(\.wtxid)))
-        let delta: BlockDelta
+        let (masternodeUndo, payloadSignatures) = try connectMasternodes(block, node: node, txids: txids,
+                                                                         witnessRoot: Merkle.root(of: ids.map(\.wtxid)))
+        var delta: BlockDelta
         do { delta = try contextualDelta(node, block, txids: txids) } catch {
             masternodes.revert(masternodeUndo)
             throw error
         }
+        delta.appendPayloadSignatures(payloadSignatures, blockHash: node.hash, height: node.height)
         let results = verifySignatures(delta.signatureBatch)
         if let bad = results.firstIndex(of: false) {
             masternodes.revert(masternodeUndo)
@@ -183,7 +185,8 @@ extension ChainState {
 
     /// The rejection a failed signature check is reported with (the same in every path).
     public static func signatureRejection(_ location: CheckLocation) -> Rejection {
-        Rejection(.scriptSignature, "signature does not verify", transaction: location.transaction, input: location.input)
+        if location.isPayload { return PayloadSignatureChecks.rejection(transaction: location.transaction) }
+        return Rejection(.scriptSignature, "signature does not verify", transaction: location.transaction, input: location.input)
     }
 
     /// Contextual rules and script execution of `block` on top of the tip; mutates nothing

@@ -54,7 +54,8 @@ extension ChainState {
     /// Connects a block that extends the tip and passed the context-free rules (`txids` and
     /// `witnessRoot` from `ContextFreeRules.check`; a nil witness root is computed here):
     /// header rules in context, contextual rules and scripts, the masternode list and the
-    /// state root, UTXO update; its signature checks are returned instead of verified. Nothing is written to
+    /// state root, UTXO update; its signature checks (inputs, then special payloads) are
+    /// returned instead of verified. Nothing is written to
     /// the database (no flush can happen) until `confirmDeferred` covers it.
     /// Throws `ChainStateError.rejected` with nothing changed; the caller should settle the
     /// pending signatures, then `accept` the block to have it recorded as invalid.
@@ -67,13 +68,15 @@ extension ChainState {
         // header-only descendants that hang off it stay attached.
         let known = nodes[hash]
         let node = try known ?? checkedNode(for: block.header, hash: hash, parent: parent)
-        let masternodeUndo = try connectMasternodes(block, node: node, txids: txids,
-                                                    witnessRoot: witnessRoot ?? Merkle.root(of: block.transactions.map(\.wtxid)))
-        let delta: BlockDelta
+        let (masternodeUndo, payloadSignatures) = try connectMasternodes(
+            block, node: node, txids: txids, witnessRoot: witnessRoot ?? Merkle.root(of: block.transactions.map(\.wtxid)))
+        var delta: BlockDelta
         do { delta = try contextualDelta(node, block, txids: txids) } catch {
             masternodes.revert(masternodeUndo)
             throw error
         }
+        // Payload signatures ride the block's batch; a failure comes back through `rejectDeferred`.
+        delta.appendPayloadSignatures(payloadSignatures, blockHash: hash, height: node.height)
         if let known { known.hasBlock = true } else { addNode(node) }
         pendingUndo[hash] = apply(delta, masternodeUndo, node: node, transactions: block.transactions.count)
         unverified.append(UnverifiedBlock(node: node, encoded: encoded ?? block.encoded, headerOnlyBefore: known != nil))

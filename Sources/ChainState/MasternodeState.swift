@@ -27,17 +27,21 @@ extension ChainState {
     static let masternodeMarkerKey = Array("list-after-block".utf8)
 
     /// Applies `block`'s masternode effects to the list and checks the header's state root
-    /// against the list after it. Returns the list's undo; on a rejection (thrown as
+    /// against the list after it. Returns the list's undo and the payload signatures left
+    /// for the block's signature batch (the caller appends them to its checks: a failure
+    /// there rejects the block and reverts the undo); on a rejection (thrown as
     /// `ChainStateError.rejected`) the list is unchanged. It runs before the contextual rules,
     /// as the state root was checked before them when it committed to the block alone: the
     /// caller reverts the undo if a later rule rejects the block. Proof-of-service penalties
     /// have no chain-visible source yet (PROTOCOL 16.5): one would be applied here, into the
     /// same undo, so that disconnecting the block reverts it.
-    func connectMasternodes(_ block: Block, node: BlockNode, txids: [Hash256], witnessRoot: Hash256) throws -> MasternodeListUndo {
-        let undo: MasternodeListUndo
+    func connectMasternodes(_ block: Block, node: BlockNode, txids: [Hash256],
+                            witnessRoot: Hash256) throws -> (undo: MasternodeListUndo, signatures: PayloadSignatureChecks) {
+        let applied: (undo: MasternodeListUndo, signatures: PayloadSignatureChecks)
         do {
-            undo = try withCoinsAfter(block, txids: txids, height: node.height) { coin in
-                try MasternodeRules.apply(block, txids: txids, height: node.height, to: &masternodes, parameters: masternodeParameters, coin: coin)
+            applied = try withCoinsAfter(block, txids: txids, height: node.height) { coin in
+                try MasternodeRules.applyDeferringSignatures(block, txids: txids, height: node.height, to: &masternodes,
+                                                             parameters: masternodeParameters, coin: coin)
             }
         } catch let rejection as Rejection {
             throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash)
@@ -46,10 +50,15 @@ extension ChainState {
             let extensionRoot = ExtensionRoot.compute(masternodes: masternodes.root())
             try ContextFreeRules.checkStateRoot(block.header, witnessRoot: witnessRoot, extensionRoot: extensionRoot)
         } catch {
-            masternodes.revert(undo)
+            masternodes.revert(applied.undo)
+            // A bad payload signature stopped the list before the root when checked at once:
+            // it still names the rejection (and condemns the block), not the root.
+            if let bad = applied.signatures.firstFailure() {
+                throw ChainStateError.rejected(applied.signatures.rejection(at: bad), height: node.height, hash: node.hash)
+            }
             throw ChainStateError.rejected(error, height: node.height, hash: node.hash)
         }
-        return undo
+        return applied
     }
 
     /// Records a connected block's list changes (for the next flush and for history).

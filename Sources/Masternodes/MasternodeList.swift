@@ -11,13 +11,11 @@ public struct MasternodeList: Sendable {
     private var byOperatorKey: [[UInt8]: Hash256] = [:]
     private var byEncryptionKey: [[UInt8]: Hash256] = [:]
     private var byService: [ServiceAddress: Hash256] = [:]
-    /// The ids in root order (bytes ascending, `Hash256.<`) and each one's leaf hash at the
-    /// same position, kept up to date by every change: `root()` is one Merkle pass over
-    /// cached leaves and `sorted` needs no sort.
+    /// The ids in root order (bytes ascending, `Hash256.<`) and the Merkle tree over each
+    /// one's leaf hash at the same position, kept up to date by every change: `root()`
+    /// re-hashes only what changed since the last root, and `sorted` needs no sort.
     private var orderedIds: [Hash256] = []
-    private var orderedLeaves: [Hash256] = []
-    /// The root as last computed (nil after a change).
-    private var cachedRoot: Hash256?
+    private var tree = IncrementalMerkleTree()
 
     public init() {}
 
@@ -46,15 +44,10 @@ public struct MasternodeList: Sendable {
     }
 
     /// Merkle root (section 6's tree) over the leaf hashes of the entries sorted by id; zero when empty.
-    public mutating func root() -> Hash256 {
-        if let cachedRoot { return cachedRoot }
-        let root = Merkle.root(of: orderedLeaves)
-        cachedRoot = root
-        return root
-    }
+    public mutating func root() -> Hash256 { tree.root() }
 
-    /// The root without caching it (for a list held by a `let`).
-    public var computedRoot: Hash256 { cachedRoot ?? Merkle.root(of: orderedLeaves) }
+    /// The root without updating the cached tree (for a list held by a `let`).
+    public var computedRoot: Hash256 { tree.computedRoot }
 
     /// Puts `entry` in place of the entry with its id (or adds it), recording the old value.
     public mutating func set(_ entry: MasternodeEntry, undo: inout MasternodeListUndo) {
@@ -76,7 +69,6 @@ public struct MasternodeList: Sendable {
     private mutating func replace(id: Hash256, with new: MasternodeEntry?) {
         if let old = entries.removeValue(forKey: id) { unindex(old) }
         if let new { index(new) } else { removeFromOrder(id) }
-        cachedRoot = nil
     }
 
     /// Where `id` is or would go in `orderedIds` (binary search).
@@ -93,7 +85,7 @@ public struct MasternodeList: Sendable {
         let at = position(of: id)
         guard at < orderedIds.count, orderedIds[at] == id else { return }
         orderedIds.remove(at: at)
-        orderedLeaves.remove(at: at)
+        tree.remove(at: at)
     }
 
     private mutating func index(_ entry: MasternodeEntry) {
@@ -101,17 +93,16 @@ public struct MasternodeList: Sendable {
         entries[id] = entry
         let at = position(of: id)
         if at < orderedIds.count, orderedIds[at] == id {
-            orderedLeaves[at] = entry.leafHash
+            tree.replace(at: at, with: entry.leafHash)
         } else {
             orderedIds.insert(id, at: at)
-            orderedLeaves.insert(entry.leafHash, at: at)
+            tree.insert(entry.leafHash, at: at)
         }
         byCollateral[entry.collateral] = id
         byOwnerKey[entry.ownerKey] = id
         if !entry.isRevoked { byOperatorKey[entry.operatorKey] = id }
         byEncryptionKey[entry.operatorEncryptionKey] = id
         byService[entry.service] = id
-        cachedRoot = nil
     }
 
     private mutating func unindex(_ entry: MasternodeEntry) {

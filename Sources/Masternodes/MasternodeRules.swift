@@ -13,13 +13,34 @@ public enum MasternodeRules {
     /// `apply(_:...)` or works on a copy.
     public static func apply(_ block: Block, txids: [Hash256], height: UInt64, to list: inout MasternodeList,
                              parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?) throws -> MasternodeListUndo {
+        try apply(block, txids: txids, height: height, to: &list, parameters: parameters, coin: coin, signer: Signer(verified: nil))
+    }
+
+    /// `apply(_:txids:...)` for a block being connected: every rule is checked as there,
+    /// except that payload signatures are recorded instead of verified, each with the key the
+    /// list named at that point of the block. The caller verifies them in the block's
+    /// signature batch and rejects the block (reverting the undo) if one fails; until then
+    /// the list holds the changes as if they verified. A block's validity is the same either
+    /// way: if every signature verifies, each rule saw exactly the list it would have.
+    public static func applyDeferringSignatures(_ block: Block, txids: [Hash256], height: UInt64, to list: inout MasternodeList,
+                                                parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?)
+        throws -> (undo: MasternodeListUndo, signatures: PayloadSignatureChecks) {
+        let collector = PayloadSignatureCollector()
+        let undo = try apply(block, txids: txids, height: height, to: &list, parameters: parameters, coin: coin,
+                             signer: Signer(verified: nil, collector: collector))
+        return (undo, collector.collected)
+    }
+
+    static func apply(_ block: Block, txids: [Hash256], height: UInt64, to list: inout MasternodeList,
+                      parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?, signer: Signer) throws -> MasternodeListUndo {
         var undo = MasternodeListUndo()
         do {
             for (index, transaction) in block.transactions.enumerated() where index > 0 {
                 do {
                     // `txids` are the block's, computed once by the caller; recomputed if it passed fewer.
                     let txid = index < txids.count ? txids[index] : transaction.txid
-                    try apply(transaction, txid: txid, height: height, to: &list, undo: &undo, parameters: parameters, coin: coin)
+                    signer.collector?.transaction = index
+                    try apply(transaction, txid: txid, height: height, to: &list, undo: &undo, parameters: parameters, coin: coin, signer: signer)
                 } catch let rejection as Rejection {
                     throw rejection.at(transaction: index)
                 }
@@ -34,12 +55,17 @@ public enum MasternodeRules {
     /// One transaction's effects: collateral spends, then its payload.
     public static func apply(_ transaction: Transaction, txid: Hash256, height: UInt64, to list: inout MasternodeList,
                              undo: inout MasternodeListUndo, parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?) throws {
+        try apply(transaction, txid: txid, height: height, to: &list, undo: &undo, parameters: parameters, coin: coin, signer: Signer(verified: nil))
+    }
+
+    static func apply(_ transaction: Transaction, txid: Hash256, height: UInt64, to list: inout MasternodeList,
+                      undo: inout MasternodeListUndo, parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?, signer: Signer) throws {
         if !list.isEmpty {
             for input in transaction.inputs {
                 if let spent = list.byCollateral(input.previousOutput) { list.remove(spent.proTxHash, undo: &undo) }
             }
         }
-        if let entry = try change(for: transaction, txid: txid, height: height, list: list, parameters: parameters, coin: coin) {
+        if let entry = try change(for: transaction, txid: txid, height: height, list: list, parameters: parameters, coin: coin, signer: signer) {
             list.set(entry, undo: &undo)
         }
     }
@@ -52,8 +78,13 @@ public enum MasternodeRules {
     public static func change(for transaction: Transaction, txid: Hash256, height: UInt64, list: MasternodeList,
                               parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?,
                               verifiedSigner: [UInt8]? = nil) throws -> MasternodeEntry? {
+        try change(for: transaction, txid: txid, height: height, list: list, parameters: parameters, coin: coin,
+                   signer: Signer(verified: verifiedSigner))
+    }
+
+    static func change(for transaction: Transaction, txid: Hash256, height: UInt64, list: MasternodeList,
+                       parameters: MasternodeParameters, coin: (OutPoint) throws -> Coin?, signer: Signer) throws -> MasternodeEntry? {
         guard transaction.isSpecial else { return nil }
-        let signer = Signer(verified: verifiedSigner)
         switch transaction.specialType {
         case .masternodeRegister:
             return try register(transaction, txid: txid, height: height, list: list, parameters: parameters, coin: coin, signer: signer)
@@ -81,12 +112,16 @@ public enum MasternodeRules {
         }
     }
 
-    /// Verifies payload signatures, trusting a key already verified for this transaction.
+    /// Verifies payload signatures, trusting a key already verified for this transaction, or
+    /// hands them to `collector` (a block being connected) to be verified in its batch.
     struct Signer {
         let verified: [UInt8]?
+        var collector: PayloadSignatureCollector?
 
         func verifies(_ payload: some SpecialPayload, publicKey: [UInt8]) -> Bool {
-            (verified != nil && verified == publicKey) || payload.signatureVerifies(publicKey: publicKey)
+            if verified != nil && verified == publicKey { return true }
+            if let collector { return collector.record(payload, publicKey: publicKey) }
+            return payload.signatureVerifies(publicKey: publicKey)
         }
     }
 

@@ -18,7 +18,7 @@ protocol BenchWorkload {
 /// The workloads in run order, one per section.
 let benchWorkloads: [any BenchWorkload.Type] = [
     Blake3Workload.self, PoWWorkload.self, MerkleWorkload.self, Ed25519Workload.self, UTXOWorkload.self, VerifyChainWorkload.self,
-    MempoolWorkload.self,
+    MempoolWorkload.self, FROSTWorkload.self,
 ]
 
 /// What several workloads share: cores, backends to measure, scratch directories, regtest.

@@ -6,6 +6,9 @@ public struct CheckLocation: Hashable, Sendable {
     public var height: UInt64
     public var transaction: Int
     public var input: Int
+    /// The check is the transaction's special payload signature (`input` is then 0): a
+    /// failure is `RuleName.specialSignature`, not an input's script signature.
+    public var isPayload = false
 
     @usableFromInline
     init(blockHash: Hash256, height: UInt64, transaction: Int, input: Int) {
@@ -13,6 +16,13 @@ public struct CheckLocation: Hashable, Sendable {
         self.height = height
         self.transaction = transaction
         self.input = input
+    }
+
+    /// The location of transaction `transaction`'s payload signature.
+    public static func payload(blockHash: Hash256, height: UInt64, transaction: Int) -> CheckLocation {
+        var location = CheckLocation(blockHash: blockHash, height: height, transaction: transaction, input: 0)
+        location.isPayload = true
+        return location
     }
 }
 
