@@ -4,6 +4,7 @@
 import Masternodes
 import Primitives
 import QuorumServices
+import Quorums
 
 /// The chain as of one publication by `ChainService` (after each write). Readers keep and
 /// query it without locks against the writer: it holds the tip node, whose ancestors never
@@ -16,17 +17,20 @@ public final class ChainSnapshot: @unchecked Sendable {
     let lookup: NodeLookup
     /// The masternode list after the tip block (section 16.4).
     public let masternodes: MasternodeList
+    /// The mined quorums after the tip block (section 17.5).
+    public let quorums: QuorumSet
     /// The best chain lock as of this publication (ChainLockState.swift).
     public let chainLock: ChainLock?
 
     init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup, masternodes: MasternodeList = MasternodeList(),
-         chainLock: ChainLock? = nil) {
+         quorums: QuorumSet = QuorumSet(), chainLock: ChainLock? = nil) {
         self.chainLock = chainLock
         self.sequence = sequence
         tipNode = tip
         bestHeaderNode = bestHeader
         self.lookup = lookup
         self.masternodes = masternodes
+        self.quorums = quorums
     }
 
     public var tipHash: Hash256 { tipNode.hash }

@@ -5,6 +5,7 @@ import ChainState
 import Consensus
 import Foundation
 import Primitives
+import Quorums
 
 /// A pooled transaction's package statistics; each set includes the transaction itself.
 /// Sizes are encoded bytes (= vsize), fees base units.
@@ -146,7 +147,8 @@ extension Mempool {
         lock.withLock {
             let entries = select(maxBytes: maxBytes)
             noteTemplate(entries)
-            return (syncedTip, entries)
+            // Commitments first: fee-less and small, every block should carry them.
+            return (syncedTip, quorumCommitments.sorted { $0.key < $1.key }.map(\.value) + entries)
         }
     }
 

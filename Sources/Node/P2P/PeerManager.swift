@@ -88,7 +88,7 @@ public final class PeerManager: @unchecked Sendable {
     /// The network's masternode numbers; nil when its parameters lack them (no authentication then).
     let masternodeParameters: MasternodeParameters?
     /// Chain locks seen, sent and waiting for their block (ChainLockRelay.swift).
-    var chainLocks = ChainLockRelayState()
+    lazy var chainLocks = ChainLockRelayState(parameters: parameters)
 
     public init(group: EventLoopGroup, chain: ChainService, parameters: ConsensusParameters, settings: P2PSettings, logger: Logger,
                 addresses: AddressManager, bans: BanList, pool: TransactionPool, pipelineOptions: VerificationPipeline.Options) {

@@ -4,15 +4,17 @@
 // misbehaviour, and a lock for a block not known yet waits (bounded) until it is.
 
 import ChainState
+import Consensus
 import Logging
 import Primitives
 import QuorumServices
+import Quorums
 import Wire
 
 /// The relay's bookkeeping, on the peer manager's loop.
 struct ChainLockRelayState {
-    /// The active chain-lock quorums as of a snapshot (nil: none known, locks cannot be checked).
-    var signers: @Sendable (ChainSnapshot) -> ChainLockSigners? = ChainLockRelayState.chainSigners
+    /// The active chain-lock quorums as of a snapshot (nil: the network has no chain-lock type).
+    var signers: @Sendable (ChainSnapshot) -> ChainLockSigners?
     /// Peers that sent (or were sent) each recent lock, by lock id: never sent it again.
     var knownBy: [Hash256: Set<Int>] = [:]
     /// Lock ids in arrival order, for evicting `knownBy`.
@@ -25,8 +27,11 @@ struct ChainLockRelayState {
     static let maxRecent = 64
     static let maxPending = 16
 
-    /// Until the chain's quorum set is wired in (issue 18, quorumchain), no quorum is known.
-    static let chainSigners: @Sendable (ChainSnapshot) -> ChainLockSigners? = { _ in nil }
+    /// Locks are checked against the snapshot's quorum set and the network's chain-lock type.
+    init(parameters: ConsensusParameters) {
+        let quorumParameters = try? QuorumParameters(parameters.chain)
+        signers = { snapshot in quorumParameters.flatMap { ChainState.chainLockSigners(snapshot.quorums, parameters: $0) } }
+    }
 
     /// Records that `peer` knows lock `id`; false when the lock was seen before (from anyone).
     mutating func note(_ id: Hash256, knownBy peer: Int?) -> Bool {
