@@ -21,13 +21,18 @@ struct ChainLockQuorumTests {
         let id = try #require(parameters.chainLockType)
         let type = try #require(parameters[id])
         let other = QuorumTypeID(rawValue: id.rawValue &+ 1)
-        let entries = (0..<(type.activeCount + 1)).map { Self.entry(id, UInt8(10 + $0), mined: UInt64(24 * ($0 + 1))) } + [Self.entry(other, 99, mined: 30)]
+        var entries = [Self.entry(other, 99, mined: 30)]
+        for index in 0...type.activeCount {
+            entries.append(Self.entry(id, UInt8(10 + index), mined: UInt64(24 * (index + 1))))
+        }
         let set = QuorumSet(entries: entries)
         let signers = try #require(ChainState.chainLockSigners(set, parameters: parameters))
         #expect(signers.quorumType == id.rawValue)
         let active = set.active(type: type)
         #expect(active.count == type.activeCount)
-        #expect(signers.groupKeys == Dictionary(uniqueKeysWithValues: active.map { ($0.quorumHash, $0.groupKey) }))
+        var expected = [Hash256: [UInt8]]()
+        for entry in active { expected[entry.quorumHash] = entry.groupKey }
+        #expect(signers.groupKeys == expected)
         #expect(signers.groupKeys[Hash256(bytes: [UInt8](repeating: 99, count: 32))!] == nil)
     }
 
