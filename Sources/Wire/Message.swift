@@ -1,4 +1,5 @@
 import Primitives
+import QuorumServices
 
 /// One message of section 12.3.
 public enum Message: Sendable, Equatable {
@@ -24,6 +25,8 @@ public enum Message: Sendable, Equatable {
     case mnchallenge([UInt8])
     /// A masternode's signed answer to the challenge it received.
     case mnauth(MasternodeAuth)
+    /// A chain lock (ChainLockMessage.swift): a quorum's signature over the block at a height.
+    case clsig(ChainLock)
     /// A well-framed command this version does not know: ignored, its payload dropped.
     case unknown(command: String)
 
@@ -31,7 +34,7 @@ public enum Message: Sendable, Equatable {
     public static let knownCommands = [
         "version", "verack", "ping", "pong", "getaddr", "addr", "inv", "getdata", "notfound",
         "getheaders", "headers", "sendheaders", "block", "tx", "mempool", "feefilter",
-        "mnchallenge", "mnauth",
+        "mnchallenge", "mnauth", "clsig",
     ]
 
     public var command: String {
@@ -54,6 +57,7 @@ public enum Message: Sendable, Equatable {
         case .feefilter: return "feefilter"
         case .mnchallenge: return "mnchallenge"
         case .mnauth: return "mnauth"
+        case .clsig: return "clsig"
         case .unknown(let command): return command
         }
     }
@@ -73,6 +77,8 @@ public enum Message: Sendable, Equatable {
             writer.write(bytes: challenge)
         case .mnauth(let auth):
             auth.encode(to: &writer)
+        case .clsig(let lock):
+            lock.encode(to: &writer)
         case .addr(let addresses):
             writer.writeCompactSize(UInt64(addresses.count))
             for address in addresses { address.encode(to: &writer) }
@@ -152,6 +158,7 @@ public enum Message: Sendable, Equatable {
         case "feefilter": return .feefilter(try reader.readUInt64("fee_rate"))
         case "mnchallenge": return .mnchallenge(try reader.readBytes(MasternodeAuth.challengeLength, "challenge"))
         case "mnauth": return .mnauth(try MasternodeAuth.decode(from: &reader))
+        case "clsig": return .clsig(try ChainLock.decode(from: &reader))
         default:
             // Forward compatibility: the payload is not ours to judge.
             reader = ByteReader([])

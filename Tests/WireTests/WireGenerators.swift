@@ -1,4 +1,5 @@
 import Primitives
+import QuorumServices
 import TestSupport
 import Wire
 
@@ -81,6 +82,7 @@ extension SeededGenerator {
         case "feefilter": return .feefilter(next())
         case "mnchallenge": return .mnchallenge(bytes(MasternodeAuth.challengeLength))
         case "mnauth": return .mnauth(MasternodeAuth(proTxHash: hash256(), signature: bytes(MasternodeAuth.signatureLength)))
+        case "clsig": return .clsig(ChainLock(height: next(), blockHash: hash256(), quorumHash: hash256(), signature: bytes(64)))
         default: fatalError("kind \(kind) is not a known command")
         }
     }
