@@ -23,7 +23,16 @@ public struct MasternodeList: Sendable {
     /// pass when they come sorted by id, as the store keyed by id yields them: no search per
     /// entry, and the tree is hashed bottom-up once, at the first root.
     public init(entries: some Sequence<MasternodeEntry>) {
+        // Sized once: growing six dictionaries entry by entry re-hashes each several times.
+        let expected = entries.underestimatedCount
+        self.entries.reserveCapacity(expected)
+        byCollateral.reserveCapacity(expected)
+        byOwnerKey.reserveCapacity(expected)
+        byOperatorKey.reserveCapacity(expected)
+        byEncryptionKey.reserveCapacity(expected)
+        byService.reserveCapacity(expected)
         var ids = [Hash256]()
+        ids.reserveCapacity(expected)
         var ascending = true
         for entry in entries {
             if let last = ids.last, !(last < entry.proTxHash) { ascending = false }
