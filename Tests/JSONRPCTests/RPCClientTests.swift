@@ -25,6 +25,9 @@ struct RPCClientTests {
         var settings = RPCServerSettings(listeners: [.init(host: "127.0.0.1", port: 0)],
                                          credentials: RPCCredentials(entries: [.password(user: user, password: password)]))
         settings.authFailureDelay = 0
+        // Longer than any pause a loaded CI machine puts between two calls: the keep-alive
+        // assertions count connections, and the 30 s default idle close would add one.
+        settings.timeoutSeconds = 600
         let server = RPCHTTPServer(settings: settings, dispatcher: RPCDispatcher(registry: registry),
                                    group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "rpc-client-tests"))
         try await server.start()
