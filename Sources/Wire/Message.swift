@@ -24,6 +24,8 @@ public enum Message: Sendable, Equatable {
     case mnchallenge([UInt8])
     /// A masternode's signed answer to the challenge it received.
     case mnauth(MasternodeAuth)
+    /// A quorum DKG or signing message (QuorumMessages.swift, docs/protocol/quorum-p2p.md).
+    case quorum(QuorumMessage)
     /// A well-framed command this version does not know: ignored, its payload dropped.
     case unknown(command: String)
 
@@ -32,7 +34,7 @@ public enum Message: Sendable, Equatable {
         "version", "verack", "ping", "pong", "getaddr", "addr", "inv", "getdata", "notfound",
         "getheaders", "headers", "sendheaders", "block", "tx", "mempool", "feefilter",
         "mnchallenge", "mnauth",
-    ]
+    ] + QuorumMessage.commands
 
     public var command: String {
         switch self {
@@ -54,6 +56,7 @@ public enum Message: Sendable, Equatable {
         case .feefilter: return "feefilter"
         case .mnchallenge: return "mnchallenge"
         case .mnauth: return "mnauth"
+        case .quorum(let message): return message.command
         case .unknown(let command): return command
         }
     }
@@ -73,6 +76,8 @@ public enum Message: Sendable, Equatable {
             writer.write(bytes: challenge)
         case .mnauth(let auth):
             auth.encode(to: &writer)
+        case .quorum(let message):
+            message.encode(to: &writer)
         case .addr(let addresses):
             writer.writeCompactSize(UInt64(addresses.count))
             for address in addresses { address.encode(to: &writer) }
@@ -153,6 +158,7 @@ public enum Message: Sendable, Equatable {
         case "mnchallenge": return .mnchallenge(try reader.readBytes(MasternodeAuth.challengeLength, "challenge"))
         case "mnauth": return .mnauth(try MasternodeAuth.decode(from: &reader))
         default:
+            if let message = try QuorumMessage.decode(command: command, reader: &reader) { return .quorum(message) }
             // Forward compatibility: the payload is not ours to judge.
             reader = ByteReader([])
             return .unknown(command: command)

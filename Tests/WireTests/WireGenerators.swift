@@ -81,6 +81,7 @@ extension SeededGenerator {
         case "feefilter": return .feefilter(next())
         case "mnchallenge": return .mnchallenge(bytes(MasternodeAuth.challengeLength))
         case "mnauth": return .mnauth(MasternodeAuth(proTxHash: hash256(), signature: bytes(MasternodeAuth.signatureLength)))
+        case let command where QuorumMessage.commands.contains(command): return .quorum(quorumMessage(command: command))
         default: fatalError("kind \(kind) is not a known command")
         }
     }
