@@ -119,7 +119,7 @@ let package = Package(
         ]),
         // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, RPC methods, metrics, services, configuration, logs.
         .target(name: "Node", dependencies: [
-            "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
+            "FROST", "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
             "Masternodes", "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -268,6 +268,7 @@ public struct QuorumSigningTopic: Hashable, Sendable {
 /// signature of one message type never stands for another.
 public protocol QuorumSignedMessage: Sendable, Equatable {
     static var command: String { get }
+    var topic: QuorumSigningTopic { get }
     var signature: [UInt8] { get set }
     func encodeUnsigned(to writer: inout ByteWriter)
 }
