@@ -78,7 +78,9 @@ let package = Package(
         // FROST(Ed25519, SHA-512) threshold signing (RFC 9591) on the project's own group arithmetic.
         .target(name: "FROST", dependencies: ["Ed25519", "CEd25519"]),
         // Pedersen DKG with Feldman commitments, proofs of knowledge and HPKE-encrypted shares.
-        .target(name: "DKG", dependencies: ["FROST", "Ed25519", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "DKG", dependencies: [
+            "FROST", "Ed25519", "Primitives", "BLAKE3", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Quorum types, member selection, final commitments and the active quorum set (chain rules).
         .target(name: "Quorums", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
         // What quorums sign for the network: signing requests, recovered signatures, chain locks.
@@ -162,6 +164,7 @@ let package = Package(
         .target(name: "Bench", dependencies: [
             "BLAKE3", "Primitives", "Ed25519", "ChainParams", "Consensus", "Storage", "ChainState", "ChainGen", "Verification",
             "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends", "FROST",
+            "DKG",
         ]),
 
         .executableTarget(

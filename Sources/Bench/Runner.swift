@@ -41,6 +41,7 @@ public enum BenchSectionName: String, Sendable, CaseIterable {
     case verifyChain = "verify-chain"
     case mempool
     case frost
+    case dkg
 }
 
 /// Backend classes that `--backend` selects.
