@@ -26,7 +26,7 @@ final class QuorumDKGMemberTests: XCTestCase {
     }
 
     /// Delivers each member's messages to every other member; every verdict must be `relay`.
-    func exchange(_ outgoing: [(from: UInt16, message: QuorumMessage)], among members: [QuorumDKGMember]) {
+    func exchange(_ outgoing: [(UInt16, QuorumMessage)], among members: [QuorumDKGMember]) {
         for (from, message) in outgoing {
             for member in members where member.member != from {
                 XCTAssertEqual(member.receive(message), .relay, "\(message.command) from \(from) at \(member.member)")

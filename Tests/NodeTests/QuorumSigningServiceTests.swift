@@ -10,7 +10,7 @@ import XCTest
 /// requested topics are signed, timers close collection, and outsiders check the result.
 final class QuorumSigningServiceTests: XCTestCase {
     func testServicesSignRequestedTopicsAndOutsidersVerify() throws {
-        let fixture = QuorumSigningSessionTests()
+        let fixture = QuorumSigningFixture()
         let signers = try fixture.makeSigners(size: 4, threshold: 3)
         let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
         let groupKey = signers[0].publicKeys.verifyingKey.encoded

@@ -72,13 +72,12 @@ final class QuorumSigningBus {
     }
 }
 
-final class QuorumSigningSessionTests: XCTestCase {
+/// A quorum with a dealer's key (the DKG's output has the same shape) and one request.
+struct QuorumSigningFixture {
     let topic = QuorumSigningTopic(quorumType: 1, quorumHash: Hash256(bytes: [UInt8](repeating: 0x51, count: 32))!,
                                    requestID: Hash256(bytes: [UInt8](repeating: 0x52, count: 32))!,
                                    messageHash: Hash256(bytes: [UInt8](repeating: 0x53, count: 32))!)
-    let digest = [UInt8](repeating: 0xD1, count: 32)
 
-    /// A quorum of `size` members with a dealer's key (the DKG's output has the same shape).
     func makeSigners(size: Int, threshold: Int) throws -> [QuorumSigner] {
         let (shares, publicKeys) = try TrustedDealer.generate(maxSigners: size, minSigners: threshold)
         let seeds = (0..<size).map { index in [UInt8](repeating: UInt8(index + 1), count: 32) }
@@ -89,6 +88,14 @@ final class QuorumSigningSessionTests: XCTestCase {
                          keyPackage: try KeyPackage(secretShare: share), publicKeys: publicKeys)
         }
     }
+}
+
+final class QuorumSigningSessionTests: XCTestCase {
+    let fixture = QuorumSigningFixture()
+    var topic: QuorumSigningTopic { fixture.topic }
+    let digest = [UInt8](repeating: 0xD1, count: 32)
+
+    func makeSigners(size: Int, threshold: Int) throws -> [QuorumSigner] { try fixture.makeSigners(size: size, threshold: threshold) }
 
     func assertEveryLiveMemberRecovered(_ bus: QuorumSigningBus, groupKey: Ed25519.Point, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(Set(bus.recovered.keys), Set(bus.live), "members without the signature", file: file, line: line)

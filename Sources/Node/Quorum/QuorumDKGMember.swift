@@ -59,13 +59,13 @@ final class QuorumDKGMember {
     /// End of the contribution phase: a complaint when a share to us was missing or wrong.
     func closeContributionPhase() -> [QuorumMessage] {
         guard let complaint = try? participant.closeContributionPhase() else { return [] }
-        return complaint.map { [.complaint(envelope($0))] } ?? []
+        return [.complaint(envelope(complaint))]
     }
 
     /// End of the complaint phase: a justification when this member was accused.
     func closeComplaintPhase() -> [QuorumMessage] {
         guard let justification = try? participant.closeComplaintPhase() else { return [] }
-        return justification.map { [.justification(envelope($0))] } ?? []
+        return [.justification(envelope(justification))]
     }
 
     /// End of the justification phase: the outcome, the same at every honest member.

@@ -91,11 +91,13 @@ final class QuorumSigningSession {
     }
 
     /// The coordinator of `attempt` in this member's view: the first committer by rank that
-    /// did not coordinate an earlier attempt and was not found sending a bad share.
+    /// did not coordinate an earlier attempt. (Members a coordinator found sending bad shares
+    /// are only left out of its packages: the others do not know of them, and the choice of
+    /// coordinator must be the same everywhere.)
     func coordinator(for attempt: UInt8) -> UInt16? {
         if let known = coordinators[attempt] { return known }
         let earlier = Set(coordinators.filter { $0.key < attempt }.values)
-        let committers = (commitments[attempt] ?? [:]).keys.filter { !earlier.contains($0) && !excluded.contains($0) }
+        let committers = (commitments[attempt] ?? [:]).keys.filter { !earlier.contains($0) }
         return signer.coordinatorOrder(committers, requestID: topic.requestID).first
     }
 
