@@ -85,13 +85,13 @@ let package = Package(
         .target(name: "Quorums", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
         // What quorums sign for the network: signing requests, recovered signatures, chain locks.
         .target(name: "QuorumServices", dependencies: ["Primitives", "BLAKE3", "Ed25519"]),
-        .target(name: "ChainState", dependencies: ["QuorumServices", "Consensus", "Masternodes", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
+        .target(name: "ChainState", dependencies: ["QuorumServices", "Consensus", "Masternodes", "Quorums", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
         .target(name: "Verification", dependencies: [
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3"]),
-        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "ProofOfWorkSearch"]),
+        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Quorums", "Primitives", "ProofOfWorkSearch"]),
         // The P2P wire protocol (docs/PROTOCOL.md section 12): framing and message codecs, no I/O.
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
@@ -110,7 +110,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The transaction pool: acceptance against chain state plus pool, block updates, templates.
-        .target(name: "Mempool", dependencies: ["ChainState", "Masternodes", "Consensus", "Primitives", "ChainParams"]),
+        .target(name: "Mempool", dependencies: ["ChainState", "Masternodes", "Quorums", "Consensus", "Primitives", "ChainParams"]),
         // The transaction index (-txindex): txid -> block position, its own column family.
         .target(name: "TxIndex", dependencies: ["ChainState", "Storage", "Primitives"]),
         // `rusty wallet` and the wallet RPCs: encrypted keys, addresses, coins, sending.
@@ -122,7 +122,7 @@ let package = Package(
         // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, RPC methods, metrics, services, configuration, logs.
         .target(name: "Node", dependencies: [
             "DKG", "FROST", "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
-            "Masternodes", "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum",
+            "Masternodes", "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum", "Quorums",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -209,7 +209,7 @@ let package = Package(
         ], exclude: ["ConstantTime"]), // C built by the test itself, for valgrind
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "ChainStateTests", dependencies: [
-            "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "Mining", "TestSupport",
+            "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "Mining", "TestSupport", "Quorums", "Mempool",
         ]),
         .testTarget(name: "VerificationTests", dependencies: [
             "Verification", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "TestSupport",
@@ -234,7 +234,7 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: [
             "DKG", "FROST", "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
             "JSONRPC", "Mempool", "TxIndex", "Wallet", .product(name: "Logging", package: "swift-log"),
-            "TestSupport", "Masternodes",
+            "TestSupport", "Masternodes", "Quorums",
             "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

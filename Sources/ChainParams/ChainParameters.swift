@@ -23,6 +23,10 @@ public struct ChainParameters: Codable, Sendable, Equatable {
     public var seeds: [String]?
     /// Parameters of later waves, kept as data so they land without a format change.
     public var masternodes: Masternodes
+    /// Quorum types (PROTOCOL section 17.1); absent: the network forms no quorums.
+    public var quorums: [QuorumType]?
+    /// The quorum type whose quorums sign chain locks (one of `quorums`).
+    public var chainLockQuorumType: UInt8?
     public var governance: Governance
     public var sidechains: Sidechains
     /// Confirmations after which a transaction's lifecycle says `finalized` (DESIGN 9; until
@@ -90,6 +94,34 @@ public struct ChainParameters: Codable, Sendable, Equatable {
         public var posePenaltyMissedCommitment: UInt32?
         public var posePenaltyInvalidSignature: UInt32?
         public var posePenaltyDecayPerBlock: UInt32?
+    }
+
+    /// One quorum type as the file states it; `QuorumParameters` (module Quorums) checks it.
+    public struct QuorumType: Codable, Sendable, Equatable {
+        public var id: UInt8
+        public var name: String
+        public var size: Int
+        public var threshold: Int
+        /// A DKG starts at every positive height that is a multiple of this.
+        public var dkgInterval: UInt64
+        /// Blocks in each of the four DKG phases.
+        public var phaseBlocks: UInt64
+        /// Blocks after the phases in which the final commitment may be mined.
+        public var miningWindow: UInt64
+        /// How many of the newest healthy quorums of the type serve.
+        public var activeCount: Int
+
+        public init(id: UInt8, name: String, size: Int, threshold: Int, dkgInterval: UInt64, phaseBlocks: UInt64,
+                    miningWindow: UInt64, activeCount: Int) {
+            self.id = id
+            self.name = name
+            self.size = size
+            self.threshold = threshold
+            self.dkgInterval = dkgInterval
+            self.phaseBlocks = phaseBlocks
+            self.miningWindow = miningWindow
+            self.activeCount = activeCount
+        }
     }
 
     public struct Governance: Codable, Sendable, Equatable {

@@ -209,8 +209,8 @@ extension ChainState {
     func apply(_ delta: BlockDelta, _ masternodeUndo: MasternodeListUndo, node: BlockNode, transactions: Int) -> [UInt8] {
         for (outpoint, _) in delta.spent { utxo.spend(outpoint) }
         for (outpoint, coin) in delta.created { utxo.add(outpoint, coin) }
-        noteMasternodesConnected(node.hash, masternodeUndo)
-        let undo = Self.encodeUndo(delta.spent, masternodes: masternodeUndo)
+        let quorumUndo = noteMasternodesConnected(node.hash, masternodeUndo)
+        let undo = Self.encodeUndo(delta.spent, masternodes: masternodeUndo, quorums: quorumUndo)
         tip = node
         active.append(node)
         connectedTransactions = transactions
@@ -238,7 +238,7 @@ extension ChainState {
             }
         }
         for (outpoint, coin) in undo.spent { utxo.add(outpoint, coin) }
-        disconnectMasternodes(tip.hash, undo.masternodes)
+        disconnectMasternodes(tip.hash, undo.masternodes, quorums: undo.quorums)
         tip = parent
         active.removeLast()
     }

@@ -34,7 +34,8 @@ public final class ChainService: @unchecked Sendable {
     public init(_ state: ChainState) {
         self.state = state
         lookup = NodeLookup(state.nodes)
-        current = ChainSnapshot(sequence: 0, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes)
+        current = ChainSnapshot(sequence: 0, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes,
+                                quorums: state.quorums)
         state.nodeAdded = { [lookup] in lookup.add($0) }
     }
 
@@ -128,7 +129,8 @@ public final class ChainService: @unchecked Sendable {
             return current
         }
         guard old.tipNode !== state.tip || old.bestHeaderNode !== state.bestHeader else { return }
-        let next = ChainSnapshot(sequence: old.sequence + 1, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes)
+        let next = ChainSnapshot(sequence: old.sequence + 1, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes,
+                                quorums: state.quorums)
         let events = old.tipNode === state.tip ? [] : TipEvent.between(old.tipNode, state.tip)
         let listeners = published.withLock {
             current = next

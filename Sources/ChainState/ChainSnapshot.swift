@@ -3,6 +3,7 @@
 
 import Masternodes
 import Primitives
+import Quorums
 
 /// The chain as of one publication by `ChainService` (after each write). Readers keep and
 /// query it without locks against the writer: it holds the tip node, whose ancestors never
@@ -15,13 +16,17 @@ public final class ChainSnapshot: @unchecked Sendable {
     let lookup: NodeLookup
     /// The masternode list after the tip block (section 16.4).
     public let masternodes: MasternodeList
+    /// The mined quorums after the tip block (section 17.5).
+    public let quorums: QuorumSet
 
-    init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup, masternodes: MasternodeList = MasternodeList()) {
+    init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup, masternodes: MasternodeList = MasternodeList(),
+         quorums: QuorumSet = QuorumSet()) {
         self.sequence = sequence
         tipNode = tip
         bestHeaderNode = bestHeader
         self.lookup = lookup
         self.masternodes = masternodes
+        self.quorums = quorums
     }
 
     public var tipHash: Hash256 { tipNode.hash }

@@ -14,6 +14,7 @@ import Ed25519
 import Foundation
 import Masternodes
 import Primitives
+import Quorums
 import Storage
 
 public enum ChainStateError: Error, CustomStringConvertible {
@@ -61,6 +62,17 @@ public final class ChainState {
     /// The list undo of the last connected blocks of the active chain (oldest first), so
     /// `masternodeList(at:)` rarely reads undo records.
     var recentMasternodeUndo: [(hash: Hash256, undo: MasternodeListUndo)] = []
+    /// The network's quorum types (section 17.1).
+    public let quorumParameters: QuorumParameters
+    /// The mined quorums after the tip block (section 17.5).
+    public internal(set) var quorums = QuorumSet()
+    /// The quorum set's column family (nil: a read-only open of a datadir from before it existed).
+    let quorumFamily: RocksDB.ColumnFamily?
+    /// Quorums changed since the last flush (their records are rewritten by the next).
+    var dirtyQuorums = Set<QuorumKey>()
+    /// The quorum set after the block whose masternode effects were applied last, until the
+    /// block connects (`noteMasternodesConnected` makes it the state).
+    var stagedQuorums: (hash: Hash256, set: QuorumSet, undo: QuorumSetUndo)?
     public internal(set) var tip: BlockNode
     /// The best chain by height (index = height).
     public internal(set) var active: [BlockNode]
@@ -134,7 +146,7 @@ public final class ChainState {
     public static let serviceColumnFamilies = ["txindex"]
     /// Families added to the chain state after datadirs existed: a writable open creates
     /// them, a read-only open of an older datadir opens without them.
-    static let laterColumnFamilies = [masternodeFamilyName]
+    static let laterColumnFamilies = [masternodeFamilyName, quorumFamilyName]
 
     /// Opens the database, naming a lock held by another process instead of RocksDB's wording.
     static func openDatabase(_ directory: String, options: RocksDB.Options, readOnly: Bool) throws -> RocksDB {
@@ -142,7 +154,9 @@ public final class ChainState {
             let all = columnFamilies + laterColumnFamilies + serviceColumnFamilies
             guard readOnly else { return try RocksDB(path: directory, columnFamilies: all, options: options, readOnly: false) }
             // Read-only, every family named must exist: fall back to fewer of the optional ones.
-            for names in [all, columnFamilies + serviceColumnFamilies, columnFamilies + laterColumnFamilies] {
+            let masternodesOnly = columnFamilies + [masternodeFamilyName]
+            for names in [all, masternodesOnly + serviceColumnFamilies, columnFamilies + serviceColumnFamilies,
+                          columnFamilies + laterColumnFamilies, masternodesOnly] {
                 do {
                     return try RocksDB(path: directory, columnFamilies: names, options: options, readOnly: true)
                 } catch let error as RocksDBError where error.message.contains("Column family not found") {
@@ -164,6 +178,7 @@ public final class ChainState {
     public init(directory: String, parameters: ConsensusParameters, cacheMiB: Int = 256, readOnly: Bool = false) throws {
         self.parameters = parameters
         masternodeParameters = try MasternodeParameters(parameters.chain)
+        quorumParameters = try QuorumParameters(parameters.chain)
         isReadOnly = readOnly
         cacheLimitBytes = max(1, cacheMiB) << 20
         var options = RocksDB.Options()
@@ -177,6 +192,7 @@ public final class ChainState {
         families = (try database.columnFamily("utxo"), try database.columnFamily("blocks"), try database.columnFamily("index"),
                     try database.columnFamily("undo"), try database.columnFamily("meta"))
         masternodeFamily = try? database.columnFamily(Self.masternodeFamilyName)
+        quorumFamily = try? database.columnFamily(Self.quorumFamilyName)
         utxo = try UTXOCache(database: database, family: families.utxo)
         blockFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "blk", magic: parameters.magic, readOnly: readOnly)
         undoFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "rev", readOnly: readOnly)

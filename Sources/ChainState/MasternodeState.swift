@@ -6,6 +6,7 @@
 import Consensus
 import Masternodes
 import Primitives
+import Quorums
 import Storage
 
 /// `masternodeList(at:)` was asked for a height it cannot reconstruct exactly.
@@ -32,12 +33,14 @@ extension ChainState {
     /// there rejects the block and reverts the undo); on a rejection (thrown as
     /// `ChainStateError.rejected`) the list is unchanged. It runs before the contextual rules,
     /// as the state root was checked before them when it committed to the block alone: the
-    /// caller reverts the undo if a later rule rejects the block. Proof-of-service penalties
-    /// have no chain-visible source yet (PROTOCOL 16.5): one would be applied here, into the
-    /// same undo, so that disconnecting the block reverts it.
+    /// caller reverts the undo if a later rule rejects the block. The block's quorum effects
+    /// (section 17.5) follow: its commitments are checked first (against the list history,
+    /// which the list's changes would disturb), their proof-of-service penalties go into the
+    /// same list undo, and the quorum set after the block is staged until it connects.
     func connectMasternodes(_ block: Block, node: BlockNode, txids: [Hash256],
                             witnessRoot: Hash256) throws -> (undo: MasternodeListUndo, signatures: PayloadSignatureChecks) {
-        let applied: (undo: MasternodeListUndo, signatures: PayloadSignatureChecks)
+        let commitments = try checkQuorumCommitments(block, node: node)
+        var applied: (undo: MasternodeListUndo, signatures: PayloadSignatureChecks)
         do {
             applied = try withCoinsAfter(block, txids: txids, height: node.height) { coin in
                 try MasternodeRules.applyDeferringSignatures(block, txids: txids, height: node.height, to: &masternodes,
@@ -46,8 +49,9 @@ extension ChainState {
         } catch let rejection as Rejection {
             throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash)
         }
+        let quorumsAfter = applyQuorumEffects(commitments, node: node, listUndo: &applied.undo)
         do {
-            let extensionRoot = ExtensionRoot.compute(masternodes: masternodes.root())
+            let extensionRoot = ExtensionRoot.compute(masternodes: masternodes.root(), quorums: quorumsAfter.set.root(parameters: quorumParameters))
             try ContextFreeRules.checkStateRoot(block.header, witnessRoot: witnessRoot, extensionRoot: extensionRoot)
         } catch {
             masternodes.revert(applied.undo)
@@ -58,19 +62,23 @@ extension ChainState {
             }
             throw ChainStateError.rejected(error, height: node.height, hash: node.hash)
         }
+        stagedQuorums = (node.hash, quorumsAfter.set, quorumsAfter.undo)
         return applied
     }
 
-    /// Records a connected block's list changes (for the next flush and for history).
-    func noteMasternodesConnected(_ hash: Hash256, _ undo: MasternodeListUndo) {
+    /// Records a connected block's list changes (for the next flush and for history) and
+    /// makes its staged quorum set the state; returns the set's undo for the block's record.
+    func noteMasternodesConnected(_ hash: Hash256, _ undo: MasternodeListUndo) -> QuorumSetUndo {
         for change in undo.changes { dirtyMasternodes.insert(change.proTxHash) }
         recentMasternodeUndo.append((hash, undo))
         let keep = Int(clamping: masternodeParameters.listHistoryBlocks)
         if recentMasternodeUndo.count > keep + 64 { recentMasternodeUndo.removeFirst(recentMasternodeUndo.count - keep) }
+        return commitStagedQuorums(hash)
     }
 
     /// Reverts the list changes of the tip block being disconnected.
-    func disconnectMasternodes(_ hash: Hash256, _ undo: MasternodeListUndo) {
+    func disconnectMasternodes(_ hash: Hash256, _ undo: MasternodeListUndo, quorums quorumUndo: QuorumSetUndo) {
+        revertQuorums(quorumUndo)
         masternodes.revert(undo)
         for change in undo.changes { dirtyMasternodes.insert(change.proTxHash) }
         if recentMasternodeUndo.last?.hash == hash { recentMasternodeUndo.removeLast() }
@@ -144,30 +152,42 @@ extension ChainState {
     /// with an empty list (no block of it could have changed one).
     func loadMasternodes() throws {
         guard let family = masternodeFamily else { return }
-        var entries = [MasternodeEntry]()
+        let entries = try loadRecordsAtTip(family, markerKey: Self.masternodeMarkerKey, state: "masternode list") { key, value -> MasternodeEntry? in
+            guard key.count == 32, let entry = try? MasternodeEntry(decoding: value), entry.proTxHash.bytes == key else { return nil }
+            return entry
+        }
+        masternodes = MasternodeList(entries: entries)
+        try loadQuorums()
+    }
+
+    /// The records of `family` (each checked by `decode`, nil: corrupt), which must follow
+    /// the best block: its marker at `markerKey` names it (no marker: no records).
+    func loadRecordsAtTip<T>(_ family: RocksDB.ColumnFamily, markerKey: [UInt8], state: String,
+                             decode: ([UInt8], [UInt8]) -> T?) throws -> [T] {
+        var records = [T]()
         var marker: [UInt8]?
         let iterator = database.iterator(family)
         iterator.seekToFirst()
         while iterator.isValid {
             let key = iterator.key
-            if key == Self.masternodeMarkerKey {
+            if key == markerKey {
                 marker = iterator.value
             } else {
-                guard key.count == 32, let entry = try? MasternodeEntry(decoding: iterator.value), entry.proTxHash.bytes == key else {
-                    throw ChainStateError.corruptDatabase("masternode record \(HexCoding.encode(key))")
+                guard let record = decode(key, iterator.value) else {
+                    throw ChainStateError.corruptDatabase("\(state) record \(HexCoding.encode(key))")
                 }
-                entries.append(entry)
+                records.append(record)
             }
             iterator.next()
         }
         try iterator.checkStatus()
         if let marker, marker != tip.hash.bytes {
-            throw ChainStateError.corruptDatabase("the stored masternode list follows block \(HexCoding.encode(marker)), not the best block \(tip.hash.hex)")
+            throw ChainStateError.corruptDatabase("the stored \(state) follows block \(HexCoding.encode(marker)), not the best block \(tip.hash.hex)")
         }
-        if marker == nil && !entries.isEmpty {
-            throw ChainStateError.corruptDatabase("masternode records without the marker of the block they follow")
+        if marker == nil && !records.isEmpty {
+            throw ChainStateError.corruptDatabase("\(state) records without the marker of the block they follow")
         }
-        masternodes = MasternodeList(entries: entries)
+        return records
     }
 
     /// Adds the entries changed since the last flush, and the marker, to the flush's batch.
@@ -178,5 +198,6 @@ extension ChainState {
         }
         dirtyMasternodes.removeAll(keepingCapacity: true)
         batch.put(family, Self.masternodeMarkerKey, tip.hash.bytes)
+        writeQuorums(into: batch)
     }
 }

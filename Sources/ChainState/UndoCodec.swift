@@ -1,19 +1,23 @@
 // The undo record of a connected block: the coins it spent, in spend order, then (only when
-// the block changed the masternode list) the list's undo. Records written before the list
-// existed end after the coins and decode with an empty list undo.
+// the block changed the masternode list or the quorum set) the list's undo, then (only when
+// the block changed the quorum set) the set's undo. Records written before the list
+// existed end after the coins and decode with empty undos.
 
 import Consensus
 import Masternodes
 import Primitives
+import Quorums
 
 extension ChainState {
     /// What disconnecting a block needs.
     struct BlockUndo {
         var spent: [(OutPoint, Coin)]
         var masternodes: MasternodeListUndo
+        var quorums = QuorumSetUndo()
     }
 
-    static func encodeUndo(_ spent: [(OutPoint, Coin)], masternodes: MasternodeListUndo = MasternodeListUndo()) -> [UInt8] {
+    static func encodeUndo(_ spent: [(OutPoint, Coin)], masternodes: MasternodeListUndo = MasternodeListUndo(),
+                           quorums: QuorumSetUndo = QuorumSetUndo()) -> [UInt8] {
         var writer = ByteWriter(capacity: 9 + spent.reduce(0) { $0 + 36 + 21 + $1.1.output.lockScript.count })
         writer.writeCompactSize(UInt64(spent.count))
         for (outpoint, coin) in spent {
@@ -21,7 +25,8 @@ extension ChainState {
             coin.encode(to: &writer)
         }
         // Absent when empty: chains without masternodes keep their exact undo records.
-        if !masternodes.isEmpty { masternodes.encode(to: &writer) }
+        if !masternodes.isEmpty || !quorums.isEmpty { masternodes.encode(to: &writer) }
+        if !quorums.isEmpty { quorums.encode(to: &writer) }
         return writer.bytes
     }
 
@@ -38,8 +43,12 @@ extension ChainState {
             if !reader.isAtEnd {
                 masternodes = try reader.within("masternodes") { try MasternodeListUndo.decode(from: &$0) }
             }
+            var quorums = QuorumSetUndo()
+            if !reader.isAtEnd {
+                quorums = try reader.within("quorums") { try QuorumSetUndo.decode(from: &$0) }
+            }
             try reader.expectEnd("end")
-            return BlockUndo(spent: out, masternodes: masternodes)
+            return BlockUndo(spent: out, masternodes: masternodes, quorums: quorums)
         } catch {
             throw ChainStateError.corruptDatabase("undo data: \(error)")
         }

@@ -1,4 +1,5 @@
 import Ed25519
+import FROST
 
 /// A secret polynomial f(x) = a_0 + a_1 x + ... + a_{t-1} x^{t-1} over the scalars mod l.
 /// Member i's contribution is f_i: a_0 is its part of the group secret, f_i(j) is j's share.
@@ -12,12 +13,9 @@ struct SecretPolynomial {
         coefficients = (0..<threshold).map { _ in randomScalar(using: &generator) }
     }
 
-    /// f(x) by Horner's rule: constant-time scalar arithmetic on the secret coefficients.
+    /// f(identifier), by FROST's constant-time Horner evaluation.
     func evaluate(at identifier: UInt16) -> Ed25519.Scalar {
-        let x = Ed25519.Scalar(UInt64(identifier))
-        var value = Ed25519.Scalar.zero
-        for coefficient in coefficients.reversed() { value = value * x + coefficient }
-        return value
+        Polynomial.evaluate(coefficients, at: Ed25519.Scalar(UInt64(identifier)))
     }
 
     /// The Feldman commitments a_k B, one per coefficient.
@@ -38,6 +36,8 @@ func randomScalar(using generator: inout some RandomNumberGenerator) -> Ed25519.
     return Ed25519.Scalar(reducing: wide)
 }
 
+/// Feldman checks on commitment vectors that were decoded (and subgroup-checked) once, at
+/// message decoding; FROST's `VSSCommitment` re-checks the subgroup on every construction.
 enum FeldmanCommitments {
     /// 1, x, x^2, ..., x^{count-1} mod l.
     static func powers(of identifier: UInt16, count: Int) -> [Ed25519.Scalar] {

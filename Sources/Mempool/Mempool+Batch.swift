@@ -74,7 +74,11 @@ extension Mempool {
     /// Call holding `admission` (not `lock`).
     func admitBatch(_ transactions: [Transaction], times: [UInt64]?, options: AdmissionOptions) -> [Admission] {
         let candidates = transactions.map(Submitted.init)
-        var verdicts = candidates.map { candidate in contextFreeRejection(candidate).map { Admission(result: .rejected($0)) } }
+        var verdicts = candidates.map { candidate in
+            // Quorum commitments are judged apart (Mempool+Quorums): no fee, no inputs.
+            candidate.transaction.specialType == .quorumCommitment ? Admission(result: admitQuorumCommitment(candidate.transaction, add: options.add))
+                : contextFreeRejection(candidate).map { Admission(result: .rejected($0)) }
+        }
         if options.add && options.limits {
             // The expiry order makes this O(expired x log pool).
             _ = expire(time: now())

@@ -46,6 +46,8 @@ enum MasternodeClaim: Hashable, Sendable, CustomStringConvertible {
                     .encryptionKey(entry.operatorEncryptionKey)]
         case .masternodeRevoke:
             return [.masternode(entry.proTxHash), .collateral(entry.collateral)]
+        case .quorumCommitment:
+            return []  // writes no masternode entry (Mempool+Quorums has its own one-per-quorum rule)
         }
     }
 }
@@ -90,7 +92,7 @@ extension Mempool {
         switch type {
         case .masternodeUpdateService, .masternodeRevoke: return 1
         case .masternodeUpdateRegistrar: return 2
-        case .masternodeRegister, nil: return 3
+        case .masternodeRegister, .quorumCommitment, nil: return 3
         }
     }
 

@@ -5,6 +5,7 @@ import ChainState
 import Consensus
 import Foundation
 import Primitives
+import Quorums
 
 /// A pooled transaction's package statistics; each set includes the transaction itself.
 /// Sizes are encoded bytes (= vsize), fees base units.
@@ -20,9 +21,11 @@ public struct MempoolPackageInfo: Sendable, Equatable {
 }
 
 extension Mempool {
-    public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] } }
+    public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] ?? pendingCommitment(txid: txid) } }
 
-    public func entry(wtxid: Hash256) -> MempoolEntry? { lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0] } } }
+    public func entry(wtxid: Hash256) -> MempoolEntry? {
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0] } ?? pendingCommitment(wtxid: wtxid) }
+    }
 
     /// Every entry, in the order they entered (parents before children).
     public func entries() -> [MempoolEntry] {
@@ -146,7 +149,8 @@ extension Mempool {
         lock.withLock {
             let entries = select(maxBytes: maxBytes)
             noteTemplate(entries)
-            return (syncedTip, entries)
+            // Commitments first: fee-less and small, every block should carry them.
+            return (syncedTip, quorumCommitments.sorted { $0.key < $1.key }.map(\.value) + entries)
         }
     }
 

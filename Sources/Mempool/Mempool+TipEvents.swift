@@ -14,6 +14,7 @@ extension Mempool {
     }
 
     func applyHoldingAdmission(_ event: TipEvent) {
+        defer { evictStaleQuorumCommitments() }
         switch event {
         case let .connected(height, hash):
             let time = now()

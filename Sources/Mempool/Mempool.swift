@@ -6,6 +6,7 @@ import ChainState
 import Consensus
 import Foundation
 import Primitives
+import Quorums
 
 /// Unconfirmed transactions that would be valid in the next block, under relay policy.
 ///
@@ -50,6 +51,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// (Mempool+Masternodes.swift).
     var masternodeClaims: [MasternodeClaim: Hash256] = [:]
     var specialTxids: Set<Hash256> = []
+    /// Quorum commitments waiting for a block, one per quorum (Mempool+Quorums).
+    var quorumCommitments: [QuorumKey: MempoolEntry] = [:]
     var poolBytes = 0
     var poolFees: UInt64 = 0
     var changeCount: UInt64 = 0

@@ -76,14 +76,14 @@ public enum TemplateBuilder {
         let parameters = state.parameters
         let parent = state.tip
         let height = parent.height + 1
-        let givenIDs = givenIDs?.count == given.count ? givenIDs : nil
+        let quorumSelection = TemplateQuorums.select(on: state, transactions: given, ids: givenIDs?.count == given.count ? givenIDs : nil)
+        let (given, givenIDs) = (quorumSelection.transactions, quorumSelection.ids)
         let selection = try TemplateMasternodes.select(on: state, height: height, transactions: given,
                                                        txids: givenIDs?.map(\.txid) ?? given.map(\.txid))
         let transactions = selection.kept.map { given[$0] }
         let ids = givenIDs.map { all in selection.kept.map { all[$0] } }
         guard let fees = givenFees.subtracting(selection.droppedFees) else { throw TemplateError.feesOutOfRange(givenFees) }
-        var list = selection.list
-        let extensionRoot = ExtensionRoot.compute(masternodes: list.root())
+        let extensionRoot = TemplateQuorums.extensionRoot(on: state, commitments: quorumSelection.commitments, list: selection.list)
         guard let reward = parameters.subsidy(height: height).adding(fees) else {
             throw TemplateError.feesOutOfRange(fees)
         }
@@ -105,7 +105,7 @@ public enum TemplateBuilder {
         }
         var template = BlockTemplate(header: block.header, transactions: block.transactions, target: try CompactTarget(bits: bits).target(),
                                      extraNonce: extraNonce, fees: fees, extensionRoot: extensionRoot)
-        template.dropped = selection.dropped
+        template.dropped = quorumSelection.dropped + selection.dropped
         return template
     }
 }

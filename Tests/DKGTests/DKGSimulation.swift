@@ -1,6 +1,7 @@
 import Crypto
 @testable import DKG
 import Ed25519
+import FROST
 import Foundation
 import TestSupport
 
@@ -83,6 +84,9 @@ struct DKGSimulation {
     }
 
     var honestIndices: [Int] { behaviors.indices.filter { behaviors[$0] == .honest } }
+    /// Misbehaving members that still receive every broadcast (by default none do).
+    var extraReceivers: [Int] = []
+    var receivers: [Int] { honestIndices + extraReceivers }
 
     /// Runs every phase; returns each member's outcome (index = identifier - 1).
     mutating func run(using generator: inout SeededGenerator) throws -> [DKGOutcome] {
@@ -90,7 +94,7 @@ struct DKGSimulation {
         for (index, behavior) in behaviors.enumerated() {
             contributions += try outgoingContributions(of: index, behavior, using: &generator)
         }
-        for index in honestIndices { for message in contributions { try participants[index].receive(message) } }
+        for index in receivers { for message in contributions { try participants[index].receive(message) } }
 
         var complaints: [DKGComplaint] = []
         for index in participants.indices {
@@ -103,7 +107,7 @@ struct DKGSimulation {
             default: if let own { complaints.append(own) }
             }
         }
-        for index in honestIndices { for message in complaints { try participants[index].receive(message) } }
+        for index in receivers { for message in complaints { try participants[index].receive(message) } }
 
         var justifications: [DKGJustification] = []
         for index in participants.indices {
@@ -116,7 +120,7 @@ struct DKGSimulation {
             default: if let own = try participants[index].closeComplaintPhase() { justifications.append(own) }
             }
         }
-        for index in honestIndices { for message in justifications { try participants[index].receive(message) } }
+        for index in receivers { for message in justifications { try participants[index].receive(message) } }
         return try participants.indices.map { try participants[$0].finish() }
     }
 
@@ -179,17 +183,13 @@ struct DKGSimulation {
     }
 }
 
-/// Lagrange interpolation at 0 of (identifier, share) pairs: the group secret when the
-/// pairs are `threshold` shares of one polynomial.
-func interpolateAtZero(_ shares: [(UInt16, Ed25519.Scalar)]) -> Ed25519.Scalar {
+/// Lagrange interpolation at 0 (FROST's coefficients) of (identifier, share) pairs: the group
+/// secret when the pairs are `threshold` shares of one polynomial.
+func interpolateAtZero(_ shares: [(UInt16, Ed25519.Scalar)]) throws -> Ed25519.Scalar {
+    let identifiers = try shares.map { try Identifier($0.0) }
     var secret = Ed25519.Scalar.zero
-    for (i, share) in shares {
-        var numerator = Ed25519.Scalar.one, denominator = Ed25519.Scalar.one
-        for (j, _) in shares where j != i {
-            numerator = numerator * Ed25519.Scalar(UInt64(j))
-            denominator = denominator * (Ed25519.Scalar(UInt64(j)) - Ed25519.Scalar(UInt64(i)))
-        }
-        secret = secret + share * numerator * (denominator.inverse ?? .zero)
+    for (identifier, (_, share)) in zip(identifiers, shares) {
+        secret = secret + share * (try Polynomial.interpolatingValue(for: identifier, in: identifiers))
     }
     return secret
 }

@@ -59,6 +59,8 @@ struct MasternodeModel: Equatable {
                 entry.revocationReason = payload.reason
                 entry.updatedHeight = height
                 entries[payload.proTxHash] = entry
+            case .quorumCommitment:
+                continue  // quorum rules, not the list's (section 17)
             case nil:
                 throw ModelError.unknown
             }

@@ -48,11 +48,10 @@ final class QuorumDKGMemberTests: XCTestCase {
         let topic = QuorumSigningTopic(quorumType: 1, quorumHash: quorumHash, requestID: Hash256(bytes: [UInt8](repeating: 2, count: 32))!,
                                        messageHash: Hash256(bytes: [UInt8](repeating: 3, count: 32))!)
         let signers = try results.map { result in
-            let keys = try result.frostKeys()
             return QuorumSigner(quorumType: 1, quorumHash: quorumHash, member: result.identifier,
                                 memberIDs: (0..<5).map { Hash256(bytes: [UInt8](repeating: UInt8($0), count: 32))! },
                                 operatorKeys: seeds.map { Ed25519.publicKey(seed: $0) }, operatorSeed: seeds[Int(result.identifier) - 1],
-                                keyPackage: keys.keyPackage, publicKeys: keys.publicKeys)
+                                keyPackage: try result.keyPackage(), publicKeys: try result.publicKeyPackage())
         }
         let digest = [UInt8](repeating: 0xAB, count: 32)
         let bus = QuorumSigningBus(signers: signers, topic: topic, message: digest)

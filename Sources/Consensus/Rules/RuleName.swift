@@ -61,6 +61,20 @@ public enum RuleName: String, CaseIterable, Sendable {
     case masternodeUnknown = "mn-unknown"
     case masternodeBanned = "mn-banned"
 
+    // Quorum final commitments (section 17), in block order.
+    case quorumCommitmentShape = "qc-shape"
+    case quorumType = "qc-type"
+    case quorumHash = "qc-quorum-hash"
+    case quorumWindow = "qc-window"
+    case quorumNotFormed = "qc-not-formed"
+    case quorumDuplicate = "qc-duplicate"
+    case quorumBitset = "qc-bitset"
+    case quorumNullContent = "qc-null-content"
+    case quorumValidMembers = "qc-valid-members"
+    case quorumSigners = "qc-signers"
+    case quorumSignature = "qc-signature"
+    case quorumGroupKey = "qc-group-key"
+
     // Scripts (section 9; raised through `ScriptError.rule`).
     case scriptSize = "script-size"
     case scriptTruncatedPush = "script-truncated-push"

@@ -6,6 +6,14 @@ public enum TransactionRules {
     public static let maxCoinbaseWitnessBytes = 100
 
     public static func checkContextFree(_ transaction: Transaction, isCoinbase: Bool) throws(Rejection) {
+        // A quorum commitment moves no coins (PROTOCOL section 17.3): exactly no inputs and no
+        // outputs; its payload (unique per quorum) keeps its txid unique.
+        if transaction.specialType == .quorumCommitment && !isCoinbase {
+            guard transaction.inputs.isEmpty, transaction.outputs.isEmpty else {
+                throw Rejection(.quorumCommitmentShape, "\(transaction.inputs.count) inputs and \(transaction.outputs.count) outputs, expected none")
+            }
+            return
+        }
         guard !transaction.inputs.isEmpty else { throw Rejection(.txNoInputs) }
         guard !transaction.outputs.isEmpty else { throw Rejection(.txNoOutputs) }
         guard Amount.sum(transaction.outputs.map(\.value)) != nil else { throw Rejection(.txOutputOverflow) }

@@ -74,19 +74,3 @@ final class QuorumDKGMember {
         return outcome
     }
 }
-
-extension DKGResult {
-    /// The FROST keys of a successful DKG, for the signing service.
-    func frostKeys() throws -> (keyPackage: KeyPackage, publicKeys: PublicKeyPackage) {
-        var shares = [Identifier: Ed25519.Point]()
-        for member in qualified {
-            guard let share = verificationShare(of: member) else { continue }
-            shares[try Identifier(member)] = share
-        }
-        let id = try Identifier(identifier)
-        let own = verificationShare(of: identifier) ?? Ed25519.Point.base(times: signingShare)
-        let keyPackage = KeyPackage(identifier: id, signingShare: signingShare, verifyingShare: own, verifyingKey: groupKey,
-                                    minSigners: threshold)
-        return (keyPackage, try PublicKeyPackage(verifyingShares: shares, verifyingKey: groupKey, minSigners: threshold))
-    }
-}

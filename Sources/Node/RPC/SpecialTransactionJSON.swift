@@ -1,9 +1,10 @@
 // The decoded payload of a special transaction in decoderawtransaction / getrawtransaction /
-// getblock answers, under Dash's key names (proRegTx, proUpServTx, proUpRegTx, proUpRevTx).
+// getblock answers, under Dash's key names (proRegTx, proUpServTx, proUpRegTx, proUpRevTx, qcTx).
 
 import JSONRPC
 import Masternodes
 import Primitives
+import Quorums
 
 extension ChainJSON {
     /// `type`, `extraPayloadSize`, `extraPayload` and the decoded payload for a special
@@ -47,6 +48,15 @@ extension ChainJSON {
                 fields["proTxHash"] = .string(p.proTxHash.hex)
                 fields["reason"] = .int(UInt64(p.reason))
                 object["proUpRevTx"] = .object(fields)
+            case .quorumCommitment:
+                let p = try QuorumCommitmentPayload(transaction: transaction)
+                object["qcTx"] = .object([
+                    "version": .int(UInt64(QuorumCommitmentPayload.version)), "quorumType": .int(UInt64(p.quorumType.rawValue)),
+                    "quorumHash": .string(p.quorumHash.hex), "quorumHeight": .int(p.quorumHeight),
+                    "validMembers": .array(p.validMembers.setIndices.map { .int(UInt64($0)) }), "groupKey": .string(HexCoding.encode(p.groupKey)),
+                    "verificationVectorHash": .string(p.verificationVectorHash.hex),
+                    "signers": .array(p.signers.setIndices.map { .int(UInt64($0)) }), "isNull": .bool(p.isNull),
+                ])
             case nil:
                 object["payloadError"] = .string("unknown special type \(transaction.rawSpecialType)")
             }

@@ -21,6 +21,8 @@ public enum SpecialTransactionType: UInt16, Sendable, CaseIterable, CustomString
     case masternodeUpdateService = 2
     case masternodeUpdateRegistrar = 3
     case masternodeRevoke = 4
+    /// A quorum's final DKG commitment (PROTOCOL section 17.3): no inputs, no outputs.
+    case quorumCommitment = 5
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum SpecialTransactionType: UInt16, Sendable, CaseIterable, CustomString
         case .masternodeUpdateService: return "mn-update-service"
         case .masternodeUpdateRegistrar: return "mn-update-registrar"
         case .masternodeRevoke: return "mn-revoke"
+        case .quorumCommitment: return "quorum-commitment"
         }
     }
 }
