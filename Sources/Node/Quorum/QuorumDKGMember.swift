@@ -1,6 +1,4 @@
 import DKG
-import Ed25519
-import FROST
 import Primitives
 import Wire
 
