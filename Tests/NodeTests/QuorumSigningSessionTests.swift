@@ -14,6 +14,8 @@ final class QuorumSigningBus {
     var silent: Set<UInt16> = []
     /// Members whose outgoing shares are corrupted (and re-signed, so only FROST can tell).
     var lying: Set<UInt16> = []
+    /// Members whose signing packages never arrive (a coordinator that stalls).
+    var stalling: Set<UInt16> = []
     private(set) var recovered: [UInt16: QuorumRecoveredSignature] = [:]
     private(set) var badShares: [(reporter: UInt16, member: UInt16)] = []
     private(set) var rejections: [String] = []
@@ -28,6 +30,7 @@ final class QuorumSigningBus {
     func handle(_ events: [QuorumSigningEvent], at member: UInt16) {
         for event in events {
             switch event {
+            case .broadcast(.signingPackage) where stalling.contains(member): break
             case .broadcast(let message): queue.append((member, tamper(message, from: member)))
             case .recovered(let signature): recovered[member] = signature
             case .badShare(let culprit): badShares.append((member, culprit))
@@ -123,6 +126,20 @@ final class QuorumSigningSessionTests: XCTestCase {
         bus.run()
         assertEveryLiveMemberRecovered(bus, groupKey: signers[0].publicKeys.verifyingKey)
         XCTAssertNil(bus.recovered[first])
+    }
+
+    func testAStalledCoordinatorIsPassedOverAfterATimeout() throws {
+        let signers = try makeSigners(size: 5, threshold: 3)
+        let order = signers[0].coordinatorOrder(1...5, requestID: topic.requestID)
+        let bus = QuorumSigningBus(signers: signers, topic: topic, message: digest)
+        bus.stalling = [order[0]]
+        bus.run()
+        XCTAssertTrue(bus.recovered.isEmpty, "signed although the coordinator's package never went out")
+        for member in bus.live { bus.handle(bus.sessions[member]?.timeout() ?? [], at: member) }
+        bus.drain()
+        assertEveryLiveMemberRecovered(bus, groupKey: signers[0].publicKeys.verifyingKey)
+        XCTAssertEqual(bus.sessions[order[1]]?.coordinator(for: 1), order[1])
+        XCTAssertEqual(bus.sessions[order[3]]?.attempt, 1)
     }
 
     func testTooFewMembersCannotSign() throws {
