@@ -93,7 +93,7 @@ let package = Package(
         .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3"]),
         .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Quorums", "Primitives", "ProofOfWorkSearch"]),
         // The P2P wire protocol (docs/PROTOCOL.md section 12): framing and message codecs, no I/O.
-        .target(name: "Wire", dependencies: ["Primitives", "BLAKE3"]),
+        .target(name: "Wire", dependencies: ["Primitives", "BLAKE3", "QuorumServices"]),
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
         .target(name: "AddressBook", dependencies: ["Primitives", "BLAKE3"]),
         // Stratum v1 with header-only jobs: messages, line framing, nonce prefixes, share checks, variable difficulty; no sockets.
@@ -123,6 +123,7 @@ let package = Package(
         .target(name: "Node", dependencies: [
             "DKG", "FROST", "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
             "Masternodes", "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum", "Quorums",
+            "QuorumServices",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -202,7 +203,7 @@ let package = Package(
             plugins: [.plugin(name: "EmbedGitCommitPlugin")]
         ),
 
-        .target(name: "TestSupport", dependencies: ["Primitives", "Consensus", "Masternodes", "Ed25519"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Primitives", "Consensus", "Masternodes", "Ed25519", "QuorumServices"], path: "Tests/TestSupport"),
         .testTarget(name: "BLAKE3Tests", dependencies: ["BLAKE3", "Primitives", "TestSupport"]),
         .testTarget(name: "Ed25519Tests", dependencies: [
             "Ed25519", "CEd25519", "COpenSSL", "CSodium", "TestSupport", .product(name: "BigInt", package: "BigInt"),
@@ -210,6 +211,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "ChainStateTests", dependencies: [
             "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "Mining", "TestSupport", "Quorums", "Mempool",
+            "QuorumServices",
         ]),
         .testTarget(name: "VerificationTests", dependencies: [
             "Verification", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "Masternodes", "TestSupport",
@@ -229,12 +231,12 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "Primitives", "BLAKE3", "TestSupport"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Primitives", "BLAKE3", "QuorumServices", "TestSupport"]),
         .testTarget(name: "AddressBookTests", dependencies: ["AddressBook", "Primitives", "TestSupport"]),
         .testTarget(name: "NodeTests", dependencies: [
             "DKG", "FROST", "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
             "JSONRPC", "Mempool", "TxIndex", "Wallet", .product(name: "Logging", package: "swift-log"),
-            "TestSupport", "Masternodes", "Quorums",
+            "TestSupport", "Masternodes", "Quorums", "QuorumServices",
             "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

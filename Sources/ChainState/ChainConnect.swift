@@ -79,10 +79,12 @@ extension ChainState {
         pending.put(families.index, hash.bytes, node.record)
         pendingBytes += 256
 
+        keepBestHeaderOnChainLock()
         var result = AcceptResult.sideBranch
-        if tip.chainWork < node.chainWork {
-            try reorganize(to: node)
-            result = .connected
+        // Most work, except a branch that leaves the chain-locked block (ChainLockState.swift).
+        if let target = preferredTip(after: node) {
+            try reorganize(to: target)
+            if tip.ancestor(at: node.height) === node { result = .connected }
         }
         try flushIfNeeded()
         // Orphans waiting for this block.

@@ -35,7 +35,7 @@ public final class ChainService: @unchecked Sendable {
         self.state = state
         lookup = NodeLookup(state.nodes)
         current = ChainSnapshot(sequence: 0, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes,
-                                quorums: state.quorums)
+                                quorums: state.quorums, chainLock: state.bestChainLock)
         state.nodeAdded = { [lookup] in lookup.add($0) }
     }
 
@@ -128,9 +128,9 @@ public final class ChainService: @unchecked Sendable {
             totals = counted
             return current
         }
-        guard old.tipNode !== state.tip || old.bestHeaderNode !== state.bestHeader else { return }
+        guard old.tipNode !== state.tip || old.bestHeaderNode !== state.bestHeader || old.chainLock != state.bestChainLock else { return }
         let next = ChainSnapshot(sequence: old.sequence + 1, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes,
-                                quorums: state.quorums)
+                                 quorums: state.quorums, chainLock: state.bestChainLock)
         let events = old.tipNode === state.tip ? [] : TipEvent.between(old.tipNode, state.tip)
         let listeners = published.withLock {
             current = next

@@ -3,6 +3,7 @@
 
 import Masternodes
 import Primitives
+import QuorumServices
 import Quorums
 
 /// The chain as of one publication by `ChainService` (after each write). Readers keep and
@@ -18,9 +19,12 @@ public final class ChainSnapshot: @unchecked Sendable {
     public let masternodes: MasternodeList
     /// The mined quorums after the tip block (section 17.5).
     public let quorums: QuorumSet
+    /// The best chain lock as of this publication (ChainLockState.swift).
+    public let chainLock: ChainLock?
 
     init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup, masternodes: MasternodeList = MasternodeList(),
-         quorums: QuorumSet = QuorumSet()) {
+         quorums: QuorumSet = QuorumSet(), chainLock: ChainLock? = nil) {
+        self.chainLock = chainLock
         self.sequence = sequence
         tipNode = tip
         bestHeaderNode = bestHeader
@@ -38,6 +42,13 @@ public final class ChainSnapshot: @unchecked Sendable {
 
     /// The hash of the active chain's block at `height` (O(log n)), nil above the tip.
     public func hash(atHeight height: UInt64) -> Hash256? { tipNode.ancestor(at: height)?.hash }
+
+    /// The height of the chain-locked block when the active chain holds it (at or below it
+    /// every block is final, whatever its depth).
+    public var chainLockedHeight: UInt64? {
+        guard let chainLock, hash(atHeight: chainLock.height) == chainLock.blockHash else { return nil }
+        return chainLock.height
+    }
 
     /// Any indexed header (active chain, side branches, header-only), as of now.
     public func header(_ hash: Hash256) -> BlockHeader? { lookup[hash]?.header }

@@ -131,6 +131,8 @@ public final class ChainState {
     /// Blocks connected with their signatures deferred (oldest first): in the UTXO set and
     /// the tree, but written to no batch until `confirmDeferred` says they verified.
     var unverified: [UnverifiedBlock] = []
+    /// The best chain lock and what it refused (ChainLockState.swift).
+    var chainLocks = ChainLockRecord()
 
     static let bestKey = Array("best".utf8)
     static let networkKey = Array("network".utf8)
@@ -227,6 +229,7 @@ public final class ChainState {
         bestHeader = genesisNode
         active = [genesisNode]
         try loadIndex()
+        try loadChainLock()
         guard let bestHash = Hash256(bytes: best), let bestNode = nodes[bestHash] else {
             throw ChainStateError.corruptDatabase("best block marker names an unknown block")
         }
@@ -234,6 +237,7 @@ public final class ChainState {
         try loadMasternodes()
         let mostWork = Self.mostWork(nodes.values)
         bestHeader = tip.chainWork < mostWork.chainWork ? mostWork : tip
+        keepBestHeaderOnChainLock()
         active = Self.path(to: bestNode)
         if !readOnly {
             guard let flushed = try database.get(families.meta, Self.flushedKey).flatMap(FlatFileStore.decodeEnd) else {

@@ -34,6 +34,7 @@ extension ChainState {
             throw ChainStateError.rejected(error, height: header.height, hash: hash)
         }
         addNode(try checkedNode(for: header, hash: hash, parent: parent, hasBlock: false))
+        keepBestHeaderOnChainLock()
         return .added
     }
 }

@@ -10,7 +10,8 @@ import Primitives
 ///
 /// Messages of the current phase go to `receive`; the node broadcasts what the `close`
 /// calls return. Given the same messages, every honest member reaches the same outcome.
-/// Deterministic given `generator` except for HPKE's ephemeral keys (swift-crypto draws them).
+/// Deterministic given `generator` except for HPKE's ephemeral keys (swift-crypto draws them)
+/// and the proof-of-knowledge nonce, which is hedged with OS randomness.
 public struct DKGParticipant: Sendable {
     public let session: DKGSession
     public let identifier: UInt16

@@ -44,7 +44,8 @@ public struct DKGResult: Sendable, Equatable {
 }
 
 /// Why a run produced no key: fewer than `threshold` members qualified. Every honest member
-/// sees the same failure.
+/// that received the same messages sees the same failure (late messages can split views;
+/// the commitment mined on chain is what settles the outcome).
 public struct DKGFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public let qualified: [UInt16]
     public let threshold: Int

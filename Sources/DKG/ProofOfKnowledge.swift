@@ -30,10 +30,34 @@ public struct ProofOfKnowledge: Sendable, Equatable {
 
     static func prove(secret: Ed25519.Scalar, constantCommitment: Ed25519.Point, session: Hash256, sender: UInt16,
                       using generator: inout some RandomNumberGenerator) -> ProofOfKnowledge {
-        let nonce = randomScalar(using: &generator)
+        let nonce = hedgedNonce(secret: secret, session: session, sender: sender, using: &generator)
         let nonceCommitment = Ed25519.Point.base(times: nonce)
         let c = challenge(session: session, sender: sender, constantCommitment: constantCommitment, nonceCommitment: nonceCommitment)
         return ProofOfKnowledge(commitment: nonceCommitment, response: nonce + secret * c)
+    }
+
+    static let nonceLabel = Array("RustyCoin v1 dkg proof nonce".utf8)
+
+    /// k = SHA-512(label || a_0 || session || sender || 32 bytes of `generator` || 32 bytes of
+    /// the OS CSPRNG) mod l: hedged as FROST's nonces are. With k from `generator` alone, a
+    /// seed reused across two sessions would give one k under two challenges, and
+    /// z1 - z2 = a_0 (c1 - c2) would reveal a_0.
+    static func hedgedNonce(secret: Ed25519.Scalar, session: Hash256, sender: UInt16,
+                            using generator: inout some RandomNumberGenerator) -> Ed25519.Scalar {
+        var system = SystemRandomNumberGenerator()
+        var fresh = [UInt8]()
+        fresh.reserveCapacity(64)
+        for _ in 0..<4 { withUnsafeBytes(of: generator.next().littleEndian) { fresh.append(contentsOf: $0) } }
+        for _ in 0..<4 { withUnsafeBytes(of: system.next().littleEndian) { fresh.append(contentsOf: $0) } }
+        var secretBytes = secret.bytes
+        defer { Ed25519.wipe(&fresh); Ed25519.wipe(&secretBytes) }
+        var hasher = SHA512()
+        hasher.update(data: nonceLabel)
+        hasher.update(data: secretBytes)
+        hasher.update(data: session.bytes)
+        hasher.update(data: [UInt8(truncatingIfNeeded: sender), UInt8(truncatingIfNeeded: sender >> 8)])
+        hasher.update(data: fresh)
+        return Ed25519.Scalar(reducing: Array(hasher.finalize()))
     }
 
     func verify(constantCommitment: Ed25519.Point, session: Hash256, sender: UInt16) -> Bool {

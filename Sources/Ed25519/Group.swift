@@ -114,10 +114,12 @@ extension Ed25519 {
         public var isIdentity: Bool { self == .identity }
 
         // Every Point was validated on construction, so the C calls below cannot see an
-        // undecodable input; their status is therefore not surfaced.
+        // undecodable input. Should one ever fail, the result must not be the untouched
+        // buffer: 32 zero bytes decode to a point of order 4, a silent torsion result.
         private static func output(_ body: (UnsafeMutablePointer<UInt8>) -> Int32) -> Point {
             var out = [UInt8](repeating: 0, count: 32)
-            _ = body(&out)
+            let status = body(&out)
+            precondition(status == 1, "edwards25519 group operation failed on validated points")
             return Point(trusted: out)
         }
 

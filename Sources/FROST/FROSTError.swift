@@ -31,6 +31,9 @@ public enum FROSTError: Error, Equatable, Sendable {
     case invalidVSSCommitment
     /// The verifying key is not a prime-order, non-identity point.
     case invalidGroupKey
+    /// A participant's verifying share is not in the prime-order subgroup (an honest share
+    /// would then fail verification and be blamed).
+    case invalidVerifyingShare(Identifier)
     /// Share repair needs at least minSigners helpers, and the lost participant is not one of them.
     case invalidRepairHelpers
     /// A binary encoding is malformed: `what` is the field, `reason` what is wrong with it.

@@ -84,6 +84,9 @@ public struct PublicKeyPackage: Equatable, Sendable {
 
     public init(verifyingShares: [Identifier: Ed25519.Point], verifyingKey: Ed25519.Point, minSigners: Int) throws {
         guard verifyingKey.isInPrimeOrderSubgroup, !verifyingKey.isIdentity else { throw FROSTError.invalidGroupKey }
+        if let torsioned = verifyingShares.first(where: { !$0.value.isInPrimeOrderSubgroup }) {
+            throw FROSTError.invalidVerifyingShare(torsioned.key)
+        }
         guard minSigners >= 2, minSigners <= verifyingShares.count else {
             throw FROSTError.invalidThreshold(minSigners: minSigners, maxSigners: verifyingShares.count)
         }

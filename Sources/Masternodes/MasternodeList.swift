@@ -7,9 +7,9 @@ import Primitives
 public struct MasternodeList: Sendable {
     public private(set) var entries: [Hash256: MasternodeEntry] = [:]
     private var byCollateral: [OutPoint: Hash256] = [:]
-    private var byOwnerKey: [[UInt8]: Hash256] = [:]
-    private var byOperatorKey: [[UInt8]: Hash256] = [:]
-    private var byEncryptionKey: [[UInt8]: Hash256] = [:]
+    private var byOwnerKey: [KeyBytes: Hash256] = [:]
+    private var byOperatorKey: [KeyBytes: Hash256] = [:]
+    private var byEncryptionKey: [KeyBytes: Hash256] = [:]
     private var byService: [ServiceAddress: Hash256] = [:]
     /// The ids in root order (bytes ascending, `Hash256.<`) and the Merkle tree over each
     /// one's leaf hash at the same position, kept up to date by every change: `root()`
@@ -19,8 +19,36 @@ public struct MasternodeList: Sendable {
 
     public init() {}
 
+    /// A list of `entries` (a later entry with an id already seen replaces it), built in one
+    /// pass when they come sorted by id, as the store keyed by id yields them: no search per
+    /// entry, and the tree is hashed bottom-up once, at the first root.
     public init(entries: some Sequence<MasternodeEntry>) {
-        for entry in entries { index(entry) }
+        // Sized once: growing six dictionaries entry by entry re-hashes each several times.
+        let expected = entries.underestimatedCount
+        self.entries.reserveCapacity(expected)
+        byCollateral.reserveCapacity(expected)
+        byOwnerKey.reserveCapacity(expected)
+        byOperatorKey.reserveCapacity(expected)
+        byEncryptionKey.reserveCapacity(expected)
+        byService.reserveCapacity(expected)
+        var ids = [Hash256]()
+        ids.reserveCapacity(expected)
+        var ascending = true
+        for entry in entries {
+            if let last = ids.last, !(last < entry.proTxHash) { ascending = false }
+            ids.append(entry.proTxHash)
+            self.entries[entry.proTxHash] = entry
+        }
+        if !ascending { ids = self.entries.keys.sorted() }
+        var leaves = [Hash256]()
+        leaves.reserveCapacity(ids.count)
+        for id in ids {
+            guard let entry = self.entries[id] else { continue }
+            leaves.append(entry.leafHash)
+            addToIndexes(entry)
+        }
+        orderedIds = ids
+        tree = IncrementalMerkleTree(leaves: leaves)
     }
 
     public var count: Int { entries.count }
@@ -28,9 +56,9 @@ public struct MasternodeList: Sendable {
     public subscript(proTxHash: Hash256) -> MasternodeEntry? { entries[proTxHash] }
 
     public func byCollateral(_ outpoint: OutPoint) -> MasternodeEntry? { byCollateral[outpoint].flatMap { entries[$0] } }
-    public func byOwnerKey(_ key: [UInt8]) -> MasternodeEntry? { byOwnerKey[key].flatMap { entries[$0] } }
-    public func byOperatorKey(_ key: [UInt8]) -> MasternodeEntry? { byOperatorKey[key].flatMap { entries[$0] } }
-    public func byEncryptionKey(_ key: [UInt8]) -> MasternodeEntry? { byEncryptionKey[key].flatMap { entries[$0] } }
+    public func byOwnerKey(_ key: [UInt8]) -> MasternodeEntry? { byOwnerKey[KeyBytes(key)].flatMap { entries[$0] } }
+    public func byOperatorKey(_ key: [UInt8]) -> MasternodeEntry? { byOperatorKey[KeyBytes(key)].flatMap { entries[$0] } }
+    public func byEncryptionKey(_ key: [UInt8]) -> MasternodeEntry? { byEncryptionKey[KeyBytes(key)].flatMap { entries[$0] } }
     public func byService(_ service: ServiceAddress) -> MasternodeEntry? { byService[service].flatMap { entries[$0] } }
 
     /// Entries ordered by id (the order the root commits to).
@@ -67,8 +95,23 @@ public struct MasternodeList: Sendable {
     }
 
     private mutating func replace(id: Hash256, with new: MasternodeEntry?) {
-        if let old = entries.removeValue(forKey: id) { unindex(old) }
-        if let new { index(new) } else { removeFromOrder(id) }
+        let old = entries.removeValue(forKey: id)
+        switch (old, new) {
+        case let (old?, new?):
+            entries[id] = new
+            reindex(from: old, to: new)
+            let at = position(of: id)
+            if at < orderedIds.count, orderedIds[at] == id { tree.replace(at: at, with: new.leafHash) }
+        case let (old?, nil):
+            removeFromIndexes(old)
+            removeFromOrder(id)
+        case let (nil, new?):
+            entries[id] = new
+            addToIndexes(new)
+            insertInOrder(new)
+        case (nil, nil):
+            break
+        }
     }
 
     /// Where `id` is or would go in `orderedIds` (binary search).
@@ -88,30 +131,65 @@ public struct MasternodeList: Sendable {
         tree.remove(at: at)
     }
 
-    private mutating func index(_ entry: MasternodeEntry) {
-        let id = entry.proTxHash
-        entries[id] = entry
-        let at = position(of: id)
-        if at < orderedIds.count, orderedIds[at] == id {
+    private mutating func insertInOrder(_ entry: MasternodeEntry) {
+        let at = position(of: entry.proTxHash)
+        if at < orderedIds.count, orderedIds[at] == entry.proTxHash {
             tree.replace(at: at, with: entry.leafHash)
         } else {
-            orderedIds.insert(id, at: at)
+            orderedIds.insert(entry.proTxHash, at: at)
             tree.insert(entry.leafHash, at: at)
         }
+    }
+
+    private mutating func addToIndexes(_ entry: MasternodeEntry) {
+        let id = entry.proTxHash
         byCollateral[entry.collateral] = id
-        byOwnerKey[entry.ownerKey] = id
-        if !entry.isRevoked { byOperatorKey[entry.operatorKey] = id }
-        byEncryptionKey[entry.operatorEncryptionKey] = id
+        byOwnerKey[KeyBytes(entry.ownerKey)] = id
+        if !entry.isRevoked { byOperatorKey[KeyBytes(entry.operatorKey)] = id }
+        byEncryptionKey[KeyBytes(entry.operatorEncryptionKey)] = id
         byService[entry.service] = id
     }
 
-    private mutating func unindex(_ entry: MasternodeEntry) {
+    private mutating func removeFromIndexes(_ entry: MasternodeEntry) {
         let id = entry.proTxHash
-        if byCollateral[entry.collateral] == id { byCollateral[entry.collateral] = nil }
-        if byOwnerKey[entry.ownerKey] == id { byOwnerKey[entry.ownerKey] = nil }
-        if byOperatorKey[entry.operatorKey] == id { byOperatorKey[entry.operatorKey] = nil }
-        if byEncryptionKey[entry.operatorEncryptionKey] == id { byEncryptionKey[entry.operatorEncryptionKey] = nil }
-        if byService[entry.service] == id { byService[entry.service] = nil }
+        Self.unmap(entry.collateral, from: id, in: &byCollateral)
+        Self.unmap(KeyBytes(entry.ownerKey), from: id, in: &byOwnerKey)
+        Self.unmap(KeyBytes(entry.operatorKey), from: id, in: &byOperatorKey)
+        Self.unmap(KeyBytes(entry.operatorEncryptionKey), from: id, in: &byEncryptionKey)
+        Self.unmap(entry.service, from: id, in: &byService)
+    }
+
+    /// Moves the index keys of an entry that changed to `new`, touching only the indexes
+    /// whose key changed (most changes are penalties, payments and bans, which change none).
+    private mutating func reindex(from old: MasternodeEntry, to new: MasternodeEntry) {
+        let id = new.proTxHash
+        Self.remap(old.collateral, to: new.collateral, id: id, in: &byCollateral)
+        Self.remap(KeyBytes(old.ownerKey), to: KeyBytes(new.ownerKey), id: id, in: &byOwnerKey)
+        Self.remap(old.isRevoked ? nil : KeyBytes(old.operatorKey), to: new.isRevoked ? nil : KeyBytes(new.operatorKey),
+                   id: id, in: &byOperatorKey)
+        Self.remap(KeyBytes(old.operatorEncryptionKey), to: KeyBytes(new.operatorEncryptionKey), id: id, in: &byEncryptionKey)
+        Self.remap(old.service, to: new.service, id: id, in: &byService)
+    }
+
+    private static func remap<Key: Hashable>(_ old: Key?, to new: Key?, id: Hash256, in index: inout [Key: Hash256]) {
+        guard old != new else { return }
+        if let old { unmap(old, from: id, in: &index) }
+        if let new { index[new] = id }
+    }
+
+    private static func unmap<Key: Hashable>(_ key: Key, from id: Hash256, in index: inout [Key: Hash256]) {
+        if index[key] == id { index[key] = nil }
+    }
+}
+
+/// Key bytes as a dictionary key hashed in one call (an array of bytes hashes byte by byte).
+private struct KeyBytes: Hashable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
 

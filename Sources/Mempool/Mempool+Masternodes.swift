@@ -58,9 +58,12 @@ extension MempoolRejection {
 
     /// A masternode rule's rejection in the pool: only a malformed payload is the sender's
     /// fault whatever the chain; the other rules depend on the list, which a peer may see
-    /// ahead of or behind this node.
+    /// ahead of or behind this node. A quorum commitment's content rules are the sender's
+    /// fault too: the payload decides them alone, or (signatures) the list at a start
+    /// height whose block `qc-quorum-hash` already pinned to this node's chain.
     init(masternode rejection: Rejection) {
-        let contextFree: Set<RuleName> = [.specialPayload, .specialInputsHash, .txSpecialType]
+        let contextFree: Set<RuleName> = [.specialPayload, .specialInputsHash, .txSpecialType, .quorumCommitmentShape, .quorumNullContent,
+                                          .quorumValidMembers, .quorumSigners, .quorumGroupKey, .quorumSignature]
         self.init(rejection.rule.rawValue, rejection.detail, isConsensusFailure: contextFree.contains(rejection.rule))
     }
 }

@@ -33,8 +33,11 @@ extension Mempool {
         let key = QuorumKey(type: checked.0.type.id, quorumHash: checked.0.payload.quorumHash)
         let entry = MempoolEntry(transaction: transaction, txid: ids.txid, wtxid: ids.wtxid, size: transaction.encoded.count, fee: .zero,
                                  time: now(), height: checked.1, depends: [])
+        let isNull = checked.0.payload.isNull
         return lock.withLock {
-            if let held = quorumCommitments[key] {
+            // A signed commitment takes the place of a pending null one (which anyone can
+            // build); nothing else displaces what the pool holds.
+            if let held = quorumCommitments[key], isNull || !(((try? QuorumCommitmentPayload(transaction: held.transaction))?.isNull) ?? false) {
                 let kind: MempoolRejection.Kind = held.txid == entry.txid ? .alreadyInPool : .invalid
                 return .rejected(MempoolRejection(Self.quorumCommitmentPendingRule, "the pool holds \(held.txid.hex) for this quorum", kind: kind))
             }

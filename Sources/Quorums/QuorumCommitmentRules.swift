@@ -56,8 +56,33 @@ public enum QuorumCommitmentRules {
         guard payload.validMembers.count == type.size, payload.signers.count == type.size else {
             throw Rejection(.quorumBitset, "bitsets of \(payload.validMembers.count) and \(payload.signers.count) bits, expected \(type.size)")
         }
-        let list: MasternodeList
-        do { list = try context.list(start) } catch { throw Rejection(.quorumHash, "no masternode list at \(start): \(error)") }
+        // Everything the payload decides alone comes before the list at the start height is
+        // rebuilt (replaying undo, maybe from disk) and every masternode ranked: a peer's
+        // garbage commitment costs the node only these checks.
+        if payload.isNull {
+            guard payload.signers.isEmpty, payload.groupKey.allSatisfy({ $0 == 0 }), payload.verificationVectorHash == .zero else {
+                throw Rejection(.quorumNullContent, "a commitment without valid members has signers, a group key or a verification vector")
+            }
+            // Signed by nobody, a null commitment would otherwise let anyone claim the
+            // quorum's one slot before its members finish: it may only close the window.
+            guard context.height == window.upperBound - 1 else {
+                throw Rejection(.quorumWindow, "a null commitment may only be mined at the window's last height \(window.upperBound - 1), not \(context.height)")
+            }
+        } else {
+            guard payload.validMembers.setCount >= type.threshold else {
+                throw Rejection(.quorumValidMembers, "\(payload.validMembers.setCount) valid members, threshold \(type.threshold)")
+            }
+            guard payload.signers.isSubset(of: payload.validMembers) else { throw Rejection(.quorumSigners, "a signer is not a valid member") }
+            guard payload.signers.setCount >= type.threshold else {
+                throw Rejection(.quorumSigners, "\(payload.signers.setCount) signers, threshold \(type.threshold)")
+            }
+            guard QuorumGroupKey.isValid(payload.groupKey) else {
+                throw Rejection(.quorumGroupKey, "the group key is not a prime-order point other than the identity")
+            }
+        }
+        // A list this node cannot rebuild is its own failure (storage, history), not a
+        // property of the block: it propagates as is, so the block is not marked invalid.
+        let list = try context.list(start)
         let members = QuorumSelection.members(list: list, quorumHash: payload.quorumHash, type: type, height: start, parameters: masternodeParameters)
         guard members.count >= type.threshold else {
             throw Rejection(.quorumNotFormed, "\(members.count) valid masternodes at \(start), threshold \(type.threshold)")
@@ -68,22 +93,7 @@ public enum QuorumCommitmentRules {
             }
         }
         let checked = CheckedQuorumCommitment(payload: payload, type: type, members: members)
-        if payload.isNull {
-            guard payload.signers.isEmpty, payload.groupKey.allSatisfy({ $0 == 0 }), payload.verificationVectorHash == .zero else {
-                throw Rejection(.quorumNullContent, "a commitment without valid members has signers, a group key or a verification vector")
-            }
-            return checked
-        }
-        guard payload.validMembers.setCount >= type.threshold else {
-            throw Rejection(.quorumValidMembers, "\(payload.validMembers.setCount) valid members, threshold \(type.threshold)")
-        }
-        guard payload.signers.isSubset(of: payload.validMembers) else { throw Rejection(.quorumSigners, "a signer is not a valid member") }
-        guard payload.signers.setCount >= type.threshold else {
-            throw Rejection(.quorumSigners, "\(payload.signers.setCount) signers, threshold \(type.threshold)")
-        }
-        guard QuorumGroupKey.isValid(payload.groupKey) else {
-            throw Rejection(.quorumGroupKey, "the group key is not a prime-order point other than the identity")
-        }
+        if payload.isNull { return checked }
         try verifySignatures(payload, members: members)
         return checked
     }

@@ -22,8 +22,11 @@ public struct QuorumType: Sendable, Equatable {
     public init(id: QuorumTypeID, name: String, size: Int, threshold: Int, schedule: QuorumSchedule, activeCount: Int) throws {
         func fail(_ problem: String) -> QuorumParameterError { QuorumParameterError(quorumType: name.isEmpty ? "\(id.rawValue)" : name, problem: problem) }
         // Bitsets are one bit per member in CompactSize-counted bytes; 400 bounds a commitment to a few KB.
-        guard size >= 1, size <= Self.maxSize else { throw fail("size \(size) is not in 1...\(Self.maxSize)") }
-        guard threshold >= 1, threshold <= size else { throw fail("threshold \(threshold) is not in 1...size (\(size))") }
+        guard size >= 2, size <= Self.maxSize else { throw fail("size \(size) is not in 2...\(Self.maxSize)") }
+        // FROST and the DKG need two signers at least; a threshold above half the size means
+        // two disjoint groups of members can never both sign different outcomes.
+        guard threshold >= 2, threshold <= size else { throw fail("threshold \(threshold) is not in 2...size (\(size))") }
+        guard 2 * threshold > size else { throw fail("threshold \(threshold) is not above half the size (\(size))") }
         guard activeCount >= 1 else { throw fail("activeCount must be at least 1") }
         self.id = id
         self.name = name

@@ -25,6 +25,7 @@ public enum WireLimits {
         case "ping", "pong", "feefilter": return 8
         case "mnchallenge": return MasternodeAuth.challengeLength
         case "mnauth": return MasternodeAuth.encodedLength
+        case "clsig": return WireLimits.chainLock
         case "addr": return countPrefix + maxAddresses * TimedAddress.encodedLength
         case "inv": return countPrefix + maxInventory * InventoryItem.encodedLength
         case "getdata", "notfound": return countPrefix + maxGetData * InventoryItem.encodedLength

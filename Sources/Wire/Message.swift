@@ -1,4 +1,5 @@
 import Primitives
+import QuorumServices
 
 /// One message of section 12.3.
 public enum Message: Sendable, Equatable {
@@ -24,6 +25,8 @@ public enum Message: Sendable, Equatable {
     case mnchallenge([UInt8])
     /// A masternode's signed answer to the challenge it received.
     case mnauth(MasternodeAuth)
+    /// A chain lock (ChainLockMessage.swift): a quorum's signature over the block at a height.
+    case clsig(ChainLock)
     /// A quorum DKG or signing message (QuorumMessages.swift, docs/protocol/quorum-p2p.md).
     case quorum(QuorumMessage)
     /// A well-framed command this version does not know: ignored, its payload dropped.
@@ -33,7 +36,7 @@ public enum Message: Sendable, Equatable {
     public static let knownCommands = [
         "version", "verack", "ping", "pong", "getaddr", "addr", "inv", "getdata", "notfound",
         "getheaders", "headers", "sendheaders", "block", "tx", "mempool", "feefilter",
-        "mnchallenge", "mnauth",
+        "mnchallenge", "mnauth", "clsig",
     ] + QuorumMessage.commands
 
     public var command: String {
@@ -56,6 +59,7 @@ public enum Message: Sendable, Equatable {
         case .feefilter: return "feefilter"
         case .mnchallenge: return "mnchallenge"
         case .mnauth: return "mnauth"
+        case .clsig: return "clsig"
         case .quorum(let message): return message.command
         case .unknown(let command): return command
         }
@@ -76,6 +80,8 @@ public enum Message: Sendable, Equatable {
             writer.write(bytes: challenge)
         case .mnauth(let auth):
             auth.encode(to: &writer)
+        case .clsig(let lock):
+            lock.encode(to: &writer)
         case .quorum(let message):
             message.encode(to: &writer)
         case .addr(let addresses):
@@ -157,6 +163,7 @@ public enum Message: Sendable, Equatable {
         case "feefilter": return .feefilter(try reader.readUInt64("fee_rate"))
         case "mnchallenge": return .mnchallenge(try reader.readBytes(MasternodeAuth.challengeLength, "challenge"))
         case "mnauth": return .mnauth(try MasternodeAuth.decode(from: &reader))
+        case "clsig": return .clsig(try ChainLock.decode(from: &reader))
         default:
             if let message = try QuorumMessage.decode(command: command, reader: &reader) { return .quorum(message) }
             // Forward compatibility: the payload is not ours to judge.

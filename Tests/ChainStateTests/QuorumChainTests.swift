@@ -186,15 +186,15 @@ struct QuorumChainTests {
         #expect(state.quorums.active(type: q.type).map(\.key) == [b])
         #expect(state.quorums[c] == nil)
 
-        // A null commitment is recorded (a second one would be a duplicate), never serves,
-        // and leaves at the next start.
-        try q.extend(to: 223)
+        // A null commitment closes the window at its last height (231), is recorded, never
+        // serves, and leaves at the next start.
+        try q.extend(to: 230)
         let null = QuorumCommitmentPayload.null(quorumType: q.type.id, quorumHash: state.active[216].hash, quorumHeight: 216, size: q.type.size)
         try q.extend(with: [null.transaction])
         let nullKey = QuorumKey(type: q.type.id, quorumHash: state.active[216].hash)
         #expect(state.quorums[nullKey]?.isNull == true)
         #expect(state.quorums.active(type: q.type).map(\.key) == [b])
-        #expect(Self.rejection { _ = try state.checkQuorumCommitment(try q.commitment(start: 216, valid: [0, 1, 2, 3, 4])) } == .quorumDuplicate)
+        #expect(Self.rejection { _ = try state.checkQuorumCommitment(try q.commitment(start: 216, valid: [0, 1, 2, 3, 4])) } == .quorumWindow)
         try q.extend(to: 240)
         #expect(state.quorums[nullKey] == nil)
         #expect(state.quorums.active(type: q.type).map(\.key) == [b])

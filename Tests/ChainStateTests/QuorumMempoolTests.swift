@@ -72,15 +72,22 @@ struct QuorumMempoolTests {
             payload.validMembers = QuorumBitset(count: q.type.size)
             return payload.transaction
         }
-        #expect(pool.submit(next, source: "test").entry != nil)
-        // Held back from templates here by building on an empty selection until the window ends.
-        while service.snapshot.tipHeight < 159 {
+        #expect(pool.submit(next, source: "test").rejection?.rule == RuleName.quorumWindow.rawValue, "a null commitment before the window's last height")
+        // Blocks on an empty selection hold pending commitments back until the window's end.
+        func mineEmpty() throws {
             let template = try service.withWriter { state in try TemplateBuilder.make(on: state, payout: [0x51], now: state.tip.header.time + 150) }
             var block = Block(header: template.header, transactions: template.transactions)
             TestBlocks.mine(&block.header)
             _ = try service.accept(block)
             pool.apply(.connected(height: block.header.height, hash: block.hash))
         }
+        while service.snapshot.tipHeight < 158 { try mineEmpty() }
+        #expect(pool.submit(next, source: "test").entry != nil, "the null commitment at the window's last height, 159")
+        let signed = try q.commitment(start: 144, valid: [0, 1, 2, 3, 4])
+        #expect(pool.submit(signed, source: "test").entry != nil, "a signed commitment takes the null one's place")
+        #expect(pool.pendingQuorumCommitments.map(\.txid) == [signed.txid])
+        #expect(pool.submit(next, source: "test").rejection?.rule == Mempool.quorumCommitmentPendingRule, "a null one never displaces a signed one")
+        try mineEmpty()
         #expect(pool.pendingQuorumCommitments.isEmpty, "the window 152..<160 has passed")
         #expect(service.snapshot.quorums.active(type: q.type).count == 1)
         _ = q

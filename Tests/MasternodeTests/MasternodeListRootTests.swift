@@ -87,4 +87,43 @@ struct MasternodeListRootTests {
             }
         }
     }
+
+    @Test("batches inserting as many entries as they remove (the re-hash stops at the last moved position) match the scratch root")
+    func countNeutralBatches() throws {
+        var generator = SeededGenerator(testSeed: 0x4D45_524D)
+        let template = try #require(try TestChain().check(Fixture.register(TestNode(0))))
+        for size in [1, 2, 3, 5, 8, 13, 31, 32, 33, 70] {
+            var list = MasternodeList(entries: (0..<size).map { _ in Self.randomEntry(template, using: &generator) })
+            _ = list.root()
+            for batch in 0..<40 {
+                var undo = MasternodeListUndo()
+                let swaps = Int.random(in: 1...min(4, size), using: &generator)
+                // Removals, inserts and replacements interleaved in a random order.
+                var steps = Array(repeating: 0, count: swaps) + Array(repeating: 1, count: swaps)
+                    + Array(repeating: 2, count: Int.random(in: 0...3, using: &generator))
+                steps.shuffle(using: &generator)
+                var removed = 0
+                for step in steps {
+                    let existing = list.sorted
+                    switch step {
+                    case 0 where !existing.isEmpty:
+                        list.remove(existing[Int.random(in: 0..<existing.count, using: &generator)].proTxHash, undo: &undo)
+                        removed += 1
+                    case 1:
+                        list.set(Self.randomEntry(template, using: &generator), undo: &undo)
+                    default:
+                        guard !existing.isEmpty else { continue }
+                        var entry = existing[Int.random(in: 0..<existing.count, using: &generator)]
+                        entry.penalty &+= 1
+                        list.set(entry, undo: &undo)
+                    }
+                }
+                #expect(list.root() == Self.scratchRoot(list), "size \(size), batch \(batch), \(removed) of \(swaps) removed")
+                if batch % 3 == 2 {
+                    list.revert(undo)
+                    #expect(list.root() == Self.scratchRoot(list), "revert, size \(size), batch \(batch)")
+                }
+            }
+        }
+    }
 }

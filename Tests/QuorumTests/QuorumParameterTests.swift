@@ -27,6 +27,9 @@ import Testing
         }
         #expect(problem { $0.threshold = 6 }?.contains("threshold 6") == true)
         #expect(problem { $0.threshold = 0 }?.contains("threshold 0") == true)
+        #expect(problem { $0.threshold = 1 }?.contains("threshold 1") == true, "FROST needs two signers")
+        #expect(problem { $0.threshold = 2 }?.contains("above half the size") == true, "2 of 5: two disjoint groups could sign")
+        #expect(problem { $0.threshold = 5 } == nil)
         #expect(problem { $0.size = 0 }?.contains("size 0") == true)
         #expect(problem { $0.phaseBlocks = 5 }?.contains("must fit in dkgInterval") == true)
         #expect(problem { $0.miningWindow = 17 }?.contains("must fit in dkgInterval") == true)

@@ -40,7 +40,11 @@ import TestSupport
         let null = QuorumCommitmentPayload.null(quorumType: QuorumFixture.type.id, quorumHash: QuorumFixture.quorumHash,
                                                 quorumHeight: QuorumFixture.start, size: 5)
         #expect(null.isNull)
-        _ = try fixture.check(null)
+        // Only the window's last height (start + 8 + 8 - 1): earlier, anyone could take the
+        // quorum's slot from its members with a commitment nobody signed.
+        _ = try fixture.check(null, context: fixture.context(height: QuorumFixture.start + 15))
+        expectRejected(fixture, null, .quorumWindow)
+        expectRejected(fixture, null, .quorumWindow, context: fixture.context(height: QuorumFixture.start + 14))
     }
 
     @Test func windowBoundsAreExact() throws {
@@ -98,15 +102,17 @@ import TestSupport
                        context: fixture.context(mined: [QuorumKey(type: QuorumFixture.type.id, quorumHash: QuorumFixture.quorumHash)]))
 
         let small = QuorumFixture(masternodes: 2)
-        expectRejected(small, QuorumCommitmentPayload.null(quorumType: QuorumFixture.type.id, quorumHash: QuorumFixture.quorumHash,
-                                                           quorumHeight: QuorumFixture.start, size: 5), .quorumNotFormed)
+        let null = QuorumCommitmentPayload.null(quorumType: QuorumFixture.type.id, quorumHash: QuorumFixture.quorumHash, quorumHeight: QuorumFixture.start, size: 5)
+        expectRejected(small, null, .quorumNotFormed, context: small.context(height: QuorumFixture.start + 15))
     }
 
     @Test func immatureMasternodesAreNotSelected() throws {
         var fixture = QuorumFixture(masternodes: 2)
         fixture.add(registeredHeight: QuorumFixture.start - 1)  // matures at start + 1
         #expect(fixture.members.count == 2)
-        expectRejected(fixture, fixture.commitment(), .quorumNotFormed)
+        // A null commitment passes every check the payload decides alone, so the selection's decides.
+        let null = QuorumCommitmentPayload.null(quorumType: QuorumFixture.type.id, quorumHash: QuorumFixture.quorumHash, quorumHeight: QuorumFixture.start, size: 5)
+        expectRejected(fixture, null, .quorumNotFormed, context: fixture.context(height: QuorumFixture.start + 15))
     }
 
     @Test func bitsets() {

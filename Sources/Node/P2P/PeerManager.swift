@@ -89,6 +89,8 @@ public final class PeerManager: @unchecked Sendable {
     var masternodeIdentity: MasternodeIdentity?
     /// The network's masternode numbers; nil when its parameters lack them (no authentication then).
     let masternodeParameters: MasternodeParameters?
+    /// Chain locks seen, sent and waiting for their block (ChainLockRelay.swift).
+    lazy var chainLocks = ChainLockRelayState(parameters: parameters)
 
     public init(group: EventLoopGroup, chain: ChainService, parameters: ConsensusParameters, settings: P2PSettings, logger: Logger,
                 addresses: AddressManager, bans: BanList, pool: TransactionPool, pipelineOptions: VerificationPipeline.Options) {
@@ -361,6 +363,7 @@ public final class PeerManager: @unchecked Sendable {
         case .feefilter(let rate): peer.feeFilter = rate
         case .mnchallenge(let challenge): handleMasternodeChallenge(challenge, from: peer)
         case .mnauth(let auth): handleMasternodeAuth(auth, from: peer)
+        case .clsig(let lock): handleChainLock(lock, from: peer)
         case .quorum(let message): handleQuorumMessage(message, from: peer)
         case .unknown(let command): logger.debug("\(peer.label): ignoring unknown command '\(command)'")
         }
@@ -445,6 +448,7 @@ public final class PeerManager: @unchecked Sendable {
         for id in scheduler.stalledPeers(now: now) {
             if let peer = peers[id] { disconnect(peer, "stalled block download") }
         }
+        retryPendingChainLocks()
         maintainConnections()
         // Idle while blocks are missing (nothing asked for, nothing being imported): ask the
         // chain state again rather than trust a target that may have been superseded.

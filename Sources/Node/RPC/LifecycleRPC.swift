@@ -38,7 +38,7 @@ extension NodeRPCContext {
                 return TransactionStatus(state: found.state, blockHash: found.blockHash, blockHeight: found.blockHeight,
                                          confirmations: found.confirmations, entryTime: status.entryTime, history: status.history)
             }
-            return status
+            return followingChainLock(status)
         }
         return try indexedStatus(txid)
     }
@@ -55,14 +55,32 @@ extension NodeRPCContext {
             return nil
         }
         let confirmations = snapshot.tipHeight - location.height + 1
-        return TransactionStatus(state: Self.blockState(confirmations: confirmations, finalityDepth: mempool.finalityDepth),
+        let locked = Self.isChainLocked(location.blockHash, height: location.height, in: snapshot)
+        return TransactionStatus(state: Self.blockState(confirmations: confirmations, finalityDepth: mempool.finalityDepth, chainLocked: locked),
                                  blockHash: location.blockHash, blockHeight: location.height, confirmations: confirmations)
     }
 
-    /// included at the tip (1 confirmation), confirmed below it, finalized at `finalityDepth`.
-    static func blockState(confirmations: UInt64, finalityDepth: UInt64) -> TransactionStatus.State {
-        if confirmations >= max(finalityDepth, 1) { return .finalized }
+    /// included at the tip (1 confirmation), confirmed below it, finalized at `finalityDepth`
+    /// or when the block is chain-locked (`chainLocked`: at or below the best lock on the active chain).
+    static func blockState(confirmations: UInt64, finalityDepth: UInt64, chainLocked: Bool = false) -> TransactionStatus.State {
+        if confirmations >= max(finalityDepth, 1) || (chainLocked && confirmations > 0) { return .finalized }
         return confirmations > 1 ? .confirmed : .included
+    }
+
+    /// Whether the active chain's block `hash` at `height` is at or below its best chain lock:
+    /// the node never reorganises below a lock, so such a block is final whatever its depth.
+    static func isChainLocked(_ hash: Hash256?, height: UInt64?, in snapshot: ChainSnapshot) -> Bool {
+        guard let hash, let height, let locked = snapshot.chainLockedHeight, height <= locked else { return false }
+        return snapshot.hash(atHeight: height) == hash
+    }
+
+    /// The pool's included or confirmed account, finalized when a chain lock covers its block.
+    func followingChainLock(_ status: TransactionStatus) -> TransactionStatus {
+        guard status.state == .included || status.state == .confirmed,
+              Self.isChainLocked(status.blockHash, height: status.blockHeight, in: chain.snapshot) else { return status }
+        var final = status
+        final.state = .finalized
+        return final
     }
 
     static func statusJSON(_ txid: Hash256, _ status: TransactionStatus) -> JSON {

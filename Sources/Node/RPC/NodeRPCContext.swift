@@ -68,5 +68,6 @@ public final class NodeRPCContext: @unchecked Sendable {
         registerWallet(in: registry)
         registerMasternodes(in: registry)
         registerMasternodeStatus(in: registry)
+        registerChainLocks(in: registry)
     }
 }

@@ -95,10 +95,14 @@ extension NodeRPCContext {
         })
     }
 
-    /// A transaction's lifecycle state as the wallet shows it: by depth once in a block,
-    /// replaced once the wallet replaced it, else the pool's account (nil: nothing known).
-    func walletLifecycle(_ txid: Hash256, confirmations: UInt64, replacedBy: Hash256?) -> TransactionStatus.State? {
-        if confirmations > 0 { return Self.blockState(confirmations: confirmations, finalityDepth: mempool.finalityDepth) }
+    /// A transaction's lifecycle state as the wallet shows it: by depth (or a chain lock) once
+    /// in a block, replaced once the wallet replaced it, else the pool's account (nil: nothing known).
+    func walletLifecycle(_ txid: Hash256, confirmations: UInt64, replacedBy: Hash256?, blockHash: Hash256? = nil,
+                         blockHeight: UInt64? = nil) -> TransactionStatus.State? {
+        if confirmations > 0 {
+            let locked = Self.isChainLocked(blockHash, height: blockHeight, in: chain.snapshot)
+            return Self.blockState(confirmations: confirmations, finalityDepth: mempool.finalityDepth, chainLocked: locked)
+        }
         if replacedBy != nil { return .replaced }
         return (try? lifecycle(of: txid))??.state
     }
@@ -126,7 +130,8 @@ extension NodeRPCContext {
         if let comment = detail.comment { result["comment"] = .string(comment) }
         if let to = detail.commentTo { result["to"] = .string(to) }
         result["bip125-replaceable"] = .string(detail.confirmations == 0 && detail.replacedBy == nil ? "yes" : "no")
-        if let state = walletLifecycle(detail.txid, confirmations: detail.confirmations, replacedBy: detail.replacedBy) {
+        if let state = walletLifecycle(detail.txid, confirmations: detail.confirmations, replacedBy: detail.replacedBy,
+                                       blockHash: detail.blockHash, blockHeight: detail.blockHeight) {
             result["lifecycle"] = .string(state.rawValue)
         }
         result["details"] = .array(detail.entries.map { entry in

@@ -330,7 +330,8 @@ extension NodeRPCContext {
         item["txid"] = .string(entry.txid.hex)
         if let replacement = entry.replacedBy { item["replaced_by_txid"] = .string(replacement.hex) }
         if let original = entry.replaces { item["replaces_txid"] = .string(original.hex) }
-        if let state = walletLifecycle(entry.txid, confirmations: entry.confirmations, replacedBy: entry.replacedBy) {
+        if let state = walletLifecycle(entry.txid, confirmations: entry.confirmations, replacedBy: entry.replacedBy,
+                                       blockHash: entry.blockHash, blockHeight: entry.blockHeight) {
             item["lifecycle"] = .string(state.rawValue)
         }
         item["time"] = .int(entry.time)

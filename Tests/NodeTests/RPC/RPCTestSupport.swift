@@ -63,6 +63,7 @@ final class RPCTestNode: @unchecked Sendable {
         context.registerControl(in: registry)
         context.registerMempool(in: registry)
         context.registerMining(in: registry)
+        context.registerChainLocks(in: registry)
         dispatcher = RPCDispatcher(registry: registry)
     }
 
