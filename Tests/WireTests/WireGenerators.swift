@@ -82,8 +82,8 @@ extension SeededGenerator {
         case "feefilter": return .feefilter(next())
         case "mnchallenge": return .mnchallenge(bytes(MasternodeAuth.challengeLength))
         case "mnauth": return .mnauth(MasternodeAuth(proTxHash: hash256(), signature: bytes(MasternodeAuth.signatureLength)))
-        "mnchallenge", "mnauth", "clsig",
-    ] + QuorumMessage.commands
+        case "clsig": return .clsig(ChainLock(height: next(), blockHash: hash256(), quorumHash: hash256(), signature: bytes(64)))
+        case let command where QuorumMessage.commands.contains(command): return .quorum(quorumMessage(command: command))
         default: fatalError("kind \(kind) is not a known command")
         }
     }
