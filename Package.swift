@@ -121,7 +121,7 @@ let package = Package(
         ]),
         // `rusty node`: P2P on SwiftNIO, headers-first sync, relay, RPC methods, metrics, services, configuration, logs.
         .target(name: "Node", dependencies: [
-            "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
+            "DKG", "FROST", "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
             "Masternodes", "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum", "Quorums",
             "QuorumServices",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -234,7 +234,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "Primitives", "BLAKE3", "QuorumServices", "TestSupport"]),
         .testTarget(name: "AddressBookTests", dependencies: ["AddressBook", "Primitives", "TestSupport"]),
         .testTarget(name: "NodeTests", dependencies: [
-            "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
+            "DKG", "FROST", "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
             "JSONRPC", "Mempool", "TxIndex", "Wallet", .product(name: "Logging", package: "swift-log"),
             "TestSupport", "Masternodes", "Quorums", "QuorumServices",
             "Stratum",

@@ -31,7 +31,7 @@ public enum WireLimits {
         case "getdata", "notfound": return countPrefix + maxGetData * InventoryItem.encodedLength
         case "getheaders": return 4 + countPrefix + maxLocator * 32 + 32
         case "headers": return countPrefix + maxHeaders * BlockHeader.encodedLength
-        default: return maxPayload // block, tx, and commands this version does not know
+        default: return QuorumWireLimits.maxPayload(forCommand: command) ?? maxPayload // block, tx, and commands this version does not know
         }
     }
 }

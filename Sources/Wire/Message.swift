@@ -27,6 +27,8 @@ public enum Message: Sendable, Equatable {
     case mnauth(MasternodeAuth)
     /// A chain lock (ChainLockMessage.swift): a quorum's signature over the block at a height.
     case clsig(ChainLock)
+    /// A quorum DKG or signing message (QuorumMessages.swift, docs/protocol/quorum-p2p.md).
+    case quorum(QuorumMessage)
     /// A well-framed command this version does not know: ignored, its payload dropped.
     case unknown(command: String)
 
@@ -35,7 +37,7 @@ public enum Message: Sendable, Equatable {
         "version", "verack", "ping", "pong", "getaddr", "addr", "inv", "getdata", "notfound",
         "getheaders", "headers", "sendheaders", "block", "tx", "mempool", "feefilter",
         "mnchallenge", "mnauth", "clsig",
-    ]
+    ] + QuorumMessage.commands
 
     public var command: String {
         switch self {
@@ -58,6 +60,7 @@ public enum Message: Sendable, Equatable {
         case .mnchallenge: return "mnchallenge"
         case .mnauth: return "mnauth"
         case .clsig: return "clsig"
+        case .quorum(let message): return message.command
         case .unknown(let command): return command
         }
     }
@@ -79,6 +82,8 @@ public enum Message: Sendable, Equatable {
             auth.encode(to: &writer)
         case .clsig(let lock):
             lock.encode(to: &writer)
+        case .quorum(let message):
+            message.encode(to: &writer)
         case .addr(let addresses):
             writer.writeCompactSize(UInt64(addresses.count))
             for address in addresses { address.encode(to: &writer) }
@@ -160,6 +165,7 @@ public enum Message: Sendable, Equatable {
         case "mnauth": return .mnauth(try MasternodeAuth.decode(from: &reader))
         case "clsig": return .clsig(try ChainLock.decode(from: &reader))
         default:
+            if let message = try QuorumMessage.decode(command: command, reader: &reader) { return .quorum(message) }
             // Forward compatibility: the payload is not ours to judge.
             reader = ByteReader([])
             return .unknown(command: command)

@@ -83,6 +83,7 @@ extension SeededGenerator {
         case "mnchallenge": return .mnchallenge(bytes(MasternodeAuth.challengeLength))
         case "mnauth": return .mnauth(MasternodeAuth(proTxHash: hash256(), signature: bytes(MasternodeAuth.signatureLength)))
         case "clsig": return .clsig(ChainLock(height: next(), blockHash: hash256(), quorumHash: hash256(), signature: bytes(64)))
+        case let command where QuorumMessage.commands.contains(command): return .quorum(quorumMessage(command: command))
         default: fatalError("kind \(kind) is not a known command")
         }
     }

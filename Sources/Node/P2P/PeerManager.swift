@@ -64,6 +64,8 @@ public final class PeerManager: @unchecked Sendable {
     static let maxTransactionsBeingAccepted = 5_000
     /// Batches, announcements, parent requests (TransactionRelay.swift), on its own finer timer.
     var relay = TransactionRelayState()
+    /// Quorum DKG and signing traffic between masternodes (Quorum/PeerManager+Quorum.swift).
+    var quorumRelay = QuorumRelayState()
     var relayTimer: RepeatedTask?
     var random = SystemRandomNumberGenerator()
     // Sync progress, for the log and the status file.
@@ -362,6 +364,7 @@ public final class PeerManager: @unchecked Sendable {
         case .mnchallenge(let challenge): handleMasternodeChallenge(challenge, from: peer)
         case .mnauth(let auth): handleMasternodeAuth(auth, from: peer)
         case .clsig(let lock): handleChainLock(lock, from: peer)
+        case .quorum(let message): handleQuorumMessage(message, from: peer)
         case .unknown(let command): logger.debug("\(peer.label): ignoring unknown command '\(command)'")
         }
     }

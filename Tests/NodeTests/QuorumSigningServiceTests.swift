@@ -1,0 +1,62 @@
+import Ed25519
+import FROST
+@testable import Node
+import Primitives
+import TestSupport
+import Wire
+import XCTest
+
+/// The signing service of several nodes on an in-memory bus, driven by a fake clock: only
+/// requested topics are signed, timers close collection, and outsiders check the result.
+final class QuorumSigningServiceTests: XCTestCase {
+    func testServicesSignRequestedTopicsAndOutsidersVerify() throws {
+        let fixture = QuorumSigningFixture()
+        let signers = try fixture.makeSigners(size: 4, threshold: 3)
+        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
+        let groupKey = signers[0].publicKeys.verifyingKey.encoded
+        // Each request's own 32 bytes stand in for SigningRequest.signingDigest.
+        func makeService() -> QuorumSigningService {
+            QuorumSigningService(groupKey: { $0 == quorum ? groupKey : nil }, digest: { $0.requestID.bytes })
+        }
+        var services = [UInt16: QuorumSigningService]()
+        for signer in signers {
+            let service = makeService()
+            service.memberships[quorum] = signer
+            services[signer.member] = service
+        }
+        let outsider = makeService()
+        var queue = [(from: UInt16, message: QuorumMessage)]()
+        var verdicts = [QuorumMessageVerdict]()
+        func enqueue(_ events: [QuorumSigningEvent], from: UInt16) {
+            for case .broadcast(let message) in events { queue.append((from, message)) }
+        }
+        func drain(now: Double) {
+            while !queue.isEmpty {
+                let (from, message) = queue.removeFirst()
+                for (member, service) in services where member != from {
+                    let (verdict, events) = service.receive(message, now: now)
+                    verdicts.append(verdict)
+                    enqueue(events, from: member)
+                }
+                verdicts.append(outsider.receive(message, now: now).verdict)
+            }
+        }
+        // Members 1-3 are asked; member 4 is not and must not sign (its commitments never go out).
+        for member: UInt16 in [1, 2, 3] { enqueue(services[member]?.sign(fixture.topic, now: 0) ?? [], from: member) }
+        drain(now: 0)
+        XCTAssertTrue(services.values.allSatisfy { $0.recovered.isEmpty }, "signed before the collection window closed")
+        for (member, service) in services { enqueue(service.tick(now: 0.3), from: member) }
+        drain(now: 0.3)
+        let signature = try XCTUnwrap(services[1]?.recovered[fixture.topic])
+        XCTAssertTrue(Ed25519.verify(signature: signature.signature, message: fixture.topic.requestID.bytes, publicKey: groupKey))
+        XCTAssertEqual(outsider.recovered[fixture.topic], signature)
+        XCTAssertEqual(services[4]?.recovered[fixture.topic], signature, "member 4 learns the result from qrecsig")
+        XCTAssertFalse(verdicts.contains { if case .invalid = $0 { true } else { false } }, "\(verdicts)")
+
+        // A recovered signature that does not verify is misbehaviour of whoever sent it.
+        var other = fixture.topic
+        other.requestID = .zero
+        let bogus = QuorumRecoveredSignature(topic: other, signature: signature.signature)
+        if case .invalid = outsider.receive(.recoveredSignature(bogus), now: 1).verdict {} else { XCTFail("bogus qrecsig accepted") }
+    }
+}
