@@ -103,7 +103,7 @@ final class GovernanceNetworkTests: MempoolNetworkTestCase {
         try a.rpc("generatetoaddress", [.int(start - 1 - proposalHeight), .string(walletAddress)])
         try waitHeight(connected, start - 1)
         let firstVote = try vote(nodes[0], raise, "no", ownerKeyFiles[0])
-        try waitInPool(connected, firstVote)
+        try waitVoteInPool(connected, firstVote)
         try a.rpc("generatetoaddress", [1, .string(walletAddress)])
         try waitHeight(connected, start)
         XCTAssertEqual(try a.rpc("gobject", ["get", .string(raise)])["no"], 1)
@@ -112,7 +112,7 @@ final class GovernanceNetworkTests: MempoolNetworkTestCase {
             votes.append(try vote(node, raise, "yes", file))
             votes.append(try vote(node, spam, "no", file))
         }
-        for txid in votes { try waitInPool([a], txid) }
+        for txid in votes { try waitVoteInPool([a], txid) }
         try a.rpc("generatetoaddress", [.int(deadline - start), .string(walletAddress)])
         try waitHeight(connected, deadline)
         phase("votes mined, deadline \(deadline) reached")
@@ -163,6 +163,17 @@ final class GovernanceNetworkTests: MempoolNetworkTestCase {
         let after = try oversizedBlock(a, bytes: Self.oldLimit + 50_000, payout: funding.lockScript)
         XCTAssertNotEqual(try a.rpc("submitblock", [.string(HexCoding.encode(after.encoded))]), .null)
         phase("reorganised onto b's branch: the old limit is back")
+    }
+
+    /// Votes wait apart from the fee-paying pool (not in getrawmempool): getmempoolentry finds them.
+    func waitVoteInPool(_ nodes: [TestNode], _ txid: String) throws {
+        for node in nodes {
+            let end = Date().addingTimeInterval(node.remaining(60))
+            while (try? node.rpc("getmempoolentry", [.string(txid)])) == nil {
+                guard Date() < end else { throw NetworkTestError("\(node.name): vote \(txid.prefix(12)) never reached the pool") }
+                usleep(100_000)
+            }
+        }
     }
 
     func vote(_ node: TestNode, _ proposal: String, _ outcome: String, _ ownerKeyFile: String) throws -> String {
