@@ -46,7 +46,7 @@ enum MasternodeClaim: Hashable, Sendable, CustomStringConvertible {
                     .encryptionKey(entry.operatorEncryptionKey)]
         case .masternodeRevoke:
             return [.masternode(entry.proTxHash), .collateral(entry.collateral)]
-        case .quorumCommitment:
+        case .quorumCommitment, .governanceProposal, .governanceVote:
             return []  // writes no masternode entry (Mempool+Quorums has its own one-per-quorum rule)
         }
     }
@@ -95,7 +95,7 @@ extension Mempool {
         switch type {
         case .masternodeUpdateService, .masternodeRevoke: return 1
         case .masternodeUpdateRegistrar: return 2
-        case .masternodeRegister, .quorumCommitment, nil: return 3
+        case .masternodeRegister, .quorumCommitment, .governanceProposal, .governanceVote, nil: return 3
         }
     }
 
