@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "DKG", targets: ["DKG"]),
         .library(name: "Quorums", targets: ["Quorums"]),
         .library(name: "QuorumServices", targets: ["QuorumServices"]),
+        .library(name: "Governance", targets: ["Governance"]),
         .library(name: "ChainState", targets: ["ChainState"]),
         .library(name: "ChainGen", targets: ["ChainGen"]),
         .library(name: "Verification", targets: ["Verification"]),
@@ -85,7 +86,9 @@ let package = Package(
         .target(name: "Quorums", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
         // What quorums sign for the network: signing requests, recovered signatures, chain locks.
         .target(name: "QuorumServices", dependencies: ["Primitives", "BLAKE3", "Ed25519"]),
-        .target(name: "ChainState", dependencies: ["QuorumServices", "Consensus", "Masternodes", "Quorums", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
+        // Governance (PROTOCOL section 18): proposals, votes, the tally, the parameter whitelist and the values in force.
+        .target(name: "Governance", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
+        .target(name: "ChainState", dependencies: ["Governance", "QuorumServices", "Consensus", "Masternodes", "Quorums", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
         .target(name: "Verification", dependencies: [
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
@@ -249,6 +252,9 @@ let package = Package(
         ]),
         .testTarget(name: "FROSTTests", dependencies: ["FROST", "Ed25519", "TestSupport", "SignatureBackends", "OpenCLRuntime"]),
         .testTarget(name: "DKGTests", dependencies: ["DKG", "FROST", "Ed25519", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "GovernanceTests", dependencies: [
+            "Governance", "ChainState", "ChainGen", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
+        ]),
         .testTarget(name: "QuorumServicesTests", dependencies: ["QuorumServices", "Primitives", "Ed25519", "BLAKE3", "TestSupport"]),
         .testTarget(name: "QuorumTests", dependencies: [
             "Quorums", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",

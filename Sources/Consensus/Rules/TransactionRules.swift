@@ -14,6 +14,13 @@ public enum TransactionRules {
             }
             return
         }
+        // A governance vote moves no coins either (section 18.3): fee-less, its payload signed.
+        if transaction.specialType == .governanceVote && !isCoinbase {
+            guard transaction.inputs.isEmpty, transaction.outputs.isEmpty else {
+                throw Rejection(.governanceVoteShape, "\(transaction.inputs.count) inputs and \(transaction.outputs.count) outputs, expected none")
+            }
+            return
+        }
         guard !transaction.inputs.isEmpty else { throw Rejection(.txNoInputs) }
         guard !transaction.outputs.isEmpty else { throw Rejection(.txNoOutputs) }
         guard Amount.sum(transaction.outputs.map(\.value)) != nil else { throw Rejection(.txOutputOverflow) }
