@@ -29,10 +29,9 @@ extension MempoolRejection {
 }
 
 extension Mempool {
-    /// The governed parameters for the block after `state`'s tip; the network's start values
-    /// when the state cannot say (a storage failure: logged by the chain, not the pool's to fix).
+    /// The governed parameters for the block after `state`'s tip.
     static func parametersForNextBlock(on state: ChainState) -> GovernedParameters {
-        (try? state.parametersInForce(atHeight: state.tip.height + 1)) ?? state.initialGovernedParameters
+        state.parametersInForce(atHeight: state.tip.height + 1)
     }
 
     static func parametersForNextBlock(_ chain: ChainService) -> GovernedParameters {
@@ -71,7 +70,10 @@ extension Mempool {
         let ids = transaction.ids
         let checked: (GovernanceVotePayload, UInt64)
         do {
-            checked = try chain.withWriter { state in (try state.checkGovernanceVote(transaction), state.tip.height) }
+            checked = try chain.withWriter { state in
+                try state.checkGovernanceTransaction(transaction, txid: ids.txid)
+                return (try GovernanceVotePayload(transaction: transaction), state.tip.height)
+            }
         } catch let rejection as Rejection {
             return .rejected(MempoolRejection(governance: rejection))
         } catch {
@@ -153,25 +155,22 @@ extension Mempool {
     /// and the chain's writer.
     func checkGovernancePolicy(_ candidate: Submitted, _ judge: Judge) -> SpecialOutcome {
         let transaction = candidate.transaction
-        for input in transaction.inputs {
+        do {
+            // The chain's rules for the next block: locked collateral, and a proposal's own rules.
+            try judge.state.checkGovernanceTransaction(transaction, txid: candidate.txid)
+        } catch {
+            return .refused(MempoolRejection(governance: error))
+        }
+        for input in transaction.inputs where !pool.isEmpty || !judge.staging.items.isEmpty {
             let outpoint = input.previousOutput
-            if judge.state.isGovernanceCollateralLocked(outpoint) {
-                return .refused(MempoolRejection(governance: Rejection(.governanceCollateralLocked, "\(outpoint) is an open proposal's collateral")))
-            }
             let parent = judge.staging.entry(outpoint.txid) ?? pool[outpoint.txid]
             if let parent, parent.transaction.specialType == .governanceProposal,
                (try? GovernanceProposalPayload(transaction: parent.transaction))?.collateralIndex == outpoint.index {
                 return .refused(MempoolRejection(governance: Rejection(.governanceCollateralLocked, "\(outpoint) is the collateral of pool proposal \(outpoint.txid.hex)")))
             }
         }
-        guard transaction.specialType == .governanceProposal else { return .admitted(SpecialAdmission()) }
-        let payload: GovernanceProposalPayload
-        do {
-            payload = try judge.state.checkGovernanceProposal(transaction, txid: candidate.txid, height: judge.tipHeight + 1)
-        } catch let rejection as Rejection {
-            return .refused(MempoolRejection(governance: rejection))
-        } catch {
-            return .refused(MempoolRejection("chain-state-error", "\(error)"))
+        guard transaction.specialType == .governanceProposal, let payload = try? GovernanceProposalPayload(transaction: transaction) else {
+            return .admitted(SpecialAdmission())
         }
         let claim = MasternodeClaim.governanceParameter(payload.parameterId)
         if judge.staging.claims[claim] != nil { return .cut }
@@ -191,15 +190,13 @@ extension Mempool {
         }
         guard !votes.isEmpty || !proposals.isEmpty else { return }
         let (failingVotes, failingProposals) = chain.withWriter { state -> ([GovernanceVoteKey], [(Hash256, String)]) in
-            let votes = votes.filter { (try? state.checkGovernanceVote($0.value.transaction)) == nil }.map(\.key)
+            let votes = votes.filter { (try? state.checkGovernanceTransaction($0.value.transaction, txid: $0.value.txid)) == nil }.map(\.key)
             var proposalsFailing = [(Hash256, String)]()
             for entry in proposals {
                 do {
-                    _ = try state.checkGovernanceProposal(entry.transaction, txid: entry.txid, height: state.tip.height + 1)
-                } catch let rejection as Rejection {
-                    proposalsFailing.append((entry.txid, rejection.rule.rawValue))
+                    try state.checkGovernanceTransaction(entry.transaction, txid: entry.txid)
                 } catch {
-                    continue  // a storage failure is not the proposal's fault
+                    proposalsFailing.append((entry.txid, error.rule.rawValue))
                 }
             }
             return (votes, proposalsFailing)

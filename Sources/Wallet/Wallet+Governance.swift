@@ -68,14 +68,20 @@ extension Wallet {
     /// The collaterals of the wallet's proposals still open at the tip (kept out of sends).
     public var governanceCollaterals: Set<OutPoint> { lock.withLock { lockedGovernanceCollaterals } }
 
-    /// Proposal collaterals still locked at the chain's tip: open proposals' (the deadline
-    /// block not yet connected). Call holding `lock`.
+    /// Proposal collaterals the wallet must not spend at the chain's tip: those of mined
+    /// proposals still open or slashed (burned: the coin is gone), and of proposals not mined
+    /// (in the pool, or dropped) until their deadline height. Call holding `lock`.
     var lockedGovernanceCollaterals: Set<OutPoint> {
-        let tip = chain?.snapshot.tipHeight ?? 0
+        guard let records = document.governanceCollaterals, !records.isEmpty else { return [] }
+        let snapshot = chain?.snapshot
         var locked = Set<OutPoint>()
-        for record in document.governanceCollaterals ?? [] {
-            guard let (outpoint, deadline) = Self.parseGovernanceCollateral(record), tip < deadline else { continue }
-            locked.insert(outpoint)
+        for record in records {
+            guard let (outpoint, deadline) = Self.parseGovernanceCollateral(record) else { continue }
+            if let proposal = snapshot?.governance.proposal(outpoint.txid) {
+                if proposal.isOpen || proposal.closing?.result == .slashed { locked.insert(outpoint) }
+            } else if (snapshot?.tipHeight ?? 0) < deadline {
+                locked.insert(outpoint)
+            }
         }
         return locked
     }

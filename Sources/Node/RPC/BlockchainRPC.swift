@@ -123,7 +123,7 @@ extension NodeRPCContext {
         info["pruned"] = false
         info["warnings"] = .array([])
         // The governed parameters in force for the next block (PROTOCOL section 18).
-        let (height, governed) = try governedParametersForNextBlock()
+        let (height, governed) = governedParametersForNextBlock()
         info["parameters"] = .object(JSONObject(uniqueKeysWithValues: GovernanceParameter.allCases.map { ($0.name, JSON.int(governed[$0])) }))
         info["parametersheight"] = .int(height)
         return .object(info)

@@ -4,6 +4,7 @@
 // the wallet's, or the key file named), and `getgovernanceinfo`. Owner secrets never travel
 // over RPC: a key file is read by the node itself.
 
+import Ed25519
 import Foundation
 import Governance
 import JSONRPC
@@ -90,7 +91,7 @@ extension NodeRPCContext {
             throw RPCError.invalidParameter("gobject list: '\(which.prefix(40))' is not open, closed or all")
         }
         var listed = [JSON]()
-        for proposal in try governanceProposals() {
+        for proposal in governanceProposals() {
             let open = proposal.record?.isOpen ?? true
             if which == "all" || (which == "open") == open { listed.append(.object(try proposalJSON(proposal))) }
         }
@@ -99,7 +100,7 @@ extension NodeRPCContext {
 
     func gobjectVotes(_ id: Hash256) throws(RPCError) -> JSON {
         _ = try governanceProposal(id)
-        return .array(try governanceVotes(id).map { .object(voteJSON($0)) })
+        return .array(chain.snapshot.governance.votes(of: id).map { .object(voteJSON($0)) })
     }
 
     func gobjectVote(_ args: CommandArguments) throws(RPCError) -> JSON {
@@ -143,7 +144,7 @@ extension NodeRPCContext {
         let list = chain.snapshot.masternodes
         if let keyFile {
             let seed = try Self.readOwnerSeed(keyFile)
-            let publicKey = Ed25519Keys.publicKey(seed: seed)
+            let publicKey = Ed25519.publicKey(seed: seed)
             let owned = list.sorted.filter { $0.ownerKey == publicKey }
             guard !owned.isEmpty else {
                 throw RPCError.invalidParameter("gobject vote: the key in \(keyFile.prefix(200)) is no masternode's owner key at the tip")
@@ -172,9 +173,8 @@ extension NodeRPCContext {
 
     func governanceInfo() throws(RPCError) -> JSON {
         let governance = try governanceParameters
-        let height = chain.snapshot.tipHeight + 1
-        let inForce = try parametersInForce(atHeight: height)
-        let proposals = try governanceProposals()
+        let (height, inForce) = governedParametersForNextBlock()
+        let proposals = governanceProposals()
         var parameterList = [JSON]()
         for parameter in GovernanceParameter.allCases {
             var entry: JSONObject = ["name": .string(parameter.name), "id": .int(parameter.rawValue), "value": .int(inForce[parameter]),
