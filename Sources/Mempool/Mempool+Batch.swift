@@ -74,7 +74,7 @@ extension Mempool {
     /// Call holding `admission` (not `lock`).
     func admitBatch(_ transactions: [Transaction], times: [UInt64]?, options: AdmissionOptions) -> [Admission] {
         let candidates = transactions.map(Submitted.init)
-        var verdicts = candidates.map { candidate in
+        var verdicts = candidates.map { candidate -> Admission? in
             // Quorum commitments and governance votes are judged apart (Mempool+Quorums,
             // Mempool+Governance): no fee, no inputs.
             switch candidate.transaction.specialType {

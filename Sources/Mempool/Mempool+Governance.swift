@@ -193,7 +193,7 @@ extension Mempool {
             let votes = votes.filter { (try? state.checkGovernanceTransaction($0.value.transaction, txid: $0.value.txid)) == nil }.map(\.key)
             var proposalsFailing = [(Hash256, String)]()
             for entry in proposals {
-                do {
+                do throws(Rejection) {
                     try state.checkGovernanceTransaction(entry.transaction, txid: entry.txid)
                 } catch {
                     proposalsFailing.append((entry.txid, error.rule.rawValue))

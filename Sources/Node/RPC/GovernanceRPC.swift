@@ -189,7 +189,7 @@ extension NodeRPCContext {
             parameterList.append(.object(entry))
         }
         return .object([
-            "collateral": ChainJSON.amount(governance.collateral),
+            "collateral": .decimal(governance.collateral.baseUnits),
             "votingBlocks": .object(["min": .int(governance.votingBlocks.lowerBound), "max": .int(governance.votingBlocks.upperBound)]),
             "maxStartDelay": .int(governance.maxStartDelay),
             "activationDelay": .object(["min": .int(governance.activationDelay.lowerBound), "max": .int(governance.activationDelay.upperBound)]),

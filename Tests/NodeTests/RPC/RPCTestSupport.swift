@@ -64,6 +64,7 @@ final class RPCTestNode: @unchecked Sendable {
         context.registerMempool(in: registry)
         context.registerMining(in: registry)
         context.registerChainLocks(in: registry)
+        context.registerGovernance(in: registry)
         dispatcher = RPCDispatcher(registry: registry)
     }
 
