@@ -2,8 +2,10 @@
 // masternodes are registered and mature, rounds of three proposals, each voted on by every
 // valid masternode of the generator: the block size limit raised by the network's maximum
 // step (approved; some masternodes first vote no and change to yes, a few abstain; after its
-// activation a block uses the new room), the finality depth (a tie: rejected, collateral
-// unlocked and spent again later) and the relay fee (voted down: slashed, collateral burned).
+// activation a block uses the new room), the finality depth (every voter abstains: rejected,
+// collateral unlocked and spent again later) and the relay fee (voted down: slashed,
+// collateral burned). Masternodes keep changing meanwhile (revokes, collateral spends), so
+// outcomes follow from the votes of those still valid at each deadline.
 // The generator keeps its own ledger through `GovernanceRules.apply`, so every header
 // commits to the right governance root and burned collateral leaves its UTXO books.
 
@@ -28,7 +30,7 @@ public struct GovernanceActivity: Sendable, Equatable, Codable {
 
 struct GovernanceSimulation {
     /// What a proposal of the round is meant to show.
-    enum Plan { case approve, tie, slash }
+    enum Plan { case approve, abstain, slash }
 
     struct Open {
         var id: Hash256
@@ -74,7 +76,9 @@ extension ChainGenerator {
         guard var simulation = governance.take() else { return ([], .zero, []) }
         defer { governance = simulation }
         var transactions = [Transaction](), fees: UInt64 = 0, created = [OwnedCoin]()
-        if let at = simulation.largeBlockAt, height >= at, let filler = makeFiller(height: height, limit: blockSizeLimit(height: height)) {
+        // (`blockSizeLimit` reads `governance`, which is taken out meanwhile.)
+        let limit = simulation.ledger.parametersInForce(atHeight: height, initial: simulation.parameters.initialValues).maxBlockBytes
+        if let at = simulation.largeBlockAt, height >= at, let filler = makeFiller(height: height, limit: limit) {
             transactions.append(filler.transaction)
             fees += filler.fee
             created += filler.created
@@ -92,7 +96,7 @@ extension ChainGenerator {
         let voters = sim.ids.filter { id in list[id]?.isValid(at: height, maturity: sim.parameters.registrationMaturity) == true }
         let ready = sim.pending == 0 && voters.count >= 3
         if ready && simulation.open.isEmpty && height >= (simulation.nextRound ?? 0) {
-            for plan in [GovernanceSimulation.Plan.approve, .tie, .slash] {
+            for plan in [GovernanceSimulation.Plan.approve, .abstain, .slash] {
                 guard let made = makeProposal(plan, height: height, simulation: &simulation) else { break }
                 transactions.append(made.transaction)
                 fees += GovernanceSimulation.proposalFee
@@ -155,7 +159,7 @@ extension ChainGenerator {
         let parameter: GovernanceParameter
         switch plan {
         case .approve: parameter = .maxBlockBytes
-        case .tie: parameter = .finalityDepth
+        case .abstain: parameter = .finalityDepth
         case .slash: parameter = .minRelayFeeRate
         }
         guard let bounds = governed.bounds[parameter], simulation.ledger.openProposal(on: parameter.rawValue) == nil else { return nil }
@@ -186,13 +190,14 @@ extension ChainGenerator {
         return (transaction, coins[1])
     }
 
-    /// The votes of this block on `proposal`: every voter once, spread over the window's
-    /// first blocks; for the approved plan every fifth voter votes no first and yes one block later.
+    /// The votes of this block on `proposal`: every voter once, at the window's start (spread
+    /// over its first blocks, 1,000 a block, when there are more); for the approved plan every
+    /// fifth voter votes no first and yes one block later.
     private mutating func makeVotes(on proposal: GovernanceSimulation.Open, height: UInt64, voters: [Hash256],
                                     owned: [Hash256: MasternodeSimulation.Owned], simulation: inout GovernanceSimulation) -> [Transaction] {
         let start = proposal.payload.startHeight, deadline = proposal.payload.deadlineHeight
         guard height >= start, height <= deadline else { return [] }
-        let spread = max(1, deadline - start - 1)
+        let spread = min(max(1, deadline - start - 1), UInt64(voters.count / 1_000 + 1))
         var votes = [Transaction]()
         for (position, id) in voters.enumerated() {
             guard let ownerKey = owned[id]?.ownerKey else { continue }
@@ -207,10 +212,9 @@ extension ChainGenerator {
                     outcome = .yes
                     simulation.activity.changedVotes += 1
                 } else { continue }
-            case .tie:
+            case .abstain:
                 guard counted == nil, height == slot else { continue }
-                // Alternate yes and no; an odd voter out abstains, so yes == no.
-                outcome = position == voters.count - 1 && voters.count % 2 == 1 ? .abstain : position % 2 == 0 ? .yes : .no
+                outcome = .abstain
             case .slash:
                 guard counted == nil, height == slot else { continue }
                 outcome = position % 10 == 9 ? .yes : .no
@@ -228,7 +232,8 @@ extension ChainGenerator {
     private mutating func makeFiller(height: UInt64, limit: Int) -> (transaction: Transaction, fee: UInt64, created: [OwnedCoin])? {
         let target = parameters.maxBlockBytes + 20_000
         guard limit > target + 100_000,
-              let index = spendable.indices.first(where: { if case .keyHash = spendable[$0].lock { true } else { false } }) else { return nil }
+              let index = spendable.indices.filter({ if case .keyHash = spendable[$0].lock { true } else { false } })
+                .max(by: { spendable[$0].coin.output.value.baseUnits < spendable[$1].coin.output.value.baseUnits }) else { return nil }
         let padding = 9_000
         let fee: UInt64 = UInt64(target / 1_000 + 1) * 1_000
         guard spendable[index].coin.output.value.baseUnits > fee + 100_000 else { return nil }

@@ -44,7 +44,7 @@ struct GenChainCommand: ParsableCommand {
     var masternodes = 0
 
     @Flag(help: ArgumentHelp("With --masternodes: rounds of governance proposals voted on by the masternodes once they are ready.",
-                             discussion: "Each round raises the block size limit (approved; a later block uses the new room), ties on the finality depth (rejected) and votes down a relay fee change (slashed: its collateral burned)."))
+                             discussion: "Each round raises the block size limit (approved; a later block uses the new room), lets the masternodes abstain on the finality depth (rejected) and votes down a relay fee change (slashed: its collateral burned)."))
     var governance = false
 
     @Flag(help: "Print JSON.")
