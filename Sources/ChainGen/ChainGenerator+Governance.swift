@@ -26,6 +26,8 @@ public struct GovernanceActivity: Sendable, Equatable, Codable {
     public var slashed = 0
     /// Blocks larger than the network's initial block size limit (valid only under a raised one).
     public var blocksAboveInitialLimit = 0
+
+    public init() {}
 }
 
 struct GovernanceSimulation {

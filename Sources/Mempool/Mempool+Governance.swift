@@ -47,7 +47,7 @@ extension Mempool {
     public var minRelayFeeRate: UInt64 { lock.withLock { relayFeeRate(governed) } }
 
     /// Confirmations after which the lifecycle says `finalized`: the governed value for the next block.
-    public var finalityDepth: UInt64 { lock.withLock { governed.finalityDepth } }
+    public var finalityDepth: UInt64 { fixedFinalityDepth ?? lock.withLock { governed.finalityDepth } }
 
     /// Every governed parameter in force for the block after the pool's tip.
     public var parametersInForce: GovernedParameters { lock.withLock { governed } }

@@ -29,6 +29,8 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     /// The governed parameters in force for the block after `syncedTip` (PROTOCOL section
     /// 18): refreshed on every tip event; guarded by `lock`.
     var governed: GovernedParameters
+    /// A fixed finality depth instead of the governed one (nil: governed; tests fix it).
+    let fixedFinalityDepth: UInt64?
     /// Fed by the pool (entries, removals, blocks); answers `estimatesmartfee`.
     public let feeEstimator = FeeEstimator()
     /// Wall clock in unix seconds (entry times, rejection times).
@@ -107,11 +109,13 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     let queueLock = NSLock()
     var queued: [QueuedSubmission] = []
 
-    public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(),
+    /// `finalityDepth` fixes the lifecycle's depth; nil (a node) follows the governed value.
+    public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(), finalityDepth: UInt64? = nil,
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {
         self.chain = chain
         self.parameters = parameters
         self.policy = policy
+        fixedFinalityDepth = finalityDepth
         governed = Self.parametersForNextBlock(chain)
         self.now = now
         rejections = BoundedRecord(limit: policy.rejectionMemory)

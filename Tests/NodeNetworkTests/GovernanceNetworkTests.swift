@@ -69,7 +69,8 @@ final class GovernanceNetworkTests: MempoolNetworkTestCase {
         phase("network up, three masternodes registered")
 
         let info = try a.rpc("getgovernanceinfo")
-        let minVoting = try XCTUnwrap(info["minVotingBlocks"]?.int64Value)
+        let minVoting = try XCTUnwrap(info["votingBlocks"]?["min"]?.int64Value)
+        XCTAssertEqual(info["collateral"]?.doubleValue, 5)
         XCTAssertEqual(try blockSizeLimit(a), Self.oldLimit)
 
         // Two proposals in one block: the block size (passes) and a spam one (voted down).
