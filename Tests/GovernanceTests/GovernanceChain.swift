@@ -141,7 +141,7 @@ final class GovernanceChain {
         var registrations = [Transaction]()
         for index in 0..<count {
             let keys = TestMasternodeKeys(using: &random)
-            let number = proTxHashes.count + index + 1
+            let number = proTxHashes.count + 1  // grows as each registration is recorded below
             let service = ServiceAddress(ipv4: (10, UInt8(truncatingIfNeeded: number >> 8), UInt8(truncatingIfNeeded: number), 1), port: 9999)
             let payload = keys.registerPayload(collateral: OutPoint(txid: .zero, index: 0), service: service, payoutScript: [0x51])
             let coin = try self.coin(atLeast: Amount(baseUnits: collateral.baseUnits + Self.fee.baseUnits)!)

@@ -16,7 +16,7 @@ struct GovernanceCodecTests {
         let payload = GovernanceProposalPayload(parameter: .maxBlockBytes, newValue: 5_000_000, startHeight: 0x0102, deadlineHeight: 0x0203,
                                                 activationDelay: 7, url: "https://x.io", textHash: Self.textHash, collateralIndex: 1)
         let expected = "0100" + "0100" + "404b4c0000000000" + "0201000000000000" + "0302000000000000" + "0700000000000000"
-            + "0b" + HexCoding.encode(Array("https://x.io".utf8)) + String(repeating: "ab", count: 32) + "01000000"
+            + "0c" + HexCoding.encode(Array("https://x.io".utf8)) + String(repeating: "ab", count: 32) + "01000000"
         #expect(HexCoding.encode(payload.encoded) == expected)
         #expect(try GovernanceProposalPayload(decoding: payload.encoded) == payload)
         #expect(payload.activationHeight == 0x0203 + 7)
@@ -115,11 +115,14 @@ func expectRule(_ body: () throws -> Void, _ rule: RuleName, sourceLocation: Sou
         try body()
         Issue.record("no rejection, expected \(rule.rawValue)", sourceLocation: sourceLocation)
     } catch {
-        #expect(error.rule == rule, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.rejectionRule == rule, "\(error)", sourceLocation: sourceLocation)
     }
 }
 
 extension Error {
     /// The rule of a `Rejection`, nil for any other error.
-    var rule: RuleName? { (self as? Rejection)?.rule }
+    var rejectionRule: RuleName? {
+        guard let rejection = self as? Rejection else { return nil }
+        return rejection.rule
+    }
 }

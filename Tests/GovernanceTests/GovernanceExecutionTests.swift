@@ -61,7 +61,7 @@ struct GovernanceExecutionTests {
         try a.mine([try Self.large(a)])
         GovernanceRuleTests.expectRejected(a, [try Self.large(a)], .blockSize, transaction: nil)
         try a.mine([])
-        for block in a.blocks.suffix(Int(a.height - forkHeight)) { try subject!.accept(block) }
+        for block in a.blocks { try subject!.accept(block) }  // known ones are duplicates
         try Self.expectSame(subject!, a.state)
 
         // Branch B from before the votes: the proposal is rejected, the old limit stays.
@@ -70,7 +70,7 @@ struct GovernanceExecutionTests {
         try b.mine(to: a.height)
         try b.mine([try Self.large(b)])
         #expect(b.state.governance.proposal(proposal.txid)?.closing?.result == .rejected)
-        for block in b.blocks.suffix(Int(b.height - forkHeight)) { try subject!.accept(block) }
+        for block in b.blocks { try subject!.accept(block) }
         #expect(subject!.tip.hash == b.state.tip.hash)
         #expect(subject!.parametersInForce(atHeight: deadline + 2).maxBlockBytes == 4_000_000)
         try Self.expectSame(subject!, b.state)
@@ -78,7 +78,7 @@ struct GovernanceExecutionTests {
         // Back to A, longer now: the change is in force again, and survives a restart without a flush.
         try a.mine([])
         try a.mine([])
-        for block in a.blocks.suffix(Int(a.height - forkHeight)) { try subject!.accept(block) }
+        for block in a.blocks { try subject!.accept(block) }  // known ones are duplicates
         #expect(subject!.tip.hash == a.state.tip.hash && subject!.parametersInForce(atHeight: a.height + 1).maxBlockBytes == 100_000)
         try Self.expectSame(subject!, a.state)
         subject = nil

@@ -49,7 +49,7 @@ struct GovernanceRuleTests {
         Self.expectRejected(chain, [truncated], .governancePayload)
 
         // The bounds themselves are allowed: a step of exactly maxStep, a window of exactly the extremes.
-        let good = try chain.proposal(.maxBlockBytes, startBlockBytes - g.bounds[.maxBlockBytes]!.maxStep, start: next + g.maxStartDelay,
+        let good = try chain.proposal(.maxBlockBytes, startBlockBytes + g.bounds[.maxBlockBytes]!.maxStep, start: next + g.maxStartDelay,
                                       voting: g.votingBlocks.upperBound, delay: g.activationDelay.upperBound)
         try chain.mine([good])
         let stored = try #require(chain.state.governance.proposal(good.txid))
