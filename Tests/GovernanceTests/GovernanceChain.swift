@@ -139,7 +139,7 @@ final class GovernanceChain {
         let collateral = state.masternodeParameters(atHeight: height + 1).collateral
         try fund(count, value: Amount(baseUnits: collateral.baseUnits + Self.fee.baseUnits)!)
         var registrations = [Transaction]()
-        for index in 0..<count {
+        for _ in 0..<count {
             let keys = TestMasternodeKeys(using: &random)
             let number = proTxHashes.count + 1  // grows as each registration is recorded below
             let service = ServiceAddress(ipv4: (10, UInt8(truncatingIfNeeded: number >> 8), UInt8(truncatingIfNeeded: number), 1), port: 9999)
