@@ -85,7 +85,9 @@ final class GovernanceBenchChain {
     func registerMasternodes(_ count: Int, perBlock: Int = 1_000) throws {
         let collateral = state.masternodeParameters(atHeight: height + 1).collateral
         let piece = collateral.baseUnits + Self.fee
-        while coins.reduce(0, { $0 + $1.1.value.baseUnits / piece }) < UInt64(count) + 2 { try mine([]) }
+        // What the fan-out below gets from each coin: all but one piece (fee and change).
+        let yield = { (value: UInt64) in value > piece * 2 + Self.fee ? (value - Self.fee) / piece - 1 : 0 }
+        while coins.reduce(0, { $0 + yield($1.1.value.baseUnits) }) < UInt64(count) { try mine([]) }
         // Fan out: coins of exactly one registration each.
         var fanOut = [Transaction]()
         var pieces = 0
