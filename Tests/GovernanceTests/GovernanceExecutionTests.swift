@@ -1,5 +1,6 @@
 import ChainState
 import Consensus
+import Ed25519
 import Foundation
 import Governance
 import Masternodes
@@ -154,5 +155,54 @@ struct GovernanceExecutionTests {
             signer: keys.collateral, spending: [try chain.coin(atLeast: Amount(baseUnits: 10_000)!)],
             to: [TxOut(value: Amount(baseUnits: 5_000)!, lockScript: [0x51])])
         GovernanceRuleTests.expectRejected(chain, [register], .governanceCollateralLocked)
+    }
+
+    @Test("the bulk path (connectDeferred): the same ledger as accept, vote signatures in the block's batch; a bad one is rejectDeferred's special-signature")
+    func deferredConnections() throws {
+        let chain = try GovernanceChain(masternodes: 4, seed: 24)
+        defer { chain.remove() }
+        let floor = chain.height
+        let proposal = try chain.proposal(.finalityDepth, 30, voting: 4)
+        try chain.mine([proposal])
+        try chain.mine([chain.vote(0, on: proposal.txid, .no), chain.vote(1, on: proposal.txid, .no)])
+        try chain.mine(to: try #require(chain.state.governance.proposal(proposal.txid)).payload.deadlineHeight)
+        #expect(chain.state.governance.proposal(proposal.txid)?.closing?.result == .slashed)
+
+        let other = chain.directory + "-deferred"
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        let deferred = try ChainState(directory: other, parameters: GovernanceChain.parameters, cacheMiB: 64)
+        for block in chain.blocks.prefix(Int(floor)) { try deferred.accept(block) }
+        var connections = [DeferredConnection]()
+        for block in chain.blocks.dropFirst(Int(floor)) {
+            connections.append(try deferred.connectDeferred(block, txids: block.transactions.map(\.txid)))
+        }
+        let verifier = CPUSignatureVerifier(backend: .auto)
+        for connection in connections { #expect(try verifier.verify(connection.signatures).allSatisfy { $0 }) }
+        try deferred.confirmDeferred(connections.count)
+        try Self.expectSame(deferred, chain.state)
+
+        // A vote whose owner signature fails: connected, then rejected when its batch fails.
+        let proposal2 = try chain.proposal(.minRelayFeeRate, 1_500)
+        try chain.mine([proposal2])
+        try deferred.accept(chain.blocks.last!)
+        // Sealed as a dishonest builder would: the root of the ledger as if the signature verified.
+        var badBlock = chain.block([chain.vote(3, on: proposal2.txid, .yes, signer: chain.wallet)])
+        var ledger = chain.state.governance, list = chain.state.masternodes
+        let quorums = chain.state.quorums
+        var unverified: PayloadSignatureChecks? = PayloadSignatureChecks()
+        let context = GovernanceRules.Context(height: chain.height + 1, list: list, parameters: chain.governance,
+                                              masternodeParameters: chain.state.masternodeParameters)
+        _ = try GovernanceRules.apply(badBlock, txids: badBlock.transactions.map(\.txid), context: context, to: &ledger, coin: { _ in nil },
+                                      signatures: &unverified)
+        TestBlocks.seal(&badBlock, extensionRoot: ExtensionRoot.compute(masternodes: list.root(), quorums: quorums.root(parameters: chain.state.quorumParameters),
+                                                                        governance: ledger.root()))
+        let connection = try deferred.connectDeferred(badBlock, txids: badBlock.transactions.map(\.txid))
+        let results = try verifier.verify(connection.signatures)
+        let failed = try #require(results.firstIndex(of: false))
+        #expect(connection.locations[failed].isPayload)
+        let error = try deferred.rejectDeferred(index: 0, location: connection.locations[failed])
+        guard case .rejected(let rejection, _, _) = error else { Issue.record("\(error)"); return }
+        #expect(rejection.rule == .specialSignature && rejection.transaction == 1)
+        try Self.expectSame(deferred, chain.state)
     }
 }
