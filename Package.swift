@@ -168,7 +168,7 @@ let package = Package(
         .target(name: "Bench", dependencies: [
             "BLAKE3", "Primitives", "Ed25519", "ChainParams", "Consensus", "Storage", "ChainState", "ChainGen", "Verification",
             "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends", "FROST",
-            "DKG",
+            "DKG", "Governance", "Masternodes",
         ]),
 
         .executableTarget(

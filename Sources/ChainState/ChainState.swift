@@ -84,6 +84,9 @@ public final class ChainState {
     var dirtyGovernance = Set<[UInt8]>()
     /// The ledger after the block whose effects were applied last, until the block connects.
     var stagedGovernance: (hash: Hash256, ledger: GovernanceLedger, undo: GovernanceLedgerUndo)?
+    /// Seconds the governance rules (votes, proposals, the deadline's tally, the root) took in
+    /// the last block whose effects were applied (the bench's "time the tally adds").
+    public internal(set) var lastGovernanceSeconds = 0.0
     public internal(set) var tip: BlockNode
     /// The best chain by height (index = height).
     public internal(set) var active: [BlockNode]

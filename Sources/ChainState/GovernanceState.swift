@@ -6,6 +6,7 @@
 // in the same batch as the masternode list.
 
 import Consensus
+import Foundation
 import Governance
 import Masternodes
 import Primitives
@@ -60,6 +61,8 @@ extension ChainState {
     /// already holds the block's changes) and stages it until the block connects; the owner
     /// signatures join `signatures`. Returns the governance root after the block.
     func stageGovernance(_ block: Block, node: BlockNode, txids: [Hash256], signatures: inout PayloadSignatureChecks) throws -> Hash256 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { lastGovernanceSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         guard GovernanceRules.affects(block, height: node.height, ledger: governance) else {
             stagedGovernance = nil
             return governance.root()

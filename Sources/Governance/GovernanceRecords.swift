@@ -99,10 +99,7 @@ public struct GovernanceVoteRecord: Sendable, Hashable, BinaryCodable {
     }
 
     public static func decode(from reader: inout ByteReader) throws -> GovernanceVoteRecord {
-        let proposal = try reader.readHash("proposal_id"), masternode = try reader.readHash("pro_tx_hash")
-        let at = reader.offset
-        let raw = try reader.readUInt8("outcome")
-        guard let outcome = GovernanceVoteOutcome(rawValue: raw) else { throw reader.invalid("outcome", at: at, "outcome \(raw), expected 1...3") }
+        let (proposal, masternode, outcome) = try GovernanceVoteOutcome.decodeVote(from: &reader)
         return GovernanceVoteRecord(proposalId: proposal, proTxHash: masternode, outcome: outcome, sequence: try reader.readUInt32("sequence"),
                                     height: try reader.readUInt64("height"), txid: try reader.readHash("txid"))
     }

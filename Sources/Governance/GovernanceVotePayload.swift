@@ -20,6 +20,15 @@ public enum GovernanceVoteOutcome: UInt8, Sendable, CaseIterable, Hashable, Cust
         guard let found = Self.allCases.first(where: { $0.description == name }) else { return nil }
         self = found
     }
+
+    /// `proposal_id | pro_tx_hash | outcome u8`: how a vote payload and a vote record begin.
+    static func decodeVote(from reader: inout ByteReader) throws -> (proposal: Hash256, masternode: Hash256, outcome: GovernanceVoteOutcome) {
+        let proposal = try reader.readHash("proposal_id"), masternode = try reader.readHash("pro_tx_hash")
+        let at = reader.offset
+        let raw = try reader.readUInt8("outcome")
+        guard let outcome = GovernanceVoteOutcome(rawValue: raw) else { throw reader.invalid("outcome", at: at, "outcome \(raw), expected 1...3") }
+        return (proposal, masternode, outcome)
+    }
 }
 
 /// `gov-vote` (PROTOCOL section 18.3): a masternode's vote on a proposal, signed by its
@@ -57,10 +66,7 @@ public struct GovernanceVotePayload: SpecialPayload {
     }
 
     public static func decodeFields(from reader: inout ByteReader) throws -> Self {
-        let proposal = try reader.readHash("proposal_id"), masternode = try reader.readHash("pro_tx_hash")
-        let at = reader.offset
-        let raw = try reader.readUInt8("outcome")
-        guard let outcome = GovernanceVoteOutcome(rawValue: raw) else { throw reader.invalid("outcome", at: at, "outcome \(raw), expected 1...3") }
+        let (proposal, masternode, outcome) = try GovernanceVoteOutcome.decodeVote(from: &reader)
         return Self(proposalId: proposal, proTxHash: masternode, outcome: outcome, sequence: try reader.readUInt32("sequence"))
     }
 
