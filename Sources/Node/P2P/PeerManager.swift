@@ -66,6 +66,8 @@ public final class PeerManager: @unchecked Sendable {
     var relay = TransactionRelayState()
     /// Quorum DKG and signing traffic between masternodes (Quorum/PeerManager+Quorum.swift).
     var quorumRelay = QuorumRelayState()
+    /// A masternode's DKGs, shares and signing (Quorum/PeerManager+QuorumService.swift).
+    var quorumService: QuorumNodeService?
     var relayTimer: RepeatedTask?
     var random = SystemRandomNumberGenerator()
     // Sync progress, for the log and the status file.
