@@ -231,3 +231,42 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         return responsible
     }
 }
+
+/// What `quorum dkgstatus` reports of one DKG this node takes part in.
+struct QuorumDKGStatus: Sendable {
+    var type: String
+    var quorumHash: Hash256
+    var startHeight: UInt64
+    var member: UInt16
+    var memberCount: Int
+    /// contribution, complaint, justification, finished.
+    var phase: String
+    /// succeeded, failed, or nil while running.
+    var outcome: String?
+    /// Member signatures gathered per distinct commitment, most first.
+    var votes: [Int]
+}
+
+extension QuorumNodeService {
+    var dkgStatus: [QuorumDKGStatus] {
+        rounds.values.sorted { ($0.type.id, $0.startHeight) < ($1.type.id, $1.startHeight) }.map { round in
+            let phases = ["contribution", "complaint", "justification", "finished"]
+            let outcome = round.outcome.map { $0.result != nil ? "succeeded" : "failed" }
+            return QuorumDKGStatus(type: round.type.name, quorumHash: round.quorumHash, startHeight: round.startHeight,
+                                   member: round.member.member, memberCount: round.members.count, phase: phases[round.closedPhases],
+                                   outcome: outcome, votes: round.voteCounts)
+        }
+    }
+
+    /// Quorums this node holds a share of, and whether each signs now (active).
+    var shares: [(key: QuorumKey, member: UInt16, serving: Bool)] {
+        signers.sorted { $0.key < $1.key }.map { key, signer in
+            (key, signer.member, signing.memberships[QuorumID(type: key.type.rawValue, hash: key.quorumHash)] != nil)
+        }
+    }
+
+    /// A recovered signature this node holds for (type, request id, message hash), by any quorum.
+    func recoveredSignature(type: UInt8, requestID: Hash256, messageHash: Hash256) -> QuorumRecoveredSignature? {
+        signing.recovered.first { $0.key.quorumType == type && $0.key.requestID == requestID && $0.key.messageHash == messageHash }?.value
+    }
+}
