@@ -409,6 +409,7 @@ public final class PeerManager: @unchecked Sendable {
         sendMasternodeChallenge(peer)
         transactionRelayStarted(peer)
         if peer.kind == .seed { return }
+        sendBestChainLock(to: peer)
         considerHeaderSync(with: peer)
         requestBlocks()
     }

@@ -113,6 +113,15 @@ extension PeerManager {
         }
     }
 
+    /// A new connection learns the best lock at once: a node back from an outage (or an
+    /// isolated miner) then refuses branches below it without waiting for the next lock.
+    func sendBestChainLock(to peer: Peer) {
+        guard let lock = chain.snapshot.chainLock else { return }
+        _ = chainLocks.note(lock.id, knownBy: nil)
+        chainLocks.knownBy[lock.id, default: []].insert(peer.id)
+        send(.clsig(lock), to: peer)
+    }
+
     /// From the timer: locks waiting for their block are tried again once a snapshot knows it.
     func retryPendingChainLocks() {
         guard !chainLocks.pending.isEmpty else { return }
