@@ -167,7 +167,9 @@ extension PeerManager {
             else if headerSyncPeer == peer.id { finishHeaderSync(with: peer) }
             return
         }
-        if beatsStoreThreshold(work, snapshot) {
+        // Headers up to a block a (correctly signed) pending chain lock names are stored
+        // whatever their work: the node must be able to come back to the locked chain.
+        if beatsStoreThreshold(work, snapshot) || leadsToPendingChainLock(headers) {
             return store(headers, from: peer, continueAfter: full)
         }
         guard full && solicited else {
