@@ -26,7 +26,19 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         phaseStarted = Date()
     }
 
-    func testQuorumFormsAndChainLocksEveryBlock() throws {
+    /// What `formQuorum` leaves: the mining node, the masternodes, the quorum's members and hash.
+    struct Formed {
+        let miner: TestNode
+        let nodes: [TestNode]
+        let members: [TestNode]
+        let quorumHash: String
+        let funding: FundingKey
+        var everyone: [TestNode] { [miner] + nodes }
+    }
+
+    /// Seven masternodes registered and meshed; the DKG at 120 run block by block until its
+    /// commitment is mined.
+    func formQuorum() throws -> Formed {
         let parameters = try MasternodeParameters(ChainParameters.builtIn("regtest"))
         let funding = FundingKey()
         let miner = try network.makeNode("a")
@@ -64,18 +76,9 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         }
         phase("setup (7 masternodes registered and authenticated)")
 
-        // The DKG starting at 120: blocks one at a time, each reaching every node before the
-        // next; from the mining window on, until the commitment is mined.
         let start = Self.dkgInterval * 5
-        try mine(miner, start - 1 - 113, funding)
-        for _ in (start - 1)..<(start + 4 * Self.phaseBlocks - 1) { try mineAndSpread(miner, everyone, funding, pause: 1.0) }
-        phase("DKG (contribution to commitment, paced)")
-        var quorumHash: String?
-        for _ in 0..<8 where quorumHash == nil {
-            try mineAndSpread(miner, everyone, funding, pause: 0.5)
-            quorumHash = try miner.rpc("quorum", ["list"])["llmq_test"]?.arrayValue?.first?.stringValue
-        }
-        let minedQuorum = try XCTUnwrap(quorumHash, "no commitment mined in the window")
+        let minedQuorum = try XCTUnwrap(try runDKG(start: start, miner: miner, nodes: everyone, funding: funding),
+                                        "no commitment mined in the window")
         let info = try miner.rpc("quorum", ["info", 100, .string(minedQuorum)])
         XCTAssertEqual(info["quorumHeight"], .int(start))
         XCTAssertEqual(info["active"], true)
@@ -86,6 +89,29 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         }
         XCTAssertEqual(members.count, 5, "members serving the quorum \(minedQuorum)")
         phase("commitment mined")
+        return Formed(miner: miner, nodes: nodes, members: members, quorumHash: minedQuorum, funding: funding)
+    }
+
+    /// Runs the DKG starting at `start`: blocks up to it at once, then one at a time (each
+    /// reaching every node, then a pause for the phase's messages) through the commitment
+    /// phase, then through the mining window until the commitment is mined. Returns the
+    /// quorum's hash, nil when no commitment was mined.
+    func runDKG(start: Int, miner: TestNode, nodes: [TestNode], funding: FundingKey) throws -> String? {
+        let height = Int(try XCTUnwrap(try miner.rpc("getblockcount").int64Value))
+        try mine(miner, start - 1 - height, funding)
+        for _ in (start - 1)..<(start + 4 * Self.phaseBlocks - 1) { try mineAndSpread(miner, nodes, funding, pause: 1.0) }
+        let quorumHash = try XCTUnwrap(try miner.rpc("getblockhash", [.int(start)]).stringValue)
+        for _ in 0..<8 {
+            try mineAndSpread(miner, nodes, funding, pause: 0.5)
+            let active = try miner.rpc("quorum", ["list"])["llmq_test"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if active.contains(quorumHash) { return quorumHash }
+        }
+        return nil
+    }
+
+    func testQuorumFormsAndChainLocksEveryBlock() throws {
+        let formed = try formQuorum()
+        let (miner, nodes, members, funding, everyone) = (formed.miner, formed.nodes, formed.members, formed.funding, formed.everyone)
 
         // Every new block is chain-locked on every node.
         var latencies = [Double]()
@@ -130,6 +156,62 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         let (afterHeight, afterHash) = try mineAndSpread(miner, alive, funding, pause: 0)
         for node in alive { try waitChainLock(node, height: afterHeight, hash: afterHash) }
         phase("chain lock with one member killed")
+    }
+
+    /// Three of the five members taken down (their operators revoke them, then the nodes
+    /// stop): the quorum cannot sign, is unhealthy (fewer valid members than its threshold)
+    /// and the rotation at the next DKG start removes it; the DKG there forms a quorum of the
+    /// remaining masternodes and chain locks resume.
+    func testTooManyMembersGoneRotatesTheQuorumOut() throws {
+        let formed = try formQuorum()
+        let miner = formed.miner
+        let memberIDs = try miner.rpc("quorum", ["info", 100, .string(formed.quorumHash)])["members"]?.arrayValue?
+            .compactMap { $0["proTxHash"]?.stringValue } ?? []
+        let gone = Array(formed.members.prefix(3))
+        for (offset, node) in gone.enumerated() {
+            let status = try node.rpc("masternode", ["status"])
+            let id = try XCTUnwrap(status["proTxHash"]?.stringValue.flatMap(HexCoding.decode).flatMap { Hash256(bytes: $0) })
+            XCTAssertTrue(memberIDs.contains(id.hex))
+            let index = try XCTUnwrap(formed.nodes.firstIndex { $0 === node })
+            let keys = TestMasternode(name: node.name, index: UInt8(index + 1)).operatorKeys
+            let (coin, spent) = try miner.coinbaseOutput(height: 8 + offset)
+            let revoke = try Self.revocation(of: id, spending: coin, spent, funding: formed.funding, operatorSeed: keys.operatorSeed)
+            _ = try miner.rpc("sendrawtransaction", [.string(HexCoding.encode(revoke.encoded))])
+        }
+        for node in gone { node.kill() }
+        let alive = formed.everyone.filter { node in !gone.contains { $0 === node } }
+        let (height, _) = try mineAndSpread(miner, alive, formed.funding, pause: 0)
+        XCTAssertEqual(try miner.rpc("getmasternodecount")["revoked"], 3)
+        // Still active until the next DKG start, but two members cannot sign.
+        XCTAssertEqual(try miner.rpc("quorum", ["list"])["llmq_test"]?.arrayValue?.first?.stringValue, formed.quorumHash)
+        sleep(3)
+        XCTAssertNotEqual((try? miner.rpc("getbestchainlock"))?["height"], .int(height), "two of five members signed a chain lock")
+        phase("three members revoked and stopped")
+
+        let start = Self.dkgInterval * 6
+        let next = try XCTUnwrap(try runDKG(start: start, miner: miner, nodes: alive, funding: formed.funding), "no quorum formed at \(start)")
+        XCTAssertThrowsError(try miner.rpc("quorum", ["info", 100, .string(formed.quorumHash)]), "the unhealthy quorum is still in the set")
+        XCTAssertEqual(try miner.rpc("quorum", ["list"])["llmq_test"]?.arrayValue?.compactMap(\.stringValue), [next])
+        let info = try miner.rpc("quorum", ["info", 100, .string(next)])
+        XCTAssertEqual(info["members"]?.arrayValue?.count, 4, "the four masternodes left: \(info.text())")
+        let (lockHeight, lockHash) = try mineAndSpread(miner, alive, formed.funding, pause: 0)
+        for node in alive { try waitChainLock(node, height: lockHeight, hash: lockHash) }
+        phase("rotated out at \(start); the new quorum locks")
+    }
+
+    /// An `mn-revoke` of `id` signed by its operator, its fee paid from `coin` (a coinbase of `funding`).
+    static func revocation(of id: Hash256, spending coin: OutPoint, _ spent: TxOut, funding: FundingKey, operatorSeed: [UInt8]) throws -> Transaction {
+        let fee: UInt64 = 100_000
+        guard let change = Amount(baseUnits: spent.value.baseUnits - fee) else { throw NetworkTestError("coin too small for the fee") }
+        var payload = MasternodeRevokePayload(proTxHash: id, reason: 0)
+        let outputs = [TxOut(value: change, lockScript: funding.lockScript)]
+        let inputs = [TxIn(previousOutput: coin, sequence: TxIn.finalSequence)]
+        payload.inputsHash = SpecialPayloadCodec.inputsHash(of: payload.transaction(inputs: inputs, outputs: outputs))
+        payload.sign(seed: operatorSeed)
+        var transaction = payload.transaction(inputs: inputs, outputs: outputs)
+        let sighash = Sighash.compute(txid: transaction.txid, inputIndex: 0, spentOutput: spent)
+        transaction.witnesses[0] = [Ed25519.sign(message: sighash.bytes, seed: funding.seed), funding.publicKey]
+        return transaction
     }
 
     func mine(_ node: TestNode, _ count: Int, _ funding: FundingKey) throws {
