@@ -149,13 +149,40 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         for node in everyone { try waitChainLock(node, height: height, hash: hash) }
         phase("longer branch below the lock refused")
 
+        // A member restarted keeps its share (datadir/quorums) and serves again.
+        let restarted = members[members.count - 1]
+        try restarted.restart()
+        try restarted.waitRPC()
+        let shares = try restarted.rpc("quorum", ["dkgstatus"])["shares"]?.arrayValue ?? []
+        XCTAssertTrue(shares.contains { $0["quorumHash"]?.stringValue == formed.quorumHash && $0["serving"] == true }, "\(shares)")
+        XCTAssertFalse(logLines(restarted, containing: "quorum shares loaded").isEmpty)
+        try poll(restarted, "at the tip", "getbestblockhash") { $0.stringValue == (try? miner.rpc("getbestblockhash").stringValue) }
+
         // One member killed: the quorum (threshold 3 of 5) still signs.
         let victim = try XCTUnwrap(members.first)
+        let victimID = try XCTUnwrap(try victim.rpc("masternode", ["status"])["proTxHash"]?.stringValue)
         victim.kill()
         let alive = everyone.filter { $0 !== victim }
         let (afterHeight, afterHash) = try mineAndSpread(miner, alive, funding, pause: 0)
         for node in alive { try waitChainLock(node, height: afterHeight, hash: afterHash) }
-        phase("chain lock with one member killed")
+        phase("restart keeps the share; chain lock with one member killed")
+
+        // The next DKG goes on without the dead member: selected, it is left out of the
+        // commitment and takes the missed-commitment penalty (proof of service).
+        let next = try XCTUnwrap(try runDKG(start: Self.dkgInterval * 6, miner: miner, nodes: alive, funding: funding))
+        let selected = try miner.rpc("quorum", ["info", 100, .string(next)])["members"]?.arrayValue ?? []
+        for member in selected {
+            let id = try XCTUnwrap(member["proTxHash"]?.stringValue)
+            XCTAssertEqual(member["valid"], .bool(id != victimID), "member \(id) of \(next)")
+        }
+        let penalty = try miner.rpc("protx", ["info", .string(victimID)])["posePenalty"]?.int64Value ?? -1
+        if selected.contains(where: { $0["proTxHash"]?.stringValue == victimID }) {
+            XCTAssertGreaterThan(penalty, 0, "the dead member missed the commitment unpunished")
+        } else {
+            XCTAssertEqual(penalty, 0)
+        }
+        XCTAssertEqual(try miner.rpc("quorum", ["list"])["llmq_test"]?.arrayValue?.count, 2)
+        phase("second DKG without the dead member (selected: \(selected.contains { $0["proTxHash"]?.stringValue == victimID }))")
     }
 
     /// Three of the five members taken down (their operators revoke them, then the nodes

@@ -166,6 +166,7 @@ public final class PeerManager: @unchecked Sendable {
             }
             self.refreshDownloadTarget()
             self.startMasternodeIdentity()
+            self.quorumsFollowTip()
         }.get()
     }
 
