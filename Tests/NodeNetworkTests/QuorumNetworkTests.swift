@@ -241,6 +241,38 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         return transaction
     }
 
+    /// scripts/quorum-latency.sh: with QUORUM_LATENCY_ROUNDS=N, N blocks mined one at a time;
+    /// per node and block, the time from the block becoming its tip to the chain lock being
+    /// accepted (both from the node's own log, one clock); median and p90 over all of them.
+    func testChainLockLatency() throws {
+        guard let rounds = ProcessInfo.processInfo.environment["QUORUM_LATENCY_ROUNDS"].flatMap(Int.init), rounds > 0 else {
+            throw XCTSkip("set QUORUM_LATENCY_ROUNDS (scripts/quorum-latency.sh)")
+        }
+        let formed = try formQuorum()
+        var latencies = [Double]()
+        for _ in 0..<rounds {
+            let (height, hash) = try mineAndSpread(formed.miner, formed.everyone, formed.funding, pause: 0)
+            for node in formed.everyone {
+                try waitChainLock(node, height: height, hash: hash)
+                let tip = try logTime(node, "new tip: height \(height) \(hash)")
+                let lock = try logTime(node, "chain lock at height \(height) on \(hash)")
+                latencies.append(lock.timeIntervalSince(tip) * 1000)
+            }
+        }
+        let sorted = latencies.sorted()
+        let median = sorted[sorted.count / 2], p90 = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
+        print(String(format: "chain-lock latency: %d blocks x %d nodes: median %.1f ms, p90 %.1f ms, max %.1f ms",
+                     rounds, formed.everyone.count, median, p90, sorted.last ?? 0))
+    }
+
+    /// When `node` logged a line containing `fragment` (its debug.log timestamp).
+    func logTime(_ node: TestNode, _ fragment: String) throws -> Date {
+        let line = try XCTUnwrap(waitForLog(node, timeout: 20) { $0.contains(fragment) }, "\(node.name) never logged \(fragment)")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return try XCTUnwrap(formatter.date(from: String(line.prefix(24))), "\(node.name): no timestamp in \(line)")
+    }
+
     func mine(_ node: TestNode, _ count: Int, _ funding: FundingKey) throws {
         guard count > 0 else { return }
         XCTAssertEqual(try node.rpc("generatetoaddress", [.int(count), .string(funding.address)]).arrayValue?.count, count)
