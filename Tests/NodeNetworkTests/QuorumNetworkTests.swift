@@ -235,10 +235,7 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         let inputs = [TxIn(previousOutput: coin, sequence: TxIn.finalSequence)]
         payload.inputsHash = SpecialPayloadCodec.inputsHash(of: payload.transaction(inputs: inputs, outputs: outputs))
         payload.sign(seed: operatorSeed)
-        var transaction = payload.transaction(inputs: inputs, outputs: outputs)
-        let sighash = Sighash.compute(txid: transaction.txid, inputIndex: 0, spentOutput: spent)
-        transaction.witnesses[0] = [Ed25519.sign(message: sighash.bytes, seed: funding.seed), funding.publicKey]
-        return transaction
+        return funding.signed(payload.transaction(inputs: inputs, outputs: outputs), spent: spent)
     }
 
     /// scripts/quorum-latency.sh: with QUORUM_LATENCY_ROUNDS=N, N blocks mined one at a time;
