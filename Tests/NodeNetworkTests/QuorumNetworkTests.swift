@@ -124,6 +124,29 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         print("quorum network: chain lock on every node \(latencies.map { String(format: "%.2f", $0) }) s after the block spread")
         phase("chain locks on 3 blocks")
 
+        // The signing service by RPC: every member asked to sign; any member returns the
+        // recovered signature, which verifies at a node outside the quorum (and not for another message).
+        let requestID = String(repeating: "ab", count: 32), message = String(repeating: "cd", count: 32)
+        for node in nodes {
+            let isMember = members.contains { $0 === node }
+            do {
+                let answer = try node.rpc("quorum", ["sign", 100, .string(requestID), .string(message)])
+                XCTAssertTrue(isMember, "\(node.name) signed outside the quorum")
+                XCTAssertEqual(answer["quorumHash"]?.stringValue, formed.quorumHash)
+            } catch {
+                XCTAssertFalse(isMember, "\(node.name): \(error)")
+            }
+        }
+        var signature: String?
+        for _ in 0..<100 where signature == nil {
+            signature = (try? members[1].rpc("quorum", ["getrecsig", 100, .string(requestID), .string(message)]))?["sig"]?.stringValue
+            if signature == nil { usleep(100_000) }
+        }
+        let sig = try XCTUnwrap(signature, "no recovered signature within 10 s")
+        XCTAssertEqual(try miner.rpc("quorum", ["verify", 100, .string(requestID), .string(message), .string(sig)]), true)
+        XCTAssertEqual(try miner.rpc("quorum", ["verify", 100, .string(requestID), .string(requestID), .string(sig)]), false)
+        phase("quorum sign / getrecsig / verify")
+
         // A branch below the lock: the miner, isolated, mines 3 blocks while a masternode mines
         // (and the quorum locks) one; reconnected, the masternodes keep the locked tip.
         _ = try miner.rpc("setnetworkactive", [false])
