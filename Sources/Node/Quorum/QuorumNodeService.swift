@@ -37,8 +37,10 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
     private var signedHeights: [UInt64: Hash256] = [:]
     /// DKG messages of quorums this node has not started (its peers connected the start
     /// block first), bounded, taken in when the round starts.
-    private var unstarted: [(key: QuorumKey, message: QuorumMessage)] = []
-    static let maxUnstarted = 4_000
+    private var unstarted: [(key: QuorumKey, message: QuorumMessage, bytes: Int)] = []
+    private var unstartedBytes = 0
+    /// A few DKGs' worth of traffic (a 400-member contribution is 45 KB): what one peer can make this node hold.
+    static let maxUnstartedBytes = 16 << 20
     private var snapshot: ChainSnapshot?
 
     init(parameters: QuorumParameters, masternodeParameters: MasternodeParameters, keys: OperatorKeys, datadir: String, logger: Logger) {
@@ -73,16 +75,26 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         case .contribution, .complaint, .justification, .commitmentVote:
             let key = QuorumKey(type: QuorumTypeID(rawValue: message.quorumType), quorumHash: message.quorumHash)
             if let round = rounds[key] { return round.receive(message) }
-            if parameters[key.type] != nil {
-                if unstarted.count >= Self.maxUnstarted { unstarted.removeFirst(unstarted.count / 4) }
-                unstarted.append((key, message))
-            }
+            if parameters[key.type] != nil { keepUnstarted(message, key: key) }
             return .ignore
         default:
             let (verdict, events) = signing.receive(message, now: now())
             handle(events)
             return verdict
         }
+    }
+
+    /// Keeps a DKG message of a quorum not started here, the oldest dropped past the byte bound.
+    private func keepUnstarted(_ message: QuorumMessage, key: QuorumKey) {
+        let bytes = message.payload.count
+        unstarted.append((key, message, bytes))
+        unstartedBytes += bytes
+        var dropped = 0
+        while unstartedBytes > Self.maxUnstartedBytes, dropped < unstarted.count {
+            unstartedBytes -= unstarted[dropped].bytes
+            dropped += 1
+        }
+        if dropped > 0 { unstarted.removeFirst(dropped) }
     }
 
     /// The timer: signing sessions' collection windows and coordinator timeouts.
@@ -173,6 +185,7 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         broadcast(round.member.contribution)
         let held = unstarted.filter { $0.key == key }
         unstarted.removeAll { $0.key == key }
+        unstartedBytes = unstarted.reduce(0) { $0 + $1.bytes }
         for entry in held { _ = round.receive(entry.message) }
         if let snapshot { step(round, key: key, height: snapshot.tipHeight, snapshot: snapshot) }
     }
