@@ -166,6 +166,9 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         sleep(2)
         for node in meshed {
             XCTAssertEqual(try node.rpc("getbestblockhash").stringValue, lockedHash, "\(node.name) left the locked tip")
+            // The refused branch is not asked for again and again (once per announcement).
+            let syncs = logLines(node, containing: "headers in sync at height \(lockedHeight)").count
+            XCTAssertLessThan(syncs, 20, "\(node.name) re-synced headers with the miner \(syncs) times")
         }
         // The locked chain grows past the branch; the miner follows it.
         let (height, hash) = try mineAndSpread(nodes[nodes.count - 1], everyone, funding, pause: 0)
