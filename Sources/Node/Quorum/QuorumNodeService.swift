@@ -124,6 +124,8 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
     func follow(_ snapshot: ChainSnapshot, ownID: Hash256?) {
         self.snapshot = snapshot
         updateMemberships(snapshot)
+        // Catching up (initial download, a long reorganization): past DKGs and old blocks are not this node's to act on.
+        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + 1 else { return }
         for type in parameters.sorted { driveDKG(of: type, snapshot: snapshot, ownID: ownID) }
         signChainLock(snapshot)
     }
