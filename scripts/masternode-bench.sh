@@ -115,6 +115,10 @@ def ratio(a, b, label):
     (ab, at, ac, aw), (bb, bt, bc, bw) = med[a], med[b]
     print(f"{label}: CPU {ac / ab / (bc / bb):.3f} per block, {ac / at / (bc / bt):.3f} per transaction; "
           f"wall {aw / ab / (bw / bb):.3f} per block, {aw / at / (bw / bt):.3f} per transaction")
+    # The two runs of one round ran side by side, under the same load: their ratio drifts less.
+    paired = sorted((x[3] / x[1]) / (y[3] / y[1]) for x, y in zip(runs[a], runs[b]))
+    print(f"    CPU per transaction, ratio within each round: median {statistics.median(paired):.3f}, "
+          f"quartiles {paired[len(paired) // 4]:.3f}-{paired[(3 * len(paired)) // 4]:.3f}, range {paired[0]:.3f}-{paired[-1]:.3f}")
 ratio("none", "plain", "list's own cost (none / plain; goal at most 1.10)")
 ratio("full", "plain", "full activity / plain")
 ratio("full", "none", "masternode transactions (full / none)")
