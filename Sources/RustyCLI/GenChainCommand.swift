@@ -46,6 +46,10 @@ struct GenChainCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("With --masternodes: rounds of governance proposals voted on by the masternodes once they are ready.",
                              discussion: "Each round raises the block size limit (approved; a later block uses the new room), lets the masternodes abstain on the finality depth (rejected) and votes down a relay fee change (slashed: its collateral burned)."))
     var governance = false
+    @Option(name: .customLong("masternode-activity"),
+            help: ArgumentHelp("With --masternodes: 'full' (registrations, then updates, revokes and collateral spends) or 'none' (registrations only).",
+                               discussion: "'none' leaves the blocks after the registrations with the ordinary mix alone, the same workload as a chain without masternodes."))
+    var masternodeActivity = MasternodeActivityOption.full
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -55,6 +59,7 @@ struct GenChainCommand: ParsableCommand {
         try checkRange(transactionsPerBlock, "--txs-per-block", 0...20_000)
         try checkRange(masternodes, "--masternodes", 0...100_000)
         if governance && masternodes == 0 { throw ValidationError("--governance needs --masternodes N: masternodes vote on the proposals") }
+        if masternodes == 0 && masternodeActivity != .full { throw ValidationError("--masternode-activity needs --masternodes") }
         if out == "-" && signatures == "-" { throw ValidationError("--out and --signatures cannot both be standard output") }
     }
 
@@ -70,7 +75,7 @@ struct GenChainCommand: ParsableCommand {
         if masternodes > 0 {
             let masternodeParameters: MasternodeParameters
             do { masternodeParameters = try MasternodeParameters(parameters.chain) } catch { throw CommandFailure(.invalid, "\(error)") }
-            generator.enableMasternodes(count: masternodes, parameters: masternodeParameters)
+            generator.enableMasternodes(count: masternodes, parameters: masternodeParameters, updates: masternodeActivity == .full)
         }
         if governance {
             do { generator.enableGovernance(parameters: try GovernanceParameters(parameters.chain)) } catch { throw CommandFailure(.invalid, "\(error)") }
@@ -166,4 +171,9 @@ struct GenChainCommand: ParsableCommand {
         return String(format: "the blocks after maturity carry %.1f transactions on average, not %d: the first of them fan out the few matured coins until there are enough to spend (a few blocks), and a block never exceeds the network's size limit",
                       mean, transactionsPerBlock)
     }
+}
+
+/// `gen-chain --masternode-activity`: what masternodes do once registered.
+enum MasternodeActivityOption: String, ExpressibleByArgument, CaseIterable {
+    case none, full
 }

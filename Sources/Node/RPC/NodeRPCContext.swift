@@ -70,5 +70,6 @@ public final class NodeRPCContext: @unchecked Sendable {
         registerMasternodeStatus(in: registry)
         registerChainLocks(in: registry)
         registerGovernance(in: registry)
+        registerQuorums(in: registry)
     }
 }

@@ -65,6 +65,7 @@ final class RPCTestNode: @unchecked Sendable {
         context.registerMining(in: registry)
         context.registerChainLocks(in: registry)
         context.registerGovernance(in: registry)
+        context.registerQuorums(in: registry)
         dispatcher = RPCDispatcher(registry: registry)
     }
 
