@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Connecting blocks with and without a masternode list of 5,000 entries (issue #17's goal:
-# at most 10% more). Generates the same chain shape twice with `rusty gen-chain` (regtest),
-# once with `--masternodes 5000`, and validates both with `rusty verify-chain` in two steps:
-# the first PREFIX blocks (maturity, then the registrations), then the rest (ordinary blocks
-# while the list holds 5,000 entries, each with a few masternode updates); verify-chain
-# resumes where the first step stopped, so the second step times the steady stretch alone.
+# at most 10% more). Generates three chains of the same shape with `rusty gen-chain`
+# (regtest, same seed and transactions per block):
+#   plain  no masternodes;
+#   none   --masternodes N --masternode-activity none: the registrations, then nothing but the
+#          ordinary mix, so its steady blocks carry the same workload as `plain` over a full list;
+#   full   --masternodes N: the registrations, then 7 or so masternode transactions a block.
+# Each chain's first PREFIX blocks (maturity, then the registrations) are verified once into a
+# datadir; every round copies that datadir and times `rusty verify-chain FULL.blk` into the
+# copy, which skips the known blocks and connects the steady stretch alone (CPU = user + sys
+# of the process from /usr/bin/time; wall = the `seconds` verify-chain reports). Rounds
+# alternate the modes; the figures are medians. `none / plain` is the list's own cost (the
+# goal); `full / none` adds the cost of the masternode transactions themselves.
 #
-#   scripts/masternode-bench.sh            # release build, then both runs
-#   BLOCKS=600 PREFIX=230 TXS=200 MASTERNODES=5000 scripts/masternode-bench.sh
-#   RUSTY=.build/release/rusty scripts/masternode-bench.sh   # an existing build
-#   ROUNDS=5 WORK=/tmp/mnbench scripts/masternode-bench.sh   # 5 alternating rounds, medians;
-#                                                            # chains kept in WORK and reused
+#   scripts/masternode-bench.sh                        # release build, then 7 rounds
+#   RUSTY=.build/release/rusty scripts/masternode-bench.sh
+#   ROUNDS=9 WORK=/tmp/mnbench scripts/masternode-bench.sh   # chains and prefix datadirs kept in WORK, reused
+#   MODES="plain none" BLOCKS=600 PREFIX=230 TXS=200 MASTERNODES=5000 scripts/masternode-bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,12 +26,14 @@ TXS=${TXS:-100}
 MASTERNODES=${MASTERNODES:-5000}
 SEED=${SEED:-7}
 VERIFY_FLAGS=${VERIFY_FLAGS:-}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-7}
+MODES=${MODES:-plain none full}
 
 if [ -z "${RUSTY:-}" ]; then
     swift build -c release --product rusty >&2
     RUSTY=.build/release/rusty
 fi
+[ -x /usr/bin/time ] || { echo "masternode-bench: needs /usr/bin/time (GNU time) for CPU seconds" >&2; exit 1; }
 if [ -n "${WORK:-}" ]; then
     work=$WORK
     mkdir -p "$work"
@@ -35,54 +43,88 @@ else
 fi
 
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])$1)"; }
+flags() {
+    case $1 in
+        plain) ;;
+        none) echo "--masternodes $MASTERNODES --masternode-activity none" ;;
+        full) echo "--masternodes $MASTERNODES --masternode-activity full" ;;
+        *) echo "masternode-bench: unknown mode '$1' (plain, none, full)" >&2; exit 1 ;;
+    esac
+}
+tag() { echo "$1-$BLOCKS-$PREFIX-$TXS-$MASTERNODES-$SEED"; }
 
-for mode in plain masternodes; do
-    extra=()
-    [ "$mode" = masternodes ] && extra=(--masternodes "$MASTERNODES")
-    tag="$mode-$BLOCKS-$PREFIX-$TXS-$MASTERNODES-$SEED"
-    [ -s "$work/$tag-prefix.blk" ] && [ -s "$work/$tag.blk" ] && continue
-    "$RUSTY" gen-chain --blocks "$PREFIX" --txs-per-block "$TXS" --seed "$SEED" "${extra[@]}" --out "$work/$tag-prefix.blk" --json >/dev/null
-    summary=$("$RUSTY" gen-chain --blocks "$BLOCKS" --txs-per-block "$TXS" --seed "$SEED" "${extra[@]}" --out "$work/$tag.blk" --json)
-    if [ "$mode" = masternodes ]; then
-        echo "gen-chain --masternodes $MASTERNODES: $(echo "$summary" | field '["masternodes"]'), list at the end: $(echo "$summary" | field '["masternodeListSize"]')" >&2
+for mode in $MODES; do
+    t=$(tag "$mode")
+    if ! [ -s "$work/$t-prefix.blk" ] || ! [ -s "$work/$t.blk" ]; then
+        # shellcheck disable=SC2046
+        "$RUSTY" gen-chain --blocks "$PREFIX" --txs-per-block "$TXS" --seed "$SEED" $(flags "$mode") --out "$work/$t-prefix.blk" --json >/dev/null
+        # shellcheck disable=SC2046
+        "$RUSTY" gen-chain --blocks "$BLOCKS" --txs-per-block "$TXS" --seed "$SEED" $(flags "$mode") --out "$work/$t.blk" --json > "$work/$t.json"
     fi
+    if ! [ -d "$work/$t-prefixdata" ]; then
+        rm -rf "$work/$t-prefixdata.tmp"
+        "$RUSTY" verify-chain "$work/$t-prefix.blk" --datadir "$work/$t-prefixdata.tmp" $VERIFY_FLAGS --json > "$work/$t-prefix-verify.json"
+        mv "$work/$t-prefixdata.tmp" "$work/$t-prefixdata"
+    fi
+    echo "$mode: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['transactions'], 'transactions;', 'list', d.get('masternodeListSize', 0), 'entries;', d.get('masternodes', {}))" "$work/$t.json")" >&2
 done
 
-# Alternating rounds; each verifies into a fresh datadir. Per round and mode: prefix seconds,
-# steady-stretch blocks, transactions and seconds.
-declare -A result
+# One line per round and mode: mode blocks transactions wall cpu load.
+rows=$work/rounds.txt
+: > "$rows"
+echo "load at start: $(uptime)" >&2
 for round in $(seq "$ROUNDS"); do
-    for mode in plain masternodes; do
-        tag="$mode-$BLOCKS-$PREFIX-$TXS-$MASTERNODES-$SEED"
-        rm -rf "$work/$mode-data"
-        first=$("$RUSTY" verify-chain "$work/$tag-prefix.blk" --datadir "$work/$mode-data" $VERIFY_FLAGS --json)
-        second=$("$RUSTY" verify-chain "$work/$tag.blk" --datadir "$work/$mode-data" $VERIFY_FLAGS --json)
-        [ "$(echo "$second" | field '["valid"]')" = True ] || { echo "verify-chain refused the $mode chain: $second" >&2; exit 1; }
-        result[$mode-prefix-seconds]+="$(echo "$first" | field '["seconds"]') "
-        result[$mode-blocks]=$(echo "$second" | field '["blocks"]')
-        result[$mode-transactions]=$(echo "$second" | field '["transactions"]')
-        result[$mode-seconds]+="$(echo "$second" | field '["seconds"]') "
-        echo "round $round $mode: $(echo "$second" | field '["seconds"]') s" >&2
+    for mode in $MODES; do
+        t=$(tag "$mode")
+        rm -rf "$work/run"
+        cp -a "$work/$t-prefixdata" "$work/run"
+        out=$( { /usr/bin/time -f "CPUTIME %U %S" "$RUSTY" verify-chain "$work/$t.blk" --datadir "$work/run" $VERIFY_FLAGS --json; } 2>&1 )
+        json=$(echo "$out" | grep '^{' | tail -1)
+        [ "$(echo "$json" | field '["valid"]')" = True ] || { echo "verify-chain refused the $mode chain: $out" >&2; exit 1; }
+        [ "$(echo "$json" | field '["utxoDigest"]')" = "$(field '["utxoDigest"]' < "$work/$t.json")" ] || { echo "$mode: UTXO digest differs from gen-chain's" >&2; exit 1; }
+        cpu=$(echo "$out" | awk '/^CPUTIME/ { print $2 + $3 }')
+        line="$mode $(echo "$json" | field '["blocks"]') $(echo "$json" | field '["transactions"]') $(echo "$json" | field '["seconds"]') $cpu $(cut -d' ' -f1 /proc/loadavg)"
+        echo "$line" >> "$rows"
+        echo "round $round: $line" >&2
     done
 done
-rm -rf "$work/plain-data" "$work/masternodes-data"
+rm -rf "$work/run"
+echo "load at end: $(uptime)" >&2
+[ -s "$rows" ] || exit 0   # ROUNDS=0: chains and prefix datadirs only
 
-python3 - "$BLOCKS" "$PREFIX" "$TXS" "$MASTERNODES" \
-    "${result[plain-prefix-seconds]}" "${result[plain-blocks]}" "${result[plain-transactions]}" "${result[plain-seconds]}" \
-    "${result[masternodes-prefix-seconds]}" "${result[masternodes-blocks]}" "${result[masternodes-transactions]}" "${result[masternodes-seconds]}" <<'PY'
+python3 - "$rows" "$BLOCKS" "$PREFIX" "$TXS" "$MASTERNODES" <<'PY'
 import statistics, sys
-blocks, prefix, txs, mns = sys.argv[1:5]
-times = lambda text: [float(t) for t in text.split()]
-p_pres, p_secs, m_pres, m_secs = times(sys.argv[5]), times(sys.argv[8]), times(sys.argv[9]), times(sys.argv[12])
-p_blocks, p_txs, m_blocks, m_txs = map(float, (sys.argv[6], sys.argv[7], sys.argv[10], sys.argv[11]))
-p_pre, p_sec, m_pre, m_sec = map(statistics.median, (p_pres, p_secs, m_pres, m_secs))
-print(f"chain: regtest, {blocks} blocks, {txs} transactions per block; registrations in blocks 1-{prefix}, then {int(p_blocks)} ordinary blocks")
-print(f"{len(p_secs)} rounds (medians below); seconds per round: without {p_secs}, with {m_secs}")
-print("per-round ratio per transaction: " + ", ".join(f"{(m / m_txs) / (p / p_txs):.3f}" for p, m in zip(p_secs, m_secs)))
-print(f"{'':28}{'blocks/s':>10}{'tx/s':>10}{'seconds':>10}")
-print(f"{'without masternodes':28}{p_blocks / p_sec:10.1f}{p_txs / p_sec:10.0f}{p_sec:10.2f}")
-print(f"{'with ' + mns + ' masternodes':28}{m_blocks / m_sec:10.1f}{m_txs / m_sec:10.0f}{m_sec:10.2f}")
-print(f"time per block, with / without: {(m_sec / m_blocks) / (p_sec / p_blocks):.3f} (goal: at most 1.10)")
-print(f"time per transaction, with / without: {(m_sec / m_txs) / (p_sec / p_txs):.3f}")
-print(f"first {prefix} blocks (maturity and registrations): {p_pre:.2f} s without, {m_pre:.2f} s with")
+rows, blocks, prefix, txs, mns = sys.argv[1], *sys.argv[2:]
+runs = {}
+for line in open(rows):
+    mode, b, t, wall, cpu, load = line.split()
+    runs.setdefault(mode, []).append((int(b), int(t), float(wall), float(cpu), float(load)))
+names = {"plain": "without masternodes", "none": f"{mns} masternodes, no activity", "full": f"{mns} masternodes, full activity"}
+med = {}
+print(f"chain: regtest, {blocks} blocks, {txs} transactions per block, registrations in blocks 1-{prefix}; timed: the blocks after {prefix}")
+print(f"{len(next(iter(runs.values())))} alternating rounds, medians (min-max); load average {min(r[4] for v in runs.values() for r in v):.1f}-{max(r[4] for v in runs.values() for r in v):.1f}")
+print(f"{'':34}{'blocks':>7}{'tx':>7}{'CPU s':>19}{'wall s':>19}{'CPU us/block':>14}{'CPU us/tx':>11}")
+for mode, v in runs.items():
+    b, t = v[0][0], v[0][1]
+    cpu, wall = [r[3] for r in v], [r[2] for r in v]
+    med[mode] = (b, t, statistics.median(cpu), statistics.median(wall))
+    fmt = lambda xs: f"{statistics.median(xs):.3f} ({min(xs):.2f}-{max(xs):.2f})"
+    print(f"{names[mode]:34}{b:7}{t:7}{fmt(cpu):>19}{fmt(wall):>19}{1e6 * med[mode][2] / b:14.0f}{1e6 * med[mode][2] / t:11.1f}")
+def ratio(a, b, label):
+    if a not in med or b not in med: return
+    (ab, at, ac, aw), (bb, bt, bc, bw) = med[a], med[b]
+    print(f"{label}: CPU {ac / ab / (bc / bb):.3f} per block, {ac / at / (bc / bt):.3f} per transaction; "
+          f"wall {aw / ab / (bw / bb):.3f} per block, {aw / at / (bw / bt):.3f} per transaction")
+    # The two runs of one round ran side by side, under the same load: their ratio drifts less.
+    paired = sorted((x[3] / x[1]) / (y[3] / y[1]) for x, y in zip(runs[a], runs[b]))
+    print(f"    CPU per transaction, ratio within each round: median {statistics.median(paired):.3f}, "
+          f"quartiles {paired[len(paired) // 4]:.3f}-{paired[(3 * len(paired)) // 4]:.3f}, range {paired[0]:.3f}-{paired[-1]:.3f}")
+ratio("none", "plain", "list's own cost (none / plain; goal at most 1.10)")
+ratio("full", "plain", "full activity / plain")
+ratio("full", "none", "masternode transactions (full / none)")
+if "full" in med and "none" in med and med["full"][1] > med["none"][1]:
+    (fb, ft, fc, fw), (nb, nt, nc, nw) = med["full"], med["none"]
+    extra = ft - nt
+    print(f"the {extra} extra transactions of full activity: {1e6 * (fc - nc) / extra:.0f} us CPU each "
+          f"(ordinary transactions over the same list: {1e6 * nc / nt:.0f} us each)")
 PY

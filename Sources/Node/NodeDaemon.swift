@@ -131,6 +131,17 @@ public enum NodeDaemon {
         let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logging.logger("p2p"),
                                   addresses: addresses, bans: bans, pool: mempool, pipelineOptions: setup.pipeline.counted(in: metrics))
         for wtxid in resubmitted { manager.relayTransaction(wtxid: wtxid) }
+        // A masternode's quorum commitments enter its own pool and relay like any transaction.
+        let quorumLogger = logging.logger("quorum")
+        manager.startQuorums(datadir: setup.directory) { [mempool, manager] transaction in
+            DispatchQueue.global().async {
+                switch mempool.submit(transaction, source: "quorum") {
+                case .accepted(let entry): manager.relayTransaction(wtxid: entry.wtxid)
+                case .rejected(let rejection):
+                    quorumLogger.info("quorum commitment \(transaction.txid.hex) not pooled: \(rejection.rule) \(rejection)")
+                }
+            }
+        }
         var services: [any Service] = [P2PService(manager: manager, logger: logger)]
         if let status { services.append(StatusService(manager: manager, reporter: status)) }
         let stopper = ShutdownTrigger()

@@ -4,7 +4,7 @@ import Primitives
 /// A quorum's answer to a signing request: the aggregate FROST signature, which is a plain
 /// Ed25519 signature under the quorum's group key over `SigningRequest.signingDigest`.
 ///
-/// Encoding (169 bytes): quorumType u8 | quorumHash 32 | requestId 32 | messageHash 32 |
+/// Encoding (161 bytes): quorumType u8 | quorumHash 32 | requestId 32 | messageHash 32 |
 /// signature 64.
 public struct RecoveredSignature: Hashable, Sendable {
     public var request: SigningRequest

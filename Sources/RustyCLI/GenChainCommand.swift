@@ -42,6 +42,11 @@ struct GenChainCommand: ParsableCommand {
                                discussion: "Registrations alternate internal and external collateral, at most 250 a block, funded by the largest matured coin."))
     var masternodes = 0
 
+    @Option(name: .customLong("masternode-activity"),
+            help: ArgumentHelp("With --masternodes: 'full' (registrations, then updates, revokes and collateral spends) or 'none' (registrations only).",
+                               discussion: "'none' leaves the blocks after the registrations with the ordinary mix alone, the same workload as a chain without masternodes."))
+    var masternodeActivity = MasternodeActivityOption.full
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -49,6 +54,7 @@ struct GenChainCommand: ParsableCommand {
         try checkRange(blocks, "--blocks", 0...10_000_000)
         try checkRange(transactionsPerBlock, "--txs-per-block", 0...20_000)
         try checkRange(masternodes, "--masternodes", 0...100_000)
+        if masternodes == 0 && masternodeActivity != .full { throw ValidationError("--masternode-activity needs --masternodes") }
         if out == "-" && signatures == "-" { throw ValidationError("--out and --signatures cannot both be standard output") }
     }
 
@@ -64,7 +70,7 @@ struct GenChainCommand: ParsableCommand {
         if masternodes > 0 {
             let masternodeParameters: MasternodeParameters
             do { masternodeParameters = try MasternodeParameters(parameters.chain) } catch { throw CommandFailure(.invalid, "\(error)") }
-            generator.enableMasternodes(count: masternodes, parameters: masternodeParameters)
+            generator.enableMasternodes(count: masternodes, parameters: masternodeParameters, updates: masternodeActivity == .full)
         }
         let progress = ProgressLine()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -150,4 +156,9 @@ struct GenChainCommand: ParsableCommand {
         return String(format: "the blocks after maturity carry %.1f transactions on average, not %d: the first of them fan out the few matured coins until there are enough to spend (a few blocks), and a block never exceeds the network's size limit",
                       mean, transactionsPerBlock)
     }
+}
+
+/// `gen-chain --masternode-activity`: what masternodes do once registered.
+enum MasternodeActivityOption: String, ExpressibleByArgument, CaseIterable {
+    case none, full
 }

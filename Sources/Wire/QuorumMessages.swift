@@ -1,5 +1,6 @@
 import BLAKE3
 import Primitives
+import QuorumServices
 
 // The quorum messages of docs/protocol/quorum-p2p.md: DKG traffic (qcontrib, qcomplaint,
 // qjustify, qcommit) and the signing service (qsigcommit, qsigpkg, qsigshare, qrecsig).
@@ -412,14 +413,20 @@ public struct QuorumSignatureShareMessage: QuorumSignedMessage {
 }
 
 /// qrecsig: topic | signature 64, a plain Ed25519 signature under the quorum's group key
-/// (checked by every receiver; it needs no operator signature).
-public struct QuorumRecoveredSignature: Hashable, Sendable {
-    public var topic: QuorumSigningTopic
-    public var signature: [UInt8]
+/// (checked by every receiver; it needs no operator signature). The signing service's own
+/// `RecoveredSignature` (its encoding is this payload's: type | quorumHash | requestId |
+/// messageHash | signature), seen through the topic the signing messages share.
+public typealias QuorumRecoveredSignature = RecoveredSignature
 
+extension RecoveredSignature {
     public init(topic: QuorumSigningTopic, signature: [UInt8]) {
-        self.topic = topic
-        self.signature = signature
+        self.init(request: SigningRequest(quorumType: topic.quorumType, requestID: SigningRequestID(topic.requestID),
+                                          messageHash: topic.messageHash),
+                  quorumHash: topic.quorumHash, signature: signature)
+    }
+
+    public var topic: QuorumSigningTopic {
+        QuorumSigningTopic(quorumType: quorumType, quorumHash: quorumHash, requestID: requestID.hash, messageHash: messageHash)
     }
 }
 

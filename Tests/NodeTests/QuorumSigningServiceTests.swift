@@ -59,4 +59,25 @@ final class QuorumSigningServiceTests: XCTestCase {
         let bogus = QuorumRecoveredSignature(topic: other, signature: signature.signature)
         if case .invalid = outsider.receive(.recoveredSignature(bogus), now: 1).verdict {} else { XCTFail("bogus qrecsig accepted") }
     }
+
+    /// A request too few members answer never recovers: its session is dropped after
+    /// `maxAge`, so a quorum that lost members does not pile up sessions block after block.
+    func testAbandonedSessionsExpire() throws {
+        let fixture = QuorumSigningFixture()
+        let signers = try fixture.makeSigners(size: 4, threshold: 3)
+        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
+        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
+        service.memberships[quorum] = signers[0]
+        XCTAssertEqual(service.sign(fixture.topic, now: 0).count, 1, "its own commitments")
+        XCTAssertEqual(service.sessionCount, 1)
+        var now = 0.0
+        while now < service.maxAge - 1 {
+            now += 0.5
+            _ = service.tick(now: now)
+        }
+        XCTAssertEqual(service.sessionCount, 1, "alone, still waiting for the others")
+        _ = service.tick(now: service.maxAge + 0.1)
+        XCTAssertEqual(service.sessionCount, 0)
+        XCTAssertTrue(service.recovered.isEmpty)
+    }
 }

@@ -57,6 +57,26 @@ struct GenChainMasternodeTests {
         #expect(again.map(\.header.hash) == blocks.map(\.header.hash))
     }
 
+    @Test("without updates the generator registers N masternodes, then its blocks carry the ordinary mix alone")
+    func registrationsOnly() throws {
+        var generator = ChainGenerator(parameters: Self.parameters, seed: 3, transactionsPerBlock: 5)
+        generator.enableMasternodes(count: 40, parameters: try MasternodeParameters(Self.parameters.chain), updates: false)
+        var plain = ChainGenerator(parameters: Self.parameters, seed: 3, transactionsPerBlock: 5)
+        let blocks = (0..<160).map { _ in generator.nextBlock() }
+        let plainBlocks = (0..<160).map { _ in plain.nextBlock() }
+        let activity = try #require(generator.masternodeActivity)
+        #expect(activity.registrations == 40 && activity.internalCollateral == 20 && activity.externalCollateral == 20, "\(activity)")
+        #expect(activity.updateServices + activity.updateRegistrars + activity.revokes + activity.collateralSpends == 0, "\(activity)")
+        #expect(generator.masternodeCount == 40)
+        // After the last registration: no special transaction, and as many transactions a block as without masternodes.
+        let last = try #require(blocks.lastIndex { $0.transactions.contains(where: \.isSpecial) })
+        #expect(last < 150, "registrations still running at block \(last)")
+        for index in (last + 2)..<blocks.count {
+            #expect(blocks[index].transactions.count == plainBlocks[index].transactions.count, "block \(index)")
+            #expect(blocks[index].transactions.count == 6, "block \(index)")
+        }
+    }
+
     @Test("gen-chain --masternodes: the summary counts each type and the list; verify-chain accepts the chain")
     func commandAndVerifyChain() throws {
         let file = ChainCommandTests.temporary("mn-chain").appendingPathExtension("blk")
@@ -80,6 +100,11 @@ struct GenChainMasternodeTests {
         #expect(plain.status == 0 && !plain.stdoutText.contains("masternode"), "\(plain.stdoutText)")
         let bad = try runProcess(TestPaths.rustyExecutable, ["gen-chain", "--blocks", "3", "--out", "/dev/null", "--masternodes", "-1"])
         #expect(bad.status == 64 && bad.stderrText.contains("--masternodes"), "\(bad.stderrText)")
+        let orphan = try runProcess(TestPaths.rustyExecutable, ["gen-chain", "--blocks", "3", "--out", "/dev/null", "--masternode-activity", "none"])
+        #expect(orphan.status == 64 && orphan.stderrText.contains("--masternode-activity"), "\(orphan.stderrText)")
+        let unknown = try runProcess(TestPaths.rustyExecutable, ["gen-chain", "--blocks", "3", "--out", "/dev/null", "--masternodes", "3",
+                                                                 "--masternode-activity", "some"])
+        #expect(unknown.status == 64 && unknown.stderrText.contains("masternode-activity"), "\(unknown.stderrText)")
     }
 
     @Test("masternode keygen writes a 0600 key file that loads to the printed keys, and never overwrites")

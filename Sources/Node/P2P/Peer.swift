@@ -37,6 +37,10 @@ final class Peer: @unchecked Sendable {
     var sendHeaders = false
     /// A getheaders is outstanding since this time.
     var headersRequestedAt: Double?
+    /// The peer's best height when a headers sync with it last ended with nothing new for
+    /// us (its best chain is one we refuse, e.g. below a chain lock): not asked again until it
+    /// announces more.
+    var headersExhaustedAt: UInt64?
     var unconnectingHeaders = 0
     var presync: HeaderPresync?
     var unrequestedBlocks = 0

@@ -66,6 +66,8 @@ public final class PeerManager: @unchecked Sendable {
     var relay = TransactionRelayState()
     /// Quorum DKG and signing traffic between masternodes (Quorum/PeerManager+Quorum.swift).
     var quorumRelay = QuorumRelayState()
+    /// A masternode's DKGs, shares and signing (Quorum/PeerManager+QuorumService.swift).
+    var quorumService: QuorumNodeService?
     var relayTimer: RepeatedTask?
     var random = SystemRandomNumberGenerator()
     // Sync progress, for the log and the status file.
@@ -164,6 +166,7 @@ public final class PeerManager: @unchecked Sendable {
             }
             self.refreshDownloadTarget()
             self.startMasternodeIdentity()
+            self.quorumsFollowTip()
         }.get()
     }
 
@@ -407,6 +410,7 @@ public final class PeerManager: @unchecked Sendable {
         sendMasternodeChallenge(peer)
         transactionRelayStarted(peer)
         if peer.kind == .seed { return }
+        sendBestChainLock(to: peer)
         considerHeaderSync(with: peer)
         requestBlocks()
     }

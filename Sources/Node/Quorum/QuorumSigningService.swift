@@ -25,9 +25,9 @@ final class QuorumSigningService {
     let attemptTimeout: Double
 
     private(set) var recovered: [QuorumSigningTopic: QuorumRecoveredSignature] = [:]
-    private var sessions: [QuorumSigningTopic: (session: QuorumSigningSession, attemptStarted: Double, closed: Bool)] = [:]
-    /// Commitments for requests this node has not been asked to sign (yet).
-    private var waiting: [QuorumSigningTopic: [QuorumNonceCommitment]] = [:]
+    private var sessions: [QuorumSigningTopic: (session: QuorumSigningSession, attemptStarted: Double, closed: Bool, created: Double)] = [:]
+    /// Commitments for requests this node has not been asked to sign (yet), with when the first came.
+    private var waiting: [QuorumSigningTopic: (commitments: [QuorumNonceCommitment], since: Double)] = [:]
     static let maxWaitingTopics = 1_000
     static let maxRecovered = 10_000
 
@@ -45,9 +45,9 @@ final class QuorumSigningService {
         let id = QuorumID(type: topic.quorumType, hash: topic.quorumHash)
         guard recovered[topic] == nil, sessions[topic] == nil, let signer = memberships[id] else { return [] }
         let session = QuorumSigningSession(signer: signer, topic: topic, message: digest(topic))
-        sessions[topic] = (session, now, false)
+        sessions[topic] = (session, now, false, now)
         var events = session.start()
-        for commitment in waiting.removeValue(forKey: topic) ?? [] { events += (try? session.receive(commitment)) ?? [] }
+        for commitment in waiting.removeValue(forKey: topic)?.commitments ?? [] { events += (try? session.receive(commitment)) ?? [] }
         return note(events, topic: topic, now: now)
     }
 
@@ -61,7 +61,7 @@ final class QuorumSigningService {
         do {
             switch message {
             case .nonceCommitment(let m):
-                guard let entry = sessions[m.topic] else { return (wait(m, signer: signer), []) }
+                guard let entry = sessions[m.topic] else { return (wait(m, signer: signer, now: now), []) }
                 return (.relay, note(try entry.session.receive(m), topic: m.topic, now: now))
             case .signingPackage(let m):
                 guard let entry = sessions[m.topic] else { return (.ignore, []) }
@@ -88,19 +88,20 @@ final class QuorumSigningService {
         return (.relay, [.recovered(signature)])
     }
 
-    private func wait(_ commitment: QuorumNonceCommitment, signer: QuorumSigner) -> QuorumMessageVerdict {
+    private func wait(_ commitment: QuorumNonceCommitment, signer: QuorumSigner, now: Double) -> QuorumMessageVerdict {
         guard signer.isSigned(commitment, by: commitment.member) else {
             return .invalid("qsigcommit not signed by member \(commitment.member)'s operator key")
         }
         if waiting[commitment.topic] == nil, waiting.count >= Self.maxWaitingTopics { return .relay }
-        if (waiting[commitment.topic]?.count ?? 0) < signer.operatorKeys.count * Int(QuorumSigningSession.maxAttempts) {
-            waiting[commitment.topic, default: []].append(commitment)
+        if (waiting[commitment.topic]?.commitments.count ?? 0) < signer.operatorKeys.count * Int(QuorumSigningSession.maxAttempts) {
+            waiting[commitment.topic, default: ([], now)].commitments.append(commitment)
         }
         return .relay
     }
 
     /// Timers: closes collection windows, passes over stalled coordinators.
     func tick(now: Double) -> [QuorumSigningEvent] {
+        expire(now: now)
         var events = [QuorumSigningEvent]()
         for (topic, entry) in sessions {
             if !entry.closed, now - entry.attemptStarted >= collectionWindow {
@@ -114,6 +115,18 @@ final class QuorumSigningService {
         }
         return events
     }
+
+    /// How long a session (or commitments for a request this node was not asked to sign)
+    /// is kept: every attempt's window and timeout, twice over. A request that did not
+    /// recover by then never will (its attempts are spent, or too few members answered).
+    var maxAge: Double { 2 * Double(QuorumSigningSession.maxAttempts) * (collectionWindow + attemptTimeout) }
+
+    private func expire(now: Double) {
+        sessions = sessions.filter { now - $0.value.created < maxAge }
+        waiting = waiting.filter { now - $0.value.since < maxAge }
+    }
+
+    var sessionCount: Int { sessions.count }
 
     /// Keeps what the session recovered; a new attempt restarts its clocks.
     private func note(_ events: [QuorumSigningEvent], topic: QuorumSigningTopic, now: Double) -> [QuorumSigningEvent] {

@@ -69,5 +69,6 @@ public final class NodeRPCContext: @unchecked Sendable {
         registerMasternodes(in: registry)
         registerMasternodeStatus(in: registry)
         registerChainLocks(in: registry)
+        registerQuorums(in: registry)
     }
 }

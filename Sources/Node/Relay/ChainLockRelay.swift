@@ -86,6 +86,9 @@ extension PeerManager {
         case .success(.unknownBlock):
             logger.debug("chain lock at height \(lock.height)\(from) waits for block \(lock.blockHash.hex)")
             chainLocks.keepPending(lock, from: peerID)
+            // The sender has the block: its headers up to it (a branch with less work than
+            // ours is otherwise never asked for, and the lock would wait forever).
+            if let source, !source.disconnecting { requestHeaders(from: source, locator: chain.snapshot.locator(), stop: lock.blockHash) }
         case .failure(ChainLockError.badSignature(let quorum)):
             if let source { misbehaving(source, "clsig at height \(lock.height) with a bad signature for quorum \(quorum.hex)") }
         case .failure(let error as ChainLockError):
@@ -111,6 +114,22 @@ extension PeerManager {
             chainLocks.knownBy[id, default: []].insert(peer.id)
             send(.clsig(lock), to: peer)
         }
+    }
+
+    /// Whether `headers` reach the block of a chain lock waiting for it.
+    func leadsToPendingChainLock(_ headers: [BlockHeader]) -> Bool {
+        guard !chainLocks.pending.isEmpty else { return false }
+        let waiting = Set(chainLocks.pending.values.map(\.lock.blockHash))
+        return headers.contains { waiting.contains($0.hash) }
+    }
+
+    /// A new connection learns the best lock at once: a node back from an outage (or an
+    /// isolated miner) then refuses branches below it without waiting for the next lock.
+    func sendBestChainLock(to peer: Peer) {
+        guard let lock = chain.snapshot.chainLock else { return }
+        _ = chainLocks.note(lock.id, knownBy: nil)
+        chainLocks.knownBy[lock.id, default: []].insert(peer.id)
+        send(.clsig(lock), to: peer)
     }
 
     /// From the timer: locks waiting for their block are tried again once a snapshot knows it.

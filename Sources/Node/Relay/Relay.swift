@@ -24,6 +24,7 @@ extension PeerManager {
     func tipChanged(_ event: TipEvent) {
         // Masternode standing first, so an announcement never favours one that just lapsed.
         masternodesFollowTip()
+        quorumsFollowTip()
         switch event {
         case let .connected(height, hash):
             recentlyConnected.append(hash)

@@ -277,6 +277,7 @@ extension PeerManager {
     /// feefilters that are due, transaction requests due or timed out, stale parent requests.
     func relayTick() {
         guard !stopping else { return }
+        quorumService?.tick()
         let now = Self.now
         let filter = currentFeeFilter()
         var inboundDue = false

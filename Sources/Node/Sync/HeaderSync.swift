@@ -74,7 +74,8 @@ extension PeerManager {
     func startHeaderSync() {
         let snapshot = chain.snapshot
         guard headerSyncPeer == nil, let peer = peers.values
-            .filter({ $0.handshakeDone && !$0.disconnecting && $0.kind != .seed && $0.bestKnownHeight > snapshot.bestHeaderHeight })
+            .filter({ $0.handshakeDone && !$0.disconnecting && $0.kind != .seed && $0.bestKnownHeight > snapshot.bestHeaderHeight
+                      && $0.bestKnownHeight > ($0.headersExhaustedAt ?? 0) })
             .max(by: { $0.bestKnownHeight < $1.bestKnownHeight }) else { return }
         headerSyncPeer = peer.id
         requestHeaders(from: peer, locator: snapshot.bestHeaderLocator())
@@ -164,10 +165,15 @@ extension PeerManager {
         if snapshot.header(last.hash) != nil {
             // Nothing new (an announcement of a known block, or an overlap).
             if full { requestHeaders(from: peer, locator: [last.hash] + snapshot.bestHeaderLocator()) }
-            else if headerSyncPeer == peer.id { finishHeaderSync(with: peer) }
+            else if headerSyncPeer == peer.id {
+                peer.headersExhaustedAt = peer.bestKnownHeight
+                finishHeaderSync(with: peer)
+            }
             return
         }
-        if beatsStoreThreshold(work, snapshot) {
+        // Headers up to a block a (correctly signed) pending chain lock names are stored
+        // whatever their work: the node must be able to come back to the locked chain.
+        if beatsStoreThreshold(work, snapshot) || leadsToPendingChainLock(headers) {
             return store(headers, from: peer, continueAfter: full)
         }
         guard full && solicited else {

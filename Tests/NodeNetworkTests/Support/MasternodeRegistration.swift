@@ -41,10 +41,7 @@ struct TestMasternode {
         let inputs = [TxIn(previousOutput: coin, sequence: TxIn.finalSequence)]
         payload.inputsHash = SpecialPayloadCodec.inputsHash(of: payload.transaction(inputs: inputs, outputs: outputs))
         payload.sign(seed: collateralSeed)
-        var transaction = payload.transaction(inputs: inputs, outputs: outputs)
-        let sighash = Sighash.compute(txid: transaction.txid, inputIndex: 0, spentOutput: spent)
-        transaction.witnesses[0] = [Ed25519.sign(message: sighash.bytes, seed: funding.seed), funding.publicKey]
-        return transaction
+        return funding.signed(payload.transaction(inputs: inputs, outputs: outputs), spent: spent)
     }
 }
 
@@ -54,6 +51,14 @@ struct FundingKey {
     var publicKey: [UInt8] { Ed25519.publicKey(seed: seed) }
     var lockScript: [UInt8] { StandardScript.payToKeyHash(StandardScript.keyHash(publicKey)) }
     var address: String { Address(keyHash: StandardScript.keyHash(publicKey), network: "regtest").text }
+
+    /// `transaction` with its input 0 (spending `spent`, an output to this key) signed.
+    func signed(_ transaction: Transaction, spent: TxOut) -> Transaction {
+        var signed = transaction
+        let sighash = Sighash.compute(txid: transaction.txid, inputIndex: 0, spentOutput: spent)
+        signed.witnesses[0] = [Ed25519.sign(message: sighash.bytes, seed: seed), publicKey]
+        return signed
+    }
 }
 
 extension TestNode {
