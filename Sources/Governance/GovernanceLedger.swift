@@ -49,10 +49,16 @@ public struct GovernanceLedger: Sendable {
     public func openProposal(on parameterId: UInt16) -> GovernanceProposal? { openByParameter[parameterId].flatMap { proposals[$0] } }
     public var openProposals: [GovernanceProposal] { openByParameter.values.compactMap { proposals[$0] }.sorted { $0.id < $1.id } }
 
-    /// The value `parameter` will have once every executed change is active (what a new
-    /// proposal's step is measured from).
+    /// The value `parameter` will have once every executed change is active (the one a new
+    /// proposal's step is measured from, since it must activate after all of them).
     public func scheduledValue(_ parameter: GovernanceParameter, initial: UInt64) -> UInt64 {
         executedChanges.last { $0.parameter == parameter }?.value ?? initial
+    }
+
+    /// The value of `parameter` in force for the block just before `activationHeight`, as far
+    /// as the executed changes go (what a proposal activating there changes).
+    public func valueBefore(activationHeight: UInt64, of parameter: GovernanceParameter, initial: UInt64) -> UInt64 {
+        executedChanges.last { $0.parameter == parameter && $0.activationHeight < activationHeight }?.value ?? initial
     }
 
     /// The parameters for a block at `height`: exact up to the height after the ledger's

@@ -23,7 +23,16 @@ extension GovernanceRules {
         if let open = ledger.openProposal(on: payload.parameterId) {
             throw Rejection(.governanceOverlap, "proposal \(open.id.hex) on \(parameter) is open until height \(open.payload.deadlineHeight)")
         }
-        let current = ledger.scheduledValue(parameter, initial: parameters.initialValues[parameter] ?? 0)
+        // Activation order must equal decision order, so that no approved change is overtaken
+        // by a later one and then reinstated, and the step below bounds the value in force.
+        let activation = payload.activationHeight ?? UInt64.max
+        if let pending = ledger.executedChanges.last(where: { $0.parameter == parameter && $0.activationHeight >= activation }) {
+            throw Rejection(.governanceOverlap, "an approved change of \(parameter) activates at \(pending.activationHeight), not before \(activation)")
+        }
+        let current = ledger.valueBefore(activationHeight: activation, of: parameter, initial: parameters.initialValues[parameter] ?? 0)
+        guard payload.newValue != current else {
+            throw Rejection(.governanceValue, "\(parameter) is \(current) already before height \(activation): the proposal changes nothing")
+        }
         guard bounds.allows(payload.newValue, from: current) else {
             throw Rejection(.governanceValue, "\(parameter) \(payload.newValue): allowed \(bounds.range) within \(bounds.maxStep) of \(current)")
         }

@@ -97,7 +97,12 @@ struct GovernanceCodecTests {
             let consensus = try ConsensusParameters(chain)
             #expect(consensus.maxBlockBytesCeiling >= consensus.maxBlockBytes)
         }
+        // Without governance the context-free bound is the file's limit, whatever the bounds say.
         var chain = try ChainParameters.builtIn("regtest")
+        #expect(try ConsensusParameters(chain).maxBlockBytesCeiling == 16_000_000)
+        chain.governance.collateralBaseUnits = nil
+        #expect(try ConsensusParameters(chain).maxBlockBytesCeiling == chain.maxBlockBytes)
+        chain = try ChainParameters.builtIn("regtest")
         chain.governance.parameters?["maxBlockBytes"]?.max = 1_000
         #expect(throws: GovernanceParameters.Invalid.self) { try GovernanceParameters(chain) }
         chain = try ChainParameters.builtIn("regtest")

@@ -32,11 +32,15 @@ struct GovernanceHistoryTests {
             let open = Set(ledger.openProposals.map(\.payload.parameterId))
             if let parameter = GovernanceParameter.allCases.filter({ !open.contains($0.rawValue) }).randomElement(using: &random),
                let bounds = chain.governance.bounds[parameter] {
+                // A real change (up or down, whichever moves), activating after the pending changes.
                 let current = ledger.scheduledValue(parameter, initial: chain.governance.initialValues[parameter]!)
-                let step = UInt64.random(in: 0...bounds.maxStep, using: &random)
-                let value = Bool.random(using: &random) ? min(current + step, bounds.range.upperBound) : max(current - min(step, current), bounds.range.lowerBound)
-                let proposal = try chain.proposal(parameter, value, start: chain.height + UInt64.random(in: 1...3, using: &random),
-                                                  voting: UInt64.random(in: 4...8, using: &random), delay: UInt64.random(in: 1...5, using: &random))
+                let step = UInt64.random(in: 1...bounds.maxStep, using: &random)
+                let up = min(current + step, bounds.range.upperBound), down = max(current - min(step, current), bounds.range.lowerBound)
+                let value = Bool.random(using: &random) ? (up != current ? up : down) : (down != current ? down : up)
+                let start = chain.height + UInt64.random(in: 1...3, using: &random), voting = UInt64.random(in: 4...8, using: &random)
+                let pending = ledger.executedChanges.filter { $0.parameter == parameter }.map(\.activationHeight).max() ?? 0
+                let delay = max(UInt64.random(in: 1...5, using: &random), pending >= start + voting ? pending - start - voting + 1 : 0)
+                let proposal = try chain.proposal(parameter, value, start: start, voting: voting, delay: delay)
                 try chain.state.checkGovernanceTransaction(proposal)
                 transactions.append(proposal)
             }

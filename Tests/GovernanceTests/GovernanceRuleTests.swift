@@ -62,6 +62,31 @@ struct GovernanceRuleTests {
         #expect(chain.state.governance.openProposals.count == 2)
     }
 
+    @Test("a change activates after every approved pending change of its parameter (gov-overlap); its step and no-op check start from the value before it")
+    func pendingChanges() throws {
+        let chain = try GovernanceChain(masternodes: 10, seed: 15)
+        defer { chain.remove() }
+        let initial = chain.governance.initialValues[.maxBlockBytes]!
+        Self.expectRejected(chain, [try chain.proposal(.maxBlockBytes, initial)], .governanceValue)
+        let first = try chain.proposal(.maxBlockBytes, 8_000_000, voting: 4, delay: 50)
+        try chain.mine([first])
+        try chain.mine([chain.vote(0, on: first.txid, .yes), chain.vote(1, on: first.txid, .yes)])
+        let deadline = try GovernanceProposalPayload(transaction: first).deadlineHeight
+        try chain.mine(to: deadline)
+        let pendingActivation = try #require(chain.state.governance.proposal(first.txid)?.closing?.activationHeight)
+        #expect(pendingActivation == deadline + 50)
+        // 12,000,000 is one maxStep above the pending 8,000,000 but two above the 4,000,000 in force
+        // now: activating before or with the pending change is refused.
+        let start = chain.height + 1, voting: UInt64 = 4
+        let beforeIt = pendingActivation - start - voting - 1, atIt = pendingActivation - start - voting
+        Self.expectRejected(chain, [try chain.proposal(.maxBlockBytes, 12_000_000, voting: voting, delay: beforeIt)], .governanceOverlap)
+        Self.expectRejected(chain, [try chain.proposal(.maxBlockBytes, 12_000_000, voting: voting, delay: atIt)], .governanceOverlap)
+        // After it, the value before the activation is the pending one: no-op and step measured from it.
+        Self.expectRejected(chain, [try chain.proposal(.maxBlockBytes, 8_000_000, voting: voting, delay: atIt + 1)], .governanceValue)
+        Self.expectRejected(chain, [try chain.proposal(.maxBlockBytes, 12_000_001, voting: voting, delay: atIt + 1)], .governanceValue)
+        try chain.mine([try chain.proposal(.maxBlockBytes, 12_000_000, voting: voting, delay: atIt + 1)])
+    }
+
     @Test("gov-collateral-locked: no spend of an open proposal's collateral, even in its deadline block; after the deadline it spends")
     func lockedCollateral() throws {
         let chain = try GovernanceChain(masternodes: 2, seed: 12)
@@ -109,6 +134,13 @@ struct GovernanceRuleTests {
         var shaped = chain.vote(3, on: id, .yes)
         shaped.outputs = [TxOut(value: .zero, lockScript: [0x51])]
         Self.expectRejected(chain, [shaped], .governanceVoteShape)
+        // Fields outside the owner's signature are fixed, so a signed vote has exactly one txid.
+        var relocked = chain.vote(3, on: id, .yes)
+        relocked.lockTime = 1
+        Self.expectRejected(chain, [relocked], .governanceVoteShape)
+        var reversioned = chain.vote(3, on: id, .yes)
+        reversioned.version += 1
+        Self.expectRejected(chain, [reversioned], .governanceVoteShape)
         // After the deadline the proposal is closed: a vote is outside its window.
         let deadline = try #require(chain.state.governance.proposal(id)).payload.deadlineHeight
         try chain.mine(to: deadline)

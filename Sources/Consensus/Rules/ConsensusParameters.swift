@@ -37,7 +37,9 @@ public struct ConsensusParameters: Sendable {
         genesisTime = genesis.header.time
         coinbaseMaturity = chain.coinbaseMaturity
         maxBlockBytes = chain.maxBlockBytes
-        let governedMax = chain.governance.parameters?["maxBlockBytes"].map { Int(clamping: $0.max) } ?? 0
+        // Only a network with governance (a proposal collateral) can ever raise the limit.
+        let governedMax = chain.governance.collateralBaseUnits == nil ? 0
+            : chain.governance.parameters?["maxBlockBytes"].map { Int(clamping: $0.max) } ?? 0
         maxBlockBytesCeiling = min(max(chain.maxBlockBytes, governedMax), EncodingLimits.maxBlockBytes)
         maxFutureBlockTime = chain.maxFutureBlockTimeSeconds
         medianTimeSpan = chain.medianTimeSpan
