@@ -85,7 +85,7 @@ let package = Package(
         // Quorum types, member selection, final commitments and the active quorum set (chain rules).
         .target(name: "Quorums", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
         // What quorums sign for the network: signing requests, recovered signatures, chain locks.
-        .target(name: "QuorumServices", dependencies: ["Primitives", "BLAKE3", "Ed25519"]),
+        .target(name: "QuorumServices", dependencies: ["Governance", "Primitives", "BLAKE3", "Ed25519"]),
         // Governance (PROTOCOL section 18): proposals, votes, the tally, the parameter whitelist and the values in force.
         .target(name: "Governance", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
         .target(name: "ChainState", dependencies: ["Governance", "QuorumServices", "Consensus", "Masternodes", "Quorums", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),

@@ -128,6 +128,7 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         guard snapshot.bestHeaderHeight <= snapshot.tipHeight + 1 else { return }
         for type in parameters.sorted { driveDKG(of: type, snapshot: snapshot, ownID: ownID) }
         signChainLock(snapshot)
+        signGovernanceExecutions(snapshot)
     }
 
     private func updateMemberships(_ snapshot: ChainSnapshot) {

@@ -17,7 +17,7 @@ extension NodeRPCContext {
         registry.register(RPCMethod(
             "gobject", category: "Governance",
             parameters: [
-                RPCParameter("command", "string", "submit, list, get, votes or vote"),
+                RPCParameter("command", "string", "submit, list, get, execution, votes or vote"),
                 RPCParameter("arg1", "string", required: false, "The command's first argument (see below)"),
                 RPCParameter("arg2", "string", required: false, "..."),
                 RPCParameter("arg3", "string", required: false, "..."),
@@ -31,7 +31,10 @@ extension NodeRPCContext {
                   gobject submit parameter value start_height deadline_height activation_delay url text_hash
                       a proposal from the wallet (collateral output 0 to a fresh wallet key, fee from the wallet); returns its id (txid)
                   gobject list ( open|closed|all )               (proposals at the tip, "open" by default; pool ones with status "pending")
-                  gobject get proposal_id                        (one proposal: fields, status, tally, activation height)
+                  gobject get proposal_id                        (one proposal: fields, status, tally, activation height, execution)
+                  gobject execution proposal_id                  (a closed proposal's execution record {record, result, activationHeight,
+                      requestId, messageHash, quorumType, signature, quorumHash, verified}: the chain-lock quorum's signature when
+                      this masternode holds it, else null; docs/protocol/governance-execution.md)
                   gobject votes proposal_id                      (the vote of each masternode that counts now)
                   gobject vote proposal_id yes|no|abstain ( owner_key_file )
                       votes with every masternode owner key the wallet holds, or with the key in owner_key_file
@@ -43,11 +46,12 @@ extension NodeRPCContext {
             switch command {
             case "submit": return try self.gobjectSubmit(rest)
             case "list": return try self.gobjectList(rest)
-            case "get": return .object(try self.proposalJSON(try self.governanceProposal(try rest.hash(1, "proposal_id"))))
+            case "get": return try await self.gobjectGet(try rest.hash(1, "proposal_id"))
+            case "execution": return try await self.gobjectExecution(try rest.hash(1, "proposal_id"))
             case "votes": return try self.gobjectVotes(try rest.hash(1, "proposal_id"))
             case "vote": return try self.gobjectVote(rest)
             default:
-                throw RPCError.invalidParameter("unknown gobject command '\(command.prefix(40))': submit, list, get, votes, vote")
+                throw RPCError.invalidParameter("unknown gobject command '\(command.prefix(40))': submit, list, get, execution, votes, vote")
             }
         })
 
