@@ -255,7 +255,7 @@ let package = Package(
         .testTarget(name: "GovernanceTests", dependencies: [
             "Governance", "ChainState", "ChainGen", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
         ]),
-        .testTarget(name: "QuorumServicesTests", dependencies: ["QuorumServices", "Primitives", "Ed25519", "BLAKE3", "TestSupport"]),
+        .testTarget(name: "QuorumServicesTests", dependencies: ["QuorumServices", "Governance", "Primitives", "Ed25519", "BLAKE3", "TestSupport"]),
         .testTarget(name: "QuorumTests", dependencies: [
             "Quorums", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
         ]),

@@ -5,6 +5,7 @@ import Governance
 import JSONRPC
 import Masternodes
 import Primitives
+import QuorumServices
 import Testing
 @testable import Node
 
@@ -55,7 +56,16 @@ struct GovernanceRPCTests {
             #expect(approved["yes"] == .int(closing.tally.yes) && approved["no"] == .int(closing.tally.no))
             #expect(approved["activationHeight"] == .int(try #require(closing.activationHeight)))
             #expect(approved["collateral"] == .string("\(id.hex):0") && approved["height"] == .int(record.height))
-            #expect(try await node.result("gobject", ["get", .string(id.hex)]) == approved)
+            var got = try #require(try await node.result("gobject", ["get", .string(id.hex)]).objectValue)
+            let execution = try #require(got["execution"])
+            got["execution"] = nil
+            #expect(JSON.object(got) == approved)
+            // The execution record: the ledger's outcome; no signature on a node without a quorum service.
+            let expected = try #require(GovernanceExecution(proposal: record))
+            #expect(execution["record"] == .string(HexCoding.encode(expected.encoded)) && execution["result"] == "approved")
+            #expect(execution["activationHeight"] == approved["activationHeight"] && execution["requestId"] == .string(expected.requestID.hash.hex))
+            #expect(execution["messageHash"] == .string(expected.messageHash.hex) && execution["signature"] == .null && execution["verified"] == .null)
+            #expect(try await node.result("gobject", ["execution", .string(id.hex)]) == execution)
             let votes = try #require(try await node.result("gobject", ["votes", .string(id.hex)]).arrayValue)
             #expect(votes.count == ledger.votes(of: id).count && votes.count == Int(closing.tally.yes + closing.tally.no + closing.tally.abstain))
             #expect(votes.allSatisfy { ["yes", "no", "abstain"].contains($0["outcome"]?.stringValue ?? "") })
