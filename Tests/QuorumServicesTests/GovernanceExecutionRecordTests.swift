@@ -33,8 +33,8 @@ import TestSupport
         #expect(approved.requestID.hash.bytes == BLAKE3.keyedHash(key: requestKey, proposal.bytes))
         #expect(approved.messageHash.bytes == BLAKE3.keyedHash(key: recordKey, approved.encoded))
         // Known answers (docs/protocol/governance-execution.md): a change of key or layout shows here.
-        #expect(approved.requestID.hash.hex == "REQUEST_HEX")
-        #expect(approved.messageHash.hex == "MESSAGE_HEX")
+        #expect(approved.requestID.hash.hex == "1ec7feae4096511a74f025a7c64125b4625aa6263ad4136802e5a40400a21b58")
+        #expect(approved.messageHash.hex == "c9a8d49affd67d9d645fd1abdf9553f429a511c0f3e62d1b04aa7c3f4f151583")
         // One request per proposal whatever the result; each result is a different message.
         let rejected = GovernanceExecution(proposalId: proposal, result: .rejected, activationHeight: nil)
         #expect(rejected.requestID == approved.requestID && rejected.messageHash != approved.messageHash)
