@@ -42,7 +42,7 @@ final class QuorumSigningServiceTests: XCTestCase {
             }
         }
         // Members 1-3 are asked; member 4 is not and must not sign (its commitments never go out).
-        for member: UInt16 in [1, 2, 3] { enqueue(services[member]?.sign(fixture.topic, now: 0) ?? [], from: member) }
+        for member: UInt16 in [1, 2, 3] { enqueue((try services[member]?.sign(fixture.topic, now: 0)) ?? [], from: member) }
         drain(now: 0)
         XCTAssertTrue(services.values.allSatisfy { $0.recovered.isEmpty }, "signed before the collection window closed")
         for (member, service) in services { enqueue(service.tick(now: 0.3), from: member) }
@@ -68,7 +68,7 @@ final class QuorumSigningServiceTests: XCTestCase {
         let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
         let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
         service.memberships[quorum] = signers[0]
-        XCTAssertEqual(service.sign(fixture.topic, now: 0).count, 1, "its own commitments")
+        XCTAssertEqual(try service.sign(fixture.topic, now: 0).count, 1, "its own commitments")
         XCTAssertEqual(service.sessionCount, 1)
         var now = 0.0
         while now < service.maxAge - 1 {

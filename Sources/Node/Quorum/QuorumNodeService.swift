@@ -33,8 +33,13 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
     /// This node's shares, of every quorum it formed that may still serve.
     private(set) var signers: [QuorumKey: QuorumSigner] = [:]
     private var submittedAt: [QuorumKey: UInt64] = [:]
-    /// The block this node signed a chain lock for, by height: never two at one height.
-    private var signedHeights: [UInt64: Hash256] = [:]
+    /// What this member started signing (one message per request id, so one block per height).
+    let record: QuorumSignedRecord
+    /// Set when the record was found damaged at start: no signing until the tip reaches this
+    /// height (`damagedRecordWindow` blocks), by when every lock this member may have signed is
+    /// long settled.
+    private var signingRefusedBelow: UInt64?
+    static let damagedRecordWindow: UInt64 = 100
     /// DKG messages of quorums this node has not started (its peers connected the start
     /// block first), bounded, taken in when the round starts.
     private var unstarted: [(key: QuorumKey, message: QuorumMessage, bytes: Int)] = []
@@ -49,14 +54,15 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         self.keys = keys
         self.datadir = datadir
         self.logger = logger
-        signing = QuorumSigningService(groupKey: { [unowned self] id in self.activeGroupKey(id) }, digest: Self.digest)
+        record = QuorumSignedRecord(datadir: datadir)
+        if let damage = record.damage { logger.error("quorum signing refused for \(Self.damagedRecordWindow) blocks: \(damage)") }
+        signing = QuorumSigningService(groupKey: { [unowned self] id in self.activeGroupKey(id) }, digest: Self.digest, record: record)
         let loaded = QuorumShareFile.loadAll(datadir: datadir, operatorSeed: keys.operatorSeed)
         for problem in loaded.problems { logger.warning("\(problem)") }
         for signer in loaded.signers {
             signers[QuorumKey(type: QuorumTypeID(rawValue: signer.quorumType), quorumHash: signer.quorumHash)] = signer
         }
         if !loaded.signers.isEmpty { logger.info("\(loaded.signers.count) quorum shares loaded from \(QuorumShareFile.directory(datadir: datadir))") }
-        signedHeights = QuorumShareFile.loadSignedBlocks(datadir: datadir)
     }
 
     static func digest(_ topic: QuorumSigningTopic) -> [UInt8] {
@@ -127,7 +133,22 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         // Catching up (initial download, a long reorganization): past DKGs and old blocks are not this node's to act on.
         guard snapshot.bestHeaderHeight <= snapshot.tipHeight + 1 else { return }
         for type in parameters.sorted { driveDKG(of: type, snapshot: snapshot, ownID: ownID) }
+        waitOutDamagedRecord(tip: snapshot.tipHeight)
         signChainLock(snapshot)
+    }
+
+    /// A damaged record cannot say which blocks this member signed: it signs nothing for
+    /// `damagedRecordWindow` blocks (the record refuses), then starts a fresh record.
+    private func waitOutDamagedRecord(tip: UInt64) {
+        guard record.damage != nil else { return }
+        guard let end = signingRefusedBelow else {
+            signingRefusedBelow = tip &+ Self.damagedRecordWindow
+            return
+        }
+        if tip >= end {
+            record.acceptDamage()
+            logger.warning("quorum signing resumes at height \(tip): the damaged record of signed requests will be replaced")
+        }
     }
 
     private func updateMemberships(_ snapshot: ChainSnapshot) {
@@ -225,30 +246,44 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         guard let typeID = parameters.chainLockType, let type = parameters[typeID] else { return }
         let height = snapshot.tipHeight, hash = snapshot.tipHash
         if let locked = snapshot.chainLock, locked.height >= height { return }
-        if let signed = signedHeights[height], signed != hash { return }
         let requestID = ChainLock.requestID(height: height)
         let active = snapshot.quorums.active(type: type).map(\.quorumHash)
         guard let responsible = QuorumChoice.responsible(for: requestID, among: active),
               signing.memberships[QuorumID(type: typeID.rawValue, hash: responsible)] != nil else { return }
-        signedHeights[height] = hash
-        signedHeights = signedHeights.filter { $0.key + 100 > height }
-        // Kept across a restart: a member never signs two blocks at one height.
-        do { try QuorumShareFile.saveSignedBlocks(signedHeights, datadir: datadir) } catch {
-            logger.warning("cannot record the chain-lock block signed at \(height): \(error)")
+        // The record (on disk before the first commitment) refuses a second block at this height.
+        do {
+            handle(try signing.sign(QuorumSigningTopic(quorumType: typeID.rawValue, quorumHash: responsible, requestID: requestID.hash,
+                                                       messageHash: hash), now: now()))
+        } catch {
+            logger.info("no chain lock signed for \(hash.hex) at \(height): \(error)")
         }
-        handle(signing.sign(QuorumSigningTopic(quorumType: typeID.rawValue, quorumHash: responsible, requestID: requestID.hash,
-                                               messageHash: hash), now: now()))
+    }
+
+    /// How far from the tip `quorum sign` refuses chain-lock request ids.
+    static let chainLockIDWindow: UInt64 = 1_000
+
+    /// Whether `requestID` is the chain-lock request id of a height near the tip: such a
+    /// request signed by `quorum sign` would be a valid lock for whatever block it names.
+    static func isChainLockRequest(_ request: SigningRequest, tip: UInt64, parameters: QuorumParameters) -> Bool {
+        guard let type = parameters.chainLockType, request.quorumType == type.rawValue else { return false }
+        let low = tip > Self.chainLockIDWindow ? tip - Self.chainLockIDWindow : 0
+        return (low...(tip &+ Self.chainLockIDWindow)).contains { ChainLock.requestID(height: $0) == request.requestID }
     }
 
     /// `quorum sign`: starts signing `request` when this node is in its responsible quorum;
-    /// returns that quorum (nil: no active quorum, or this node is not in it).
-    func sign(_ request: SigningRequest) -> Hash256? {
+    /// returns that quorum (nil: no active quorum, or this node is not in it), or why it refuses.
+    func sign(_ request: SigningRequest) -> Result<Hash256?, QuorumSignedRecord.Refusal> {
         guard let snapshot, let type = parameters[QuorumTypeID(rawValue: request.quorumType)],
               let responsible = QuorumChoice.responsible(for: request.requestID, among: snapshot.quorums.active(type: type).map(\.quorumHash)),
-              signing.memberships[QuorumID(type: request.quorumType, hash: responsible)] != nil else { return nil }
-        handle(signing.sign(QuorumSigningTopic(quorumType: request.quorumType, quorumHash: responsible, requestID: request.requestID.hash,
-                                               messageHash: request.messageHash), now: now()))
-        return responsible
+              signing.memberships[QuorumID(type: request.quorumType, hash: responsible)] != nil else { return .success(nil) }
+        if Self.isChainLockRequest(request, tip: snapshot.tipHeight, parameters: parameters) {
+            return .failure(.init(reason: "request \(request.requestID) is a chain-lock request id: only the node's own chain-lock signing uses it"))
+        }
+        do {
+            handle(try signing.sign(QuorumSigningTopic(quorumType: request.quorumType, quorumHash: responsible, requestID: request.requestID.hash,
+                                                       messageHash: request.messageHash), now: now()))
+        } catch { return .failure(error) }
+        return .success(responsible)
     }
 }
 

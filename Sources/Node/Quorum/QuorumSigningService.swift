@@ -23,6 +23,8 @@ final class QuorumSigningService {
     let digest: (QuorumSigningTopic) -> [UInt8]
     let collectionWindow: Double
     let attemptTimeout: Double
+    /// What this member started signing: one message per (type, request id), kept on disk.
+    let record: QuorumSignedRecord
 
     private(set) var recovered: [QuorumSigningTopic: QuorumRecoveredSignature] = [:]
     private var sessions: [QuorumSigningTopic: (session: QuorumSigningSession, attemptStarted: Double, closed: Bool, created: Double)] = [:]
@@ -32,7 +34,8 @@ final class QuorumSigningService {
     static let maxRecovered = 10_000
 
     init(groupKey: @escaping (QuorumID) -> [UInt8]?, digest: @escaping (QuorumSigningTopic) -> [UInt8],
-         collectionWindow: Double = 0.25, attemptTimeout: Double = 2) {
+         collectionWindow: Double = 0.25, attemptTimeout: Double = 2, record: QuorumSignedRecord = QuorumSignedRecord(datadir: nil)) {
+        self.record = record
         self.groupKey = groupKey
         self.digest = digest
         self.collectionWindow = collectionWindow
@@ -40,10 +43,19 @@ final class QuorumSigningService {
     }
 
     /// Starts signing `topic` when this node is a member of its quorum; the events are to
-    /// be broadcast. Signing a topic twice is a no-op.
-    func sign(_ topic: QuorumSigningTopic, now: Double) -> [QuorumSigningEvent] {
+    /// be broadcast. Signing a running or recovered topic again is a no-op. Refused: another
+    /// message under a (type, request id) this member started signing (the conflict rule), a
+    /// topic whose session ended unrecovered (a restart would draw new attempt-0 nonces, which
+    /// the members still running it would take for equivocation), and any request the record
+    /// cannot keep on disk first.
+    func sign(_ topic: QuorumSigningTopic, now: Double) throws(QuorumSignedRecord.Refusal) -> [QuorumSigningEvent] {
         let id = QuorumID(type: topic.quorumType, hash: topic.quorumHash)
         guard recovered[topic] == nil, sessions[topic] == nil, let signer = memberships[id] else { return [] }
+        let request = QuorumSignedRecord.Request(type: topic.quorumType, requestID: topic.requestID)
+        if record.messageHash(of: request) == topic.messageHash {
+            throw QuorumSignedRecord.Refusal(reason: "request \(topic.requestID.hex) was signed before and its session ended without a signature")
+        }
+        try record.record(request, message: topic.messageHash)
         let session = QuorumSigningSession(signer: signer, topic: topic, message: digest(topic))
         sessions[topic] = (session, now, false, now)
         var events = session.start()
