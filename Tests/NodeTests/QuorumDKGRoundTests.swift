@@ -101,7 +101,7 @@ final class QuorumDKGRoundTests: XCTestCase {
         XCTAssertEqual(payload.signers.setIndices, [0, 1, 2, 4])
     }
 
-    func testABadOrDoubleVoteIsInvalid() throws {
+    func testABadVoteIsInvalidAndADoubleVoteIsEvidence() throws {
         let (rounds, keys, _) = try makeRounds()
         deliver(rounds.enumerated().map { ($0, $1.member.contribution) }, to: rounds)
         for height in start...(start + 6) { _ = advance(rounds, to: height) }
@@ -115,7 +115,13 @@ final class QuorumDKGRoundTests: XCTestCase {
         let double = QuorumCommitmentVote(quorumType: 100, quorumHash: quorumHash, member: 2, validMemberCount: 5, validMemberBits: other.bytes,
                                           groupKey: forged.groupKey, verificationVectorHash: forged.verificationVectorHash,
                                           signature: second.memberSignature(operatorSeed: keys[1].operatorSeed))
-        XCTAssertEqual(rounds[0].receive(double), .invalid("member 2 signed two different commitments"))
+        // Equivocation is evidence (relayed once), not the relaying peer's fault; the member's votes no longer count.
+        let before = rounds[0].voteCounts.reduce(0, +)
+        XCTAssertEqual(rounds[0].receive(double), .relay)
+        XCTAssertEqual(rounds[0].equivocators, [1])
+        XCTAssertEqual(rounds[0].voteCounts.reduce(0, +), before - 1)
+        XCTAssertEqual(rounds[0].receive(double), .ignore)
+        XCTAssertEqual(rounds[0].receive(try XCTUnwrap(rounds[1].ownVote)), .ignore, "its first version no longer counts either")
         var outsider = try XCTUnwrap(rounds[1].ownVote)
         outsider.member = 9
         XCTAssertEqual(rounds[0].receive(outsider), .invalid("qcommit from member 9, not in the quorum"))

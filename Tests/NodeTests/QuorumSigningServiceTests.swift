@@ -80,4 +80,27 @@ final class QuorumSigningServiceTests: XCTestCase {
         XCTAssertEqual(service.sessionCount, 0)
         XCTAssertTrue(service.recovered.isEmpty)
     }
+
+    /// A member's two different commitments for one attempt are evidence against the member:
+    /// relayed once (never `invalid`, which would punish the honest peer relaying it), the
+    /// member is left out, and its further versions are ignored.
+    func testEquivocationIsRelayedOnceAndExcludesTheMember() throws {
+        let fixture = QuorumSigningFixture()
+        let signers = try fixture.makeSigners(size: 4, threshold: 3)
+        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
+        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
+        service.memberships[quorum] = signers[0]
+        _ = try service.sign(fixture.topic, now: 0)
+        func commitment(by signer: QuorumSigner) -> QuorumMessage {
+            let nonces = SigningNonces(keyPackage: signer.keyPackage)
+            return .nonceCommitment(signer.signed(QuorumNonceCommitment(topic: fixture.topic, member: signer.member, attempt: 0,
+                                                                        commitments: nonces.commitments.encoded)))
+        }
+        XCTAssertEqual(service.receive(commitment(by: signers[1]), now: 0).verdict, .relay)
+        let second = service.receive(commitment(by: signers[1]), now: 0)
+        XCTAssertEqual(second.verdict, .relay, "the evidence spreads")
+        XCTAssertEqual(second.events, [.equivocation(member: signers[1].member)])
+        XCTAssertEqual(service.receive(commitment(by: signers[1]), now: 0).verdict, .ignore, "once is enough")
+        XCTAssertEqual(service.receive(commitment(by: signers[2]), now: 0).verdict, .relay)
+    }
 }

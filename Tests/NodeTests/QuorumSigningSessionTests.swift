@@ -34,6 +34,7 @@ final class QuorumSigningBus {
             case .broadcast(let message): queue.append((member, tamper(message, from: member)))
             case .recovered(let signature): recovered[member] = signature
             case .badShare(let culprit): badShares.append((member, culprit))
+            case .equivocation(let culprit): rejections.append("\(member): equivocation by \(culprit)")
             }
         }
     }
@@ -176,10 +177,12 @@ final class QuorumSigningSessionTests: XCTestCase {
         var elsewhere = commit
         elsewhere.topic.requestID = .zero
         XCTAssertThrowsError(try session.receive(signers[1].signed(elsewhere)))
-        // A second, different commitment for the same attempt is equivocation.
+        // A second, different commitment for the same attempt is equivocation: evidence, not a rejection.
         let again = QuorumSigningSession(signer: signers[1], topic: topic, message: digest)
         guard case .broadcast(.nonceCommitment(let second))? = again.start().first else { return XCTFail("no commitment") }
-        XCTAssertThrowsError(try session.receive(second))
+        XCTAssertEqual(try session.receive(second), [.equivocation(member: 2)])
+        XCTAssertEqual(session.equivocators, [2])
+        XCTAssertNil(session.coordinator(for: 0).flatMap { $0 == 2 ? $0 : nil }, "an equivocator coordinates nothing")
         let bogus = QuorumRecoveredSignature(topic: topic, signature: [UInt8](repeating: 7, count: 64))
         XCTAssertThrowsError(try session.receive(bogus))
     }

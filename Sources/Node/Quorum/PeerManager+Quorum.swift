@@ -13,7 +13,8 @@ enum QuorumMessageVerdict: Equatable {
     case relay
     /// Not for this node to judge or to pass on (an unknown or finished quorum, a late message).
     case ignore
-    /// Provably bad (bad signature, a sender outside the quorum, malformed inner message).
+    /// Provably bad whatever this node saw before (bad signature, a sender outside the quorum,
+    /// malformed inner message); never equivocation, which is the member's fault, not the relayer's.
     case invalid(String)
 }
 

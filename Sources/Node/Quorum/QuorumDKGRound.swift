@@ -26,6 +26,8 @@ final class QuorumDKGRound {
     private(set) var ownVote: QuorumCommitmentVote?
     /// Member signatures by the commitment hash they sign (member index -> signature).
     private var votes: [Hash256: (payload: QuorumCommitmentPayload, signatures: [Int: [UInt8]])] = [:]
+    /// Member indices that signed two different views: their signatures count for none.
+    private(set) var equivocators: Set<Int> = []
 
     /// nil when `ownID` is not among `members` (this node is not selected).
     init?(type: QuorumType, quorumHash: Hash256, startHeight: UInt64, members: [MasternodeEntry], ownID: Hash256,
@@ -119,10 +121,13 @@ final class QuorumDKGRound {
         guard Ed25519.verify(signature: vote.signature, message: hash.bytes, publicKey: members[index].operatorKey) else {
             return .invalid("qcommit not signed by member \(vote.member)'s operator key")
         }
-        if votes[hash]?.signatures[index] != nil { return .ignore }
-        // One view per member: a second, different vote is equivocation.
+        if votes[hash]?.signatures[index] != nil || equivocators.contains(index) { return .ignore }
+        // One view per member: a second, different vote is equivocation. It is the member's
+        // fault, not the relaying peer's: relayed once as evidence, and the member's votes drop.
         if votes.contains(where: { $0.key != hash && $0.value.signatures[index] != nil }) {
-            return .invalid("member \(vote.member) signed two different commitments")
+            equivocators.insert(index)
+            for key in votes.keys { votes[key]?.signatures[index] = nil }
+            return .relay
         }
         votes[hash, default: (unsigned, [:])].signatures[index] = vote.signature
         return .relay

@@ -113,6 +113,7 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
             case .broadcast(let message): broadcast(message)
             case .recovered(let signature): recovered(signature)
             case .badShare(let member): logger.warning("quorum signing: member \(member) sent a bad signature share; left out")
+            case .equivocation(let member): logger.warning("quorum signing: member \(member) sent two different commitments for one attempt; left out")
             }
         }
     }

@@ -74,6 +74,8 @@ final class QuorumSigningService {
             switch message {
             case .nonceCommitment(let m):
                 guard let entry = sessions[m.topic] else { return (wait(m, signer: signer, now: now), []) }
+                // A known equivocator's further versions add nothing (the evidence went out once).
+                guard !entry.session.equivocators.contains(m.member) else { return (.ignore, []) }
                 return (.relay, note(try entry.session.receive(m), topic: m.topic, now: now))
             case .signingPackage(let m):
                 guard let entry = sessions[m.topic] else { return (.ignore, []) }

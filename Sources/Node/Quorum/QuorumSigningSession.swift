@@ -25,6 +25,10 @@ final class QuorumSigningSession {
     private(set) var recovered: QuorumRecoveredSignature?
     /// Members whose share failed verification here (identifiable abort).
     private(set) var excluded: Set<UInt16> = []
+    /// Members that sent two different commitments for one attempt (equivocation): their
+    /// commitments are dropped, so they are in no package and coordinate nothing, and their
+    /// later commitments are not taken. The second version is evidence, relayed once.
+    private(set) var equivocators: Set<UInt16> = []
     private var nonces: SigningNonces?
     /// The attempt `nonces` were drawn for and their public commitments.
     private var noncesAttempt: UInt8?
@@ -68,8 +72,12 @@ final class QuorumSigningSession {
             throw QuorumSigningRejection(reason: "member \(message.member)'s commitments are malformed or carry another identifier")
         }
         guard message.attempt < Self.maxAttempts else { throw QuorumSigningRejection(reason: "attempt \(message.attempt) past the limit") }
+        guard !equivocators.contains(message.member) else { return [] }
         if let previous = commitments[message.attempt]?[message.member], previous != decoded {
-            throw QuorumSigningRejection(reason: "member \(message.member) sent two different commitments for attempt \(message.attempt)")
+            // Not the relaying peer's fault: every honest node that saw both versions says so.
+            equivocators.insert(message.member)
+            for attempt in commitments.keys { commitments[attempt]?[message.member] = nil }
+            return [.equivocation(member: message.member)]
         }
         commitments[message.attempt, default: [:]][message.member] = decoded
         var events = [QuorumSigningEvent]()
@@ -97,7 +105,7 @@ final class QuorumSigningSession {
     func coordinator(for attempt: UInt8) -> UInt16? {
         if let known = coordinators[attempt] { return known }
         let earlier = Set(coordinators.filter { $0.key < attempt }.values)
-        let committers = (commitments[attempt] ?? [:]).keys.filter { !earlier.contains($0) }
+        let committers = (commitments[attempt] ?? [:]).keys.filter { !earlier.contains($0) && !equivocators.contains($0) }
         return signer.coordinatorOrder(committers, requestID: topic.requestID).first
     }
 
