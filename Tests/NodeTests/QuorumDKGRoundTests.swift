@@ -1,3 +1,4 @@
+import DKG
 import Ed25519
 import Foundation
 import Masternodes
@@ -125,5 +126,32 @@ final class QuorumDKGRoundTests: XCTestCase {
         var outsider = try XCTUnwrap(rounds[1].ownVote)
         outsider.member = 9
         XCTAssertEqual(rounds[0].receive(outsider), .invalid("qcommit from member 9, not in the quorum"))
+    }
+
+    /// An early message is kept only once its signature checks (a forgery is invalid, not
+    /// buffered), is relayed when its phase comes, and a third version of a member's message
+    /// adds nothing (ignored, not relayed).
+    func testEarlyMessagesAreCheckedBufferedAndRelayedAndThirdVersionsIgnored() throws {
+        let (rounds, keys, members) = try makeRounds()
+        let session = rounds[0].member.session
+        func complaint(claiming sender: UInt16, seed: [UInt8]) -> QuorumMessage {
+            let signed = DKGComplaint(sessionId: session.id, sender: sender, accusations: [.init(accused: 3, reason: .missingShare)])
+                .signed(seed: seed)
+            return .complaint(QuorumDKGEnvelope(quorumType: 100, quorumHash: quorumHash, dkgMessage: signed.encoded))
+        }
+        let forged = complaint(claiming: 2, seed: keys[0].operatorSeed)
+        guard case .invalid = rounds[0].receive(forged) else { return XCTFail("a forged early complaint must be invalid") }
+        let early = complaint(claiming: 2, seed: keys[1].operatorSeed)
+        XCTAssertEqual(rounds[0].receive(early), .ignore, "early: kept for the complaint phase")
+        XCTAssertTrue(rounds[0].advance(to: start + 2).contains(early), "taken at the phase change and relayed")
+
+        // Member 2's contribution in three versions (three runs of its keys): two prove equivocation, the third adds nothing.
+        let type = try quorumType()
+        let versions = try (0..<3).map { _ in
+            try XCTUnwrap(try QuorumDKGRound(type: type, quorumHash: quorumHash, startHeight: start, members: members,
+                                             ownID: members[1].proTxHash, keys: keys[1])).member.contribution
+        }
+        XCTAssertEqual(versions.map { rounds[2].receive($0) }, [.relay, .relay, .ignore])
+        XCTAssertEqual(rounds[2].receive(versions[0]), .ignore, "a duplicate")
     }
 }

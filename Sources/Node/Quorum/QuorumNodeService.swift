@@ -42,10 +42,15 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
     static let damagedRecordWindow: UInt64 = 100
     /// DKG messages of quorums this node has not started (its peers connected the start
     /// block first), bounded, taken in when the round starts.
-    private var unstarted: [(key: QuorumKey, message: QuorumMessage, bytes: Int)] = []
+    private var unstarted: [(key: QuorumKey, message: QuorumMessage, bytes: Int, sender: Hash256, hash: Hash256)] = []
     private var unstartedBytes = 0
-    /// A few DKGs' worth of traffic (a 400-member contribution is 45 KB): what one peer can make this node hold.
+    private var unstartedBytesBySender: [Hash256: Int] = [:]
+    private var unstartedHashes: Set<Hash256> = []
+    /// A few DKGs' worth of traffic (a 400-member contribution is 45 KB).
     static let maxUnstartedBytes = 16 << 20
+    /// What one delivering masternode can make this node hold (a full 400-member DKG's
+    /// contributions are 18 MB, but they come from many peers).
+    static let maxUnstartedBytesPerSender = 4 << 20
     private var snapshot: ChainSnapshot?
 
     init(parameters: QuorumParameters, masternodeParameters: MasternodeParameters, keys: OperatorKeys, datadir: String, logger: Logger) {
@@ -82,7 +87,7 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         case .contribution, .complaint, .justification, .commitmentVote:
             let key = QuorumKey(type: QuorumTypeID(rawValue: message.quorumType), quorumHash: message.quorumHash)
             if let round = rounds[key] { return round.receive(message) }
-            if parameters[key.type] != nil { keepUnstarted(message, key: key) }
+            if parameters[key.type] != nil { keepUnstarted(message, key: key, from: sender) }
             return .ignore
         default:
             let (verdict, events) = signing.receive(message, now: now())
@@ -91,17 +96,32 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         }
     }
 
-    /// Keeps a DKG message of a quorum not started here, the oldest dropped past the byte bound.
-    private func keepUnstarted(_ message: QuorumMessage, key: QuorumKey) {
+    /// Keeps a DKG message of a quorum not started here (it cannot be checked before the
+    /// member list is read). Each delivering masternode has its own share of the bound, so one
+    /// that floods pushes out only its own messages; past the total bound the sender holding
+    /// the most loses its oldest.
+    private func keepUnstarted(_ message: QuorumMessage, key: QuorumKey, from sender: Hash256) {
+        let hash = message.relayHash
+        guard !unstartedHashes.contains(hash) else { return }
         let bytes = message.payload.count
-        unstarted.append((key, message, bytes))
+        unstarted.append((key, message, bytes, sender, hash))
+        unstartedHashes.insert(hash)
         unstartedBytes += bytes
-        var dropped = 0
-        while unstartedBytes > Self.maxUnstartedBytes, dropped < unstarted.count {
-            unstartedBytes -= unstarted[dropped].bytes
-            dropped += 1
+        unstartedBytesBySender[sender, default: 0] += bytes
+        while unstartedBytes > Self.maxUnstartedBytes || (unstartedBytesBySender[sender] ?? 0) > Self.maxUnstartedBytesPerSender {
+            let victim = (unstartedBytesBySender[sender] ?? 0) > Self.maxUnstartedBytesPerSender
+                ? sender : unstartedBytesBySender.max { $0.value < $1.value }?.key
+            guard let index = unstarted.firstIndex(where: { $0.sender == victim }) else { break }
+            dropUnstarted(at: index)
         }
-        if dropped > 0 { unstarted.removeFirst(dropped) }
+    }
+
+    private func dropUnstarted(at index: Int) {
+        let entry = unstarted.remove(at: index)
+        unstartedHashes.remove(entry.hash)
+        unstartedBytes -= entry.bytes
+        unstartedBytesBySender[entry.sender, default: 0] -= entry.bytes
+        if unstartedBytesBySender[entry.sender] == 0 { unstartedBytesBySender[entry.sender] = nil }
     }
 
     /// The timer: signing sessions' collection windows and coordinator timeouts.
@@ -209,9 +229,9 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         logger.info("quorum \(type.name) \(key.quorumHash.hex) at \(start): DKG member \(round.member.member) of \(members.count)")
         broadcast(round.member.contribution)
         let held = unstarted.filter { $0.key == key }
-        unstarted.removeAll { $0.key == key }
-        unstartedBytes = unstarted.reduce(0) { $0 + $1.bytes }
-        for entry in held { _ = round.receive(entry.message) }
+        while let index = unstarted.firstIndex(where: { $0.key == key }) { dropUnstarted(at: index) }
+        // Taken in now: what passes is relayed (it arrived before this node could judge it).
+        for entry in held where round.receive(entry.message) == .relay { broadcast(entry.message) }
         if let snapshot { step(round, key: key, height: snapshot.tipHeight, snapshot: snapshot) }
     }
 
