@@ -161,8 +161,27 @@ final class QuorumSigningSessionTests: XCTestCase {
         bus.run()
         XCTAssertTrue(bus.badShares.contains { $0.reporter == order[0] && $0.member == liar }, "\(bus.badShares)")
         XCTAssertFalse(bus.badShares.contains { $0.member != liar })
-        XCTAssertTrue(bus.sessions[order[0]]?.excluded.contains(liar) ?? false)
+        // The share is relayed and every member checks it against the package: all exclude the liar.
+        for member in bus.live where member != liar { XCTAssertTrue(bus.sessions[member]?.excluded.contains(liar) ?? false, "member \(member)") }
         assertEveryLiveMemberRecovered(bus, groupKey: signers[0].publicKeys.verifyingKey)
+    }
+
+    /// One member's commitments for later attempts do not move the others (it could spend
+    /// every attempt); n - t + 1 members moving on do.
+    func testOneMemberCannotSpendTheAttempts() throws {
+        let signers = try makeSigners(size: 5, threshold: 3)
+        let sessions = signers.map { QuorumSigningSession(signer: $0, topic: topic, message: digest) }
+        _ = sessions[0].start()
+        func commitment(by index: Int, attempt: UInt8) -> QuorumNonceCommitment {
+            signers[index].signed(QuorumNonceCommitment(topic: topic, member: signers[index].member, attempt: attempt,
+                                                        commitments: SigningNonces(keyPackage: signers[index].keyPackage).commitments.encoded))
+        }
+        for attempt: UInt8 in 1..<QuorumSigningSession.maxAttempts { _ = try sessions[0].receive(commitment(by: 4, attempt: attempt)) }
+        XCTAssertEqual(sessions[0].attempt, 0, "moved by a single member")
+        _ = try sessions[0].receive(commitment(by: 1, attempt: 1))
+        XCTAssertEqual(sessions[0].attempt, 0, "two of the n - t + 1 = 3 needed")
+        _ = try sessions[0].receive(commitment(by: 2, attempt: 1))
+        XCTAssertEqual(sessions[0].attempt, 1)
     }
 
     func testForgedAndCrossRequestMessagesAreRejected() throws {

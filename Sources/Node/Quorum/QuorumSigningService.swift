@@ -27,6 +27,9 @@ final class QuorumSigningService {
     let record: QuorumSignedRecord
 
     private(set) var recovered: [QuorumSigningTopic: QuorumRecoveredSignature] = [:]
+    /// Members of each quorum this node saw send a bad share or equivocate (its local standing
+    /// of them): put last in the packages it builds. Logged; no peer is penalised for them.
+    private(set) var faulty: [QuorumID: Set<UInt16>] = [:]
     private var sessions: [QuorumSigningTopic: (session: QuorumSigningSession, attemptStarted: Double, closed: Bool, created: Double)] = [:]
     /// Commitments for requests this node has not been asked to sign (yet), with when the first came.
     private var waiting: [QuorumSigningTopic: (commitments: [QuorumNonceCommitment], since: Double)] = [:]
@@ -56,7 +59,7 @@ final class QuorumSigningService {
             throw QuorumSignedRecord.Refusal(reason: "request \(topic.requestID.hex) was signed before and its session ended without a signature")
         }
         try record.record(request, message: topic.messageHash)
-        let session = QuorumSigningSession(signer: signer, topic: topic, message: digest(topic))
+        let session = QuorumSigningSession(signer: signer, topic: topic, message: digest(topic), avoided: faulty[id] ?? [])
         sessions[topic] = (session, now, false, now)
         var events = session.start()
         for commitment in waiting.removeValue(forKey: topic)?.commitments ?? [] { events += (try? session.receive(commitment)) ?? [] }
@@ -149,6 +152,8 @@ final class QuorumSigningService {
             case .recovered(let signature):
                 store(signature)
                 sessions[topic] = nil
+            case .badShare(let member), .equivocation(let member):
+                faulty[QuorumID(type: topic.quorumType, hash: topic.quorumHash), default: []].insert(member)
             case .broadcast(.nonceCommitment):
                 sessions[topic]?.attemptStarted = now
                 sessions[topic]?.closed = false
