@@ -103,4 +103,24 @@ final class QuorumSigningServiceTests: XCTestCase {
         XCTAssertEqual(service.receive(commitment(by: signers[1]), now: 0).verdict, .ignore, "once is enough")
         XCTAssertEqual(service.receive(commitment(by: signers[2]), now: 0).verdict, .relay)
     }
+
+    /// Commitments for a request this node was not asked to sign wait one per (member,
+    /// attempt): another version, or one past the attempt limit, is neither kept nor relayed.
+    func testWaitingCommitmentsAreOnePerMemberAndAttempt() throws {
+        let fixture = QuorumSigningFixture()
+        let signers = try fixture.makeSigners(size: 4, threshold: 3)
+        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
+        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
+        service.memberships[quorum] = signers[0]
+        func commitment(attempt: UInt8) -> QuorumMessage {
+            .nonceCommitment(signers[1].signed(QuorumNonceCommitment(topic: fixture.topic, member: signers[1].member, attempt: attempt,
+                                                                     commitments: SigningNonces(keyPackage: signers[1].keyPackage).commitments.encoded)))
+        }
+        XCTAssertEqual(service.receive(commitment(attempt: 0), now: 0).verdict, .relay)
+        XCTAssertEqual(service.receive(commitment(attempt: 0), now: 0).verdict, .ignore)
+        XCTAssertEqual(service.receive(commitment(attempt: 1), now: 0).verdict, .relay)
+        guard case .invalid = service.receive(commitment(attempt: QuorumSigningSession.maxAttempts), now: 0).verdict else {
+            return XCTFail("an attempt past the limit is malformed")
+        }
+    }
 }

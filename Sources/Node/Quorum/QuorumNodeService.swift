@@ -181,10 +181,18 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
                 serving[QuorumID(type: key.type.rawValue, hash: key.quorumHash)] = signer
                 continue
             }
-            // Neither active nor still minable: its share is of no further use.
-            let start = rounds[key]?.startHeight ?? snapshot.height(of: key.quorumHash)
-            let windowEnd = start.map { type.schedule.miningWindow(dkgStart: $0).upperBound } ?? 0
-            if snapshot.tipHeight >= windowEnd && rounds[key] == nil {
+            // Neither active nor still minable, below the chain lock (no reorganisation can bring
+            // the commitment back): its share is of no further use. Kept while catching up, and
+            // while the quorum's start block is unknown (a resync, another branch).
+            guard snapshot.bestHeaderHeight <= snapshot.tipHeight + 1, rounds[key] == nil,
+                  let start = snapshot.height(of: key.quorumHash),
+                  snapshot.hash(atHeight: start) == key.quorumHash else { continue }
+            let windowEnd = type.schedule.miningWindow(dkgStart: start).upperBound
+            // Without a lock: once a type's whole active set has rotated since (dkgInterval x activeCount).
+            let rotation = type.schedule.dkgInterval.multipliedReportingOverflow(by: UInt64(type.activeCount))
+            let sum = windowEnd.addingReportingOverflow(rotation.partialValue)
+            let settled = rotation.overflow || sum.overflow ? UInt64.max : sum.partialValue
+            if windowEnd <= (snapshot.chainLockedHeight ?? 0) || snapshot.tipHeight >= settled {
                 signers[key] = nil
                 QuorumShareFile.remove(datadir: datadir, type: key.type.rawValue, quorumHash: key.quorumHash)
                 logger.info("quorum \(type.name) \(key.quorumHash.hex) no longer active: its share is deleted")

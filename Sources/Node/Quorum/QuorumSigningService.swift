@@ -105,14 +105,18 @@ final class QuorumSigningService {
         return (.relay, [.recovered(signature)])
     }
 
+    /// Keeps a correctly signed commitment for a request this node was not asked to sign (yet):
+    /// one per (member, attempt) per request, attempts below the limit. Relayed only when kept:
+    /// past the bounds, or a member's other version, it adds nothing here.
     private func wait(_ commitment: QuorumNonceCommitment, signer: QuorumSigner, now: Double) -> QuorumMessageVerdict {
         guard signer.isSigned(commitment, by: commitment.member) else {
             return .invalid("qsigcommit not signed by member \(commitment.member)'s operator key")
         }
-        if waiting[commitment.topic] == nil, waiting.count >= Self.maxWaitingTopics { return .relay }
-        if (waiting[commitment.topic]?.commitments.count ?? 0) < signer.operatorKeys.count * Int(QuorumSigningSession.maxAttempts) {
-            waiting[commitment.topic, default: ([], now)].commitments.append(commitment)
-        }
+        guard commitment.attempt < QuorumSigningSession.maxAttempts else { return .invalid("qsigcommit attempt \(commitment.attempt) past the limit") }
+        if waiting[commitment.topic] == nil, waiting.count >= Self.maxWaitingTopics { return .ignore }
+        let kept = waiting[commitment.topic]?.commitments ?? []
+        guard !kept.contains(where: { $0.member == commitment.member && $0.attempt == commitment.attempt }) else { return .ignore }
+        waiting[commitment.topic, default: ([], now)].commitments.append(commitment)
         return .relay
     }
 
