@@ -265,18 +265,20 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         let start = Self.dkgInterval * 6
         let next = try XCTUnwrap(try runDKG(start: start, miner: miner, nodes: alive, funding: formed.funding), "no quorum formed at \(start)")
         XCTAssertThrowsError(try miner.rpc("quorum", ["info", 100, .string(formed.quorumHash)]), "the unhealthy quorum is still in the set")
-        // Its surviving members deleted their shares of it.
+        XCTAssertEqual(try miner.rpc("quorum", ["list"])["llmq_test"]?.arrayValue?.compactMap(\.stringValue), [next])
+        let info = try miner.rpc("quorum", ["info", 100, .string(next)])
+        XCTAssertEqual(info["members"]?.arrayValue?.count, 4, "the four masternodes left: \(info.text())")
+        let (lockHeight, lockHash) = try mineAndSpread(miner, alive, formed.funding, pause: 0)
+        for node in alive { try waitChainLock(node, height: lockHeight, hash: lockHash) }
+        // Its surviving members delete their shares of it once its mining window is below the
+        // chain lock (the next tip after the lock): no reorganisation can bring it back.
+        try mineAndSpread(miner, alive, formed.funding, pause: 0)
         for node in formed.members.dropFirst(3) {
             let shares = try node.rpc("quorum", ["dkgstatus"])["shares"]?.arrayValue ?? []
             XCTAssertFalse(shares.contains { $0["quorumHash"]?.stringValue == formed.quorumHash }, "\(node.name) kept the share")
             let file = node.directory.appendingPathComponent("quorums/100-\(formed.quorumHash).share").path
             XCTAssertFalse(FileManager.default.fileExists(atPath: file), file)
         }
-        XCTAssertEqual(try miner.rpc("quorum", ["list"])["llmq_test"]?.arrayValue?.compactMap(\.stringValue), [next])
-        let info = try miner.rpc("quorum", ["info", 100, .string(next)])
-        XCTAssertEqual(info["members"]?.arrayValue?.count, 4, "the four masternodes left: \(info.text())")
-        let (lockHeight, lockHash) = try mineAndSpread(miner, alive, formed.funding, pause: 0)
-        for node in alive { try waitChainLock(node, height: lockHeight, hash: lockHash) }
         phase("rotated out at \(start); the new quorum locks")
     }
 

@@ -57,10 +57,7 @@ final class QuorumSignedRecordTests: XCTestCase {
     /// restart of a topic whose session ended (fresh attempt-0 nonces would look like equivocation).
     func testServiceRefusesConflictingAndRestartedRequests() throws {
         let fixture = QuorumSigningFixture()
-        let signers = try fixture.makeSigners(size: 4, threshold: 3)
-        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
-        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
-        service.memberships[quorum] = signers[0]
+        let (service, signers) = try fixture.memberService()
         XCTAssertEqual(try service.sign(fixture.topic, now: 0).count, 1)
         XCTAssertEqual(try service.sign(fixture.topic, now: 0), [], "running: a no-op")
         var conflicting = fixture.topic

@@ -64,10 +64,7 @@ final class QuorumSigningServiceTests: XCTestCase {
     /// `maxAge`, so a quorum that lost members does not pile up sessions block after block.
     func testAbandonedSessionsExpire() throws {
         let fixture = QuorumSigningFixture()
-        let signers = try fixture.makeSigners(size: 4, threshold: 3)
-        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
-        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
-        service.memberships[quorum] = signers[0]
+        let (service, signers) = try fixture.memberService()
         XCTAssertEqual(try service.sign(fixture.topic, now: 0).count, 1, "its own commitments")
         XCTAssertEqual(service.sessionCount, 1)
         var now = 0.0
@@ -86,40 +83,25 @@ final class QuorumSigningServiceTests: XCTestCase {
     /// member is left out, and its further versions are ignored.
     func testEquivocationIsRelayedOnceAndExcludesTheMember() throws {
         let fixture = QuorumSigningFixture()
-        let signers = try fixture.makeSigners(size: 4, threshold: 3)
-        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
-        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
-        service.memberships[quorum] = signers[0]
+        let (service, signers) = try fixture.memberService()
         _ = try service.sign(fixture.topic, now: 0)
-        func commitment(by signer: QuorumSigner) -> QuorumMessage {
-            let nonces = SigningNonces(keyPackage: signer.keyPackage)
-            return .nonceCommitment(signer.signed(QuorumNonceCommitment(topic: fixture.topic, member: signer.member, attempt: 0,
-                                                                        commitments: nonces.commitments.encoded)))
-        }
-        XCTAssertEqual(service.receive(commitment(by: signers[1]), now: 0).verdict, .relay)
-        let second = service.receive(commitment(by: signers[1]), now: 0)
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1]), now: 0).verdict, .relay)
+        let second = service.receive(fixture.commitment(by: signers[1]), now: 0)
         XCTAssertEqual(second.verdict, .relay, "the evidence spreads")
         XCTAssertEqual(second.events, [.equivocation(member: signers[1].member)])
-        XCTAssertEqual(service.receive(commitment(by: signers[1]), now: 0).verdict, .ignore, "once is enough")
-        XCTAssertEqual(service.receive(commitment(by: signers[2]), now: 0).verdict, .relay)
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1]), now: 0).verdict, .ignore, "once is enough")
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[2]), now: 0).verdict, .relay)
     }
 
     /// Commitments for a request this node was not asked to sign wait one per (member,
     /// attempt): another version, or one past the attempt limit, is neither kept nor relayed.
     func testWaitingCommitmentsAreOnePerMemberAndAttempt() throws {
         let fixture = QuorumSigningFixture()
-        let signers = try fixture.makeSigners(size: 4, threshold: 3)
-        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
-        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
-        service.memberships[quorum] = signers[0]
-        func commitment(attempt: UInt8) -> QuorumMessage {
-            .nonceCommitment(signers[1].signed(QuorumNonceCommitment(topic: fixture.topic, member: signers[1].member, attempt: attempt,
-                                                                     commitments: SigningNonces(keyPackage: signers[1].keyPackage).commitments.encoded)))
-        }
-        XCTAssertEqual(service.receive(commitment(attempt: 0), now: 0).verdict, .relay)
-        XCTAssertEqual(service.receive(commitment(attempt: 0), now: 0).verdict, .ignore)
-        XCTAssertEqual(service.receive(commitment(attempt: 1), now: 0).verdict, .relay)
-        guard case .invalid = service.receive(commitment(attempt: QuorumSigningSession.maxAttempts), now: 0).verdict else {
+        let (service, signers) = try fixture.memberService()
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1], attempt: 0), now: 0).verdict, .relay)
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1], attempt: 0), now: 0).verdict, .ignore)
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1], attempt: 1), now: 0).verdict, .relay)
+        guard case .invalid = service.receive(fixture.commitment(by: signers[1], attempt: QuorumSigningSession.maxAttempts), now: 0).verdict else {
             return XCTFail("an attempt past the limit is malformed")
         }
     }

@@ -92,6 +92,21 @@ struct QuorumSigningFixture {
                          keyPackage: try KeyPackage(secretShare: share), publicKeys: publicKeys)
         }
     }
+
+    /// A signing service of a 4-member quorum (threshold 3) run by member 1, with every member's keys;
+    /// each request's own 32 bytes stand in for its digest.
+    func memberService() throws -> (service: QuorumSigningService, signers: [QuorumSigner]) {
+        let signers = try makeSigners(size: 4, threshold: 3)
+        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
+        service.memberships[QuorumID(type: topic.quorumType, hash: topic.quorumHash)] = signers[0]
+        return (service, signers)
+    }
+
+    /// `signer`'s fresh commitments for `attempt` of this fixture's request.
+    func commitment(by signer: QuorumSigner, attempt: UInt8 = 0) -> QuorumMessage {
+        .nonceCommitment(signer.signed(QuorumNonceCommitment(topic: topic, member: signer.member, attempt: attempt,
+                                                             commitments: SigningNonces(keyPackage: signer.keyPackage).commitments.encoded)))
+    }
 }
 
 final class QuorumSigningSessionTests: XCTestCase {
