@@ -3,9 +3,11 @@ import Ed25519
 extension DKGParticipant {
     /// Records a complaint. A complainer that signs two different complaints equivocates:
     /// it is disqualified and its complaints are void (the same rule whichever arrives first).
-    public mutating func receive(_ message: DKGComplaint) throws(DKGReceiveError) {
+    /// Returns false when the complaint adds nothing (duplicate or third version).
+    @discardableResult
+    public mutating func receive(_ message: DKGComplaint) throws(DKGReceiveError) -> Bool {
         try authenticate(message, expectedPhase: .complaint)
-        complaints.record(message)
+        return complaints.record(message)
     }
 
     /// Complainers (sorted) against each accused member, from non-equivocating complainers only.
@@ -35,9 +37,11 @@ extension DKGParticipant {
         return justification
     }
 
-    public mutating func receive(_ message: DKGJustification) throws(DKGReceiveError) {
+    /// Returns false when the justification adds nothing (duplicate or third version).
+    @discardableResult
+    public mutating func receive(_ message: DKGJustification) throws(DKGReceiveError) -> Bool {
         try authenticate(message, expectedPhase: .justification)
-        justifications.record(message)
+        return justifications.record(message)
     }
 
     /// Decides every accused member: kept when its justification reveals, for every

@@ -74,20 +74,26 @@ public struct DKGParticipant: Sendable {
         receivedShares[identifier] = polynomial.evaluate(at: identifier)
     }
 
-    /// Checks session, sender and signature: what every message must pass before it counts.
+    /// Checks session, sender and signature, then the phase: what every message must pass
+    /// before it counts. The signature comes first, so `wrongPhase` (which callers may buffer
+    /// for later) is only ever said of a message its sender really signed.
     func authenticate(_ message: some DKGMessage, expectedPhase: DKGPhase) throws(DKGReceiveError) {
         guard message.sessionId == session.id else { throw .wrongSession(message.sessionId) }
         guard let keys = session.member(message.sender) else { throw .unknownSender(message.sender) }
-        guard phase == expectedPhase else { throw .wrongPhase(message: type(of: message).name, phase: phase) }
         guard message.hasValidSignature(operatorKey: keys.operatorKey) else { throw .invalidSignature(sender: message.sender) }
+        guard phase == expectedPhase else { throw .wrongPhase(message: type(of: message).name, phase: phase) }
     }
 
-    /// Records a contribution (relayed duplicates are ignored). A second, different one from
-    /// the same sender is equivocation; a malformed one is a fault of its sender.
-    public mutating func receive(_ message: DKGContribution) throws(DKGReceiveError) {
+    /// Records a contribution. A second, different one from the same sender is equivocation;
+    /// a malformed one is a fault of its sender. Returns false when the message adds nothing
+    /// (a duplicate, or a third version: two already prove equivocation), so it is not relayed.
+    @discardableResult
+    public mutating func receive(_ message: DKGContribution) throws(DKGReceiveError) -> Bool {
         try authenticate(message, expectedPhase: .contribution)
-        guard contributions.record(message), contributions.single(from: message.sender) != nil else { return }
+        guard contributions.record(message) else { return false }
+        guard contributions.single(from: message.sender) != nil else { return true }
         if let fault = structuralFault(of: message) { contributionFaults[message.sender] = fault }
+        return true
     }
 
     /// The checks that need no secret: commitment count, proof of knowledge, share recipients.

@@ -1,3 +1,4 @@
+import DKG
 import Ed25519
 import Foundation
 import Masternodes
@@ -101,7 +102,7 @@ final class QuorumDKGRoundTests: XCTestCase {
         XCTAssertEqual(payload.signers.setIndices, [0, 1, 2, 4])
     }
 
-    func testABadOrDoubleVoteIsInvalid() throws {
+    func testABadVoteIsInvalidAndADoubleVoteIsEvidence() throws {
         let (rounds, keys, _) = try makeRounds()
         deliver(rounds.enumerated().map { ($0, $1.member.contribution) }, to: rounds)
         for height in start...(start + 6) { _ = advance(rounds, to: height) }
@@ -115,22 +116,42 @@ final class QuorumDKGRoundTests: XCTestCase {
         let double = QuorumCommitmentVote(quorumType: 100, quorumHash: quorumHash, member: 2, validMemberCount: 5, validMemberBits: other.bytes,
                                           groupKey: forged.groupKey, verificationVectorHash: forged.verificationVectorHash,
                                           signature: second.memberSignature(operatorSeed: keys[1].operatorSeed))
-        XCTAssertEqual(rounds[0].receive(double), .invalid("member 2 signed two different commitments"))
+        // Equivocation is evidence (relayed once), not the relaying peer's fault; the member's votes no longer count.
+        let before = rounds[0].voteCounts.reduce(0, +)
+        XCTAssertEqual(rounds[0].receive(double), .relay)
+        XCTAssertEqual(rounds[0].equivocators, [1])
+        XCTAssertEqual(rounds[0].voteCounts.reduce(0, +), before - 1)
+        XCTAssertEqual(rounds[0].receive(double), .ignore)
+        XCTAssertEqual(rounds[0].receive(try XCTUnwrap(rounds[1].ownVote)), .ignore, "its first version no longer counts either")
         var outsider = try XCTUnwrap(rounds[1].ownVote)
         outsider.member = 9
         XCTAssertEqual(rounds[0].receive(outsider), .invalid("qcommit from member 9, not in the quorum"))
     }
 
-    /// The chain-lock blocks a member signed survive a restart (a member never signs two
-    /// blocks at one height); a damaged record reads as empty.
-    func testSignedBlocksRecordRoundTrips() throws {
-        let datadir = FileManager.default.temporaryDirectory.appendingPathComponent("signed-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: datadir) }
-        XCTAssertEqual(QuorumShareFile.loadSignedBlocks(datadir: datadir), [:])
-        let blocks: [UInt64: Hash256] = [7: quorumHash, 8: Hash256(bytes: [UInt8](repeating: 8, count: 32))!]
-        try QuorumShareFile.saveSignedBlocks(blocks, datadir: datadir)
-        XCTAssertEqual(QuorumShareFile.loadSignedBlocks(datadir: datadir), blocks)
-        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: QuorumShareFile.signedBlocksPath(datadir: datadir)))
-        XCTAssertEqual(QuorumShareFile.loadSignedBlocks(datadir: datadir), [:])
+    /// An early message is kept only once its signature checks (a forgery is invalid, not
+    /// buffered), is relayed when its phase comes, and a third version of a member's message
+    /// adds nothing (ignored, not relayed).
+    func testEarlyMessagesAreCheckedBufferedAndRelayedAndThirdVersionsIgnored() throws {
+        let (rounds, keys, members) = try makeRounds()
+        let session = rounds[0].member.session
+        func complaint(claiming sender: UInt16, seed: [UInt8]) -> QuorumMessage {
+            let signed = DKGComplaint(sessionId: session.id, sender: sender, accusations: [.init(accused: 3, reason: .missingShare)])
+                .signed(seed: seed)
+            return .complaint(QuorumDKGEnvelope(quorumType: 100, quorumHash: quorumHash, dkgMessage: signed.encoded))
+        }
+        let forged = complaint(claiming: 2, seed: keys[0].operatorSeed)
+        guard case .invalid = rounds[0].receive(forged) else { return XCTFail("a forged early complaint must be invalid") }
+        let early = complaint(claiming: 2, seed: keys[1].operatorSeed)
+        XCTAssertEqual(rounds[0].receive(early), .ignore, "early: kept for the complaint phase")
+        XCTAssertTrue(rounds[0].advance(to: start + 2).contains(early), "taken at the phase change and relayed")
+
+        // Member 2's contribution in three versions (three runs of its keys): two prove equivocation, the third adds nothing.
+        let type = try quorumType()
+        let versions = try (0..<3).map { _ in
+            try XCTUnwrap(try QuorumDKGRound(type: type, quorumHash: quorumHash, startHeight: start, members: members,
+                                             ownID: members[1].proTxHash, keys: keys[1])).member.contribution
+        }
+        XCTAssertEqual(versions.map { rounds[2].receive($0) }, [.relay, .relay, .ignore])
+        XCTAssertEqual(rounds[2].receive(versions[0]), .ignore, "a duplicate")
     }
 }

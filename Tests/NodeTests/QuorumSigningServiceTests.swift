@@ -42,7 +42,7 @@ final class QuorumSigningServiceTests: XCTestCase {
             }
         }
         // Members 1-3 are asked; member 4 is not and must not sign (its commitments never go out).
-        for member: UInt16 in [1, 2, 3] { enqueue(services[member]?.sign(fixture.topic, now: 0) ?? [], from: member) }
+        for member: UInt16 in [1, 2, 3] { enqueue((try services[member]?.sign(fixture.topic, now: 0)) ?? [], from: member) }
         drain(now: 0)
         XCTAssertTrue(services.values.allSatisfy { $0.recovered.isEmpty }, "signed before the collection window closed")
         for (member, service) in services { enqueue(service.tick(now: 0.3), from: member) }
@@ -64,11 +64,8 @@ final class QuorumSigningServiceTests: XCTestCase {
     /// `maxAge`, so a quorum that lost members does not pile up sessions block after block.
     func testAbandonedSessionsExpire() throws {
         let fixture = QuorumSigningFixture()
-        let signers = try fixture.makeSigners(size: 4, threshold: 3)
-        let quorum = QuorumID(type: fixture.topic.quorumType, hash: fixture.topic.quorumHash)
-        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
-        service.memberships[quorum] = signers[0]
-        XCTAssertEqual(service.sign(fixture.topic, now: 0).count, 1, "its own commitments")
+        let (service, signers) = try fixture.memberService()
+        XCTAssertEqual(try service.sign(fixture.topic, now: 0).count, 1, "its own commitments")
         XCTAssertEqual(service.sessionCount, 1)
         var now = 0.0
         while now < service.maxAge - 1 {
@@ -79,5 +76,33 @@ final class QuorumSigningServiceTests: XCTestCase {
         _ = service.tick(now: service.maxAge + 0.1)
         XCTAssertEqual(service.sessionCount, 0)
         XCTAssertTrue(service.recovered.isEmpty)
+    }
+
+    /// A member's two different commitments for one attempt are evidence against the member:
+    /// relayed once (never `invalid`, which would punish the honest peer relaying it), the
+    /// member is left out, and its further versions are ignored.
+    func testEquivocationIsRelayedOnceAndExcludesTheMember() throws {
+        let fixture = QuorumSigningFixture()
+        let (service, signers) = try fixture.memberService()
+        _ = try service.sign(fixture.topic, now: 0)
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1]), now: 0).verdict, .relay)
+        let second = service.receive(fixture.commitment(by: signers[1]), now: 0)
+        XCTAssertEqual(second.verdict, .relay, "the evidence spreads")
+        XCTAssertEqual(second.events, [.equivocation(member: signers[1].member)])
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1]), now: 0).verdict, .ignore, "once is enough")
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[2]), now: 0).verdict, .relay)
+    }
+
+    /// Commitments for a request this node was not asked to sign wait one per (member,
+    /// attempt): another version, or one past the attempt limit, is neither kept nor relayed.
+    func testWaitingCommitmentsAreOnePerMemberAndAttempt() throws {
+        let fixture = QuorumSigningFixture()
+        let (service, signers) = try fixture.memberService()
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1], attempt: 0), now: 0).verdict, .relay)
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1], attempt: 0), now: 0).verdict, .ignore)
+        XCTAssertEqual(service.receive(fixture.commitment(by: signers[1], attempt: 1), now: 0).verdict, .relay)
+        guard case .invalid = service.receive(fixture.commitment(by: signers[1], attempt: QuorumSigningSession.maxAttempts), now: 0).verdict else {
+            return XCTFail("an attempt past the limit is malformed")
+        }
     }
 }

@@ -34,6 +34,7 @@ final class QuorumSigningBus {
             case .broadcast(let message): queue.append((member, tamper(message, from: member)))
             case .recovered(let signature): recovered[member] = signature
             case .badShare(let culprit): badShares.append((member, culprit))
+            case .equivocation(let culprit): rejections.append("\(member): equivocation by \(culprit)")
             }
         }
     }
@@ -90,6 +91,21 @@ struct QuorumSigningFixture {
                          operatorKeys: seeds.map { Ed25519.publicKey(seed: $0) }, operatorSeed: seeds[index],
                          keyPackage: try KeyPackage(secretShare: share), publicKeys: publicKeys)
         }
+    }
+
+    /// A signing service of a 4-member quorum (threshold 3) run by member 1, with every member's keys;
+    /// each request's own 32 bytes stand in for its digest.
+    func memberService() throws -> (service: QuorumSigningService, signers: [QuorumSigner]) {
+        let signers = try makeSigners(size: 4, threshold: 3)
+        let service = QuorumSigningService(groupKey: { _ in nil }, digest: { $0.requestID.bytes })
+        service.memberships[QuorumID(type: topic.quorumType, hash: topic.quorumHash)] = signers[0]
+        return (service, signers)
+    }
+
+    /// `signer`'s fresh commitments for `attempt` of this fixture's request.
+    func commitment(by signer: QuorumSigner, attempt: UInt8 = 0) -> QuorumMessage {
+        .nonceCommitment(signer.signed(QuorumNonceCommitment(topic: topic, member: signer.member, attempt: attempt,
+                                                             commitments: SigningNonces(keyPackage: signer.keyPackage).commitments.encoded)))
     }
 }
 
@@ -160,8 +176,27 @@ final class QuorumSigningSessionTests: XCTestCase {
         bus.run()
         XCTAssertTrue(bus.badShares.contains { $0.reporter == order[0] && $0.member == liar }, "\(bus.badShares)")
         XCTAssertFalse(bus.badShares.contains { $0.member != liar })
-        XCTAssertTrue(bus.sessions[order[0]]?.excluded.contains(liar) ?? false)
+        // The share is relayed and every member checks it against the package: all exclude the liar.
+        for member in bus.live where member != liar { XCTAssertTrue(bus.sessions[member]?.excluded.contains(liar) ?? false, "member \(member)") }
         assertEveryLiveMemberRecovered(bus, groupKey: signers[0].publicKeys.verifyingKey)
+    }
+
+    /// One member's commitments for later attempts do not move the others (it could spend
+    /// every attempt); n - t + 1 members moving on do.
+    func testOneMemberCannotSpendTheAttempts() throws {
+        let signers = try makeSigners(size: 5, threshold: 3)
+        let sessions = signers.map { QuorumSigningSession(signer: $0, topic: topic, message: digest) }
+        _ = sessions[0].start()
+        func commitment(by index: Int, attempt: UInt8) -> QuorumNonceCommitment {
+            signers[index].signed(QuorumNonceCommitment(topic: topic, member: signers[index].member, attempt: attempt,
+                                                        commitments: SigningNonces(keyPackage: signers[index].keyPackage).commitments.encoded))
+        }
+        for attempt: UInt8 in 1..<QuorumSigningSession.maxAttempts { _ = try sessions[0].receive(commitment(by: 4, attempt: attempt)) }
+        XCTAssertEqual(sessions[0].attempt, 0, "moved by a single member")
+        _ = try sessions[0].receive(commitment(by: 1, attempt: 1))
+        XCTAssertEqual(sessions[0].attempt, 0, "two of the n - t + 1 = 3 needed")
+        _ = try sessions[0].receive(commitment(by: 2, attempt: 1))
+        XCTAssertEqual(sessions[0].attempt, 1)
     }
 
     func testForgedAndCrossRequestMessagesAreRejected() throws {
@@ -176,10 +211,12 @@ final class QuorumSigningSessionTests: XCTestCase {
         var elsewhere = commit
         elsewhere.topic.requestID = .zero
         XCTAssertThrowsError(try session.receive(signers[1].signed(elsewhere)))
-        // A second, different commitment for the same attempt is equivocation.
+        // A second, different commitment for the same attempt is equivocation: evidence, not a rejection.
         let again = QuorumSigningSession(signer: signers[1], topic: topic, message: digest)
         guard case .broadcast(.nonceCommitment(let second))? = again.start().first else { return XCTFail("no commitment") }
-        XCTAssertThrowsError(try session.receive(second))
+        XCTAssertEqual(try session.receive(second), [.equivocation(member: 2)])
+        XCTAssertEqual(session.equivocators, [2])
+        XCTAssertNil(session.coordinator(for: 0).flatMap { $0 == 2 ? $0 : nil }, "an equivocator coordinates nothing")
         let bogus = QuorumRecoveredSignature(topic: topic, signature: [UInt8](repeating: 7, count: 64))
         XCTAssertThrowsError(try session.receive(bogus))
     }

@@ -13,7 +13,8 @@ enum QuorumMessageVerdict: Equatable {
     case relay
     /// Not for this node to judge or to pass on (an unknown or finished quorum, a late message).
     case ignore
-    /// Provably bad (bad signature, a sender outside the quorum, malformed inner message).
+    /// Provably bad whatever this node saw before (bad signature, a sender outside the quorum,
+    /// malformed inner message); never equivocation, which is the member's fault, not the relayer's.
     case invalid(String)
 }
 
@@ -38,13 +39,15 @@ extension PeerManager {
             return logger.debug("\(peer.label): ignoring \(message.command) from a peer not authenticated as a masternode")
         }
         let hash = message.relayHash
-        guard !quorumRelay.seen.contains(hash) else { return }
-        quorumRelay.seen.insert(hash)
-        guard let handler = quorumRelay.handler else { return }
+        guard !quorumRelay.seen.contains(hash), let handler = quorumRelay.handler else { return }
+        // Seen only once judged for good: an `ignore`d message (early, buffered, evicted) may
+        // still be taken from another peer later.
         switch handler.receive(message, from: masternode.proTxHash) {
         case .relay: broadcastQuorumMessage(message, except: peer.id)
         case .ignore: break
-        case .invalid(let reason): misbehaving(peer, "invalid \(message.command): \(reason)")
+        case .invalid(let reason):
+            quorumRelay.seen.insert(hash)
+            misbehaving(peer, "invalid \(message.command): \(reason)")
         }
     }
 

@@ -33,19 +33,22 @@ final class QuorumDKGMember {
     var contribution: QuorumMessage { .contribution(envelope(participant.contribution)) }
 
     /// Takes in a DKG message of this quorum. `ignore` for one of another phase (late or
-    /// early: honest timing differs by a block), `invalid` when its sender is at fault.
+    /// early: honest timing differs by a block; its signature was checked first) and for one
+    /// that adds nothing (a duplicate, or an equivocator's third version), `invalid` when its
+    /// sender is at fault.
     func receive(_ message: QuorumMessage) -> QuorumMessageVerdict {
         guard message.quorumType == quorumType, message.quorumHash == quorumHash else {
             return .invalid("\(message.command) wraps this quorum's DKG message under another quorum")
         }
         do {
+            let new: Bool
             switch message {
-            case .contribution(let e): try participant.receive(try DKGContribution(decoding: e.dkgMessage))
-            case .complaint(let e): try participant.receive(try DKGComplaint(decoding: e.dkgMessage))
-            case .justification(let e): try participant.receive(try DKGJustification(decoding: e.dkgMessage))
+            case .contribution(let e): new = try participant.receive(try DKGContribution(decoding: e.dkgMessage))
+            case .complaint(let e): new = try participant.receive(try DKGComplaint(decoding: e.dkgMessage))
+            case .justification(let e): new = try participant.receive(try DKGJustification(decoding: e.dkgMessage))
             default: return .ignore
             }
-            return .relay
+            return new ? .relay : .ignore
         } catch let error as DKGReceiveError {
             if case .wrongPhase = error { return .ignore }
             return .invalid("\(error)")

@@ -21,11 +21,14 @@ final class QuorumDKGRound {
     private let operatorSeed: [UInt8]
     /// Phase ends this member has passed: 1 contribution, 2 complaint, 3 justification (finished).
     private(set) var closedPhases = 0
-    private var early: [QuorumMessage] = []
+    /// Signed messages of a phase not reached yet, one per (command, DKG kind, session, sender).
+    private var early: [[UInt8]: QuorumMessage] = [:]
     private(set) var outcome: DKGOutcome?
     private(set) var ownVote: QuorumCommitmentVote?
     /// Member signatures by the commitment hash they sign (member index -> signature).
     private var votes: [Hash256: (payload: QuorumCommitmentPayload, signatures: [Int: [UInt8]])] = [:]
+    /// Member indices that signed two different views: their signatures count for none.
+    private(set) var equivocators: Set<Int> = []
 
     /// nil when `ownID` is not among `members` (this node is not selected).
     init?(type: QuorumType, quorumHash: Hash256, startHeight: UInt64, members: [MasternodeEntry], ownID: Hash256,
@@ -54,16 +57,16 @@ final class QuorumDKGRound {
         if closedPhases == 0, offset >= phase {
             closedPhases = 1
             out += member.closeContributionPhase()
-            takeEarlyMessages()
+            out += takeEarlyMessages()
         }
         if closedPhases == 1, offset >= 2 * phase {
             closedPhases = 2
             out += member.closeComplaintPhase()
-            takeEarlyMessages()
+            out += takeEarlyMessages()
         }
         if closedPhases == 2, offset >= 3 * phase {
             closedPhases = 3
-            early = []
+            early = [:]
             outcome = member.finish()
             if let vote = makeVote() {
                 ownVote = vote
@@ -77,15 +80,36 @@ final class QuorumDKGRound {
     func receive(_ message: QuorumMessage) -> QuorumMessageVerdict {
         if case .commitmentVote(let vote) = message { return receive(vote) }
         let verdict = member.receive(message)
-        // Possibly early (the sender is a block ahead): kept, bounded, for the next phase.
-        if verdict == .ignore, closedPhases < 3, early.count < 3 * members.count { early.append(message) }
+        // Possibly early (the sender is a block ahead; its signature is checked before the
+        // phase): kept for the next phase, one per sender and kind, so at most 3 per member.
+        if verdict == .ignore, closedPhases < 3, let key = Self.earlyKey(message), early[key] == nil { early[key] = message }
         return verdict
     }
 
-    private func takeEarlyMessages() {
+    /// Command, then the DKG message's kind, session id and sender (its first 35 bytes).
+    private static func earlyKey(_ message: QuorumMessage) -> [UInt8]? {
+        switch message {
+        case .contribution(let e), .complaint(let e), .justification(let e):
+            guard e.dkgMessage.count >= 35 else { return nil }
+            return Array(message.command.utf8) + [0] + e.dkgMessage.prefix(35)
+        default: return nil
+        }
+    }
+
+    /// The kept messages of the phase just reached: those taken are returned to be relayed
+    /// (the sender's own broadcast went out before this member could pass it on).
+    private func takeEarlyMessages() -> [QuorumMessage] {
         let waiting = early
-        early = []
-        for message in waiting where member.receive(message) == .ignore && closedPhases < 2 { early.append(message) }
+        early = [:]
+        var relay = [QuorumMessage]()
+        for (key, message) in waiting {
+            switch member.receive(message) {
+            case .relay: relay.append(message)
+            case .ignore where closedPhases < 2: early[key] = message
+            default: break
+            }
+        }
+        return relay
     }
 
     /// The commitment this member's outcome says, unsigned.
@@ -119,10 +143,13 @@ final class QuorumDKGRound {
         guard Ed25519.verify(signature: vote.signature, message: hash.bytes, publicKey: members[index].operatorKey) else {
             return .invalid("qcommit not signed by member \(vote.member)'s operator key")
         }
-        if votes[hash]?.signatures[index] != nil { return .ignore }
-        // One view per member: a second, different vote is equivocation.
+        if votes[hash]?.signatures[index] != nil || equivocators.contains(index) { return .ignore }
+        // One view per member: a second, different vote is equivocation. It is the member's
+        // fault, not the relaying peer's: relayed once as evidence, and the member's votes drop.
         if votes.contains(where: { $0.key != hash && $0.value.signatures[index] != nil }) {
-            return .invalid("member \(vote.member) signed two different commitments")
+            equivocators.insert(index)
+            for key in votes.keys { votes[key]?.signatures[index] = nil }
+            return .relay
         }
         votes[hash, default: (unsigned, [:])].signatures[index] = vote.signature
         return .relay

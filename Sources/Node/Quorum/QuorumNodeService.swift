@@ -33,14 +33,24 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
     /// This node's shares, of every quorum it formed that may still serve.
     private(set) var signers: [QuorumKey: QuorumSigner] = [:]
     private var submittedAt: [QuorumKey: UInt64] = [:]
-    /// The block this node signed a chain lock for, by height: never two at one height.
-    private var signedHeights: [UInt64: Hash256] = [:]
+    /// What this member started signing (one message per request id, so one block per height).
+    let record: QuorumSignedRecord
+    /// Set when the record was found damaged at start: no signing until the tip reaches this
+    /// height (`damagedRecordWindow` blocks), by when every lock this member may have signed is
+    /// long settled.
+    private var signingRefusedBelow: UInt64?
+    static let damagedRecordWindow: UInt64 = 100
     /// DKG messages of quorums this node has not started (its peers connected the start
     /// block first), bounded, taken in when the round starts.
-    private var unstarted: [(key: QuorumKey, message: QuorumMessage, bytes: Int)] = []
+    private var unstarted: [(key: QuorumKey, message: QuorumMessage, bytes: Int, sender: Hash256, hash: Hash256)] = []
     private var unstartedBytes = 0
-    /// A few DKGs' worth of traffic (a 400-member contribution is 45 KB): what one peer can make this node hold.
+    private var unstartedBytesBySender: [Hash256: Int] = [:]
+    private var unstartedHashes: Set<Hash256> = []
+    /// A few DKGs' worth of traffic (a 400-member contribution is 45 KB).
     static let maxUnstartedBytes = 16 << 20
+    /// What one delivering masternode can make this node hold (a full 400-member DKG's
+    /// contributions are 18 MB, but they come from many peers).
+    static let maxUnstartedBytesPerSender = 4 << 20
     private var snapshot: ChainSnapshot?
 
     init(parameters: QuorumParameters, masternodeParameters: MasternodeParameters, keys: OperatorKeys, datadir: String, logger: Logger) {
@@ -49,14 +59,15 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         self.keys = keys
         self.datadir = datadir
         self.logger = logger
-        signing = QuorumSigningService(groupKey: { [unowned self] id in self.activeGroupKey(id) }, digest: Self.digest)
+        record = QuorumSignedRecord(datadir: datadir)
+        if let damage = record.damage { logger.error("quorum signing refused for \(Self.damagedRecordWindow) blocks: \(damage)") }
+        signing = QuorumSigningService(groupKey: { [unowned self] id in self.activeGroupKey(id) }, digest: Self.digest, record: record)
         let loaded = QuorumShareFile.loadAll(datadir: datadir, operatorSeed: keys.operatorSeed)
         for problem in loaded.problems { logger.warning("\(problem)") }
         for signer in loaded.signers {
             signers[QuorumKey(type: QuorumTypeID(rawValue: signer.quorumType), quorumHash: signer.quorumHash)] = signer
         }
         if !loaded.signers.isEmpty { logger.info("\(loaded.signers.count) quorum shares loaded from \(QuorumShareFile.directory(datadir: datadir))") }
-        signedHeights = QuorumShareFile.loadSignedBlocks(datadir: datadir)
     }
 
     static func digest(_ topic: QuorumSigningTopic) -> [UInt8] {
@@ -76,7 +87,7 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         case .contribution, .complaint, .justification, .commitmentVote:
             let key = QuorumKey(type: QuorumTypeID(rawValue: message.quorumType), quorumHash: message.quorumHash)
             if let round = rounds[key] { return round.receive(message) }
-            if parameters[key.type] != nil { keepUnstarted(message, key: key) }
+            if parameters[key.type] != nil { keepUnstarted(message, key: key, from: sender) }
             return .ignore
         default:
             let (verdict, events) = signing.receive(message, now: now())
@@ -85,17 +96,32 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         }
     }
 
-    /// Keeps a DKG message of a quorum not started here, the oldest dropped past the byte bound.
-    private func keepUnstarted(_ message: QuorumMessage, key: QuorumKey) {
+    /// Keeps a DKG message of a quorum not started here (it cannot be checked before the
+    /// member list is read). Each delivering masternode has its own share of the bound, so one
+    /// that floods pushes out only its own messages; past the total bound the sender holding
+    /// the most loses its oldest.
+    private func keepUnstarted(_ message: QuorumMessage, key: QuorumKey, from sender: Hash256) {
+        let hash = message.relayHash
+        guard !unstartedHashes.contains(hash) else { return }
         let bytes = message.payload.count
-        unstarted.append((key, message, bytes))
+        unstarted.append((key, message, bytes, sender, hash))
+        unstartedHashes.insert(hash)
         unstartedBytes += bytes
-        var dropped = 0
-        while unstartedBytes > Self.maxUnstartedBytes, dropped < unstarted.count {
-            unstartedBytes -= unstarted[dropped].bytes
-            dropped += 1
+        unstartedBytesBySender[sender, default: 0] += bytes
+        while unstartedBytes > Self.maxUnstartedBytes || (unstartedBytesBySender[sender] ?? 0) > Self.maxUnstartedBytesPerSender {
+            let victim = (unstartedBytesBySender[sender] ?? 0) > Self.maxUnstartedBytesPerSender
+                ? sender : unstartedBytesBySender.max { $0.value < $1.value }?.key
+            guard let index = unstarted.firstIndex(where: { $0.sender == victim }) else { break }
+            dropUnstarted(at: index)
         }
-        if dropped > 0 { unstarted.removeFirst(dropped) }
+    }
+
+    private func dropUnstarted(at index: Int) {
+        let entry = unstarted.remove(at: index)
+        unstartedHashes.remove(entry.hash)
+        unstartedBytes -= entry.bytes
+        unstartedBytesBySender[entry.sender, default: 0] -= entry.bytes
+        if unstartedBytesBySender[entry.sender] == 0 { unstartedBytesBySender[entry.sender] = nil }
     }
 
     /// The timer: signing sessions' collection windows and coordinator timeouts.
@@ -107,6 +133,7 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
             case .broadcast(let message): broadcast(message)
             case .recovered(let signature): recovered(signature)
             case .badShare(let member): logger.warning("quorum signing: member \(member) sent a bad signature share; left out")
+            case .equivocation(let member): logger.warning("quorum signing: member \(member) sent two different commitments for one attempt; left out")
             }
         }
     }
@@ -127,8 +154,23 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         // Catching up (initial download, a long reorganization): past DKGs and old blocks are not this node's to act on.
         guard snapshot.bestHeaderHeight <= snapshot.tipHeight + 1 else { return }
         for type in parameters.sorted { driveDKG(of: type, snapshot: snapshot, ownID: ownID) }
+        waitOutDamagedRecord(tip: snapshot.tipHeight)
         signChainLock(snapshot)
         signGovernanceExecutions(snapshot)
+    }
+
+    /// A damaged record cannot say which blocks this member signed: it signs nothing for
+    /// `damagedRecordWindow` blocks (the record refuses), then starts a fresh record.
+    private func waitOutDamagedRecord(tip: UInt64) {
+        guard record.damage != nil else { return }
+        guard let end = signingRefusedBelow else {
+            signingRefusedBelow = tip &+ Self.damagedRecordWindow
+            return
+        }
+        if tip >= end {
+            record.acceptDamage()
+            logger.warning("quorum signing resumes at height \(tip): the damaged record of signed requests will be replaced")
+        }
     }
 
     private func updateMemberships(_ snapshot: ChainSnapshot) {
@@ -140,10 +182,18 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
                 serving[QuorumID(type: key.type.rawValue, hash: key.quorumHash)] = signer
                 continue
             }
-            // Neither active nor still minable: its share is of no further use.
-            let start = rounds[key]?.startHeight ?? snapshot.height(of: key.quorumHash)
-            let windowEnd = start.map { type.schedule.miningWindow(dkgStart: $0).upperBound } ?? 0
-            if snapshot.tipHeight >= windowEnd && rounds[key] == nil {
+            // Neither active nor still minable, below the chain lock (no reorganisation can bring
+            // the commitment back): its share is of no further use. Kept while catching up, and
+            // while the quorum's start block is unknown (a resync, another branch).
+            guard snapshot.bestHeaderHeight <= snapshot.tipHeight + 1, rounds[key] == nil,
+                  let start = snapshot.height(of: key.quorumHash),
+                  snapshot.hash(atHeight: start) == key.quorumHash else { continue }
+            let windowEnd = type.schedule.miningWindow(dkgStart: start).upperBound
+            // Without a lock: once a type's whole active set has rotated since (dkgInterval x activeCount).
+            let rotation = type.schedule.dkgInterval.multipliedReportingOverflow(by: UInt64(type.activeCount))
+            let sum = windowEnd.addingReportingOverflow(rotation.partialValue)
+            let settled = rotation.overflow || sum.overflow ? UInt64.max : sum.partialValue
+            if windowEnd <= (snapshot.chainLockedHeight ?? 0) || snapshot.tipHeight >= settled {
                 signers[key] = nil
                 QuorumShareFile.remove(datadir: datadir, type: key.type.rawValue, quorumHash: key.quorumHash)
                 logger.info("quorum \(type.name) \(key.quorumHash.hex) no longer active: its share is deleted")
@@ -188,9 +238,9 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         logger.info("quorum \(type.name) \(key.quorumHash.hex) at \(start): DKG member \(round.member.member) of \(members.count)")
         broadcast(round.member.contribution)
         let held = unstarted.filter { $0.key == key }
-        unstarted.removeAll { $0.key == key }
-        unstartedBytes = unstarted.reduce(0) { $0 + $1.bytes }
-        for entry in held { _ = round.receive(entry.message) }
+        while let index = unstarted.firstIndex(where: { $0.key == key }) { dropUnstarted(at: index) }
+        // Taken in now: what passes is relayed (it arrived before this node could judge it).
+        for entry in held where round.receive(entry.message) == .relay { broadcast(entry.message) }
         if let snapshot { step(round, key: key, height: snapshot.tipHeight, snapshot: snapshot) }
     }
 
@@ -226,30 +276,44 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         guard let typeID = parameters.chainLockType, let type = parameters[typeID] else { return }
         let height = snapshot.tipHeight, hash = snapshot.tipHash
         if let locked = snapshot.chainLock, locked.height >= height { return }
-        if let signed = signedHeights[height], signed != hash { return }
         let requestID = ChainLock.requestID(height: height)
         let active = snapshot.quorums.active(type: type).map(\.quorumHash)
         guard let responsible = QuorumChoice.responsible(for: requestID, among: active),
               signing.memberships[QuorumID(type: typeID.rawValue, hash: responsible)] != nil else { return }
-        signedHeights[height] = hash
-        signedHeights = signedHeights.filter { $0.key + 100 > height }
-        // Kept across a restart: a member never signs two blocks at one height.
-        do { try QuorumShareFile.saveSignedBlocks(signedHeights, datadir: datadir) } catch {
-            logger.warning("cannot record the chain-lock block signed at \(height): \(error)")
+        // The record (on disk before the first commitment) refuses a second block at this height.
+        do {
+            handle(try signing.sign(QuorumSigningTopic(quorumType: typeID.rawValue, quorumHash: responsible, requestID: requestID.hash,
+                                                       messageHash: hash), now: now()))
+        } catch {
+            logger.info("no chain lock signed for \(hash.hex) at \(height): \(error)")
         }
-        handle(signing.sign(QuorumSigningTopic(quorumType: typeID.rawValue, quorumHash: responsible, requestID: requestID.hash,
-                                               messageHash: hash), now: now()))
+    }
+
+    /// How far from the tip `quorum sign` refuses chain-lock request ids.
+    static let chainLockIDWindow: UInt64 = 1_000
+
+    /// Whether `requestID` is the chain-lock request id of a height near the tip: such a
+    /// request signed by `quorum sign` would be a valid lock for whatever block it names.
+    static func isChainLockRequest(_ request: SigningRequest, tip: UInt64, parameters: QuorumParameters) -> Bool {
+        guard let type = parameters.chainLockType, request.quorumType == type.rawValue else { return false }
+        let low = tip > Self.chainLockIDWindow ? tip - Self.chainLockIDWindow : 0
+        return (low...(tip &+ Self.chainLockIDWindow)).contains { ChainLock.requestID(height: $0) == request.requestID }
     }
 
     /// `quorum sign`: starts signing `request` when this node is in its responsible quorum;
-    /// returns that quorum (nil: no active quorum, or this node is not in it).
-    func sign(_ request: SigningRequest) -> Hash256? {
+    /// returns that quorum (nil: no active quorum, or this node is not in it), or why it refuses.
+    func sign(_ request: SigningRequest) -> Result<Hash256?, QuorumSignedRecord.Refusal> {
         guard let snapshot, let type = parameters[QuorumTypeID(rawValue: request.quorumType)],
               let responsible = QuorumChoice.responsible(for: request.requestID, among: snapshot.quorums.active(type: type).map(\.quorumHash)),
-              signing.memberships[QuorumID(type: request.quorumType, hash: responsible)] != nil else { return nil }
-        handle(signing.sign(QuorumSigningTopic(quorumType: request.quorumType, quorumHash: responsible, requestID: request.requestID.hash,
-                                               messageHash: request.messageHash), now: now()))
-        return responsible
+              signing.memberships[QuorumID(type: request.quorumType, hash: responsible)] != nil else { return .success(nil) }
+        if Self.isChainLockRequest(request, tip: snapshot.tipHeight, parameters: parameters) {
+            return .failure(.init(reason: "request \(request.requestID) is a chain-lock request id: only the node's own chain-lock signing uses it"))
+        }
+        do {
+            handle(try signing.sign(QuorumSigningTopic(quorumType: request.quorumType, quorumHash: responsible, requestID: request.requestID.hash,
+                                                       messageHash: request.messageHash), now: now()))
+        } catch { return .failure(error) }
+        return .success(responsible)
     }
 }
 

@@ -82,16 +82,13 @@ enum QuorumShareFile {
                             operatorSeed: operatorSeed, keyPackage: keyPackage, publicKeys: publicKeys)
     }
 
-    /// Writes `signer`'s share with mode 0600 (replacing an older file of the same quorum).
+    /// Writes `signer`'s share with mode 0600, durably (replacing an older file of the same quorum).
     static func save(_ signer: QuorumSigner, datadir: String) throws {
         let directory = directory(datadir: datadir)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let path = path(datadir: datadir, type: signer.quorumType, quorumHash: signer.quorumHash)
-        let temporary = path + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: Data(encode(signer)), attributes: [.posixPermissions: 0o600])
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        try DurableFile.write(encode(signer), to: path)
     }
 
     /// Every share in the directory; unreadable files are reported, not fatal.
@@ -109,35 +106,6 @@ enum QuorumShareFile {
             }
         }
         return (signers, problems)
-    }
-
-    /// The blocks this member signed chain locks for, by height: (height u64 LE | hash 32) each.
-    static func signedBlocksPath(datadir: String) -> String {
-        (directory(datadir: datadir) as NSString).appendingPathComponent("chainlock-signed.dat")
-    }
-
-    static func saveSignedBlocks(_ blocks: [UInt64: Hash256], datadir: String) throws {
-        try FileManager.default.createDirectory(atPath: directory(datadir: datadir), withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        var writer = ByteWriter(capacity: 40 * blocks.count)
-        for (height, hash) in blocks.sorted(by: { $0.key < $1.key }) {
-            writer.write(height)
-            writer.write(hash)
-        }
-        try Data(writer.bytes).write(to: URL(fileURLWithPath: signedBlocksPath(datadir: datadir)), options: .atomic)
-    }
-
-    /// What `saveSignedBlocks` wrote; empty when the file is missing or damaged (a damaged
-    /// record only loses the guard for heights already past).
-    static func loadSignedBlocks(datadir: String) -> [UInt64: Hash256] {
-        guard let data = FileManager.default.contents(atPath: signedBlocksPath(datadir: datadir)), data.count % 40 == 0 else { return [:] }
-        var reader = ByteReader(Array(data), path: "chainlock-signed")
-        var blocks = [UInt64: Hash256]()
-        for _ in 0..<(data.count / 40) {
-            guard let height = try? reader.readUInt64("height"), let hash = try? reader.readHash("hash") else { return [:] }
-            blocks[height] = hash
-        }
-        return blocks
     }
 
     static func remove(datadir: String, type: UInt8, quorumHash: Hash256) {

@@ -70,6 +70,8 @@ enum QuorumSigningEvent: Equatable {
     case recovered(QuorumRecoveredSignature)
     /// Identifiable abort: `member`'s share failed verification; it is left out from now on.
     case badShare(member: UInt16)
+    /// `member` signed two different commitments for one attempt: left out of this request.
+    case equivocation(member: UInt16)
 }
 
 /// Why a signing message was refused: the sender is at fault (misbehaviour).

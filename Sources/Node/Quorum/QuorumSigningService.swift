@@ -23,8 +23,13 @@ final class QuorumSigningService {
     let digest: (QuorumSigningTopic) -> [UInt8]
     let collectionWindow: Double
     let attemptTimeout: Double
+    /// What this member started signing: one message per (type, request id), kept on disk.
+    let record: QuorumSignedRecord
 
     private(set) var recovered: [QuorumSigningTopic: QuorumRecoveredSignature] = [:]
+    /// Members of each quorum this node saw send a bad share or equivocate (its local standing
+    /// of them): put last in the packages it builds. Logged; no peer is penalised for them.
+    private(set) var faulty: [QuorumID: Set<UInt16>] = [:]
     private var sessions: [QuorumSigningTopic: (session: QuorumSigningSession, attemptStarted: Double, closed: Bool, created: Double)] = [:]
     /// Commitments for requests this node has not been asked to sign (yet), with when the first came.
     private var waiting: [QuorumSigningTopic: (commitments: [QuorumNonceCommitment], since: Double)] = [:]
@@ -32,7 +37,8 @@ final class QuorumSigningService {
     static let maxRecovered = 10_000
 
     init(groupKey: @escaping (QuorumID) -> [UInt8]?, digest: @escaping (QuorumSigningTopic) -> [UInt8],
-         collectionWindow: Double = 0.25, attemptTimeout: Double = 2) {
+         collectionWindow: Double = 0.25, attemptTimeout: Double = 2, record: QuorumSignedRecord = QuorumSignedRecord(datadir: nil)) {
+        self.record = record
         self.groupKey = groupKey
         self.digest = digest
         self.collectionWindow = collectionWindow
@@ -40,11 +46,20 @@ final class QuorumSigningService {
     }
 
     /// Starts signing `topic` when this node is a member of its quorum; the events are to
-    /// be broadcast. Signing a topic twice is a no-op.
-    func sign(_ topic: QuorumSigningTopic, now: Double) -> [QuorumSigningEvent] {
+    /// be broadcast. Signing a running or recovered topic again is a no-op. Refused: another
+    /// message under a (type, request id) this member started signing (the conflict rule), a
+    /// topic whose session ended unrecovered (a restart would draw new attempt-0 nonces, which
+    /// the members still running it would take for equivocation), and any request the record
+    /// cannot keep on disk first.
+    func sign(_ topic: QuorumSigningTopic, now: Double) throws(QuorumSignedRecord.Refusal) -> [QuorumSigningEvent] {
         let id = QuorumID(type: topic.quorumType, hash: topic.quorumHash)
         guard recovered[topic] == nil, sessions[topic] == nil, let signer = memberships[id] else { return [] }
-        let session = QuorumSigningSession(signer: signer, topic: topic, message: digest(topic))
+        let request = QuorumSignedRecord.Request(type: topic.quorumType, requestID: topic.requestID)
+        if record.messageHash(of: request) == topic.messageHash {
+            throw QuorumSignedRecord.Refusal(reason: "request \(topic.requestID.hex) was signed before and its session ended without a signature")
+        }
+        try record.record(request, message: topic.messageHash)
+        let session = QuorumSigningSession(signer: signer, topic: topic, message: digest(topic), avoided: faulty[id] ?? [])
         sessions[topic] = (session, now, false, now)
         var events = session.start()
         for commitment in waiting.removeValue(forKey: topic)?.commitments ?? [] { events += (try? session.receive(commitment)) ?? [] }
@@ -62,6 +77,8 @@ final class QuorumSigningService {
             switch message {
             case .nonceCommitment(let m):
                 guard let entry = sessions[m.topic] else { return (wait(m, signer: signer, now: now), []) }
+                // A known equivocator's further versions add nothing (the evidence went out once).
+                guard !entry.session.equivocators.contains(m.member) else { return (.ignore, []) }
                 return (.relay, note(try entry.session.receive(m), topic: m.topic, now: now))
             case .signingPackage(let m):
                 guard let entry = sessions[m.topic] else { return (.ignore, []) }
@@ -88,14 +105,18 @@ final class QuorumSigningService {
         return (.relay, [.recovered(signature)])
     }
 
+    /// Keeps a correctly signed commitment for a request this node was not asked to sign (yet):
+    /// one per (member, attempt) per request, attempts below the limit. Relayed only when kept:
+    /// past the bounds, or a member's other version, it adds nothing here.
     private func wait(_ commitment: QuorumNonceCommitment, signer: QuorumSigner, now: Double) -> QuorumMessageVerdict {
         guard signer.isSigned(commitment, by: commitment.member) else {
             return .invalid("qsigcommit not signed by member \(commitment.member)'s operator key")
         }
-        if waiting[commitment.topic] == nil, waiting.count >= Self.maxWaitingTopics { return .relay }
-        if (waiting[commitment.topic]?.commitments.count ?? 0) < signer.operatorKeys.count * Int(QuorumSigningSession.maxAttempts) {
-            waiting[commitment.topic, default: ([], now)].commitments.append(commitment)
-        }
+        guard commitment.attempt < QuorumSigningSession.maxAttempts else { return .invalid("qsigcommit attempt \(commitment.attempt) past the limit") }
+        if waiting[commitment.topic] == nil, waiting.count >= Self.maxWaitingTopics { return .ignore }
+        let kept = waiting[commitment.topic]?.commitments ?? []
+        guard !kept.contains(where: { $0.member == commitment.member && $0.attempt == commitment.attempt }) else { return .ignore }
+        waiting[commitment.topic, default: ([], now)].commitments.append(commitment)
         return .relay
     }
 
@@ -135,6 +156,8 @@ final class QuorumSigningService {
             case .recovered(let signature):
                 store(signature)
                 sessions[topic] = nil
+            case .badShare(let member), .equivocation(let member):
+                faulty[QuorumID(type: topic.quorumType, hash: topic.quorumHash), default: []].insert(member)
             case .broadcast(.nonceCommitment):
                 sessions[topic]?.attemptStarted = now
                 sessions[topic]?.closed = false

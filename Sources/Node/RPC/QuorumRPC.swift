@@ -82,7 +82,12 @@ extension NodeRPCContext {
 
     func quorumSign(_ arguments: RPCArguments) async throws -> JSON {
         let request = try signingRequest(arguments)
-        guard let started = try await peers.withQuorumService({ $0.sign(request) }) else { throw Self.notAMasternode }
+        guard let outcome = try await peers.withQuorumService({ $0.sign(request) }) else { throw Self.notAMasternode }
+        let started: Hash256?
+        switch outcome {
+        case .success(let quorum): started = quorum
+        case .failure(let refusal): throw RPCError(RPCError.miscError, "refused: \(refusal)")
+        }
         guard let quorum = started else {
             throw RPCError(RPCError.miscError, "this node is not a member of the active quorum responsible for request \(request.requestID)")
         }
