@@ -24,9 +24,16 @@ extension QuorumNodeService {
                 logger.warning("\(record): a different record of this proposal was already signed; not signing")
                 return false
             }
-            guard let quorum = sign(request) else { return false }
-            logger.info("\(record): signing with quorum \(quorum.hex)")
-            return true
+            switch sign(request) {
+            case .success(let quorum?):
+                logger.info("\(record): signing with quorum \(quorum.hex)")
+                return true
+            case .success(nil): // not a member of the responsible quorum (or none active)
+                return false
+            case .failure(let refusal): // e.g. this member already signed another message for the request
+                logger.warning("\(record): not signing: \(refusal)")
+                return false
+            }
         }
     }
 
