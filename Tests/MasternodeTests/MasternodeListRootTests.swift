@@ -133,7 +133,7 @@ struct MasternodeListRootTests {
         let template = try #require(try TestChain().check(Fixture.register(TestNode(0))))
         var entries = (0..<300).map { _ in Self.randomEntry(template, using: &generator) }
         entries[7].bannedHeight = 99
-        entries[8].payoutScript = Array(repeating: 0x51, count: 300)
+        entries[8].payoutScript = Array(repeating: 0x51, count: 100)
         let sortedEntries = entries.sorted { $0.proTxHash < $1.proTxHash }
         var expected = MasternodeList(entries: sortedEntries)
         for records in [sortedEntries, entries, entries + [entries[3]]] {
