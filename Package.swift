@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "DKG", targets: ["DKG"]),
         .library(name: "Quorums", targets: ["Quorums"]),
         .library(name: "QuorumServices", targets: ["QuorumServices"]),
+        .library(name: "Governance", targets: ["Governance"]),
         .library(name: "ChainState", targets: ["ChainState"]),
         .library(name: "ChainGen", targets: ["ChainGen"]),
         .library(name: "Verification", targets: ["Verification"]),
@@ -85,13 +86,15 @@ let package = Package(
         .target(name: "Quorums", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
         // What quorums sign for the network: signing requests, recovered signatures, chain locks.
         .target(name: "QuorumServices", dependencies: ["Primitives", "BLAKE3", "Ed25519"]),
-        .target(name: "ChainState", dependencies: ["QuorumServices", "Consensus", "Masternodes", "Quorums", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
+        // Governance (PROTOCOL section 18): proposals, votes, the tally, the parameter whitelist and the values in force.
+        .target(name: "Governance", dependencies: ["Masternodes", "Consensus", "Primitives", "Ed25519", "BLAKE3", "ChainParams"]),
+        .target(name: "ChainState", dependencies: ["Governance", "QuorumServices", "Consensus", "Masternodes", "Quorums", "Primitives", "Storage", "Ed25519", "BLAKE3", "ChainParams"]),
         // Bulk verification (the staged pipeline and the sequential verifier) over ChainState.
         .target(name: "Verification", dependencies: [
             "ChainState", "Consensus", "Primitives", "Ed25519", .product(name: "Atomics", package: "swift-atomics"),
         ]),
-        .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3"]),
-        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Quorums", "Primitives", "ProofOfWorkSearch"]),
+        .target(name: "ChainGen", dependencies: ["ChainState", "Consensus", "Masternodes", "Governance", "Primitives", "Ed25519", "BLAKE3"]),
+        .target(name: "Mining", dependencies: ["ChainState", "Consensus", "Masternodes", "Quorums", "Governance", "Primitives", "ProofOfWorkSearch"]),
         // The P2P wire protocol (docs/PROTOCOL.md section 12): framing and message codecs, no I/O.
         .target(name: "Wire", dependencies: ["Primitives", "BLAKE3", "QuorumServices"]),
         // Peer addresses: the address manager (peers.dat) and the ban list (banlist).
@@ -110,12 +113,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The transaction pool: acceptance against chain state plus pool, block updates, templates.
-        .target(name: "Mempool", dependencies: ["ChainState", "Masternodes", "Quorums", "Consensus", "Primitives", "ChainParams"]),
+        .target(name: "Mempool", dependencies: ["ChainState", "Masternodes", "Quorums", "Governance", "Consensus", "Primitives", "ChainParams"]),
         // The transaction index (-txindex): txid -> block position, its own column family.
         .target(name: "TxIndex", dependencies: ["ChainState", "Storage", "Primitives"]),
         // `rusty wallet` and the wallet RPCs: encrypted keys, addresses, coins, sending.
         .target(name: "Wallet", dependencies: [
-            "ChainState", "Consensus", "Masternodes", "Primitives", "Ed25519", "BLAKE3",
+            "ChainState", "Consensus", "Masternodes", "Governance", "Primitives", "Ed25519", "BLAKE3",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
@@ -123,7 +126,7 @@ let package = Package(
         .target(name: "Node", dependencies: [
             "DKG", "FROST", "Wire", "AddressBook", "ChainState", "Verification", "Consensus", "Primitives", "ChainParams", "Ed25519", "BLAKE3",
             "Masternodes", "JSONRPC", "RPCServer", "Mempool", "TxIndex", "Wallet", "Mining", "ProofOfWorkSearch", "Stratum", "Quorums",
-            "QuorumServices",
+            "QuorumServices", "Governance",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -165,7 +168,7 @@ let package = Package(
         .target(name: "Bench", dependencies: [
             "BLAKE3", "Primitives", "Ed25519", "ChainParams", "Consensus", "Storage", "ChainState", "ChainGen", "Verification",
             "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends", "SignatureBackends", "FROST",
-            "DKG",
+            "DKG", "Governance", "Masternodes",
         ]),
 
         .executableTarget(
@@ -176,7 +179,7 @@ let package = Package(
                 "OpenCLRuntime", "ProofOfWorkSearch", "MerkleBackends",
                 "SignatureBackends",
                 "Consensus", "ChainState", "ChainGen", "Mining", "Verification",
-                "Bench", "Node", "JSONRPC", "RPCServer", "Stratum", "MiningClient", "Masternodes",
+                "Bench", "Node", "JSONRPC", "RPCServer", "Stratum", "MiningClient", "Masternodes", "Governance",
             ],
             // jemalloc replaces glibc's malloc in the command: the verification pipeline
             // allocates on one thread and frees on another about a million small objects per
@@ -236,7 +239,7 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: [
             "DKG", "FROST", "Node", "Wire", "AddressBook", "ChainState", "ChainGen", "Verification", "Consensus", "ChainParams", "Primitives", "Ed25519",
             "JSONRPC", "Mempool", "TxIndex", "Wallet", .product(name: "Logging", package: "swift-log"),
-            "TestSupport", "Masternodes", "Quorums", "QuorumServices",
+            "TestSupport", "Masternodes", "Quorums", "QuorumServices", "Governance",
             "Stratum",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -249,13 +252,20 @@ let package = Package(
         ]),
         .testTarget(name: "FROSTTests", dependencies: ["FROST", "Ed25519", "TestSupport", "SignatureBackends", "OpenCLRuntime"]),
         .testTarget(name: "DKGTests", dependencies: ["DKG", "FROST", "Ed25519", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "GovernanceTests", dependencies: [
+            "Governance", "ChainState", "ChainGen", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
+        ]),
         .testTarget(name: "QuorumServicesTests", dependencies: ["QuorumServices", "Primitives", "Ed25519", "BLAKE3", "TestSupport"]),
         .testTarget(name: "QuorumTests", dependencies: [
             "Quorums", "Masternodes", "Consensus", "Primitives", "Ed25519", "ChainParams", "BLAKE3", "TestSupport",
         ]),
-        .testTarget(name: "MempoolTests", dependencies: ["Mempool", "Masternodes", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "MempoolTests", dependencies: [
+            "Mempool", "Masternodes", "Governance", "Mining", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "Ed25519", "TestSupport",
+        ]),
         .testTarget(name: "TxIndexTests", dependencies: ["TxIndex", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport"]),
-        .testTarget(name: "WalletTests", dependencies: ["Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Masternodes", "Primitives", "Ed25519", "TestSupport"]),
+        .testTarget(name: "WalletTests", dependencies: [
+            "Wallet", "ChainState", "ChainGen", "Consensus", "ChainParams", "Masternodes", "Governance", "Primitives", "Ed25519", "TestSupport",
+        ]),
         // Loopback networks of real `rusty node` processes and a hostile wire-protocol peer.
         .testTarget(name: "NodeNetworkTests", dependencies: [
             "Wire", "JSONRPC", "ChainState", "ChainGen", "Consensus", "ChainParams", "Primitives", "TestSupport",

@@ -42,6 +42,7 @@ public enum BenchSectionName: String, Sendable, CaseIterable {
     case mempool
     case frost
     case dkg
+    case governance
 }
 
 /// Backend classes that `--backend` selects.

@@ -96,7 +96,7 @@ extension ChainGenerator {
         return (transactions, Amount(baseUnits: fees)!, created)
     }
 
-    /// Applies the block to the generator's list; returns the extension root to commit.
+    /// Applies the block to the generator's list; returns the list's root.
     mutating func applyMasternodes(_ block: Block, height: UInt64) -> Hash256 {
         guard var sim = masternodes.take() else { return .zero }
         let utxo = self.utxo
@@ -107,7 +107,7 @@ extension ChainGenerator {
             preconditionFailure("gen-chain made an invalid masternode transaction at height \(height): \(error)")
         }
         masternodes = sim
-        return ExtensionRoot.compute(masternodes: sim.list.root())
+        return sim.list.root()
     }
 
     // MARK: Registrations
@@ -287,7 +287,7 @@ extension ChainGenerator {
     }
 
     /// Signs key-hash inputs and books the spends.
-    private mutating func signInputs(_ transaction: Transaction, _ inputs: [OwnedCoin]) -> Transaction {
+    mutating func signInputs(_ transaction: Transaction, _ inputs: [OwnedCoin]) -> Transaction {
         var transaction = transaction
         let txid = transaction.txid
         for (index, input) in inputs.enumerated() {
@@ -301,10 +301,12 @@ extension ChainGenerator {
         return transaction
     }
 
-    /// Adds the outputs to the UTXO books; returns them as owned coins.
-    private mutating func record(_ transaction: Transaction, locks: [Lock], height: UInt64) -> [OwnedCoin] {
+    /// Adds the spendable outputs to the UTXO books (data outputs never enter the set); returns
+    /// them as owned coins, `locks` naming the lock of each (data outputs come after them).
+    mutating func record(_ transaction: Transaction, locks: [Lock], height: UInt64) -> [OwnedCoin] {
         let txid = transaction.txid
-        return transaction.outputs.enumerated().map { index, output in
+        return transaction.outputs.enumerated().compactMap { index, output in
+            guard !output.isUnspendable else { return nil }
             let outpoint = OutPoint(txid: txid, index: UInt32(index))
             let coin = Coin(output: output, height: height, isCoinbase: false)
             utxo[outpoint] = coin

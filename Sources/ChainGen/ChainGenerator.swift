@@ -49,6 +49,8 @@ public struct ChainGenerator {
     private var recorded: [SignatureItem] = []
     /// Set by `enableMasternodes`: the registrations, updates and list the chain carries.
     var masternodes: MasternodeSimulation?
+    /// Set by `enableGovernance`: proposals, votes and the ledger the chain carries.
+    var governance: GovernanceSimulation?
 
     enum Lock {
         case keyHash(Int)
@@ -160,7 +162,14 @@ public struct ChainGenerator {
             fees = fees.adding(made.fees)!
             created += made.created
             blockBytes += made.transactions.reduce(0) { $0 + $1.encoded.count }
+            // Governance next: proposals fund themselves like registrations; votes follow the list after them.
+            let governed = makeGovernanceTransactions(height: height, masternodeTransactions: made.transactions)
+            transactions += governed.transactions
+            fees = fees.adding(governed.fees)!
+            created += governed.created
+            blockBytes += governed.transactions.reduce(0) { $0 + $1.encoded.count }
         }
+        let sizeLimit = blockSizeLimit(height: height)
         if !spendable.isEmpty {
             let wantedCoins = 3 * transactionsPerBlock
             var made = 0, failures = 0
@@ -177,7 +186,7 @@ public struct ChainGenerator {
                 failures = 0
                 made += 1
                 let size = transaction.encoded.count
-                if blockBytes + size > parameters.maxBlockBytes {
+                if blockBytes + size > sizeLimit {
                     undo(transaction, spent: inputs, created: outputs)
                     break
                 }
@@ -203,7 +212,15 @@ public struct ChainGenerator {
                                               nonce: 0),
                           transactions: transactions)
         block.header.merkleRoot = block.computeMerkleRoot()
-        let extensionRoot = masternodes == nil ? Hash256.zero : applyMasternodes(block, height: height)
+        var extensionRoot = Hash256.zero
+        if masternodes != nil {
+            let listRoot = applyMasternodes(block, height: height)
+            var governanceRoot = Hash256.zero
+            if let sim = masternodes {
+                governanceRoot = applyGovernance(block, height: height, list: sim.list, masternodeParameters: sim.parameters)
+            }
+            extensionRoot = ExtensionRoot.compute(masternodes: listRoot, governance: governanceRoot)
+        }
         block.header.stateRoot = block.computeStateRoot(extensionRoot: extensionRoot)
         block.header.nonce = Self.mine(block.header)
 

@@ -124,9 +124,46 @@ public struct ChainParameters: Codable, Sendable, Equatable {
         }
     }
 
+    /// On-chain governance (PROTOCOL section 18); absent numbers: the network has none
+    /// (module Governance checks them).
     public struct Governance: Codable, Sendable, Equatable {
-        public var votingPeriodBlocks: UInt64?
-        public var superblockShare: Double?
+        /// The exact value of a proposal's collateral output.
+        public var collateralBaseUnits: UInt64?
+        /// `deadlineHeight - startHeight` of a proposal: at least / at most this.
+        public var minVotingBlocks: UInt64?
+        public var maxVotingBlocks: UInt64?
+        /// `startHeight` at most this many blocks after the block holding the proposal.
+        public var maxStartDelay: UInt64?
+        /// Blocks from the deadline to the activation of an approved change.
+        public var minActivationDelay: UInt64?
+        public var maxActivationDelay: UInt64?
+        /// The whitelist: each changeable parameter by name, with its bounds and maximum step.
+        public var parameters: [String: ParameterBounds]?
+
+        public init(collateralBaseUnits: UInt64? = nil, minVotingBlocks: UInt64? = nil, maxVotingBlocks: UInt64? = nil,
+                    maxStartDelay: UInt64? = nil, minActivationDelay: UInt64? = nil, maxActivationDelay: UInt64? = nil,
+                    parameters: [String: ParameterBounds]? = nil) {
+            self.collateralBaseUnits = collateralBaseUnits
+            self.minVotingBlocks = minVotingBlocks
+            self.maxVotingBlocks = maxVotingBlocks
+            self.maxStartDelay = maxStartDelay
+            self.minActivationDelay = minActivationDelay
+            self.maxActivationDelay = maxActivationDelay
+            self.parameters = parameters
+        }
+    }
+
+    /// A governed parameter's range and the most one proposal may move it.
+    public struct ParameterBounds: Codable, Sendable, Equatable {
+        public var min: UInt64
+        public var max: UInt64
+        public var maxStep: UInt64
+
+        public init(min: UInt64, max: UInt64, maxStep: UInt64) {
+            self.min = min
+            self.max = max
+            self.maxStep = maxStep
+        }
     }
 
     public struct Sidechains: Codable, Sendable, Equatable {

@@ -149,7 +149,10 @@ extension ChainState {
 
     func connectTip(_ node: BlockNode) throws {
         precondition(node.parent === tip)
-        let block = try loadBlock(node.hash)
+        let bytes = try storedBlockBytes(node.hash)
+        let block: Block
+        do { block = try Block(decoding: bytes) } catch { throw ChainStateError.corruptDatabase("block \(node.hash.hex): \(error)") }
+        try checkGovernedBlockSize(bytes.count, node: node)
         let ids = block.transactions.map(\.ids)
         let txids = ids.map(\.txid)
         let (masternodeUndo, payloadSignatures) = try connectMasternodes(block, node: node, txids: txids,
@@ -212,7 +215,8 @@ extension ChainState {
         for (outpoint, _) in delta.spent { utxo.spend(outpoint) }
         for (outpoint, coin) in delta.created { utxo.add(outpoint, coin) }
         let quorumUndo = noteMasternodesConnected(node.hash, masternodeUndo)
-        let undo = Self.encodeUndo(delta.spent, masternodes: masternodeUndo, quorums: quorumUndo)
+        let governanceUndo = commitStagedGovernance(node.hash)
+        let undo = Self.encodeUndo(delta.spent, masternodes: masternodeUndo, quorums: quorumUndo, governance: governanceUndo)
         tip = node
         active.append(node)
         connectedTransactions = transactions
@@ -240,6 +244,7 @@ extension ChainState {
             }
         }
         for (outpoint, coin) in undo.spent { utxo.add(outpoint, coin) }
+        disconnectGovernance(undo.governance)
         disconnectMasternodes(tip.hash, undo.masternodes, quorums: undo.quorums)
         tip = parent
         active.removeLast()

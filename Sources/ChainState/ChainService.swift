@@ -35,7 +35,8 @@ public final class ChainService: @unchecked Sendable {
         self.state = state
         lookup = NodeLookup(state.nodes)
         current = ChainSnapshot(sequence: 0, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes,
-                                quorums: state.quorums, chainLock: state.bestChainLock)
+                                quorums: state.quorums, chainLock: state.bestChainLock,
+                                 governance: state.governance, governanceInitialValues: state.governanceInitialValues)
         state.nodeAdded = { [lookup] in lookup.add($0) }
     }
 
@@ -130,7 +131,8 @@ public final class ChainService: @unchecked Sendable {
         }
         guard old.tipNode !== state.tip || old.bestHeaderNode !== state.bestHeader || old.chainLock != state.bestChainLock else { return }
         let next = ChainSnapshot(sequence: old.sequence + 1, tip: state.tip, bestHeader: state.bestHeader, lookup: lookup, masternodes: state.masternodes,
-                                 quorums: state.quorums, chainLock: state.bestChainLock)
+                                 quorums: state.quorums, chainLock: state.bestChainLock,
+                                 governance: state.governance, governanceInitialValues: state.governanceInitialValues)
         let events = old.tipNode === state.tip ? [] : TipEvent.between(old.tipNode, state.tip)
         let listeners = published.withLock {
             current = next

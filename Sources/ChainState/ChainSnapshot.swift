@@ -1,6 +1,7 @@
 // An immutable view of the chain for readers: tip, active chain, header index, and the
 // getheaders and locator answers computed from them.
 
+import Governance
 import Masternodes
 import Primitives
 import QuorumServices
@@ -21,16 +22,27 @@ public final class ChainSnapshot: @unchecked Sendable {
     public let quorums: QuorumSet
     /// The best chain lock as of this publication (ChainLockState.swift).
     public let chainLock: ChainLock?
+    /// The governance ledger after the tip block (section 18.4).
+    public let governance: GovernanceLedger
+    let governanceInitialValues: [GovernanceParameter: UInt64]
 
     init(sequence: UInt64, tip: BlockNode, bestHeader: BlockNode, lookup: NodeLookup, masternodes: MasternodeList = MasternodeList(),
-         quorums: QuorumSet = QuorumSet(), chainLock: ChainLock? = nil) {
+         quorums: QuorumSet = QuorumSet(), chainLock: ChainLock? = nil, governance: GovernanceLedger = GovernanceLedger(),
+         governanceInitialValues: [GovernanceParameter: UInt64] = [:]) {
         self.chainLock = chainLock
+        self.governance = governance
+        self.governanceInitialValues = governanceInitialValues
         self.sequence = sequence
         tipNode = tip
         bestHeaderNode = bestHeader
         self.lookup = lookup
         self.masternodes = masternodes
         self.quorums = quorums
+    }
+
+    /// The governed parameters for a block at `height` (exact up to the tip's height + 1).
+    public func parametersInForce(atHeight height: UInt64) -> GovernedParameters {
+        governance.parametersInForce(atHeight: height, initial: governanceInitialValues)
     }
 
     public var tipHash: Hash256 { tipNode.hash }

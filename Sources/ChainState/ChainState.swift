@@ -12,6 +12,7 @@ import BLAKE3
 import Consensus
 import Ed25519
 import Foundation
+import Governance
 import Masternodes
 import Primitives
 import Quorums
@@ -73,6 +74,19 @@ public final class ChainState {
     /// The quorum set after the block whose masternode effects were applied last, until the
     /// block connects (`noteMasternodesConnected` makes it the state).
     var stagedQuorums: (hash: Hash256, set: QuorumSet, undo: QuorumSetUndo)?
+    /// The network's governance numbers (section 18; nil: the network has none).
+    public let governanceParameters: GovernanceParameters?
+    /// The governance ledger after the tip block (section 18.4).
+    public internal(set) var governance = GovernanceLedger()
+    /// The ledger's column family (nil: a read-only open of a datadir from before it existed).
+    let governanceFamily: RocksDB.ColumnFamily?
+    /// Ledger record keys changed since the last flush (GovernanceState.swift).
+    var dirtyGovernance = Set<[UInt8]>()
+    /// The ledger after the block whose effects were applied last, until the block connects.
+    var stagedGovernance: (hash: Hash256, ledger: GovernanceLedger, undo: GovernanceLedgerUndo)?
+    /// Seconds the governance rules (votes, proposals, the deadline's tally, the root) took in
+    /// the last block whose effects were applied (the bench's "time the tally adds").
+    public internal(set) var lastGovernanceSeconds = 0.0
     public internal(set) var tip: BlockNode
     /// The best chain by height (index = height).
     public internal(set) var active: [BlockNode]
@@ -148,7 +162,7 @@ public final class ChainState {
     public static let serviceColumnFamilies = ["txindex"]
     /// Families added to the chain state after datadirs existed: a writable open creates
     /// them, a read-only open of an older datadir opens without them.
-    static let laterColumnFamilies = [masternodeFamilyName, quorumFamilyName]
+    static let laterColumnFamilies = [masternodeFamilyName, quorumFamilyName, governanceFamilyName]
 
     /// Opens the database, naming a lock held by another process instead of RocksDB's wording.
     static func openDatabase(_ directory: String, options: RocksDB.Options, readOnly: Bool) throws -> RocksDB {
@@ -157,7 +171,8 @@ public final class ChainState {
             guard readOnly else { return try RocksDB(path: directory, columnFamilies: all, options: options, readOnly: false) }
             // Read-only, every family named must exist: fall back to fewer of the optional ones.
             let masternodesOnly = columnFamilies + [masternodeFamilyName]
-            for names in [all, masternodesOnly + serviceColumnFamilies, columnFamilies + serviceColumnFamilies,
+            let beforeGovernance = columnFamilies + [masternodeFamilyName, quorumFamilyName]
+            for names in [all, beforeGovernance + serviceColumnFamilies, beforeGovernance, masternodesOnly + serviceColumnFamilies, columnFamilies + serviceColumnFamilies,
                           columnFamilies + laterColumnFamilies, masternodesOnly] {
                 do {
                     return try RocksDB(path: directory, columnFamilies: names, options: options, readOnly: true)
@@ -181,6 +196,7 @@ public final class ChainState {
         self.parameters = parameters
         masternodeParameters = try MasternodeParameters(parameters.chain)
         quorumParameters = try QuorumParameters(parameters.chain)
+        governanceParameters = parameters.chain.governance.collateralBaseUnits == nil ? nil : try GovernanceParameters(parameters.chain)
         isReadOnly = readOnly
         cacheLimitBytes = max(1, cacheMiB) << 20
         var options = RocksDB.Options()
@@ -195,6 +211,7 @@ public final class ChainState {
                     try database.columnFamily("undo"), try database.columnFamily("meta"))
         masternodeFamily = try? database.columnFamily(Self.masternodeFamilyName)
         quorumFamily = try? database.columnFamily(Self.quorumFamilyName)
+        governanceFamily = try? database.columnFamily(Self.governanceFamilyName)
         utxo = try UTXOCache(database: database, family: families.utxo)
         blockFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "blk", magic: parameters.magic, readOnly: readOnly)
         undoFiles = try FlatFileStore(directory: directory + "/blocks", prefix: "rev", readOnly: readOnly)

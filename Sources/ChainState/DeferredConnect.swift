@@ -60,7 +60,7 @@ extension ChainState {
     /// Throws `ChainStateError.rejected` with nothing changed; the caller should settle the
     /// pending signatures, then `accept` the block to have it recorded as invalid.
     public func connectDeferred(_ block: Block, txids: [Hash256], witnessRoot: Hash256? = nil,
-                                encoded: [UInt8]? = nil) throws -> DeferredConnection {
+                                encoded: [UInt8]? = nil, encodedSize: Int? = nil) throws -> DeferredConnection {
         precondition(canConnectDeferred(block))
         let hash = block.hash
         let parent = tip
@@ -68,6 +68,7 @@ extension ChainState {
         // header-only descendants that hang off it stay attached.
         let known = nodes[hash]
         let node = try known ?? checkedNode(for: block.header, hash: hash, parent: parent)
+        try checkGovernedBlockSize(encodedSize ?? encoded?.count ?? block.encoded.count, node: node)
         let (masternodeUndo, payloadSignatures) = try connectMasternodes(
             block, node: node, txids: txids, witnessRoot: witnessRoot ?? Merkle.root(of: block.transactions.map(\.wtxid)))
         var delta: BlockDelta

@@ -4,6 +4,7 @@
 // reconstructible for the last `listHistoryBlocks` heights.
 
 import Consensus
+import Governance
 import Masternodes
 import Primitives
 import Quorums
@@ -44,14 +45,23 @@ extension ChainState {
         do {
             applied = try withCoinsAfter(block, txids: txids, height: node.height) { coin in
                 try MasternodeRules.applyDeferringSignatures(block, txids: txids, height: node.height, to: &masternodes,
-                                                             parameters: masternodeParameters, coin: coin)
+                                                             parameters: masternodeParameters(atHeight: node.height), coin: coin)
             }
         } catch let rejection as Rejection {
             throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash)
         }
         let quorumsAfter = applyQuorumEffects(commitments, node: node, listUndo: &applied.undo)
+        let governanceRoot: Hash256
         do {
-            let extensionRoot = ExtensionRoot.compute(masternodes: masternodes.root(), quorums: quorumsAfter.set.root(parameters: quorumParameters))
+            governanceRoot = try stageGovernance(block, node: node, txids: txids, signatures: &applied.signatures)
+        } catch {
+            masternodes.revert(applied.undo)
+            if let rejection = error as? Rejection { throw ChainStateError.rejected(rejection, height: node.height, hash: node.hash) }
+            throw error
+        }
+        do {
+            let extensionRoot = ExtensionRoot.compute(masternodes: masternodes.root(), quorums: quorumsAfter.set.root(parameters: quorumParameters),
+                                                      governance: governanceRoot)
             try ContextFreeRules.checkStateRoot(block.header, witnessRoot: witnessRoot, extensionRoot: extensionRoot)
         } catch {
             masternodes.revert(applied.undo)
@@ -158,6 +168,7 @@ extension ChainState {
         }
         masternodes = MasternodeList(stored: stored)
         try loadQuorums()
+        try loadGovernance()
     }
 
     /// The records of `family` (each checked by `decode`, nil: corrupt), which must follow
@@ -199,5 +210,6 @@ extension ChainState {
         dirtyMasternodes.removeAll(keepingCapacity: true)
         batch.put(family, Self.masternodeMarkerKey, tip.hash.bytes)
         writeQuorums(into: batch)
+        writeGovernance(into: batch)
     }
 }

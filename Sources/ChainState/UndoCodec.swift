@@ -4,6 +4,7 @@
 // existed end after the coins and decode with empty undos.
 
 import Consensus
+import Governance
 import Masternodes
 import Primitives
 import Quorums
@@ -14,10 +15,11 @@ extension ChainState {
         var spent: [(OutPoint, Coin)]
         var masternodes: MasternodeListUndo
         var quorums = QuorumSetUndo()
+        var governance = GovernanceLedgerUndo()
     }
 
     static func encodeUndo(_ spent: [(OutPoint, Coin)], masternodes: MasternodeListUndo = MasternodeListUndo(),
-                           quorums: QuorumSetUndo = QuorumSetUndo()) -> [UInt8] {
+                           quorums: QuorumSetUndo = QuorumSetUndo(), governance: GovernanceLedgerUndo = GovernanceLedgerUndo()) -> [UInt8] {
         var writer = ByteWriter(capacity: 9 + spent.reduce(0) { $0 + 36 + 21 + $1.1.output.lockScript.count })
         writer.writeCompactSize(UInt64(spent.count))
         for (outpoint, coin) in spent {
@@ -25,8 +27,9 @@ extension ChainState {
             coin.encode(to: &writer)
         }
         // Absent when empty: chains without masternodes keep their exact undo records.
-        if !masternodes.isEmpty || !quorums.isEmpty { masternodes.encode(to: &writer) }
-        if !quorums.isEmpty { quorums.encode(to: &writer) }
+        if !masternodes.isEmpty || !quorums.isEmpty || !governance.isEmpty { masternodes.encode(to: &writer) }
+        if !quorums.isEmpty || !governance.isEmpty { quorums.encode(to: &writer) }
+        if !governance.isEmpty { governance.encode(to: &writer) }
         return writer.bytes
     }
 
@@ -47,8 +50,12 @@ extension ChainState {
             if !reader.isAtEnd {
                 quorums = try reader.within("quorums") { try QuorumSetUndo.decode(from: &$0) }
             }
+            var governance = GovernanceLedgerUndo()
+            if !reader.isAtEnd {
+                governance = try reader.within("governance") { try GovernanceLedgerUndo.decode(from: &$0) }
+            }
             try reader.expectEnd("end")
-            return BlockUndo(spent: out, masternodes: masternodes, quorums: quorums)
+            return BlockUndo(spent: out, masternodes: masternodes, quorums: quorums, governance: governance)
         } catch {
             throw ChainStateError.corruptDatabase("undo data: \(error)")
         }

@@ -94,8 +94,8 @@ public enum MasternodeRules {
             return try updateRegistrar(transaction, height: height, list: list, signer: signer)
         case .masternodeRevoke:
             return try revoke(transaction, height: height, list: list, signer: signer)
-        case .quorumCommitment:
-            return nil  // the quorum rules (module Quorums) decide it; it writes no entry
+        case .quorumCommitment, .governanceProposal, .governanceVote:
+            return nil  // the quorum and governance rules (modules Quorums, Governance) decide them; they write no entry
         case nil:
             throw Rejection(.txSpecialType, "unknown special type \(transaction.rawSpecialType)")
         }
@@ -110,7 +110,7 @@ public enum MasternodeRules {
         case .masternodeUpdateService: return (try? payload(MasternodeUpdateServicePayload.self, of: transaction)).flatMap { list[$0.proTxHash]?.operatorKey }
         case .masternodeUpdateRegistrar: return (try? payload(MasternodeUpdateRegistrarPayload.self, of: transaction)).flatMap { list[$0.proTxHash]?.ownerKey }
         case .masternodeRevoke: return (try? payload(MasternodeRevokePayload.self, of: transaction)).flatMap { list[$0.proTxHash]?.operatorKey }
-        case .quorumCommitment, nil: return nil
+        case .quorumCommitment, .governanceProposal, .governanceVote, nil: return nil
         }
     }
 

@@ -21,7 +21,7 @@ public struct PayloadSignatureChecks: Sendable {
     public var count: Int { checks.count }
     public var isEmpty: Bool { checks.isEmpty }
 
-    mutating func append(_ check: SignatureCheck, transaction: Int) {
+    public mutating func append(_ check: SignatureCheck, transaction: Int) {
         checks.append(check)
         transactions.append(transaction)
     }

@@ -74,10 +74,14 @@ extension Mempool {
     /// Call holding `admission` (not `lock`).
     func admitBatch(_ transactions: [Transaction], times: [UInt64]?, options: AdmissionOptions) -> [Admission] {
         let candidates = transactions.map(Submitted.init)
-        var verdicts = candidates.map { candidate in
-            // Quorum commitments are judged apart (Mempool+Quorums): no fee, no inputs.
-            candidate.transaction.specialType == .quorumCommitment ? Admission(result: admitQuorumCommitment(candidate.transaction, add: options.add))
-                : contextFreeRejection(candidate).map { Admission(result: .rejected($0)) }
+        var verdicts = candidates.map { candidate -> Admission? in
+            // Quorum commitments and governance votes are judged apart (Mempool+Quorums,
+            // Mempool+Governance): no fee, no inputs.
+            switch candidate.transaction.specialType {
+            case .quorumCommitment: return Admission(result: admitQuorumCommitment(candidate.transaction, add: options.add))
+            case .governanceVote: return Admission(result: admitGovernanceVote(candidate.transaction, add: options.add))
+            default: return contextFreeRejection(candidate).map { Admission(result: .rejected($0)) }
+            }
         }
         if options.add && options.limits {
             // The expiry order makes this O(expired x log pool).
@@ -234,7 +238,8 @@ extension Mempool {
             try? state.utxo.prefetch(inputs)
             let view = StagedView(utxo: state.utxo, mempool: self, staging: staging, height: tip.height + 1)
             let judge = Judge(state: state, context: context, view: view, staging: staging, options: options,
-                              minimumFeeRate: minimumFeeRate, tipHeight: tip.height)
+                              minimumFeeRate: minimumFeeRate, relayFeeRate: relayFeeRate(Self.parametersForNextBlock(on: state)),
+                              tipHeight: tip.height)
             scan: while next < end {
                 if verdicts[next] == nil {
                     let entryTime = times.flatMap { next < $0.count ? $0[next] : nil } ?? time

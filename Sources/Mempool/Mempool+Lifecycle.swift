@@ -61,8 +61,9 @@ extension Mempool {
     }
 
     /// included (the tip block), confirmed (more on top), finalized (`finalityDepth` deep).
+    /// Call holding `lock` (or `admission`).
     func confirmationState(_ confirmations: UInt64) -> TransactionStatus.State {
-        if confirmations >= max(1, finalityDepth) { return .finalized }
+        if confirmations >= max(1, fixedFinalityDepth ?? governed.finalityDepth) { return .finalized }
         return confirmations >= 2 ? .confirmed : .included
     }
 

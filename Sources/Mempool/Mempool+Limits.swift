@@ -55,10 +55,11 @@ extension Mempool {
     /// The rolling rate as an entry requirement: while it is raised, at least the incremental
     /// relay fee (Core's GetMinFee), and never below the relay minimum.
     private func minimumFeeRate(rolling: Double) -> UInt64 {
-        guard rolling > 0 else { return policy.minRelayFeeRate }
+        let relayMinimum = relayFeeRate(governed)
+        guard rolling > 0 else { return relayMinimum }
         // Double(UInt64.max) is 2^64: anything at or past it saturates instead of trapping.
         let rounded = rolling >= Double(UInt64.max) ? UInt64.max : UInt64(rolling.rounded())
-        return max(rounded, policy.incrementalRelayFeeRate, policy.minRelayFeeRate)
+        return max(rounded, policy.incrementalRelayFeeRate, relayMinimum)
     }
 
     /// An evicted package's rate plus the incremental relay fee becomes the minimum, when higher

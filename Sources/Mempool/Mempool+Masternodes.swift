@@ -19,6 +19,8 @@ enum MasternodeClaim: Hashable, Sendable, CustomStringConvertible {
     case service(ServiceAddress)
     /// The masternode an update or revoke is about.
     case masternode(Hash256)
+    /// The governed parameter a pool proposal changes (one open proposal per parameter, Mempool+Governance).
+    case governanceParameter(UInt16)
 
     var description: String {
         switch self {
@@ -28,6 +30,7 @@ enum MasternodeClaim: Hashable, Sendable, CustomStringConvertible {
         case .encryptionKey: return "operator encryption key"
         case .service(let service): return "service \(service)"
         case .masternode(let id): return "masternode \(id.hex)"
+        case .governanceParameter(let id): return "governance parameter \(id)"
         }
     }
 
@@ -46,8 +49,8 @@ enum MasternodeClaim: Hashable, Sendable, CustomStringConvertible {
                     .encryptionKey(entry.operatorEncryptionKey)]
         case .masternodeRevoke:
             return [.masternode(entry.proTxHash), .collateral(entry.collateral)]
-        case .quorumCommitment:
-            return []  // writes no masternode entry (Mempool+Quorums has its own one-per-quorum rule)
+        case .quorumCommitment, .governanceProposal, .governanceVote:
+            return []  // writes no masternode entry (Mempool+Quorums and Mempool+Governance have their own rules)
         }
     }
 }
@@ -95,7 +98,7 @@ extension Mempool {
         switch type {
         case .masternodeUpdateService, .masternodeRevoke: return 1
         case .masternodeUpdateRegistrar: return 2
-        case .masternodeRegister, .quorumCommitment, nil: return 3
+        case .masternodeRegister, .quorumCommitment, .governanceProposal, .governanceVote, nil: return 3
         }
     }
 

@@ -21,10 +21,10 @@ public struct MempoolPackageInfo: Sendable, Equatable {
 }
 
 extension Mempool {
-    public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] ?? pendingCommitment(txid: txid) } }
+    public func entry(txid: Hash256) -> MempoolEntry? { lock.withLock { pool[txid] ?? pendingFeeless(txid: txid) } }
 
     public func entry(wtxid: Hash256) -> MempoolEntry? {
-        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0] } ?? pendingCommitment(wtxid: wtxid) }
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0] } ?? pendingFeeless(wtxid: wtxid) }
     }
 
     /// Every entry, in the order they entered (parents before children).
@@ -147,10 +147,12 @@ extension Mempool {
     /// The selected transactions become the lifecycle's `pending` (the template handed out).
     public func selection(maxBytes: Int) -> (tip: Hash256, entries: [MempoolEntry]) {
         lock.withLock {
-            let entries = select(maxBytes: maxBytes)
+            // Commitments and votes first: fee-less and small, every block should carry them;
+            // the fee-paying selection fills the room they leave.
+            let feeless = quorumCommitments.sorted { $0.key < $1.key }.map(\.value) + governanceVotesFitting(maxBytes: maxBytes)
+            let entries = select(maxBytes: maxBytes - feeless.reduce(0) { $0 + $1.size })
             noteTemplate(entries)
-            // Commitments first: fee-less and small, every block should carry them.
-            return (syncedTip, quorumCommitments.sorted { $0.key < $1.key }.map(\.value) + entries)
+            return (syncedTip, feeless + entries)
         }
     }
 

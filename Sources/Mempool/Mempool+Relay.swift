@@ -9,16 +9,16 @@ import Primitives
 extension Mempool {
     public func wants(wtxid: Hash256) -> Bool {
         lock.withLock {
-            txidByWtxid[wtxid] == nil && rejectedWtxids[wtxid] == nil && !orphans.contains(wtxid: wtxid) && pendingCommitment(wtxid: wtxid) == nil
+            txidByWtxid[wtxid] == nil && rejectedWtxids[wtxid] == nil && !orphans.contains(wtxid: wtxid) && pendingFeeless(wtxid: wtxid) == nil
         }
     }
 
     public func transaction(wtxid: Hash256) -> Transaction? {
-        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.transaction } ?? pendingCommitment(wtxid: wtxid)?.transaction }
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.transaction } ?? pendingFeeless(wtxid: wtxid)?.transaction }
     }
 
     public func transaction(txid: Hash256) -> Transaction? {
-        lock.withLock { pool[txid]?.transaction ?? pendingCommitment(txid: txid)?.transaction }
+        lock.withLock { pool[txid]?.transaction ?? pendingFeeless(txid: txid)?.transaction }
     }
 
     /// Checks a relayed batch as one (see `submit(batch:source:)`). A transaction missing
@@ -122,7 +122,7 @@ extension Mempool {
     public func inventory(minimumFeeRate: UInt64) -> [Hash256] {
         lock.withLock {
             pool.values.filter { $0.feeRate >= minimumFeeRate }.sorted { arrival[$0.txid]! < arrival[$1.txid]! }.map(\.wtxid)
-                + quorumCommitments.sorted { $0.key < $1.key }.map(\.value.wtxid)
+                + quorumCommitments.sorted { $0.key < $1.key }.map(\.value.wtxid) + sortedGovernanceVotes.map(\.wtxid)
         }
     }
 
@@ -133,11 +133,11 @@ extension Mempool {
     static let syncingLag: UInt64 = 6
 
     public func feeRate(wtxid: Hash256) -> UInt64? {
-        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.feeRate } ?? (pendingCommitment(wtxid: wtxid) == nil ? nil : Self.commitmentFeeRate) }
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.feeRate } ?? (pendingFeeless(wtxid: wtxid) == nil ? nil : Self.commitmentFeeRate) }
     }
 
     public func entryTime(wtxid: Hash256) -> UInt64? {
-        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.time } ?? pendingCommitment(wtxid: wtxid)?.time }
+        lock.withLock { txidByWtxid[wtxid].flatMap { pool[$0]?.time } ?? pendingFeeless(wtxid: wtxid)?.time }
     }
 
     public var poolTime: UInt64 { now() }

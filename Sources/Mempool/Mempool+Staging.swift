@@ -93,6 +93,8 @@ extension Mempool {
         let staging: Staging
         let options: AdmissionOptions
         let minimumFeeRate: UInt64
+        /// The relay minimum for the next block (`minRelayFeeRate`).
+        let relayFeeRate: UInt64
         let tipHeight: UInt64
     }
 
@@ -150,16 +152,22 @@ extension Mempool {
         }
 
         let fee = check.fee.baseUnits
-        let relayFee = MempoolPolicy.fee(rate: policy.minRelayFeeRate, bytes: candidate.size)
+        let relayFee = MempoolPolicy.fee(rate: judge.relayFeeRate, bytes: candidate.size)
         guard fee >= relayFee else { return refuse(MempoolRejection("min relay fee not met", "\(fee) < \(relayFee)")) }
         let poolFee = MempoolPolicy.fee(rate: judge.minimumFeeRate, bytes: candidate.size)
         guard fee >= poolFee else { return refuse(MempoolRejection("mempool min fee not met", "\(fee) < \(poolFee)")) }
 
         // Special transactions: the masternode rules and one claim per resource (section 16.7),
         // after the fees so an unpaid transaction costs no signature check.
-        let special: SpecialAdmission
+        var special: SpecialAdmission
         switch checkMasternodePolicy(candidate, judge) {
         case .admitted(let admitted): special = admitted
+        case .refused(let rejection): return refuse(rejection)
+        case .cut: return .cut
+        }
+        // Governance: locked collaterals, and a proposal's rules and parameter claim.
+        switch checkGovernancePolicy(candidate, judge) {
+        case .admitted(let admitted): special.claims += admitted.claims
         case .refused(let rejection): return refuse(rejection)
         case .cut: return .cut
         }

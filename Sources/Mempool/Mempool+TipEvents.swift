@@ -14,7 +14,11 @@ extension Mempool {
     }
 
     func applyHoldingAdmission(_ event: TipEvent) {
-        defer { evictStaleQuorumCommitments() }
+        defer {
+            refreshGovernedParameters()
+            evictStaleQuorumCommitments()
+            evictStaleGovernance(time: now())
+        }
         switch event {
         case let .connected(height, hash):
             let time = now()

@@ -6,6 +6,7 @@ import ChainState
 import Consensus
 import Foundation
 import Primitives
+import Governance
 import Quorums
 
 /// Unconfirmed transactions that would be valid in the next block, under relay policy.
@@ -25,8 +26,11 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     public let chain: ChainService
     public let parameters: ConsensusParameters
     public let policy: MempoolPolicy
-    /// Confirmations after which the lifecycle says `finalized` (the chain parameter).
-    public let finalityDepth: UInt64
+    /// The governed parameters in force for the block after `syncedTip` (PROTOCOL section
+    /// 18): refreshed on every tip event; guarded by `lock`.
+    var governed: GovernedParameters
+    /// A fixed finality depth instead of the governed one (nil: governed; tests fix it).
+    let fixedFinalityDepth: UInt64?
     /// Fed by the pool (entries, removals, blocks); answers `estimatesmartfee`.
     public let feeEstimator = FeeEstimator()
     /// Wall clock in unix seconds (entry times, rejection times).
@@ -53,6 +57,10 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     var specialTxids: Set<Hash256> = []
     /// Quorum commitments waiting for a block, one per quorum (Mempool+Quorums).
     var quorumCommitments: [QuorumKey: MempoolEntry] = [:]
+    /// Governance votes waiting for a block, one per (proposal, masternode), and their slots
+    /// by txid and wtxid (relay looks them up per announcement) (Mempool+Governance).
+    var governanceVotes: [GovernanceVoteKey: MempoolEntry] = [:]
+    var governanceVoteKeys: [Hash256: GovernanceVoteKey] = [:]
     var poolBytes = 0
     var poolFees: UInt64 = 0
     var changeCount: UInt64 = 0
@@ -101,12 +109,14 @@ public final class Mempool: TransactionPool, @unchecked Sendable {
     let queueLock = NSLock()
     var queued: [QueuedSubmission] = []
 
-    public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(), finalityDepth: UInt64 = 6,
+    /// `finalityDepth` fixes the lifecycle's depth; nil (a node) follows the governed value.
+    public init(chain: ChainService, parameters: ConsensusParameters, policy: MempoolPolicy = .init(), finalityDepth: UInt64? = nil,
                 now: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }) {
         self.chain = chain
         self.parameters = parameters
         self.policy = policy
-        self.finalityDepth = finalityDepth
+        fixedFinalityDepth = finalityDepth
+        governed = Self.parametersForNextBlock(chain)
         self.now = now
         rejections = BoundedRecord(limit: policy.rejectionMemory)
         rejectedWtxids = BoundedRecord(limit: policy.rejectionMemory)

@@ -45,6 +45,10 @@ public struct MempoolPolicy: Sendable, Equatable {
     /// How long terminal lifecycle states (rejected, expired, replaced, finalized) are remembered.
     public var lifecycleRetentionSeconds: UInt64 = 24 * 3_600
 
+    /// Whether the relay minimum is the governed value in force for the next block (PROTOCOL
+    /// section 18) rather than `minRelayFeeRate`: true unless the operator set the rate.
+    public var followsGovernedRelayFee = true
+
     public init(minRelayFeeRate: UInt64 = 1_000, maxTransactionBytes: Int = 100_000, dustThreshold: UInt64 = 546,
                 maxPoolBytes: Int = 300_000_000, maxDataCarrierBytes: Int = 83, maxBareMultisigKeys: Int = 3,
                 rejectionMemory: Int = 10_000) {

@@ -80,10 +80,13 @@ public enum TemplateBuilder {
         let (given, givenIDs) = (quorumSelection.transactions, quorumSelection.ids)
         let selection = try TemplateMasternodes.select(on: state, height: height, transactions: given,
                                                        txids: givenIDs?.map(\.txid) ?? given.map(\.txid))
-        let transactions = selection.kept.map { given[$0] }
-        let ids = givenIDs.map { all in selection.kept.map { all[$0] } }
+        var transactions = selection.kept.map { given[$0] }
+        var ids = givenIDs.map { all in selection.kept.map { all[$0] } } ?? transactions.map(\.ids)
         guard let fees = givenFees.subtracting(selection.droppedFees) else { throw TemplateError.feesOutOfRange(givenFees) }
-        let extensionRoot = TemplateQuorums.extensionRoot(on: state, commitments: quorumSelection.commitments, list: selection.list)
+        var droppedVotes = [Hash256]()
+        let extensionRoot = try TemplateQuorums.extensionRoot(on: state, commitments: quorumSelection.commitments, list: selection.list) { list in
+            try TemplateGovernance.root(on: state, height: height, transactions: &transactions, ids: &ids, list: list, dropped: &droppedVotes)
+        }
         guard let reward = parameters.subsidy(height: height).adding(fees) else {
             throw TemplateError.feesOutOfRange(fees)
         }
@@ -94,18 +97,13 @@ public enum TemplateBuilder {
         var block = Block(header: BlockHeader(version: HeaderRules.version, height: height, previousHash: parent.hash,
                                               merkleRoot: .zero, stateRoot: .zero, time: time, bits: bits, nonce: 0),
                           transactions: [coinbase] + transactions)
-        if let ids {
-            let coinbaseIDs = coinbase.ids
-            block.header.merkleRoot = Merkle.root(of: [coinbaseIDs.txid] + ids.map(\.txid))
-            let witnessRoot = Merkle.root(of: [coinbaseIDs.wtxid] + ids.map(\.wtxid))
-            block.header.stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: extensionRoot)
-        } else {
-            block.header.merkleRoot = block.computeMerkleRoot()
-            block.header.stateRoot = block.computeStateRoot(extensionRoot: extensionRoot)
-        }
+        let coinbaseIDs = coinbase.ids
+        block.header.merkleRoot = Merkle.root(of: [coinbaseIDs.txid] + ids.map(\.txid))
+        let witnessRoot = Merkle.root(of: [coinbaseIDs.wtxid] + ids.map(\.wtxid))
+        block.header.stateRoot = DomainKeys.stateRoot(witnessRoot: witnessRoot, extensionRoot: extensionRoot)
         var template = BlockTemplate(header: block.header, transactions: block.transactions, target: try CompactTarget(bits: bits).target(),
                                      extraNonce: extraNonce, fees: fees, extensionRoot: extensionRoot)
-        template.dropped = quorumSelection.dropped + selection.dropped
+        template.dropped = quorumSelection.dropped + selection.dropped + droppedVotes
         return template
     }
 }

@@ -1,7 +1,8 @@
 // The masternode side of a block template: its transactions applied in order to a copy of
 // the tip's masternode list, so the header commits to the list after the block, and a
 // special transaction the chain would reject (its masternode was revoked by an earlier one,
-// a duplicate key, ...) is left out instead of making the whole block invalid.
+// a duplicate key, a proposal the governance rules refuse, ...) is left out instead of making
+// the whole block invalid.
 
 import ChainState
 import Consensus
@@ -25,8 +26,10 @@ enum TemplateMasternodes {
     /// (it then resumes from that registration, the only earlier effect a drop can undo).
     static func select(on state: ChainState, height: UInt64, transactions: [Transaction], txids: [Hash256]) throws -> Selection {
         var selection = Selection(kept: Array(transactions.indices), list: state.masternodes)
-        // Nothing to apply: no list for spends to touch and no special transaction.
-        if state.masternodes.isEmpty && !transactions.contains(where: \.isSpecial) { return selection }
+        // Nothing to apply: no list for spends to touch, no locked collateral and no special transaction.
+        if state.masternodes.isEmpty && !state.governance.hasLockedCollateral && !transactions.contains(where: \.isSpecial) { return selection }
+        // New registrations lock the collateral in force at this height (governed, PROTOCOL section 18).
+        let parameters = state.masternodeParameters(atHeight: height)
         let view = CoinsAfter(state: state, transactions: Array(zip(transactions, txids)))
         var list = state.masternodes
         // The list changes of each applied transaction, in `selection.kept` order.
@@ -36,7 +39,9 @@ enum TemplateMasternodes {
             var undo = MasternodeListUndo()
             do {
                 try MasternodeRules.apply(transactions[index], txid: txids[index], height: height, to: &list, undo: &undo,
-                                          parameters: state.masternodeParameters, coin: view.coin)
+                                          parameters: parameters, coin: view.coin)
+                // Proposals and spends of locked collateral: the governance rules, dropped the same way.
+                try TemplateGovernance.check(transactions[index], txid: txids[index], on: state, height: height, list: list)
                 applied.append(undo)
             } catch is Rejection {
                 list.revert(undo) // the collateral spends it applied before failing

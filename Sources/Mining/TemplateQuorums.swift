@@ -39,10 +39,13 @@ enum TemplateQuorums {
     }
 
     /// The extension root after the block: `list` is the masternode list after its
-    /// masternode rules; the commitments' penalties change it before its root is taken.
-    static func extensionRoot(on state: ChainState, commitments: [CheckedQuorumCommitment], list: MasternodeList) -> Hash256 {
+    /// masternode rules; the commitments' penalties change it before its root is taken, and
+    /// `governance` gets that list (the governance rules judge voters by it) and gives the
+    /// governance root.
+    static func extensionRoot(on state: ChainState, commitments: [CheckedQuorumCommitment], list: MasternodeList,
+                              governance: (MasternodeList) throws -> Hash256) rethrows -> Hash256 {
         var list = list
         let quorumRoot = state.quorumRootAfter(commitments, list: &list)
-        return ExtensionRoot.compute(masternodes: list.root(), quorums: quorumRoot)
+        return ExtensionRoot.compute(masternodes: list.root(), quorums: quorumRoot, governance: try governance(list))
     }
 }

@@ -86,7 +86,6 @@ public enum NodeDaemon {
         defer { try? rpcGroup.syncShutdownGracefully() }
         let clock = NodeClock()
         let mempool = Mempool(chain: chain, parameters: parameters, policy: setup.mempoolPolicy ?? MempoolPolicy(chainParameters.relayPolicy),
-                              finalityDepth: chainParameters.finalityDepth,
                               now: { clock.now })
         mempool.start()
         defer { mempool.stop() }

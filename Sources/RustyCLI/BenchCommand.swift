@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmark every hot path on every available backend and device.",
         discussion: """
-            Sections: blake3, pow, merkle, ed25519, utxo, verify-chain, mempool, frost, dkg (`rusty bench mempool` runs only that \
+            Sections: blake3, pow, merkle, ed25519, utxo, verify-chain, mempool, frost, dkg, governance (`rusty bench mempool` runs only that \
             one, as --only does). Each figure is calibrated, warmed up, then \
             measured over repeated runs (median, min, max), with its ratio to the scalar backend and to the anchors \
             measured in the same run (libsodium single verification, b3sum --num-threads 1) where installed. \
@@ -37,7 +37,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "OpenCL devices, as indices into `rusty devices` order (comma-separated), or none.")
     var devices: String?
 
-    @Option(parsing: .upToNextOption, help: "Run only these sections (blake3, pow, merkle, ed25519, utxo, verify-chain, mempool, frost, dkg).")
+    @Option(parsing: .upToNextOption, help: "Run only these sections (blake3, pow, merkle, ed25519, utxo, verify-chain, mempool, frost, dkg, governance).")
     var only: [String] = []
 
     @Flag(help: "Compare two JSON documents: rusty bench --compare OLD.json NEW.json.")

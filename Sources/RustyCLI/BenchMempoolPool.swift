@@ -17,8 +17,7 @@ final class BenchMempoolPool: BenchMempool {
         self.chain = chain
         // A fixed clock: entry times play no part in acceptance or selection.
         let start = UInt64(parameters.chain.genesisBlock().header.time)
-        pool = Mempool(chain: chain, parameters: parameters, policy: MempoolPolicy(parameters.chain.relayPolicy),
-                       finalityDepth: parameters.chain.finalityDepth, now: { start })
+        pool = Mempool(chain: chain, parameters: parameters, policy: MempoolPolicy(parameters.chain.relayPolicy), now: { start })
     }
 
     static let factory: BenchMempoolFactory = { chain, parameters in BenchMempoolPool(chain: chain, parameters: parameters) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainGen
 import ChainState
 import Foundation
+import Governance
 import Masternodes
 import Primitives
 
@@ -42,6 +43,9 @@ struct GenChainCommand: ParsableCommand {
                                discussion: "Registrations alternate internal and external collateral, at most 250 a block, funded by the largest matured coin."))
     var masternodes = 0
 
+    @Flag(help: ArgumentHelp("With --masternodes: rounds of governance proposals voted on by the masternodes once they are ready.",
+                             discussion: "Each round raises the block size limit (approved; a later block uses the new room), lets the masternodes abstain on the finality depth (rejected) and votes down a relay fee change (slashed: its collateral burned)."))
+    var governance = false
     @Option(name: .customLong("masternode-activity"),
             help: ArgumentHelp("With --masternodes: 'full' (registrations, then updates, revokes and collateral spends) or 'none' (registrations only).",
                                discussion: "'none' leaves the blocks after the registrations with the ordinary mix alone, the same workload as a chain without masternodes."))
@@ -54,6 +58,7 @@ struct GenChainCommand: ParsableCommand {
         try checkRange(blocks, "--blocks", 0...10_000_000)
         try checkRange(transactionsPerBlock, "--txs-per-block", 0...20_000)
         try checkRange(masternodes, "--masternodes", 0...100_000)
+        if governance && masternodes == 0 { throw ValidationError("--governance needs --masternodes N: masternodes vote on the proposals") }
         if masternodes == 0 && masternodeActivity != .full { throw ValidationError("--masternode-activity needs --masternodes") }
         if out == "-" && signatures == "-" { throw ValidationError("--out and --signatures cannot both be standard output") }
     }
@@ -71,6 +76,9 @@ struct GenChainCommand: ParsableCommand {
             let masternodeParameters: MasternodeParameters
             do { masternodeParameters = try MasternodeParameters(parameters.chain) } catch { throw CommandFailure(.invalid, "\(error)") }
             generator.enableMasternodes(count: masternodes, parameters: masternodeParameters, updates: masternodeActivity == .full)
+        }
+        if governance {
+            do { generator.enableGovernance(parameters: try GovernanceParameters(parameters.chain)) } catch { throw CommandFailure(.invalid, "\(error)") }
         }
         let progress = ProgressLine()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -121,7 +129,8 @@ struct GenChainCommand: ParsableCommand {
                 utxoCount: count, utxoTotal: total.baseUnits, utxoDigest: digest.hex, seconds: seconds, file: out,
                 txsPerBlockRequested: transactionsPerBlock, spendingBlocks: spendingBlocks,
                 meanTxsPerSpendingBlock: (mean * 100).rounded() / 100, note: shortfall,
-                masternodes: generator.masternodeActivity, masternodeListSize: masternodes > 0 ? generator.masternodeCount : nil)))
+                masternodes: generator.masternodeActivity, masternodeListSize: masternodes > 0 ? generator.masternodeCount : nil,
+                governance: generator.governanceActivity)))
         } else {
             let perBlock = spendingBlocks == 0 ? ""
                 : "transactions per block after maturity (block \(maturity + 1) on): \(String(format: "%.1f", mean)) mean, \(transactionsPerBlock) asked\n"
@@ -138,6 +147,12 @@ struct GenChainCommand: ParsableCommand {
                     \(activity.revokes) revokes, \(activity.collateralSpends) collateral spends
                     masternode list at the end: \(generator.masternodeCount) entries
                     """)
+                if let governed = generator.governanceActivity {
+                    emit("""
+                        governance: \(governed.proposals) proposals (\(governed.approved) approved, \(governed.rejected) rejected, \(governed.slashed) slashed), \
+                        \(governed.votes) votes (\(governed.changedVotes) changed), \(governed.blocksAboveInitialLimit) blocks above the initial size limit
+                        """)
+                }
                 if activity.registrations < masternodes {
                     printError("rusty: gen-chain: note: \(activity.registrations) of \(masternodes) masternodes registered: each needs \(parameters.chain.masternodes.collateralBaseUnits ?? 0) base units of matured coins; ask for more blocks")
                 }

@@ -25,10 +25,13 @@ public struct MasternodeTransaction: Sendable {
 
 extension Wallet {
     /// Collateral outpoints the wallet made or registered, kept out of ordinary sends.
-    public var masternodeCollaterals: Set<OutPoint> { lock.withLock { lockedCollaterals } }
+    public var masternodeCollaterals: Set<OutPoint> {
+        lock.withLock { Set((document.masternodeCollaterals ?? []).compactMap(Self.parseOutPoint)) }
+    }
 
+    /// Masternode collaterals and the collaterals of open governance proposals. Call holding `lock`.
     var lockedCollaterals: Set<OutPoint> {
-        Set((document.masternodeCollaterals ?? []).compactMap(Self.parseOutPoint))
+        Set((document.masternodeCollaterals ?? []).compactMap(Self.parseOutPoint)).union(lockedGovernanceCollaterals)
     }
 
     /// Whether `ownerKey` is one the wallet made for a registration (and so can sign updates with).

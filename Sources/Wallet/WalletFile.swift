@@ -110,6 +110,9 @@ struct WalletDocument: Codable {
     var masternodeCollaterals: [String]? = nil
     /// External key indices the wallet made masternode owner keys of.
     var masternodeOwnerKeys: [UInt32]? = nil
+    /// Collaterals of the wallet's governance proposals ("txid:index@deadline"): kept out of
+    /// sends until the deadline block.
+    var governanceCollaterals: [String]? = nil
 }
 
 enum WalletFile {

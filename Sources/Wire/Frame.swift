@@ -6,8 +6,12 @@ import Primitives
 /// buffering.
 public enum WireLimits {
     public static let headerSize = 24
-    /// A 4,000,000-byte block plus 1,000 bytes of slack: no frame may exceed it.
+    /// A 4,000,000-byte block plus 1,000 bytes of slack: no frame but `block` may exceed it.
     public static let maxPayload = 4_001_000
+    /// A `block` frame: the largest block size limit governance may set on any network
+    /// (32,000,000 bytes, PROTOCOL section 18) plus the same slack. The limit in force is
+    /// checked when the block connects; this only bounds what is buffered.
+    public static let maxBlockPayload = 32_001_000
     public static let maxUserAgent = 256
     public static let maxAddresses = 1_000
     public static let maxInventory = 50_000
@@ -31,7 +35,8 @@ public enum WireLimits {
         case "getdata", "notfound": return countPrefix + maxGetData * InventoryItem.encodedLength
         case "getheaders": return 4 + countPrefix + maxLocator * 32 + 32
         case "headers": return countPrefix + maxHeaders * BlockHeader.encodedLength
-        default: return QuorumWireLimits.maxPayload(forCommand: command) ?? maxPayload // block, tx, and commands this version does not know
+        case "block": return maxBlockPayload
+        default: return QuorumWireLimits.maxPayload(forCommand: command) ?? maxPayload // tx, and commands this version does not know
         }
     }
 }

@@ -3,7 +3,7 @@
 ///
 /// Each header is checked as soon as its 24 bytes are in, before any of its payload is
 /// kept, so once `next` has returned nil the reader holds less than 24 + the pending
-/// frame's allowed length (at most 24 + 4,001,000 bytes). The first error is final: the
+/// frame's allowed length (at most 24 + 32,001,000 bytes, a block). The first error is final: the
 /// stream has lost its framing, and every later `next` throws it again.
 public struct FrameReader {
     public let magic: [UInt8]

@@ -90,7 +90,8 @@ struct RuleCoverageTests {
         var testText = ""
         for file in ["Tests/ChainStateTests/RuleTests.swift", "Tests/ConsensusTests/ContextualRuleTests.swift", "Tests/ConsensusTests/HeaderRuleTests.swift",
                      "Tests/RustyCLITests/ScriptNumberCrashTests.swift", "Tests/RustyCLITests/VerifyPipelineCommandTests.swift",
-                     "Tests/MasternodeTests/MasternodeRuleTests.swift", "Tests/QuorumTests/QuorumRuleTests.swift"] {
+                     "Tests/MasternodeTests/MasternodeRuleTests.swift", "Tests/QuorumTests/QuorumRuleTests.swift",
+                     "Tests/GovernanceTests/GovernanceRuleTests.swift", "Tests/GovernanceTests/GovernanceCodecTests.swift"] {
             testText += try Self.read(file)
         }
         let argument = #"[(,]\s*\.([a-z][A-Za-z]+)\s*(?=[,)])"#

@@ -75,7 +75,8 @@ struct RuleTests {
         #expect(parentTime < next.header.time)
 
         // Block structure and commitments.
-        Self.expectRejected(state, next, .blockSize, encodedSize: 4_000_001)
+        // The context-free bound is the ceiling governance can reach (section 18.6 checks the limit in force).
+        Self.expectRejected(state, next, .blockSize, encodedSize: state.parameters.maxBlockBytesCeiling + 1)
         Self.expectRejected(state, Self.mined(next) { $0.header.merkleRoot = Hash256(bytes: [UInt8](repeating: 1, count: 32))! }, .blockMerkleRoot)
         Self.expectRejected(state, Self.mined(next) { $0.transactions[1].witnesses[0].append([9]) }, .blockStateRoot)
         Self.expectRejected(state, Self.sealed(next) { $0.transactions.swapAt(0, 1) }, .blockFirstNotCoinbase)

@@ -59,8 +59,8 @@ struct MasternodeModel: Equatable {
                 entry.revocationReason = payload.reason
                 entry.updatedHeight = height
                 entries[payload.proTxHash] = entry
-            case .quorumCommitment:
-                continue  // quorum rules, not the list's (section 17)
+            case .quorumCommitment, .governanceProposal, .governanceVote:
+                continue  // quorum and governance rules, not the list's (sections 17, 18)
             case nil:
                 throw ModelError.unknown
             }

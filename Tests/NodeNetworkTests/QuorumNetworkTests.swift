@@ -21,6 +21,11 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
     static let dkgInterval = 24, phaseBlocks = 2
 
     var phaseStarted = Date()
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        phaseStarted = Date() // XCTest makes every test's instance up front
+    }
     func phase(_ name: String) {
         print(String(format: "quorum network: %@ took %.1f s", name, Date().timeIntervalSince(phaseStarted)))
         phaseStarted = Date()
@@ -244,6 +249,13 @@ final class QuorumNetworkTests: MempoolNetworkTestCase {
         let start = Self.dkgInterval * 6
         let next = try XCTUnwrap(try runDKG(start: start, miner: miner, nodes: alive, funding: formed.funding), "no quorum formed at \(start)")
         XCTAssertThrowsError(try miner.rpc("quorum", ["info", 100, .string(formed.quorumHash)]), "the unhealthy quorum is still in the set")
+        // Its surviving members deleted their shares of it.
+        for node in formed.members.dropFirst(3) {
+            let shares = try node.rpc("quorum", ["dkgstatus"])["shares"]?.arrayValue ?? []
+            XCTAssertFalse(shares.contains { $0["quorumHash"]?.stringValue == formed.quorumHash }, "\(node.name) kept the share")
+            let file = node.directory.appendingPathComponent("quorums/100-\(formed.quorumHash).share").path
+            XCTAssertFalse(FileManager.default.fileExists(atPath: file), file)
+        }
         XCTAssertEqual(try miner.rpc("quorum", ["list"])["llmq_test"]?.arrayValue?.compactMap(\.stringValue), [next])
         let info = try miner.rpc("quorum", ["info", 100, .string(next)])
         XCTAssertEqual(info["members"]?.arrayValue?.count, 4, "the four masternodes left: \(info.text())")

@@ -120,4 +120,17 @@ final class QuorumDKGRoundTests: XCTestCase {
         outsider.member = 9
         XCTAssertEqual(rounds[0].receive(outsider), .invalid("qcommit from member 9, not in the quorum"))
     }
+
+    /// The chain-lock blocks a member signed survive a restart (a member never signs two
+    /// blocks at one height); a damaged record reads as empty.
+    func testSignedBlocksRecordRoundTrips() throws {
+        let datadir = FileManager.default.temporaryDirectory.appendingPathComponent("signed-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: datadir) }
+        XCTAssertEqual(QuorumShareFile.loadSignedBlocks(datadir: datadir), [:])
+        let blocks: [UInt64: Hash256] = [7: quorumHash, 8: Hash256(bytes: [UInt8](repeating: 8, count: 32))!]
+        try QuorumShareFile.saveSignedBlocks(blocks, datadir: datadir)
+        XCTAssertEqual(QuorumShareFile.loadSignedBlocks(datadir: datadir), blocks)
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: QuorumShareFile.signedBlocksPath(datadir: datadir)))
+        XCTAssertEqual(QuorumShareFile.loadSignedBlocks(datadir: datadir), [:])
+    }
 }

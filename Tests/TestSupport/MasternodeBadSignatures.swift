@@ -36,7 +36,7 @@ extension MasternodeHistory {
             case .masternodeUpdateService: resigned = try Self.resign(MasternodeUpdateServicePayload.self, original, seed: wrongKey.seed)
             case .masternodeUpdateRegistrar: resigned = try Self.resign(MasternodeUpdateRegistrarPayload.self, original, seed: wrongKey.seed)
             case .masternodeRevoke: resigned = try Self.resign(MasternodeRevokePayload.self, original, seed: wrongKey.seed)
-            case .quorumCommitment, nil: continue  // history blocks carry no quorum commitment
+            case .quorumCommitment, .governanceProposal, .governanceVote, nil: continue  // history blocks carry none of these
             }
             block.transactions[1] = TestTransactions.signed(resigned, spending: coins)
             var list = state.list

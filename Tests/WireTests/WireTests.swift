@@ -140,7 +140,7 @@ final class WireTests: XCTestCase {
             ("version", 1_000), ("verack", 0), ("getaddr", 0), ("sendheaders", 0), ("mempool", 0),
             ("ping", 8), ("pong", 8), ("feefilter", 8), ("addr", 34_009), ("inv", 1_800_009),
             ("getdata", 36_009), ("notfound", 36_009), ("getheaders", 3_277), ("headers", 256_009),
-            ("block", 4_001_000), ("tx", 4_001_000), ("someday", 4_001_000),
+            ("block", 32_001_000), ("tx", 4_001_000), ("someday", 4_001_000),
         ]
         for (command, limit) in cases {
             XCTAssertEqual(WireLimits.maxPayload(forCommand: command), limit, command)
@@ -163,7 +163,7 @@ final class WireTests: XCTestCase {
         XCTAssertEqual(reader.bufferedBytes, 23)
         reader.append(header.suffix(1))
         XCTAssertThrowsError(try reader.next()) {
-            XCTAssertEqual($0 as? WireError, .oversized(command: "block", length: UInt32.max, limit: WireLimits.maxPayload))
+            XCTAssertEqual($0 as? WireError, .oversized(command: "block", length: UInt32.max, limit: WireLimits.maxBlockPayload))
         }
         // The failure is final: nothing more is kept, and the same error comes back.
         reader.append([UInt8](repeating: 0, count: 1_000))

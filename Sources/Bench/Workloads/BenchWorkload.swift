@@ -19,7 +19,7 @@ protocol BenchWorkload {
 let benchWorkloads: [any BenchWorkload.Type] = [
     Blake3Workload.self, PoWWorkload.self, MerkleWorkload.self, Ed25519Workload.self, UTXOWorkload.self, VerifyChainWorkload.self,
     MempoolWorkload.self, FROSTWorkload.self,
-    DKGWorkload.self,
+    DKGWorkload.self, GovernanceWorkload.self,
 ]
 
 /// What several workloads share: cores, backends to measure, scratch directories, regtest.

@@ -36,9 +36,7 @@ public enum ContextFreeRules {
     /// Every rule before the roots; returns the transaction ids and witness ids.
     static func checkTransactions(_ block: Block, encodedSize: Int, parameters: ConsensusParameters,
                                   encoded: [UInt8]?, spans: [TransactionSpan]?) throws(Rejection) -> ([Hash256], [Hash256]) {
-        guard encodedSize <= parameters.maxBlockBytes else {
-            throw Rejection(.blockSize, "\(encodedSize) bytes, limit \(parameters.maxBlockBytes)")
-        }
+        try checkBlockSize(encodedSize, limit: parameters.maxBlockBytesCeiling)
         try checkProofOfWork(block.header, parameters: parameters)
         guard let coinbase = block.transactions.first else { throw Rejection(.blockNoTransactions) }
         guard coinbase.isCoinbase else { throw Rejection(.blockFirstNotCoinbase, transaction: 0) }
@@ -63,6 +61,12 @@ public enum ContextFreeRules {
             wtxids.append(wtxid)
         }
         return (txids, wtxids)
+    }
+
+    /// The size rule against `limit`: the ceiling here, the limit in force at the block's
+    /// height when it connects (PROTOCOL section 18.6).
+    public static func checkBlockSize(_ encodedSize: Int, limit: Int) throws(Rejection) {
+        guard encodedSize <= limit else { throw Rejection(.blockSize, "\(encodedSize) bytes, limit \(limit)") }
     }
 
     /// The header's state root against the block's witness root and the extension root of

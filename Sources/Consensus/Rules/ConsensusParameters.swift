@@ -11,7 +11,12 @@ public struct ConsensusParameters: Sendable {
     public var genesisTarget: UInt256
     public var genesisTime: UInt64
     public var coinbaseMaturity: UInt64
+    /// The block size limit of the chain's start (Config); governance may move the limit in
+    /// force within its bounds (module Governance, `GovernedParameters`).
     public var maxBlockBytes: Int
+    /// The largest limit governance can ever set: the context-free rule's bound (the limit in
+    /// force at a block's height is checked when it connects).
+    public var maxBlockBytesCeiling: Int
     public var maxFutureBlockTime: UInt64
     public var medianTimeSpan: Int
     public var initialSubsidy: UInt64
@@ -32,6 +37,10 @@ public struct ConsensusParameters: Sendable {
         genesisTime = genesis.header.time
         coinbaseMaturity = chain.coinbaseMaturity
         maxBlockBytes = chain.maxBlockBytes
+        // Only a network with governance (a proposal collateral) can ever raise the limit.
+        let governedMax = chain.governance.collateralBaseUnits == nil ? 0
+            : chain.governance.parameters?["maxBlockBytes"].map { Int(clamping: $0.max) } ?? 0
+        maxBlockBytesCeiling = min(max(chain.maxBlockBytes, governedMax), EncodingLimits.maxBlockBytes)
         maxFutureBlockTime = chain.maxFutureBlockTimeSeconds
         medianTimeSpan = chain.medianTimeSpan
         initialSubsidy = chain.subsidy.initialBaseUnits

@@ -75,6 +75,21 @@ public enum RuleName: String, CaseIterable, Sendable {
     case quorumSignature = "qc-signature"
     case quorumGroupKey = "qc-group-key"
 
+    // Governance proposals and votes (section 18), in block order.
+    case governancePayload = "gov-payload"
+    case governanceCollateral = "gov-collateral"
+    case governanceParameter = "gov-parameter"
+    case governanceValue = "gov-value"
+    case governanceWindow = "gov-window"
+    case governanceOverlap = "gov-overlap"
+    case governanceVoteShape = "gov-vote-shape"
+    case governanceProposalUnknown = "gov-proposal-unknown"
+    case governanceVoteWindow = "gov-vote-window"
+    case governanceVoter = "gov-voter"
+    case governanceVoteDuplicate = "gov-vote-duplicate"
+    case governanceVoteSequence = "gov-vote-sequence"
+    case governanceCollateralLocked = "gov-collateral-locked"
+
     // Scripts (section 9; raised through `ScriptError.rule`).
     case scriptSize = "script-size"
     case scriptTruncatedPush = "script-truncated-push"

@@ -14,6 +14,19 @@ public enum TransactionRules {
             }
             return
         }
+        // A governance vote moves no coins either (section 18.3): fee-less, its payload signed.
+        // The owner's signature covers only the payload, so every other field is fixed: one
+        // signed vote is exactly one txid, which no relayer can vary.
+        if transaction.specialType == .governanceVote && !isCoinbase {
+            guard transaction.inputs.isEmpty, transaction.outputs.isEmpty else {
+                throw Rejection(.governanceVoteShape, "\(transaction.inputs.count) inputs and \(transaction.outputs.count) outputs, expected none")
+            }
+            let standardVersion = UInt32(SpecialTransactionType.governanceVote.rawValue) << 16 | 1
+            guard transaction.version == standardVersion, transaction.lockTime == 0 else {
+                throw Rejection(.governanceVoteShape, "version \(transaction.version) and lock time \(transaction.lockTime), expected \(standardVersion) and 0")
+            }
+            return
+        }
         guard !transaction.inputs.isEmpty else { throw Rejection(.txNoInputs) }
         guard !transaction.outputs.isEmpty else { throw Rejection(.txNoOutputs) }
         guard Amount.sum(transaction.outputs.map(\.value)) != nil else { throw Rejection(.txOutputOverflow) }

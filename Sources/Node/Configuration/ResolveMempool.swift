@@ -15,7 +15,11 @@ extension NodeConfiguration {
         var policy = configuration.mempoolPolicy
         if let megabytes = try settings.integer("maxmempool", mempoolMegabytesRange) { policy.maxPoolBytes = megabytes * 1_000_000 }
         if let hours = try settings.integer("mempoolexpiry", mempoolExpiryHoursRange) { policy.expirySeconds = UInt64(hours) * 3_600 }
-        if let rate = try settings.feeRate("minrelaytxfee") { policy.minRelayFeeRate = rate }
+        if let rate = try settings.feeRate("minrelaytxfee") {
+            // The operator's rate replaces the network's governed one on this node.
+            policy.minRelayFeeRate = rate
+            policy.followsGovernedRelayFee = false
+        }
         if let rate = try settings.feeRate("incrementalrelayfee") { policy.incrementalRelayFeeRate = rate }
         if let count = try settings.integer("limitancestorcount", packageCountRange) { policy.maxAncestors = count }
         if let kilobytes = try settings.integer("limitancestorsize", packageKilobytesRange) { policy.maxAncestorBytes = kilobytes * 1_000 }

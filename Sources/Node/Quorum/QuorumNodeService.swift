@@ -56,6 +56,7 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
             signers[QuorumKey(type: QuorumTypeID(rawValue: signer.quorumType), quorumHash: signer.quorumHash)] = signer
         }
         if !loaded.signers.isEmpty { logger.info("\(loaded.signers.count) quorum shares loaded from \(QuorumShareFile.directory(datadir: datadir))") }
+        signedHeights = QuorumShareFile.loadSignedBlocks(datadir: datadir)
     }
 
     static func digest(_ topic: QuorumSigningTopic) -> [UInt8] {
@@ -123,6 +124,8 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
     func follow(_ snapshot: ChainSnapshot, ownID: Hash256?) {
         self.snapshot = snapshot
         updateMemberships(snapshot)
+        // Catching up (initial download, a long reorganization): past DKGs and old blocks are not this node's to act on.
+        guard snapshot.bestHeaderHeight <= snapshot.tipHeight + 1 else { return }
         for type in parameters.sorted { driveDKG(of: type, snapshot: snapshot, ownID: ownID) }
         signChainLock(snapshot)
     }
@@ -228,7 +231,11 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
         guard let responsible = QuorumChoice.responsible(for: requestID, among: active),
               signing.memberships[QuorumID(type: typeID.rawValue, hash: responsible)] != nil else { return }
         signedHeights[height] = hash
-        signedHeights = signedHeights.filter { $0.key + 1_000 > height }
+        signedHeights = signedHeights.filter { $0.key + 100 > height }
+        // Kept across a restart: a member never signs two blocks at one height.
+        do { try QuorumShareFile.saveSignedBlocks(signedHeights, datadir: datadir) } catch {
+            logger.warning("cannot record the chain-lock block signed at \(height): \(error)")
+        }
         handle(signing.sign(QuorumSigningTopic(quorumType: typeID.rawValue, quorumHash: responsible, requestID: requestID.hash,
                                                messageHash: hash), now: now()))
     }

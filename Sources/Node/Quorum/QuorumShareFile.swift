@@ -111,6 +111,35 @@ enum QuorumShareFile {
         return (signers, problems)
     }
 
+    /// The blocks this member signed chain locks for, by height: (height u64 LE | hash 32) each.
+    static func signedBlocksPath(datadir: String) -> String {
+        (directory(datadir: datadir) as NSString).appendingPathComponent("chainlock-signed.dat")
+    }
+
+    static func saveSignedBlocks(_ blocks: [UInt64: Hash256], datadir: String) throws {
+        try FileManager.default.createDirectory(atPath: directory(datadir: datadir), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var writer = ByteWriter(capacity: 40 * blocks.count)
+        for (height, hash) in blocks.sorted(by: { $0.key < $1.key }) {
+            writer.write(height)
+            writer.write(hash)
+        }
+        try Data(writer.bytes).write(to: URL(fileURLWithPath: signedBlocksPath(datadir: datadir)), options: .atomic)
+    }
+
+    /// What `saveSignedBlocks` wrote; empty when the file is missing or damaged (a damaged
+    /// record only loses the guard for heights already past).
+    static func loadSignedBlocks(datadir: String) -> [UInt64: Hash256] {
+        guard let data = FileManager.default.contents(atPath: signedBlocksPath(datadir: datadir)), data.count % 40 == 0 else { return [:] }
+        var reader = ByteReader(Array(data), path: "chainlock-signed")
+        var blocks = [UInt64: Hash256]()
+        for _ in 0..<(data.count / 40) {
+            guard let height = try? reader.readUInt64("height"), let hash = try? reader.readHash("hash") else { return [:] }
+            blocks[height] = hash
+        }
+        return blocks
+    }
+
     static func remove(datadir: String, type: UInt8, quorumHash: Hash256) {
         try? FileManager.default.removeItem(atPath: path(datadir: datadir, type: type, quorumHash: quorumHash))
     }

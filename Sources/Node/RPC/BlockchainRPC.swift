@@ -5,6 +5,7 @@
 import ChainState
 import Consensus
 import Foundation
+import Governance
 import JSONRPC
 import Primitives
 import Wallet
@@ -121,6 +122,10 @@ extension NodeRPCContext {
         info["size_on_disk"] = .int(Self.sizeOnDisk(directory))
         info["pruned"] = false
         info["warnings"] = .array([])
+        // The governed parameters in force for the next block (PROTOCOL section 18).
+        let (height, governed) = governedParametersForNextBlock()
+        info["parameters"] = .object(JSONObject(uniqueKeysWithValues: GovernanceParameter.allCases.map { ($0.name, JSON.int(governed[$0])) }))
+        info["parametersheight"] = .int(height)
         return .object(info)
     }
 

@@ -25,7 +25,7 @@ extension NodeRPCContext {
                 return .object(["errors": .array(["Insufficient data or no feerate found"]), "blocks": 0])
             }
             // bitcoind never advises less than what the pool (and so its peers) would take.
-            let floor = max(self.mempool.minimumFeeRate, self.mempool.policy.minRelayFeeRate)
+            let floor = max(self.mempool.minimumFeeRate, self.mempool.minRelayFeeRate)
             return .object(["feerate": .decimal(max(estimate.feeRate, floor)), "blocks": .int(estimate.blocks)])
         })
     }

@@ -37,7 +37,7 @@ extension NodeRPCContext {
                 """
         ) { args in
             let command = try args.string(0)
-            let rest = MasternodeArguments(args: args, command: command)
+            let rest = CommandArguments(args: args, method: "protx \(command)")
             switch command {
             case "register": return try self.protxRegister(rest, fund: false)
             case "register_fund": return try self.protxRegister(rest, fund: true)
@@ -144,7 +144,7 @@ extension NodeRPCContext {
 
     // MARK: Commands
 
-    func protxList(_ args: MasternodeArguments) throws(RPCError) -> JSON {
+    func protxList(_ args: CommandArguments) throws(RPCError) -> JSON {
         let which = try args.optionalString(1) ?? "registered"
         let list = chain.snapshot.masternodes
         switch which {
@@ -156,7 +156,7 @@ extension NodeRPCContext {
         }
     }
 
-    func protxRegister(_ args: MasternodeArguments, fund: Bool) throws(RPCError) -> JSON {
+    func protxRegister(_ args: CommandArguments, fund: Bool) throws(RPCError) -> JSON {
         let wallet = try loadedWallet()
         var position = 1
         var collateral: OutPoint?
@@ -180,7 +180,7 @@ extension NodeRPCContext {
         }
     }
 
-    func protxUpdateRegistrar(_ args: MasternodeArguments) throws(RPCError) -> JSON {
+    func protxUpdateRegistrar(_ args: CommandArguments) throws(RPCError) -> JSON {
         let wallet = try loadedWallet()
         let entry = try masternode(try args.hash(1, "pro_tx_hash"))
         let operatorKey = try args.string(2, "operator_pubkey").isEmpty ? entry.operatorKey : try args.key(2, "operator_pubkey")
@@ -196,7 +196,7 @@ extension NodeRPCContext {
         }
     }
 
-    func protxUpdateService(_ args: MasternodeArguments) throws(RPCError) -> JSON {
+    func protxUpdateService(_ args: CommandArguments) throws(RPCError) -> JSON {
         let wallet = try loadedWallet()
         let entry = try masternode(try args.hash(1, "pro_tx_hash"))
         let service = try args.service(2, "service")
@@ -206,7 +206,7 @@ extension NodeRPCContext {
         }
     }
 
-    func protxRevoke(_ args: MasternodeArguments) throws(RPCError) -> JSON {
+    func protxRevoke(_ args: CommandArguments) throws(RPCError) -> JSON {
         let wallet = try loadedWallet()
         let entry = try masternode(try args.hash(1, "pro_tx_hash"))
         let reason = try args.optionalString(2).map { text throws(RPCError) -> UInt16 in
@@ -245,45 +245,5 @@ extension NodeRPCContext {
         } catch {
             throw RPCError(RPCError.walletError, "\(error)")
         }
-    }
-}
-
-/// A `protx` call's positional arguments, with errors naming the argument of its command.
-struct MasternodeArguments {
-    let args: RPCArguments
-    let command: String
-
-    func string(_ index: Int, _ name: String) throws(RPCError) -> String {
-        guard let value = args[index] else { throw RPCError.invalidParameter("protx \(command): missing \(name)") }
-        guard let text = value.stringValue else { throw RPCError.invalidParameter("protx \(command): \(name) must be a string") }
-        return text
-    }
-
-    func optionalString(_ index: Int) throws(RPCError) -> String? {
-        guard let value = args[index] else { return nil }
-        guard let text = value.stringValue else { throw RPCError.invalidParameter("protx \(command): argument \(index + 1) must be a string") }
-        return text
-    }
-
-    func hash(_ index: Int, _ name: String) throws(RPCError) -> Hash256 {
-        let text = try string(index, name)
-        guard let hash = Hash256(hex: text) else { throw RPCError.invalidParameter("protx \(command): \(name) '\(text.prefix(80))' is not 64 hex digits") }
-        return hash
-    }
-
-    func key(_ index: Int, _ name: String) throws(RPCError) -> [UInt8] {
-        let text = try string(index, name)
-        guard let bytes = HexCoding.decode(text), bytes.count == SpecialPayloadCodec.keyLength else {
-            throw RPCError.invalidParameter("protx \(command): \(name) '\(text.prefix(80))' is not a 32-byte key in hex")
-        }
-        return bytes
-    }
-
-    func service(_ index: Int, _ name: String) throws(RPCError) -> ServiceAddress {
-        let text = try string(index, name)
-        guard let service = ServiceAddress(text), service.isRoutableShape else {
-            throw RPCError.invalidParameter("protx \(command): \(name) '\(text.prefix(80))' is not an address and port (\"1.2.3.4:29373\" or \"[::1]:29373\")")
-        }
-        return service
     }
 }

@@ -94,8 +94,8 @@ extension NodeRPCContext {
                 "total_fee": .decimal(self.mempool.totalFee.baseUnits),
                 "maxmempool": .int(policy.maxPoolBytes),
                 // The relay minimum, raised while the pool is full (then decaying).
-                "mempoolminfee": .decimal(max(self.mempool.minimumFeeRate, policy.minRelayFeeRate)),
-                "minrelaytxfee": .decimal(policy.minRelayFeeRate),
+                "mempoolminfee": .decimal(max(self.mempool.minimumFeeRate, self.mempool.minRelayFeeRate)),
+                "minrelaytxfee": .decimal(self.mempool.minRelayFeeRate),
                 "incrementalrelayfee": .decimal(policy.incrementalRelayFeeRate),
                 // Announcements are queued for every connected peer at once; none wait for a first peer.
                 "unbroadcastcount": 0,

@@ -245,7 +245,7 @@ extension NodeRPCContext {
                 let sequence = mempool.sequence
                 if sequence != checkedSequence {
                     checkedSequence = sequence
-                    let fees = Self.estimatedBlockFees(mempool.entries(), capacity: parameters.maxBlockBytes - Self.coinbaseReserve)
+                    let fees = Self.estimatedBlockFees(mempool.entries(), capacity: mempool.parametersInForce.maxBlockBytes - Self.coinbaseReserve)
                     if Self.feesWorthRefresh(previous: templateFees, current: fees) { return }
                 }
             }
@@ -281,7 +281,7 @@ extension NodeRPCContext {
             "mintime": .int(medianTimePast + 1),
             "mutable": ["time", "transactions", "prevblock"],
             "noncerange": "0000000000000000ffffffffffffffff",
-            "sizelimit": .int(parameters.maxBlockBytes),
+            "sizelimit": .int(mempool.parametersInForce.maxBlockBytes),
             "curtime": .int(header.time),
             "bits": .string(String(format: "%08x", header.bits)),
             "height": .int(header.height),

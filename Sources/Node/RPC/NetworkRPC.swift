@@ -237,7 +237,7 @@ extension NodeRPCContext {
         })
         info["relayfee"] = .decimal(self.peers.pool.minimumFeeRate)
         // The pool has no separate incremental fee yet (replacement arrives with #15): the relay minimum, as getmempoolinfo says.
-        info["incrementalfee"] = .decimal(self.mempool.policy.minRelayFeeRate)
+        info["incrementalfee"] = .decimal(self.mempool.minRelayFeeRate)
         info["localaddresses"] = .array(listening.compactMap { PeerEndpoint(parsing: $0, defaultPort: 0) }
             .filter { !$0.isUnspecified }
             .map { ["address": .string(PeerManager.host($0)), "port": .int($0.port), "score": 1] })

@@ -69,6 +69,7 @@ public final class NodeRPCContext: @unchecked Sendable {
         registerMasternodes(in: registry)
         registerMasternodeStatus(in: registry)
         registerChainLocks(in: registry)
+        registerGovernance(in: registry)
         registerQuorums(in: registry)
     }
 }

@@ -57,6 +57,8 @@ extension ChainJSON {
                     "verificationVectorHash": .string(p.verificationVectorHash.hex),
                     "signers": .array(p.signers.setIndices.map { .int(UInt64($0)) }), "isNull": .bool(p.isNull),
                 ])
+            case .governanceProposal, .governanceVote:
+                break  // the governance payloads' JSON belongs to the governance RPC (PROTOCOL section 18)
             case nil:
                 object["payloadError"] = .string("unknown special type \(transaction.rawSpecialType)")
             }

@@ -37,7 +37,8 @@ struct BlockTemplateSource: Sendable {
     func make(payout: [UInt8]) async throws(BuildError) -> (template: BlockTemplate, entries: [MempoolEntry]) {
         let started = DispatchTime.now().uptimeNanoseconds
         while true {
-            let (tip, entries) = mempool.selection(maxBytes: parameters.maxBlockBytes - Self.coinbaseReserve)
+            // The block size limit in force for the next block (PROTOCOL section 18).
+            let (tip, entries) = mempool.selection(maxBytes: mempool.parametersInForce.maxBlockBytes - Self.coinbaseReserve)
             let waited = DispatchTime.now().uptimeNanoseconds - started
             let usable = waited < Self.poolCatchUpNanoseconds ? entries : []
             if usable.count < entries.count {

@@ -67,7 +67,7 @@ extension StratumPool {
                 let sequence = mempool.sequence
                 if sequence != checkedSequence {
                     checkedSequence = sequence
-                    let capacity = parameters.maxBlockBytes - BlockTemplateSource.coinbaseReserve
+                    let capacity = mempool.parametersInForce.maxBlockBytes - BlockTemplateSource.coinbaseReserve
                     let fees = NodeRPCContext.estimatedBlockFees(mempool.entries(), capacity: capacity)
                     if NodeRPCContext.feesWorthRefresh(previous: currentTemplate?.fees ?? 0, current: fees) {
                         await rebuild()

@@ -23,6 +23,10 @@ public enum SpecialTransactionType: UInt16, Sendable, CaseIterable, CustomString
     case masternodeRevoke = 4
     /// A quorum's final DKG commitment (PROTOCOL section 17.3): no inputs, no outputs.
     case quorumCommitment = 5
+    /// A governance proposal (PROTOCOL section 18.2): locks its collateral output until its deadline.
+    case governanceProposal = 6
+    /// A masternode's governance vote (section 18.3): no inputs, no outputs, signed by the owner key.
+    case governanceVote = 7
 
     public var description: String {
         switch self {
@@ -31,6 +35,8 @@ public enum SpecialTransactionType: UInt16, Sendable, CaseIterable, CustomString
         case .masternodeUpdateRegistrar: return "mn-update-registrar"
         case .masternodeRevoke: return "mn-revoke"
         case .quorumCommitment: return "quorum-commitment"
+        case .governanceProposal: return "gov-proposal"
+        case .governanceVote: return "gov-vote"
         }
     }
 }

@@ -23,4 +23,6 @@ struct GenChainOutput: Codable, Equatable {
     /// With --masternodes: the masternode transactions of each kind, and the list's size at the end.
     var masternodes: MasternodeActivity? = nil
     var masternodeListSize: Int? = nil
+    /// With --governance: proposals, votes and outcomes.
+    var governance: GovernanceActivity? = nil
 }

@@ -64,6 +64,8 @@ final class RPCTestNode: @unchecked Sendable {
         context.registerMempool(in: registry)
         context.registerMining(in: registry)
         context.registerChainLocks(in: registry)
+        context.registerGovernance(in: registry)
+        context.registerQuorums(in: registry)
         dispatcher = RPCDispatcher(registry: registry)
     }
 
