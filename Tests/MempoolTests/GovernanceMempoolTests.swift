@@ -201,7 +201,7 @@ struct GovernanceMempoolTests {
     func recheckWithoutSignature() async throws {
         let (chain, pool, coins, ids) = try await Self.setUp()
         let tip = chain.chain.snapshot.tipHeight
-        let proposal = Self.proposal(.minRelayFeeRate, 2_000, start: tip + 2, deadline: tip + 4, chain, spending: coins[0])
+        let proposal = Self.proposal(.minRelayFeeRate, 2_000, start: tip + 2, deadline: tip + 6, chain, spending: coins[0])
         try Self.mine([proposal], chain, fees: Self.fee)
         try await Self.mineEmpty(until: tip + 2, chain, pool)
         let vote = Self.vote(proposal.txid, by: ids[0], .yes, sequence: 1, seed: Node(1).ownerSeed)
@@ -223,7 +223,7 @@ struct GovernanceMempoolTests {
         print("gov vote check per vote: with signature \(signed * 1e6) us, re-check without \(unsigned * 1e6) us; 5,000 pending: \(signed * 5_000) s -> \(unsigned * 5_000) s")
         #expect(unsigned < signed)
         // The tip's rules still run: past the deadline the pending vote leaves.
-        try await Self.mineEmpty(until: tip + 4, chain, pool)
+        try await Self.mineEmpty(until: tip + 6, chain, pool)
         #expect(pool.pendingGovernanceVotes.isEmpty)
         #expect(throws: Rejection.self) { try chain.chain.withWriter { try $0.checkGovernanceTransaction(vote, verifyingSignature: false) } }
     }
