@@ -162,13 +162,26 @@ struct GovernanceMempoolTests {
         #expect(pool.submit(again, source: "test").rule == RuleName.governanceVoteWindow.rawValue)
     }
 
+    /// The pool re-checks its votes just after it publishes the new tip: waits (bounded) for the pending votes to leave.
+    static func waitUntilNoPendingVotes(_ pool: Mempool) async throws {
+        for _ in 0..<2_000 where !pool.pendingGovernanceVotes.isEmpty { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(pool.pendingGovernanceVotes.isEmpty)
+    }
+
+    /// `setUp` plus a mined relay-fee proposal (at tip + 1 of the setup's tip) whose window is
+    /// open for the next block and ends `deadlineAfter` blocks after the setup's tip.
+    static func votingOpen(deadlineAfter: UInt64) async throws -> (TestChain, Mempool, [Hash256], Transaction) {
+        let (chain, pool, coins, ids) = try await setUp()
+        let tip = chain.chain.snapshot.tipHeight
+        let proposal = Self.proposal(.minRelayFeeRate, 2_000, start: tip + 2, deadline: tip + deadlineAfter, chain, spending: coins[0])
+        try mine([proposal], chain, fees: fee)
+        try await mineEmpty(until: tip + 2, chain, pool)
+        return (chain, pool, ids, proposal)
+    }
+
     @Test("a vote a newer mined one overtook (sequence not above the counted) leaves the pool and every template")
     func staleSequence() async throws {
-        let (chain, pool, coins, ids) = try await Self.setUp()
-        let tip = chain.chain.snapshot.tipHeight
-        let proposal = Self.proposal(.minRelayFeeRate, 2_000, start: tip + 2, deadline: tip + 9, chain, spending: coins[0])
-        try Self.mine([proposal], chain, fees: Self.fee)
-        try await Self.mineEmpty(until: tip + 2, chain, pool)
+        let (chain, pool, ids, proposal) = try await Self.votingOpen(deadlineAfter: 9)
         let seeds = (1...3).map { Node(UInt8($0)).ownerSeed }
         let pending = Self.vote(proposal.txid, by: ids[0], .yes, sequence: 1, seed: seeds[0])
         #expect(pool.submit(pending, source: "test").entry != nil)
@@ -177,7 +190,7 @@ struct GovernanceMempoolTests {
         let mined = Self.vote(proposal.txid, by: ids[0], .no, sequence: 2, seed: seeds[0])
         try Self.mine([mined], chain)
         try await chain.waitUntilSynced(pool)
-        #expect(pool.pendingGovernanceVotes.isEmpty)
+        try await Self.waitUntilNoPendingVotes(pool)
         #expect(pool.selection(maxBytes: 1_000_000).entries.isEmpty)
 
         // A template handed stale votes (below and at the counted sequence) and a second vote of
@@ -199,11 +212,8 @@ struct GovernanceMempoolTests {
 
     @Test("the per-block re-check of a pending vote keeps the admission signature verdict and re-runs the tip's rules")
     func recheckWithoutSignature() async throws {
-        let (chain, pool, coins, ids) = try await Self.setUp()
-        let tip = chain.chain.snapshot.tipHeight
-        let proposal = Self.proposal(.minRelayFeeRate, 2_000, start: tip + 2, deadline: tip + 6, chain, spending: coins[0])
-        try Self.mine([proposal], chain, fees: Self.fee)
-        try await Self.mineEmpty(until: tip + 2, chain, pool)
+        let (chain, pool, ids, proposal) = try await Self.votingOpen(deadlineAfter: 6)
+        let tip = chain.chain.snapshot.tipHeight - 2
         let vote = Self.vote(proposal.txid, by: ids[0], .yes, sequence: 1, seed: Node(1).ownerSeed)
         let forged = Self.vote(proposal.txid, by: ids[0], .yes, sequence: 1, seed: Node(2).ownerSeed)
         #expect(pool.submit(vote, source: "test").entry != nil)
@@ -224,7 +234,7 @@ struct GovernanceMempoolTests {
         #expect(unsigned < signed)
         // The tip's rules still run: past the deadline the pending vote leaves.
         try await Self.mineEmpty(until: tip + 6, chain, pool)
-        #expect(pool.pendingGovernanceVotes.isEmpty)
+        try await Self.waitUntilNoPendingVotes(pool)
         #expect(throws: Rejection.self) { try chain.chain.withWriter { try $0.checkGovernanceTransaction(vote, verifyingSignature: false) } }
     }
 
