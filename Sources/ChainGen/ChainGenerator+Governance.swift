@@ -165,18 +165,17 @@ extension ChainGenerator {
         case .slash: parameter = .minRelayFeeRate
         }
         guard let bounds = governed.bounds[parameter], simulation.ledger.openProposal(on: parameter.rawValue) == nil else { return nil }
-        let current = simulation.ledger.scheduledValue(parameter, initial: governed.initialValues[parameter] ?? 0)
-        // The largest step up (or down at the top of the range): the approved raise makes room for a large block.
-        let up = current.addingReportingOverflow(bounds.maxStep)
-        let newValue = !up.overflow && bounds.range.contains(up.partialValue) ? up.partialValue
-            : (current >= bounds.range.lowerBound + bounds.maxStep ? current - bounds.maxStep : bounds.range.lowerBound)
+        let start = height + 1
+        let deadline = start + governed.votingBlocks.lowerBound + 1
+        let activation = deadline + governed.activationDelay.lowerBound
+        // Measured as the rules do: from the value in force right before the change would apply.
+        let current = simulation.ledger.valueBefore(activationHeight: activation, of: parameter, initial: governed.initialValues[parameter] ?? 0)
+        guard let newValue = bounds.generatedProposalValue(from: current) else { return nil }
         let collateralValue = governed.collateral.baseUnits
         guard let largest = spendable.indices.filter({ if case .keyHash = spendable[$0].lock { true } else { false } })
                 .max(by: { spendable[$0].coin.output.value.baseUnits < spendable[$1].coin.output.value.baseUnits }),
               spendable[largest].coin.output.value.baseUnits > collateralValue + GovernanceSimulation.proposalFee + 100_000 else { return nil }
         let input = spendable.remove(at: largest)
-        let start = height + 1
-        let deadline = start + governed.votingBlocks.lowerBound + 1
         let payload = GovernanceProposalPayload(parameter: parameter, newValue: newValue, startHeight: start, deadlineHeight: deadline,
                                                 activationDelay: governed.activationDelay.lowerBound, url: "https://example.org/gen-chain/\(height)/\(parameter)",
                                                 textHash: Hash256(bytes: BLAKE3.hash(Array("gen-chain proposal \(height) \(parameter)".utf8)))!,
@@ -245,5 +244,20 @@ extension ChainGenerator {
         outputs += (0..<(target / padding + 1)).map { _ in TxOut(value: .zero, lockScript: [Script.opReturn] + [UInt8](repeating: 0x6a, count: padding - 1)) }
         let transaction = signInputs(Transaction(version: 2, inputs: [TxIn(previousOutput: input.outpoint)], outputs: outputs), [input])
         return (transaction, fee, record(transaction, locks: [.keyHash(changeKey)], height: height))
+    }
+}
+
+extension GovernanceBounds {
+    /// The value gen-chain proposes from `current`: the largest step up (the approved raise makes
+    /// room for a large block), else the largest step down, else the range's far end; never
+    /// `current` itself (a no-op is `gov-value`). Nil when the range holds `current` alone.
+    func generatedProposalValue(from current: UInt64) -> UInt64? {
+        let up = current.addingReportingOverflow(maxStep)
+        if !up.overflow, range.contains(up.partialValue) { return up.partialValue }
+        if current >= maxStep, range.contains(current - maxStep) { return current - maxStep }
+        // Less than a step of room either way: the bound with room, up first.
+        if current < range.upperBound { return range.upperBound }
+        if current > range.lowerBound { return range.lowerBound }
+        return nil
     }
 }

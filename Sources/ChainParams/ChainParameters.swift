@@ -287,8 +287,13 @@ public struct ChainParameters: Codable, Sendable, Equatable {
         }
         guard subsidy.halvingInterval > 0 else { throw fail("subsidy.halvingInterval must be positive") }
         guard Amount(baseUnits: subsidy.initialBaseUnits) != nil else { throw fail("subsidy above the money supply") }
-        guard maxBlockBytes > 0, maxBlockBytes <= EncodingLimits.maxBlockBytes else {
-            throw fail("maxBlockBytes must be in 1...\(EncodingLimits.maxBlockBytes)")
+        let relayable = EncodingLimits.maxRelayableBlockBytes
+        guard maxBlockBytes > 0, maxBlockBytes <= relayable else {
+            throw fail("maxBlockBytes must be in 1...\(relayable), the largest block a block frame carries")
+        }
+        // Governance must not be able to raise the limit past what peers can receive either.
+        if let governedMax = governance.parameters?["maxBlockBytes"]?.max, governedMax > UInt64(relayable) {
+            throw fail("governance.parameters.maxBlockBytes.max \(governedMax) exceeds \(relayable), the largest block a block frame carries")
         }
         guard medianTimeSpan > 0, medianTimeSpan % 2 == 1 else { throw fail("medianTimeSpan must be odd and positive") }
         guard finalityDepth > 0 else { throw fail("finalityDepth must be positive") }

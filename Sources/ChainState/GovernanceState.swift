@@ -40,8 +40,10 @@ extension ChainState {
 
     /// The mempool's check of a governance transaction (or any spend of a locked collateral)
     /// as the next block would apply it: against the tip, at height tip + 1.
-    public func checkGovernanceTransaction(_ transaction: Transaction, txid: Hash256? = nil) throws(Rejection) {
-        try GovernanceRules.check(transaction, txid: txid ?? transaction.txid, context: governanceContext(height: tip.height + 1), ledger: governance)
+    /// `verifyingSignature`: see `GovernanceRules.check`.
+    public func checkGovernanceTransaction(_ transaction: Transaction, txid: Hash256? = nil, verifyingSignature: Bool = true) throws(Rejection) {
+        try GovernanceRules.check(transaction, txid: txid ?? transaction.txid, context: governanceContext(height: tip.height + 1), ledger: governance,
+                                  verifyingSignature: verifyingSignature)
     }
 
     /// The count of a proposal: final once closed, otherwise its votes as they would count

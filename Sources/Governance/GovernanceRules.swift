@@ -82,14 +82,18 @@ public enum GovernanceRules {
 
     /// The mempool's check of one transaction as the next block at `context.height` would
     /// apply it (signatures verified at once); mutates nothing.
-    public static func check(_ transaction: Transaction, txid: Hash256, context: Context, ledger: GovernanceLedger) throws(Rejection) {
+    /// `verifyingSignature` false skips a vote's owner signature only: for re-checking, against a
+    /// new tip, a vote whose signature was verified already: the signed fields cannot change,
+    /// and the owner key is fixed by the proTxHash (the registration's txid commits to it).
+    public static func check(_ transaction: Transaction, txid: Hash256, context: Context, ledger: GovernanceLedger,
+                             verifyingSignature: Bool = true) throws(Rejection) {
         try checkSpends(transaction, ledger: ledger)
         switch transaction.specialType {
         case .governanceProposal:
             _ = try proposal(transaction, txid: txid, context: context, ledger: ledger)
         case .governanceVote:
             let vote = try vote(transaction, txid: txid, context: context, ledger: ledger)
-            guard vote.payload.signatureVerifies(publicKey: vote.ownerKey) else {
+            guard !verifyingSignature || vote.payload.signatureVerifies(publicKey: vote.ownerKey) else {
                 throw Rejection(.specialSignature, "gov-vote is not signed by the masternode's owner key")
             }
         default:

@@ -183,14 +183,18 @@ extension Mempool {
 
     /// After a tip change: pending votes and pool proposals checked again against the new
     /// tip; those mined (a duplicate now), out of their window or otherwise failing leave
-    /// (a proposal with its descendants). Call holding `admission`.
+    /// (a proposal with its descendants). A vote's owner signature keeps its verdict from
+    /// admission: only the rules that move with the tip (window, sequence, voter, proposal
+    /// open) run again. Call holding `admission`.
     func evictStaleGovernance(time: UInt64) {
         let (votes, proposals) = lock.withLock {
             (governanceVotes, pool.values.filter { $0.transaction.specialType == .governanceProposal })
         }
         guard !votes.isEmpty || !proposals.isEmpty else { return }
         let (failingVotes, failingProposals) = chain.withWriter { state -> ([GovernanceVoteKey], [(Hash256, String)]) in
-            let votes = votes.filter { (try? state.checkGovernanceTransaction($0.value.transaction, txid: $0.value.txid)) == nil }.map(\.key)
+            let votes = votes.filter {
+                (try? state.checkGovernanceTransaction($0.value.transaction, txid: $0.value.txid, verifyingSignature: false)) == nil
+            }.map(\.key)
             var proposalsFailing = [(Hash256, String)]()
             for entry in proposals {
                 do throws(Rejection) {

@@ -26,6 +26,7 @@ enum TemplateGovernance {
     /// txids in `dropped`). Anything else rejected throws: the selection checked it already.
     static func root(on state: ChainState, height: UInt64, transactions: inout [Transaction], ids: inout [(txid: Hash256, wtxid: Hash256)],
                      list: MasternodeList, dropped: inout [Hash256]) throws -> Hash256 {
+        dropStaleVotes(on: state, transactions: &transactions, ids: &ids, dropped: &dropped)
         let coinbase = Transaction.coinbase(height: height, extraNonce: 0, outputs: [])
         let header = BlockHeader(version: HeaderRules.version, height: height, previousHash: state.tip.hash, merkleRoot: .zero,
                                  stateRoot: .zero, time: 0, bits: 0, nonce: 0)
@@ -46,6 +47,31 @@ enum TemplateGovernance {
                 ids.remove(at: position - 1)
             }
         }
+    }
+
+    /// Drops, up front, the votes that would make the block `gov-vote-sequence` (a sequence not
+    /// above the one the ledger counts: the pool may hold a vote a newer mined one overtook) or
+    /// `gov-vote-duplicate` (a second vote of one masternode on one proposal; the first stays),
+    /// so that a block of many such votes is not re-applied once per vote.
+    static func dropStaleVotes(on state: ChainState, transactions: inout [Transaction], ids: inout [(txid: Hash256, wtxid: Hash256)],
+                               dropped: inout [Hash256]) {
+        var seen = Set<[Hash256]>()
+        var kept = [Int]()
+        for (index, transaction) in transactions.enumerated() {
+            guard transaction.specialType == .governanceVote, let vote = try? GovernanceVotePayload(transaction: transaction) else {
+                kept.append(index)
+                continue
+            }
+            let stale = state.governance.vote(of: vote.proTxHash, on: vote.proposalId).map { vote.sequence <= $0.sequence } ?? false
+            if stale || !seen.insert([vote.proposalId, vote.proTxHash]).inserted {
+                dropped.append(ids[index].txid)
+            } else {
+                kept.append(index)
+            }
+        }
+        guard kept.count < transactions.count else { return }
+        transactions = kept.map { transactions[$0] }
+        ids = kept.map { ids[$0] }
     }
 
     static func context(on state: ChainState, height: UInt64, list: MasternodeList) -> GovernanceRules.Context {

@@ -8,10 +8,10 @@ public enum WireLimits {
     public static let headerSize = 24
     /// A 4,000,000-byte block plus 1,000 bytes of slack: no frame but `block` may exceed it.
     public static let maxPayload = 4_001_000
-    /// A `block` frame: the largest block size limit governance may set on any network
-    /// (32,000,000 bytes, PROTOCOL section 18) plus the same slack. The limit in force is
-    /// checked when the block connects; this only bounds what is buffered.
-    public static let maxBlockPayload = 32_001_000
+    /// A `block` frame: the largest block any network's parameters may allow, governed or not
+    /// (`EncodingLimits.maxRelayableBlockBytes`, checked when they load), plus the same slack.
+    /// The limit in force is checked when the block connects; this only bounds what is buffered.
+    public static let maxBlockPayload = EncodingLimits.maxRelayableBlockBytes + 1_000
     public static let maxUserAgent = 256
     public static let maxAddresses = 1_000
     public static let maxInventory = 50_000

@@ -84,4 +84,28 @@ struct ChainParamsTests {
             }
         }
     }
+
+    @Test("a block size limit, governed or not, above what a block frame carries is refused by name")
+    func blockSizeBeyondFrame() throws {
+        let regtest = try ChainParameters.builtIn("regtest")
+        let frameLimit = UInt64(EncodingLimits.maxRelayableBlockBytes)
+        func load(_ parameters: ChainParameters) throws -> ChainParameters {
+            try ChainParameters.parse(try JSONEncoder().encode(parameters), source: "test")
+        }
+        var governed = regtest
+        let bounds = try #require(governed.governance.parameters?["maxBlockBytes"])
+        governed.governance.parameters?["maxBlockBytes"]?.max = frameLimit
+        _ = try load(governed) // exactly the frame's block: accepted
+        governed.governance.parameters?["maxBlockBytes"]?.max = frameLimit + 1
+        do {
+            _ = try load(governed)
+            Issue.record("a governed maximum above the block frame loaded")
+        } catch let error as ChainParameters.LoadError {
+            #expect(error.description.contains("governance.parameters.maxBlockBytes.max \(frameLimit + 1)"))
+        }
+        #expect(bounds.max <= frameLimit, "the built-in regtest bound fits the frame")
+        var plain = regtest
+        plain.maxBlockBytes = EncodingLimits.maxRelayableBlockBytes + 1
+        #expect(throws: ChainParameters.LoadError.self) { try load(plain) }
+    }
 }

@@ -162,6 +162,82 @@ struct GovernanceMempoolTests {
         #expect(pool.submit(again, source: "test").rule == RuleName.governanceVoteWindow.rawValue)
     }
 
+    /// The pool re-checks its votes just after it publishes the new tip: waits (bounded) for the pending votes to leave.
+    static func waitUntilNoPendingVotes(_ pool: Mempool) async throws {
+        for _ in 0..<2_000 where !pool.pendingGovernanceVotes.isEmpty { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(pool.pendingGovernanceVotes.isEmpty)
+    }
+
+    /// `setUp` plus a mined relay-fee proposal (at tip + 1 of the setup's tip) whose window is
+    /// open for the next block and ends `deadlineAfter` blocks after the setup's tip.
+    static func votingOpen(deadlineAfter: UInt64) async throws -> (TestChain, Mempool, [Hash256], Transaction) {
+        let (chain, pool, coins, ids) = try await setUp()
+        let tip = chain.chain.snapshot.tipHeight
+        let proposal = Self.proposal(.minRelayFeeRate, 2_000, start: tip + 2, deadline: tip + deadlineAfter, chain, spending: coins[0])
+        try mine([proposal], chain, fees: fee)
+        try await mineEmpty(until: tip + 2, chain, pool)
+        return (chain, pool, ids, proposal)
+    }
+
+    @Test("a vote a newer mined one overtook (sequence not above the counted) leaves the pool and every template")
+    func staleSequence() async throws {
+        let (chain, pool, ids, proposal) = try await Self.votingOpen(deadlineAfter: 9)
+        let seeds = (1...3).map { Node(UInt8($0)).ownerSeed }
+        let pending = Self.vote(proposal.txid, by: ids[0], .yes, sequence: 1, seed: seeds[0])
+        #expect(pool.submit(pending, source: "test").entry != nil)
+
+        // Another miner's block counts sequence 2 for the same masternode: the pending sequence 1 leaves.
+        let mined = Self.vote(proposal.txid, by: ids[0], .no, sequence: 2, seed: seeds[0])
+        try Self.mine([mined], chain)
+        try await chain.waitUntilSynced(pool)
+        try await Self.waitUntilNoPendingVotes(pool)
+        #expect(pool.selection(maxBytes: 1_000_000).entries.isEmpty)
+
+        // A template handed stale votes (below and at the counted sequence) and a second vote of
+        // one masternode drops them, keeps the rest, and its block connects.
+        let fresh = Self.vote(proposal.txid, by: ids[1], .yes, sequence: 1, seed: seeds[1])
+        let first = Self.vote(proposal.txid, by: ids[2], .yes, sequence: 1, seed: seeds[2])
+        let second = Self.vote(proposal.txid, by: ids[2], .no, sequence: 2, seed: seeds[2])
+        let template = try chain.chain.withWriter { state in
+            try TemplateBuilder.make(on: state, payout: chain.lockScript, now: state.tip.header.time + 150,
+                                     transactions: [pending, fresh, mined, first, second])
+        }
+        #expect(template.dropped == [pending.txid, mined.txid, second.txid])
+        #expect(try chain.chain.accept(template.block(nonce: ChainGenerator.mine(template.header))) == .connected)
+        let counted = chain.chain.snapshot.governance
+        #expect(counted.vote(of: ids[0], on: proposal.txid)?.sequence == 2 && counted.vote(of: ids[0], on: proposal.txid)?.outcome == .no)
+        #expect(counted.vote(of: ids[1], on: proposal.txid)?.txid == fresh.txid)
+        #expect(counted.vote(of: ids[2], on: proposal.txid)?.txid == first.txid)
+    }
+
+    @Test("the per-block re-check of a pending vote keeps the admission signature verdict and re-runs the tip's rules")
+    func recheckWithoutSignature() async throws {
+        let (chain, pool, ids, proposal) = try await Self.votingOpen(deadlineAfter: 6)
+        let tip = chain.chain.snapshot.tipHeight - 2
+        let vote = Self.vote(proposal.txid, by: ids[0], .yes, sequence: 1, seed: Node(1).ownerSeed)
+        let forged = Self.vote(proposal.txid, by: ids[0], .yes, sequence: 1, seed: Node(2).ownerSeed)
+        #expect(pool.submit(vote, source: "test").entry != nil)
+        let (signed, unsigned, forgedRule, forgedRecheck) = chain.chain.withWriter { state in
+            func seconds(_ verifying: Bool, _ rounds: Int) -> Double {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<rounds { _ = try? state.checkGovernanceTransaction(vote, txid: vote.txid, verifyingSignature: verifying) }
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(rounds)
+            }
+            var rule: RuleName?, recheck: RuleName?
+            do throws(Rejection) { try state.checkGovernanceTransaction(forged) } catch { rule = error.rule }
+            do throws(Rejection) { try state.checkGovernanceTransaction(forged, verifyingSignature: false) } catch { recheck = error.rule }
+            return (seconds(true, 200), seconds(false, 200), rule, recheck)
+        }
+        // Admission verifies the signature; the re-check judges only what the tip can change.
+        #expect(forgedRule == .specialSignature && forgedRecheck == nil)
+        print("gov vote check per vote: with signature \(signed * 1e6) us, re-check without \(unsigned * 1e6) us; 5,000 pending: \(signed * 5_000) s -> \(unsigned * 5_000) s")
+        #expect(unsigned < signed)
+        // The tip's rules still run: past the deadline the pending vote leaves.
+        try await Self.mineEmpty(until: tip + 6, chain, pool)
+        try await Self.waitUntilNoPendingVotes(pool)
+        #expect(throws: Rejection.self) { try chain.chain.withWriter { try $0.checkGovernanceTransaction(vote, verifyingSignature: false) } }
+    }
+
     @Test("an approved relay fee change: the pool's minimum follows from the activation height on")
     func governedRelayFee() async throws {
         let (chain, pool, coins, ids) = try await Self.setUp()

@@ -3,6 +3,9 @@ import BLAKE3
 /// Limits that bound decoding before any rule runs; consensus limits proper come from chain parameters.
 public enum EncodingLimits {
     public static let maxBlockBytes = 32 * 1024 * 1024
+    /// The largest block a `block` frame carries (PROTOCOL section 12). Chain parameters may not
+    /// allow bigger blocks, governed or not: such a block could be mined but never relayed.
+    public static let maxRelayableBlockBytes = 32_000_000
     public static let maxScriptBytes = 10_000
     public static let maxWitnessItemBytes = 10_000
     public static let maxWitnessItems = 1_000
