@@ -24,7 +24,14 @@ extension QuorumNodeService {
                 logger.warning("\(record): a different record of this proposal was already signed; not signing")
                 return false
             }
-            guard let quorum = sign(request) else { return false }
+            let quorum: Hash256
+            switch sign(request) {
+            case .success(let responsible?): quorum = responsible
+            case .success(nil): return false
+            case .failure(let refusal):
+                logger.warning("\(record): not signing: \(refusal)")
+                return false
+            }
             logger.info("\(record): signing with quorum \(quorum.hex)")
             return true
         }
