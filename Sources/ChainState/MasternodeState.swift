@@ -162,11 +162,11 @@ extension ChainState {
     /// with an empty list (no block of it could have changed one).
     func loadMasternodes() throws {
         guard let family = masternodeFamily else { return }
-        let entries = try loadRecordsAtTip(family, markerKey: Self.masternodeMarkerKey, state: "masternode list") { key, value -> MasternodeEntry? in
-            guard key.count == 32, let entry = try? MasternodeEntry(decoding: value), entry.proTxHash.bytes == key else { return nil }
-            return entry
+        let stored = try loadRecordsAtTip(family, markerKey: Self.masternodeMarkerKey, state: "masternode list") { key, value -> StoredMasternodeEntry? in
+            guard key.count == 32, let record = try? StoredMasternodeEntry(decoding: value), Hash256(bytes: key) == record.entry.proTxHash else { return nil }
+            return record
         }
-        masternodes = MasternodeList(entries: entries)
+        masternodes = MasternodeList(stored: stored)
         try loadQuorums()
         try loadGovernance()
     }

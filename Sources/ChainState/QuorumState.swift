@@ -91,7 +91,7 @@ extension ChainState {
     func loadQuorums() throws {
         guard let family = quorumFamily else { return }
         let entries = try loadRecordsAtTip(family, markerKey: Self.quorumMarkerKey, state: "quorum set") { key, value -> QuorumEntry? in
-            guard let entry = try? QuorumEntry(decoding: value), entry.key.bytes == key else { return nil }
+            guard let entry = try? QuorumEntry(decoding: value, path: "quorum_entry"), entry.key.bytes == key else { return nil }
             return entry
         }
         quorums = QuorumSet(entries: entries)

@@ -65,7 +65,17 @@ public struct MasternodeEntry: Hashable, Sendable, BinaryCodable {
     }
 
     /// keyed_hash(K_masternode entry, encoding): the leaf of the list's Merkle tree.
-    public var leafHash: Hash256 { Hash256(bytes: BLAKE3.keyedHash(key: Self.leafKey, encoded))! }
+    public var leafHash: Hash256 { Self.leafHash(ofEncoding: encoded) }
+
+    /// The leaf hash of an entry's encoding, hashed in place (no generic sequence walk).
+    static func leafHash(ofEncoding encoding: [UInt8]) -> Hash256 {
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { output in
+            leafKey.withUnsafeBytes { key in
+                encoding.withUnsafeBytes { input in BLAKE3.hash(input, key: key, into: output) }
+            }
+            return Hash256(UnsafeRawBufferPointer(output))
+        }
+    }
 
     public func encode(to writer: inout ByteWriter) {
         writer.write(proTxHash)
@@ -98,5 +108,27 @@ public struct MasternodeEntry: Hashable, Sendable, BinaryCodable {
                                service: service, payoutScript: payout, registeredHeight: registered, updatedHeight: updated,
                                penalty: penalty, penaltyHeight: penaltyHeight, bannedHeight: banned == .max ? nil : banned,
                                revocationReason: reason)
+    }
+}
+
+/// An entry decoded from its stored encoding together with the leaf hash of those same bytes.
+/// The encoding is canonical (fixed-size fields, a minimal length prefix, banned height
+/// `UInt64.max` for none), so a record that decodes is exactly its entry's `encoded`: loading
+/// a list hashes each stored record once and re-encodes nothing.
+public struct StoredMasternodeEntry: Sendable {
+    public let entry: MasternodeEntry
+    let leafHash: Hash256
+
+    /// Throws a `DecodingError` naming the field when `bytes` is not one whole entry.
+    public init(decoding bytes: [UInt8]) throws {
+        // The path is given: the default one names the type through reflection, per record.
+        entry = try MasternodeEntry(decoding: bytes, path: "masternode_entry")
+        leafHash = MasternodeEntry.leafHash(ofEncoding: bytes)
+    }
+
+    /// An entry as it would be stored (its leaf hashed from its encoding).
+    init(entry: MasternodeEntry) {
+        self.entry = entry
+        leafHash = entry.leafHash
     }
 }

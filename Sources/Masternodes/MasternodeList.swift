@@ -19,35 +19,39 @@ public struct MasternodeList: Sendable {
 
     public init() {}
 
-    /// A list of `entries` (a later entry with an id already seen replaces it), built in one
-    /// pass when they come sorted by id, as the store keyed by id yields them: no search per
-    /// entry, and the tree is hashed bottom-up once, at the first root.
+    /// A list of `entries` (a later entry with an id already seen replaces it).
     public init(entries: some Sequence<MasternodeEntry>) {
+        self.init(stored: entries.map { StoredMasternodeEntry(entry: $0) })
+    }
+
+    /// The list of the records a store keyed by id holds, with the leaf hashes of the stored
+    /// bytes (no entry is re-encoded to hash it). Built in one pass when the records come
+    /// sorted by id without repeats, as that store yields them: no search per entry, and the
+    /// tree is hashed bottom-up once, at the first root. Otherwise the last record of each
+    /// id wins and the ids are sorted first.
+    public init(stored unordered: [StoredMasternodeEntry]) {
+        var records = unordered
+        if !zip(records, records.dropFirst()).allSatisfy({ $0.entry.proTxHash < $1.entry.proTxHash }) {
+            var latest = [Hash256: StoredMasternodeEntry](minimumCapacity: records.count)
+            for record in records { latest[record.entry.proTxHash] = record }
+            records = latest.values.sorted { $0.entry.proTxHash < $1.entry.proTxHash }
+        }
         // Sized once: growing six dictionaries entry by entry re-hashes each several times.
-        let expected = entries.underestimatedCount
-        self.entries.reserveCapacity(expected)
-        byCollateral.reserveCapacity(expected)
-        byOwnerKey.reserveCapacity(expected)
-        byOperatorKey.reserveCapacity(expected)
-        byEncryptionKey.reserveCapacity(expected)
-        byService.reserveCapacity(expected)
-        var ids = [Hash256]()
-        ids.reserveCapacity(expected)
-        var ascending = true
-        for entry in entries {
-            if let last = ids.last, !(last < entry.proTxHash) { ascending = false }
-            ids.append(entry.proTxHash)
-            self.entries[entry.proTxHash] = entry
-        }
-        if !ascending { ids = self.entries.keys.sorted() }
+        entries.reserveCapacity(records.count)
+        byCollateral.reserveCapacity(records.count)
+        byOwnerKey.reserveCapacity(records.count)
+        byOperatorKey.reserveCapacity(records.count)
+        byEncryptionKey.reserveCapacity(records.count)
+        byService.reserveCapacity(records.count)
+        orderedIds.reserveCapacity(records.count)
         var leaves = [Hash256]()
-        leaves.reserveCapacity(ids.count)
-        for id in ids {
-            guard let entry = self.entries[id] else { continue }
-            leaves.append(entry.leafHash)
-            addToIndexes(entry)
+        leaves.reserveCapacity(records.count)
+        for record in records {
+            entries[record.entry.proTxHash] = record.entry
+            orderedIds.append(record.entry.proTxHash)
+            leaves.append(record.leafHash)
+            addToIndexes(record.entry)
         }
-        orderedIds = ids
         tree = IncrementalMerkleTree(leaves: leaves)
     }
 

@@ -126,4 +126,29 @@ struct MasternodeListRootTests {
             }
         }
     }
+
+    @Test("a list loaded from stored records (sorted, unsorted, repeated ids) equals the one built from entries, root and indexes")
+    func storedRecordsBuildTheSameList() throws {
+        var generator = SeededGenerator(testSeed: 0x4D45_524E)
+        let template = try #require(try TestChain().check(Fixture.register(TestNode(0))))
+        var entries = (0..<300).map { _ in Self.randomEntry(template, using: &generator) }
+        entries[7].bannedHeight = 99
+        entries[8].payoutScript = Array(repeating: 0x51, count: 100)
+        let sortedEntries = entries.sorted { $0.proTxHash < $1.proTxHash }
+        var expected = MasternodeList(entries: sortedEntries)
+        for records in [sortedEntries, entries, entries + [entries[3]]] {
+            var loaded = MasternodeList(stored: try records.map { try StoredMasternodeEntry(decoding: $0.encoded) })
+            #expect(loaded == expected)
+            #expect(loaded.root() == expected.root())
+            #expect(loaded.root() == Self.scratchRoot(expected))
+            #expect(loaded.byCollateral(entries[5].collateral) == entries[5])
+            #expect(loaded.byService(entries[9].service) == entries[9])
+        }
+        for entry in entries.prefix(20) {
+            #expect(try StoredMasternodeEntry(decoding: entry.encoded).entry == entry)
+        }
+        // A record that is not one whole entry is an error naming the field, not a list entry.
+        #expect(throws: DecodingError.self) { try StoredMasternodeEntry(decoding: Array(entries[0].encoded.dropLast())) }
+        #expect(throws: DecodingError.self) { try StoredMasternodeEntry(decoding: entries[0].encoded + [0]) }
+    }
 }
