@@ -81,4 +81,37 @@ struct ChainLockRelayTests {
             #expect(try await manager.onLoop { manager.chainLocks.pending.isEmpty })
         }
     }
+
+    static func asksHeaders(upTo hash: Hash256) -> (Message) -> Bool {
+        { if case .getheaders(_, let stop) = $0 { return stop == hash } else { return false } }
+    }
+
+    @Test("a pending lock's headers are asked of each peer in turn until one has them; then its block is fetched",
+          .timeLimit(.minutes(1)))
+    func pendingAsksEveryPeer() async throws {
+        try await Self.withNode { node in
+            // Both peers answer getheaders with nothing: the sender's answer is lost, so the
+            // timer must turn to the other peer.
+            let sender = try await RelayTestPeer.handshaken(with: node)
+            let other = try await RelayTestPeer.handshaken(with: node)
+            var generator = ChainGenerator(parameters: RelayTestNode.regtest, seed: 6, transactionsPerBlock: 0)
+            let block = generator.nextBlock()
+            let lock = TestLockQuorums.lock(height: 1, on: block.hash)
+            sender.send(.clsig(lock))
+            #expect(await sender.waitFor(seconds: 5, Self.asksHeaders(upTo: block.hash)) != nil)
+            #expect(await other.waitFor(seconds: 5, Self.asksHeaders(upTo: block.hash)) != nil)
+            // Retried in turn, not once: the sender is asked again after the other peer.
+            #expect(try await eventually { sender.messages.filter(Self.asksHeaders(upTo: block.hash)).count >= 2 })
+            let manager = node.manager
+            #expect(try await manager.onLoop { manager.chainLocks.pending.count == 1 })
+            // The other peer has it: its header makes the lock the best one, and the block is asked for.
+            other.send(.headers([block.header]))
+            #expect(try await eventually { manager.chain.snapshot.chainLock == lock })
+            let wantsBlock = await other.waitFor(seconds: 10) {
+                if case .getdata(let items) = $0 { return items.contains { $0.hash == block.hash } } else { return false }
+            }
+            #expect(wantsBlock != nil)
+            #expect(try await manager.onLoop { manager.chainLocks.pending.isEmpty })
+        }
+    }
 }

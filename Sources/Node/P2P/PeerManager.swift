@@ -457,7 +457,8 @@ public final class PeerManager: @unchecked Sendable {
         // Idle while blocks are missing (nothing asked for, nothing being imported): ask the
         // chain state again rather than trust a target that may have been superseded.
         let snapshot = chain.snapshot
-        if snapshot.tipHeight < snapshot.bestHeaderHeight && scheduler.inFlightCount == 0 && importing.isEmpty
+        // (The best header can also be lower than the tip: a chain lock's branch with less work.)
+        if snapshot.tipHash != snapshot.bestHeaderHash && scheduler.inFlightCount == 0 && importing.isEmpty
             && now - lastTargetRefresh >= 1 {
             lastTargetRefresh = now
             refreshDownloadTarget()

@@ -1,7 +1,8 @@
 // Chain-lock relay (docs/protocol/chainlocks.md): `clsig` from peers and from RPC is checked
 // by the chain state against the active chain-lock quorums; a new best lock goes to every
 // peer that has not sent it (authenticated masternodes first), a bad signature is
-// misbehaviour, and a lock for a block not known yet waits (bounded) until it is.
+// misbehaviour, and a lock for a block not known yet waits (bounded) until it is, its
+// headers asked of each connected peer in turn until one has them.
 
 import ChainState
 import Consensus
@@ -10,6 +11,17 @@ import Primitives
 import QuorumServices
 import Quorums
 import Wire
+
+/// A correctly signed lock whose block is not in the index yet, and the header requests made for it.
+struct PendingChainLock {
+    var lock: ChainLock
+    /// The peer that sent it (nil: RPC).
+    var from: Int?
+    var asks = 0
+    var askedAt = 0.0
+    /// The peer asked last: the next ask goes to the next peer by id.
+    var lastAsked: Int?
+}
 
 /// The relay's bookkeeping, on the peer manager's loop.
 struct ChainLockRelayState {
@@ -20,12 +32,15 @@ struct ChainLockRelayState {
     /// Lock ids in arrival order, for evicting `knownBy`.
     var recent: [Hash256] = []
     /// Correctly signed locks whose block is not in the index yet, with the peer that sent them.
-    var pending: [Hash256: (lock: ChainLock, from: Int?)] = [:]
+    var pending: [Hash256: PendingChainLock] = [:]
     /// The snapshot sequence at the last retry of `pending` (retried once per publication).
     var pendingCheckedAt: UInt64?
 
     static let maxRecent = 64
     static let maxPending = 16
+    /// A pending lock's headers are asked for every 2 s, 30 times at most (one minute).
+    static let askInterval = 2.0
+    static let maxAsks = 30
 
     /// Locks are checked against the snapshot's quorum set and the network's chain-lock type.
     init(parameters: ConsensusParameters) {
@@ -46,7 +61,9 @@ struct ChainLockRelayState {
 
     /// Keeps `lock` until its block is known; past the bound the lowest height goes.
     mutating func keepPending(_ lock: ChainLock, from peer: Int?) {
-        pending[lock.id] = (lock, peer)
+        if pending[lock.id] == nil { pending[lock.id] = PendingChainLock(lock: lock, from: peer) }
+        // Its header may have been stored since the last retry: check again at the next tick.
+        pendingCheckedAt = nil
         if pending.count > Self.maxPending, let lowest = pending.min(by: { $0.value.lock.height < $1.value.lock.height })?.key {
             pending[lowest] = nil
         }
@@ -81,14 +98,21 @@ extension PeerManager {
             chainLocks.pending = chainLocks.pending.filter { $0.value.lock.height > lock.height }
             logger.info("chain lock at height \(lock.height) on \(lock.blockHash.hex) (quorum \(lock.quorumHash.hex))\(from)")
             relayChainLock(lock)
+            // The best header may now be the locked branch (with less work than the tip): fetch its blocks.
+            refreshDownloadTarget()
         case .success(.duplicate):
             break
         case .success(.unknownBlock):
             logger.debug("chain lock at height \(lock.height)\(from) waits for block \(lock.blockHash.hex)")
             chainLocks.keepPending(lock, from: peerID)
-            // The sender has the block: its headers up to it (a branch with less work than
-            // ours is otherwise never asked for, and the lock would wait forever).
-            if let source, !source.disconnecting { requestHeaders(from: source, locator: chain.snapshot.locator(), stop: lock.blockHash) }
+            // The sender has the block: its headers up to it first (a branch with less work than
+            // ours is otherwise never asked for); the timer asks the other peers if that fails.
+            if let source, !source.disconnecting {
+                chainLocks.pending[lock.id]?.asks += 1
+                chainLocks.pending[lock.id]?.askedAt = Self.now
+                chainLocks.pending[lock.id]?.lastAsked = source.id
+                requestHeaders(from: source, locator: chain.snapshot.locator(), stop: lock.blockHash)
+            }
         case .failure(ChainLockError.badSignature(let quorum)):
             if let source { misbehaving(source, "clsig at height \(lock.height) with a bad signature for quorum \(quorum.hex)") }
         case .failure(let error as ChainLockError):
@@ -132,15 +156,40 @@ extension PeerManager {
         send(.clsig(lock), to: peer)
     }
 
-    /// From the timer: locks waiting for their block are tried again once a snapshot knows it.
+    /// From the timer: locks waiting for their block are tried again once a snapshot knows it,
+    /// and the headers up to the others asked for again.
     func retryPendingChainLocks() {
         guard !chainLocks.pending.isEmpty else { return }
         let snapshot = chain.snapshot
-        guard chainLocks.pendingCheckedAt != snapshot.sequence else { return }
-        chainLocks.pendingCheckedAt = snapshot.sequence
-        for (id, entry) in chainLocks.pending where snapshot.height(of: entry.lock.blockHash) != nil {
-            chainLocks.pending[id] = nil
-            checkChainLock(entry.lock, from: entry.from)
+        if chainLocks.pendingCheckedAt != snapshot.sequence {
+            chainLocks.pendingCheckedAt = snapshot.sequence
+            for (id, entry) in chainLocks.pending where snapshot.height(of: entry.lock.blockHash) != nil {
+                chainLocks.pending[id] = nil
+                checkChainLock(entry.lock, from: entry.from)
+            }
+        }
+        askForPendingChainLockHeaders(snapshot)
+    }
+
+    /// An answer can be lost (the peer left, or it answered before the lock was pending and
+    /// the headers were dropped for their low work): every `askInterval` the next idle peer
+    /// by id is asked for the headers up to each lock still waiting, `maxAsks` times at most.
+    func askForPendingChainLockHeaders(_ snapshot: ChainSnapshot) {
+        let now = Self.now
+        // Idle peers only: a second getheaders must not cut into a header sync in progress.
+        let candidates = peers.values
+            .filter { $0.handshakeDone && !$0.disconnecting && $0.kind != .seed && $0.headersRequestedAt == nil && $0.presync == nil }
+            .sorted { $0.id < $1.id }
+        guard let first = candidates.first else { return }
+        for (id, entry) in chainLocks.pending where snapshot.height(of: entry.lock.blockHash) == nil
+            && entry.asks < ChainLockRelayState.maxAsks && now - entry.askedAt >= ChainLockRelayState.askInterval {
+            let peer = candidates.first { $0.id > (entry.lastAsked ?? -1) } ?? first
+            guard peer.headersRequestedAt == nil else { continue } // asked for another lock this tick
+            chainLocks.pending[id]?.asks += 1
+            chainLocks.pending[id]?.askedAt = now
+            chainLocks.pending[id]?.lastAsked = peer.id
+            logger.debug("chain lock at height \(entry.lock.height) still waits for block \(entry.lock.blockHash.hex): asking \(peer.label)")
+            requestHeaders(from: peer, locator: snapshot.locator(), stop: entry.lock.blockHash)
         }
     }
 
