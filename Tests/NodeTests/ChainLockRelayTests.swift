@@ -29,7 +29,7 @@ struct ChainLockRelayTests {
         peer.messages.filter { if case .clsig = $0 { return true } else { return false } }.count
     }
 
-    @Test("a valid lock is taken and relayed once to the peers that did not send it", .timeLimit(.minutes(1)))
+    @Test("a valid lock is taken and relayed once to the peers that did not send it", .timeLimit(.minutes(5)))
     func relayedOnce() async throws {
         try await Self.withNode { node in
             let sender = try await RelayTestPeer.handshaken(with: node)
@@ -49,7 +49,7 @@ struct ChainLockRelayTests {
         }
     }
 
-    @Test("a bad signature is misbehaviour: the sender is disconnected and nothing is relayed", .timeLimit(.minutes(1)))
+    @Test("a bad signature is misbehaviour: the sender is disconnected and nothing is relayed", .timeLimit(.minutes(5)))
     func badSignature() async throws {
         try await Self.withNode { node in
             let sender = try await RelayTestPeer.handshaken(with: node)
@@ -63,7 +63,7 @@ struct ChainLockRelayTests {
         }
     }
 
-    @Test("a lock for a block not known yet waits for it, then is taken and relayed", .timeLimit(.minutes(1)))
+    @Test("a lock for a block not known yet waits for it, then is taken and relayed", .timeLimit(.minutes(5)))
     func pendingUntilTheBlock() async throws {
         try await Self.withNode { node in
             let sender = try await RelayTestPeer.handshaken(with: node)
@@ -87,7 +87,7 @@ struct ChainLockRelayTests {
     }
 
     @Test("a pending lock's headers are asked of each peer in turn until one has them; then its block is fetched",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(5)))
     func pendingAsksEveryPeer() async throws {
         try await Self.withNode { node in
             // Both peers answer getheaders with nothing: the sender's answer is lost, so the
@@ -107,7 +107,7 @@ struct ChainLockRelayTests {
             // The other peer has it: its header makes the lock the best one, and the block is asked for.
             other.send(.headers([block.header]))
             #expect(try await eventually { manager.chain.snapshot.chainLock == lock })
-            let wantsBlock = await other.waitFor(seconds: 10) {
+            let wantsBlock = await other.waitFor(seconds: 60) {
                 if case .getdata(let items) = $0 { return items.contains { $0.hash == block.hash } } else { return false }
             }
             #expect(wantsBlock != nil)

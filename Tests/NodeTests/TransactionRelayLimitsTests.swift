@@ -67,7 +67,7 @@ struct TransactionRelayLimitsTests {
         #expect(tracker.hasRoom(for: 7))
     }
 
-    @Test("over the wire: two peers announce one transaction; one getdata, the other peer asked after notfound", .timeLimit(.minutes(1)))
+    @Test("over the wire: two peers announce one transaction; one getdata, the other peer asked after notfound", .timeLimit(.minutes(5)))
     func oneRequestAcrossPeers() async throws {
         try await TransactionRelayTests.withNode { node in
             let first = try await RelayTestPeer.handshaken(with: node)
@@ -90,7 +90,7 @@ struct TransactionRelayLimitsTests {
         }
     }
 
-    @Test("a transaction being accepted is neither fetched again nor queued twice", .timeLimit(.minutes(1)))
+    @Test("a transaction being accepted is neither fetched again nor queued twice", .timeLimit(.minutes(5)))
     func notFetchedWhileBeingAccepted() async throws {
         let pool = ScriptedPool(acceptDelay: 3)
         try await TransactionRelayTests.withNode(pool: pool) { node in
@@ -112,7 +112,7 @@ struct TransactionRelayLimitsTests {
         }
     }
 
-    @Test("a transaction over the standard size is dropped before the pool sees it", .timeLimit(.minutes(1)))
+    @Test("a transaction over the standard size is dropped before the pool sees it", .timeLimit(.minutes(5)))
     func oversizedDropped() async throws {
         try await TransactionRelayTests.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -129,7 +129,7 @@ struct TransactionRelayLimitsTests {
         }
     }
 
-    @Test("a flooding peer gets at most its share of the acceptance queue; an honest peer's transactions still enter", .timeLimit(.minutes(2)))
+    @Test("a flooding peer gets at most its share of the acceptance queue; an honest peer's transactions still enter", .timeLimit(.minutes(5)))
     func floodingPeerShare() async throws {
         let pool = ScriptedPool(acceptDelay: 3)
         try await TransactionRelayTests.withNode(pool: pool) { node in
@@ -149,7 +149,7 @@ struct TransactionRelayLimitsTests {
         }
     }
 
-    @Test("all inbound peers share one trickle: a peer's own timer does not send to it, the shared one sends to all", .timeLimit(.minutes(1)))
+    @Test("all inbound peers share one trickle: a peer's own timer does not send to it, the shared one sends to all", .timeLimit(.minutes(5)))
     func sharedInboundTrickle() async throws {
         try await TransactionRelayTests.withNode { node in
             let first = try await RelayTestPeer.handshaken(with: node)
@@ -175,7 +175,7 @@ struct TransactionRelayLimitsTests {
         }
     }
 
-    @Test("getpeerinfo's minfeefilter is the peer's feefilter", .timeLimit(.minutes(1)))
+    @Test("getpeerinfo's minfeefilter is the peer's feefilter", .timeLimit(.minutes(5)))
     func minFeeFilterReported() async throws {
         try await TransactionRelayTests.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)

@@ -274,7 +274,7 @@ final class RelayTestPeer: @unchecked Sendable {
     var isClosed: Bool { inbox.lock.withLock { inbox.closed } }
 
     /// The first received message matching `match` (waiting up to `seconds`).
-    func waitFor(seconds: Double = 15, _ match: @escaping (Message) -> Bool) async -> Message? {
+    func waitFor(seconds: Double = 60, _ match: @escaping (Message) -> Bool) async -> Message? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let found = messages.first(where: match) { return found }

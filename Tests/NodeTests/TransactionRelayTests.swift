@@ -25,7 +25,7 @@ struct TransactionRelayTests {
         await node.shutdown()
     }
 
-    @Test("announcements wait for the trickle, then go together in one inv; gone ones are skipped", .timeLimit(.minutes(1)))
+    @Test("announcements wait for the trickle, then go together in one inv; gone ones are skipped", .timeLimit(.minutes(5)))
     func trickledTogether() async throws {
         try await Self.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -55,7 +55,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("one inv holds at most 1,000 entries; the rest waits for the next trickle", .timeLimit(.minutes(1)))
+    @Test("one inv holds at most 1,000 entries; the rest waits for the next trickle", .timeLimit(.minutes(5)))
     func announcementBound() async throws {
         try await Self.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -75,7 +75,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("with a short interval the trickle comes by itself", .timeLimit(.minutes(1)))
+    @Test("with a short interval the trickle comes by itself", .timeLimit(.minutes(5)))
     func trickleTimer() async throws {
         try await Self.withNode(configure: { $0.inboundTrickleInterval = 0.2 }) { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -87,7 +87,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("an inv lists parents before children, then higher fee rates first", .timeLimit(.minutes(1)))
+    @Test("an inv lists parents before children, then higher fee rates first", .timeLimit(.minutes(5)))
     func announcementOrder() async throws {
         try await Self.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -104,7 +104,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("no inv below the peer's feefilter, nor to a peer that said relay=false", .timeLimit(.minutes(1)))
+    @Test("no inv below the peer's feefilter, nor to a peer that said relay=false", .timeLimit(.minutes(5)))
     func incomingFeeFilterAndRelayFlag() async throws {
         try await Self.withNode { node in
             let filtering = try await RelayTestPeer.handshaken(with: node)
@@ -126,7 +126,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("getdata is served only after the announcement; parents of served transactions by txid", .timeLimit(.minutes(1)))
+    @Test("getdata is served only after the announcement; parents of served transactions by txid", .timeLimit(.minutes(5)))
     func servingRules() async throws {
         try await Self.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -159,7 +159,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("mempool is answered at the next trickle, at or above the peer's feefilter; what entered before the answer is fetchable", .timeLimit(.minutes(1)))
+    @Test("mempool is answered at the next trickle, at or above the peer's feefilter; what entered before the answer is fetchable", .timeLimit(.minutes(5)))
     func mempoolMessage() async throws {
         try await Self.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -201,7 +201,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("a second mempool request within 30 s is not answered", .timeLimit(.minutes(1)))
+    @Test("a second mempool request within 30 s is not answered", .timeLimit(.minutes(5)))
     func mempoolRateLimited() async throws {
         try await Self.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -219,7 +219,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("feefilter is sent after the handshake and again soon once the pool's minimum rises", .timeLimit(.minutes(1)))
+    @Test("feefilter is sent after the handshake and again soon once the pool's minimum rises", .timeLimit(.minutes(5)))
     func outgoingFeeFilter() async throws {
         let pool = ScriptedPool()
         pool.minimumFeeRate = 1_000
@@ -257,7 +257,7 @@ struct TransactionRelayTests {
         #expect(!FeeFilterRounder.changedSignificantly(from: 1_000, to: 800))
     }
 
-    @Test("an orphan makes the node ask its sender for the parent by txid, once; the resolved orphan is announced", .timeLimit(.minutes(1)))
+    @Test("an orphan makes the node ask its sender for the parent by txid, once; the resolved orphan is announced", .timeLimit(.minutes(5)))
     func orphanParents() async throws {
         try await Self.withNode { node in
             let sender = try await RelayTestPeer.handshaken(with: node)
@@ -286,7 +286,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("transactions arriving together reach the pool in fewer batches; all are checked", .timeLimit(.minutes(1)))
+    @Test("transactions arriving together reach the pool in fewer batches; all are checked", .timeLimit(.minutes(5)))
     func batchedAcceptance() async throws {
         let pool = ScriptedPool(acceptDelay: 0.2)
         try await Self.withNode(pool: pool) { node in
@@ -300,7 +300,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("a consensus-invalid transaction disconnects its sender; the pool hears of it", .timeLimit(.minutes(1)))
+    @Test("a consensus-invalid transaction disconnects its sender; the pool hears of it", .timeLimit(.minutes(5)))
     func invalidTransactionAndDisconnect() async throws {
         try await Self.withNode { node in
             let peer = try await RelayTestPeer.handshaken(with: node)
@@ -313,7 +313,7 @@ struct TransactionRelayTests {
         }
     }
 
-    @Test("between two nodes with real pools: payments and a chained spend sent to one reach the other", .timeLimit(.minutes(3)))
+    @Test("between two nodes with real pools: payments and a chained spend sent to one reach the other", .timeLimit(.minutes(6)))
     func relayBetweenPools() async throws {
         let (blocks, generator) = RPCChains.blocks(105, seed: 0x7E1A)
         var stream = try TransactionStream(coins: Array(generator.spendableSingleKeyCoins.prefix(3)),

@@ -35,7 +35,7 @@ struct NetworkRPCTests {
         try await node.result("getpeerinfo").arrayValue?.filter { ($0["version"]?.int64Value ?? 0) > 0 } ?? []
     }
 
-    @Test("addnode connects and keeps the peer; getpeerinfo, getaddednodeinfo, totals; disconnectnode; remove", .timeLimit(.minutes(1)))
+    @Test("addnode connects and keeps the peer; getpeerinfo, getaddednodeinfo, totals; disconnectnode; remove", .timeLimit(.minutes(5)))
     func addAndDisconnect() async throws {
         try await Self.withPair { listener, dialer, port in
             let target = JSON.string("127.0.0.1:\(port)")
@@ -97,7 +97,7 @@ struct NetworkRPCTests {
         }
     }
 
-    @Test("setban disconnects and refuses the range; listbanned, remove, clearbanned; the banlist file follows", .timeLimit(.minutes(1)))
+    @Test("setban disconnects and refuses the range; listbanned, remove, clearbanned; the banlist file follows", .timeLimit(.minutes(5)))
     func bans() async throws {
         try await Self.withPair { listener, dialer, port in
             #expect(try await dialer.result("addnode", [.string("127.0.0.1:\(port)"), "add"]) == .null)
@@ -153,7 +153,7 @@ struct NetworkRPCTests {
         #expect(PeerManager.trafficKey(.unknown(command: "another")) == "*other*")
     }
 
-    @Test("setnetworkactive false closes every connection and keeps the added node out until true", .timeLimit(.minutes(1)))
+    @Test("setnetworkactive false closes every connection and keeps the added node out until true", .timeLimit(.minutes(5)))
     func networkActive() async throws {
         try await Self.withPair { listener, dialer, port in
             #expect(try await dialer.result("addnode", [.string("127.0.0.1:\(port)"), "add"]) == .null)
@@ -171,7 +171,7 @@ struct NetworkRPCTests {
         }
     }
 
-    @Test("ping asks every peer; the round trip shows in getpeerinfo", .timeLimit(.minutes(1)))
+    @Test("ping asks every peer; the round trip shows in getpeerinfo", .timeLimit(.minutes(5)))
     func ping() async throws {
         try await Self.withPair { listener, dialer, port in
             #expect(try await dialer.result("addnode", [.string("127.0.0.1:\(port)"), "onetry"]) == .null)

@@ -124,7 +124,7 @@ enum RPCChains {
 }
 
 /// Waits (bounded) until `condition` holds; false when it never did.
-func eventually(seconds: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }

@@ -10,7 +10,7 @@ import Glibc
 
 /// Variable difficulty over the wire, and a miner that does not read its answers.
 extension StratumSocketSuites {
-@Suite(.serialized, .timeLimit(.minutes(2))) struct StratumFlowTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct StratumFlowTests {
     static func authorize(_ client: LineClient) throws {
         _ = try client.call(StratumMethod.subscribe, [])
         #expect(try client.call(StratumMethod.authorize, [.string(StratumTestPool.miner.text + ".vardiff"), ""]).result == true)

@@ -8,7 +8,7 @@ import Testing
 /// The pool's limits over loopback: workers per connection, connections per IP, the
 /// subscribe-and-authorize deadline, and a close that does not wait for a peer that never reads.
 extension StratumSocketSuites {
-@Suite(.serialized, .timeLimit(.minutes(2))) struct StratumLimitsTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct StratumLimitsTests {
     static let difficulty = 0.75
 
     @Test("eight workers per connection; the ninth gets 24 naming the limit, the first eight stay authorized")

@@ -8,7 +8,7 @@ import Testing
 /// The pool server over real loopback connections: the message order, every share verdict,
 /// a block found through a share, and getstratuminfo's counts.
 extension StratumSocketSuites {
-@Suite(.serialized, .timeLimit(.minutes(2))) struct StratumServerTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct StratumServerTests {
     /// A share difficulty below the regtest PoW limit's 1: about half the hashes are blocks, a
     /// sixth shares only, a third too weak.
     static let difficulty = 0.75
