@@ -5,8 +5,11 @@
 //     count x (entry time u64 | CompactSize length | transaction bytes)
 //     BLAKE3 of everything before (32)
 //
-// Entries are in arrival order, so parents come before their children. The file is
-// replaced atomically (temporary file, fsync, rename) with mode 0600.
+// Entries are in arrival order, so parents come before their children; the pending
+// governance votes (fee-less, held apart from the pool) follow them, so a restart does not
+// lose a vote that is waiting for a block. Loading sends every entry through the same
+// admission as a peer's transaction. The file is replaced atomically (temporary file,
+// fsync, rename) with mode 0600.
 
 import BLAKE3
 import Foundation
@@ -49,10 +52,10 @@ extension Mempool {
     static let fileMagic = Array("RUSTYMPL".utf8)
     static let fileVersion: UInt32 = 1
 
-    /// Writes every entry to `path` (mempool.dat) atomically; returns how many.
+    /// Writes every entry and pending vote to `path` (mempool.dat) atomically; returns how many.
     @discardableResult
     public func save(to path: String) throws -> Int {
-        let saved = entries()
+        let saved = lock.withLock { pool.values.sorted { arrival[$0.txid]! < arrival[$1.txid]! } + sortedGovernanceVotes }
         var writer = ByteWriter(capacity: 64 + saved.reduce(0) { $0 + $1.size + 16 })
         writer.write(bytes: Self.fileMagic)
         writer.write(Self.fileVersion)

@@ -14,10 +14,15 @@ extension Mempool {
     }
 
     func applyHoldingAdmission(_ event: TipEvent) {
+        // The new tip is published (`syncedTip`, which templates pair with their entries)
+        // only after the checks that depend on it: a template never sees the new tip with
+        // votes, commitments or parameters of the old one.
+        var newTip: Hash256?
         defer {
             refreshGovernedParameters()
             evictStaleQuorumCommitments()
             evictStaleGovernance(time: now())
+            if let newTip { lock.withLock { syncedTip = newTip } }
         }
         switch event {
         case let .connected(height, hash):
@@ -44,7 +49,7 @@ extension Mempool {
                     }
                 }
                 revalidate()
-                lock.withLock { syncedTip = hash }
+                newTip = hash
                 afterTipChange(time: time)
                 return
             }
@@ -53,10 +58,10 @@ extension Mempool {
                     blockConnected(block, hash: hash)
                     orphans.blockConnected(block)
                 }
-                // Mid-reorganisation the pool is not valid on any tip until `revalidate`.
-                if !reorganizing { syncedTip = hash }
             }
+            // Mid-reorganisation the pool is not valid on any tip until `revalidate`.
             if !reorganizing {
+                newTip = hash
                 evictFailingSpecialTransactions(tip: hash, time: time)
                 afterTipChange(time: time)
             }
@@ -76,10 +81,8 @@ extension Mempool {
             }
         case .reorganized(let reorganization):
             revalidate()
-            lock.withLock {
-                reorganizing = false
-                syncedTip = reorganization.newTip
-            }
+            lock.withLock { reorganizing = false }
+            newTip = reorganization.newTip
             afterTipChange(time: now())
         }
     }

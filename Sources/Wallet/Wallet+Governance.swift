@@ -86,6 +86,19 @@ extension Wallet {
         return locked
     }
 
+    /// Collaterals of the wallet's proposals that the chain slashed: burned at the deadline
+    /// block, so no longer coins at all (no transaction spends them for the scan to see).
+    /// A reorganisation that undoes the slash brings them back. Call holding `lock`.
+    var burnedGovernanceCollaterals: Set<OutPoint> {
+        guard let records = document.governanceCollaterals, !records.isEmpty, let governance = chain?.snapshot.governance else { return [] }
+        var burned = Set<OutPoint>()
+        for record in records {
+            guard let (outpoint, _) = Self.parseGovernanceCollateral(record) else { continue }
+            if governance.proposal(outpoint.txid)?.closing?.result == .slashed { burned.insert(outpoint) }
+        }
+        return burned
+    }
+
     /// "txid:n@deadline" as the wallet file keeps a proposal collateral; nil when malformed.
     static func parseGovernanceCollateral(_ text: String) -> (OutPoint, UInt64)? {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)

@@ -28,10 +28,11 @@ extension Wallet {
 
     func allCoins() -> [WalletCoin] {
         var coins = [WalletCoin]()
+        let burned = burnedGovernanceCollaterals
         for item in tracked.values where item.record.replacedBy == nil {
             for (index, output) in item.transaction.outputs.enumerated() {
                 let outpoint = OutPoint(txid: item.txid, index: UInt32(index))
-                guard let ref = owner(output), spentBy[outpoint] == nil else { continue }
+                guard let ref = owner(output), spentBy[outpoint] == nil, !burned.contains(outpoint) else { continue }
                 let confirmations = confirmations(item)
                 let spendable = confirmations > 0 ? isMature(item) : item.record.fromMe
                 let address = address(ref)

@@ -179,6 +179,31 @@ struct GovernanceMempoolTests {
         return (chain, pool, ids, proposal)
     }
 
+    @Test("pending votes are saved in mempool.dat and admitted again at load; once the window closed they fail")
+    func votesPersist() async throws {
+        let (chain, pool, ids, proposal) = try await Self.votingOpen(deadlineAfter: 9)
+        let deadline = chain.chain.snapshot.tipHeight - 2 + 9
+        let seeds = (1...3).map { Node(UInt8($0)).ownerSeed }
+        for index in 0..<3 {
+            #expect(pool.submit(Self.vote(proposal.txid, by: ids[index], .yes, sequence: 1, seed: seeds[index]), source: "test").entry != nil)
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rusty-votes-\(UUID().uuidString).dat").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try pool.save(to: path) == 3)
+
+        let restarted = Mempool(chain: chain.chain, parameters: chain.parameters)
+        #expect(try restarted.load(from: path) == MempoolLoadReport(accepted: 3))
+        #expect(restarted.pendingGovernanceVotes.map(\.txid) == pool.pendingGovernanceVotes.map(\.txid))
+        #expect(restarted.count == 0)
+        #expect(try restarted.load(from: path) == MempoolLoadReport(alreadyPresent: 3))
+
+        // Loaded after the deadline, the same file's votes are refused by the vote rules.
+        try await Self.mineEmpty(until: deadline, chain, pool)
+        let late = Mempool(chain: chain.chain, parameters: chain.parameters)
+        #expect(try late.load(from: path) == MempoolLoadReport(failed: 3))
+        #expect(late.pendingGovernanceVotes.isEmpty)
+    }
+
     @Test("a vote a newer mined one overtook (sequence not above the counted) leaves the pool and every template")
     func staleSequence() async throws {
         let (chain, pool, ids, proposal) = try await Self.votingOpen(deadlineAfter: 9)

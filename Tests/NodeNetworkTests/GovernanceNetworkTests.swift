@@ -132,6 +132,8 @@ final class GovernanceNetworkTests: MempoolNetworkTestCase {
             XCTAssertEqual(try node.rpc("gobject", ["votes", .string(raise)]).arrayValue?.count, 3, node.name)
         }
         XCTAssertEqual(activation, deadline + delay)
+        // The proposer's wallet no longer counts the burned collateral as a coin.
+        try poll(a, "a's wallet drops the burned collateral", "listunspent", [0]) { !self.lists($0, spamCollateral) }
 
         // One block before the activation the old limit holds; from it the new one, on every node.
         try a.rpc("generatetoaddress", [.int(activation - 2 - deadline), .string(walletAddress)])
@@ -161,6 +163,7 @@ final class GovernanceNetworkTests: MempoolNetworkTestCase {
             XCTAssertEqual(undone["yes"], 0, node.name)
             XCTAssertNotEqual(try node.rpc("gettxout", try outpointArguments(spamCollateral) + [false]), .null, "\(node.name): the collateral is back")
         }
+        try poll(a, "a's wallet lists the collateral again", "listunspent", [0]) { self.lists($0, spamCollateral) }
         let after = try oversizedBlock(a, bytes: Self.oldLimit + 50_000, payout: funding.lockScript)
         XCTAssertNotEqual(try a.rpc("submitblock", [.string(HexCoding.encode(after.encoded))]), .null)
         phase("reorganised onto b's branch: the old limit is back")
@@ -187,6 +190,13 @@ final class GovernanceNetworkTests: MempoolNetworkTestCase {
     /// The block size limit in force for the node's next block.
     func blockSizeLimit(_ node: TestNode) throws -> Int? {
         (try node.rpc("getblockchaininfo"))["parameters"]?["maxBlockBytes"]?.int64Value.map(Int.init)
+    }
+
+    /// Whether a listunspent answer holds the coin "txid:n".
+    func lists(_ unspent: JSON, _ outpoint: String) -> Bool {
+        unspent.arrayValue?.contains { coin in
+            "\(coin["txid"]?.stringValue ?? ""):\(coin["vout"]?.int64Value ?? -1)" == outpoint
+        } ?? false
     }
 
     func outpointArguments(_ text: String) throws -> [JSON] {

@@ -15,11 +15,14 @@ public struct ByteReader {
     enum PathComponent {
         case text(String)
         case indexed(StaticString, Int)
+        /// A type's name: `String(describing:)` reflects (microseconds), so only on an error.
+        case typeName(Any.Type)
 
         var string: String {
             switch self {
             case .text(let text): return text
             case .indexed(let name, let index): return "\(name)[\(index)]"
+            case .typeName(let type): return String(describing: type)
             }
         }
     }
@@ -31,6 +34,12 @@ public struct ByteReader {
         self.bytes = bytes
         self.offset = 0
         self.basePath = path
+    }
+
+    /// A reader whose path starts with `type`'s name, built only if an error needs it.
+    public init(_ bytes: [UInt8], pathType type: Any.Type) {
+        self.init(bytes)
+        components = [.typeName(type)]
     }
 
     private func resolvedPath() -> String {

@@ -61,9 +61,10 @@ extension BinaryCodable {
         return writer.bytes
     }
 
-    /// Decodes exactly one value: trailing bytes are an error.
-    public init(decoding bytes: [UInt8], path: String = String(describing: Self.self)) throws {
-        var reader = ByteReader(bytes, path: path)
+    /// Decodes exactly one value: trailing bytes are an error. Errors name fields under
+    /// `path`, by default the type's name.
+    public init(decoding bytes: [UInt8], path: String? = nil) throws {
+        var reader = path.map { ByteReader(bytes, path: $0) } ?? ByteReader(bytes, pathType: Self.self)
         self = try Self.decode(from: &reader)
         try reader.expectEnd("end")
     }
