@@ -130,6 +130,7 @@ public enum NodeDaemon {
         let manager = PeerManager(group: group, chain: chain, parameters: parameters, settings: setup.p2p, logger: logging.logger("p2p"),
                                   addresses: addresses, bans: bans, pool: mempool, pipelineOptions: setup.pipeline.counted(in: metrics))
         for wtxid in resubmitted { manager.relayTransaction(wtxid: wtxid) }
+        manager.startGovernanceExecutions(datadir: setup.directory)
         // A masternode's quorum commitments enter its own pool and relay like any transaction.
         let quorumLogger = logging.logger("quorum")
         manager.startQuorums(datadir: setup.directory) { [mempool, manager] transaction in

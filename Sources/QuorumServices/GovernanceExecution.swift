@@ -72,6 +72,13 @@ public struct GovernanceExecution: Hashable, Sendable, CustomStringConvertible {
     /// not match the result, is an error naming the field.
     public static func decode(_ bytes: [UInt8]) throws -> GovernanceExecution {
         var reader = ByteReader(bytes, path: "govexec")
+        let record = try decode(from: &reader)
+        try reader.expectEnd("end")
+        return record
+    }
+
+    /// Decodes one record from `reader` (the bytes after it are the caller's).
+    public static func decode(from reader: inout ByteReader) throws -> GovernanceExecution {
         let proposalId = try reader.readHash("proposal_id")
         let resultAt = reader.offset
         let raw = try reader.readUInt8("result")
@@ -80,7 +87,6 @@ public struct GovernanceExecution: Hashable, Sendable, CustomStringConvertible {
         }
         let heightAt = reader.offset
         let height = try reader.readUInt64("activation_height")
-        try reader.expectEnd("end")
         switch (result, height) {
         case (.approved, .max):
             throw reader.invalid("activation_height", at: heightAt, "an approved record needs an activation height")

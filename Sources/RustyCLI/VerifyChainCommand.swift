@@ -294,8 +294,11 @@ struct VerifyChainCommand: ParsableCommand {
 
     /// Moves the rebuilt state into place: datadir -> datadir.reindex-old, rebuilt -> datadir,
     /// then removes the old one (a crash in between leaves both directories, never neither).
-    /// Files `rusty node` keeps beside the chain state (DESIGN 9), carried over by a reindex.
-    static let nodeFiles = ["peers.dat", "banlist", "mempool.dat", "debug.log", "node-status.json", "rusty.conf", ".cookie"]
+    /// Files (and the `quorums` directory of a masternode's key shares) `rusty node` keeps
+    /// beside the chain state (DESIGN 9), carried over by a reindex. A list, not "everything
+    /// else": a stale database file carried into the rebuilt state would corrupt it.
+    static let nodeFiles = ["peers.dat", "banlist", "mempool.dat", "fee_estimates.dat", "wallet.dat", "governance-executions.dat",
+                            "quorums", "debug.log", "node-status.json", "rusty.conf", ".cookie"]
 
     static func replace(_ datadir: String, with rebuilt: String) throws {
         let old = datadir + ".reindex-old"

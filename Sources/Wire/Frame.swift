@@ -1,4 +1,5 @@
 import BLAKE3
+import QuorumServices
 import Primitives
 
 /// Size limits of section 12. Each per-command maximum is at least the largest canonical
@@ -30,6 +31,7 @@ public enum WireLimits {
         case "mnchallenge": return MasternodeAuth.challengeLength
         case "mnauth": return MasternodeAuth.encodedLength
         case "clsig": return WireLimits.chainLock
+        case "govexec": return SignedGovernanceExecution.encodedLength
         case "addr": return countPrefix + maxAddresses * TimedAddress.encodedLength
         case "inv": return countPrefix + maxInventory * InventoryItem.encodedLength
         case "getdata", "notfound": return countPrefix + maxGetData * InventoryItem.encodedLength

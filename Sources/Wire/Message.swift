@@ -29,6 +29,9 @@ public enum Message: Sendable, Equatable {
     case clsig(ChainLock)
     /// A quorum DKG or signing message (QuorumMessages.swift, docs/protocol/quorum-p2p.md).
     case quorum(QuorumMessage)
+    /// A governance execution record signed by the chain-lock quorum
+    /// (docs/protocol/governance-execution.md): relayed to every node.
+    case govexec(SignedGovernanceExecution)
     /// A well-framed command this version does not know: ignored, its payload dropped.
     case unknown(command: String)
 
@@ -36,7 +39,7 @@ public enum Message: Sendable, Equatable {
     public static let knownCommands = [
         "version", "verack", "ping", "pong", "getaddr", "addr", "inv", "getdata", "notfound",
         "getheaders", "headers", "sendheaders", "block", "tx", "mempool", "feefilter",
-        "mnchallenge", "mnauth", "clsig",
+        "mnchallenge", "mnauth", "clsig", "govexec",
     ] + QuorumMessage.commands
 
     public var command: String {
@@ -60,6 +63,7 @@ public enum Message: Sendable, Equatable {
         case .mnchallenge: return "mnchallenge"
         case .mnauth: return "mnauth"
         case .clsig: return "clsig"
+        case .govexec: return "govexec"
         case .quorum(let message): return message.command
         case .unknown(let command): return command
         }
@@ -82,6 +86,8 @@ public enum Message: Sendable, Equatable {
             auth.encode(to: &writer)
         case .clsig(let lock):
             lock.encode(to: &writer)
+        case .govexec(let execution):
+            execution.encode(to: &writer)
         case .quorum(let message):
             message.encode(to: &writer)
         case .addr(let addresses):
@@ -164,6 +170,7 @@ public enum Message: Sendable, Equatable {
         case "mnchallenge": return .mnchallenge(try reader.readBytes(MasternodeAuth.challengeLength, "challenge"))
         case "mnauth": return .mnauth(try MasternodeAuth.decode(from: &reader))
         case "clsig": return .clsig(try ChainLock.decode(from: &reader))
+        case "govexec": return .govexec(try SignedGovernanceExecution.decode(from: &reader))
         default:
             if let message = try QuorumMessage.decode(command: command, reader: &reader) { return .quorum(message) }
             // Forward compatibility: the payload is not ours to judge.

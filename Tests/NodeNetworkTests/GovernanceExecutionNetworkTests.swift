@@ -10,8 +10,9 @@ import XCTest
 /// block), a proposal voted 5 yes / 2 no by the masternodes' owner keys closes at its deadline;
 /// every masternode, member of the quorum or not, then shows its `execution` with the quorum's
 /// recovered signature, verified under the mined quorum's key, and the record's outcome is the
-/// tally's. The mining node keeps no recovered signatures (it runs no quorum service) yet checks
-/// the signature with `quorum verify`, as a light client holding the quorum key would.
+/// tally's. The mining node runs no quorum service: the signed record reaches it as `govexec`,
+/// it shows it verified, checks the signature with `quorum verify` as a light client holding
+/// the quorum key would, and still shows it after a restart (governance-executions.dat).
 /// An extension (the class is final) so that it reuses `formQuorum` and its block helpers.
 extension QuorumNetworkTests {
     /// Regtest's whitelist id of maxBlockBytes (Governance.GovernanceParameter, not a dependency of these tests).
@@ -81,14 +82,20 @@ extension QuorumNetworkTests {
         let nonMembers = nodes.filter { node in !formed.members.contains { $0 === node } }
         XCTAssertEqual(nonMembers.count, 2, "the check covered masternodes outside the quorum")
 
-        // The miner runs no quorum service: the record without a signature, which it still verifies
-        // (and not for another record).
-        let unsigned = try XCTUnwrap(try miner.rpc("gobject", ["get", .string(proposalID)])["execution"])
-        XCTAssertEqual(unsigned["result"], "approved")
-        XCTAssertEqual(unsigned["signature"], .null)
+        // The miner runs no quorum service: the signed record reaches it as `govexec`, and it
+        // keeps it (governance-executions.dat) across a restart.
+        let relayed = try poll(miner, "the signed record relayed to a plain node", "gobject", ["execution", .string(proposalID)], timeout: 30) {
+            $0["verified"] == true
+        }
+        XCTAssertEqual(relayed["signature"]?.stringValue, signature)
+        XCTAssertEqual(relayed["result"], "approved")
         let sig = try XCTUnwrap(signature)
         XCTAssertEqual(try miner.rpc("quorum", ["verify", quorumType, requestID, messageHash, .string(sig)]), true)
         XCTAssertEqual(try miner.rpc("quorum", ["verify", quorumType, requestID, requestID, .string(sig)]), false)
+        try miner.restart()
+        try miner.waitRPC()
+        XCTAssertEqual(try miner.rpc("gobject", ["execution", .string(proposalID)]), relayed, "the record after a restart")
+        XCTAssertFalse(logLines(miner, containing: "signed governance execution records loaded").isEmpty)
         phase("execution signed and verified")
     }
 

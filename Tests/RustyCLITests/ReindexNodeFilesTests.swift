@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// `verify-chain --reindex` on a node's datadir (`ROOT/NETWORK`) rebuilds the chain state but
-/// keeps the node's own files beside it (peers.dat, banlist, debug.log, ...).
+/// keeps the node's own files beside it (peers.dat, banlist, the wallet, a masternode's
+/// quorum shares, debug.log, ...).
 struct ReindexNodeFilesTests {
     @Test("a reindex keeps the node's files and ends at the same state")
     func reindexKeepsNodeFiles() throws {
@@ -17,7 +18,9 @@ struct ReindexNodeFilesTests {
         #expect(verified.status == 0, "\(verified.stderr)")
         let before = try Rusty.run(["utxo-info", "--datadir", datadir.path, "--json"]).json["digest"] as? String
         var contents = [String: Data]()
-        for name in ["peers.dat", "banlist", "debug.log", "node-status.json"] {
+        try FileManager.default.createDirectory(at: datadir.appendingPathComponent("quorums"), withIntermediateDirectories: true)
+        for name in ["peers.dat", "banlist", "debug.log", "node-status.json", "wallet.dat", "fee_estimates.dat", "mempool.dat",
+                     "governance-executions.dat", "quorums/100-ab.share", "quorums/signed-requests.dat"] {
             contents[name] = Data("\(name) \(UUID())".utf8)
             try contents[name]!.write(to: datadir.appendingPathComponent(name))
         }

@@ -1,3 +1,4 @@
+import Governance
 import Primitives
 import QuorumServices
 import TestSupport
@@ -83,6 +84,13 @@ extension SeededGenerator {
         case "mnchallenge": return .mnchallenge(bytes(MasternodeAuth.challengeLength))
         case "mnauth": return .mnauth(MasternodeAuth(proTxHash: hash256(), signature: bytes(MasternodeAuth.signatureLength)))
         case "clsig": return .clsig(ChainLock(height: next(), blockHash: hash256(), quorumHash: hash256(), signature: bytes(64)))
+        case "govexec":
+            let result = GovernanceResult(rawValue: UInt8(int(1...3)))!
+            let record = GovernanceExecution(proposalId: hash256(), result: result,
+                                             activationHeight: result == .approved ? next() % UInt64.max : nil)
+            let request = SigningRequest(quorumType: UInt8(truncatingIfNeeded: next()), requestID: SigningRequestID(hash256()), messageHash: hash256())
+            return .govexec(SignedGovernanceExecution(record: record, signature: RecoveredSignature(request: request, quorumHash: hash256(),
+                                                                                                       signature: bytes(64))))
         case let command where QuorumMessage.commands.contains(command): return .quorum(quorumMessage(command: command))
         default: fatalError("kind \(kind) is not a known command")
         }

@@ -93,6 +93,8 @@ public final class PeerManager: @unchecked Sendable {
     let masternodeParameters: MasternodeParameters?
     /// Chain locks seen, sent and waiting for their block (ChainLockRelay.swift).
     lazy var chainLocks = ChainLockRelayState(parameters: parameters)
+    /// Signed governance execution records (Relay/GovernanceExecutionRelay.swift).
+    lazy var governanceExecutions = GovernanceExecutionRelayState(parameters: parameters)
 
     public init(group: EventLoopGroup, chain: ChainService, parameters: ConsensusParameters, settings: P2PSettings, logger: Logger,
                 addresses: AddressManager, bans: BanList, pool: TransactionPool, pipelineOptions: VerificationPipeline.Options) {
@@ -367,6 +369,7 @@ public final class PeerManager: @unchecked Sendable {
         case .mnchallenge(let challenge): handleMasternodeChallenge(challenge, from: peer)
         case .mnauth(let auth): handleMasternodeAuth(auth, from: peer)
         case .clsig(let lock): handleChainLock(lock, from: peer)
+        case .govexec(let execution): handleGovernanceExecution(execution, from: peer)
         case .quorum(let message): handleQuorumMessage(message, from: peer)
         case .unknown(let command): logger.debug("\(peer.label): ignoring unknown command '\(command)'")
         }
@@ -453,6 +456,7 @@ public final class PeerManager: @unchecked Sendable {
             if let peer = peers[id] { disconnect(peer, "stalled block download") }
         }
         retryPendingChainLocks()
+        retryWaitingGovernanceExecutions()
         maintainConnections()
         // Idle while blocks are missing (nothing asked for, nothing being imported): ask the
         // chain state again rather than trust a target that may have been superseded.

@@ -1,7 +1,8 @@
 // Governance execution records (issue 19, docs/protocol/governance-execution.md): when the
 // new best block is the deadline of proposals, the members of the chain-lock quorum
 // responsible for each proposal's request sign its record through the node's signing
-// service, whose recovered signature spreads like any other (`qrecsig`).
+// service, whose recovered signature spreads like any other (`qrecsig`) and, paired with its
+// record, to every node as `govexec` (Relay/GovernanceExecutionRelay.swift).
 
 import ChainState
 import Governance
@@ -35,6 +36,12 @@ extension QuorumNodeService {
                 return false
             }
         }
+    }
+
+    /// The record of a proposal closed in `snapshot` that `signature` answers, if any.
+    static func executionRecord(answering signature: RecoveredSignature, in snapshot: ChainSnapshot) -> GovernanceExecution? {
+        snapshot.governance.proposals.values.lazy.compactMap(GovernanceExecution.init(proposal:))
+            .first { $0.requestID == signature.requestID && $0.messageHash == signature.messageHash }
     }
 
     /// The records of the proposals whose deadline is the snapshot's tip, by proposal id.

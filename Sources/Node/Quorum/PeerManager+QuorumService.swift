@@ -32,6 +32,7 @@ extension PeerManager {
             self.logger.info("chain lock at height \(lock.height) recovered by quorum \(lock.quorumHash.hex)")
             self.checkChainLock(lock, from: nil)
         }
+        service.executionRecovered = { [unowned self] execution in self.checkGovernanceExecution(execution, from: nil) }
         quorumService = service
         quorumRelay.handler = service
     }

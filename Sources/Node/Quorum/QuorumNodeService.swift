@@ -25,6 +25,8 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
     var fetchList: (UInt64, @escaping @Sendable (MasternodeList?) -> Void) -> Void = { _, done in done(nil) }
     var submit: (Transaction) -> Void = { _ in }
     var chainLockRecovered: (ChainLock) -> Void = { _ in }
+    /// A recovered signature of a governance execution record (GovernanceExecutionSigner.swift).
+    var executionRecovered: (SignedGovernanceExecution) -> Void = { _ in }
     var now: () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     private(set) var rounds: [QuorumKey: QuorumDKGRound] = [:]
@@ -140,9 +142,14 @@ final class QuorumNodeService: QuorumMessageHandler, @unchecked Sendable {
 
     private func recovered(_ signature: QuorumRecoveredSignature) {
         let topic = signature.topic
-        guard let type = parameters.chainLockType, topic.quorumType == type.rawValue, let snapshot,
-              let height = snapshot.height(of: topic.messageHash), ChainLock.requestID(height: height).hash == topic.requestID else { return }
-        chainLockRecovered(ChainLock(height: height, blockHash: topic.messageHash, quorumHash: topic.quorumHash, signature: signature.signature))
+        guard let type = parameters.chainLockType, topic.quorumType == type.rawValue, let snapshot else { return }
+        if let height = snapshot.height(of: topic.messageHash), ChainLock.requestID(height: height).hash == topic.requestID {
+            return chainLockRecovered(ChainLock(height: height, blockHash: topic.messageHash, quorumHash: topic.quorumHash,
+                                                signature: signature.signature))
+        }
+        if let record = Self.executionRecord(answering: signature, in: snapshot) {
+            executionRecovered(SignedGovernanceExecution(record: record, signature: signature))
+        }
     }
 
     // MARK: - Tip

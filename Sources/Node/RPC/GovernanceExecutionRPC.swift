@@ -1,7 +1,7 @@
 // The signed execution record of a closed proposal as `gobject get` and `gobject execution`
 // show it (docs/protocol/governance-execution.md): the record, its request, and, when this
-// node holds the chain-lock quorum's recovered signature, the signature, the quorum and
-// whether it verifies under that quorum's key.
+// node holds the chain-lock quorum's signed record (Relay/GovernanceExecutionRelay.swift),
+// the signature, the quorum and whether it verifies under that quorum's key.
 
 import Governance
 import JSONRPC
@@ -23,11 +23,11 @@ extension NodeRPCContext {
         ]
         guard let type = quorumParameters?.chainLockType else { return .object(object) }
         object["quorumType"] = .int(type.rawValue)
-        let request = record.request(quorumType: type.rawValue)
-        let held = try await peers.withQuorumService {
-            $0.recoveredSignature(type: request.quorumType, requestID: request.requestID.hash, messageHash: request.messageHash)
+        // The archive holds what the node accepted; a record a reorganisation has changed since is not shown.
+        guard let held = try await peers.governanceExecution(proposalId: record.proposalId), held.record == record else {
+            return .object(object)
         }
-        guard let found = held, let signature = found else { return .object(object) }
+        let signature = held.signature
         object["signature"] = .string(HexCoding.encode(signature.signature))
         object["quorumHash"] = .string(signature.quorumHash.hex)
         // Checked against the mined quorum's key (a quorum no longer in the set cannot be checked here).
