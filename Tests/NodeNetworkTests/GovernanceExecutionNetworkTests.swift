@@ -96,6 +96,12 @@ extension QuorumNetworkTests {
         try miner.waitRPC()
         XCTAssertEqual(try miner.rpc("gobject", ["execution", .string(proposalID)]), relayed, "the record after a restart")
         XCTAssertFalse(logLines(miner, containing: "signed governance execution records loaded").isEmpty)
+        // Restarted without the file, it gets the record again from the masternodes that reconnect to it.
+        try miner.stop()
+        try FileManager.default.removeItem(at: miner.directory.appendingPathComponent("governance-executions.dat"))
+        try miner.start(miner.arguments)
+        try miner.waitRPC()
+        try poll(miner, "the record sent again at the handshake", "gobject", ["execution", .string(proposalID)], timeout: 60) { $0 == relayed }
         phase("execution signed and verified")
     }
 

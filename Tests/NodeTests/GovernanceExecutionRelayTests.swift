@@ -95,6 +95,67 @@ struct GovernanceExecutionRelayTests {
         }
     }
 
+    static func govexecCount(_ peer: RelayTestPeer) -> Int {
+        peer.messages.filter { if case .govexec = $0 { return true } else { return false } }.count
+    }
+
+    @Test("over P2P: a record waits for its proposal to close, is then kept and relayed once, and sent to a new connection; another outcome is dropped, a forged one disconnects its sender",
+          .timeLimit(.minutes(5)))
+    func relay() async throws {
+        let snapshots = try await Self.snapshots()
+        let record = try #require(QuorumNodeService.executionsClosed(by: snapshots.closed).first)
+        let (closed, open, quorums) = (snapshots.closed.governance, snapshots.open.governance, Self.quorums)
+        let node = try RelayTestNode()
+        try await node.start()
+        let manager = node.manager
+        try await manager.onLoop { manager.governanceExecutions.chainView = { _ in (open, quorums) } }
+        do {
+            let sender = try await RelayTestPeer.handshaken(with: node)
+            let other = try await RelayTestPeer.handshaken(with: node)
+            let good = Self.signed(record)
+
+            // The proposal is still open on this node: the record waits, neither kept nor relayed.
+            sender.send(.govexec(good))
+            #expect(await sender.roundTrip())
+            #expect(try await manager.governanceExecution(proposalId: record.proposalId) == nil)
+            #expect(try await manager.onLoop { manager.governanceExecutions.waiting.count } == 1)
+            // Its deadline block arrives: judged again, kept and relayed to the peer that did not send it.
+            try await manager.onLoop {
+                manager.governanceExecutions.chainView = { _ in (closed, quorums) }
+                manager.governanceExecutions.waitingCheckedAt = nil
+                manager.retryWaitingGovernanceExecutions()
+            }
+            #expect(await other.waitFor { $0 == .govexec(good) } != nil)
+            #expect(try await manager.governanceExecution(proposalId: record.proposalId) == good)
+            // Sent again by either side: nothing new goes out.
+            sender.send(.govexec(good))
+            other.send(.govexec(good))
+            #expect(await sender.roundTrip())
+            #expect(await other.roundTrip())
+            #expect(Self.govexecCount(sender) == 0 && Self.govexecCount(other) == 1)
+            // A connection made later is sent the kept record at its handshake.
+            let late = try await RelayTestPeer.handshaken(with: node)
+            #expect(await late.waitFor { $0 == .govexec(good) } != nil)
+
+            // Another outcome of the proposal, correctly signed: not this chain's; dropped, no penalty.
+            let otherOutcome = GovernanceExecution(proposalId: record.proposalId, result: record.result == .slashed ? .rejected : .slashed,
+                                                   activationHeight: nil)
+            sender.send(.govexec(Self.signed(otherOutcome)))
+            #expect(await sender.roundTrip())
+            #expect(!sender.isClosed)
+            #expect(try await manager.governanceExecution(proposalId: record.proposalId) == good)
+            // A forged signature: the sender is disconnected, nothing relayed.
+            sender.send(.govexec(Self.signed(record, seed: [UInt8](repeating: 0x43, count: 32))))
+            #expect(try await eventually { sender.isClosed })
+            #expect(await other.roundTrip())
+            #expect(Self.govexecCount(other) == 1)
+        } catch {
+            await node.shutdown()
+            throw error
+        }
+        await node.shutdown()
+    }
+
     @Test("governance-executions.dat: one record per proposal, kept across a reload (0600); a damaged file is refused naming the problem")
     func archive() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rusty-govexec-\(UUID().uuidString)").path

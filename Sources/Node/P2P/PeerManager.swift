@@ -414,6 +414,7 @@ public final class PeerManager: @unchecked Sendable {
         transactionRelayStarted(peer)
         if peer.kind == .seed { return }
         sendBestChainLock(to: peer)
+        sendRecentGovernanceExecutions(to: peer)
         considerHeaderSync(with: peer)
         requestBlocks()
     }

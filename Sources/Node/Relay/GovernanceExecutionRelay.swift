@@ -40,17 +40,25 @@ struct GovernanceExecutionRelayState {
     /// The snapshot sequence at the last look at `waiting`.
     var waitingCheckedAt: UInt64?
     let chainLockType: QuorumTypeID?
+    /// The governance ledger and quorum set records are judged against: the snapshot's
+    /// (in-process tests put their own here).
+    var chainView: @Sendable (ChainSnapshot) -> (governance: GovernanceLedger, quorums: QuorumSet) = { ($0.governance, $0.quorums) }
 
     static let maxRecent = 256
     static let maxWaiting = 32
+    /// A new connection is sent the records of proposals closed in this many latest blocks,
+    /// at most `maxCatchUp` of them: a node that was away when they spread still gets them.
+    static let catchUpBlocks: UInt64 = 1_000
+    static let maxCatchUp = 64
 
     init(parameters: ConsensusParameters) {
         chainLockType = (try? QuorumParameters(parameters.chain))?.chainLockType
     }
 
     /// The verdict on `execution` at `snapshot`.
-    static func judge(_ execution: SignedGovernanceExecution, snapshot: ChainSnapshot, chainLockType: QuorumTypeID?) -> GovernanceExecutionVerdict {
-        judge(execution, governance: snapshot.governance, quorums: snapshot.quorums, chainLockType: chainLockType)
+    func judge(_ execution: SignedGovernanceExecution, snapshot: ChainSnapshot) -> GovernanceExecutionVerdict {
+        let view = chainView(snapshot)
+        return Self.judge(execution, governance: view.governance, quorums: view.quorums, chainLockType: chainLockType)
     }
 
     /// The verdict on `execution` given a chain's governance ledger and quorum set.
@@ -115,7 +123,7 @@ extension PeerManager {
     func checkGovernanceExecution(_ execution: SignedGovernanceExecution, from peerID: Int?) {
         let source = peerID.flatMap { peers[$0] }
         let from = source.map { " from \($0.label)" } ?? ""
-        switch GovernanceExecutionRelayState.judge(execution, snapshot: chain.snapshot, chainLockType: governanceExecutions.chainLockType) {
+        switch governanceExecutions.judge(execution, snapshot: chain.snapshot) {
         case .accepted:
             do {
                 guard try governanceExecutions.archive.keep(execution) else { return }
@@ -148,6 +156,28 @@ extension PeerManager {
         let known = governanceExecutions.knownBy[id] ?? []
         for peer in peers.values.sorted(by: { $0.id < $1.id })
         where peer.handshakeDone && !peer.disconnecting && peer.kind != .seed && !known.contains(peer.id) {
+            governanceExecutions.knownBy[id, default: []].insert(peer.id)
+            send(.govexec(execution), to: peer)
+        }
+    }
+
+    /// A new connection learns the records of recently closed proposals (this chain's, as kept),
+    /// latest deadlines first.
+    func sendRecentGovernanceExecutions(to peer: Peer) {
+        guard !governanceExecutions.archive.executions.isEmpty else { return }
+        let snapshot = chain.snapshot
+        let governance = governanceExecutions.chainView(snapshot).governance
+        let since = snapshot.tipHeight > GovernanceExecutionRelayState.catchUpBlocks ? snapshot.tipHeight - GovernanceExecutionRelayState.catchUpBlocks : 0
+        let recent = governanceExecutions.archive.executions.values.compactMap { execution -> (UInt64, SignedGovernanceExecution)? in
+            guard let proposal = governance.proposal(execution.record.proposalId), proposal.payload.deadlineHeight >= since,
+                  GovernanceExecution(proposal: proposal) == execution.record else { return nil }
+            return (proposal.payload.deadlineHeight, execution)
+        }
+        for (_, execution) in recent.sorted(by: { ($0.0, $0.1.record.proposalId) > ($1.0, $1.1.record.proposalId) })
+            .prefix(GovernanceExecutionRelayState.maxCatchUp) {
+            let id = execution.id
+            _ = governanceExecutions.note(id, knownBy: nil)
+            guard governanceExecutions.knownBy[id]?.contains(peer.id) != true else { continue }
             governanceExecutions.knownBy[id, default: []].insert(peer.id)
             send(.govexec(execution), to: peer)
         }
