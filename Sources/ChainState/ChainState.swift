@@ -81,7 +81,7 @@ public final class ChainState {
     /// The ledger's column family (nil: a read-only open of a datadir from before it existed).
     let governanceFamily: RocksDB.ColumnFamily?
     /// Ledger record keys changed since the last flush (GovernanceState.swift).
-    var dirtyGovernance = Set<[UInt8]>()
+    var dirtyGovernance = Set<GovernanceRecordKey>()
     /// The ledger after the block whose effects were applied last, until the block connects.
     var stagedGovernance: (hash: Hash256, ledger: GovernanceLedger, undo: GovernanceLedgerUndo)?
     /// Seconds the governance rules (votes, proposals, the deadline's tally, the root) took in

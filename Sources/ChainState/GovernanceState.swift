@@ -101,8 +101,8 @@ extension ChainState {
     func noteGovernanceChanges(_ undo: GovernanceLedgerUndo) {
         for change in undo.changes {
             switch change {
-            case .proposal(let id, _): dirtyGovernance.insert(Self.proposalKey(id))
-            case .vote(let proposalId, let proTxHash, _): dirtyGovernance.insert(Self.voteKey(proposalId, proTxHash))
+            case .proposal(let id, _): dirtyGovernance.insert(.proposal(id))
+            case .vote(let proposalId, let proTxHash, _): dirtyGovernance.insert(.vote(proposalId, proTxHash))
             }
         }
     }
@@ -117,6 +117,12 @@ extension ChainState {
     }
 
     // MARK: - Persistence
+
+    /// A ledger record changed since the last flush.
+    enum GovernanceRecordKey: Hashable {
+        case proposal(Hash256)
+        case vote(Hash256, Hash256)  // proposal id, masternode
+    }
 
     static func proposalKey(_ id: Hash256) -> [UInt8] { [0x70] + id.bytes }
     static func voteKey(_ proposalId: Hash256, _ proTxHash: Hash256) -> [UInt8] { [0x76] + proposalId.bytes + proTxHash.bytes }
@@ -151,13 +157,13 @@ extension ChainState {
     /// Adds the records changed since the last flush, and the marker, to the flush's batch.
     func writeGovernance(into batch: RocksDB.WriteBatch) {
         guard let family = governanceFamily else { return }
-        for key in dirtyGovernance {
-            let id = Hash256(bytes: Array(key[1..<33]))!
-            let value: [UInt8]?
-            if key.count == 33 {
-                value = governance.proposal(id)?.encoded
-            } else {
-                value = governance.vote(of: Hash256(bytes: Array(key[33..<65]))!, on: id)?.encoded
+        for record in dirtyGovernance {
+            let key: [UInt8], value: [UInt8]?
+            switch record {
+            case .proposal(let id):
+                (key, value) = (Self.proposalKey(id), governance.proposal(id)?.encoded)
+            case .vote(let proposalId, let proTxHash):
+                (key, value) = (Self.voteKey(proposalId, proTxHash), governance.vote(of: proTxHash, on: proposalId)?.encoded)
             }
             if let value { batch.put(family, key, value) } else { batch.delete(family, key) }
         }
