@@ -11,6 +11,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case badCommand([UInt8])
     /// The header announces more payload than the command may carry.
     case oversized(command: String, length: UInt32, limit: Int)
+    /// A `block` frame above the ordinary limit from a peer no block was asked of
+    /// (PROTOCOL 12.1): only requested blocks may be that large.
+    case unrequestedLargeBlock(length: UInt32, limit: Int)
     /// The payload's BLAKE3 does not start with the header's checksum.
     case badChecksum(command: String)
     /// The payload is not exactly one canonical encoding of the command's message.
@@ -22,6 +25,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badMagic: return "bad-magic"
         case .badCommand: return "bad-command"
         case .oversized: return "oversized"
+        case .unrequestedLargeBlock: return "unrequested-large-block"
         case .badChecksum: return "bad-checksum"
         case .malformed(let command, _): return "malformed-\(command)"
         }
@@ -35,6 +39,8 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
             return "bad command bytes \(HexCoding.encode(bytes)) (need 1-12 ASCII 0x21-0x7E, then only NUL padding)"
         case let .oversized(command, length, limit):
             return "oversized \(command) payload: \(length) bytes announced, at most \(limit) allowed"
+        case let .unrequestedLargeBlock(length, limit):
+            return "unrequested block frame of \(length) bytes: above \(limit) bytes only a block this node asked for"
         case let .badChecksum(command):
             return "bad checksum on \(command) payload"
         case let .malformed(command, reason):

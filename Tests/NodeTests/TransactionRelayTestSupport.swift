@@ -240,7 +240,7 @@ final class RelayTestPeer: @unchecked Sendable {
         let channel = try await ClientBootstrap(group: node.group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WireFrameDecoder(magic: RelayTestNode.regtest.magic)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WireFrameDecoder(magic: RelayTestNode.regtest.magic) { true }))
                     try channel.pipeline.syncOperations.addHandler(inbox)
                 }
             }

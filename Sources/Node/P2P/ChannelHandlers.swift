@@ -10,14 +10,27 @@ import Wire
 final class WireFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = InboundFrame
     private let magic: [UInt8]
+    /// Whether a block was asked of this peer: only then may a `block` frame exceed the
+    /// ordinary limit (PROTOCOL 12.1). Asked once per frame, when its header is in.
+    private let blockRequested: () -> Bool
+    /// The large frame being received was admitted.
+    private var largeFrameAdmitted = false
 
-    init(magic: [UInt8]) { self.magic = magic }
+    init(magic: [UInt8], blockRequested: @escaping () -> Bool) {
+        self.magic = magic
+        self.blockRequested = blockRequested
+    }
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let headerBytes = buffer.getBytes(at: buffer.readerIndex, length: WireLimits.headerSize) else { return .needMoreData }
         let header = try FrameHeader.parse(headerBytes, magic: magic)
+        if Int(header.length) > WireLimits.maxPayload && !largeFrameAdmitted {
+            guard blockRequested() else { throw WireError.unrequestedLargeBlock(length: header.length, limit: WireLimits.maxPayload) }
+            largeFrameAdmitted = true
+        }
         let frameSize = WireLimits.headerSize + Int(header.length)
         guard buffer.readableBytes >= frameSize else { return .needMoreData }
+        largeFrameAdmitted = false
         buffer.moveReaderIndex(forwardBy: WireLimits.headerSize)
         let payload = buffer.readBytes(length: Int(header.length)) ?? []
         try header.verify(payload: payload)

@@ -188,7 +188,13 @@ public final class PeerManager: @unchecked Sendable {
     }
 
     func addHandlers(_ channel: Channel, id: Int) throws {
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WireFrameDecoder(magic: magic)))
+        // The decoder runs on the channel's loop, the manager's own (one thread), so it may read the scheduler.
+        let decoder = WireFrameDecoder(magic: magic) { [weak self] in
+            guard let self else { return false }
+            self.loop.assertInEventLoop()
+            return self.scheduler.inFlight(for: id) > 0
+        }
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
         try channel.pipeline.syncOperations.addHandler(PeerChannelHandler(manager: self, id: id))
     }
 
