@@ -131,16 +131,17 @@ extension Mempool {
     }
 }
 
-/// Whole-file reads and atomic replacement for the pool's files.
-enum PoolFiles {
+/// Whole-file reads and atomic replacement for the pool's files; the sealed frame (magic,
+/// version, body, BLAKE3) is shared with the node's other small files (governance-executions.dat).
+public enum PoolFiles {
     /// The files' trailing checksum: BLAKE3 of everything before it.
-    static func checksum(_ bytes: [UInt8]) -> [UInt8] { BLAKE3.hash(bytes) }
-    static let checksumBytes = 32
+    public static func checksum(_ bytes: [UInt8]) -> [UInt8] { BLAKE3.hash(bytes) }
+    public static let checksumBytes = 32
 
     /// Checks a file's frame (its size, magic, version and trailing checksum) and returns a
     /// reader of its body positioned after the version. `headerBytes`: the fixed header's size
     /// (magic and version included); `kind` names the file in errors.
-    static func openSealed(_ bytes: [UInt8], path: String, kind: String, magic: [UInt8], version expected: UInt32,
+    public static func openSealed(_ bytes: [UInt8], path: String, kind: String, magic: [UInt8], version expected: UInt32,
                            headerBytes: Int) throws -> ByteReader {
         func corrupt(_ problem: String) -> PoolFileError { PoolFileError(path: path, problem: problem) }
         guard bytes.count >= headerBytes + checksumBytes else {
@@ -165,7 +166,7 @@ enum PoolFiles {
     }
 
     /// The file's bytes, or nil when there is no file.
-    static func read(_ path: String) throws -> [UInt8]? {
+    public static func read(_ path: String) throws -> [UInt8]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

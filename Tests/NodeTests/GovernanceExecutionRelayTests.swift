@@ -3,6 +3,7 @@ import ChainState
 import Ed25519
 import Foundation
 import Governance
+import Mempool
 @testable import Node
 import Primitives
 import QuorumServices
@@ -183,7 +184,7 @@ struct GovernanceExecutionRelayTests {
 
         func problem(_ damaged: [UInt8]) -> String? {
             try? Data(damaged).write(to: URL(fileURLWithPath: path))
-            do { _ = try GovernanceExecutionArchive.load(path: path); return nil } catch let error as GovernanceExecutionArchiveError {
+            do { _ = try GovernanceExecutionArchive.load(path: path); return nil } catch let error as PoolFileError {
                 return error.problem
             } catch { return "\(error)" }
         }

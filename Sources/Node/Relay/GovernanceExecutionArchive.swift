@@ -9,24 +9,16 @@
 //
 // The file is replaced whole (temporary file, fsync, rename, directory fsync) at each change.
 
-import BLAKE3
 import Foundation
+import Mempool
 import Primitives
 import QuorumServices
-
-/// A governance-executions.dat that cannot be used: nothing was loaded from it.
-struct GovernanceExecutionArchiveError: Error, CustomStringConvertible, Equatable {
-    let path: String
-    let problem: String
-    var description: String { "\(path): \(problem)" }
-}
 
 struct GovernanceExecutionArchive {
     static let fileName = "governance-executions.dat"
     static let magic = Array("RUSTYGEX".utf8)
     static let version: UInt32 = 1
     static let headerBytes = 8 + 4 + 8
-    static let checksumBytes = 32
 
     /// Where the archive is kept; nil: memory only (in-process tests).
     let path: String?
@@ -37,27 +29,14 @@ struct GovernanceExecutionArchive {
 
     static func path(datadir: String) -> String { (datadir as NSString).appendingPathComponent(fileName) }
 
-    /// Reads the archive at `path`; a missing file is an empty archive, a damaged one an error
-    /// naming what is wrong.
+    /// Reads the archive at `path`; a missing file is an empty archive, a damaged one a
+    /// `PoolFileError` naming what is wrong (the frame is mempool.dat's).
     static func load(path: String) throws -> GovernanceExecutionArchive {
         var archive = GovernanceExecutionArchive(path: path)
-        guard FileManager.default.fileExists(atPath: path) else { return archive }
-        func damaged(_ problem: String) -> GovernanceExecutionArchiveError { .init(path: path, problem: problem) }
-        let bytes: [UInt8]
-        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw damaged("cannot read: \(error.localizedDescription)")
-        }
-        guard bytes.count >= headerBytes + checksumBytes else { throw damaged("truncated: \(bytes.count) bytes") }
-        guard Array(bytes[0..<magic.count]) == magic else { throw damaged("bad magic: not a governance execution archive") }
-        let body = Array(bytes[0..<(bytes.count - checksumBytes)])
-        guard BLAKE3.hash(body) == Array(bytes[(bytes.count - checksumBytes)...]) else {
-            throw damaged("checksum mismatch: the file is damaged or truncated")
-        }
-        var reader = ByteReader(body, path: fileName)
+        guard let bytes = try PoolFiles.read(path) else { return archive }
+        func damaged(_ problem: String) -> PoolFileError { PoolFileError(path: path, problem: problem) }
+        var reader = try PoolFiles.openSealed(bytes, path: path, kind: fileName, magic: magic, version: version, headerBytes: headerBytes)
         do {
-            _ = try reader.readBytes(magic.count, "magic")
-            let version = try reader.readUInt32("version")
-            guard version == Self.version else { throw damaged("unsupported version \(version) (this node reads version \(Self.version))") }
             let count = try reader.readUInt64("count")
             guard count == UInt64(reader.remaining / SignedGovernanceExecution.encodedLength),
                   reader.remaining % SignedGovernanceExecution.encodedLength == 0 else {
@@ -67,7 +46,7 @@ struct GovernanceExecutionArchive {
                 let execution = try reader.within("entry", index: index) { try SignedGovernanceExecution.decode(from: &$0) }
                 archive.executions[execution.record.proposalId] = execution
             }
-        } catch let error as GovernanceExecutionArchiveError {
+        } catch let error as PoolFileError {
             throw error
         } catch {
             throw damaged("malformed: \(error)")
@@ -86,11 +65,11 @@ struct GovernanceExecutionArchive {
 
     var encoded: [UInt8] {
         let sorted = executions.values.sorted { $0.record.proposalId < $1.record.proposalId }
-        var writer = ByteWriter(capacity: Self.headerBytes + sorted.count * SignedGovernanceExecution.encodedLength + Self.checksumBytes)
+        var writer = ByteWriter(capacity: Self.headerBytes + sorted.count * SignedGovernanceExecution.encodedLength + PoolFiles.checksumBytes)
         writer.write(bytes: Self.magic)
         writer.write(Self.version)
         writer.write(UInt64(sorted.count))
         for execution in sorted { execution.encode(to: &writer) }
-        return writer.bytes + BLAKE3.hash(writer.bytes)
+        return writer.bytes + PoolFiles.checksum(writer.bytes)
     }
 }
