@@ -69,8 +69,9 @@ extension Wallet {
     public var governanceCollaterals: Set<OutPoint> { lock.withLock { lockedGovernanceCollaterals } }
 
     /// Proposal collaterals the wallet must not spend at the chain's tip: those of mined
-    /// proposals still open or slashed (burned: the coin is gone), and of proposals not mined
-    /// (in the pool, or dropped) until their deadline height. Call holding `lock`.
+    /// proposals still open, and of proposals not mined (in the pool, or dropped) until their
+    /// deadline height. (A slashed one is no coin at all: `burnedGovernanceCollaterals`.)
+    /// Call holding `lock`.
     var lockedGovernanceCollaterals: Set<OutPoint> {
         guard let records = document.governanceCollaterals, !records.isEmpty else { return [] }
         let snapshot = chain?.snapshot
@@ -78,7 +79,7 @@ extension Wallet {
         for record in records {
             guard let (outpoint, deadline) = Self.parseGovernanceCollateral(record) else { continue }
             if let proposal = snapshot?.governance.proposal(outpoint.txid) {
-                if proposal.isOpen || proposal.closing?.result == .slashed { locked.insert(outpoint) }
+                if proposal.isOpen { locked.insert(outpoint) }
             } else if (snapshot?.tipHeight ?? 0) < deadline {
                 locked.insert(outpoint)
             }
