@@ -215,7 +215,12 @@ def abuse_share_flood(args, count=5000):
 def abuse_garbage_flood(args, count=5000):
     """`count` lines without waiting: malformed JSON and submits the server must call invalid
     (nonces outside the prefix, times before the job's). Bad messages: the server answers each
-    with an error and may close the connection after enough of them in a row."""
+    with an error and may close the connection after enough of them in a row.
+
+    When it closes, the answers still in flight can be lost to the reset (the flood is still
+    arriving at a closed socket), so the answers seen here undercount what the server judged.
+    The server reads in order and stops at its limit of bad messages in a row, so the invalid
+    shares among the first `--bad-message-limit` lines are exactly the ones it counted."""
     session = Session(args, "garbage-flood")
     job = session.job
     lines = []
@@ -231,8 +236,12 @@ def abuse_garbage_flood(args, count=5000):
     answers, closed = send_flood(session, lines, started + 60)
     expect(answers and all(error_code(answer) == 20 for answer in answers), "every garbage line is answered with error 20")
     invalid = sum(1 for answer in answers if answer.get("id") is not None)
+    judged = min(count, args.bad_message_limit) if closed else len(answers)
+    invalid_judged = sum(1 for index in range(judged) if index % 3 != 0)
+    expect(invalid <= invalid_judged, "no more invalid-share answers (%d) than shares the server judged (%d)"
+           % (invalid, invalid_judged))
     return {"garbageanswers": len(answers), "garbageclosed": closed, "garbageinvalidshares": invalid,
-            "garbageseconds": round(time.monotonic() - started, 3)}
+            "garbageinvalidjudged": invalid_judged, "garbageseconds": round(time.monotonic() - started, 3)}
 
 
 def abuse_slow_reader(args, seconds=3.0):
@@ -300,6 +309,8 @@ def main(argv=None):
         mode.add_argument("--timeout", type=float, default=30.0, help="bound of every wait, seconds")
         mode.add_argument("--pow-limit-bits", type=lambda text: int(text, 0), default=REGTEST_POW_LIMIT_BITS)
         mode.add_argument("--max-latency", type=float, default=3.0, help="abuse: slowest answer allowed to the honest miner")
+        mode.add_argument("--bad-message-limit", type=int, default=50,
+                          help="abuse: bad messages in a row after which the server closes (the pool's default)")
     args = parser.parse_args(argv)
     try:
         if args.self_test:

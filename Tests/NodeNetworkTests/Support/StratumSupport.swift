@@ -58,6 +58,14 @@ struct StratumPool {
         info["workers"]?.arrayValue?.first { $0["name"]?.stringValue == name }
     }
 
+    /// Waits (bounded) until the pool's current job builds on the node's tip. For the tens of
+    /// milliseconds between a block and the template that follows it, a new subscriber is
+    /// handed the previous tip's job, and a share on that job is (rightly) stale.
+    func waitForJobOnTip(timeout: Double = 60) throws {
+        let tip = try XCTUnwrap(try node.rpc("getbestblockhash").stringValue)
+        try waitInfo("job on the tip \(tip)", timeout: timeout) { $0["job"]?["previousblockhash"]?.stringValue == tip }
+    }
+
     /// Polls getstratuminfo (bounded) until `condition` holds; the last answer.
     @discardableResult
     func waitInfo(_ what: String, timeout: Double, _ condition: (JSON) -> Bool) throws -> JSON {
